@@ -1,0 +1,84 @@
+/* rec_auth.h: one login attempt with a code, and the state a prompt depends on. */
+#ifndef REC_AUTH_H
+#define REC_AUTH_H
+
+#include <stdint.h>
+
+#include "rec_config.h"
+#include "rec_store.h"
+
+/* Who is acting, for the audit trail; any field may be NULL. */
+struct rec_who {
+	const char *user;	/* the user whose codes these are (required) */
+	const char *service;
+	const char *rhost;
+	const char *tty;
+	const char *actor;	/* who did it, when not the user (admin) */
+};
+
+/* What a caller needs to know before prompting. */
+struct rec_status {
+	int enrolled;		/* has an active batch */
+	struct rec_format fmt;	/* format to normalise input with */
+	uint64_t batch;		/* active batch id, 0 = none */
+	unsigned remaining;	/* unused codes of the active batch */
+	unsigned count, used, invalidated;
+	uint64_t created, expires, verified; /* of the active batch */
+	int peppered;
+	int expired;
+	uint64_t lock_remaining; /* seconds, 0 = not locked */
+	uint32_t failures;	/* in the current window */
+	uint64_t last_used;
+};
+
+/*
+ * Read user's state at now.  st may be NULL (no store): then the user is
+ * reported as not enrolled, with the configured format.  Returns REC_OK or a
+ * store error.
+ */
+int rec_auth_status(struct rec_store *st, const struct rec_config *cfg,
+    const char *user, uint64_t now, struct rec_status *out);
+
+enum rec_attempt_flags {
+	REC_ATTEMPT_TEST = 1 << 0,	/* verify only: do not consume the code */
+};
+
+/* The outcome of an attempt, filled on every return. */
+struct rec_result {
+	uint64_t batch;		/* the batch tried (0 = none) */
+	unsigned slot;		/* the matching slot, 0 = none */
+	unsigned remaining;	/* unused codes left afterwards */
+	uint64_t lock_remaining; /* seconds of lock now in force */
+	int locked_now;		/* this failure set or raised the lock */
+	unsigned kdf_evals;	/* argon2id evaluations this attempt cost */
+};
+
+/*
+ * Try one code typed by a person.  Normalises it (malformed input costs no
+ * hash and is not counted), refuses while locked (no hash), counts the
+ * failure in a short write transaction before hashing, hashes outside any
+ * transaction (one argon2id evaluation whatever the number of codes, or a
+ * dummy one when nothing can match), and then, for a match, consumes the
+ * code in a second write transaction that re-checks it is still unused and
+ * clears the lockout.  With REC_ATTEMPT_TEST the code is not consumed but the
+ * batch is marked verified.  Every outcome is appended to the audit trail
+ * when cfg->audit is on.  st NULL means the user has no store.  pepper is
+ * REC_PEPPER_LEN bytes or NULL.
+ * Returns REC_OK (accepted), REC_ERR_MALFORMED, REC_ERR_LOCKED,
+ * REC_ERR_NOMATCH, REC_ERR_USED, REC_ERR_INVALIDATED, REC_ERR_EXPIRED,
+ * REC_ERR_NOSTORE (not enrolled), or a store or memory error (then any
+ * failure counted for this attempt is refunded).
+ */
+int rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const unsigned char *pepper, const char *input,
+    uint64_t now, unsigned flags, struct rec_result *res);
+
+/*
+ * Append one audit event inside a write transaction, unless cfg->audit is
+ * off.  detail may be NULL.  Returns as rec_audit_append.
+ */
+int rec_audit(struct rec_txn *t, const struct rec_config *cfg,
+    const struct rec_who *who, enum rec_event_type type, uint64_t now,
+    uint64_t batch, unsigned slot, const char *detail);
+
+#endif

@@ -1,0 +1,62 @@
+/* rec_code.h: code formats: generation, check character, normalisation, display. */
+#ifndef REC_CODE_H
+#define REC_CODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rec_config.h"
+
+#define REC_CODE_MAX 64		/* longest code_length accepted */
+#define REC_CODE_BUF (REC_CODE_MAX * 2 + 1) /* grouped form with separators */
+#define REC_MIN_ENTROPY 40	/* refused below, in bits */
+#define REC_WARN_ENTROPY 64	/* warned below, in bits */
+#define REC_TAG_MAX_BITS 16	/* most bits of a code ever used as its tag */
+
+/* A code format, derived from the code_* keys. */
+struct rec_format {
+	enum rec_alphabet alphabet;
+	unsigned length;	/* characters, check character included */
+	unsigned group;		/* 0 = no grouping */
+	int check;		/* last character is a Luhn mod N check */
+};
+
+void rec_format_from_config(struct rec_format *fmt, const struct rec_config *cfg);
+
+/* Number of symbols of the alphabet (32, 60 or 10). */
+unsigned rec_format_radix(const struct rec_format *fmt);
+
+/* Guessing entropy of one code in bits (random characters only). */
+double rec_format_entropy(const struct rec_format *fmt);
+
+/*
+ * How many bits of a keyed fast hash of the code are stored as the code's
+ * tag: as many as keep at least REC_WARN_ENTROPY bits of guessing entropy,
+ * at most REC_TAG_MAX_BITS; 0 for formats too short to spare any (then every
+ * code of a batch is tried).
+ */
+unsigned rec_format_tag_bits(const struct rec_format *fmt);
+
+/*
+ * Generate one code, uniformly from libsodium's CSPRNG, into out (at least
+ * REC_CODE_MAX + 1 bytes) in normalised form (no separators), NUL-terminated.
+ */
+void rec_code_generate(const struct rec_format *fmt, char *out);
+
+/*
+ * Normalise what a person typed: drop spaces and dashes, and for base32
+ * fold case and map O to 0, I and L to 1.  Writes the normalised code to out
+ * (REC_CODE_MAX + 1 bytes).  Returns REC_OK when the result has the format's
+ * length, alphabet and (if enabled) a correct check character, else
+ * REC_ERR_MALFORMED.  out is wiped on failure.
+ */
+int rec_code_normalise(const struct rec_format *fmt, const char *in, char *out);
+
+/*
+ * Write the display form of a normalised code (groups joined by '-') into
+ * out of size outlen (REC_CODE_BUF is always enough).
+ */
+void rec_code_display(const struct rec_format *fmt, const char *code,
+    char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,103 @@
+/* rec_config.h: the configuration keys, their defaults, ranges and parsers. */
+#ifndef REC_CONFIG_H
+#define REC_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rec_log.h"
+
+#define REC_CONF_DEFAULT "/etc/security/pam_recovery.conf"
+#define REC_PATH_MAX 1024
+#define REC_STR_MAX 256
+
+enum rec_alphabet { REC_ALPHA_BASE32, REC_ALPHA_BASE60, REC_ALPHA_DIGITS };
+enum rec_export { REC_EXPORT_TXT, REC_EXPORT_CSV, REC_EXPORT_JSON, REC_EXPORT_PDF };
+
+/*
+ * Every key of pam_recovery.conf(5).  The same table serves the file and the
+ * module arguments; the struct holds settings only, never per-call state.
+ * Durations are in seconds unless the name says days.
+ */
+struct rec_config {
+	char store[REC_PATH_MAX];	/* pattern: ~/, %u and %h expand */
+	char pepper_file[REC_PATH_MAX];	/* "" = none */
+	unsigned code_count;
+	enum rec_alphabet code_alphabet;
+	unsigned code_length;		/* includes the check character */
+	unsigned code_group;		/* 0 = no grouping */
+	int code_check;
+	unsigned code_expiry_days;
+	uint64_t kdf_opslimit;
+	uint64_t kdf_memlimit;		/* bytes */
+	unsigned max_attempts;
+	uint64_t fail_interval;
+	uint64_t base_cooldown;
+	unsigned cooldown_multiplier;
+	uint64_t cooldown_cap;
+	uint64_t level_reset;
+	uint64_t generate_cooldown;
+	unsigned warn_remaining;
+	unsigned retention_days;
+	unsigned purge_batch_size;
+	long purge_max_per_run;		/* -1 = no limit */
+	int audit;
+	unsigned audit_retention_days;
+	unsigned history_max_visible;
+	unsigned history_per_page;
+	enum rec_export export_format;
+	char export_name[REC_STR_MAX];
+	char site_name[REC_STR_MAX];	/* default: the host name */
+	char admin_email[REC_STR_MAX];
+	char mail_from[REC_STR_MAX];
+};
+
+/* Fill cfg with every key's default. */
+void rec_config_defaults(struct rec_config *cfg);
+
+/*
+ * Set one key from its textual value.  origin and line name where the value
+ * came from ("pam_recovery.conf", 12; or "module arguments", 0) for the error
+ * message logged on failure.  Returns REC_OK, or REC_ERR_CONFIG for an
+ * unknown key or a value of the wrong type or out of range, in which case
+ * cfg is left unchanged.
+ */
+int rec_config_set(struct rec_config *cfg, const char *key, const char *value,
+    const char *origin, unsigned line, const struct rec_log *log);
+
+/*
+ * Read a configuration file into cfg (which the caller has filled with
+ * defaults).  The file is opened with O_NOFOLLOW and checked with fstat: it
+ * must be a regular file owned by root (or, for a caller that is not root,
+ * by the caller's own uid) and not writable by group or other.  A missing
+ * file is REC_ERR_NOTFOUND (callers treat a missing default file as "all
+ * defaults" and a missing named file as an error); every other problem is
+ * REC_ERR_CONFIG or REC_ERR_UNSAFE, with the file, line and key logged.
+ */
+int rec_config_load(struct rec_config *cfg, const char *path,
+    const struct rec_log *log);
+
+/*
+ * Check relations between keys that a single key cannot check (cooldown_cap
+ * not below base_cooldown, code_group not above code_length, the code format
+ * holding at least REC_MIN_ENTROPY bits, pepper_file absolute).  Returns
+ * REC_OK or REC_ERR_CONFIG, logged.
+ */
+int rec_config_validate(const struct rec_config *cfg, const struct rec_log *log);
+
+/* True when cfg->store names a per-user store (contains ~, %u or %h). */
+int rec_config_per_user(const struct rec_config *cfg);
+
+/*
+ * Expand cfg->store for the user (name, home) into out (size outlen).
+ * Returns REC_OK, REC_ERR_USAGE when it does not fit, or REC_ERR_CONFIG when
+ * the result is not an absolute path.
+ */
+int rec_config_store_path(const struct rec_config *cfg, const char *user,
+    const char *home, char *out, size_t outlen);
+
+/* Name of an enum value as written in the file ("base32", "pdf", ...). */
+const char *rec_alphabet_name(enum rec_alphabet a);
+const char *rec_export_name(enum rec_export e);
+
+#endif

@@ -1,0 +1,31 @@
+/* rec_err.c: sentences for the project's error codes. */
+#include "rec_err.h"
+
+const char *
+rec_strerror(int err)
+{
+	switch (err) {
+	case REC_OK:			return "success";
+	case REC_ERR_INTERNAL:		return "internal error";
+	case REC_ERR_NOMEM:		return "out of memory";
+	case REC_ERR_CONFIG:		return "bad configuration";
+	case REC_ERR_IO:		return "input/output error";
+	case REC_ERR_CORRUPT:		return "store is corrupt";
+	case REC_ERR_UNSAFE:		return "unsafe owner, permissions or filesystem";
+	case REC_ERR_NOSTORE:		return "no recovery codes set up";
+	case REC_ERR_NOUSER:		return "no such user";
+	case REC_ERR_MALFORMED:		return "not a valid recovery code — check for typos";
+	case REC_ERR_LOCKED:		return "recovery codes are locked";
+	case REC_ERR_NOMATCH:		return "wrong recovery code";
+	case REC_ERR_USED:		return "recovery code already used";
+	case REC_ERR_INVALIDATED:	return "recovery code invalidated";
+	case REC_ERR_EXPIRED:		return "recovery codes expired";
+	case REC_ERR_EXISTS:		return "already exists";
+	case REC_ERR_COOLDOWN:		return "too soon: wait before generating again";
+	case REC_ERR_FULL:		return "store is full";
+	case REC_ERR_USAGE:		return "invalid argument";
+	case REC_ERR_PERM:		return "permission denied";
+	case REC_ERR_NOTFOUND:		return "not found";
+	}
+	return "unknown error";
+}

@@ -1,0 +1,50 @@
+/* rec_generate.h: issuing a new batch of codes, and invalidating codes. */
+#ifndef REC_GENERATE_H
+#define REC_GENERATE_H
+
+#include <stdint.h>
+
+#include "rec_auth.h"
+
+/* A freshly generated batch: the only place codes ever exist in clear. */
+struct rec_new_batch {
+	struct rec_batch batch;
+	char codes[REC_COUNT_MAX][REC_CODE_MAX + 1]; /* normalised */
+};
+
+enum rec_generate_flags {
+	REC_GEN_REPLACE = 1 << 0,	/* replace an active batch with codes left */
+};
+
+/*
+ * Generate `count` codes (1..REC_COUNT_MAX) in the configured format, hash
+ * them at the configured cost outside any transaction, and store them as the
+ * user's new active batch, invalidating the previous one, in one write
+ * transaction.  expires_days 0 means never.  Without REC_GEN_REPLACE an
+ * active batch that still has unused codes is kept and REC_ERR_EXISTS
+ * returned.  generate_cooldown is enforced (REC_ERR_COOLDOWN, with the wait
+ * in *wait when wait is not NULL).  The caller must rec_new_batch_wipe(out)
+ * on every path.
+ */
+int rec_generate(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const unsigned char *pepper, unsigned count,
+    unsigned expires_days, uint64_t now, unsigned flags,
+    struct rec_new_batch *out, uint64_t *wait);
+
+/* Wipe the codes of a new batch; NULL is accepted. */
+void rec_new_batch_wipe(struct rec_new_batch *nb);
+
+/*
+ * Invalidate the given slots (nslots of them) of the user's active batch, or
+ * the whole batch when nslots is 0.  REC_ERR_NOTFOUND for a slot that does
+ * not exist, REC_ERR_NOSTORE when there is no active batch.
+ */
+int rec_invalidate(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const unsigned *slots, unsigned nslots,
+    uint64_t now);
+
+/* Record that the active batch was exported as `how` (enum rec_exported). */
+int rec_mark_exported(struct rec_store *st, const char *user, uint64_t batch,
+    uint32_t how, uint64_t now);
+
+#endif

@@ -1,0 +1,49 @@
+/* rec_lockout.h: the exponential-cooldown state machine, pure and table-tested. */
+#ifndef REC_LOCKOUT_H
+#define REC_LOCKOUT_H
+
+#include <stdint.h>
+
+#include "rec_config.h"
+
+/*
+ * The persistent lockout state of one user.  Times are Unix seconds.  All
+ * zero means "no failures".  cooldown is the length of the current lock
+ * level: 0 until the first lock, then base_cooldown, escalated by
+ * cooldown_multiplier on every failure after a lock, capped at cooldown_cap.
+ */
+struct rec_lock {
+	uint32_t failures;	/* failures in the current window */
+	uint64_t window_start;	/* first failure of the current window */
+	uint64_t last_fail;	/* most recent failure */
+	uint64_t locked_until;	/* 0 = not locked */
+	uint64_t cooldown;	/* current level, seconds; 0 = never locked */
+};
+
+/*
+ * Seconds the user must still wait at time now (0 = not locked).  Never more
+ * than cooldown_cap, even when the clock moved backwards.
+ */
+uint64_t rec_lock_remaining(const struct rec_lock *st, uint64_t now,
+    const struct rec_config *cfg);
+
+/*
+ * Bring st up to date at now without counting anything: clear a state with
+ * no failure for level_reset seconds, forget a failure window older than
+ * fail_interval (before any lock), and pull a lock that ends more than
+ * cooldown_cap after now (clock moved back) in to now + cooldown_cap.
+ */
+void rec_lock_refresh(struct rec_lock *st, uint64_t now,
+    const struct rec_config *cfg);
+
+/*
+ * Count one failure at now (after rec_lock_refresh).  Locks for
+ * base_cooldown when the window reaches max_attempts, and after a lock
+ * escalates every further failure.  Returns 1 when this failure set a lock.
+ */
+int rec_lock_fail(struct rec_lock *st, uint64_t now, const struct rec_config *cfg);
+
+/* A success or an administrator's unlock: back to the all-zero state. */
+void rec_lock_clear(struct rec_lock *st);
+
+#endif

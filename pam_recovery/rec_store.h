@@ -1,0 +1,96 @@
+/* rec_store.h: opening an LMDB store safely, and its short transactions. */
+#ifndef REC_STORE_H
+#define REC_STORE_H
+
+#include <sys/types.h>
+#include <stdint.h>
+
+#include "rec_log.h"
+#include "rec_record.h"
+
+struct rec_store;	/* opaque: one open LMDB environment */
+struct rec_txn;		/* opaque: one transaction on it */
+
+enum rec_store_flags {
+	REC_STORE_CREATE = 1 << 0,	/* create the directory (0700) and env */
+};
+
+/*
+ * Open the store directory path, which must be a real directory (not a
+ * symlink) owned by `owner` with no group or other permission bits, on a
+ * local filesystem, and whose data and lock files, where present, are
+ * regular files owned by `owner`.  The caller must already run with the
+ * owner's file-system identity.  The environment lives for this one call of
+ * the caller (never cached: PAM hosts fork).
+ * Returns REC_OK and *out; REC_ERR_NOSTORE when the directory or its data
+ * file does not exist (and REC_STORE_CREATE is not given), which is not
+ * logged: it is how a user without codes looks; REC_ERR_UNSAFE for a store
+ * that fails the checks; REC_ERR_IO or REC_ERR_CORRUPT when LMDB cannot open
+ * it.  Every refusal is logged with its reason.
+ */
+int rec_store_open(const char *path, uid_t owner, unsigned flags,
+    const struct rec_log *log, struct rec_store **out);
+
+/* Close the environment; NULL is accepted. */
+void rec_store_close(struct rec_store *st);
+
+/*
+ * Run fn(txn, arg) in one read or write transaction.  A write transaction is
+ * committed when fn returns REC_OK and aborted otherwise; when LMDB reports
+ * the map full, the map is doubled and fn is run again from the start, so fn
+ * must compute everything it writes inside the transaction.  Returns fn's
+ * result, or the store error that stopped the transaction.
+ */
+typedef int rec_txn_fn(struct rec_txn *txn, void *arg);
+int rec_store_read(struct rec_store *st, rec_txn_fn *fn, void *arg);
+int rec_store_write(struct rec_store *st, rec_txn_fn *fn, void *arg);
+
+/* The store's log sink, for the functions that run inside a transaction. */
+const struct rec_log *rec_txn_log(struct rec_txn *txn);
+
+/*
+ * Record access inside a transaction.  Getters return REC_OK,
+ * REC_ERR_NOTFOUND, REC_ERR_CORRUPT or REC_ERR_IO; putters REC_OK, REC_ERR_IO
+ * or REC_ERR_FULL (handled by rec_store_write).  A user name that is empty
+ * or REC_USER_MAX bytes or longer is REC_ERR_USAGE, never cut short.
+ */
+int rec_get_user(struct rec_txn *t, const char *user, struct rec_user *u);
+int rec_put_user(struct rec_txn *t, const char *user, const struct rec_user *u);
+int rec_get_batch(struct rec_txn *t, const char *user, uint64_t id,
+    struct rec_batch *b);
+int rec_put_batch(struct rec_txn *t, const char *user, const struct rec_batch *b);
+int rec_get_code(struct rec_txn *t, const char *user, uint64_t batch,
+    unsigned slot, struct rec_code_rec *c);
+int rec_put_code(struct rec_txn *t, const char *user, uint64_t batch,
+    const struct rec_code_rec *c);
+
+/*
+ * Read every code record of a batch, in slot order, into codes (room for max).
+ * *n receives how many there are.
+ */
+int rec_get_codes(struct rec_txn *t, const char *user, uint64_t batch,
+    struct rec_code_rec *codes, unsigned max, unsigned *n);
+
+/*
+ * Call fn for each batch of user (user NULL: of every user), in key order.
+ * fn returns REC_OK to go on, or anything else to stop with that result.
+ */
+typedef int rec_batch_fn(const char *user, const struct rec_batch *b, void *arg);
+int rec_each_batch(struct rec_txn *t, const char *user, rec_batch_fn *fn,
+    void *arg);
+
+/* Call fn for each user record, in name order. */
+typedef int rec_user_fn(const char *user, const struct rec_user *u, void *arg);
+int rec_each_user(struct rec_txn *t, rec_user_fn *fn, void *arg);
+
+/* Append an audit event (given a fresh sequence number). */
+int rec_audit_append(struct rec_txn *t, const struct rec_event *ev);
+
+/*
+ * Call fn for each audit event in order, from the oldest.  fn returns REC_OK
+ * to go on.
+ */
+typedef int rec_event_fn(uint64_t seq, const struct rec_event *ev, void *arg);
+int rec_each_event(struct rec_txn *t, rec_event_fn *fn, void *arg);
+
+#endif
