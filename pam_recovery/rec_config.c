@@ -1,0 +1,873 @@
+/* rec_config.c: the one key table of pam_recovery.conf(5), its parsers and the file reader. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "rec_code.h"
+#include "rec_config.h"
+#include "rec_err.h"
+#include "rec_log.h"
+
+#define CONF_FILE_MAX	(1024 * 1024)	/* a configuration file is small */
+#define CONF_LINE_MAX	4096		/* characters per line, newline excluded */
+#define SHOW_MAX	64		/* characters of a bad value quoted in a log */
+#define CONF_ERRORS_MAX	10		/* bad lines reported before giving up */
+
+enum key_type {
+	KEY_STRING,	/* char[], no control characters, plus a key's own check */
+	KEY_UINT,	/* unsigned, decimal, in [min, max] */
+	KEY_U64,	/* uint64_t, decimal, in [min, max]; counts and seconds */
+	KEY_SIZE,	/* uint64_t bytes, decimal with an optional K, M or G */
+	KEY_LONG,	/* long, decimal, optionally negative, in [min, max] */
+	KEY_BOOL,	/* int 0 or 1 */
+	KEY_ENUM,	/* an enum, by its name in names[] */
+};
+
+/*
+ * One row per key.  The key's name is its field's name (the macros below
+ * make it so), min and max bound numbers, and def is the default written
+ * the way an administrator would write it, parsed by the same code as the
+ * file; NULL means "computed" (site_name: the host name).
+ */
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t off;
+	size_t size;
+	int64_t min;
+	uint64_t max;
+	const char *def;
+	const char *const *names;	/* KEY_ENUM: indexed by the enum value */
+	size_t nnames;
+	const char *(*check)(const char *value); /* KEY_STRING: NULL or why not */
+};
+
+/* Indexed by the enums of rec_config.h; also what rec_*_name() return. */
+static const char *const alphabet_names[] = { "base32", "base60", "digits" };
+static const char *const export_names[] = { "txt", "csv", "json", "pdf" };
+
+static const char *check_store(const char *);
+static const char *check_absolute(const char *);
+static const char *check_export_name(const char *);
+static const char *check_mail(const char *);
+
+#define NUM(f, t, lo, hi, d)	{ .name = #f, .type = t, \
+	.off = offsetof(struct rec_config, f), \
+	.size = sizeof(((struct rec_config *)NULL)->f), \
+	.min = (lo), .max = (hi), .def = (d) }
+#define STR(f, d, chk)		{ .name = #f, .type = KEY_STRING, \
+	.off = offsetof(struct rec_config, f), \
+	.size = sizeof(((struct rec_config *)NULL)->f), \
+	.def = (d), .check = (chk) }
+#define BOOL(f, d)		{ .name = #f, .type = KEY_BOOL, \
+	.off = offsetof(struct rec_config, f), \
+	.size = sizeof(((struct rec_config *)NULL)->f), .def = (d) }
+#define ENUM(f, tab, d)		{ .name = #f, .type = KEY_ENUM, \
+	.off = offsetof(struct rec_config, f), \
+	.size = sizeof(((struct rec_config *)NULL)->f), .def = (d), \
+	.names = (tab), .nnames = sizeof(tab) / sizeof((tab)[0]) }
+
+/* Ranges and defaults are those of the product contract, section 9. */
+static const struct key keys[] = {
+	STR(store, "~/.pam-recovery", check_store),
+	STR(pepper_file, "", check_absolute),
+	NUM(code_count, KEY_UINT, 1, 100, "10"),
+	ENUM(code_alphabet, alphabet_names, "base32"),
+	NUM(code_length, KEY_UINT, 6, REC_CODE_MAX, "20"),
+	NUM(code_group, KEY_UINT, 0, REC_CODE_MAX, "5"),
+	BOOL(code_check, "yes"),
+	NUM(code_expiry_days, KEY_UINT, 0, 36500, "0"),
+	NUM(kdf_opslimit, KEY_U64, crypto_pwhash_argon2id_OPSLIMIT_MIN,
+	    crypto_pwhash_argon2id_OPSLIMIT_MAX, "2"),
+	NUM(kdf_memlimit, KEY_SIZE, crypto_pwhash_argon2id_MEMLIMIT_MIN,
+	    UINT64_C(4) << 30, "64M"),
+	NUM(max_attempts, KEY_UINT, 1, 1000, "5"),
+	NUM(fail_interval, KEY_U64, 1, 2592000, "900"),
+	NUM(base_cooldown, KEY_U64, 1, 86400, "60"),
+	NUM(cooldown_multiplier, KEY_UINT, 1, 100, "2"),
+	NUM(cooldown_cap, KEY_U64, 1, 2592000, "3600"),
+	NUM(level_reset, KEY_U64, 1, 31536000, "86400"),
+	NUM(generate_cooldown, KEY_U64, 0, 2592000, "0"),
+	NUM(warn_remaining, KEY_UINT, 0, 100, "3"),
+	NUM(retention_days, KEY_UINT, 0, 36500, "90"),
+	NUM(purge_batch_size, KEY_UINT, 1, 1000000, "1000"),
+	NUM(purge_max_per_run, KEY_LONG, -1, LONG_MAX, "-1"),
+	BOOL(audit, "yes"),
+	NUM(audit_retention_days, KEY_UINT, 0, 36500, "365"),
+	NUM(history_max_visible, KEY_UINT, 1, 10000, "20"),
+	NUM(history_per_page, KEY_UINT, 1, 1000, "10"),
+	ENUM(export_format, export_names, "txt"),
+	STR(export_name, "recovery_codes", check_export_name),
+	STR(site_name, NULL, NULL),
+	STR(admin_email, "", check_mail),
+	STR(mail_from, "", check_mail),
+};
+
+_Static_assert(sizeof(enum rec_alphabet) == sizeof(int), "enums are stored as int");
+_Static_assert(sizeof(enum rec_export) == sizeof(int), "enums are stored as int");
+
+/* A parsed value, kept aside until it is known to be good. */
+union value {
+	unsigned u;
+	uint64_t u64;
+	long l;
+	int i;
+	char s[REC_PATH_MAX];
+};
+
+/*
+ * Character classes and case folding in ASCII, whatever the locale of the
+ * program that loaded the module: a byte of a UTF-8 site name is not a
+ * control character, and "DIGITS" matches "digits" in Turkish too.
+ */
+static int
+is_cntrl(unsigned char c)
+{
+	return c < 0x20 || c == 0x7f;
+}
+
+static int
+is_blank(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f';
+}
+
+static int
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int
+ascii_caseeq(const char *a, const char *b)
+{
+	unsigned char x, y;
+
+	do {
+		x = (unsigned char)*a++;
+		y = (unsigned char)*b++;
+		if (x >= 'A' && x <= 'Z')
+			x += 'a' - 'A';
+		if (y >= 'A' && y <= 'Z')
+			y += 'a' - 'A';
+	} while (x == y && x != '\0');
+	return x == y;
+}
+
+static const char *
+check_store(const char *v)
+{
+	return v[0] == '\0' ? "must not be empty" : NULL;
+}
+
+static const char *
+check_absolute(const char *v)
+{
+	return v[0] != '\0' && v[0] != '/' ? "must be an absolute path" : NULL;
+}
+
+static const char *
+check_export_name(const char *v)
+{
+	if (v[0] == '\0')
+		return "must not be empty";
+	if (v[0] == '.')
+		return "must not start with '.'";
+	if (strchr(v, '/') != NULL)
+		return "must be a file name without '/'";
+	return NULL;
+}
+
+/* The address may end up on a sendmail command line: no option lookalikes. */
+static const char *
+check_mail(const char *v)
+{
+	return v[0] == '-' ? "must not start with '-'" : NULL;
+}
+
+/*
+ * Copy s into buf for a log message: at most SHOW_MAX characters, control
+ * characters replaced by '?', so that a hostile value cannot forge log lines.
+ */
+static const char *
+show(char *buf, size_t len, const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0' && i + 1 < len && i < SHOW_MAX; i++)
+		buf[i] = is_cntrl((unsigned char)s[i]) ? '?' : s[i];
+	buf[i] = '\0';
+	if (s[i] != '\0' && len > 4 && i >= 3)
+		memcpy(buf + i - 3, "...", 3);
+	return buf;
+}
+
+/* Log one error as "origin:line: key: message" (line and key when known). */
+static void conf_err(const struct rec_log *, const char *, unsigned,
+    const char *, const char *, ...) __attribute__((format(printf, 5, 6)));
+
+static void
+conf_err(const struct rec_log *log, const char *origin, unsigned line,
+    const char *key, const char *fmt, ...)
+{
+	char msg[512], k[SHOW_MAX + 1], where[REC_PATH_MAX + 16];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (origin == NULL)
+		origin = "configuration";
+	if (line > 0)
+		snprintf(where, sizeof(where), "%s:%u", origin, line);
+	else
+		snprintf(where, sizeof(where), "%s", origin);
+	if (key != NULL)
+		rec_logf(log, LOG_ERR, "%s: %s: %s", where,
+		    show(k, sizeof(k), key), msg);
+	else
+		rec_logf(log, LOG_ERR, "%s: %s", where, msg);
+}
+
+static const struct key *
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/*
+ * Parse an unsigned decimal number strictly: digits only (no sign, no
+ * leading blanks, not empty), no overflow.  *end is left on the first
+ * character after the digits.  Returns NULL or why not.
+ */
+static const char *
+parse_digits(const char *s, uint64_t *out, const char **end)
+{
+	unsigned long long v;
+	char *e;
+
+	if (!is_digit((unsigned char)s[0]))
+		return s[0] == '\0' ? "empty value" : "not a number";
+	errno = 0;
+	v = strtoull(s, &e, 10);
+	if (errno == ERANGE)
+		return "number too large";
+	*out = v;
+	*end = e;
+	return NULL;
+}
+
+static const char *
+parse_unsigned(const struct key *k, const char *s, uint64_t *out)
+{
+	const char *why, *end;
+	uint64_t v, mult = 1;
+
+	if ((why = parse_digits(s, &v, &end)) != NULL)
+		return why;
+	if (k->type == KEY_SIZE && *end != '\0') {
+		switch (*end++) {
+		case 'K': case 'k': mult = UINT64_C(1) << 10; break;
+		case 'M': case 'm': mult = UINT64_C(1) << 20; break;
+		case 'G': case 'g': mult = UINT64_C(1) << 30; break;
+		default: return "not a size (a number with an optional K, M or G)";
+		}
+	}
+	if (*end != '\0')
+		return "not a number";
+	if (v > UINT64_MAX / mult)
+		return "number too large";
+	v *= mult;
+	if (v < (uint64_t)k->min || v > k->max)
+		return "out of range";
+	*out = v;
+	return NULL;
+}
+
+static const char *
+parse_long(const struct key *k, const char *s, long *out)
+{
+	const char *digits = s[0] == '-' ? s + 1 : s;
+	long v;
+	char *e;
+
+	if (!is_digit((unsigned char)digits[0]))
+		return s[0] == '\0' ? "empty value" : "not a number";
+	errno = 0;
+	v = strtol(s, &e, 10);
+	if (errno == ERANGE)
+		return "number too large";
+	if (*e != '\0')
+		return "not a number";
+	if (v < k->min || (v > 0 && (uint64_t)v > k->max))
+		return "out of range";
+	*out = v;
+	return NULL;
+}
+
+static const char *
+parse_bool(const char *s, int *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (ascii_caseeq(s, yes[i])) {
+			*out = 1;
+			return NULL;
+		}
+		if (ascii_caseeq(s, no[i])) {
+			*out = 0;
+			return NULL;
+		}
+	}
+	return "not yes or no";
+}
+
+static const char *
+parse_enum(const struct key *k, const char *s, int *out)
+{
+	size_t i;
+
+	for (i = 0; i < k->nnames; i++) {
+		if (ascii_caseeq(s, k->names[i])) {
+			*out = (int)i;
+			return NULL;
+		}
+	}
+	return "not one of the allowed names";
+}
+
+static const char *
+parse_string(const struct key *k, const char *s, char *out)
+{
+	size_t i, len = strlen(s);
+
+	if (len >= k->size)
+		return "too long";
+	for (i = 0; i < len; i++)
+		if (is_cntrl((unsigned char)s[i]))
+			return "contains a control character";
+	if (k->check != NULL) {
+		const char *why = k->check(s);
+
+		if (why != NULL)
+			return why;
+	}
+	memcpy(out, s, len + 1);
+	return NULL;
+}
+
+/*
+ * Parse s as the value of k into *v and return the size of the field it is
+ * stored in, so the caller can check it against the table; on failure
+ * return 0 and set *why.
+ */
+static size_t
+parse_value(const struct key *k, const char *s, union value *v, const char **why)
+{
+	switch (k->type) {
+	case KEY_STRING:
+		*why = parse_string(k, s, v->s);
+		return *why == NULL ? k->size : 0;
+	case KEY_UINT:
+		if ((*why = parse_unsigned(k, s, &v->u64)) != NULL)
+			return 0;
+		v->u = (unsigned)v->u64;	/* the max of a KEY_UINT fits */
+		return sizeof(v->u);
+	case KEY_U64:
+	case KEY_SIZE:
+		*why = parse_unsigned(k, s, &v->u64);
+		return *why == NULL ? sizeof(v->u64) : 0;
+	case KEY_LONG:
+		*why = parse_long(k, s, &v->l);
+		return *why == NULL ? sizeof(v->l) : 0;
+	case KEY_BOOL:
+		*why = parse_bool(s, &v->i);
+		return *why == NULL ? sizeof(v->i) : 0;
+	case KEY_ENUM:
+		*why = parse_enum(k, s, &v->i);
+		return *why == NULL ? sizeof(v->i) : 0;
+	}
+	*why = "internal error: unknown key type";
+	return 0;
+}
+
+/* Explain the accepted values of k after a bad one. */
+static void
+log_bad_value(const struct key *k, const char *value, const char *why,
+    const char *origin, unsigned line, const struct rec_log *log)
+{
+	char v[SHOW_MAX + 1], allowed[128];
+	size_t i;
+
+	show(v, sizeof(v), value);
+	switch (k->type) {
+	case KEY_UINT:
+	case KEY_U64:
+	case KEY_SIZE:
+		conf_err(log, origin, line, k->name,
+		    "\"%s\": %s (allowed %" PRIu64 " to %" PRIu64 "%s)", v, why,
+		    (uint64_t)k->min, k->max,
+		    k->type == KEY_SIZE ? " bytes; suffix K, M or G" : "");
+		break;
+	case KEY_LONG:
+		conf_err(log, origin, line, k->name,
+		    "\"%s\": %s (allowed %" PRId64 " to %" PRIu64 ")", v, why,
+		    k->min, k->max);
+		break;
+	case KEY_BOOL:
+		conf_err(log, origin, line, k->name,
+		    "\"%s\": %s (allowed yes, no, true, false, on, off, 1, 0)",
+		    v, why);
+		break;
+	case KEY_ENUM:
+		allowed[0] = '\0';
+		for (i = 0; i < k->nnames; i++) {
+			strncat(allowed, i > 0 ? ", " : "",
+			    sizeof(allowed) - strlen(allowed) - 1);
+			strncat(allowed, k->names[i],
+			    sizeof(allowed) - strlen(allowed) - 1);
+		}
+		conf_err(log, origin, line, k->name,
+		    "\"%s\": %s (allowed %s)", v, why, allowed);
+		break;
+	case KEY_STRING:
+		conf_err(log, origin, line, k->name, "\"%s\": %s", v, why);
+		break;
+	}
+}
+
+int
+rec_config_set(struct rec_config *cfg, const char *key, const char *value,
+    const char *origin, unsigned line, const struct rec_log *log)
+{
+	const struct key *k;
+	const char *why = NULL;
+	union value v;
+	size_t size;
+
+	if (cfg == NULL || key == NULL)
+		return REC_ERR_USAGE;
+	/* A string is copied with its whole field, so pad it with NULs. */
+	memset(&v, 0, sizeof(v));
+	if ((k = find_key(key)) == NULL) {
+		conf_err(log, origin, line, key, "unknown key");
+		return REC_ERR_CONFIG;
+	}
+	if (value == NULL) {
+		conf_err(log, origin, line, k->name, "missing value");
+		return REC_ERR_CONFIG;
+	}
+	if ((size = parse_value(k, value, &v, &why)) == 0) {
+		log_bad_value(k, value, why, origin, line, log);
+		return REC_ERR_CONFIG;
+	}
+	if (size != k->size || k->off + size > sizeof(*cfg)) {
+		conf_err(log, origin, line, k->name,
+		    "internal error: key table does not match the struct");
+		return REC_ERR_INTERNAL;
+	}
+	memcpy((char *)cfg + k->off, &v, size);
+	return REC_OK;
+}
+
+void
+rec_config_defaults(struct rec_config *cfg)
+{
+	size_t i;
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (keys[i].def != NULL)
+			(void)rec_config_set(cfg, keys[i].name, keys[i].def,
+			    "built-in defaults", 0, NULL);
+
+	/* gethostname() need not terminate a truncated name. */
+	if (gethostname(cfg->site_name, sizeof(cfg->site_name) - 1) != 0)
+		cfg->site_name[0] = '\0';
+	cfg->site_name[sizeof(cfg->site_name) - 1] = '\0';
+	if (cfg->site_name[0] == '\0')
+		snprintf(cfg->site_name, sizeof(cfg->site_name), "localhost");
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (is_blank((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && is_blank((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/*
+ * One line of the file, NUL-terminated in place.  A comment is a line
+ * whose first non-blank character is '#'; a '#' anywhere else belongs to
+ * the value, since a site name or a path may contain one.  Blanks around
+ * the key and the value are dropped, nothing else (no quotes).
+ */
+static int
+parse_line(struct rec_config *cfg, char *line, const char *path,
+    unsigned lineno, const struct rec_log *log)
+{
+	char *s = trim(line), *eq, *key;
+
+	if (*s == '\0' || *s == '#')
+		return REC_OK;
+	/* Not quoted: a mistaken conf= could name a file of secrets. */
+	if ((eq = strchr(s, '=')) == NULL) {
+		conf_err(log, path, lineno, NULL, "expected \"key = value\"");
+		return REC_ERR_CONFIG;
+	}
+	*eq = '\0';
+	key = trim(s);
+	if (*key == '\0') {
+		conf_err(log, path, lineno, NULL, "missing key before '='");
+		return REC_ERR_CONFIG;
+	}
+	return rec_config_set(cfg, key, trim(eq + 1), path, lineno, log);
+}
+
+/*
+ * Parse buf (len bytes, buf[len] writable) line by line.  Bad lines are all
+ * reported, so one run of "check" shows every mistake, up to a limit that
+ * keeps a wrong file from flooding the log.
+ */
+static int
+parse_text(struct rec_config *cfg, char *buf, size_t len, const char *path,
+    const struct rec_log *log)
+{
+	int errors = 0;
+	unsigned lineno = 0;
+	char *line, *end = buf + len, *eol;
+
+	for (line = buf; line < end && errors < CONF_ERRORS_MAX; line = eol + 1) {
+		lineno++;
+		if ((eol = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			eol = end;
+		*eol = '\0';
+		if (eol - line > CONF_LINE_MAX) {
+			conf_err(log, path, lineno, NULL,
+			    "line longer than %d characters", CONF_LINE_MAX);
+			errors++;
+		} else if (strlen(line) != (size_t)(eol - line)) {
+			conf_err(log, path, lineno, NULL, "line contains a NUL byte");
+			errors++;
+		} else if (parse_line(cfg, line, path, lineno, log) != REC_OK) {
+			errors++;
+		}
+	}
+	if (line < end)
+		conf_err(log, path, lineno, NULL, "too many errors, giving up");
+	return errors > 0 ? REC_ERR_CONFIG : REC_OK;
+}
+
+/*
+ * The file is opened without following a final symbolic link and
+ * non-blocking, so a FIFO planted in its place cannot hang sshd; only then
+ * is it checked through the descriptor, so it cannot be swapped between the
+ * check and the read.  Everything is parsed into a copy so that cfg is only
+ * changed by a file that is good as a whole.
+ */
+int
+rec_config_load(struct rec_config *cfg, const char *path,
+    const struct rec_log *log)
+{
+	int r = REC_ERR_INTERNAL, fd = -1;
+	struct rec_config tmp;
+	struct stat st;
+	char *buf = NULL;
+	size_t len = 0, cap;
+	ssize_t n;
+
+	if (cfg == NULL || path == NULL)
+		return REC_ERR_USAGE;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	if (fd == -1) {
+		if (errno == ENOENT) {
+			rec_logf(log, LOG_DEBUG, "%s: no such file", path);
+			r = REC_ERR_NOTFOUND;
+		} else if (errno == ELOOP || errno == EMLINK) {
+			conf_err(log, path, 0, NULL, "refusing a symbolic link");
+			r = REC_ERR_UNSAFE;
+		} else {
+			conf_err(log, path, 0, NULL, "cannot open: %s",
+			    strerror(errno));
+			r = REC_ERR_CONFIG;
+		}
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		conf_err(log, path, 0, NULL, "cannot stat: %s", strerror(errno));
+		r = REC_ERR_CONFIG;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		conf_err(log, path, 0, NULL, "not a regular file");
+		r = REC_ERR_UNSAFE;
+		goto out;
+	}
+	if (st.st_uid != 0 && (geteuid() == 0 || st.st_uid != geteuid())) {
+		conf_err(log, path, 0, NULL, "owned by uid %lu, not by root",
+		    (unsigned long)st.st_uid);
+		r = REC_ERR_UNSAFE;
+		goto out;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		conf_err(log, path, 0, NULL,
+		    "writable by group or other (mode %04o)",
+		    (unsigned)(st.st_mode & 07777));
+		r = REC_ERR_UNSAFE;
+		goto out;
+	}
+	if (st.st_size > CONF_FILE_MAX) {
+		conf_err(log, path, 0, NULL, "larger than %d bytes", CONF_FILE_MAX);
+		r = REC_ERR_CONFIG;
+		goto out;
+	}
+
+	/* One byte more than fstat promised tells a file that grew meanwhile. */
+	cap = (size_t)st.st_size + 1;
+	if ((buf = malloc(cap)) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, buf + len, cap - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			conf_err(log, path, 0, NULL, "cannot read: %s",
+			    strerror(errno));
+			r = REC_ERR_CONFIG;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+		if (len == cap) {
+			conf_err(log, path, 0, NULL, "changed while being read");
+			r = REC_ERR_CONFIG;
+			goto out;
+		}
+	}
+	buf[len] = '\0';
+
+	tmp = *cfg;
+	if ((r = parse_text(&tmp, buf, len, path, log)) != REC_OK)
+		goto out;
+	*cfg = tmp;
+	r = REC_OK;
+out:
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	return r;
+}
+
+int
+rec_config_validate(const struct rec_config *cfg, const struct rec_log *log)
+{
+	int r = REC_OK, e;
+	struct rec_format fmt;
+	char path[REC_PATH_MAX], v[SHOW_MAX + 1];
+	double bits;
+
+	if (cfg == NULL)
+		return REC_ERR_USAGE;
+	if (cfg->cooldown_cap < cfg->base_cooldown) {
+		conf_err(log, NULL, 0, "cooldown_cap",
+		    "%" PRIu64 " is below base_cooldown (%" PRIu64 ")",
+		    cfg->cooldown_cap, cfg->base_cooldown);
+		r = REC_ERR_CONFIG;
+	}
+	if (cfg->code_group > cfg->code_length) {
+		conf_err(log, NULL, 0, "code_group",
+		    "%u is above code_length (%u)", cfg->code_group,
+		    cfg->code_length);
+		r = REC_ERR_CONFIG;
+	}
+	if (cfg->pepper_file[0] != '\0' && cfg->pepper_file[0] != '/') {
+		conf_err(log, NULL, 0, "pepper_file", "must be an absolute path");
+		r = REC_ERR_CONFIG;
+	}
+
+	/* A pattern that cannot give an absolute path fails here, not at login. */
+	if (cfg->store[0] == '\0') {
+		conf_err(log, NULL, 0, "store", "must not be empty");
+		r = REC_ERR_CONFIG;
+	} else if ((e = rec_config_store_path(cfg, "user", "/home/user", path,
+	    sizeof(path))) != REC_OK) {
+		conf_err(log, NULL, 0, "store", "\"%s\" %s",
+		    show(v, sizeof(v), cfg->store), e == REC_ERR_USAGE ?
+		    "is too long once expanded" : "does not expand to an "
+		    "absolute path without \"..\" (use /, ~/, %h, %u or %%)");
+		r = REC_ERR_CONFIG;
+	}
+
+	rec_format_from_config(&fmt, cfg);
+	bits = rec_format_entropy(&fmt);
+	if (!(bits >= REC_MIN_ENTROPY)) {
+		conf_err(log, NULL, 0, "code_length",
+		    "the code format (%s, %u characters, check %s) has %.1f bits "
+		    "of entropy, fewer than %d", rec_alphabet_name(fmt.alphabet),
+		    fmt.length, fmt.check ? "yes" : "no", bits, REC_MIN_ENTROPY);
+		r = REC_ERR_CONFIG;
+	}
+	return r;
+}
+
+/*
+ * Walk a store pattern.  "~" and "~/" at the start mean the home; "%u",
+ * "%h" and "%%" expand anywhere.  Returns 1 when the pattern needs the user.
+ */
+int
+rec_config_per_user(const struct rec_config *cfg)
+{
+	const char *p;
+
+	if (cfg == NULL)
+		return 0;
+	p = cfg->store;
+	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0'))
+		return 1;
+	for (; *p != '\0'; p++) {
+		if (*p != '%')
+			continue;
+		if (p[1] == 'u' || p[1] == 'h')
+			return 1;
+		if (p[1] == '\0')
+			break;
+		p++;
+	}
+	return 0;
+}
+
+/* Append len bytes of s to out; REC_ERR_USAGE when out is full. */
+static int
+append(char *out, size_t outlen, size_t *used, const char *s, size_t len)
+{
+	if (len >= outlen - *used)
+		return REC_ERR_USAGE;
+	memcpy(out + *used, s, len);
+	*used += len;
+	out[*used] = '\0';
+	return REC_OK;
+}
+
+static int
+user_ok(const char *user)
+{
+	return user[0] != '\0' && strchr(user, '/') == NULL &&
+	    strcmp(user, ".") != 0 && strcmp(user, "..") != 0;
+}
+
+/*
+ * The user name and home come from the password database, but a name with
+ * a '/' or a home that is not absolute would still move the store
+ * elsewhere, and a ".." component would climb out of it: all refused.
+ */
+int
+rec_config_store_path(const struct rec_config *cfg, const char *user,
+    const char *home, char *out, size_t outlen)
+{
+	int r = REC_ERR_INTERNAL;
+	const char *p;
+	size_t used = 0, len;
+
+	if (cfg == NULL || out == NULL || outlen == 0)
+		return REC_ERR_USAGE;
+	out[0] = '\0';
+	p = cfg->store;
+	if (p[0] == '~' && (p[1] == '/' || p[1] == '\0')) {
+		if (home == NULL || home[0] != '/') {
+			r = home == NULL ? REC_ERR_USAGE : REC_ERR_CONFIG;
+			goto out;
+		}
+		if ((r = append(out, outlen, &used, home, strlen(home))) != REC_OK)
+			goto out;
+		p++;
+	}
+	for (; *p != '\0'; p += len) {
+		len = strcspn(p, "%");
+		if (len > 0) {
+			if ((r = append(out, outlen, &used, p, len)) != REC_OK)
+				goto out;
+			continue;
+		}
+		len = 2;
+		switch (p[1]) {
+		case '%':
+			r = append(out, outlen, &used, "%", 1);
+			break;
+		case 'u':
+			if (user == NULL)
+				r = REC_ERR_USAGE;
+			else if (!user_ok(user))
+				r = REC_ERR_CONFIG;
+			else
+				r = append(out, outlen, &used, user, strlen(user));
+			break;
+		case 'h':
+			if (home == NULL)
+				r = REC_ERR_USAGE;
+			else if (home[0] != '/')
+				r = REC_ERR_CONFIG;
+			else
+				r = append(out, outlen, &used, home, strlen(home));
+			break;
+		default:
+			r = REC_ERR_CONFIG;
+			break;
+		}
+		if (r != REC_OK)
+			goto out;
+	}
+	if (out[0] != '/' || strstr(out, "/../") != NULL ||
+	    (used >= 3 && strcmp(out + used - 3, "/..") == 0)) {
+		r = REC_ERR_CONFIG;
+		goto out;
+	}
+	r = REC_OK;
+out:
+	if (r != REC_OK)
+		out[0] = '\0';
+	return r;
+}
+
+const char *
+rec_alphabet_name(enum rec_alphabet a)
+{
+	if ((size_t)a >= sizeof(alphabet_names) / sizeof(alphabet_names[0]))
+		return "unknown";
+	return alphabet_names[a];
+}
+
+const char *
+rec_export_name(enum rec_export e)
+{
+	if ((size_t)e >= sizeof(export_names) / sizeof(export_names[0]))
+		return "unknown";
+	return export_names[e];
+}

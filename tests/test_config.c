@@ -1,0 +1,1079 @@
+/* test_config.c: unit tests of the configuration keys, the file reader and store path expansion. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "rec_code.h"
+#include "rec_config.h"
+#include "rec_err.h"
+#include "rec_log.h"
+
+/* Messages handed to the log sink, one per line, for assertions. */
+struct capture {
+	char text[16384];
+	size_t len;
+	int errors;
+};
+
+static void
+capture_fn(void *ctx, int prio, const char *msg)
+{
+	struct capture *c = ctx;
+	int n;
+
+	if (prio <= LOG_ERR)
+		c->errors++;
+	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", msg);
+	if (n > 0)
+		c->len += (size_t)n < sizeof(c->text) - c->len ?
+		    (size_t)n : sizeof(c->text) - c->len - 1;
+}
+
+static void
+capture_init(struct capture *c, struct rec_log *log)
+{
+	memset(c, 0, sizeof(*c));
+	log->fn = capture_fn;
+	log->ctx = c;
+	log->debug = 1;
+}
+
+static void
+assert_logged(const struct capture *c, const char *needle)
+{
+	if (strstr(c->text, needle) == NULL) {
+		print_error("expected \"%s\" in the log:\n%s", needle, c->text);
+		fail();
+	}
+}
+
+/* --- Defaults ------------------------------------------------------------ */
+
+static void
+test_defaults(void **state)
+{
+	struct rec_config cfg;
+
+	(void)state;
+	rec_config_defaults(&cfg);
+	assert_string_equal(cfg.store, "~/.pam-recovery");
+	assert_string_equal(cfg.pepper_file, "");
+	assert_int_equal(cfg.code_count, 10);
+	assert_int_equal(cfg.code_alphabet, REC_ALPHA_BASE32);
+	assert_int_equal(cfg.code_length, 20);
+	assert_int_equal(cfg.code_group, 5);
+	assert_int_equal(cfg.code_check, 1);
+	assert_int_equal(cfg.code_expiry_days, 0);
+	assert_int_equal(cfg.kdf_opslimit, 2);
+	assert_int_equal(cfg.kdf_memlimit, 67108864);
+	assert_int_equal(cfg.max_attempts, 5);
+	assert_int_equal(cfg.fail_interval, 900);
+	assert_int_equal(cfg.base_cooldown, 60);
+	assert_int_equal(cfg.cooldown_multiplier, 2);
+	assert_int_equal(cfg.cooldown_cap, 3600);
+	assert_int_equal(cfg.level_reset, 86400);
+	assert_int_equal(cfg.generate_cooldown, 0);
+	assert_int_equal(cfg.warn_remaining, 3);
+	assert_int_equal(cfg.retention_days, 90);
+	assert_int_equal(cfg.purge_batch_size, 1000);
+	assert_true(cfg.purge_max_per_run == -1);
+	assert_int_equal(cfg.audit, 1);
+	assert_int_equal(cfg.audit_retention_days, 365);
+	assert_int_equal(cfg.history_max_visible, 20);
+	assert_int_equal(cfg.history_per_page, 10);
+	assert_int_equal(cfg.export_format, REC_EXPORT_TXT);
+	assert_string_equal(cfg.export_name, "recovery_codes");
+	assert_true(cfg.site_name[0] != '\0');
+	assert_string_equal(cfg.admin_email, "");
+	assert_string_equal(cfg.mail_from, "");
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+	assert_int_equal(rec_config_per_user(&cfg), 1);
+}
+
+/* --- Flip every default -------------------------------------------------- */
+
+enum kind { K_STR, K_UINT, K_U64, K_LONG, K_INT };
+
+struct flip {
+	const char *key;
+	const char *value;
+	size_t off;
+	size_t size;
+	enum kind kind;
+	uint64_t num;		/* expected, for the numeric kinds */
+	long snum;		/* expected, for K_LONG */
+	const char *str;	/* expected, for K_STR */
+};
+
+#define AT(f)	offsetof(struct rec_config, f), \
+		sizeof(((struct rec_config *)NULL)->f)
+#define FS(f, v)	{ #f, v, AT(f), K_STR, 0, 0, v }
+#define FU(f, v, n)	{ #f, v, AT(f), K_UINT, n, 0, NULL }
+#define F64(f, v, n)	{ #f, v, AT(f), K_U64, n, 0, NULL }
+#define FI(f, v, n)	{ #f, v, AT(f), K_INT, n, 0, NULL }
+
+/* Every key, set to a valid value that differs from its default. */
+static const struct flip flips[] = {
+	FS(store, "/var/lib/pam-recovery"),
+	FS(pepper_file, "/etc/security/pam_recovery.key"),
+	FU(code_count, "11", 11),
+	FI(code_alphabet, "base60", REC_ALPHA_BASE60),
+	FU(code_length, "36", 36),
+	FU(code_group, "6", 6),
+	FI(code_check, "no", 0),
+	FU(code_expiry_days, "30", 30),
+	F64(kdf_opslimit, "3", 3),
+	F64(kdf_memlimit, "8K", 8192),
+	FU(max_attempts, "7", 7),
+	F64(fail_interval, "600", 600),
+	F64(base_cooldown, "30", 30),
+	FU(cooldown_multiplier, "3", 3),
+	F64(cooldown_cap, "7200", 7200),
+	F64(level_reset, "3600", 3600),
+	F64(generate_cooldown, "120", 120),
+	FU(warn_remaining, "0", 0),
+	FU(retention_days, "30", 30),
+	FU(purge_batch_size, "500", 500),
+	{ "purge_max_per_run", "100", AT(purge_max_per_run), K_LONG, 0, 100, NULL },
+	FI(audit, "off", 0),
+	FU(audit_retention_days, "30", 30),
+	FU(history_max_visible, "50", 50),
+	FU(history_per_page, "5", 5),
+	FI(export_format, "pdf", REC_EXPORT_PDF),
+	FS(export_name, "codes"),
+	FS(site_name, "Example Corp #1"),
+	FS(admin_email, "root@example.org"),
+	FS(mail_from, "pam-recovery@example.org"),
+};
+
+#define NFLIPS (sizeof(flips) / sizeof(flips[0]))
+
+static size_t
+kind_align(enum kind k)
+{
+	switch (k) {
+	case K_STR: return 1;
+	case K_UINT: case K_INT: return sizeof(int);
+	case K_U64: return sizeof(uint64_t);
+	case K_LONG: return sizeof(long);
+	}
+	return 1;
+}
+
+/*
+ * The flip table must name every field of the struct: sorted by offset,
+ * the gaps between fields may only be padding, smaller than the next
+ * field's alignment, so a forgotten field shows up as a hole.
+ */
+static void
+test_flips_cover_struct(void **state)
+{
+	size_t order[NFLIPS], i, j, t, end = 0;
+
+	(void)state;
+	for (i = 0; i < NFLIPS; i++)
+		order[i] = i;
+	for (i = 1; i < NFLIPS; i++)
+		for (j = i; j > 0 && flips[order[j]].off < flips[order[j - 1]].off; j--) {
+			t = order[j];
+			order[j] = order[j - 1];
+			order[j - 1] = t;
+		}
+	for (i = 0; i < NFLIPS; i++) {
+		const struct flip *f = &flips[order[i]];
+
+		assert_true(f->off >= end);
+		assert_true(f->off - end < kind_align(f->kind));
+		end = f->off + f->size;
+	}
+	assert_true(sizeof(struct rec_config) - end < sizeof(uint64_t));
+}
+
+static void
+check_field(const struct flip *f, const struct rec_config *cfg)
+{
+	const char *p = (const char *)cfg + f->off;
+	unsigned u;
+	uint64_t u64;
+	long l;
+	int i;
+
+	switch (f->kind) {
+	case K_STR:
+		assert_string_equal(p, f->str);
+		break;
+	case K_UINT:
+		memcpy(&u, p, sizeof(u));
+		assert_int_equal(u, f->num);
+		break;
+	case K_U64:
+		memcpy(&u64, p, sizeof(u64));
+		assert_int_equal(u64, f->num);
+		break;
+	case K_LONG:
+		memcpy(&l, p, sizeof(l));
+		assert_true(l == f->snum);
+		break;
+	case K_INT:
+		memcpy(&i, p, sizeof(i));
+		assert_int_equal(i, f->num);
+		break;
+	}
+}
+
+static void
+test_flip_every_default(void **state)
+{
+	struct rec_config before, after;
+	struct capture c;
+	struct rec_log log;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NFLIPS; i++) {
+		const struct flip *f = &flips[i];
+
+		capture_init(&c, &log);
+		rec_config_defaults(&before);
+		memcpy(&after, &before, sizeof(after));
+		assert_int_equal(rec_config_set(&after, f->key, f->value,
+		    "module arguments", 0, &log), REC_OK);
+		assert_int_equal(c.errors, 0);
+		check_field(f, &after);
+		/* The field changed, and nothing else did. */
+		assert_memory_not_equal((char *)&before + f->off,
+		    (char *)&after + f->off, f->size);
+		assert_memory_equal(&before, &after, f->off);
+		assert_memory_equal((char *)&before + f->off + f->size,
+		    (char *)&after + f->off + f->size,
+		    sizeof(before) - f->off - f->size);
+	}
+}
+
+/* --- Values accepted at the edges ---------------------------------------- */
+
+
+static const struct flip goods[] = {
+	FU(code_count, "1", 1),
+	FU(code_count, "100", 100),
+	FU(code_count, "007", 7),
+	FU(code_length, "6", 6),
+	FU(code_length, "64", REC_CODE_MAX),
+	FU(code_group, "0", 0),
+	F64(kdf_opslimit, "1", 1),
+	F64(kdf_opslimit, "4294967295", 4294967295u),
+	F64(kdf_memlimit, "8192", 8192),
+	F64(kdf_memlimit, "8k", 8192),
+	F64(kdf_memlimit, "64M", 67108864),
+	F64(kdf_memlimit, "1G", 1073741824),
+	F64(kdf_memlimit, "4G", UINT64_C(4294967296)),
+	F64(kdf_memlimit, "4096K", 4194304),
+	F64(fail_interval, "2592000", 2592000),
+	F64(level_reset, "31536000", 31536000),
+	F64(generate_cooldown, "0", 0),
+	{ "purge_max_per_run", "-1", AT(purge_max_per_run), K_LONG, 0, -1, NULL },
+	{ "purge_max_per_run", "0", AT(purge_max_per_run), K_LONG, 0, 0, NULL },
+	{ "purge_max_per_run", "9223372036854775807",
+	    AT(purge_max_per_run), K_LONG, 0, LONG_MAX, NULL },
+	FI(code_check, "YES", 1),
+	FI(code_check, "true", 1),
+	FI(code_check, "on", 1),
+	FI(code_check, "1", 1),
+	FI(code_check, "False", 0),
+	FI(code_check, "0", 0),
+	FI(audit, "no", 0),
+	FI(code_alphabet, "digits", REC_ALPHA_DIGITS),
+	FI(code_alphabet, "base32", REC_ALPHA_BASE32),
+	FI(export_format, "csv", REC_EXPORT_CSV),
+	FI(export_format, "json", REC_EXPORT_JSON),
+	FS(pepper_file, ""),
+	FS(admin_email, ""),
+	FS(export_name, "codes.v2"),
+	FS(site_name, "\xc3\x9c" "n" "\xc3\xaf" "code OK"),
+	FS(store, "/srv/100%%/%u"),
+};
+
+static void
+test_good_values(void **state)
+{
+	struct rec_config cfg;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(goods) / sizeof(goods[0]); i++) {
+		rec_config_defaults(&cfg);
+		if (rec_config_set(&cfg, goods[i].key, goods[i].value, "t", 0,
+		    NULL) != REC_OK) {
+			print_error("%s = \"%s\" refused\n", goods[i].key,
+			    goods[i].value);
+			fail();
+		}
+		check_field(&goods[i], &cfg);
+	}
+}
+
+/* --- Values refused ------------------------------------------------------ */
+
+struct bad {
+	const char *key;
+	const char *value;
+};
+
+static const struct bad bads[] = {
+	/* out of range */
+	{ "code_count", "0" }, { "code_count", "101" },
+	{ "code_length", "5" }, { "code_length", "65" },
+	{ "code_group", "65" },
+	{ "code_expiry_days", "36501" },
+	{ "kdf_opslimit", "0" }, { "kdf_opslimit", "4294967296" },
+	{ "kdf_memlimit", "8191" }, { "kdf_memlimit", "4097" },
+	{ "kdf_memlimit", "5G" }, { "kdf_memlimit", "4294967297" },
+	{ "max_attempts", "0" }, { "max_attempts", "1001" },
+	{ "fail_interval", "0" }, { "fail_interval", "2592001" },
+	{ "base_cooldown", "0" }, { "base_cooldown", "86401" },
+	{ "cooldown_multiplier", "0" }, { "cooldown_multiplier", "101" },
+	{ "cooldown_cap", "0" }, { "cooldown_cap", "2592001" },
+	{ "level_reset", "0" }, { "level_reset", "31536001" },
+	{ "generate_cooldown", "2592001" },
+	{ "warn_remaining", "101" },
+	{ "retention_days", "36501" },
+	{ "purge_batch_size", "0" }, { "purge_batch_size", "1000001" },
+	{ "purge_max_per_run", "-2" },
+	{ "audit_retention_days", "36501" },
+	{ "history_max_visible", "0" }, { "history_max_visible", "10001" },
+	{ "history_per_page", "0" }, { "history_per_page", "1001" },
+	/* junk, signs, blanks, bases, empty */
+	{ "code_count", "" }, { "code_count", "abc" }, { "code_count", "5x" },
+	{ "code_count", " 5" }, { "code_count", "5 " }, { "code_count", "-1" },
+	{ "code_count", "+5" }, { "code_count", "0x10" }, { "code_count", "1e1" },
+	{ "code_count", "5.0" }, { "kdf_opslimit", "-1" },
+	{ "fail_interval", "15m" }, { "fail_interval", "" },
+	{ "kdf_memlimit", "" }, { "kdf_memlimit", "M" }, { "kdf_memlimit", "64MB" },
+	{ "kdf_memlimit", "64T" }, { "kdf_memlimit", "-64M" },
+	{ "kdf_memlimit", " 64M" }, { "kdf_memlimit", "64 M" },
+	{ "purge_max_per_run", "" }, { "purge_max_per_run", "-" },
+	{ "purge_max_per_run", "--1" }, { "purge_max_per_run", "+1" },
+	{ "purge_max_per_run", "1.5" }, { "purge_max_per_run", " -1" },
+	/* overflow */
+	{ "code_count", "99999999999999999999999" },
+	{ "code_count", "4294967306" },
+	{ "kdf_opslimit", "18446744073709551616" },
+	{ "kdf_memlimit", "18446744073709551615K" },
+	{ "kdf_memlimit", "17179869184G" }, { "kdf_memlimit", "17179869185G" },
+	{ "kdf_memlimit", "18014398509481992K" },
+	{ "purge_max_per_run", "9223372036854775808" },
+	{ "purge_max_per_run", "-9223372036854775809" },
+	/* booleans and enums */
+	{ "code_check", "" }, { "code_check", "maybe" }, { "code_check", "2" },
+	{ "code_check", "yes " }, { "audit", "y" },
+	{ "code_alphabet", "" }, { "code_alphabet", "base64" },
+	{ "export_format", "docx" }, { "export_format", "" },
+	/* strings */
+	{ "store", "" },
+	{ "pepper_file", "relative/key" },
+	{ "export_name", "" }, { "export_name", "a/b" }, { "export_name", ".hidden" },
+	{ "export_name", "../x" },
+	{ "site_name", "bad\001name" }, { "site_name", "tab\tname" },
+	{ "site_name", "new\nline" }, { "site_name", "del\177" },
+	{ "admin_email", "-oQ/tmp/x" }, { "mail_from", "-f" },
+	/* unknown keys */
+	{ "nonsense", "1" }, { "Code_Count", "5" }, { "code_count ", "5" },
+	{ "", "5" }, { "conf", "/etc/x" },
+};
+
+static void
+test_bad_values(void **state)
+{
+	struct rec_config before, after;
+	struct capture c;
+	struct rec_log log;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+		capture_init(&c, &log);
+		rec_config_defaults(&before);
+		memcpy(&after, &before, sizeof(after));
+		if (rec_config_set(&after, bads[i].key, bads[i].value,
+		    "module arguments", 0, &log) != REC_ERR_CONFIG) {
+			print_error("%s = \"%s\" accepted\n", bads[i].key,
+			    bads[i].value);
+			fail();
+		}
+		assert_memory_equal(&before, &after, sizeof(before));
+		assert_int_equal(c.errors, 1);
+		assert_logged(&c, "module arguments: ");
+		if (bads[i].key[0] != '\0' && strchr(bads[i].key, ' ') == NULL)
+			assert_logged(&c, bads[i].key);
+		/* Line 0 (module arguments) is not printed as a line number. */
+		assert_null(strstr(c.text, "arguments:0"));
+	}
+}
+
+static void
+test_too_long_strings(void **state)
+{
+	struct rec_config before, after;
+	char path[REC_PATH_MAX + 1], str[REC_STR_MAX + 1];
+
+	(void)state;
+	memset(path, 'a', sizeof(path));
+	path[0] = '/';
+	path[REC_PATH_MAX] = '\0';
+	memset(str, 'b', sizeof(str));
+	str[REC_STR_MAX] = '\0';
+	rec_config_defaults(&before);
+	memcpy(&after, &before, sizeof(after));
+	assert_int_equal(rec_config_set(&after, "store", path, "t", 0, NULL),
+	    REC_ERR_CONFIG);
+	assert_int_equal(rec_config_set(&after, "pepper_file", path, "t", 0,
+	    NULL), REC_ERR_CONFIG);
+	assert_int_equal(rec_config_set(&after, "site_name", str, "t", 0, NULL),
+	    REC_ERR_CONFIG);
+	assert_memory_equal(&before, &after, sizeof(before));
+
+	/* One character less fits, with its terminating NUL. */
+	path[REC_PATH_MAX - 1] = '\0';
+	str[REC_STR_MAX - 1] = '\0';
+	assert_int_equal(rec_config_set(&after, "store", path, "t", 0, NULL),
+	    REC_OK);
+	assert_string_equal(after.store, path);
+	assert_int_equal(rec_config_set(&after, "site_name", str, "t", 0, NULL),
+	    REC_OK);
+	assert_string_equal(after.site_name, str);
+}
+
+static void
+test_missing_value_and_message(void **state)
+{
+	struct rec_config before, after;
+	struct capture c;
+	struct rec_log log;
+
+	(void)state;
+	capture_init(&c, &log);
+	rec_config_defaults(&before);
+	memcpy(&after, &before, sizeof(after));
+	assert_int_equal(rec_config_set(&after, "code_count", NULL,
+	    "module arguments", 0, &log), REC_ERR_CONFIG);
+	assert_logged(&c, "module arguments: code_count: missing value");
+	assert_int_equal(rec_config_set(&after, "code_count", "500",
+	    "/etc/security/pam_recovery.conf", 12, &log), REC_ERR_CONFIG);
+	assert_logged(&c, "/etc/security/pam_recovery.conf:12: code_count: "
+	    "\"500\"");
+	assert_logged(&c, "out of range");
+	/* A hostile value cannot smuggle a newline into the log. */
+	assert_int_equal(rec_config_set(&after, "code_count", "1\nfake: line",
+	    "module arguments", 0, &log), REC_ERR_CONFIG);
+	assert_logged(&c, "\"1?fake: line\"");
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_int_equal(rec_config_set(NULL, "code_count", "5", "t", 0, &log),
+	    REC_ERR_USAGE);
+}
+
+static void
+test_enum_names(void **state)
+{
+	struct rec_config cfg;
+	int i;
+
+	(void)state;
+	rec_config_defaults(&cfg);
+	for (i = REC_ALPHA_BASE32; i <= REC_ALPHA_DIGITS; i++) {
+		assert_int_equal(rec_config_set(&cfg, "code_alphabet",
+		    rec_alphabet_name((enum rec_alphabet)i), "t", 0, NULL), REC_OK);
+		assert_int_equal(cfg.code_alphabet, i);
+	}
+	for (i = REC_EXPORT_TXT; i <= REC_EXPORT_PDF; i++) {
+		assert_int_equal(rec_config_set(&cfg, "export_format",
+		    rec_export_name((enum rec_export)i), "t", 0, NULL), REC_OK);
+		assert_int_equal(cfg.export_format, i);
+	}
+	assert_string_equal(rec_alphabet_name(REC_ALPHA_BASE60), "base60");
+	assert_string_equal(rec_export_name(REC_EXPORT_JSON), "json");
+	assert_string_equal(rec_alphabet_name((enum rec_alphabet)99), "unknown");
+	assert_string_equal(rec_export_name((enum rec_export)99), "unknown");
+}
+
+/* --- The file ------------------------------------------------------------ */
+
+struct tmpdir {
+	char dir[64];
+	char path[8][128];
+	int npaths;
+};
+
+static int
+setup_tmpdir(void **state)
+{
+	struct tmpdir *t = calloc(1, sizeof(*t));
+
+	if (t == NULL)
+		return -1;
+	snprintf(t->dir, sizeof(t->dir), "/tmp/test_config.XXXXXX");
+	if (mkdtemp(t->dir) == NULL) {
+		free(t);
+		return -1;
+	}
+	*state = t;
+	return 0;
+}
+
+static int
+teardown_tmpdir(void **state)
+{
+	struct tmpdir *t = *state;
+	int i;
+
+	for (i = 0; i < t->npaths; i++)
+		(void)unlink(t->path[i]);
+	(void)rmdir(t->dir);
+	free(t);
+	return 0;
+}
+
+/* A path in the test's directory, removed again by the teardown. */
+static const char *
+tmp_path(struct tmpdir *t, const char *name)
+{
+	char buf[sizeof(t->path[0])];
+
+	assert_true(t->npaths < 8);
+	snprintf(buf, sizeof(buf), "%s/%s", t->dir, name);
+	memcpy(t->path[t->npaths], buf, sizeof(buf));
+	return t->path[t->npaths++];
+}
+
+static const char *
+write_file(struct tmpdir *t, const char *name, const char *text, size_t len,
+    mode_t mode)
+{
+	const char *path = tmp_path(t, name);
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	assert_true(fd != -1);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(fchmod(fd, mode), 0);	/* exact, whatever the umask */
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
+#define WRITE(t, name, text, mode) write_file(t, name, text, strlen(text), mode)
+
+static void
+test_file_round_trip(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rec_config cfg;
+	struct capture c;
+	struct rec_log log;
+	const char *path;
+
+	path = WRITE(t, "ok.conf",
+	    "# pam_recovery.conf for the test\n"
+	    "\n"
+	    "   # an indented comment\n"
+	    "store = /var/lib/pam-recovery\n"
+	    "code_count=12\n"
+	    "\tcode_alphabet   =   base60   \n"
+	    "code_length = 36\n"
+	    "code_group = 6\r\n"
+	    "kdf_memlimit = 1G\n"
+	    "kdf_opslimit = 1\n"
+	    "purge_max_per_run = 250\n"
+	    "audit = off\n"
+	    "site_name = Example # Corp\n"
+	    "admin_email =\n"
+	    "code_count = 13\n"
+	    "   \t  \n"
+	    "export_format = json", 0644);
+	capture_init(&c, &log);
+	rec_config_defaults(&cfg);
+	assert_int_equal(rec_config_load(&cfg, path, &log), REC_OK);
+	assert_int_equal(c.errors, 0);
+	assert_string_equal(cfg.store, "/var/lib/pam-recovery");
+	assert_int_equal(cfg.code_count, 13);	/* the later line wins */
+	assert_int_equal(cfg.code_alphabet, REC_ALPHA_BASE60);
+	assert_int_equal(cfg.code_length, 36);
+	assert_int_equal(cfg.code_group, 6);
+	assert_int_equal(cfg.kdf_memlimit, 1073741824);
+	assert_int_equal(cfg.kdf_opslimit, 1);
+	assert_true(cfg.purge_max_per_run == 250);
+	assert_int_equal(cfg.audit, 0);
+	assert_string_equal(cfg.site_name, "Example # Corp");
+	assert_string_equal(cfg.admin_email, "");
+	assert_int_equal(cfg.export_format, REC_EXPORT_JSON);
+	/* Untouched keys keep their defaults. */
+	assert_int_equal(cfg.max_attempts, 5);
+	assert_int_equal(cfg.code_check, 1);
+	assert_int_equal(rec_config_validate(&cfg, &log), REC_OK);
+	assert_int_equal(rec_config_per_user(&cfg), 0);
+}
+
+static void
+test_file_empty(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rec_config before, after;
+	const char *path;
+
+	path = WRITE(t, "empty.conf", "", 0600);
+	rec_config_defaults(&before);
+	memcpy(&after, &before, sizeof(after));
+	assert_int_equal(rec_config_load(&after, path, NULL), REC_OK);
+	assert_memory_equal(&before, &after, sizeof(before));
+}
+
+/* Load text that must fail; cfg must stay exactly as it was. */
+#define LOAD_BAD(t, name, lit, want, c) \
+	load_bad(t, name, lit, sizeof(lit) - 1, want, c)
+
+static void
+load_bad(struct tmpdir *t, const char *name, const char *text, size_t len,
+    int want, struct capture *c)
+{
+	struct rec_config before, after;
+	struct rec_log log;
+	const char *path = write_file(t, name, text, len, 0644);
+
+	capture_init(c, &log);
+	rec_config_defaults(&before);
+	memcpy(&after, &before, sizeof(after));
+	assert_int_equal(rec_config_load(&after, path, &log), want);
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_true(c->errors > 0);
+	assert_logged(c, path);
+}
+
+static void
+test_file_bad_lines(void **state)
+{
+	struct tmpdir *t = *state;
+	struct capture c;
+	char want[256];
+
+	LOAD_BAD(t, "value.conf",
+	    "# comment\n"
+	    "code_count = 5\n"
+	    "\n"
+	    "max_attempts = 5000\n", REC_ERR_CONFIG, &c);
+	snprintf(want, sizeof(want), "%s/value.conf:4: max_attempts: \"5000\"",
+	    t->dir);
+	assert_logged(&c, want);
+
+	/* Every bad line is reported, not just the first. */
+	LOAD_BAD(t, "several.conf",
+	    "code_count 5\n"
+	    "no_such_key = 1\n"
+	    "= 3\n"
+	    "code_check = maybe\n"
+	    "code_count = 5 # trailing comments are not comments\n",
+	    REC_ERR_CONFIG, &c);
+	assert_int_equal(c.errors, 5);
+	snprintf(want, sizeof(want), "%s/several.conf:1: expected \"key = "
+	    "value\"", t->dir);
+	assert_logged(&c, want);
+	snprintf(want, sizeof(want), "%s/several.conf:2: no_such_key: unknown "
+	    "key", t->dir);
+	assert_logged(&c, want);
+	snprintf(want, sizeof(want), "%s/several.conf:3: missing key", t->dir);
+	assert_logged(&c, want);
+	snprintf(want, sizeof(want), "%s/several.conf:4: code_check:", t->dir);
+	assert_logged(&c, want);
+	snprintf(want, sizeof(want), "%s/several.conf:5: code_count:", t->dir);
+	assert_logged(&c, want);
+}
+
+/* A file that is not a configuration at all stops after a few errors. */
+static void
+test_file_too_many_errors(void **state)
+{
+	struct tmpdir *t = *state;
+	struct capture c;
+	char text[40 * 16], want[256];
+	size_t i;
+
+	for (i = 0; i < 40; i++)
+		memcpy(text + i * 16, "secret:line:xx\n\n", 16);
+	load_bad(t, "passwd", text, sizeof(text), REC_ERR_CONFIG, &c);
+	assert_int_equal(c.errors, 11);
+	snprintf(want, sizeof(want), "%s/passwd:19: too many errors", t->dir);
+	assert_logged(&c, want);
+	/* Lines without '=' are not quoted: they may be anybody's secrets. */
+	assert_null(strstr(c.text, "secret"));
+}
+
+static void
+test_file_long_line_and_nul(void **state)
+{
+	struct tmpdir *t = *state;
+	struct capture c;
+	char text[5000], want[256];
+
+	memset(text, ' ', sizeof(text));
+	memcpy(text, "code_count = 5\nsite_name = x", 28);
+	text[sizeof(text) - 1] = '\n';
+	load_bad(t, "long.conf", text, sizeof(text), REC_ERR_CONFIG, &c);
+	snprintf(want, sizeof(want), "%s/long.conf:2: line longer", t->dir);
+	assert_logged(&c, want);
+
+	LOAD_BAD(t, "nul.conf", "code_count = 5\ncode_count = 6\0 7\n",
+	    REC_ERR_CONFIG, &c);
+	snprintf(want, sizeof(want), "%s/nul.conf:2: line contains a NUL",
+	    t->dir);
+	assert_logged(&c, want);
+}
+
+static void
+test_file_writable_refused(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rec_config before, after;
+	struct capture c;
+	struct rec_log log;
+	const char *grp, *oth;
+
+	grp = WRITE(t, "grp.conf", "code_count = 5\n", 0664);
+	oth = WRITE(t, "oth.conf", "code_count = 5\n", 0602);
+	capture_init(&c, &log);
+	rec_config_defaults(&before);
+	memcpy(&after, &before, sizeof(after));
+	assert_int_equal(rec_config_load(&after, grp, &log), REC_ERR_UNSAFE);
+	assert_logged(&c, grp);
+	assert_logged(&c, "writable by group or other");
+	assert_int_equal(rec_config_load(&after, oth, &log), REC_ERR_UNSAFE);
+	assert_logged(&c, oth);
+	assert_memory_equal(&before, &after, sizeof(before));
+}
+
+static void
+test_file_symlink_refused(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rec_config cfg;
+	struct capture c;
+	struct rec_log log;
+	const char *real, *link;
+
+	real = WRITE(t, "real.conf", "code_count = 5\n", 0644);
+	link = tmp_path(t, "link.conf");
+	assert_int_equal(symlink(real, link), 0);
+	capture_init(&c, &log);
+	rec_config_defaults(&cfg);
+	assert_int_equal(rec_config_load(&cfg, link, &log), REC_ERR_UNSAFE);
+	assert_logged(&c, "symbolic link");
+	assert_int_equal(cfg.code_count, 10);
+	assert_int_equal(rec_config_load(&cfg, real, &log), REC_OK);
+	assert_int_equal(cfg.code_count, 5);
+}
+
+static void
+test_file_not_regular(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rec_config cfg;
+	struct capture c;
+	struct rec_log log;
+	const char *fifo;
+
+	capture_init(&c, &log);
+	rec_config_defaults(&cfg);
+	/* A directory, and a FIFO that must not block the reader. */
+	assert_int_equal(rec_config_load(&cfg, t->dir, &log), REC_ERR_UNSAFE);
+	fifo = tmp_path(t, "fifo.conf");
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(rec_config_load(&cfg, fifo, &log), REC_ERR_UNSAFE);
+	assert_logged(&c, "not a regular file");
+}
+
+static void
+test_file_missing(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rec_config before, after;
+	struct capture c;
+	struct rec_log log;
+
+	capture_init(&c, &log);
+	rec_config_defaults(&before);
+	memcpy(&after, &before, sizeof(after));
+	assert_int_equal(rec_config_load(&after, tmp_path(t, "none.conf"), &log),
+	    REC_ERR_NOTFOUND);
+	assert_int_equal(c.errors, 0);	/* the caller decides */
+	assert_memory_equal(&before, &after, sizeof(before));
+	assert_int_equal(rec_config_load(&after, NULL, &log), REC_ERR_USAGE);
+}
+
+static void
+test_file_owner(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rec_config cfg;
+	struct capture c;
+	struct rec_log log;
+	const char *path;
+
+	path = WRITE(t, "owner.conf", "code_count = 5\n", 0644);
+	if (geteuid() != 0) {
+		/* Owned by the caller, who is not root: accepted. */
+		rec_config_defaults(&cfg);
+		assert_int_equal(rec_config_load(&cfg, path, NULL), REC_OK);
+		skip();
+	}
+	/* Root accepts only root's files. */
+	assert_int_equal(chown(path, 1, 1), 0);
+	capture_init(&c, &log);
+	rec_config_defaults(&cfg);
+	assert_int_equal(rec_config_load(&cfg, path, &log), REC_ERR_UNSAFE);
+	assert_logged(&c, "owned by uid 1");
+	assert_int_equal(cfg.code_count, 10);
+}
+
+/* --- Validation across keys ---------------------------------------------- */
+
+static void
+expect_invalid(const struct rec_config *cfg, const char *needle)
+{
+	struct capture c;
+	struct rec_log log;
+
+	capture_init(&c, &log);
+	assert_int_equal(rec_config_validate(cfg, &log), REC_ERR_CONFIG);
+	assert_logged(&c, needle);
+}
+
+static void
+test_validate(void **state)
+{
+	struct rec_config cfg;
+
+	(void)state;
+	rec_config_defaults(&cfg);
+	cfg.cooldown_cap = 59;
+	expect_invalid(&cfg, "cooldown_cap");
+	cfg.cooldown_cap = 60;
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+
+	rec_config_defaults(&cfg);
+	cfg.code_group = 21;
+	expect_invalid(&cfg, "code_group");
+	cfg.code_group = 20;
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+
+	rec_config_defaults(&cfg);
+	snprintf(cfg.pepper_file, sizeof(cfg.pepper_file), "key");
+	expect_invalid(&cfg, "pepper_file");
+
+	rec_config_defaults(&cfg);
+	cfg.store[0] = '\0';
+	expect_invalid(&cfg, "store");
+	snprintf(cfg.store, sizeof(cfg.store), "relative/store");
+	expect_invalid(&cfg, "store");
+	snprintf(cfg.store, sizeof(cfg.store), "/var/lib/%%x");
+	expect_invalid(&cfg, "store");
+	snprintf(cfg.store, sizeof(cfg.store), "/var/lib/pam-recovery/%%u");
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+
+	/* Entropy: 11 random digits are 36.5 bits, 13 are 43.2. */
+	rec_config_defaults(&cfg);
+	cfg.code_alphabet = REC_ALPHA_DIGITS;
+	cfg.code_length = 12;
+	cfg.code_group = 4;
+	expect_invalid(&cfg, "entropy");
+	cfg.code_length = 14;
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+
+	/* 8 base32 characters: 35 bits with a check character, 40 without. */
+	rec_config_defaults(&cfg);
+	cfg.code_length = 8;
+	cfg.code_group = 4;
+	expect_invalid(&cfg, "entropy");
+	cfg.code_check = 0;
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+
+	/* The base60 6x6 format of the contract. */
+	rec_config_defaults(&cfg);
+	cfg.code_alphabet = REC_ALPHA_BASE60;
+	cfg.code_length = 36;
+	cfg.code_group = 6;
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+}
+
+/* --- Store paths --------------------------------------------------------- */
+
+struct expand {
+	const char *store;
+	const char *user;
+	const char *home;
+	int want;
+	const char *path;
+};
+
+static const struct expand expands[] = {
+	{ "~/.pam-recovery", "alice", "/home/alice", REC_OK,
+	    "/home/alice/.pam-recovery" },
+	{ "~", "alice", "/home/alice", REC_OK, "/home/alice" },
+	{ "/var/lib/pam-recovery/%u", "alice", "/home/alice", REC_OK,
+	    "/var/lib/pam-recovery/alice" },
+	{ "%h/.rec", "alice", "/home/alice", REC_OK, "/home/alice/.rec" },
+	{ "/srv/%u/%u", "bob", NULL, REC_OK, "/srv/bob/bob" },
+	{ "/srv/100%%/%u", "alice", "/home/alice", REC_OK, "/srv/100%/alice" },
+	{ "/srv/%%u", "..", NULL, REC_OK, "/srv/%u" },
+	{ "/var/lib/pam-recovery", "..", NULL, REC_OK, "/var/lib/pam-recovery" },
+	{ "/var/..x/...", NULL, NULL, REC_OK, "/var/..x/..." },
+	{ "/srv/%x", "alice", "/home/alice", REC_ERR_CONFIG, NULL },
+	{ "/srv/%", "alice", "/home/alice", REC_ERR_CONFIG, NULL },
+	{ "relative/%u", "alice", "/home/alice", REC_ERR_CONFIG, NULL },
+	{ "%u/store", "alice", "/home/alice", REC_ERR_CONFIG, NULL },
+	{ "~alice/store", "alice", "/home/alice", REC_ERR_CONFIG, NULL },
+	{ "/srv/%u", "..", "/home/alice", REC_ERR_CONFIG, NULL },
+	{ "/srv/%u", ".", "/home/alice", REC_ERR_CONFIG, NULL },
+	{ "/srv/%u", "", "/home/alice", REC_ERR_CONFIG, NULL },
+	{ "/srv/%u", "a/b", "/home/alice", REC_ERR_CONFIG, NULL },
+	{ "~/.rec", "alice", "home/alice", REC_ERR_CONFIG, NULL },
+	{ "%h/.rec", "alice", "", REC_ERR_CONFIG, NULL },
+	{ "~/.rec", "alice", "/home/../etc", REC_ERR_CONFIG, NULL },
+	{ "/var/lib/..", NULL, NULL, REC_ERR_CONFIG, NULL },
+	{ "/var/../etc", NULL, NULL, REC_ERR_CONFIG, NULL },
+	{ "/srv/%u", NULL, "/home/alice", REC_ERR_USAGE, NULL },
+	{ "~/.rec", "alice", NULL, REC_ERR_USAGE, NULL },
+};
+
+static void
+test_store_path(void **state)
+{
+	struct rec_config cfg;
+	char out[REC_PATH_MAX];
+	size_t i;
+	int r;
+
+	(void)state;
+	rec_config_defaults(&cfg);
+	for (i = 0; i < sizeof(expands) / sizeof(expands[0]); i++) {
+		const struct expand *e = &expands[i];
+
+		snprintf(cfg.store, sizeof(cfg.store), "%s", e->store);
+		r = rec_config_store_path(&cfg, e->user, e->home, out,
+		    sizeof(out));
+		if (r != e->want) {
+			print_error("store \"%s\": got %d, want %d\n", e->store,
+			    r, e->want);
+			fail();
+		}
+		if (e->path != NULL)
+			assert_string_equal(out, e->path);
+		else
+			assert_string_equal(out, "");
+	}
+}
+
+static void
+test_store_path_too_long(void **state)
+{
+	struct rec_config cfg;
+	char out[64];
+	const char *want = "/home/alice/.pam-recovery";
+	size_t len = strlen(want);
+
+	(void)state;
+	rec_config_defaults(&cfg);
+	assert_int_equal(rec_config_store_path(&cfg, "alice", "/home/alice",
+	    out, len + 1), REC_OK);
+	assert_string_equal(out, want);
+	assert_int_equal(rec_config_store_path(&cfg, "alice", "/home/alice",
+	    out, len), REC_ERR_USAGE);
+	assert_int_equal(rec_config_store_path(&cfg, "alice", "/home/alice",
+	    out, 5), REC_ERR_USAGE);
+	assert_int_equal(rec_config_store_path(&cfg, "alice", "/home/alice",
+	    out, 0), REC_ERR_USAGE);
+
+	/* A home that alone fills the buffer. */
+	memset(out, 'h', sizeof(out));
+	out[0] = '/';
+	out[sizeof(out) - 1] = '\0';
+	{
+		char big[70];
+
+		assert_int_equal(rec_config_store_path(&cfg, "alice", out, big,
+		    sizeof(big)), REC_ERR_USAGE);
+	}
+}
+
+static void
+test_per_user(void **state)
+{
+	static const struct {
+		const char *store;
+		int per_user;
+	} cases[] = {
+		{ "~/.pam-recovery", 1 }, { "~", 1 }, { "/var/lib/%u", 1 },
+		{ "%h/x", 1 }, { "/srv/%u/%%", 1 },
+		{ "/var/lib/pam-recovery", 0 }, { "/srv/100%%u", 0 },
+		{ "/var/~x", 0 }, { "/srv/%", 0 }, { "/srv/%%%%", 0 },
+	};
+	struct rec_config cfg;
+	size_t i;
+
+	(void)state;
+	rec_config_defaults(&cfg);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(cfg.store, sizeof(cfg.store), "%s", cases[i].store);
+		if (rec_config_per_user(&cfg) != cases[i].per_user) {
+			print_error("store \"%s\"\n", cases[i].store);
+			fail();
+		}
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_flips_cover_struct),
+		cmocka_unit_test(test_flip_every_default),
+		cmocka_unit_test(test_good_values),
+		cmocka_unit_test(test_bad_values),
+		cmocka_unit_test(test_too_long_strings),
+		cmocka_unit_test(test_missing_value_and_message),
+		cmocka_unit_test(test_enum_names),
+		cmocka_unit_test_setup_teardown(test_file_round_trip,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_empty,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_bad_lines,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_too_many_errors,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_long_line_and_nul,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_writable_refused,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_symlink_refused,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_not_regular,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_missing,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_owner,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_store_path),
+		cmocka_unit_test(test_store_path_too_long),
+		cmocka_unit_test(test_per_user),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
