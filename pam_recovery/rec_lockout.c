@@ -1,0 +1,107 @@
+/* rec_lockout.c: the exponential-cooldown arithmetic; time is an argument. */
+#include <string.h>
+
+#include "rec_lockout.h"
+
+/*
+ * Times and durations come from a store that may be old, from a clock that
+ * may jump, and from a configuration with wide ranges: every sum and product
+ * saturates instead of wrapping, so no input can turn a lock into no lock.
+ */
+static uint64_t
+sat_add(uint64_t a, uint64_t b)
+{
+	return a > UINT64_MAX - b ? UINT64_MAX : a + b;
+}
+
+static uint64_t
+sat_mul(uint64_t a, uint64_t b)
+{
+	if (a != 0 && b > UINT64_MAX / a)
+		return UINT64_MAX;
+	return a * b;
+}
+
+static uint64_t
+min_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? a : b;
+}
+
+uint64_t
+rec_lock_remaining(const struct rec_lock *st, uint64_t now,
+    const struct rec_config *cfg)
+{
+	if (st->locked_until <= now)
+		return 0;
+	return min_u64(st->locked_until - now, cfg->cooldown_cap);
+}
+
+void
+rec_lock_refresh(struct rec_lock *st, uint64_t now,
+    const struct rec_config *cfg)
+{
+	/*
+	 * The clock moved backwards: nothing can have happened after now, and
+	 * no lock may outlast cooldown_cap from here.  Pulling the timestamps
+	 * in keeps the windows below measured from a real past.
+	 */
+	if (st->last_fail > now)
+		st->last_fail = now;
+	if (st->window_start > now)
+		st->window_start = now;
+	if (st->locked_until > sat_add(now, cfg->cooldown_cap))
+		st->locked_until = sat_add(now, cfg->cooldown_cap);
+
+	/* A quiet level_reset since the last failure forgives everything. */
+	if (st->last_fail != 0 && st->locked_until <= now &&
+	    now >= sat_add(st->last_fail, cfg->level_reset)) {
+		rec_lock_clear(st);
+		return;
+	}
+
+	/*
+	 * Before the first lock, failures only count inside fail_interval.
+	 * After a lock, only a success or level_reset lowers the level.
+	 */
+	if (st->cooldown == 0 && st->window_start != 0 &&
+	    now >= sat_add(st->window_start, cfg->fail_interval)) {
+		st->failures = 0;
+		st->window_start = 0;
+	}
+}
+
+int
+rec_lock_fail(struct rec_lock *st, uint64_t now, const struct rec_config *cfg)
+{
+	uint64_t multiplier;
+
+	/* Idempotent, so a caller that already refreshed loses nothing. */
+	rec_lock_refresh(st, now, cfg);
+
+	if (st->failures < UINT32_MAX)
+		st->failures++;
+	if (st->window_start == 0)
+		st->window_start = now;
+	st->last_fail = now;
+
+	if (st->cooldown > 0) {
+		/* A multiplier of 0 would reset the level; hold it instead. */
+		multiplier = cfg->cooldown_multiplier > 0 ?
+		    cfg->cooldown_multiplier : 1;
+		st->cooldown = min_u64(sat_mul(st->cooldown, multiplier),
+		    cfg->cooldown_cap);
+	} else if (st->failures >= cfg->max_attempts) {
+		st->cooldown = min_u64(cfg->base_cooldown, cfg->cooldown_cap);
+	} else
+		return 0;
+
+	st->locked_until = sat_add(now, st->cooldown);
+	return st->locked_until > now;
+}
+
+void
+rec_lock_clear(struct rec_lock *st)
+{
+	memset(st, 0, sizeof(*st));
+}
