@@ -1,0 +1,151 @@
+/* rec_kdf.c: argon2id hashing of codes, candidate tags and the pepper key. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "rec_err.h"
+#include "rec_kdf.h"
+
+#define PEPPER_FILE_MAX 4096
+
+/*
+ * The secret that is hashed: the code itself, or with a pepper, the code
+ * keyed with it.  Both are written to out (REC_HASH_LEN bytes) as a BLAKE2b
+ * so that the argon2id input has one length whatever the format.
+ */
+static void
+secret_of(const char *code, const unsigned char *pepper,
+    unsigned char out[REC_HASH_LEN])
+{
+	crypto_generichash(out, REC_HASH_LEN, (const unsigned char *)code,
+	    strlen(code), pepper, pepper != NULL ? REC_PEPPER_LEN : 0);
+}
+
+int
+rec_kdf_hash(const char *code, const unsigned char *pepper,
+    const uint8_t salt[REC_SALT_LEN], uint64_t opslimit, uint64_t memlimit,
+    uint8_t out[REC_HASH_LEN])
+{
+	unsigned char secret[REC_HASH_LEN];
+	int r = REC_ERR_INTERNAL;
+
+	secret_of(code, pepper, secret);
+	/*
+	 * crypto_pwhash() fails only when it cannot get its memory (or for
+	 * limits out of range, which the configuration already excludes):
+	 * never a reason to count a code as wrong.
+	 */
+	if (crypto_pwhash(out, REC_HASH_LEN, (const char *)secret,
+	    sizeof(secret), salt, opslimit, (size_t)memlimit,
+	    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+		sodium_memzero(out, REC_HASH_LEN);
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	r = REC_OK;
+out:
+	sodium_memzero(secret, sizeof(secret));
+	return r;
+}
+
+uint16_t
+rec_kdf_tag(const char *code, const unsigned char *pepper,
+    const uint8_t key[REC_TAGKEY_LEN], unsigned bits)
+{
+	unsigned char secret[REC_HASH_LEN], h[8];
+	uint16_t tag;
+
+	if (bits == 0)
+		return 0;
+	secret_of(code, pepper, secret);
+	crypto_generichash(h, sizeof(h), secret, sizeof(secret), key,
+	    REC_TAGKEY_LEN);
+	tag = (uint16_t)((h[0] << 8 | h[1]) & ((1u << bits) - 1));
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(h, sizeof(h));
+	return tag;
+}
+
+int
+rec_kdf_dummy(uint64_t opslimit, uint64_t memlimit)
+{
+	uint8_t salt[REC_SALT_LEN], out[REC_HASH_LEN];
+	char nothing[REC_HASH_LEN * 2 + 1];
+
+	randombytes_buf(salt, sizeof(salt));
+	randombytes_buf(nothing, sizeof(nothing) - 1);
+	nothing[sizeof(nothing) - 1] = '\0';
+	return rec_kdf_hash(nothing, NULL, salt, opslimit, memlimit, out);
+}
+
+int
+rec_kdf_equal(const uint8_t a[REC_HASH_LEN], const uint8_t b[REC_HASH_LEN])
+{
+	return sodium_memcmp(a, b, REC_HASH_LEN) == 0;
+}
+
+int
+rec_kdf_load_pepper(const char *path, unsigned char out[REC_PEPPER_LEN],
+    const struct rec_log *log)
+{
+	unsigned char buf[PEPPER_FILE_MAX];
+	struct stat sb;
+	ssize_t n;
+	size_t len = 0;
+	int fd = -1, r = REC_ERR_INTERNAL;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+		rec_logf(log, LOG_ERR, "pepper file %s: %s", path, strerror(errno));
+		r = REC_ERR_IO;
+		goto out;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
+		rec_logf(log, LOG_ERR, "pepper file %s: not a regular file", path);
+		r = REC_ERR_UNSAFE;
+		goto out;
+	}
+	if (sb.st_size > PEPPER_FILE_MAX) {
+		rec_logf(log, LOG_ERR, "pepper file %s: larger than %d bytes",
+		    path, PEPPER_FILE_MAX);
+		r = REC_ERR_CONFIG;
+		goto out;
+	}
+	if ((sb.st_uid != 0 && sb.st_uid != geteuid()) ||
+	    (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		rec_logf(log, LOG_ERR, "pepper file %s: must be owned by root "
+		    "with mode 0600 or stricter", path);
+		r = REC_ERR_UNSAFE;
+		goto out;
+	}
+	while (len < sizeof(buf)) {
+		n = read(fd, buf + len, sizeof(buf) - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			rec_logf(log, LOG_ERR, "pepper file %s: %s", path,
+			    strerror(errno));
+			r = REC_ERR_IO;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len < REC_PEPPER_LEN) {
+		rec_logf(log, LOG_ERR, "pepper file %s: shorter than %d bytes",
+		    path, REC_PEPPER_LEN);
+		r = REC_ERR_CONFIG;
+		goto out;
+	}
+	crypto_generichash(out, REC_PEPPER_LEN, buf, len, NULL, 0);
+	r = REC_OK;
+out:
+	sodium_memzero(buf, sizeof(buf));
+	if (fd != -1)
+		close(fd);
+	return r;
+}
