@@ -1,0 +1,396 @@
+/* rec_auth.c: one attempt with a code: normalise, pre-count, hash outside, consume. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "rec_auth.h"
+#include "rec_err.h"
+
+/* A stored code that the typed code's tag points at. */
+struct candidate {
+	unsigned slot;
+	uint8_t salt[REC_SALT_LEN];
+	uint8_t hash[REC_HASH_LEN];
+};
+
+/* State carried between the transactions of one attempt. */
+struct attempt {
+	const struct rec_config *cfg;
+	const struct rec_who *who;
+	uint64_t now;
+	unsigned flags;
+	const char *code;		/* normalised */
+	const unsigned char *pepper_in;	/* the configured pepper, or NULL */
+	const unsigned char *pepper;	/* as the batch wants it */
+	/* phase 1 results */
+	int outcome;
+	struct rec_user before, after;
+	struct rec_batch batch;
+	struct candidate cand[REC_COUNT_MAX];
+	unsigned ncand;
+	int locked_now;
+	/* phase 2 inputs and results */
+	unsigned slot;
+	unsigned remaining;
+};
+
+static void
+copy_field(char *dst, size_t len, const char *src)
+{
+	snprintf(dst, len, "%s", src != NULL ? src : "");
+}
+
+int
+rec_audit(struct rec_txn *t, const struct rec_config *cfg, const struct rec_who *who,
+    enum rec_event_type type, uint64_t now, uint64_t batch, unsigned slot,
+    const char *detail)
+{
+	struct rec_event ev;
+
+	if (!cfg->audit)
+		return REC_OK;
+	memset(&ev, 0, sizeof(ev));
+	ev.time = now;
+	ev.type = (uint8_t)type;
+	ev.batch = batch;
+	ev.slot = (uint8_t)slot;
+	copy_field(ev.user, sizeof(ev.user), who->user);
+	copy_field(ev.service, sizeof(ev.service), who->service);
+	copy_field(ev.rhost, sizeof(ev.rhost), who->rhost);
+	copy_field(ev.tty, sizeof(ev.tty), who->tty);
+	copy_field(ev.actor, sizeof(ev.actor), who->actor);
+	copy_field(ev.detail, sizeof(ev.detail), detail);
+	return rec_audit_append(t, &ev);
+}
+
+static unsigned
+remaining_of(const struct rec_batch *b)
+{
+	return (unsigned)(b->count - b->used - b->invalidated);
+}
+
+struct status_arg {
+	const struct rec_config *cfg;
+	const char *user;
+	uint64_t now;
+	struct rec_status *out;
+};
+
+static int
+status_txn(struct rec_txn *t, void *varg)
+{
+	struct status_arg *a = varg;
+	struct rec_status *s = a->out;
+	struct rec_user u;
+	struct rec_batch b;
+	int r;
+
+	if ((r = rec_get_user(t, a->user, &u)) == REC_ERR_NOTFOUND)
+		return REC_OK;
+	if (r != REC_OK)
+		return r;
+	rec_lock_refresh(&u.lock, a->now, a->cfg);
+	s->lock_remaining = rec_lock_remaining(&u.lock, a->now, a->cfg);
+	s->failures = u.lock.failures;
+	s->last_used = u.last_used;
+	if (u.active_batch == 0)
+		return REC_OK;
+	if ((r = rec_get_batch(t, a->user, u.active_batch, &b)) != REC_OK)
+		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+	s->enrolled = 1;
+	s->fmt = b.fmt;
+	s->batch = b.id;
+	s->count = b.count;
+	s->used = b.used;
+	s->invalidated = b.invalidated;
+	s->remaining = remaining_of(&b);
+	s->created = b.created;
+	s->expires = b.expires;
+	s->verified = b.verified;
+	s->peppered = b.peppered;
+	s->expired = b.expires != 0 && b.expires <= a->now;
+	return REC_OK;
+}
+
+int
+rec_auth_status(struct rec_store *st, const struct rec_config *cfg,
+    const char *user, uint64_t now, struct rec_status *out)
+{
+	struct status_arg a = { cfg, user, now, out };
+
+	memset(out, 0, sizeof(*out));
+	rec_format_from_config(&out->fmt, cfg);
+	if (st == NULL)
+		return REC_OK;
+	return rec_store_read(st, status_txn, &a);
+}
+
+/*
+ * Phase 1: refuse while locked, count this attempt as a failure before any
+ * hash is evaluated, and collect the stored codes whose tag matches.
+ */
+static int
+precount_txn(struct rec_txn *t, void *varg)
+{
+	struct attempt *a = varg;
+	struct rec_code_rec codes[REC_COUNT_MAX];
+	unsigned n = 0;
+	uint16_t tag;
+	int r = REC_ERR_INTERNAL;
+
+	a->ncand = 0;
+	a->locked_now = 0;
+	if ((r = rec_get_user(t, a->who->user, &a->before)) == REC_ERR_NOTFOUND) {
+		a->outcome = REC_ERR_NOSTORE;
+		r = REC_OK;
+		goto out;
+	}
+	if (r != REC_OK)
+		goto out;
+	a->after = a->before;
+	rec_lock_refresh(&a->after.lock, a->now, a->cfg);
+	if (rec_lock_remaining(&a->after.lock, a->now, a->cfg) > 0) {
+		a->outcome = REC_ERR_LOCKED;
+		r = rec_put_user(t, a->who->user, &a->after);
+		goto out;
+	}
+	if (a->after.active_batch == 0) {
+		a->outcome = REC_ERR_NOSTORE;
+		r = REC_OK;
+		goto out;
+	}
+	if ((r = rec_get_batch(t, a->who->user, a->after.active_batch,
+	    &a->batch)) != REC_OK) {
+		if (r == REC_ERR_NOTFOUND)
+			r = REC_ERR_CORRUPT;
+		goto out;
+	}
+	if (a->batch.peppered && a->pepper_in == NULL) {
+		rec_logf(rec_txn_log(t), LOG_ERR, "batch of user %s was "
+		    "generated with a pepper, but pepper_file is not set",
+		    a->who->user);
+		a->outcome = REC_ERR_CONFIG;
+		r = REC_OK;
+		goto out;
+	}
+	a->pepper = a->batch.peppered ? a->pepper_in : NULL;
+	if ((r = rec_get_codes(t, a->who->user, a->batch.id, codes,
+	    REC_COUNT_MAX, &n)) != REC_OK)
+		goto out;
+	tag = rec_kdf_tag(a->code, a->pepper, a->batch.tag_key,
+	    a->batch.tag_bits);
+	for (unsigned i = 0; i < n; i++) {
+		if (a->batch.tag_bits != 0 && codes[i].tag != tag)
+			continue;
+		a->cand[a->ncand].slot = codes[i].slot;
+		memcpy(a->cand[a->ncand].salt, codes[i].salt, REC_SALT_LEN);
+		memcpy(a->cand[a->ncand].hash, codes[i].hash, REC_HASH_LEN);
+		a->ncand++;
+	}
+	a->locked_now = rec_lock_fail(&a->after.lock, a->now, a->cfg);
+	if ((r = rec_put_user(t, a->who->user, &a->after)) != REC_OK)
+		goto out;
+	if (a->locked_now && (r = rec_audit(t, a->cfg, a->who, REC_EV_LOCKED,
+	    a->now, a->batch.id, 0, "too many failed attempts")) != REC_OK)
+		goto out;
+	a->outcome = REC_OK;
+	r = REC_OK;
+out:
+	sodium_memzero(codes, sizeof(codes));
+	return r;
+}
+
+/*
+ * Phase 2 for a matching code: re-check under the write lock that the code
+ * is still unused and its batch still active, then consume it (or, when
+ * only testing, mark the batch verified) and clear the lockout.
+ */
+static int
+consume_txn(struct rec_txn *t, void *varg)
+{
+	struct attempt *a = varg;
+	struct rec_user u;
+	struct rec_batch b;
+	struct rec_code_rec c;
+	int test = (a->flags & REC_ATTEMPT_TEST) != 0, r;
+
+	if ((r = rec_get_user(t, a->who->user, &u)) != REC_OK ||
+	    (r = rec_get_batch(t, a->who->user, a->batch.id, &b)) != REC_OK ||
+	    (r = rec_get_code(t, a->who->user, a->batch.id, a->slot, &c)) !=
+	    REC_OK)
+		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+	a->remaining = remaining_of(&b);
+	if (u.active_batch != b.id || b.status != REC_BATCH_ACTIVE ||
+	    c.state == REC_CODE_INVALID)
+		a->outcome = REC_ERR_INVALIDATED;
+	else if (c.state == REC_CODE_USED)
+		a->outcome = REC_ERR_USED;
+	else if (b.expires != 0 && b.expires <= a->now)
+		a->outcome = REC_ERR_EXPIRED;
+	else
+		a->outcome = REC_OK;
+	if (a->outcome != REC_OK)
+		return rec_audit(t, a->cfg, a->who, REC_EV_CODE_REJECTED, a->now,
+		    b.id, a->slot, rec_strerror(a->outcome));
+	if (test)
+		b.verified = a->now;
+	else {
+		c.state = REC_CODE_USED;
+		c.changed = a->now;
+		b.used++;
+		u.last_used = a->now;
+		a->remaining = remaining_of(&b);
+	}
+	b.modified = a->now;
+	rec_lock_clear(&u.lock);
+	if ((r = rec_put_user(t, a->who->user, &u)) != REC_OK ||
+	    (r = rec_put_batch(t, a->who->user, &b)) != REC_OK ||
+	    (!test && (r = rec_put_code(t, a->who->user, b.id, &c)) != REC_OK))
+		return r;
+	return rec_audit(t, a->cfg, a->who, test ? REC_EV_VERIFIED :
+	    REC_EV_CODE_USED, a->now, b.id, a->slot, "");
+}
+
+/* Phase 2 for a code that matched nothing: the failure stays counted. */
+static int
+reject_txn(struct rec_txn *t, void *varg)
+{
+	struct attempt *a = varg;
+
+	return rec_audit(t, a->cfg, a->who, REC_EV_CODE_REJECTED, a->now,
+	    a->batch.id, 0, "no matching code");
+}
+
+/*
+ * The attempt could not be judged (no memory for argon2id, a store error):
+ * give back the failure phase 1 counted.  When nothing else touched the
+ * record since, restore it exactly; otherwise take one failure off.
+ */
+static int
+refund_txn(struct rec_txn *t, void *varg)
+{
+	struct attempt *a = varg;
+	struct rec_user u;
+	uint8_t now_enc[REC_RECORD_BUF], after_enc[REC_RECORD_BUF];
+	size_t n, m;
+	int r;
+
+	if ((r = rec_get_user(t, a->who->user, &u)) != REC_OK)
+		return r;
+	n = rec_user_encode(&u, now_enc);
+	m = rec_user_encode(&a->after, after_enc);
+	if (n == m && memcmp(now_enc, after_enc, n) == 0)
+		u = a->before;
+	else if (u.lock.failures > 0)
+		u.lock.failures--;
+	return rec_put_user(t, a->who->user, &u);
+}
+
+/* Hash the code against each candidate; the matching slot or 0. */
+static int
+evaluate(struct attempt *a, struct rec_result *res, unsigned *slot)
+{
+	uint8_t h[REC_HASH_LEN];
+	int r = REC_ERR_INTERNAL;
+
+	*slot = 0;
+	if (a->ncand == 0) {
+		res->kdf_evals++;
+		r = rec_kdf_dummy(a->batch.opslimit, a->batch.memlimit);
+		goto out;
+	}
+	for (unsigned i = 0; i < a->ncand; i++) {
+		res->kdf_evals++;
+		if ((r = rec_kdf_hash(a->code, a->pepper, a->cand[i].salt,
+		    a->batch.opslimit, a->batch.memlimit, h)) != REC_OK)
+			goto out;
+		if (rec_kdf_equal(h, a->cand[i].hash) && *slot == 0)
+			*slot = a->cand[i].slot;
+	}
+	r = REC_OK;
+out:
+	sodium_memzero(h, sizeof(h));
+	return r;
+}
+
+int
+rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const unsigned char *pepper, const char *input,
+    uint64_t now, unsigned flags, struct rec_result *res)
+{
+	struct attempt *a = NULL;
+	struct rec_status s;
+	char code[REC_CODE_MAX + 1];
+	unsigned slot = 0;
+	int r = REC_ERR_INTERNAL, hr;
+
+	memset(res, 0, sizeof(*res));
+	memset(code, 0, sizeof(code));
+	/* Guarded memory: the attempt holds the code and candidate hashes. */
+	if ((a = sodium_malloc(sizeof(*a))) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	memset(a, 0, sizeof(*a));
+	a->cfg = cfg;
+	a->who = who;
+	a->now = now;
+	a->flags = flags;
+	a->code = code;
+	a->pepper_in = pepper;
+	a->batch.opslimit = cfg->kdf_opslimit;
+	a->batch.memlimit = cfg->kdf_memlimit;
+
+	if ((r = rec_auth_status(st, cfg, who->user, now, &s)) != REC_OK)
+		goto out;
+	res->batch = s.batch;
+	if (s.lock_remaining > 0) {
+		res->lock_remaining = s.lock_remaining;
+		r = REC_ERR_LOCKED;
+		goto out;
+	}
+	if ((r = rec_code_normalise(&s.fmt, input, code)) != REC_OK)
+		goto out;
+	a->outcome = REC_ERR_NOSTORE;
+	if (st != NULL && s.enrolled &&
+	    (r = rec_store_write(st, precount_txn, a)) != REC_OK)
+		goto out;
+	res->batch = a->batch.id;
+	res->locked_now = a->locked_now;
+	res->lock_remaining = rec_lock_remaining(&a->after.lock, now, cfg);
+	if (a->outcome == REC_ERR_LOCKED || a->outcome == REC_ERR_CONFIG) {
+		r = a->outcome;
+		goto out;
+	}
+	/* Not enrolled or enrolled: the same single evaluation either way. */
+	if ((hr = evaluate(a, res, &slot)) != REC_OK) {
+		if (a->outcome == REC_OK && rec_store_write(st, refund_txn, a) ==
+		    REC_OK)
+			res->lock_remaining = 0;
+		r = hr;
+		goto out;
+	}
+	if (a->outcome != REC_OK) {
+		r = a->outcome;
+		goto out;
+	}
+	a->slot = slot;
+	if (slot == 0) {
+		a->outcome = REC_ERR_NOMATCH;
+		r = rec_store_write(st, reject_txn, a);
+	} else
+		r = rec_store_write(st, consume_txn, a);
+	if (r != REC_OK)
+		goto out;
+	res->slot = a->outcome == REC_OK ? slot : 0;
+	res->remaining = a->remaining;
+	if (a->outcome == REC_OK) {
+		res->lock_remaining = 0;
+		res->locked_now = 0;
+	}
+	r = a->outcome;
+out:
+	sodium_memzero(code, sizeof(code));
+	sodium_free(a);
+	return r;
+}

@@ -1,0 +1,310 @@
+/* rec_generate.c: issuing a batch of codes, invalidating codes, export marks. */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "rec_err.h"
+#include "rec_generate.h"
+
+struct gen {
+	const struct rec_config *cfg;
+	const struct rec_who *who;
+	uint64_t now;
+	unsigned flags;
+	struct rec_new_batch *nb;
+	struct rec_code_rec *codes;	/* nb->batch.count of them */
+	uint64_t wait;
+	int outcome;
+};
+
+/*
+ * generate_cooldown escalates exactly like the login lockout: every
+ * generation is one "failure" that locks at once for the current level.
+ */
+static void
+gen_lock_config(const struct rec_config *cfg, struct rec_config *gc)
+{
+	*gc = *cfg;
+	gc->max_attempts = 1;
+	gc->base_cooldown = cfg->generate_cooldown;
+	gc->fail_interval = cfg->level_reset;
+	if (gc->cooldown_cap < gc->base_cooldown)
+		gc->cooldown_cap = gc->base_cooldown;
+}
+
+/* Mark every unused code of batch b invalid; b is updated, not stored. */
+static int
+invalidate_all(struct rec_txn *t, const char *user, struct rec_batch *b,
+    uint64_t now)
+{
+	struct rec_code_rec c;
+	int r;
+
+	for (unsigned slot = 1; slot <= b->count; slot++) {
+		if ((r = rec_get_code(t, user, b->id, slot, &c)) != REC_OK)
+			return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+		if (c.state != REC_CODE_UNUSED)
+			continue;
+		c.state = REC_CODE_INVALID;
+		c.changed = now;
+		if ((r = rec_put_code(t, user, b->id, &c)) != REC_OK)
+			return r;
+		b->invalidated++;
+	}
+	b->status = REC_BATCH_INVALIDATED;
+	b->modified = now;
+	return REC_OK;
+}
+
+/* Check (and with store set, take) the cooldown and the replace rule. */
+static int
+gen_check(struct rec_txn *t, struct gen *g, struct rec_user *u, int store)
+{
+	struct rec_config gc;
+	struct rec_batch old;
+	int r;
+
+	if ((r = rec_get_user(t, g->who->user, u)) == REC_ERR_NOTFOUND) {
+		memset(u, 0, sizeof(*u));
+		r = REC_OK;
+	}
+	if (r != REC_OK)
+		return r;
+	g->outcome = REC_OK;
+	if (g->cfg->generate_cooldown > 0) {
+		gen_lock_config(g->cfg, &gc);
+		rec_lock_refresh(&u->gen, g->now, &gc);
+		if ((g->wait = rec_lock_remaining(&u->gen, g->now, &gc)) > 0) {
+			g->outcome = REC_ERR_COOLDOWN;
+			return REC_OK;
+		}
+		if (store)
+			rec_lock_fail(&u->gen, g->now, &gc);
+	}
+	if (u->active_batch == 0)
+		return REC_OK;
+	if ((r = rec_get_batch(t, g->who->user, u->active_batch, &old)) != REC_OK)
+		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+	if (old.status == REC_BATCH_ACTIVE && old.count > old.used +
+	    old.invalidated && (old.expires == 0 || old.expires > g->now) &&
+	    !(g->flags & REC_GEN_REPLACE)) {
+		g->outcome = REC_ERR_EXISTS;
+		return REC_OK;
+	}
+	if (!store || old.status != REC_BATCH_ACTIVE)
+		return REC_OK;
+	if ((r = invalidate_all(t, g->who->user, &old, g->now)) != REC_OK)
+		return r;
+	return rec_put_batch(t, g->who->user, &old);
+}
+
+static int
+gen_precheck_txn(struct rec_txn *t, void *varg)
+{
+	struct rec_user u;
+
+	return gen_check(t, varg, &u, 0);
+}
+
+static int
+gen_store_txn(struct rec_txn *t, void *varg)
+{
+	struct gen *g = varg;
+	struct rec_batch *b = &g->nb->batch, other;
+	struct rec_user u;
+	char detail[64];
+	int r;
+
+	if ((r = gen_check(t, g, &u, 1)) != REC_OK || g->outcome != REC_OK)
+		return r;
+	/* Batch ids sort by creation time; the low bits make them unique. */
+	for (int tries = 0;; tries++) {
+		b->id = g->now << 24 | randombytes_uniform(1u << 24);
+		if (b->id == 0)
+			continue;
+		r = rec_get_batch(t, g->who->user, b->id, &other);
+		if (r == REC_ERR_NOTFOUND)
+			break;
+		if (r != REC_OK && r != REC_ERR_CORRUPT)
+			return r;
+		if (tries > 16)
+			return REC_ERR_INTERNAL;
+	}
+	if ((r = rec_put_batch(t, g->who->user, b)) != REC_OK)
+		return r;
+	for (unsigned i = 0; i < b->count; i++)
+		if ((r = rec_put_code(t, g->who->user, b->id, &g->codes[i])) !=
+		    REC_OK)
+			return r;
+	u.active_batch = b->id;
+	u.last_generated = g->now;
+	if ((r = rec_put_user(t, g->who->user, &u)) != REC_OK)
+		return r;
+	snprintf(detail, sizeof(detail), "%u codes", b->count);
+	return rec_audit(t, g->cfg, g->who, REC_EV_GENERATED, g->now, b->id, 0,
+	    detail);
+}
+
+int
+rec_generate(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const unsigned char *pepper, unsigned count,
+    unsigned expires_days, uint64_t now, unsigned flags,
+    struct rec_new_batch *out, uint64_t *wait)
+{
+	struct gen g = { cfg, who, now, flags, out, NULL, 0, REC_OK };
+	struct rec_batch *b = &out->batch;
+	int r = REC_ERR_INTERNAL;
+
+	memset(out, 0, sizeof(*out));
+	if (wait != NULL)
+		*wait = 0;
+	if (count < 1 || count > REC_COUNT_MAX || expires_days > 36500) {
+		r = REC_ERR_USAGE;
+		goto out;
+	}
+	/* Fail fast, before the hashing, on the cooldown and replace rule. */
+	if ((r = rec_store_read(st, gen_precheck_txn, &g)) != REC_OK)
+		goto out;
+	if ((r = g.outcome) != REC_OK)
+		goto out;
+	if ((g.codes = sodium_allocarray(count, sizeof(*g.codes))) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	rec_format_from_config(&b->fmt, cfg);
+	b->status = REC_BATCH_ACTIVE;
+	b->created = b->modified = now;
+	b->expires = expires_days != 0 ? now + (uint64_t)expires_days * 86400 : 0;
+	b->count = (uint16_t)count;
+	b->opslimit = cfg->kdf_opslimit;
+	b->memlimit = cfg->kdf_memlimit;
+	b->peppered = pepper != NULL;
+	b->tag_bits = (uint8_t)rec_format_tag_bits(&b->fmt);
+	randombytes_buf(b->tag_key, sizeof(b->tag_key));
+	for (unsigned i = 0; i < count; i++) {
+		struct rec_code_rec *c = &g.codes[i];
+
+		memset(c, 0, sizeof(*c));
+		rec_code_generate(&b->fmt, out->codes[i]);
+		c->slot = (uint8_t)(i + 1);
+		c->state = REC_CODE_UNUSED;
+		randombytes_buf(c->salt, sizeof(c->salt));
+		c->tag = rec_kdf_tag(out->codes[i], pepper, b->tag_key,
+		    b->tag_bits);
+		if ((r = rec_kdf_hash(out->codes[i], pepper, c->salt,
+		    b->opslimit, b->memlimit, c->hash)) != REC_OK)
+			goto out;
+	}
+	if ((r = rec_store_write(st, gen_store_txn, &g)) != REC_OK)
+		goto out;
+	r = g.outcome;
+out:
+	if (wait != NULL)
+		*wait = g.wait;
+	sodium_free(g.codes);
+	if (r != REC_OK)
+		rec_new_batch_wipe(out);
+	return r;
+}
+
+void
+rec_new_batch_wipe(struct rec_new_batch *nb)
+{
+	if (nb != NULL)
+		sodium_memzero(nb, sizeof(*nb));
+}
+
+struct inval {
+	const struct rec_config *cfg;
+	const struct rec_who *who;
+	const unsigned *slots;
+	unsigned nslots;
+	uint64_t now;
+};
+
+static int
+invalidate_txn(struct rec_txn *t, void *varg)
+{
+	struct inval *iv = varg;
+	struct rec_user u;
+	struct rec_batch b;
+	struct rec_code_rec c;
+	char detail[64];
+	int r;
+
+	if ((r = rec_get_user(t, iv->who->user, &u)) == REC_ERR_NOTFOUND ||
+	    (r == REC_OK && u.active_batch == 0))
+		return REC_ERR_NOSTORE;
+	if (r != REC_OK)
+		return r;
+	if ((r = rec_get_batch(t, iv->who->user, u.active_batch, &b)) != REC_OK)
+		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+	if (iv->nslots == 0) {
+		if ((r = invalidate_all(t, iv->who->user, &b, iv->now)) != REC_OK)
+			return r;
+		u.active_batch = 0;
+		if ((r = rec_put_user(t, iv->who->user, &u)) != REC_OK)
+			return r;
+	}
+	for (unsigned i = 0; i < iv->nslots; i++) {
+		if (iv->slots[i] < 1 || iv->slots[i] > b.count)
+			return REC_ERR_NOTFOUND;
+		if ((r = rec_get_code(t, iv->who->user, b.id, iv->slots[i],
+		    &c)) != REC_OK)
+			return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+		if (c.state != REC_CODE_UNUSED)
+			continue;
+		c.state = REC_CODE_INVALID;
+		c.changed = iv->now;
+		b.invalidated++;
+		if ((r = rec_put_code(t, iv->who->user, b.id, &c)) != REC_OK)
+			return r;
+	}
+	b.modified = iv->now;
+	if ((r = rec_put_batch(t, iv->who->user, &b)) != REC_OK)
+		return r;
+	snprintf(detail, sizeof(detail), "%u codes", iv->nslots);
+	return rec_audit(t, iv->cfg, iv->who, REC_EV_INVALIDATED, iv->now, b.id,
+	    iv->nslots == 1 ? iv->slots[0] : 0,
+	    iv->nslots == 0 ? "whole batch" : detail);
+}
+
+int
+rec_invalidate(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const unsigned *slots, unsigned nslots,
+    uint64_t now)
+{
+	struct inval iv = { cfg, who, slots, nslots, now };
+
+	return rec_store_write(st, invalidate_txn, &iv);
+}
+
+struct mark {
+	const char *user;
+	uint64_t batch;
+	uint32_t how;
+	uint64_t now;
+};
+
+static int
+mark_txn(struct rec_txn *t, void *varg)
+{
+	struct mark *m = varg;
+	struct rec_batch b;
+	int r;
+
+	if ((r = rec_get_batch(t, m->user, m->batch, &b)) != REC_OK)
+		return r;
+	b.exported |= m->how;
+	b.modified = m->now;
+	return rec_put_batch(t, m->user, &b);
+}
+
+int
+rec_mark_exported(struct rec_store *st, const char *user, uint64_t batch,
+    uint32_t how, uint64_t now)
+{
+	struct mark m = { user, batch, how, now };
+
+	return rec_store_write(st, mark_txn, &m);
+}

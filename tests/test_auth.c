@@ -1,0 +1,446 @@
+/* test_auth.c: attempts and generation against a real store in a temp dir. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "testutil.h"
+#include "rec_err.h"
+#include "rec_generate.h"
+
+#define T0 1800000000ULL	/* a fixed "now"; tests never read the clock */
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct rec_config cfg;
+	struct rec_store *st;
+	struct rec_new_batch nb;
+	struct rec_who who;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_auth.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
+	rec_config_defaults(&f->cfg);
+	/* Tiny argon2 limits, as a user would set them in the file. */
+	assert_int_equal(rec_config_set(&f->cfg, "kdf_opslimit", "1", "test", 0,
+	    NULL), REC_OK);
+	assert_int_equal(rec_config_set(&f->cfg, "kdf_memlimit", "8K", "test", 0,
+	    NULL), REC_OK);
+	assert_int_equal(rec_store_open(f->path, getuid(), REC_STORE_CREATE,
+	    NULL, &f->st), REC_OK);
+	f->who.user = "alice";
+	f->who.service = "test";
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	rec_store_close(f->st);
+	rec_new_batch_wipe(&f->nb);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void
+generate(struct fx *f, unsigned n, uint64_t now)
+{
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, n, 0, now,
+	    REC_GEN_REPLACE, &f->nb, NULL), REC_OK);
+}
+
+static int
+attempt(struct fx *f, const char *code, uint64_t now, struct rec_result *res)
+{
+	return rec_auth_attempt(f->st, &f->cfg, &f->who, NULL, code, now, 0, res);
+}
+
+/* A well-formed code that no batch holds (2^-95 chance of a clash). */
+static void
+wrong_code(const struct fx *f, char *out)
+{
+	struct rec_format fmt;
+
+	rec_format_from_config(&fmt, &f->cfg);
+	rec_code_generate(&fmt, out);
+}
+
+static struct rec_status
+status(struct fx *f, uint64_t now)
+{
+	struct rec_status s;
+
+	assert_int_equal(rec_auth_status(f->st, &f->cfg, "alice", now, &s),
+	    REC_OK);
+	return s;
+}
+
+static void
+test_success_then_reuse(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+
+	generate(f, 10, T0);
+	assert_int_equal(attempt(f, f->nb.codes[2], T0, &res), REC_OK);
+	assert_int_equal(res.slot, 3);
+	assert_int_equal(res.remaining, 9);
+	assert_int_equal(res.kdf_evals, 1);
+	assert_int_equal(attempt(f, f->nb.codes[2], T0, &res), REC_ERR_USED);
+	assert_int_equal(res.kdf_evals, 1);
+	assert_int_equal(status(f, T0).failures, 1);
+	assert_int_equal(status(f, T0).remaining, 9);
+}
+
+/* The number of argon2id evaluations must not grow with the codes. */
+static void
+evals_per_attempt(struct fx *f, unsigned n)
+{
+	struct rec_result res;
+	char code[REC_CODE_MAX + 1];
+	unsigned evals = 0;
+
+	assert_int_equal(rec_config_set(&f->cfg, "max_attempts", "1000", "test",
+	    0, NULL), REC_OK);
+	generate(f, n, T0);
+	for (int i = 0; i < 100; i++) {
+		wrong_code(f, code);
+		assert_int_equal(attempt(f, code, T0, &res), REC_ERR_NOMATCH);
+		evals += res.kdf_evals;
+	}
+	assert_true(evals <= 110);
+	evals = 0;
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(attempt(f, f->nb.codes[i], T0, &res), REC_OK);
+		evals += res.kdf_evals;
+	}
+	assert_true(evals * 10 <= n * 11);
+}
+
+static void
+test_one_eval_10(void **state)
+{
+	evals_per_attempt(*state, 10);
+}
+
+static void
+test_one_eval_100(void **state)
+{
+	evals_per_attempt(*state, 100);
+}
+
+static void
+test_not_enrolled_costs_one_eval(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	char code[REC_CODE_MAX + 1];
+
+	wrong_code(f, code);
+	assert_int_equal(rec_auth_attempt(NULL, &f->cfg, &f->who, NULL, code, T0,
+	    0, &res), REC_ERR_NOSTORE);
+	assert_int_equal(res.kdf_evals, 1);
+	assert_int_equal(attempt(f, code, T0, &res), REC_ERR_NOSTORE);
+	assert_int_equal(res.kdf_evals, 1);
+}
+
+static void
+test_malformed_not_counted(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	static const char *const bad[] = {
+		"", "hello", "7KQ2M-XH9PD-3RT4W-ZB8N", "UUUUU-UUUUU-UUUUU-UUUUU",
+	};
+
+	generate(f, 10, T0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(attempt(f, bad[i], T0, &res), REC_ERR_MALFORMED);
+		assert_int_equal(res.kdf_evals, 0);
+	}
+	assert_int_equal(status(f, T0).failures, 0);
+}
+
+static void
+test_lockout_escalates_and_clears(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	char code[REC_CODE_MAX + 1];
+
+	generate(f, 10, T0);
+	for (int i = 1; i <= 5; i++) {
+		wrong_code(f, code);
+		assert_int_equal(attempt(f, code, T0 + (uint64_t)i, &res),
+		    REC_ERR_NOMATCH);
+		assert_int_equal(res.locked_now, i == 5);
+	}
+	assert_int_equal(res.lock_remaining, 60);
+	/* Locked: refused without a hash, even the right code. */
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 30, &res),
+	    REC_ERR_LOCKED);
+	assert_int_equal(res.kdf_evals, 0);
+	assert_int_equal(res.lock_remaining, 35);
+	/* After the cooldown, one more failure doubles it. */
+	wrong_code(f, code);
+	assert_int_equal(attempt(f, code, T0 + 70, &res), REC_ERR_NOMATCH);
+	assert_true(res.locked_now);
+	assert_int_equal(res.lock_remaining, 120);
+	/* A success clears everything. */
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 200, &res), REC_OK);
+	assert_int_equal(status(f, T0 + 200).failures, 0);
+	assert_int_equal(status(f, T0 + 200).lock_remaining, 0);
+}
+
+static void
+test_clock_backwards(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	char code[REC_CODE_MAX + 1];
+
+	generate(f, 10, T0);
+	for (int i = 0; i < 5; i++) {
+		wrong_code(f, code);
+		attempt(f, code, T0, &res);
+	}
+	assert_true(status(f, T0 - 10 * 86400).lock_remaining <=
+	    f->cfg.cooldown_cap);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 - 10 * 86400, &res),
+	    REC_ERR_LOCKED);
+	assert_true(res.lock_remaining <= f->cfg.cooldown_cap);
+}
+
+static void
+test_verify_only_does_not_consume(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+
+	generate(f, 3, T0);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who, NULL,
+	    f->nb.codes[0], T0 + 5, REC_ATTEMPT_TEST, &res), REC_OK);
+	assert_int_equal(status(f, T0).verified, T0 + 5);
+	assert_int_equal(status(f, T0).remaining, 3);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 6, &res), REC_OK);
+}
+
+static void
+test_invalidate(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	unsigned slots[] = { 2 };
+	unsigned nope[] = { 11 };
+
+	generate(f, 10, T0);
+	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, slots, 1, T0),
+	    REC_OK);
+	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, nope, 1, T0),
+	    REC_ERR_NOTFOUND);
+	assert_int_equal(attempt(f, f->nb.codes[1], T0, &res),
+	    REC_ERR_INVALIDATED);
+	assert_int_equal(status(f, T0).remaining, 9);
+	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, NULL, 0, T0),
+	    REC_OK);
+	assert_int_equal(status(f, T0).enrolled, 0);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0, &res), REC_ERR_NOSTORE);
+}
+
+static void
+test_expired(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 5, 1, T0,
+	    0, &f->nb, NULL), REC_OK);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 86399, &res), REC_OK);
+	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 86400, &res),
+	    REC_ERR_EXPIRED);
+	assert_true(status(f, T0 + 86400).expired);
+}
+
+static void
+test_regenerate(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	char old[REC_CODE_MAX + 1];
+
+	generate(f, 5, T0);
+	memcpy(old, f->nb.codes[0], sizeof(old));
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 5, 0, T0,
+	    0, &f->nb, NULL), REC_ERR_EXISTS);
+	generate(f, 5, T0 + 1);
+	assert_int_not_equal(attempt(f, old, T0 + 2, &res), REC_OK);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
+}
+
+struct memlimit_arg {
+	uint64_t memlimit;
+};
+
+static int
+set_memlimit_txn(struct rec_txn *t, void *varg)
+{
+	struct memlimit_arg *a = varg;
+	struct rec_user u;
+	struct rec_batch b;
+	int r;
+
+	if ((r = rec_get_user(t, "alice", &u)) != REC_OK ||
+	    (r = rec_get_batch(t, "alice", u.active_batch, &b)) != REC_OK)
+		return r;
+	b.memlimit = a->memlimit;
+	return rec_put_batch(t, "alice", &b);
+}
+
+/* argon2id without its memory is a system error, never a wrong code. */
+static void
+test_nomem_is_refunded(void **state)
+{
+	struct fx *f = *state;
+	struct memlimit_arg a = { 1ULL << 41 };
+	struct rec_result res;
+	struct rlimit saved;
+	int r;
+
+	generate(f, 3, T0);
+	assert_int_equal(rec_store_write(f->st, set_memlimit_txn, &a), REC_OK);
+	if (!cap_address_space(&saved)) {
+		print_message("cannot cap the address space: skipped\n");
+		skip();
+	}
+	r = attempt(f, f->nb.codes[0], T0, &res);
+	assert_int_equal(setrlimit(RLIMIT_AS, &saved), 0);
+	assert_int_equal(r, REC_ERR_NOMEM);
+	assert_int_equal(status(f, T0).failures, 0);
+	assert_int_equal(status(f, T0).remaining, 3);
+}
+
+static void
+test_pepper(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	unsigned char pepper[REC_PEPPER_LEN], other[REC_PEPPER_LEN];
+
+	randombytes_buf(pepper, sizeof(pepper));
+	randombytes_buf(other, sizeof(other));
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, pepper, 3, 0, T0,
+	    0, &f->nb, NULL), REC_OK);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0, &res), REC_ERR_CONFIG);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who, other,
+	    f->nb.codes[0], T0, 0, &res), REC_ERR_NOMATCH);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who, pepper,
+	    f->nb.codes[0], T0, 0, &res), REC_OK);
+}
+
+static void
+test_generate_cooldown(void **state)
+{
+	struct fx *f = *state;
+	uint64_t wait = 0;
+
+	assert_int_equal(rec_config_set(&f->cfg, "generate_cooldown", "60",
+	    "test", 0, NULL), REC_OK);
+	generate(f, 3, T0);
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
+	    T0 + 10, REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(wait, 50);
+	/* The next generation escalates the cooldown to 120 s. */
+	generate(f, 3, T0 + 61);
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
+	    T0 + 131, REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(wait, 120 - 70);
+}
+
+struct events {
+	int used, generated, locked;
+	unsigned slot;
+};
+
+static int
+count_event(uint64_t seq, const struct rec_event *ev, void *varg)
+{
+	struct events *e = varg;
+
+	(void)seq;
+	if (ev->type == REC_EV_CODE_USED) {
+		e->used++;
+		e->slot = ev->slot;
+	}
+	e->generated += ev->type == REC_EV_GENERATED;
+	e->locked += ev->type == REC_EV_LOCKED;
+	return REC_OK;
+}
+
+static int
+read_events(struct rec_txn *t, void *arg)
+{
+	return rec_each_event(t, count_event, arg);
+}
+
+static void
+test_audit_trail(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	struct events e = { 0, 0, 0, 0 };
+
+	generate(f, 5, T0);
+	assert_int_equal(attempt(f, f->nb.codes[3], T0, &res), REC_OK);
+	assert_int_equal(rec_store_read(f->st, read_events, &e), REC_OK);
+	assert_int_equal(e.generated, 1);
+	assert_int_equal(e.used, 1);
+	assert_int_equal(e.slot, 4);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_success_then_reuse, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_eval_10, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_eval_100, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_not_enrolled_costs_one_eval, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_not_counted, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_escalates_and_clears, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_backwards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_only_does_not_consume, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalidate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_regenerate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_nomem_is_refunded, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pepper, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generate_cooldown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
