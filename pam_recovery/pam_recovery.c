@@ -1,0 +1,488 @@
+/* pam_recovery.c: the PAM glue: arguments, conversation, privileges, syslog. */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PAM_SM_AUTH
+#define PAM_SM_ACCOUNT
+#include <security/pam_ext.h>
+#include <security/pam_modules.h>
+#include <security/pam_modutil.h>
+
+#include <sodium.h>
+
+#include "rec_auth.h"
+#include "rec_err.h"
+
+#define DEFAULT_PROMPT "Recovery code: "
+
+/* Module-only options; everything else in argv is a configuration key. */
+struct opts {
+	const char *conf;
+	const char *prompt;
+	int nouserok, silent, debug, use_first_pass, try_first_pass;
+};
+
+/* Everything one PAM call holds; released in call_end(). */
+struct call {
+	pam_handle_t *pamh;
+	struct opts o;
+	struct rec_config cfg;
+	struct rec_log log;
+	const char *user;
+	const struct passwd *pw;
+	int per_user, dropped;
+	struct pam_modutil_privs privs;
+	char grpbuf[PAM_MODUTIL_NGROUPS * sizeof(gid_t)];
+	unsigned char pepper[REC_PEPPER_LEN];
+	int have_pepper;
+	struct rec_store *st;
+	struct rec_who who;
+};
+
+static void
+log_sink(void *ctx, int prio, const char *msg)
+{
+	pam_syslog((pam_handle_t *)ctx, prio, "%s", msg);
+}
+
+/* The single place where project errors become PAM results. */
+static int
+rec_to_pam(int err)
+{
+	switch (err) {
+	case REC_OK:
+		return PAM_SUCCESS;
+	case REC_ERR_MALFORMED:
+	case REC_ERR_LOCKED:
+	case REC_ERR_NOMATCH:
+	case REC_ERR_USED:
+	case REC_ERR_INVALIDATED:
+	case REC_ERR_EXPIRED:
+	case REC_ERR_NOSTORE:
+	case REC_ERR_NOUSER:
+		return PAM_AUTH_ERR;
+	case REC_ERR_IO:
+	case REC_ERR_CORRUPT:
+	case REC_ERR_UNSAFE:
+	case REC_ERR_NOMEM:
+	case REC_ERR_FULL:
+		return PAM_AUTHINFO_UNAVAIL;
+	case REC_ERR_CONFIG:
+		return PAM_SERVICE_ERR;
+	}
+	return PAM_SERVICE_ERR;
+}
+
+/* A syslog field value: printable, no blanks, never empty. */
+static void
+field(char *out, size_t len, const char *in)
+{
+	size_t i = 0;
+
+	if (in == NULL || *in == '\0')
+		in = "-";
+	for (; *in != '\0' && i + 1 < len; in++, i++)
+		out[i] = (*in > ' ' && *in < 0x7f && *in != '=') ? *in : '?';
+	out[i] = '\0';
+}
+
+/* One syslog line per event, as key=value fields; never a code. */
+static void
+log_event(struct call *c, const char *event, uint64_t batch, unsigned slot,
+    const char *extra)
+{
+	char user[64], service[64], rhost[80], tty[64];
+	char tail[160] = "";
+
+	field(user, sizeof(user), c->who.user);
+	field(service, sizeof(service), c->who.service);
+	field(rhost, sizeof(rhost), c->who.rhost);
+	field(tty, sizeof(tty), c->who.tty);
+	if (batch != 0)
+		snprintf(tail, sizeof(tail), " batch=%016llx slot=%u",
+		    (unsigned long long)batch, slot);
+	pam_syslog(c->pamh, LOG_NOTICE, "event=%s user=%s service=%s rhost=%s "
+	    "tty=%s%s%s%s", event, user, service, rhost, tty, tail,
+	    extra != NULL ? " " : "", extra != NULL ? extra : "");
+}
+
+static const char *
+item(pam_handle_t *pamh, int type)
+{
+	const void *v = NULL;
+
+	if (pam_get_item(pamh, type, &v) != PAM_SUCCESS)
+		return NULL;
+	return v;
+}
+
+/*
+ * Parse argv over the configuration file: conf= first, then the file, then
+ * every key=value argument, which wins.  Fails closed on anything unknown.
+ */
+static int
+call_config(struct call *c, int argc, const char **argv)
+{
+	const char *path = REC_CONF_DEFAULT;
+	int r;
+
+	for (int i = 0; i < argc; i++)
+		if (strncmp(argv[i], "conf=", 5) == 0)
+			path = c->o.conf = argv[i] + 5;
+	rec_config_defaults(&c->cfg);
+	r = rec_config_load(&c->cfg, path, &c->log);
+	if (r == REC_ERR_NOTFOUND && c->o.conf == NULL)
+		r = REC_OK;
+	else if (r == REC_ERR_NOTFOUND)
+		pam_syslog(c->pamh, LOG_ERR, "configuration %s not found", path);
+	if (r != REC_OK)
+		return PAM_SERVICE_ERR;
+	for (int i = 0; i < argc; i++) {
+		const char *a = argv[i], *eq = strchr(a, '=');
+		char key[64];
+
+		if (strcmp(a, "nouserok") == 0)
+			c->o.nouserok = 1;
+		else if (strcmp(a, "silent") == 0)
+			c->o.silent = 1;
+		else if (strcmp(a, "debug") == 0)
+			c->o.debug = c->log.debug = 1;
+		else if (strcmp(a, "use_first_pass") == 0)
+			c->o.use_first_pass = 1;
+		else if (strcmp(a, "try_first_pass") == 0)
+			c->o.try_first_pass = 1;
+		else if (strncmp(a, "prompt=", 7) == 0)
+			c->o.prompt = a + 7;
+		else if (strncmp(a, "conf=", 5) == 0)
+			continue;
+		else if (eq != NULL && (size_t)(eq - a) < sizeof(key)) {
+			memcpy(key, a, (size_t)(eq - a));
+			key[eq - a] = '\0';
+			if (rec_config_set(&c->cfg, key, eq + 1,
+			    "module arguments", 0, &c->log) != REC_OK)
+				return PAM_SERVICE_ERR;
+		} else {
+			pam_syslog(c->pamh, LOG_ERR, "unknown argument: %s", a);
+			return PAM_SERVICE_ERR;
+		}
+	}
+	if (rec_config_validate(&c->cfg, &c->log) != REC_OK)
+		return PAM_SERVICE_ERR;
+	c->per_user = rec_config_per_user(&c->cfg);
+	if (c->per_user && c->cfg.pepper_file[0] != '\0') {
+		pam_syslog(c->pamh, LOG_ERR, "pepper_file needs a system store");
+		return PAM_SERVICE_ERR;
+	}
+	return PAM_SUCCESS;
+}
+
+/* Take on the user's file-system identity (root only, per-user stores). */
+static int
+drop(struct call *c)
+{
+	if (!c->per_user || c->pw == NULL || geteuid() != 0 || c->dropped)
+		return REC_OK;
+	memset(&c->privs, 0, sizeof(c->privs));
+	c->privs.grplist = (gid_t *)(void *)c->grpbuf;
+	c->privs.number_of_groups = PAM_MODUTIL_NGROUPS;
+	if (pam_modutil_drop_priv(c->pamh, &c->privs, c->pw) != 0) {
+		pam_syslog(c->pamh, LOG_ERR, "cannot take the identity of %s",
+		    c->user);
+		return REC_ERR_IO;
+	}
+	c->dropped = 1;
+	return REC_OK;
+}
+
+static int
+regain(struct call *c)
+{
+	if (!c->dropped)
+		return REC_OK;
+	c->dropped = 0;
+	if (pam_modutil_regain_priv(c->pamh, &c->privs) != 0) {
+		pam_syslog(c->pamh, LOG_CRIT, "cannot regain privileges");
+		return REC_ERR_IO;
+	}
+	return REC_OK;
+}
+
+/*
+ * Look the user up and open the store (as the user, for a per-user store).
+ * A user without a store, or unknown, leaves c->st NULL with REC_OK.
+ */
+static int
+call_open(struct call *c)
+{
+	char path[REC_PATH_MAX];
+	uid_t owner;
+	int r = REC_ERR_INTERNAL, rr;
+
+	c->pw = pam_modutil_getpwnam(c->pamh, c->user);
+	if (c->pw == NULL && c->per_user)
+		return REC_OK;
+	if (c->cfg.pepper_file[0] != '\0') {
+		if ((r = rec_kdf_load_pepper(c->cfg.pepper_file, c->pepper,
+		    &c->log)) != REC_OK)
+			return r;
+		c->have_pepper = 1;
+	}
+	if ((r = rec_config_store_path(&c->cfg, c->user,
+	    c->pw != NULL ? c->pw->pw_dir : "", path, sizeof(path))) != REC_OK)
+		return r;
+	owner = c->per_user ? c->pw->pw_uid : geteuid();
+	if ((r = drop(c)) != REC_OK)
+		return r;
+	r = rec_store_open(path, owner, 0, &c->log, &c->st);
+	if ((rr = regain(c)) != REC_OK)
+		r = rr;
+	return r == REC_ERR_NOSTORE ? REC_OK : r;
+}
+
+static int
+call_begin(struct call *c, pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	int pr;
+
+	memset(c, 0, sizeof(*c));
+	c->pamh = pamh;
+	c->log.fn = log_sink;
+	c->log.ctx = pamh;
+	if ((pr = call_config(c, argc, argv)) != PAM_SUCCESS)
+		return pr;
+	if (flags & PAM_SILENT)
+		c->o.silent = 1;
+	if (pam_get_user(pamh, &c->user, NULL) != PAM_SUCCESS ||
+	    c->user == NULL || *c->user == '\0' ||
+	    strlen(c->user) >= REC_USER_MAX) {
+		pam_syslog(pamh, LOG_ERR, "cannot determine the user name");
+		return PAM_USER_UNKNOWN;
+	}
+	c->who.user = c->user;
+	c->who.service = item(pamh, PAM_SERVICE);
+	c->who.rhost = item(pamh, PAM_RHOST);
+	c->who.tty = item(pamh, PAM_TTY);
+	return PAM_SUCCESS;
+}
+
+static void
+call_end(struct call *c)
+{
+	regain(c);
+	rec_store_close(c->st);
+	c->st = NULL;
+	sodium_memzero(c->pepper, sizeof(c->pepper));
+}
+
+static void
+say_wait(struct call *c, uint64_t secs)
+{
+	uint64_t m = (secs + 59) / 60;
+
+	if (c->o.silent)
+		return;
+	if (secs < 120)
+		pam_error(c->pamh, "Too many failed attempts: recovery codes are "
+		    "locked. Try again in %llu seconds.", (unsigned long long)secs);
+	else
+		pam_error(c->pamh, "Too many failed attempts: recovery codes are "
+		    "locked. Try again in %llu minutes.", (unsigned long long)m);
+}
+
+/* The code to try: PAM_AUTHTOK (use/try_first_pass) or the prompt. */
+static int
+get_code(struct call *c, const struct rec_format *fmt, char **resp)
+{
+	const char *tok = item(c->pamh, PAM_AUTHTOK);
+	char norm[REC_CODE_MAX + 1];
+	int ok;
+
+	*resp = NULL;
+	if ((c->o.use_first_pass || c->o.try_first_pass) && tok != NULL) {
+		ok = rec_code_normalise(fmt, tok, norm) == REC_OK;
+		sodium_memzero(norm, sizeof(norm));
+		if (ok || c->o.use_first_pass) {
+			*resp = strdup(tok);
+			return *resp != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
+		}
+	}
+	if (c->o.use_first_pass)
+		return PAM_AUTH_ERR;
+	if (pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, resp, "%s",
+	    c->o.prompt != NULL ? c->o.prompt : DEFAULT_PROMPT) != PAM_SUCCESS ||
+	    *resp == NULL)
+		return PAM_CONV_ERR;
+	return PAM_SUCCESS;
+}
+
+static void
+announce_success(struct call *c, const struct rec_result *res)
+{
+	char env[64];
+
+	snprintf(env, sizeof(env), "remaining=%u", res->remaining);
+	log_event(c, "code_used", res->batch, res->slot, env);
+	pam_putenv(c->pamh, "PAM_RECOVERY_USED=1");
+	snprintf(env, sizeof(env), "PAM_RECOVERY_REMAINING=%u", res->remaining);
+	pam_putenv(c->pamh, env);
+	if (c->o.silent)
+		return;
+	pam_info(c->pamh, "Recovery code accepted. %u code%s left.",
+	    res->remaining, res->remaining == 1 ? "" : "s");
+	if (res->remaining == 0)
+		pam_error(c->pamh, "WARNING: that was your LAST recovery code. "
+		    "Generate new ones now with: pam-recovery generate");
+	else if (res->remaining <= c->cfg.warn_remaining)
+		pam_info(c->pamh, "Generate new codes soon with: "
+		    "pam-recovery generate");
+}
+
+static int
+authenticate(struct call *c)
+{
+	struct rec_status s;
+	struct rec_result res;
+	char *resp = NULL, detail[64];
+	int r, pr = PAM_SERVICE_ERR;
+
+	if ((r = call_open(c)) != REC_OK)
+		goto store_error;
+	if ((r = drop(c)) == REC_OK)
+		r = rec_auth_status(c->st, &c->cfg, c->user, time(NULL), &s);
+	if (regain(c) != REC_OK && r == REC_OK)
+		r = REC_ERR_IO;
+	if (r != REC_OK)
+		goto store_error;
+	if (!s.enrolled && c->o.nouserok) {
+		pr = PAM_IGNORE;
+		goto out;
+	}
+	if (s.lock_remaining > 0) {
+		log_event(c, "lock_denied", s.batch, 0, NULL);
+		say_wait(c, s.lock_remaining);
+		pr = PAM_AUTH_ERR;
+		goto out;
+	}
+	if ((pr = get_code(c, &s.fmt, &resp)) != PAM_SUCCESS)
+		goto out;
+	if ((r = drop(c)) == REC_OK)
+		r = rec_auth_attempt(c->st, &c->cfg, &c->who,
+		    c->have_pepper ? c->pepper : NULL, resp, time(NULL), 0, &res);
+	if (regain(c) != REC_OK && r == REC_OK)
+		r = REC_ERR_IO;
+	pr = rec_to_pam(r);
+	switch (r) {
+	case REC_OK:
+		announce_success(c, &res);
+		break;
+	case REC_ERR_MALFORMED:
+		log_event(c, "code_malformed", 0, 0, NULL);
+		if (!c->o.silent)
+			pam_error(c->pamh, "Not a valid recovery code — check "
+			    "for typos.");
+		break;
+	case REC_ERR_LOCKED:
+		log_event(c, "lock_denied", res.batch, 0, NULL);
+		say_wait(c, res.lock_remaining);
+		break;
+	case REC_ERR_NOMATCH:
+	case REC_ERR_USED:
+	case REC_ERR_INVALIDATED:
+	case REC_ERR_EXPIRED:
+	case REC_ERR_NOSTORE:
+		snprintf(detail, sizeof(detail), "reason=%s",
+		    r == REC_ERR_NOMATCH ? "wrong" : r == REC_ERR_USED ? "used" :
+		    r == REC_ERR_INVALIDATED ? "invalidated" :
+		    r == REC_ERR_EXPIRED ? "expired" : "not_enrolled");
+		log_event(c, "code_rejected", res.batch, res.slot, detail);
+		if (res.locked_now) {
+			snprintf(detail, sizeof(detail), "seconds=%llu",
+			    (unsigned long long)res.lock_remaining);
+			log_event(c, "locked", res.batch, 0, detail);
+			say_wait(c, res.lock_remaining);
+		}
+		break;
+	default:
+		goto store_error;
+	}
+	goto out;
+store_error:
+	snprintf(detail, sizeof(detail), "error=\"%s\"", rec_strerror(r));
+	log_event(c, "store_error", 0, 0, detail);
+	pr = rec_to_pam(r);
+	if (pr == PAM_SUCCESS)
+		pr = PAM_SERVICE_ERR;
+out:
+	if (resp != NULL) {
+		sodium_memzero(resp, strlen(resp));
+		free(resp);
+	}
+	return pr;
+}
+
+PAM_EXTERN int
+pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct call c;
+	int pr;
+
+	memset(&c, 0, sizeof(c));
+	if (sodium_init() < 0) {
+		pam_syslog(pamh, LOG_CRIT, "libsodium failed to initialise");
+		return PAM_SERVICE_ERR;
+	}
+	if ((pr = call_begin(&c, pamh, flags, argc, argv)) == PAM_SUCCESS)
+		pr = authenticate(&c);
+	call_end(&c);
+	return pr;
+}
+
+/* No credentials to set: succeed, as authentication alone decides. */
+PAM_EXTERN int
+pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_SUCCESS;
+}
+
+/*
+ * Remind a user whose codes run low; never decides anything, so every path
+ * returns PAM_IGNORE.
+ */
+PAM_EXTERN int
+pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
+{
+	struct call c;
+	struct rec_status s;
+	int r;
+
+	memset(&c, 0, sizeof(c));
+	if (sodium_init() < 0 ||
+	    call_begin(&c, pamh, flags, argc, argv) != PAM_SUCCESS)
+		goto out;
+	if ((r = call_open(&c)) != REC_OK || c.st == NULL)
+		goto out;
+	if ((r = drop(&c)) == REC_OK)
+		r = rec_auth_status(c.st, &c.cfg, c.user, time(NULL), &s);
+	regain(&c);
+	if (r != REC_OK || c.o.silent)
+		goto out;
+	if (!s.enrolled || s.remaining == 0 || s.expired)
+		pam_info(pamh, "You have no usable recovery codes. Generate "
+		    "some with: pam-recovery generate");
+	else if (s.remaining <= c.cfg.warn_remaining)
+		pam_info(pamh, "Only %u recovery code%s left. Generate new ones "
+		    "with: pam-recovery generate", s.remaining,
+		    s.remaining == 1 ? "" : "s");
+out:
+	call_end(&c);
+	return PAM_IGNORE;
+}
