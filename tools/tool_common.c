@@ -1,0 +1,177 @@
+/* tool_common.c: configuration, printing and prompting shared by both tools. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "rec_err.h"
+#include "tool_common.h"
+
+extern const char *__progname;
+
+static void
+stderr_sink(void *ctx, int prio, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "%s: %s%s\n", __progname,
+	    prio <= LOG_ERR ? "" : prio == LOG_WARNING ? "warning: " : "", msg);
+}
+
+void
+tool_log_init(struct rec_log *log, int debug)
+{
+	log->fn = stderr_sink;
+	log->ctx = NULL;
+	log->debug = debug;
+}
+
+int
+tool_load_config(const char *path, struct rec_config *cfg,
+    const struct rec_log *log)
+{
+	int r;
+
+	rec_config_defaults(cfg);
+	r = rec_config_load(cfg, path != NULL ? path : REC_CONF_DEFAULT, log);
+	if (r == REC_ERR_NOTFOUND && path == NULL)
+		r = REC_OK;
+	else if (r == REC_ERR_NOTFOUND)
+		rec_logf(log, LOG_ERR, "configuration %s: not found", path);
+	if (r == REC_OK)
+		r = rec_config_validate(cfg, log);
+	return r;
+}
+
+int
+tool_confirm(const char *question)
+{
+	char line[16] = "";
+	FILE *tty = fopen("/dev/tty", "r+");
+	int yes;
+
+	if (tty == NULL)
+		return 0;
+	fprintf(tty, "%s [y/N] ", question);
+	fflush(tty);
+	yes = fgets(line, sizeof(line), tty) != NULL &&
+	    (line[0] == 'y' || line[0] == 'Y');
+	fclose(tty);
+	return yes;
+}
+
+const char *
+tool_time(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL)
+		snprintf(buf, len, "never");
+	else
+		strftime(buf, len, "%Y-%m-%d %H:%M UTC", &tm);
+	return buf;
+}
+
+const char *
+tool_batch_id(uint64_t id, char *buf, size_t len)
+{
+	snprintf(buf, len, "%016llx", (unsigned long long)id);
+	return buf;
+}
+
+void
+tool_json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s != '\0'; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+int
+tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
+{
+	const struct rec_batch *b = &l->nb->batch;
+	char code[REC_CODE_BUF], created[32], expires[32], id[20];
+
+	tool_time(b->created, created, sizeof(created));
+	tool_time(b->expires, expires, sizeof(expires));
+	tool_batch_id(b->id, id, sizeof(id));
+	switch (format) {
+	case REC_EXPORT_CSV:
+		fprintf(f, "slot,code\n");
+		break;
+	case REC_EXPORT_JSON:
+		fprintf(f, "{\"site\":");
+		tool_json_str(f, l->site);
+		fprintf(f, ",\"user\":");
+		tool_json_str(f, l->user);
+		fprintf(f, ",\"host\":");
+		tool_json_str(f, l->host);
+		fprintf(f, ",\"batch\":\"%s\",\"created\":%llu,\"expires\":%llu,"
+		    "\"codes\":[", id, (unsigned long long)b->created,
+		    (unsigned long long)b->expires);
+		break;
+	default:
+		fprintf(f, "Recovery codes for %s on %s (%s)\n", l->user,
+		    l->site, l->host);
+		fprintf(f, "Batch %s, created %s, expires %s\n\n", id, created,
+		    expires);
+		break;
+	}
+	for (unsigned i = 0; i < b->count; i++) {
+		rec_code_display(&b->fmt, l->nb->codes[i], code, sizeof(code));
+		if (format == REC_EXPORT_CSV)
+			fprintf(f, "%u,%s\n", i + 1, code);
+		else if (format == REC_EXPORT_JSON)
+			fprintf(f, "%s{\"slot\":%u,\"code\":\"%s\"}",
+			    i > 0 ? "," : "", i + 1, code);
+		else
+			fprintf(f, "  %3u.  %s\n", i + 1, code);
+		sodium_memzero(code, sizeof(code));
+	}
+	if (format == REC_EXPORT_JSON)
+		fprintf(f, "]}\n");
+	else if (format != REC_EXPORT_CSV)
+		fprintf(f, "\nEach code works once, at the \"Recovery code:\" "
+		    "prompt (SSH, sudo or console).\nKeep them somewhere safe, "
+		    "away from this computer.\n");
+	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+}
+
+FILE *
+tool_create_private(const char *path)
+{
+	FILE *f;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    0600);
+	if (fd == -1)
+		return NULL;
+	/* O_CREAT honours the umask; make sure the mode is exactly 0600. */
+	if (fchmod(fd, 0600) == -1 || (f = fdopen(fd, "w")) == NULL) {
+		int e = errno;
+
+		close(fd);
+		unlink(path);
+		errno = e;
+		return NULL;
+	}
+	return f;
+}
