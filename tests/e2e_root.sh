@@ -1,0 +1,82 @@
+#!/bin/sh
+# e2e_root.sh: as root, a real user, a real /etc/pam.d service and pamtester:
+# the module drops to the user's identity for the per-user store.
+set -u
+suite=e2e_root
+. tests/lib.sh
+
+if [ "$(id -u)" -ne 0 ] || ! command -v pamtester >/dev/null || ! command -v useradd >/dev/null; then
+	echo "e2e_root: skipped (needs root, pamtester and useradd)"
+	finish
+	exit $?
+fi
+
+U=prt$$
+SVC=pam-recovery-test-$$
+T=$(mktemp -d) || exit 1
+cleanup() {
+	rm -f "/etc/pam.d/$SVC"
+	userdel -r "$U" >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+chmod 0755 "$T"
+useradd -m -s /bin/sh "$U" || { failed "useradd"; finish; exit 1; }
+H=$(getent passwd "$U" | cut -d: -f6)
+cp "$BIN/pam-recovery" "$T/pam-recovery"
+chmod 0755 "$T/pam-recovery"
+cat >"$T/conf" <<CONF
+# The default store, ~/.pam-recovery, with tiny argon2 limits.
+kdf_opslimit = 1
+kdf_memlimit = 8K
+CONF
+chmod 0644 "$T/conf"
+# max_attempts is raised so that the parallel test's nine refusals of a
+# used code do not lock the user out of the later steps.
+printf 'auth required %s conf=%s max_attempts=50\naccount required pam_permit.so\n' \
+    "$BIN/pam_recovery.so" "$T/conf" >"/etc/pam.d/$SVC"
+
+as_user() { runuser -u "$U" -- "$@"; }
+login() { OUT=$(printf '%s\n' "$1" | LD_PRELOAD="${SAN_PRELOAD:-}" $VG pamtester -v "$SVC" "$U" authenticate 2>&1); RC=$?; }
+
+OUT=$(as_user "$T/pam-recovery" -c "$T/conf" generate -n 10 --format csv 2>&1)
+printf '%s\n' "$OUT" >"$T/codes.csv"
+check "the user generates codes with the helper" test "$(grep -c '^[0-9]*,' "$T/codes.csv")" -eq 10
+check "the store belongs to the user, mode 0700" \
+    test "$(stat -c '%U %a' "$H/.pam-recovery")" = "$U 700"
+
+rm -f "$H/.pam-recovery/lock.mdb"
+login "$(code 1 "$T/codes.csv")"
+check "pamtester: a code logs in" test "$RC" -eq 0
+check "the module opened the store as the user (lock file owned by $U)" \
+    test "$(stat -c %U "$H/.pam-recovery/lock.mdb")" = "$U"
+login "$(code 1 "$T/codes.csv")"
+check "pamtester: the same code is refused" test "$RC" -ne 0
+
+i=0
+while [ $i -lt 10 ]; do
+	printf '%s\n' "$(code 2 "$T/codes.csv")" | LD_PRELOAD="${SAN_PRELOAD:-}" pamtester "$SVC" "$U" authenticate >"$T/par.$i" 2>&1 &
+	i=$((i + 1))
+done
+wait
+n=$(grep -l "successfully authenticated" "$T"/par.* | wc -l)
+check "10 parallel pamtester logins with one code: exactly one succeeds (got $n)" test "$n" -eq 1
+
+chmod 0755 "$H/.pam-recovery"
+login "$(code 3 "$T/codes.csv")"
+check "a store with group/other bits is refused" test "$RC" -ne 0
+chmod 0700 "$H/.pam-recovery"
+chown root "$H/.pam-recovery"
+login "$(code 3 "$T/codes.csv")"
+check "a store not owned by the user is refused" test "$RC" -ne 0
+chown "$U" "$H/.pam-recovery"
+login "$(code 3 "$T/codes.csv")"
+check "after repair the code works" test "$RC" -eq 0
+
+found=0
+for c in $(cut -d, -f2 "$T/codes.csv" | tail -n +2); do
+	if grep -rqF "$c" "$H" /etc/pam.d 2>/dev/null; then found=1; fi
+done
+check "no code is stored in clear anywhere in the home" test "$found" -eq 0
+
+finish
