@@ -1,0 +1,102 @@
+# pam_recovery: one-time recovery codes for Linux logins.
+# Settings first; one line per artefact below.
+
+CC       ?= gcc
+CFLAGS   ?= -O2 -g
+WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
+DEFS     := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2
+HARDEN   := -fstack-protector-strong -fPIC
+B        ?= build
+SAN      ?=
+PKGS     := libsodium lmdb
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -llmdb)
+ALL_CFLAGS  = $(WARN) $(DEFS) $(HARDEN) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Ipam_recovery
+LDHARDEN := -Wl,-z,relro,-z,now
+
+prefix   ?= /usr
+DESTDIR  ?=
+MULTIARCH := $(shell dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null)
+PAMDIR   ?= $(if $(MULTIARCH),/lib/$(MULTIARCH)/security,/lib/security)
+SBINDIR  ?= $(prefix)/sbin
+BINDIR   ?= $(prefix)/bin
+MANDIR   ?= $(prefix)/share/man
+SYSCONFDIR ?= /etc
+UNITDIR  ?= /lib/systemd/system
+
+CORE_SRC := $(sort $(wildcard pam_recovery/rec_*.c))
+CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
+UNIT_SRC := $(sort $(wildcard tests/test_*.c))
+UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/%)
+TOOL_SHARED := $(B)/tool_common.o
+
+.PHONY: all check test asan valgrind demo bench install uninstall clean deps-build deps-test
+all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(B)/pamdrive $(UNIT_BIN)
+
+$(B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(B)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+$(B)/librecovery.a: $(CORE_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(B)/pam_recovery.so: pam_recovery/pam_recovery.c pam_recovery/pam_recovery.map $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(B)/librecovery.a -Wl,--version-script=pam_recovery/pam_recovery.map -Wl,-z,defs $(LDHARDEN) -lpam $(PKG_LIBS)
+$(B)/tool_%.o: tools/tool_%.c $(wildcard tools/*.h) $(wildcard pam_recovery/*.h) | $(B)
+	$(CC) $(ALL_CFLAGS) -Itools -c -o $@ $<
+$(B)/pam-recovery: tools/pam-recovery.c $(TOOL_SHARED) $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) -Itools -o $@ $^ $(LDHARDEN) $(PKG_LIBS)
+$(B)/pamdrive: tests/pamdrive.c
+	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
+$(B)/test_%: tests/test_%.c $(wildcard tests/*.h) $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(PKG_LIBS) -lcmocka -lpam -ldl
+$(B)/bench: bench/bench.c $(B)/librecovery.a $(B)/pam_recovery.so
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) -lpam -lpthread
+$(B):
+	mkdir -p $@
+
+deps-build:
+	@sh scripts/deps.sh build
+deps-test:
+	@sh scripts/deps.sh test
+
+test: deps-test all
+	@B=$(B) SAN_PRELOAD="$(SAN_PRELOAD)" sh tests/run.sh
+
+# System programs (pamtester) that load the instrumented module get the
+# sanitizer runtimes preloaded.
+asan:
+	$(MAKE) B=build-asan CC=gcc SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" \
+	    SAN_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" test
+
+valgrind: deps-test all
+	@B=$(B) VALGRIND=1 sh tests/run.sh
+
+check: test
+	$(MAKE) asan
+	$(MAKE) valgrind
+
+bench: deps-build all $(B)/bench
+	@B=$(B) $(B)/bench
+
+demo: deps-build all
+	@B=$(B) sh scripts/demo.sh
+
+DOCDIR ?= $(prefix)/share/doc/pam-recovery
+install: all
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(DOCDIR)/examples
+	install -m 0644 $(B)/pam_recovery.so $(DESTDIR)$(PAMDIR)/pam_recovery.so
+	install -m 0755 $(B)/pam-recovery $(DESTDIR)$(BINDIR)/pam-recovery
+	install -m 0644 conf/man/pam_recovery.8 $(DESTDIR)$(MANDIR)/man8/pam_recovery.8
+	install -m 0644 conf/man/pam_recovery.conf.5 $(DESTDIR)$(MANDIR)/man5/pam_recovery.conf.5
+	install -m 0644 conf/pam.d/*.example conf/sshd_config.recovery.example $(DESTDIR)$(DOCDIR)/examples/
+	@# An administrator's configuration is never overwritten.
+	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_recovery.conf || \
+	    install -m 0644 conf/pam_recovery.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_recovery.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(PAMDIR)/pam_recovery.so $(DESTDIR)$(BINDIR)/pam-recovery \
+	    $(DESTDIR)$(MANDIR)/man8/pam_recovery.8 $(DESTDIR)$(MANDIR)/man5/pam_recovery.conf.5
+	rm -rf $(DESTDIR)$(DOCDIR)
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/security/pam_recovery.conf and users' stores"
+
+clean:
+	rm -rf build build-asan
