@@ -28,10 +28,14 @@ CORE_SRC := $(sort $(wildcard pam_recovery/rec_*.c))
 CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/%)
-TOOL_SHARED := $(B)/tool_common.o
+TOOL_SHARED := $(patsubst tools/%.c,$(B)/%.o,$(wildcard tools/tool_*.c))
+TOOL_PKGS := libqrencode cairo libbsd
+TOOL_CFLAGS = $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)
+TOOL_LIBS = $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
+ADMIN_BIN := $(if $(wildcard tools/pam-recovery-admin.c),$(B)/pam-recovery-admin)
 
 .PHONY: all check test asan valgrind demo bench install uninstall clean deps-build deps-test
-all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(B)/pamdrive $(UNIT_BIN)
+all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(ADMIN_BIN) $(B)/pamdrive $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -40,9 +44,11 @@ $(B)/librecovery.a: $(CORE_OBJ)
 $(B)/pam_recovery.so: pam_recovery/pam_recovery.c pam_recovery/pam_recovery.map $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(B)/librecovery.a -Wl,--version-script=pam_recovery/pam_recovery.map -Wl,-z,defs $(LDHARDEN) -lpam $(PKG_LIBS)
 $(B)/tool_%.o: tools/tool_%.c $(wildcard tools/*.h) $(wildcard pam_recovery/*.h) | $(B)
-	$(CC) $(ALL_CFLAGS) -Itools -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -c -o $@ $<
 $(B)/pam-recovery: tools/pam-recovery.c $(TOOL_SHARED) $(B)/librecovery.a
-	$(CC) $(ALL_CFLAGS) -Itools -o $@ $^ $(LDHARDEN) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $^ $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
+$(B)/pam-recovery-admin: tools/pam-recovery-admin.c $(TOOL_SHARED) $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $^ $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
 $(B)/pamdrive: tests/pamdrive.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
 $(B)/test_%: tests/test_%.c $(wildcard tests/*.h) $(B)/librecovery.a

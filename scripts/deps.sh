@@ -5,8 +5,8 @@
 # apt-get line and fails, so that nothing half-works.
 set -u
 
-BUILD="gcc make pkg-config libpam0g-dev libsodium-dev liblmdb-dev libqrencode-dev"
-TEST="$BUILD libcmocka-dev valgrind pamtester passwd util-linux"
+BUILD="gcc make pkg-config libpam0g-dev libsodium-dev liblmdb-dev libqrencode-dev libcairo2-dev libbsd-dev fonts-dejavu-core"
+TEST="$BUILD libcmocka-dev valgrind pamtester passwd util-linux poppler-utils zbar-tools"
 CI="$TEST lmdb-utils mandoc"
 
 case "${1:-build}" in

@@ -175,3 +175,45 @@ tool_create_private(const char *path)
 	}
 	return f;
 }
+
+int
+tool_target_open(struct tool_target *t, int create)
+{
+	int r;
+
+	if (t->st != NULL)
+		return REC_OK;
+	r = rec_store_open(t->path, t->owner, create ? REC_STORE_CREATE : 0,
+	    t->log, &t->st);
+	if (r == REC_ERR_NOSTORE) {
+		t->st = NULL;
+		return REC_OK;
+	}
+	if (r != REC_OK)
+		warnx("store %s: %s", t->path, rec_strerror(r));
+	return r;
+}
+
+void
+tool_target_close(struct tool_target *t)
+{
+	rec_store_close(t->st);
+	t->st = NULL;
+}
+
+unsigned
+tool_number(const char *s, unsigned min, unsigned max, const char *what,
+    void (*usage)(void))
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*s < '0' || *s > '9' || *end != '\0' || errno != 0 || v < min ||
+	    v > max) {
+		warnx("%s must be a number from %u to %u", what, min, max);
+		usage();
+	}
+	return (unsigned)v;
+}

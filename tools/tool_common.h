@@ -3,6 +3,7 @@
 #define TOOL_COMMON_H
 
 #include <stdio.h>
+#include <sys/types.h>
 #include <time.h>
 
 #include "rec_generate.h"
@@ -52,7 +53,47 @@ int tool_print_codes(FILE *f, enum rec_export format,
  */
 FILE *tool_create_private(const char *path);
 
-/* Escape s as the body of a JSON string into out. */
+/* Write s as a JSON string (quotes included) to f. */
 void tool_json_str(FILE *f, const char *s);
+
+/*
+ * What a user-level command acts on: one user's codes in one store.  The
+ * user helper fills it for the invoking user; the admin tool for USER, with
+ * the identity switched to the store's owner before a command runs.
+ */
+struct tool_target {
+	const struct rec_config *cfg;
+	const struct rec_log *log;
+	char path[REC_PATH_MAX];	/* the store directory */
+	uid_t owner;			/* who must own it */
+	struct rec_who who;		/* user (and actor, for the admin) */
+	char host[256];
+	const unsigned char *pepper;	/* REC_PEPPER_LEN bytes, or NULL */
+	struct rec_store *st;		/* opened by tool_target_open() */
+};
+
+/*
+ * Open t's store (creating it when create is set).  A store that does not
+ * exist leaves t->st NULL and returns REC_OK.  Errors are printed.
+ */
+int tool_target_open(struct tool_target *t, int create);
+
+/* Close t's store; safe to call twice. */
+void tool_target_close(struct tool_target *t);
+
+/*
+ * The user-level commands shared by both tools.  argv[0] is the command
+ * name; options are parsed with getopt_long; usage() is called (and must
+ * not return) on a usage error.  Each returns an exit status (EXIT_OK,
+ * EXIT_FAIL) after printing what happened.
+ */
+int tool_cmd_generate(struct tool_target *t, int argc, char **argv,
+    void (*usage)(void));
+int tool_cmd_status(struct tool_target *t, int argc, char **argv,
+    void (*usage)(void));
+
+/* A number from min to max, or usage() naming what it is for. */
+unsigned tool_number(const char *s, unsigned min, unsigned max,
+    const char *what, void (*usage)(void));
 
 #endif
