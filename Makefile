@@ -106,3 +106,6 @@ uninstall:
 
 clean:
 	rm -rf build build-asan
+
+# Fuzzing targets (libFuzzer, clang) live beside their sources.
+-include fuzz/fuzz.mk
