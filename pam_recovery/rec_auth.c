@@ -1,4 +1,4 @@
-/* rec_auth.c: one attempt with a code: normalise, pre-count, hash outside, consume. */
+/* rec_auth.c: one attempt: normalise, pre-count, hash outside, consume. */
 #include <string.h>
 
 #include <sodium.h>
@@ -41,8 +41,8 @@ copy_field(char *dst, size_t len, const char *src)
 }
 
 int
-rec_audit(struct rec_txn *t, const struct rec_config *cfg, const struct rec_who *who,
-    enum rec_event_type type, uint64_t now, uint64_t batch, unsigned slot,
+rec_audit(struct rec_txn *t, const struct rec_config *cfg,
+    const struct rec_who *who, enum rec_event_type type, uint64_t now, uint64_t batch, unsigned slot,
     const char *detail)
 {
 	struct rec_event ev;

@@ -1,4 +1,4 @@
-/* rec_auth.h: one login attempt with a code, and the state a prompt depends on. */
+/* rec_auth.h: one login attempt, and the state a prompt depends on. */
 #ifndef REC_AUTH_H
 #define REC_AUTH_H
 

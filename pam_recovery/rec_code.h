@@ -1,4 +1,4 @@
-/* rec_code.h: code formats: generation, check character, normalisation, display. */
+/* rec_code.h: code formats: generation, check, normalisation, display. */
 #ifndef REC_CODE_H
 #define REC_CODE_H
 

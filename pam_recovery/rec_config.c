@@ -1,4 +1,4 @@
-/* rec_config.c: the one key table of pam_recovery.conf(5), its parsers and the file reader. */
+/* rec_config.c: the key table of pam_recovery.conf(5), its parsers, the file. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

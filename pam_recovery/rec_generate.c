@@ -1,4 +1,4 @@
-/* rec_generate.c: issuing a batch of codes, invalidating codes, export marks. */
+/* rec_generate.c: issuing a batch, invalidating codes, export marks. */
 #include <string.h>
 
 #include <sodium.h>

@@ -1,4 +1,4 @@
-/* rec_lockout.h: the exponential-cooldown state machine, pure and table-tested. */
+/* rec_lockout.h: the exponential-cooldown state machine, pure. */
 #ifndef REC_LOCKOUT_H
 #define REC_LOCKOUT_H
 

@@ -1,4 +1,4 @@
-/* rec_record.h: the records kept in a store and their explicit on-disk encoding. */
+/* rec_record.h: the records of a store and their on-disk encoding. */
 #ifndef REC_RECORD_H
 #define REC_RECORD_H
 

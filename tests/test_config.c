@@ -18,45 +18,7 @@
 #include "rec_config.h"
 #include "rec_err.h"
 #include "rec_log.h"
-
-/* Messages handed to the log sink, one per line, for assertions. */
-struct capture {
-	char text[16384];
-	size_t len;
-	int errors;
-};
-
-static void
-capture_fn(void *ctx, int prio, const char *msg)
-{
-	struct capture *c = ctx;
-	int n;
-
-	if (prio <= LOG_ERR)
-		c->errors++;
-	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", msg);
-	if (n > 0)
-		c->len += (size_t)n < sizeof(c->text) - c->len ?
-		    (size_t)n : sizeof(c->text) - c->len - 1;
-}
-
-static void
-capture_init(struct capture *c, struct rec_log *log)
-{
-	memset(c, 0, sizeof(*c));
-	log->fn = capture_fn;
-	log->ctx = c;
-	log->debug = 1;
-}
-
-static void
-assert_logged(const struct capture *c, const char *needle)
-{
-	if (strstr(c->text, needle) == NULL) {
-		print_error("expected \"%s\" in the log:\n%s", needle, c->text);
-		fail();
-	}
-}
+#include "testutil.h"
 
 /* --- Defaults ------------------------------------------------------------ */
 

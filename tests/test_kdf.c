@@ -258,26 +258,6 @@ test_tag_distribution(void **state)
 
 /* ---- The pepper file. ---- */
 
-struct capture {
-	char text[4096];
-	size_t len;
-	int count;
-};
-
-static void
-capture_fn(void *ctx, int prio, const char *msg)
-{
-	struct capture *c = ctx;
-	int n;
-
-	(void)prio;
-	c->count++;
-	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", msg);
-	if (n > 0)
-		c->len += (size_t)n < sizeof(c->text) - c->len ?
-		    (size_t)n : sizeof(c->text) - c->len - 1;
-}
-
 struct fx {
 	char dir[64];
 	char path[128];
@@ -299,8 +279,7 @@ setup(void **state)
 		return -1;
 	}
 	snprintf(f->path, sizeof(f->path), "%s/pepper", f->dir);
-	f->log.fn = capture_fn;
-	f->log.ctx = &f->cap;
+	capture_init(&f->cap, &f->log);
 	for (size_t i = 0; i < sizeof(f->content); i++)
 		f->content[i] = (unsigned char)(i * 131 + 7);
 	*state = f;

@@ -22,27 +22,7 @@
 #include "rec_log.h"
 #include "rec_record.h"
 #include "rec_store.h"
-
-/* Messages handed to the log sink, one per line, for assertions. */
-struct capture {
-	char text[16384];
-	size_t len;
-	int count;
-};
-
-static void
-capture_fn(void *ctx, int prio, const char *msg)
-{
-	struct capture *c = ctx;
-	int n;
-
-	(void)prio;
-	c->count++;
-	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", msg);
-	if (n > 0)
-		c->len += (size_t)n < sizeof(c->text) - c->len ?
-		    (size_t)n : sizeof(c->text) - c->len - 1;
-}
+#include "testutil.h"
 
 /* One temporary directory per test; the store is path = dir/store. */
 struct fx {
@@ -66,9 +46,7 @@ setup(void **state)
 		return -1;
 	}
 	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
-	f->log.fn = capture_fn;
-	f->log.ctx = &f->cap;
-	f->log.debug = 1;
+	capture_init(&f->cap, &f->log);
 	*state = f;
 	return 0;
 }
@@ -97,17 +75,6 @@ static void
 log_reset(struct fx *f)
 {
 	memset(&f->cap, 0, sizeof(f->cap));
-}
-
-/* The refusal was logged, naming the path it concerns. */
-static void
-assert_logged(const struct fx *f, const char *needle)
-{
-	if (f->cap.count == 0 || strstr(f->cap.text, needle) == NULL) {
-		print_error("expected \"%s\" in the log:\n%s", needle,
-		    f->cap.text);
-		fail();
-	}
 }
 
 static void
@@ -257,12 +224,12 @@ test_unsafe_dir_modes(void **state)
 		assert_int_equal(chmod(f->path, modes[i]), 0);
 		log_reset(f);
 		open_expect(f, f->path, getuid(), 0, REC_ERR_UNSAFE);
-		assert_logged(f, f->path);
+		assert_logged(&f->cap, f->path);
 		/* The create flag does not weaken the check. */
 		log_reset(f);
 		open_expect(f, f->path, getuid(), REC_STORE_CREATE,
 		    REC_ERR_UNSAFE);
-		assert_logged(f, f->path);
+		assert_logged(&f->cap, f->path);
 	}
 	/* It was the mode: restored, the store opens. */
 	assert_int_equal(chmod(f->path, 0700), 0);
@@ -281,16 +248,16 @@ test_dir_symlink(void **state)
 	assert_int_equal(symlink(f->path, link), 0);
 	log_reset(f);
 	open_expect(f, link, getuid(), 0, REC_ERR_UNSAFE);
-	assert_logged(f, link);
+	assert_logged(&f->cap, link);
 	log_reset(f);
 	open_expect(f, link, getuid(), REC_STORE_CREATE, REC_ERR_UNSAFE);
-	assert_logged(f, link);
+	assert_logged(&f->cap, link);
 	/* A dangling symlink with the create flag: refused, nothing made. */
 	snprintf(link, sizeof(link), "%s/dangling", f->dir);
 	assert_int_equal(symlink("nowhere", link), 0);
 	log_reset(f);
 	open_expect(f, link, getuid(), REC_STORE_CREATE, REC_ERR_UNSAFE);
-	assert_logged(f, link);
+	assert_logged(&f->cap, link);
 	snprintf(link, sizeof(link), "%s/nowhere", f->dir);
 	assert_int_equal(access(link, F_OK), -1);
 }
@@ -304,10 +271,10 @@ test_regular_file(void **state)
 	write_file(f->path, "not a store", 11, 0600);
 	log_reset(f);
 	open_expect(f, f->path, getuid(), 0, REC_ERR_UNSAFE);
-	assert_logged(f, f->path);
+	assert_logged(&f->cap, f->path);
 	log_reset(f);
 	open_expect(f, f->path, getuid(), REC_STORE_CREATE, REC_ERR_UNSAFE);
-	assert_logged(f, f->path);
+	assert_logged(&f->cap, f->path);
 	assert_int_equal(lstat(f->path, &sb), 0);
 	assert_true(S_ISREG(sb.st_mode));
 	assert_int_equal(sb.st_size, 11);
@@ -322,10 +289,10 @@ test_owner_mismatch(void **state)
 	store_close(f);
 	log_reset(f);
 	open_expect(f, f->path, getuid() + 1, 0, REC_ERR_UNSAFE);
-	assert_logged(f, f->path);
+	assert_logged(&f->cap, f->path);
 	log_reset(f);
 	open_expect(f, f->path, getuid() + 1, REC_STORE_CREATE, REC_ERR_UNSAFE);
-	assert_logged(f, f->path);
+	assert_logged(&f->cap, f->path);
 }
 
 /* The directory's own owner is checked, not only its files'. */
@@ -337,7 +304,7 @@ test_owner_mismatch_empty_dir(void **state)
 	assert_int_equal(mkdir(f->path, 0700), 0);
 	log_reset(f);
 	open_expect(f, f->path, getuid() + 1, REC_STORE_CREATE, REC_ERR_UNSAFE);
-	assert_logged(f, f->path);
+	assert_logged(&f->cap, f->path);
 	assert_int_equal(dir_entries(f->path), 0);
 }
 
@@ -355,11 +322,11 @@ store_file_symlink(struct fx *f, const char *name)
 	assert_int_equal(symlink(moved, p), 0);
 	log_reset(f);
 	open_expect(f, f->path, getuid(), 0, REC_ERR_UNSAFE);
-	assert_logged(f, f->path);
-	assert_logged(f, name);
+	assert_logged(&f->cap, f->path);
+	assert_logged(&f->cap, name);
 	log_reset(f);
 	open_expect(f, f->path, getuid(), REC_STORE_CREATE, REC_ERR_UNSAFE);
-	assert_logged(f, name);
+	assert_logged(&f->cap, name);
 }
 
 static void
@@ -386,7 +353,7 @@ test_data_group_writable(void **state)
 	assert_int_equal(chmod(p, 0620), 0);
 	log_reset(f);
 	open_expect(f, f->path, getuid(), 0, REC_ERR_UNSAFE);
-	assert_logged(f, "data.mdb");
+	assert_logged(&f->cap, "data.mdb");
 	assert_int_equal(chmod(p, 0602), 0);
 	open_expect(f, f->path, getuid(), 0, REC_ERR_UNSAFE);
 	assert_int_equal(chmod(p, 0600), 0);
@@ -405,7 +372,7 @@ test_data_not_regular(void **state)
 	assert_int_equal(mkdir(p, 0700), 0);
 	log_reset(f);
 	open_expect(f, f->path, getuid(), REC_STORE_CREATE, REC_ERR_UNSAFE);
-	assert_logged(f, "data.mdb");
+	assert_logged(&f->cap, "data.mdb");
 }
 
 static void
@@ -429,7 +396,7 @@ test_garbage_data(void **state)
 		rec_store_close(st);
 	assert_true(r == REC_ERR_CORRUPT || r == REC_ERR_IO);
 	assert_null(st);
-	assert_logged(f, f->path);
+	assert_logged(&f->cap, f->path);
 }
 
 static void

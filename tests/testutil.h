@@ -3,8 +3,54 @@
 #define TESTUTIL_H
 
 #include <stdio.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
+
+#include "rec_log.h"
+
+/* Include after <cmocka.h>: assert_logged() uses its fail(). */
+
+/* Messages handed to a rec_log sink, one per line, for assertions. */
+struct capture {
+	char text[16384];
+	size_t len;
+	int count;	/* messages */
+	int errors;	/* of them at LOG_ERR or worse */
+};
+
+static inline void
+capture_fn(void *ctx, int prio, const char *msg)
+{
+	struct capture *c = ctx;
+	int n;
+
+	c->count++;
+	if (prio <= LOG_ERR)
+		c->errors++;
+	n = snprintf(c->text + c->len, sizeof(c->text) - c->len, "%s\n", msg);
+	if (n > 0)
+		c->len += (size_t)n < sizeof(c->text) - c->len ?
+		    (size_t)n : sizeof(c->text) - c->len - 1;
+}
+
+static inline void
+capture_init(struct capture *c, struct rec_log *log)
+{
+	memset(c, 0, sizeof(*c));
+	log->fn = capture_fn;
+	log->ctx = c;
+	log->debug = 1;
+}
+
+static inline void
+assert_logged(const struct capture *c, const char *needle)
+{
+	if (strstr(c->text, needle) == NULL) {
+		print_error("expected \"%s\" in the log:\n%s", needle, c->text);
+		fail();
+	}
+}
 
 /*
  * Cap the address space at what is mapped now plus 1 TiB, so that a 2 TiB
