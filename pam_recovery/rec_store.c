@@ -1,4 +1,4 @@
-/* rec_store.c: safe opening of an LMDB store and its short transactions. */
+/* rec_store.c: safe opening of an LMDB store, its transactions, its copy. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -7,15 +7,12 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-#include <lmdb.h>
-
 #include "rec_err.h"
-#include "rec_store.h"
+#include "rec_store_int.h"
 
 #define MAP_INITIAL	(8UL << 20)	/* grows by doubling on MDB_MAP_FULL */
 #define MAP_MAX		(1UL << 40)
 #define TXN_TRIES	16		/* bound on map growth and resize retries */
-#define KEY_MAX		(REC_USER_MAX + 1 + 8 + 1)
 
 /* Filesystems on which LMDB's locking cannot be trusted. */
 static const long network_fs[] = {
@@ -33,27 +30,12 @@ static const long network_fs[] = {
 	0x5346414F,	/* OpenAFS */
 };
 
-enum { DB_USERS, DB_BATCHES, DB_CODES, DB_AUDIT, DB_COUNT };
-static const char *const db_names[DB_COUNT] = {
+const char *const rec_db_names[DB_COUNT] = {
 	"users", "batches", "codes", "audit",
 };
 
-struct rec_store {
-	MDB_env *env;
-	MDB_dbi dbi[DB_COUNT];
-	const struct rec_log *log;
-	char path[REC_PATH_MAX];
-};
-
-struct rec_txn {
-	struct rec_store *st;
-	MDB_txn *txn;
-	int map_full;		/* a put hit MDB_MAP_FULL */
-};
-
-/* Map an LMDB or errno result to the project's error space, logging it. */
-static int
-mdb_error(const struct rec_store *st, const char *what, int rc)
+int
+rec_mdb_error(const struct rec_store *st, const char *what, int rc)
 {
 	switch (rc) {
 	case MDB_SUCCESS:
@@ -164,9 +146,9 @@ open_dbs(struct rec_store *st)
 again:
 	rc = mdb_txn_begin(st->env, NULL, create ? 0 : MDB_RDONLY, &txn);
 	if (rc != MDB_SUCCESS)
-		return mdb_error(st, "begin", rc);
+		return rec_mdb_error(st, "begin", rc);
 	for (int i = 0; i < DB_COUNT; i++) {
-		rc = mdb_dbi_open(txn, db_names[i], create ? MDB_CREATE : 0,
+		rc = mdb_dbi_open(txn, rec_db_names[i], create ? MDB_CREATE : 0,
 		    &st->dbi[i]);
 		if (rc == MDB_NOTFOUND && !create) {
 			mdb_txn_abort(txn);
@@ -175,11 +157,11 @@ again:
 		}
 		if (rc != MDB_SUCCESS) {
 			mdb_txn_abort(txn);
-			return mdb_error(st, db_names[i], rc);
+			return rec_mdb_error(st, rec_db_names[i], rc);
 		}
 	}
 	rc = mdb_txn_commit(txn);
-	return mdb_error(st, "open databases", rc);
+	return rec_mdb_error(st, "open databases", rc);
 }
 
 int
@@ -214,7 +196,7 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 	if ((rc = mdb_env_create(&st->env)) != MDB_SUCCESS ||
 	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != MDB_SUCCESS ||
 	    (rc = mdb_env_set_mapsize(st->env, MAP_INITIAL)) != MDB_SUCCESS) {
-		r = mdb_error(st, "create environment", rc);
+		r = rec_mdb_error(st, "create environment", rc);
 		goto out;
 	}
 	/*
@@ -223,7 +205,7 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 	 */
 	rc = mdb_env_open(st->env, path, MDB_NOTLS, 0600);
 	if (rc != MDB_SUCCESS) {
-		r = mdb_error(st, "open", rc);
+		r = rec_mdb_error(st, "open", rc);
 		goto out;
 	}
 	if ((r = open_dbs(st)) != REC_OK)
@@ -256,14 +238,14 @@ grow_map(struct rec_store *st)
 	int rc;
 
 	if ((rc = mdb_env_info(st->env, &info)) != MDB_SUCCESS)
-		return mdb_error(st, "info", rc);
+		return rec_mdb_error(st, "info", rc);
 	if (info.me_mapsize >= MAP_MAX) {
 		rec_logf(st->log, LOG_ERR, "store %s: map full at %zu bytes",
 		    st->path, info.me_mapsize);
 		return REC_ERR_FULL;
 	}
 	rc = mdb_env_set_mapsize(st->env, info.me_mapsize * 2);
-	return mdb_error(st, "grow map", rc);
+	return rec_mdb_error(st, "grow map", rc);
 }
 
 static int
@@ -278,11 +260,11 @@ run_txn(struct rec_store *st, int write, rec_txn_fn *fn, void *arg)
 		if (rc == MDB_MAP_RESIZED) {
 			/* Another process grew the map: adopt its size. */
 			if ((rc = mdb_env_set_mapsize(st->env, 0)) != MDB_SUCCESS)
-				return mdb_error(st, "adopt map size", rc);
+				return rec_mdb_error(st, "adopt map size", rc);
 			continue;
 		}
 		if (rc != MDB_SUCCESS)
-			return mdb_error(st, "begin transaction", rc);
+			return rec_mdb_error(st, "begin transaction", rc);
 		r = fn(&t, arg);
 		if (r == REC_OK && write)
 			rc = mdb_txn_commit(t.txn);
@@ -297,7 +279,7 @@ run_txn(struct rec_store *st, int write, rec_txn_fn *fn, void *arg)
 			continue;
 		}
 		if (rc != MDB_SUCCESS)
-			return mdb_error(st, "commit", rc);
+			return rec_mdb_error(st, "commit", rc);
 		return r;
 	}
 	rec_logf(st->log, LOG_ERR, "store %s: transaction retried too often",
@@ -323,356 +305,9 @@ rec_txn_log(struct rec_txn *txn)
 	return txn->st->log;
 }
 
-/*
- * Keys: user NUL [batch id, 8 bytes big-endian [slot, 1 byte]].  Returns 0
- * for a user name that is empty or too long to be a key, never cut short:
- * two names must never share a record.
- */
-static size_t
-make_key(uint8_t *key, const char *user, const uint64_t *batch,
-    const unsigned *slot)
-{
-	size_t n = strnlen(user, REC_USER_MAX);
-
-	if (n == 0 || n >= REC_USER_MAX)
-		return 0;
-	memcpy(key, user, n);
-	if (batch == NULL)
-		return n;
-	key[n++] = '\0';
-	for (int i = 0; i < 8; i++)
-		key[n++] = (uint8_t)(*batch >> (56 - 8 * i));
-	if (slot != NULL)
-		key[n++] = (uint8_t)*slot;
-	return n;
-}
-
-static uint64_t
-key_batch(const MDB_val *k, size_t userlen)
-{
-	const uint8_t *p = (const uint8_t *)k->mv_data + userlen + 1;
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static int
-get_raw(struct rec_txn *t, int db, const uint8_t *key, size_t klen, MDB_val *v)
-{
-	MDB_val k = { klen, (void *)key };
-	int rc;
-
-	if (klen == 0)
-		return REC_ERR_USAGE;
-	rc = mdb_get(t->txn, t->st->dbi[db], &k, v);
-	return mdb_error(t->st, db_names[db], rc);
-}
-
-static int
-put_raw(struct rec_txn *t, int db, const uint8_t *key, size_t klen,
-    const uint8_t *val, size_t vlen)
-{
-	MDB_val k = { klen, (void *)key }, v = { vlen, (void *)val };
-	int rc;
-
-	if (klen == 0)
-		return REC_ERR_USAGE;
-	rc = mdb_put(t->txn, t->st->dbi[db], &k, &v, 0);
-	if (rc == MDB_MAP_FULL)
-		t->map_full = 1;
-	return mdb_error(t->st, db_names[db], rc);
-}
-
-static int
-corrupt(struct rec_txn *t, const char *what, const char *user)
-{
-	rec_logf(t->st->log, LOG_ERR, "store %s: corrupt %s record of user %s",
-	    t->st->path, what, user);
-	return REC_ERR_CORRUPT;
-}
-
 int
-rec_get_user(struct rec_txn *t, const char *user, struct rec_user *u)
+rec_store_copy(struct rec_store *st, int fd)
 {
-	uint8_t key[KEY_MAX];
-	MDB_val v;
-	int r;
-
-	if ((r = get_raw(t, DB_USERS, key, make_key(key, user, NULL, NULL),
-	    &v)) != REC_OK)
-		return r;
-	if (rec_user_decode(v.mv_data, v.mv_size, u) != REC_OK)
-		return corrupt(t, "user", user);
-	return REC_OK;
-}
-
-int
-rec_put_user(struct rec_txn *t, const char *user, const struct rec_user *u)
-{
-	uint8_t key[KEY_MAX], buf[REC_RECORD_BUF];
-
-	return put_raw(t, DB_USERS, key, make_key(key, user, NULL, NULL), buf,
-	    rec_user_encode(u, buf));
-}
-
-int
-rec_get_batch(struct rec_txn *t, const char *user, uint64_t id,
-    struct rec_batch *b)
-{
-	uint8_t key[KEY_MAX];
-	MDB_val v;
-	int r;
-
-	if ((r = get_raw(t, DB_BATCHES, key, make_key(key, user, &id, NULL),
-	    &v)) != REC_OK)
-		return r;
-	if (rec_batch_decode(v.mv_data, v.mv_size, b) != REC_OK || b->id != id)
-		return corrupt(t, "batch", user);
-	return REC_OK;
-}
-
-int
-rec_put_batch(struct rec_txn *t, const char *user, const struct rec_batch *b)
-{
-	uint8_t key[KEY_MAX], buf[REC_RECORD_BUF];
-
-	return put_raw(t, DB_BATCHES, key, make_key(key, user, &b->id, NULL),
-	    buf, rec_batch_encode(b, buf));
-}
-
-int
-rec_get_code(struct rec_txn *t, const char *user, uint64_t batch,
-    unsigned slot, struct rec_code_rec *c)
-{
-	uint8_t key[KEY_MAX];
-	MDB_val v;
-	int r;
-
-	if ((r = get_raw(t, DB_CODES, key, make_key(key, user, &batch, &slot),
-	    &v)) != REC_OK)
-		return r;
-	if (rec_coderec_decode(v.mv_data, v.mv_size, c) != REC_OK ||
-	    c->slot != slot)
-		return corrupt(t, "code", user);
-	return REC_OK;
-}
-
-int
-rec_put_code(struct rec_txn *t, const char *user, uint64_t batch,
-    const struct rec_code_rec *c)
-{
-	uint8_t key[KEY_MAX], buf[REC_RECORD_BUF];
-	unsigned slot = c->slot;
-
-	return put_raw(t, DB_CODES, key, make_key(key, user, &batch, &slot),
-	    buf, rec_coderec_encode(c, buf));
-}
-
-int
-rec_get_codes(struct rec_txn *t, const char *user, uint64_t batch,
-    struct rec_code_rec *codes, unsigned max, unsigned *n)
-{
-	uint8_t key[KEY_MAX];
-	size_t plen = make_key(key, user, &batch, NULL);
-	MDB_cursor *cur = NULL;
-	MDB_val k = { plen, key }, v;
-	int rc, r = REC_ERR_INTERNAL;
-
-	*n = 0;
-	if (plen == 0) {
-		r = REC_ERR_USAGE;
-		goto out;
-	}
-	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_CODES], &cur)) !=
-	    MDB_SUCCESS) {
-		r = mdb_error(t->st, "codes", rc);
-		goto out;
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
-	    rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != plen + 1 || memcmp(k.mv_data, key, plen) != 0)
-			break;
-		if (*n >= max) {
-			r = corrupt(t, "code count", user);
-			goto out;
-		}
-		if (rec_coderec_decode(v.mv_data, v.mv_size, &codes[*n]) !=
-		    REC_OK || codes[*n].slot != ((uint8_t *)k.mv_data)[plen]) {
-			r = corrupt(t, "code", user);
-			goto out;
-		}
-		(*n)++;
-	}
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-		r = mdb_error(t->st, "codes", rc);
-		goto out;
-	}
-	r = REC_OK;
-out:
-	mdb_cursor_close(cur);
-	return r;
-}
-
-int
-rec_each_batch(struct rec_txn *t, const char *user, rec_batch_fn *fn, void *arg)
-{
-	uint8_t key[KEY_MAX];
-	char name[REC_USER_MAX + 1];
-	size_t plen = user != NULL ? make_key(key, user, NULL, NULL) : 0;
-	MDB_cursor *cur = NULL;
-	MDB_val k = { plen, key }, v;
-	struct rec_batch b;
-	int rc, r = REC_ERR_INTERNAL;
-
-	if (user != NULL && plen == 0) {
-		r = REC_ERR_USAGE;
-		goto out;
-	}
-	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_BATCHES], &cur)) !=
-	    MDB_SUCCESS) {
-		r = mdb_error(t->st, "batches", rc);
-		goto out;
-	}
-	rc = mdb_cursor_get(cur, &k, &v, plen != 0 ? MDB_SET_RANGE : MDB_FIRST);
-	for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		const uint8_t *nul = memchr(k.mv_data, '\0', k.mv_size);
-		size_t ulen = nul != NULL ? (size_t)(nul - (uint8_t *)k.mv_data) : 0;
-
-		if (nul == NULL || ulen > REC_USER_MAX || k.mv_size != ulen + 9) {
-			r = corrupt(t, "batch key", user != NULL ? user : "?");
-			goto out;
-		}
-		if (user != NULL && (ulen != plen || memcmp(k.mv_data, key,
-		    plen) != 0))
-			break;
-		memcpy(name, k.mv_data, ulen);
-		name[ulen] = '\0';
-		if (rec_batch_decode(v.mv_data, v.mv_size, &b) != REC_OK ||
-		    b.id != key_batch(&k, ulen)) {
-			r = corrupt(t, "batch", name);
-			goto out;
-		}
-		if ((r = fn(name, &b, arg)) != REC_OK)
-			goto out;
-	}
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-		r = mdb_error(t->st, "batches", rc);
-		goto out;
-	}
-	r = REC_OK;
-out:
-	mdb_cursor_close(cur);
-	return r;
-}
-
-int
-rec_each_user(struct rec_txn *t, rec_user_fn *fn, void *arg)
-{
-	char name[REC_USER_MAX + 1];
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	struct rec_user u;
-	int rc, r = REC_ERR_INTERNAL;
-
-	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_USERS], &cur)) !=
-	    MDB_SUCCESS) {
-		r = mdb_error(t->st, "users", rc);
-		goto out;
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size == 0 || k.mv_size > REC_USER_MAX) {
-			r = corrupt(t, "user key", "?");
-			goto out;
-		}
-		memcpy(name, k.mv_data, k.mv_size);
-		name[k.mv_size] = '\0';
-		if (rec_user_decode(v.mv_data, v.mv_size, &u) != REC_OK) {
-			r = corrupt(t, "user", name);
-			goto out;
-		}
-		if ((r = fn(name, &u, arg)) != REC_OK)
-			goto out;
-	}
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-		r = mdb_error(t->st, "users", rc);
-		goto out;
-	}
-	r = REC_OK;
-out:
-	mdb_cursor_close(cur);
-	return r;
-}
-
-int
-rec_audit_append(struct rec_txn *t, const struct rec_event *ev)
-{
-	uint8_t key[8], buf[REC_RECORD_BUF];
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	uint64_t seq = 1;
-	int rc, r = REC_ERR_INTERNAL;
-
-	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_AUDIT], &cur)) !=
-	    MDB_SUCCESS) {
-		r = mdb_error(t->st, "audit", rc);
-		goto out;
-	}
-	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-	if (rc == MDB_SUCCESS && k.mv_size == 8) {
-		seq = 0;
-		for (int i = 0; i < 8; i++)
-			seq = seq << 8 | ((uint8_t *)k.mv_data)[i];
-		seq++;
-	} else if (rc != MDB_NOTFOUND) {
-		r = rc == MDB_SUCCESS ? corrupt(t, "audit key", ev->user) :
-		    mdb_error(t->st, "audit", rc);
-		goto out;
-	}
-	for (int i = 0; i < 8; i++)
-		key[i] = (uint8_t)(seq >> (56 - 8 * i));
-	r = put_raw(t, DB_AUDIT, key, sizeof(key), buf,
-	    rec_event_encode(ev, buf));
-out:
-	mdb_cursor_close(cur);
-	return r;
-}
-
-int
-rec_each_event(struct rec_txn *t, rec_event_fn *fn, void *arg)
-{
-	MDB_cursor *cur = NULL;
-	MDB_val k, v;
-	struct rec_event ev;
-	uint64_t seq;
-	int rc, r = REC_ERR_INTERNAL;
-
-	if ((rc = mdb_cursor_open(t->txn, t->st->dbi[DB_AUDIT], &cur)) !=
-	    MDB_SUCCESS) {
-		r = mdb_error(t->st, "audit", rc);
-		goto out;
-	}
-	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == MDB_SUCCESS;
-	    rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (k.mv_size != 8 ||
-		    rec_event_decode(v.mv_data, v.mv_size, &ev) != REC_OK) {
-			r = corrupt(t, "audit", "?");
-			goto out;
-		}
-		seq = 0;
-		for (int i = 0; i < 8; i++)
-			seq = seq << 8 | ((uint8_t *)k.mv_data)[i];
-		if ((r = fn(seq, &ev, arg)) != REC_OK)
-			goto out;
-	}
-	if (rc != MDB_SUCCESS && rc != MDB_NOTFOUND) {
-		r = mdb_error(t->st, "audit", rc);
-		goto out;
-	}
-	r = REC_OK;
-out:
-	mdb_cursor_close(cur);
-	return r;
+	return rec_mdb_error(st, "copy", mdb_env_copyfd2(st->env, fd,
+	    MDB_CP_COMPACT));
 }

@@ -8,6 +8,9 @@
 #include "rec_log.h"
 #include "rec_record.h"
 
+/* What a walk callback returns to stop early; not an error. */
+#define REC_STOP 1
+
 struct rec_store;	/* opaque: one open LMDB environment */
 struct rec_txn;		/* opaque: one transaction on it */
 
@@ -72,25 +75,51 @@ int rec_get_codes(struct rec_txn *t, const char *user, uint64_t batch,
     struct rec_code_rec *codes, unsigned max, unsigned *n);
 
 /*
- * Call fn for each batch of user (user NULL: of every user), in key order.
- * fn returns REC_OK to go on, or anything else to stop with that result.
+ * Walks.  Callbacks return REC_OK to go on, REC_STOP to stop there (the
+ * walk returns REC_OK), or an error, which stops the walk and is returned.
+ * A callback must not write to the database being walked: collect, then
+ * write after the walk, in the same transaction.
  */
+
+/* Call fn for each batch of user (user NULL: of every user), in key order. */
 typedef int rec_batch_fn(const char *user, const struct rec_batch *b, void *arg);
 int rec_each_batch(struct rec_txn *t, const char *user, rec_batch_fn *fn,
     void *arg);
+
+/*
+ * Call fn for each batch of every user after (after_user, after_id) in key
+ * order (from the first when after_user is NULL or ""): purge resumes here.
+ */
+int rec_scan_batches(struct rec_txn *t, const char *after_user,
+    uint64_t after_id, rec_batch_fn *fn, void *arg);
 
 /* Call fn for each user record, in name order. */
 typedef int rec_user_fn(const char *user, const struct rec_user *u, void *arg);
 int rec_each_user(struct rec_txn *t, rec_user_fn *fn, void *arg);
 
+/* Delete one record; REC_ERR_NOTFOUND when there is none. */
+int rec_del_code(struct rec_txn *t, const char *user, uint64_t batch,
+    unsigned slot);
+int rec_del_batch(struct rec_txn *t, const char *user, uint64_t id);
+int rec_del_event(struct rec_txn *t, uint64_t seq);
+
+/*
+ * Write a consistent copy of the whole environment to fd (a new, empty,
+ * writable file) while other processes go on reading and writing: LMDB's
+ * own copy in one read transaction, compacted (free pages left out).  The
+ * caller owns fd and syncs and closes it.  Returns REC_OK or REC_ERR_IO.
+ */
+int rec_store_copy(struct rec_store *st, int fd);
+
 /* Append an audit event (given a fresh sequence number). */
 int rec_audit_append(struct rec_txn *t, const struct rec_event *ev);
 
-/*
- * Call fn for each audit event in order, from the oldest.  fn returns REC_OK
- * to go on.
- */
+/* Call fn for each audit event in order, from the oldest. */
 typedef int rec_event_fn(uint64_t seq, const struct rec_event *ev, void *arg);
 int rec_each_event(struct rec_txn *t, rec_event_fn *fn, void *arg);
+
+/* The same from sequence number `from` on (0: from the oldest). */
+int rec_scan_events(struct rec_txn *t, uint64_t from, rec_event_fn *fn,
+    void *arg);
 
 #endif
