@@ -215,10 +215,15 @@ consume_txn(struct rec_txn *t, void *varg)
 	int test = (a->flags & REC_ATTEMPT_TEST) != 0, r;
 
 	if ((r = rec_get_user(t, a->who->user, &u)) != REC_OK ||
-	    (r = rec_get_batch(t, a->who->user, a->batch.id, &b)) != REC_OK ||
-	    (r = rec_get_code(t, a->who->user, a->batch.id, a->slot, &c)) !=
-	    REC_OK)
+	    (r = rec_get_batch(t, a->who->user, a->batch.id, &b)) != REC_OK)
 		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+	/* Purge may have removed the code since: only dead codes go. */
+	if ((r = rec_get_code(t, a->who->user, a->batch.id, a->slot, &c)) ==
+	    REC_ERR_NOTFOUND) {
+		memset(&c, 0, sizeof(c));
+		c.state = REC_CODE_USED;
+	} else if (r != REC_OK)
+		return r;
 	a->remaining = remaining_of(&b);
 	if (u.active_batch != b.id || b.status != REC_BATCH_ACTIVE ||
 	    c.state == REC_CODE_INVALID)

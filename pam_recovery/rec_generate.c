@@ -41,8 +41,12 @@ invalidate_all(struct rec_txn *t, const char *user, struct rec_batch *b,
 	int r;
 
 	for (unsigned slot = 1; slot <= b->count; slot++) {
-		if ((r = rec_get_code(t, user, b->id, slot, &c)) != REC_OK)
-			return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+		/* A code purge removed was not usable any more anyway. */
+		if ((r = rec_get_code(t, user, b->id, slot, &c)) ==
+		    REC_ERR_NOTFOUND)
+			continue;
+		if (r != REC_OK)
+			return r;
 		if (c.state != REC_CODE_UNUSED)
 			continue;
 		c.state = REC_CODE_INVALID;
@@ -250,8 +254,10 @@ invalidate_txn(struct rec_txn *t, void *varg)
 		if (iv->slots[i] < 1 || iv->slots[i] > b.count)
 			return REC_ERR_NOTFOUND;
 		if ((r = rec_get_code(t, iv->who->user, b.id, iv->slots[i],
-		    &c)) != REC_OK)
-			return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+		    &c)) == REC_ERR_NOTFOUND)
+			continue;
+		if (r != REC_OK)
+			return r;
 		if (c.state != REC_CODE_UNUSED)
 			continue;
 		c.state = REC_CODE_INVALID;

@@ -1,0 +1,298 @@
+/* test_purge.c: purge and audit purge against a real store, time passed in. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "rec_err.h"
+#include "rec_generate.h"
+#include "rec_purge.h"
+
+#define T0 1800000000ULL
+#define DAY 86400ULL
+
+struct fx {
+	char dir[64];
+	char path[128];
+	struct rec_config cfg;
+	struct rec_store *st;
+	struct rec_new_batch nb;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_purge.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
+	rec_config_defaults(&f->cfg);
+	assert_int_equal(rec_config_set(&f->cfg, "kdf_opslimit", "1", "test", 0,
+	    NULL), REC_OK);
+	assert_int_equal(rec_config_set(&f->cfg, "kdf_memlimit", "8K", "test", 0,
+	    NULL), REC_OK);
+	assert_int_equal(rec_store_open(f->path, getuid(), REC_STORE_CREATE,
+	    NULL, &f->st), REC_OK);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	rec_store_close(f->st);
+	rec_new_batch_wipe(&f->nb);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void
+generate(struct fx *f, const char *user, unsigned n, unsigned days,
+    uint64_t now)
+{
+	struct rec_who who = { .user = user };
+
+	assert_int_equal(rec_generate(f->st, &f->cfg, &who, NULL, n, days, now,
+	    REC_GEN_REPLACE, &f->nb, NULL), REC_OK);
+}
+
+static int
+use(struct fx *f, const char *user, unsigned slot, uint64_t now)
+{
+	struct rec_who who = { .user = user };
+	struct rec_result res;
+
+	return rec_auth_attempt(f->st, &f->cfg, &who, NULL,
+	    f->nb.codes[slot - 1], now, 0, &res);
+}
+
+static struct rec_purge_stats
+purge(struct fx *f, uint64_t now, unsigned batch, long max, int dry)
+{
+	struct rec_purge_opts o = { now, 90, batch, max, dry };
+	struct rec_who who = { .user = "-", .actor = "test" };
+	struct rec_purge_stats s;
+
+	assert_int_equal(rec_purge(f->st, &f->cfg, &who, &o, NULL, NULL, &s),
+	    REC_OK);
+	return s;
+}
+
+/* Invariants that must hold after every transaction of a purge. */
+struct inv {
+	struct rec_txn *t;
+	unsigned batches, codes;
+};
+
+static int
+check_batch(const char *user, const struct rec_batch *b, void *arg)
+{
+	struct inv *iv = arg;
+	struct rec_code_rec codes[REC_COUNT_MAX];
+	unsigned n = 0, used = 0, inval = 0;
+
+	assert_int_equal(rec_get_codes(iv->t, user, b->id, codes,
+	    REC_COUNT_MAX, &n), REC_OK);
+	assert_true(n <= b->count);
+	if (b->status == REC_BATCH_PURGED)
+		assert_int_equal(n, 0);
+	for (unsigned i = 0; i < n; i++) {
+		used += codes[i].state == REC_CODE_USED;
+		inval += codes[i].state == REC_CODE_INVALID;
+	}
+	/* Counters never fall below what the remaining records show. */
+	assert_true(used <= b->used);
+	assert_true(inval <= b->invalidated);
+	iv->batches++;
+	iv->codes += n;
+	return REC_OK;
+}
+
+static int
+inv_txn(struct rec_txn *t, void *arg)
+{
+	struct inv *iv = arg;
+
+	iv->t = t;
+	iv->batches = iv->codes = 0;
+	return rec_each_batch(t, NULL, check_batch, iv);
+}
+
+static struct inv
+invariants(struct fx *f)
+{
+	struct inv iv;
+
+	assert_int_equal(rec_store_read(f->st, inv_txn, &iv), REC_OK);
+	return iv;
+}
+
+static void
+test_used_codes_of_a_live_batch(void **state)
+{
+	struct fx *f = *state;
+	struct rec_purge_stats s;
+
+	generate(f, "alice", 10, 0, T0);
+	for (unsigned i = 1; i <= 3; i++)
+		assert_int_equal(use(f, "alice", i, T0 + 10), REC_OK);
+	s = purge(f, T0 + 30 * DAY, 1000, -1, 0);
+	assert_int_equal(s.codes, 0);	/* not older than the retention */
+	s = purge(f, T0 + 91 * DAY, 1000, -1, 0);
+	assert_int_equal(s.codes, 3);
+	assert_int_equal(s.batches_purged, 0);
+	assert_int_equal(invariants(f).codes, 7);
+	/* The rest still works; a purged code is simply unknown. */
+	assert_int_equal(use(f, "alice", 4, T0 + 92 * DAY), REC_OK);
+	assert_int_not_equal(use(f, "alice", 1, T0 + 92 * DAY), REC_OK);
+}
+
+static void
+test_replaced_batch_then_card(void **state)
+{
+	struct fx *f = *state;
+	struct rec_purge_stats s;
+
+	generate(f, "bob", 10, 0, T0);
+	generate(f, "bob", 5, 0, T0 + 5);
+	s = purge(f, T0 + 91 * DAY, 1000, -1, 0);
+	assert_int_equal(s.codes, 10);
+	assert_int_equal(s.batches_purged, 1);
+	assert_int_equal(s.batches_deleted, 0);
+	assert_int_equal(s.batches_left, 2);
+	assert_int_equal(s.codes_left, 5);
+	/* The purged card is kept for the retention, then goes. */
+	s = purge(f, T0 + 182 * DAY, 1000, -1, 0);
+	assert_int_equal(s.batches_deleted, 1);
+	assert_int_equal(s.batches_left, 1);
+	assert_int_equal(use(f, "bob", 1, T0 + 182 * DAY), REC_OK);
+}
+
+static void
+test_expired_batch(void **state)
+{
+	struct fx *f = *state;
+	struct rec_status st;
+
+	generate(f, "carol", 4, 1, T0);
+	assert_int_equal(purge(f, T0 + 92 * DAY, 1000, -1, 0).codes, 4);
+	assert_int_equal(rec_auth_status(f->st, &f->cfg, "carol", T0 + 92 * DAY,
+	    &st), REC_OK);
+	assert_false(st.enrolled);
+}
+
+static void
+test_bounded_and_resumable(void **state)
+{
+	struct fx *f = *state;
+	struct rec_purge_stats s, dry;
+	const char *users[] = { "u1", "u2", "u3" };
+	uint64_t total = 0;
+	int runs = 0;
+
+	for (int i = 0; i < 3; i++) {
+		generate(f, users[i], 10, 0, T0);
+		generate(f, users[i], 10, 0, T0 + 1);
+	}
+	dry = purge(f, T0 + 100 * DAY, 4, -1, 1);
+	assert_int_equal(dry.codes, 30);
+	assert_int_equal(dry.batches_purged, 3);
+	assert_int_equal(invariants(f).codes, 60);	/* dry run: untouched */
+	/* Batches of 4 records: one "interrupted" run of at most 5 each. */
+	do {
+		s = purge(f, T0 + 100 * DAY, 4, 5, 0);
+		total += s.codes + s.batches_purged;
+		assert_true(s.codes + s.batches_purged <= 5);
+		assert_true(s.txns <= 2);
+		invariants(f);
+		assert_true(++runs < 20);
+	} while (!s.complete);
+	assert_int_equal(total, 33);
+	s = purge(f, T0 + 100 * DAY, 4, -1, 0);
+	assert_int_equal(s.codes + s.batches_purged + s.batches_deleted, 0);
+	assert_int_equal(invariants(f).codes, 30);
+}
+
+static int
+add_events(struct rec_txn *t, void *arg)
+{
+	struct rec_config *cfg = arg;
+	struct rec_who who = { .user = "alice" };
+	int r;
+
+	for (uint64_t d = 0; d < 50; d++)
+		if ((r = rec_audit(t, cfg, &who, REC_EV_ADMIN, T0 + d * DAY, 0,
+		    0, "x")) != REC_OK)
+			return r;
+	return REC_OK;
+}
+
+static int
+count_event(uint64_t seq, const struct rec_event *ev, void *arg)
+{
+	(void)seq;
+	(void)ev;
+	(*(unsigned *)arg)++;
+	return REC_OK;
+}
+
+static int
+count_txn(struct rec_txn *t, void *arg)
+{
+	*(unsigned *)arg = 0;
+	return rec_each_event(t, count_event, arg);
+}
+
+static void
+test_audit_purge(void **state)
+{
+	struct fx *f = *state;
+	uint64_t deleted = 0;
+	unsigned n = 0;
+
+	assert_int_equal(rec_store_write(f->st, add_events, &f->cfg), REC_OK);
+	assert_int_equal(rec_audit_purge(f->st, 30, T0 + 40 * DAY, 3, 1,
+	    &deleted), REC_OK);
+	assert_int_equal(deleted, 10);
+	assert_int_equal(rec_store_read(f->st, count_txn, &n), REC_OK);
+	assert_int_equal(n, 50);
+	assert_int_equal(rec_audit_purge(f->st, 30, T0 + 40 * DAY, 3, 0,
+	    &deleted), REC_OK);
+	assert_int_equal(deleted, 10);
+	assert_int_equal(rec_store_read(f->st, count_txn, &n), REC_OK);
+	assert_int_equal(n, 40);
+	assert_int_equal(rec_audit_purge(f->st, 30, T0 + 40 * DAY, 3, 0,
+	    &deleted), REC_OK);
+	assert_int_equal(deleted, 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_used_codes_of_a_live_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_replaced_batch_then_card, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_expired_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bounded_and_resumable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_purge, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
