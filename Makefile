@@ -86,22 +86,33 @@ demo: deps-build all
 	@B=$(B) sh scripts/demo.sh
 
 DOCDIR ?= $(prefix)/share/doc/pam-recovery
+MANPAGES := $(wildcard conf/man/*.[1-8] tools/*.[1-8])
+DATADIR  ?= $(prefix)/share/pam-recovery
+EXAMPLES := $(wildcard conf/pam.d/*.example conf/sshd_config.recovery.example)
+HOOKS    := $(wildcard conf/*.sh)
+UNITS    := $(wildcard conf/systemd/*.service conf/systemd/*.timer)
 install: all
-	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(DOCDIR)/examples
+	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 $(B)/pam_recovery.so $(DESTDIR)$(PAMDIR)/pam_recovery.so
 	install -m 0755 $(B)/pam-recovery $(DESTDIR)$(BINDIR)/pam-recovery
-	install -m 0644 conf/man/pam_recovery.8 $(DESTDIR)$(MANDIR)/man8/pam_recovery.8
-	install -m 0644 conf/man/pam_recovery.conf.5 $(DESTDIR)$(MANDIR)/man5/pam_recovery.conf.5
-	install -m 0644 conf/pam.d/*.example conf/sshd_config.recovery.example $(DESTDIR)$(DOCDIR)/examples/
+	$(if $(ADMIN_BIN),install -m 0755 $(ADMIN_BIN) $(DESTDIR)$(SBINDIR)/pam-recovery-admin)
+	for p in $(MANPAGES); do s=$${p##*.}; \
+	    install -d $(DESTDIR)$(MANDIR)/man$$s && \
+	    install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
+	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	$(if $(HOOKS),install -d $(DESTDIR)$(DATADIR) && install -m 0755 $(HOOKS) $(DESTDIR)$(DATADIR)/)
+	$(if $(UNITS),install -d $(DESTDIR)$(UNITDIR) && install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/)
 	@# An administrator's configuration is never overwritten.
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_recovery.conf || \
 	    install -m 0644 conf/pam_recovery.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_recovery.conf
 
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_recovery.so $(DESTDIR)$(BINDIR)/pam-recovery \
-	    $(DESTDIR)$(MANDIR)/man8/pam_recovery.8 $(DESTDIR)$(MANDIR)/man5/pam_recovery.conf.5
-	rm -rf $(DESTDIR)$(DOCDIR)
+	    $(DESTDIR)$(SBINDIR)/pam-recovery-admin \
+	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
+	for p in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p; done
+	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
 	@echo "kept $(DESTDIR)$(SYSCONFDIR)/security/pam_recovery.conf and users' stores"
 
 clean:

@@ -19,6 +19,13 @@
 
 #define DEFAULT_PROMPT "Recovery code: "
 
+/*
+ * Messages to the user are plain ASCII.  The OpenSSH client prints the
+ * messages that end a failed keyboard-interactive attempt through its
+ * logger, which escapes every byte above 0x7f in any locale: an em dash
+ * would reach an SSH user as \342\200\224.
+ */
+
 /* Module-only options; everything else in argv is a configuration key. */
 struct opts {
 	const char *conf;
@@ -383,7 +390,7 @@ authenticate(struct call *c)
 	case REC_ERR_MALFORMED:
 		log_event(c, "code_malformed", 0, 0, NULL);
 		if (!c->o.silent)
-			pam_error(c->pamh, "Not a valid recovery code — check "
+			pam_error(c->pamh, "Not a valid recovery code - check "
 			    "for typos.");
 		break;
 	case REC_ERR_LOCKED:

@@ -1,0 +1,121 @@
+#!/bin/sh
+# e2e_install.sh: "make install" and "make uninstall" into a staging
+# directory, checked file by file; and every man page lint-clean.
+set -u
+suite=e2e_install
+. tests/lib.sh
+
+T=$(mktemp -d) || exit 1
+trap 'rm -rf "$T"' EXIT
+trap 'exit 1' INT TERM HUP
+D=$T/stage
+MA=$(dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || gcc -print-multiarch 2>/dev/null)
+PAMDIR=/lib${MA:+/$MA}/security
+DOC=/usr/share/doc/pam-recovery
+
+# Install what the suite has just tested: B as an absolute path, and "-o all"
+# so that make never rebuilds into the build directory.  The settings of a
+# make that runs this suite (make asan) are not passed on.
+inst() {
+	OUT=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+	    make --no-print-directory -o all "$1" DESTDIR="$D" prefix=/usr B="$BIN" 2>&1)
+	RC=$?
+}
+# mode PATH OCTAL: PATH (under the stage) is a regular file of that mode.
+mode() { [ -f "$D$1" ] && [ ! -L "$D$1" ] && [ "$(stat -c %a "$D$1")" = "$2" ]; }
+
+inst install
+check "make install DESTDIR=... prefix=/usr succeeds" test "$RC" -eq 0
+# A failed check below shows the staged tree.
+OUT=$(cd "$D" && find . ! -type d | sort)
+
+check "module in $PAMDIR, mode 0644" mode "$PAMDIR/pam_recovery.so" 644
+check "the installed module is the one tested" cmp -s "$BIN/pam_recovery.so" "$D$PAMDIR/pam_recovery.so"
+check "user helper in /usr/bin, mode 0755" mode /usr/bin/pam-recovery 755
+if [ -x "$BIN/pam-recovery-admin" ]; then
+	check "admin tool in /usr/sbin, mode 0755" mode /usr/sbin/pam-recovery-admin 755
+fi
+
+# Every man page of the tree, in the section its name says.
+pages=$(ls conf/man/*.[1-8] tools/*.[1-8] man/*.[1-8] 2>/dev/null)
+for p in $pages; do
+	n=$(basename "$p")
+	s=${n##*.}
+	check "man page $n in /usr/share/man/man$s, mode 0644" mode "/usr/share/man/man$s/$n" 644
+done
+# The contract's man pages: pam-recovery(1), pam-recovery-admin(8),
+# pam_recovery.conf(5), pam_recovery(8).
+for n in pam_recovery.8 pam_recovery.conf.5; do
+	check "the contract's man page $n is shipped" sh -c 'printf "%s\n" "$0" | grep -q "/$1\$"' "$pages" "$n"
+done
+
+# Examples, hook scripts (named by their path in the pam.d examples) and
+# systemd units from conf/.
+for f in conf/pam.d/*.example conf/sshd_config.recovery.example; do
+	n=$(basename "$f")
+	check "example $n in $DOC/examples" test -f "$D$DOC/examples/$n"
+done
+for f in conf/*.sh; do
+	[ -e "$f" ] || continue
+	n=$(basename "$f")
+	check "hook script $n in /usr/share/pam-recovery, mode 0755" mode "/usr/share/pam-recovery/$n" 755
+done
+for f in conf/*.service conf/*.timer conf/systemd/*.service conf/systemd/*.timer; do
+	[ -e "$f" ] || continue
+	n=$(basename "$f")
+	check "systemd unit $n in /lib/systemd/system, mode 0644" mode "/lib/systemd/system/$n" 644
+done
+
+C=/etc/security/pam_recovery.conf
+OUT=$(cd "$D" && find . ! -type d | sort)
+check "configuration in $C, mode 0644" mode "$C" 644
+check "the installed configuration is the shipped one" cmp -s conf/pam_recovery.conf "$D$C"
+printf 'max_attempts = 3\n' >>"$D$C"
+cp "$D$C" "$T/edited.conf"
+inst install
+check "a second make install succeeds" test "$RC" -eq 0
+check "a second make install keeps the administrator's configuration" cmp -s "$T/edited.conf" "$D$C"
+
+inst uninstall
+check "make uninstall succeeds" test "$RC" -eq 0
+left=$(cd "$D" && find . ! -type d | sort)
+check "make uninstall removes everything but the configuration" test "$left" = "./etc/security/pam_recovery.conf"
+check "make uninstall keeps the configuration as edited" cmp -s "$T/edited.conf" "$D$C"
+
+# --- the shipped configuration documents every key -----------------------------
+# The key table of the configuration parser, one name a line.
+keys=$(sed -n 's/^[[:space:]]*\(NUM\|STR\|ENUM\|BOOL\)(\([a-z_]*\),.*/\2/p' pam_recovery/rec_config.c)
+check "the configuration parser's key table is found ($(printf '%s\n' "$keys" | grep -c .) keys)" \
+    test "$(printf '%s\n' "$keys" | grep -c .)" -ge 20
+for k in $keys; do
+	check "key $k: in pam_recovery.conf with its default, and in pam_recovery.conf(5)" \
+	    sh -c 'grep -q "^#$0 = " conf/pam_recovery.conf && grep -q "^# $0 (" conf/pam_recovery.conf &&
+	        grep -q "^\.It Cm $0 " conf/man/pam_recovery.conf.5' "$k"
+done
+# Every value shown in the file is accepted by the module (pepper_file
+# only goes with a system store).
+sed -n 's/^#\([a-z_]* = \)/\1/p' conf/pam_recovery.conf | grep -v '^pepper_file ' >"$T/all.conf"
+chmod 0644 "$T/all.conf"
+mkdir "$T/pam.d"
+printf 'auth [ignore=1 default=die] %s conf=%s nouserok store=%s\nauth required pam_deny.so\nauth required pam_permit.so\n' \
+    "$BIN/pam_recovery.so" "$T/all.conf" "$T/none.%u" >"$T/pam.d/all"
+OUT=$($VG "$BIN/pamdrive" "$T/pam.d" all "$(id -un)" auth 2>&1)
+RC=$?
+vgcheck pamdrive
+check "every value shown in pam_recovery.conf is accepted by the module" has "auth: PAM_SUCCESS"
+
+# --- man pages: mandoc -Tlint -Wall -------------------------------------------------
+# Cross-references to pages that are not installed on this machine, and
+# mandoc's complaints about its own database, depend on the machine, not on
+# the page.
+if command -v mandoc >/dev/null; then
+	for p in $pages; do
+		OUT=$(mandoc -Tlint -Wall "$p" 2>&1 |
+		    grep -v -e 'STYLE: referenced manual not found' -e 'outdated mandoc.db')
+		check "mandoc -Tlint -Wall $p: clean" test -z "$OUT"
+	done
+else
+	echo "# mandoc not installed: man pages not linted"
+fi
+
+finish

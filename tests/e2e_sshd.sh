@@ -1,0 +1,241 @@
+#!/bin/sh
+# e2e_sshd.sh: as root, a real sshd on a loopback port with its own PAM
+# service, a real user, and the real ssh client answering the
+# keyboard-interactive prompt through SSH_ASKPASS: what an SSH user sees.
+set -u
+suite=e2e_sshd
+. tests/lib.sh
+
+SSHD=/usr/sbin/sshd
+skip() { echo "e2e_sshd: skipped ($1)"; finish; exit $?; }
+[ "$(id -u)" -eq 0 ] || skip "needs root"
+for p in "$SSHD" ssh ssh-keygen useradd runuser setsid timeout; do
+	command -v "$p" >/dev/null || skip "needs $p (openssh-server, openssh-client, passwd, util-linux)"
+done
+
+U=prs$$
+# sshd names its PAM service after its own program name (__progname), so a
+# symbolic link of this name makes it use /etc/pam.d/$SVC.
+SVC=pam-recovery-sshd-$$
+T=$(mktemp -d) || exit 1
+SSHD_PID=
+cleanup() {
+	if [ -n "$SSHD_PID" ]; then
+		kill "$SSHD_PID" 2>/dev/null
+		i=0
+		while kill -0 "$SSHD_PID" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+		kill -9 "$SSHD_PID" 2>/dev/null
+	fi
+	rm -f "/etc/pam.d/$SVC"
+	userdel -r "$U" >/dev/null 2>&1
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+chmod 0755 "$T"
+useradd -m -s /bin/sh "$U" || { failed "useradd"; finish; exit 1; }
+
+cp "$BIN/pam-recovery" "$T/pam-recovery"
+chmod 0755 "$T/pam-recovery"
+cat >"$T/conf" <<CONF
+# The default store, ~/.pam-recovery, with tiny argon2 limits.
+kdf_opslimit = 1
+kdf_memlimit = 8K
+CONF
+chmod 0644 "$T/conf"
+M="$BIN/pam_recovery.so conf=$T/conf"
+# First the shipped example as it stands, with the built module; then a
+# minimal stack (sshd reads its PAM service anew for every connection).
+EXAMPLE=conf/pam.d/sshd-recovery.example
+sed "s|^\([a-z]*[[:space:]].*[[:space:]]\)pam_recovery\.so|\1$M|" "$EXAMPLE" >"/etc/pam.d/$SVC"
+minimal_stack() {
+	cat >"/etc/pam.d/$SVC" <<PAM
+auth     required  $M
+account  optional  $M
+account  required  pam_permit.so
+session  required  pam_permit.so
+PAM
+}
+
+# Well-formed codes that are wrong for the user: another store's codes.
+cat >"$T/other.conf" <<CONF
+store = $T/other.%u
+kdf_opslimit = 1
+kdf_memlimit = 8K
+CONF
+chmod 0644 "$T/other.conf"
+"$BIN/pam-recovery" -c "$T/other.conf" generate -n 10 --format csv >"$T/wrong.csv" 2>&1
+wrong() { code "$1" "$T/wrong.csv"; }
+
+# --- sshd on a free loopback port ---------------------------------------------
+ssh-keygen -q -t ed25519 -N '' -f "$T/host_ed25519" || { failed "ssh-keygen"; finish; exit 1; }
+# The privilege separation directory, normally made by the sshd service.
+[ -d /run/sshd ] || install -d -m 0755 /run/sshd
+ln -s "$SSHD" "$T/$SVC"
+start_sshd() {
+	cat >"$T/sshd_config" <<CONF
+Port $PORT
+ListenAddress 127.0.0.1
+HostKey $T/host_ed25519
+PidFile $T/sshd.pid
+UsePAM yes
+KbdInteractiveAuthentication yes
+PasswordAuthentication no
+PubkeyAuthentication no
+AuthenticationMethods keyboard-interactive
+PermitRootLogin no
+MaxStartups 50
+CONF
+	# OpenSSH 9.8 and later refuse a client for a while after failed
+	# logins; this test fails on purpose, from one address.
+	if "$SSHD" -t -f "$T/sshd_config" -o PerSourcePenalties=no 2>/dev/null; then
+		echo "PerSourcePenalties no" >>"$T/sshd_config"
+	fi
+	: >"$T/sshd.log"
+	# An instrumented module needs the sanitizer runtimes preloaded into
+	# sshd (which keeps them across its re-execution); reports go to
+	# files, checked at the end.
+	LD_PRELOAD="${SAN_PRELOAD:-}" \
+	    ASAN_OPTIONS="detect_leaks=0:log_path=$T/asan" \
+	    UBSAN_OPTIONS="print_stacktrace=1:log_path=$T/ubsan" \
+	    "$T/$SVC" -D -f "$T/sshd_config" -E "$T/sshd.log" &
+	SSHD_PID=$!
+	i=0
+	while [ $i -lt 50 ]; do
+		grep -q "Server listening on 127.0.0.1 port $PORT" "$T/sshd.log" && return 0
+		kill -0 "$SSHD_PID" 2>/dev/null || break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill "$SSHD_PID" 2>/dev/null
+	wait "$SSHD_PID" 2>/dev/null
+	SSHD_PID=
+	return 1
+}
+tries=0
+while :; do
+	PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
+	start_sshd && break
+	tries=$((tries + 1))
+	if [ $tries -ge 5 ]; then
+		failed "sshd starts on a loopback port" "$(tail -n 5 "$T/sshd.log")"
+		finish
+		exit 1
+	fi
+done
+pass "sshd listens on 127.0.0.1:$PORT with PAM service $SVC"
+if [ -n "${SAN_PRELOAD:-}" ]; then
+	check "sshd runs with the sanitizer runtime" grep -q libasan "/proc/$SSHD_PID/maps"
+fi
+
+# --- the client -----------------------------------------------------------------
+# ssh hands each prompt, with any PAM messages that came before it, to the
+# askpass program as argv[1]; ours records it and answers from a file.
+cat >"$T/askpass" <<ASK
+#!/bin/sh
+printf '%s\n' "\$1" >>"$T/prompts"
+cat "$T/answer"
+ASK
+chmod 0755 "$T/askpass"
+
+# sshlogin USER ANSWER: one login; $OUT is what the session printed, $ERR
+# what ssh printed on stderr (banners, failure messages), $PROMPTS what
+# the askpass program was asked.
+sshlogin() {
+	printf '%s\n' "$2" >"$T/answer"
+	: >"$T/prompts"
+	SSH_ASKPASS="$T/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY=:0 \
+	    timeout 30 setsid -w ssh -F /dev/null -p "$PORT" \
+	    -o PreferredAuthentications=keyboard-interactive \
+	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
+	    -o BatchMode=no -o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 \
+	    -o LogLevel=INFO "$1@127.0.0.1" \
+	    'echo logged-in; echo "used=$PAM_RECOVERY_USED left=$PAM_RECOVERY_REMAINING"' \
+	    </dev/null >"$T/out" 2>"$T/err"
+	RC=$?
+	OUT=$(cat "$T/out")
+	ERR=$(grep -v '^Warning: Permanently added' "$T/err")
+	PROMPTS=$(cat "$T/prompts")
+}
+in_out() { printf '%s\n' "$OUT" | grep -qF -- "$1"; }
+in_err() { printf '%s\n' "$ERR" | grep -qF -- "$1"; }
+in_prompts() { printf '%s\n' "$PROMPTS" | grep -qF -- "$1"; }
+all() { printf 'rc=%s\n--- stdout\n%s\n--- stderr\n%s\n--- askpass\n%s\n' "$RC" "$OUT" "$ERR" "$PROMPTS"; }
+# see NAME COMMAND...: like check, showing the whole exchange on failure.
+see() {
+	name=$1
+	shift
+	if "$@"; then pass "$name"; else failed "$name" "$(all)"; fi
+}
+
+OUT=$(runuser -u "$U" -- $VG "$T/pam-recovery" -c "$T/conf" generate -n 5 --format csv 2>&1)
+RC=$?
+vgcheck pam-recovery
+printf '%s\n' "$OUT" >"$T/codes.csv"
+check "the user generates 5 codes with the helper" test "$(grep -c '^[0-9]*,' "$T/codes.csv")" -eq 5
+status() { OUT=$(runuser -u "$U" -- "$T/pam-recovery" -c "$T/conf" status --json 2>&1); }
+
+# --- the shipped example stack ---------------------------------------------------
+check "$EXAMPLE: every pam_recovery line uses the built module" \
+    test "$(grep -c "pam_recovery\.so" "/etc/pam.d/$SVC")" -eq "$(grep -c "$BIN/pam_recovery\.so" "/etc/pam.d/$SVC")"
+sshlogin "$U" "$(code 5 "$T/codes.csv")"
+see "$EXAMPLE (no TOTP secret, nullok): a recovery code logs in" in_out logged-in
+see "$EXAMPLE: the only prompt is the recovery code's" \
+    sh -c '[ "$(printf "%s\n" "$0" | grep -c .)" -eq 1 ] && printf "%s" "$0" | grep -q "Recovery code:"' "$PROMPTS"
+see "$EXAMPLE: 'codes left' is shown" in_err "Recovery code accepted. 4 codes left."
+minimal_stack
+
+# --- a code logs in once --------------------------------------------------------
+sshlogin "$U" "$(code 1 "$T/codes.csv")"
+see "ssh: a recovery code logs in" in_out logged-in
+see "ssh: the prompt reaches the user" in_prompts "Recovery code:"
+see "ssh: 'codes left' is shown after login" in_err "Recovery code accepted. 3 codes left."
+see "ssh: how to get new codes is shown" in_err "Generate new codes soon with: pam-recovery generate"
+see "ssh: the account reminder is shown" in_err "Only 3 recovery codes left."
+see "ssh: the session gets PAM_RECOVERY_USED and _REMAINING" in_out "used=1 left=3"
+
+sshlogin "$U" "$(code 1 "$T/codes.csv")"
+see "ssh: the same code again is refused" sh -c '[ "$0" -ne 0 ] && ! printf "%s" "$1" | grep -q logged-in' "$RC" "$OUT"
+see "ssh: nothing is said about a refused code" sh -c '! printf "%s" "$0" | grep -qi -e accepted -e locked' "$ERR"
+
+# --- a typo is reported, and not counted --------------------------------------
+c2=$(code 2 "$T/codes.csv")
+last=$(printf '%s' "$c2" | tail -c 1)
+if [ "$last" = 0 ]; then sub=1; else sub=0; fi
+sshlogin "$U" "$(printf '%s' "$c2" | sed "s/.\$/$sub/")"
+see "ssh: a typo is refused" sh -c '[ "$0" -ne 0 ]' "$RC"
+see "ssh: the typo message reaches the user, in plain ASCII" in_err "Not a valid recovery code - check for typos."
+status
+check "ssh: the typo was not counted" test "$(json_field failures)" = 1
+
+# --- lockout after 5 failures (the replayed code was the first) -----------------
+for i in 1 2 3; do sshlogin "$U" "$(wrong "$i")"; done
+see "ssh: 4 failures: refused, not locked yet" sh -c '[ "$0" -ne 0 ] && ! printf "%s" "$1" | grep -q locked' "$RC" "$ERR"
+sshlogin "$U" "$(wrong 4)"
+see "ssh: the 5th failure locks, and the user is told for how long" \
+    in_err "Too many failed attempts: recovery codes are locked. Try again in 60 seconds."
+sshlogin "$U" "$c2"
+see "ssh: while locked a valid code is refused" sh -c '[ "$0" -ne 0 ] && ! printf "%s" "$1" | grep -q logged-in' "$RC" "$OUT"
+see "ssh: while locked there is no prompt" test -z "$PROMPTS"
+see "ssh: while locked the user is told how long to wait" in_err "recovery codes are locked. Try again in"
+status
+check "ssh: the refusal while locked was not counted" test "$(json_field failures)" = 5
+check "ssh: code #2 is still unused" test "$(json_field remaining)" = 3
+
+# --- unknown user -----------------------------------------------------------------
+sshlogin "nosuch$U" "$(wrong 5)"
+see "ssh: an unknown user gets the same prompt" in_prompts "Recovery code:"
+see "ssh: an unknown user is refused" sh -c '[ "$0" -ne 0 ]' "$RC"
+
+found=0
+for c in $(cut -d, -f2 "$T/codes.csv" | tail -n +2); do
+	grep -qF "$c" "$T/sshd.log" && found=1
+done
+check "sshd's log holds no code" test "$found" -eq 0
+OUT=$(cat "$T"/asan.* "$T"/ubsan.* 2>/dev/null)
+check "no sanitizer report from sshd" test -z "$OUT"
+
+finish
