@@ -217,3 +217,45 @@ tool_number(const char *s, unsigned min, unsigned max, const char *what,
 	}
 	return (unsigned)v;
 }
+
+const char *
+tool_duration(uint64_t secs, char *buf, size_t len)
+{
+	static const struct { uint64_t n; const char *unit; } units[] = {
+		{ 86400, "day" }, { 3600, "hour" }, { 60, "minute" },
+		{ 1, "second" },
+	};
+	size_t used = 0;
+	int parts = 0;
+
+	buf[0] = '\0';
+	/* Two units are precise enough for a wait, and short enough to read. */
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && parts < 2;
+	    i++) {
+		uint64_t v = secs / units[i].n;
+
+		if (v == 0 && !(parts == 0 && units[i].n == 1))
+			continue;
+		if (parts > 0 && v == 0)
+			break;
+		secs -= v * units[i].n;
+		if (used < len)
+			used += (size_t)snprintf(buf + used, len - used,
+			    "%s%llu %s%s", parts > 0 ? " " : "",
+			    (unsigned long long)v, units[i].unit,
+			    v == 1 ? "" : "s");
+		parts++;
+	}
+	return buf;
+}
+
+const char *
+tool_generate_hint(const struct tool_target *t, char *buf, size_t len)
+{
+	if (t->who.actor != NULL)
+		snprintf(buf, len, "pam-recovery-admin generate %s",
+		    t->who.user);
+	else
+		snprintf(buf, len, "pam-recovery generate");
+	return buf;
+}

@@ -96,4 +96,66 @@ int tool_cmd_status(struct tool_target *t, int argc, char **argv,
 unsigned tool_number(const char *s, unsigned min, unsigned max,
     const char *what, void (*usage)(void));
 
+/*
+ * More user-level commands (pam-recovery(1)), same conventions.  history
+ * and invalidate are shared with the admin tool; verify reads a code from
+ * the terminal (or one line of standard input when that is not a terminal)
+ * and returns EXIT_OK only when the code would be accepted.  When
+ * t->who.actor is set (an administrator acting for the user), hints name
+ * pam-recovery-admin instead of pam-recovery.
+ */
+int tool_cmd_history(struct tool_target *t, int argc, char **argv,
+    void (*usage)(void));
+int tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
+    void (*usage)(void));
+int tool_cmd_verify(struct tool_target *t, int argc, char **argv,
+    void (*usage)(void));
+
+/* "45 seconds", "2 minutes 5 seconds", "1 hour": a wait as people say it. */
+const char *tool_duration(uint64_t secs, char *buf, size_t len);
+
+/*
+ * The command that makes new codes for t's user, for hints in messages:
+ * "pam-recovery generate" or "pam-recovery-admin generate USER".
+ */
+const char *tool_generate_hint(const struct tool_target *t, char *buf,
+    size_t len);
+
+/* Modules of light margin around a QR code, as the QR standard asks. */
+#define TOOL_QR_QUIET 4
+
+/* A QR code of a listing: a square of modules, quiet zone not included. */
+struct tool_qr {
+	int width;		/* modules per side */
+	unsigned char *dark;	/* width * width bytes, row by row; 1 = dark */
+};
+
+/*
+ * Encode the numbered list of l's codes (after a header line naming user
+ * and site) as a QR code, in guarded memory that tool_qr_free wipes; with
+ * paper set, with more error correction when the list allows it.  Returns
+ * 0, or -1 with errno ERANGE when the list is too long for one QR code, or
+ * another errno.
+ */
+int tool_qr_make(const struct tool_listing *l, int paper, struct tool_qr *qr);
+
+/* Wipe and free the modules; NULL and an empty qr are accepted. */
+void tool_qr_free(struct tool_qr *qr);
+
+/*
+ * Print qr to f with UTF-8 half blocks, two module rows per text line,
+ * light modules drawn as blocks (right for a dark terminal background).
+ * With ansi set, colours are forced so that it also reads on a light one.
+ * Returns 0, or -1 when writing failed.
+ */
+int tool_qr_print(FILE *f, const struct tool_qr *qr, int ansi);
+
+/*
+ * Write l as a one-page A4 PDF to f: title, site, user, host, dates,
+ * batch id, numbered codes, qr (NULL: a note that the list is too long for
+ * one), and how to use the codes.  Returns 0, or -1 after printing why.
+ */
+int tool_pdf_write(FILE *f, const struct tool_listing *l,
+    const struct tool_qr *qr);
+
 #endif

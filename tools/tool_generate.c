@@ -1,87 +1,166 @@
 /* tool_generate.c: the generate command, shared by the user helper and the admin tool. */
 #include <err.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "rec_err.h"
 #include "tool_common.h"
 
+/* What the command line asked for. */
+struct gen_opts {
+	unsigned count, days, flags;
+	enum rec_export format;
+	int format_given, qr;
+	const char *out;		/* -o as given, or NULL */
+	char path[REC_PATH_MAX];	/* the file actually written */
+};
+
+static const enum rec_export formats[] = {
+	REC_EXPORT_TXT, REC_EXPORT_CSV, REC_EXPORT_JSON, REC_EXPORT_PDF,
+};
+
 static int
 parse_format(const char *s, enum rec_export *f)
 {
-	static const enum rec_export all[] = {
-		REC_EXPORT_TXT, REC_EXPORT_CSV, REC_EXPORT_JSON,
-	};
-
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if (strcmp(s, rec_export_name(all[i])) == 0) {
-			*f = all[i];
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
+		if (strcasecmp(s, rec_export_name(formats[i])) == 0) {
+			*f = formats[i];
 			return 0;
 		}
 	return -1;
 }
 
-static uint32_t
-exported_bit(enum rec_export f, int to_file)
+/*
+ * Work out the file and its format: -o DIR means DIR/export_name.FORMAT,
+ * and without --format the file's extension (codes.pdf) picks the format,
+ * else export_format does.  Returns 0, or -1 when the path is too long.
+ */
+static int
+resolve_output(const struct rec_config *cfg, struct gen_opts *o)
 {
-	if (!to_file && f == REC_EXPORT_TXT)
-		return REC_EXP_TERMINAL;
-	switch (f) {
-	case REC_EXPORT_CSV:	return REC_EXP_CSV;
-	case REC_EXPORT_JSON:	return REC_EXP_JSON;
-	case REC_EXPORT_PDF:	return REC_EXP_PDF;
-	default:		return REC_EXP_TXT;
+	const char *dot;
+	struct stat sb;
+
+	if (o->out == NULL)
+		return 0;
+	if (stat(o->out, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		if (!o->format_given)
+			o->format = cfg->export_format;
+		return snprintf(o->path, sizeof(o->path), "%s/%s.%s", o->out,
+		    cfg->export_name, rec_export_name(o->format)) <
+		    (int)sizeof(o->path) ? 0 : -1;
+	}
+	if (!o->format_given) {
+		dot = strrchr(o->out, '.');
+		if (dot == NULL || strchr(dot, '/') != NULL ||
+		    parse_format(dot + 1, &o->format) != 0)
+			o->format = cfg->export_format;
+	}
+	return snprintf(o->path, sizeof(o->path), "%s", o->out) <
+	    (int)sizeof(o->path) ? 0 : -1;
+}
+
+static uint32_t
+exported_bits(const struct gen_opts *o)
+{
+	uint32_t bits = o->qr ? REC_EXP_QR : 0;
+
+	switch (o->format) {
+	case REC_EXPORT_CSV:	return bits | REC_EXP_CSV;
+	case REC_EXPORT_JSON:	return bits | REC_EXP_JSON;
+	case REC_EXPORT_PDF:	return bits | REC_EXP_PDF;
+	default:
+		return bits | (o->out == NULL && isatty(STDOUT_FILENO) ?
+		    REC_EXP_TERMINAL : REC_EXP_TXT);
 	}
 }
 
-int
-tool_cmd_generate(struct tool_target *t, int argc, char **argv,
-    void (*usage)(void))
+/*
+ * Whether a list of this many codes fits in one QR code, found before any
+ * code exists by encoding a stand-in list of the same shape.  Letters cost
+ * as much as any code character in the densest mode libqrencode can use
+ * for the alphabet, so a stand-in that fits means the real list fits.
+ */
+static int
+qr_fits(const struct tool_target *t, unsigned count)
+{
+	struct rec_new_batch *shape;
+	struct tool_listing l = { t->who.user, t->host, t->cfg->site_name, NULL };
+	struct tool_qr qr;
+	int fits = -1;
+	char ch;
+
+	if ((shape = calloc(1, sizeof(*shape))) == NULL)
+		return -1;
+	rec_format_from_config(&shape->batch.fmt, t->cfg);
+	shape->batch.count = (uint16_t)count;
+	ch = shape->batch.fmt.alphabet == REC_ALPHA_DIGITS ? '9' :
+	    shape->batch.fmt.alphabet == REC_ALPHA_BASE60 ? 'z' : 'Z';
+	for (unsigned i = 0; i < count; i++)
+		memset(shape->codes[i], ch, shape->batch.fmt.length);
+	l.nb = shape;
+	if (tool_qr_make(&l, 0, &qr) == 0)
+		fits = 1;
+	else if (errno == ERANGE)
+		fits = 0;
+	tool_qr_free(&qr);
+	free(shape);
+	return fits;
+}
+
+static void
+parse_args(const struct tool_target *t, struct gen_opts *o, int argc,
+    char **argv, void (*usage)(void))
 {
 	static const struct option longopts[] = {
 		{ "count", required_argument, NULL, 'n' },
 		{ "expires", required_argument, NULL, 'e' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
+		{ "qr", no_argument, NULL, 'q' },
 		{ "yes", no_argument, NULL, 'y' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const struct rec_config *cfg = t->cfg;
-	struct rec_new_batch *nb = NULL;
-	struct tool_listing l;
-	enum rec_export format = REC_EXPORT_TXT;
-	const char *out = NULL;
-	unsigned count = cfg->code_count, days = cfg->code_expiry_days;
-	unsigned flags = 0;
-	uint64_t wait = 0;
-	FILE *f = NULL;
-	int ch, r, ret = EXIT_FAIL, format_given = 0;
+	int ch;
 
-	while ((ch = getopt_long(argc, argv, "n:e:f:o:y", longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "n:e:f:o:qy", longopts, NULL)) !=
+	    -1) {
 		switch (ch) {
 		case 'n':
-			count = tool_number(optarg, 1, REC_COUNT_MAX, "-n", usage);
+			o->count = tool_number(optarg, 1, REC_COUNT_MAX, "-n",
+			    usage);
 			break;
 		case 'e':
-			days = tool_number(optarg, 0, 36500, "--expires", usage);
+			o->days = tool_number(optarg, 0, 36500, "--expires",
+			    usage);
 			break;
 		case 'f':
-			if (parse_format(optarg, &format) != 0) {
-				warnx("unknown format %s", optarg);
+			if (parse_format(optarg, &o->format) != 0) {
+				warnx("unknown format %s (txt, csv, json or pdf)",
+				    optarg);
 				usage();
 			}
-			format_given = 1;
+			o->format_given = 1;
 			break;
 		case 'o':
-			out = optarg;
+			o->out = optarg;
+			break;
+		case 'q':
+			o->qr = 1;
 			break;
 		case 'y':
-			flags |= REC_GEN_REPLACE;
+			o->flags |= REC_GEN_REPLACE;
 			break;
 		default:
 			usage();
@@ -89,63 +168,194 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	}
 	if (optind != argc)
 		usage();
-	if (out != NULL && !format_given && cfg->export_format != REC_EXPORT_PDF)
-		format = cfg->export_format;
+	if (resolve_output(t->cfg, o) != 0) {
+		warnx("output file name too long: %s", o->out);
+		usage();
+	}
+	if (o->out == NULL && o->format == REC_EXPORT_PDF &&
+	    isatty(STDOUT_FILENO)) {
+		warnx("a PDF is not for the terminal: write it with -o FILE, "
+		    "or redirect standard output");
+		usage();
+	}
+	if (o->qr && o->out == NULL && o->format != REC_EXPORT_TXT) {
+		warnx("--qr would mix a QR code into the %s output: write the "
+		    "list with -o FILE", rec_export_name(o->format));
+		usage();
+	}
+}
+
+/* Run rec_generate, asking before it replaces codes that still work. */
+static int
+generate(struct tool_target *t, const struct gen_opts *o,
+    struct rec_new_batch *nb)
+{
+	uint64_t wait = 0;
+	char when[32], howlong[64];
+	int r;
+
+	r = rec_generate(t->st, t->cfg, &t->who, t->pepper, o->count, o->days,
+	    (uint64_t)time(NULL), o->flags, nb, &wait);
+	if (r == REC_ERR_EXISTS) {
+		if (!tool_confirm("The current recovery codes still work. "
+		    "Replace them all with new ones?")) {
+			warnx("kept the current codes (use -y to replace them "
+			    "without asking)");
+			return r;
+		}
+		r = rec_generate(t->st, t->cfg, &t->who, t->pepper, o->count,
+		    o->days, (uint64_t)time(NULL), o->flags | REC_GEN_REPLACE,
+		    nb, &wait);
+	}
+	if (r == REC_ERR_COOLDOWN)
+		warnx("new codes were made too recently: this system allows "
+		    "generating again in %s, at %s (generate_cooldown); the "
+		    "current codes are unchanged",
+		    tool_duration(wait, howlong, sizeof(howlong)),
+		    tool_time((uint64_t)time(NULL) + wait, when, sizeof(when)));
+	else if (r != REC_OK)
+		warnx("cannot generate codes: %s", rec_strerror(r));
+	return r;
+}
+
+/* The PDF, with the QR code of the list when the list fits in one. */
+static int
+write_pdf(FILE *f, const struct tool_listing *l)
+{
+	struct tool_qr qr = { 0, NULL };
+	int have_qr = tool_qr_make(l, 1, &qr) == 0, ret;
+
+	if (!have_qr && errno == ERANGE)
+		warnx("the list is too long for one QR code: the PDF has none "
+		    "(fewer codes with -n would fit)");
+	else if (!have_qr)
+		warn("cannot make a QR code for the PDF");
+	ret = tool_pdf_write(f, l, have_qr ? &qr : NULL);
+	tool_qr_free(&qr);
+	return ret;
+}
+
+/* The QR code on standard output, with a word when it is too wide. */
+static int
+print_qr(const struct tool_listing *l)
+{
+	struct tool_qr qr = { 0, NULL };
+	struct winsize ws;
+	int tty = isatty(STDOUT_FILENO), ret = -1;
+
+	if (tool_qr_make(l, 0, &qr) != 0) {
+		warn("cannot make the QR code");
+		goto out;
+	}
+	printf("\nScan this QR code to copy the list to a phone:\n\n");
+	if (tool_qr_print(stdout, &qr, tty) != 0) {
+		warn("could not write the QR code");
+		goto out;
+	}
+	if (tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
+	    ws.ws_col > 0 && ws.ws_col < qr.width + 2 * TOOL_QR_QUIET)
+		warnx("the QR code is %d columns wide but the terminal only "
+		    "%u: widen the window to scan it", qr.width +
+		    2 * TOOL_QR_QUIET, (unsigned)ws.ws_col);
+	ret = 0;
+out:
+	tool_qr_free(&qr);
+	return ret;
+}
+
+/* Write the listing (and the terminal QR code) once the codes exist. */
+static int
+emit(struct tool_target *t, const struct gen_opts *o, FILE *f,
+    const struct rec_new_batch *nb)
+{
+	struct tool_listing l = { t->who.user, t->host, t->cfg->site_name, nb };
+
+	if (o->format == REC_EXPORT_PDF) {
+		if (write_pdf(f, &l) != 0)
+			return -1;
+		if (fflush(f) != 0 || ferror(f))
+			goto fail;
+	} else if (tool_print_codes(f, o->format, &l) != 0)
+		goto fail;
+	return o->qr ? print_qr(&l) : 0;
+fail:
+	warn("could not write the codes");
+	return -1;
+}
+
+int
+tool_cmd_generate(struct tool_target *t, int argc, char **argv,
+    void (*usage)(void))
+{
+	struct gen_opts o;
+	struct rec_new_batch *nb = NULL;
+	FILE *f = NULL;
+	int r, ret = EXIT_FAIL, fits, created = 0, generated = 0;
+
+	memset(&o, 0, sizeof(o));
+	o.count = t->cfg->code_count;
+	o.days = t->cfg->code_expiry_days;
+	o.format = REC_EXPORT_TXT;
+	parse_args(t, &o, argc, argv, usage);
 	/* Codes will be in this process's memory: keep them out of cores. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (o.qr && (fits = qr_fits(t, o.count)) != 1) {
+		if (fits == 0)
+			warnx("%u codes are too many for one QR code: generate "
+			    "fewer with -n, or leave out --qr", o.count);
+		else
+			warn("cannot make a QR code");
+		goto out;
+	}
 	if ((nb = sodium_malloc(sizeof(*nb))) == NULL) {
 		warnx("out of memory");
 		goto out;
 	}
 	if (tool_target_open(t, 1) != REC_OK)
 		goto out;
-	r = rec_generate(t->st, cfg, &t->who, t->pepper, count, days,
-	    (uint64_t)time(NULL), flags, nb, &wait);
-	if (r == REC_ERR_EXISTS) {
-		if (!tool_confirm("The current recovery codes still work. "
-		    "Replace them all with new ones?")) {
-			warnx("kept the current codes (use -y to replace them "
-			    "without asking)");
+	/* The file first: a name that is taken must not cost the old codes. */
+	if (o.out != NULL) {
+		if ((f = tool_create_private(o.path)) == NULL) {
+			if (errno == EEXIST)
+				warnx("%s already exists: codes are never "
+				    "written over a file; choose another name "
+				    "or remove it first", o.path);
+			else
+				warn("cannot create %s", o.path);
 			goto out;
 		}
-		r = rec_generate(t->st, cfg, &t->who, t->pepper, count, days,
-		    (uint64_t)time(NULL), flags | REC_GEN_REPLACE, nb, &wait);
+		created = 1;
 	}
-	if (r == REC_ERR_COOLDOWN) {
-		warnx("codes were generated too recently: try again in %llu "
-		    "seconds", (unsigned long long)wait);
+	if (generate(t, &o, nb) != REC_OK)
 		goto out;
-	}
-	if (r != REC_OK) {
-		warnx("cannot generate codes: %s", rec_strerror(r));
+	generated = 1;
+	if (emit(t, &o, f != NULL ? f : stdout, nb) != 0)
 		goto out;
+	if (f != NULL) {
+		r = fclose(f);
+		f = NULL;
+		if (r != 0) {
+			warn("%s", o.path);
+			goto out;
+		}
+		fprintf(stderr, "Wrote %u code%s to %s (%s, mode 0600).\n",
+		    nb->batch.count, nb->batch.count == 1 ? "" : "s", o.path,
+		    rec_export_name(o.format));
 	}
-	if (out != NULL && (f = tool_create_private(out)) == NULL) {
-		warn("%s (the new codes are active: invalidate them with "
-		    "\"invalidate --all\" and generate again)", out);
-		goto out;
-	}
-	l.user = t->who.user;
-	l.host = t->host;
-	l.site = cfg->site_name;
-	l.nb = nb;
-	if (tool_print_codes(f != NULL ? f : stdout, format, &l) != 0) {
-		warnx("could not write the codes");
-		goto out;
-	}
-	if (f != NULL)
-		fprintf(stderr, "Wrote %u codes to %s (mode 0600).\n",
-		    nb->batch.count, out);
 	r = rec_mark_exported(t->st, t->who.user, nb->batch.id,
-	    exported_bit(format, out != NULL), (uint64_t)time(NULL));
+	    exported_bits(&o), (uint64_t)time(NULL));
 	if (r != REC_OK)
 		warnx("could not record the export: %s", rec_strerror(r));
 	ret = EXIT_OK;
 out:
-	if (f != NULL && fclose(f) != 0 && ret == EXIT_OK) {
-		warn("%s", out);
-		ret = EXIT_FAIL;
-	}
+	if (f != NULL)
+		fclose(f);
+	/* A file that did not get the codes must not look as if it had. */
+	if (ret != EXIT_OK && created)
+		unlink(o.path);
+	if (ret != EXIT_OK && generated)
+		warnx("the new codes are active but were not saved: invalidate "
+		    "them with \"invalidate --all\" and generate again");
 	rec_new_batch_wipe(nb);
 	sodium_free(nb);
 	tool_target_close(t);

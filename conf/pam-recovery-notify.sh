@@ -1,0 +1,99 @@
+#!/bin/sh
+# pam-recovery-notify.sh: pam_exec(8) session hook that mails the user when a
+# recovery code was used to log in.
+#
+# /etc/pam.d/sshd (after the session modules that must succeed):
+#   session optional pam_exec.so quiet /usr/share/pam-recovery/pam-recovery-notify.sh
+#
+# pam_exec passes the PAM environment, where pam_recovery.so left
+# PAM_RECOVERY_USED=1 and PAM_RECOVERY_REMAINING=N, plus PAM_USER,
+# PAM_SERVICE, PAM_RHOST and PAM_TYPE.  Nothing happens unless
+# PAM_RECOVERY_USED is 1, and only once per login (on open_session).
+#
+# Options, written after the script's path on the pam_exec line:
+#   -c ADDRESS   also send a copy to ADDRESS (the administrator)
+#   -f ADDRESS   sender (default: root@HOST)
+#   -s PATH      the sendmail program (default: sendmail on PATH, then
+#                /usr/sbin/sendmail, /usr/lib/sendmail)
+#   -t ADDRESS   recipient (default: the user, delivered locally; forward it
+#                with /etc/aliases or ~/.forward)
+#
+# The login never depends on this script: it always exits 0, and a mail that
+# cannot be sent is reported to syslog (authpriv) through logger(1).
+
+PATH=${PATH:+$PATH:}/usr/sbin:/usr/lib:/usr/bin:/bin
+export PATH
+
+cc='' from='' sendmail=sendmail to=''
+while getopts c:f:s:t: opt; do
+	case $opt in
+	c) cc=$OPTARG ;;
+	f) from=$OPTARG ;;
+	s) sendmail=$OPTARG ;;
+	t) to=$OPTARG ;;
+	*) ;;
+	esac
+done
+
+[ "${PAM_RECOVERY_USED:-}" = 1 ] || exit 0
+# pam_exec runs session hooks at close_session too: one mail per login.
+[ "${PAM_TYPE:-open_session}" = open_session ] || exit 0
+
+# Values from the login end up in mail headers: keep only characters that
+# cannot start a new header line or otherwise surprise a mail reader.
+clean() { printf '%s' "$1" | tr -cd 'A-Za-z0-9._@:+-' | cut -c 1-200; }
+user=$(clean "${PAM_USER:-}")
+[ -n "$user" ] || exit 0
+service=$(clean "${PAM_SERVICE:-unknown}")
+rhost=$(clean "${PAM_RHOST:-}")
+remaining=$(printf '%s' "${PAM_RECOVERY_REMAINING:-}" | tr -cd '0-9')
+host=$(clean "$(hostname -f 2>/dev/null || hostname 2>/dev/null || uname -n)")
+[ -n "$host" ] || host=localhost
+to=$(clean "${to:-$user}")
+cc=$(clean "$cc")
+from=$(clean "${from:-root@$host}")
+date=$(LC_ALL=C date '+%a, %d %b %Y %H:%M:%S %z')
+
+if [ -z "$remaining" ]; then
+	remaining=unknown
+	advice="See what is left with \"pam-recovery status\"."
+elif [ "$remaining" -eq 0 ]; then
+	advice="That was the LAST one: make a new list now with \"pam-recovery generate\"."
+elif [ "$remaining" -le 3 ]; then
+	advice="Only a few are left: make a new list with \"pam-recovery generate\"."
+else
+	advice="See what is left with \"pam-recovery status\"."
+fi
+
+message() {
+	printf 'From: %s\n' "$from"
+	printf 'To: %s\n' "$to"
+	[ -z "$cc" ] || printf 'Cc: %s\n' "$cc"
+	printf 'Subject: A recovery code was used to log in as %s on %s\n' "$user" "$host"
+	printf 'Date: %s\n' "$date"
+	printf 'Message-ID: <%s.%s.pam-recovery@%s>\n' "$(date +%s)" "$$" "$host"
+	printf 'Auto-Submitted: auto-generated\n'
+	printf 'MIME-Version: 1.0\n'
+	printf 'Content-Type: text/plain; charset=us-ascii\n'
+	printf '\n'
+	printf 'A one-time recovery code was just used to log in to the account\n'
+	printf '%s on %s.\n\n' "$user" "$host"
+	printf '  Service: %s\n' "$service"
+	printf '  From:    %s\n' "${rhost:-(local)}"
+	printf '  Time:    %s\n' "$date"
+	printf '  Left:    %s recovery codes\n\n' "$remaining"
+	printf 'If this was you, that code is now used up.\n%s\n\n' "$advice"
+	printf 'If this was NOT you, someone has your recovery codes: log in, run\n'
+	printf '"pam-recovery invalidate --all", change your password, and tell your\n'
+	printf 'administrator at once.\n'
+}
+
+# A mail system that hangs must not hold the login for long.
+limit=
+command -v timeout >/dev/null 2>&1 && limit="timeout 30"
+if ! message | $limit "$sendmail" -t -oi >/dev/null 2>&1; then
+	logger -p authpriv.warning -t pam-recovery-notify \
+	    "could not mail $to about a recovery code used by $user ($service from ${rhost:-local})" \
+	    2>/dev/null
+fi
+exit 0

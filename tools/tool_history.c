@@ -1,0 +1,226 @@
+/* tool_history.c: the history command (batch cards), shared by the user helper and the admin tool. */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "rec_err.h"
+#include "tool_common.h"
+
+/* The batches of one user, gathered in one read transaction. */
+struct batches {
+	const char *user;
+	uint64_t active;		/* the user's active batch, 0 = none */
+	struct rec_batch *b;
+	size_t n, cap;
+};
+
+/* Export kinds in the order they are listed; names as in pam-recovery(1). */
+static const struct {
+	uint32_t bit;
+	const char *name;
+} exports[] = {
+	{ REC_EXP_TERMINAL, "terminal" }, { REC_EXP_TXT, "txt" },
+	{ REC_EXP_CSV, "csv" }, { REC_EXP_PDF, "pdf" },
+	{ REC_EXP_JSON, "json" }, { REC_EXP_QR, "qr" },
+};
+
+static int
+collect(const char *user, const struct rec_batch *b, void *varg)
+{
+	struct batches *bs = varg;
+	struct rec_batch *grown;
+
+	(void)user;
+	if (bs->n == bs->cap) {
+		bs->cap = bs->cap == 0 ? 16 : bs->cap * 2;
+		if ((grown = reallocarray(bs->b, bs->cap, sizeof(*grown))) ==
+		    NULL)
+			return REC_ERR_NOMEM;
+		bs->b = grown;
+	}
+	bs->b[bs->n++] = *b;
+	return REC_OK;
+}
+
+static int
+history_txn(struct rec_txn *t, void *varg)
+{
+	struct batches *bs = varg;
+	struct rec_user u;
+	int r;
+
+	bs->n = 0;	/* the transaction may run again from the start */
+	if ((r = rec_get_user(t, bs->user, &u)) == REC_OK)
+		bs->active = u.active_batch;
+	else if (r != REC_ERR_NOTFOUND)
+		return r;
+	return rec_each_batch(t, bs->user, collect, bs);
+}
+
+/*
+ * Newest first: by creation time.  Ids only order batches to the second,
+ * so among batches of the same second the current one, which replaced the
+ * others, comes first.
+ */
+static int
+newest_first(const void *va, const void *vb, void *varg)
+{
+	const struct rec_batch *a = va, *b = vb;
+	const struct batches *bs = varg;
+
+	if (a->created != b->created)
+		return a->created < b->created ? 1 : -1;
+	if (a->id == b->id)
+		return 0;
+	if (a->id == bs->active || b->id == bs->active)
+		return a->id == bs->active ? -1 : 1;
+	return a->id < b->id ? 1 : -1;
+}
+
+static unsigned
+remaining(const struct rec_batch *b)
+{
+	return (unsigned)(b->count - b->used - b->invalidated);
+}
+
+/* The export kinds of b joined by sep, each between quote marks q. */
+static int
+print_exported(const struct rec_batch *b, const char *sep, const char *q)
+{
+	int any = 0;
+
+	for (size_t i = 0; i < sizeof(exports) / sizeof(exports[0]); i++)
+		if (b->exported & exports[i].bit) {
+			printf("%s%s%s%s", any ? sep : "", q, exports[i].name, q);
+			any = 1;
+		}
+	return any;
+}
+
+static void
+print_card(const struct rec_batch *b, const struct batches *bs, uint64_t now)
+{
+	char id[20], t1[32], t2[32];
+
+	printf("Batch %s  %s%s\n", tool_batch_id(b->id, id, sizeof(id)),
+	    rec_batch_status_name(b, now),
+	    b->id == bs->active ? " (current)" : "");
+	printf("  created   %s    modified %s\n",
+	    tool_time(b->created, t1, sizeof(t1)),
+	    tool_time(b->modified, t2, sizeof(t2)));
+	printf("  expires   %s\n", tool_time(b->expires, t1, sizeof(t1)));
+	printf("  codes     %u issued, %u used, %u invalidated, %u remaining\n",
+	    b->count, b->used, b->invalidated, remaining(b));
+	printf("  verified  %s\n", tool_time(b->verified, t1, sizeof(t1)));
+	printf("  exported  ");
+	if (!print_exported(b, ", ", ""))
+		printf("never");
+	putchar('\n');
+}
+
+static void
+print_json_batch(const struct rec_batch *b, const struct batches *bs,
+    uint64_t now)
+{
+	char id[20];
+
+	printf("{\"batch\":\"%s\",\"status\":\"%s\",\"current\":%s,"
+	    "\"created\":%llu,\"modified\":%llu,\"expires\":%llu,"
+	    "\"verified\":%llu,\"count\":%u,\"used\":%u,\"invalidated\":%u,"
+	    "\"remaining\":%u,\"exported\":[",
+	    tool_batch_id(b->id, id, sizeof(id)),
+	    rec_batch_status_name(b, now), b->id == bs->active ? "true" :
+	    "false", (unsigned long long)b->created,
+	    (unsigned long long)b->modified, (unsigned long long)b->expires,
+	    (unsigned long long)b->verified, b->count, b->used, b->invalidated,
+	    remaining(b));
+	print_exported(b, ",", "\"");
+	printf("]}");
+}
+
+int
+tool_cmd_history(struct tool_target *t, int argc, char **argv,
+    void (*usage)(void))
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "page", required_argument, NULL, 'p' },
+		{ "per-page", required_argument, NULL, 'P' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct batches bs = { t->who.user, 0, NULL, 0, 0 };
+	uint64_t now = (uint64_t)time(NULL);
+	unsigned page = 1, per = t->cfg->history_per_page, pages, first, last;
+	size_t visible;
+	char hint[REC_USER_MAX + 48];
+	int ch, json = 0, r, ret = EXIT_FAIL;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == 'j')
+			json = 1;
+		else if (ch == 'p')
+			page = tool_number(optarg, 1, 1000000, "--page", usage);
+		else if (ch == 'P')
+			per = tool_number(optarg, 1, 1000, "--per-page", usage);
+		else
+			usage();
+	}
+	if (optind != argc)
+		usage();
+	if (tool_target_open(t, 0) != REC_OK)
+		goto out;
+	if (t->st != NULL &&
+	    (r = rec_store_read(t->st, history_txn, &bs)) != REC_OK) {
+		warnx("store %s: %s", t->path, rec_strerror(r));
+		goto out;
+	}
+	if (bs.n > 1)
+		qsort_r(bs.b, bs.n, sizeof(*bs.b), newest_first, &bs);
+	visible = bs.n < t->cfg->history_max_visible ? bs.n :
+	    t->cfg->history_max_visible;
+	pages = (unsigned)((visible + per - 1) / per);
+	if (page > 1 && page > pages) {
+		warnx("no page %u: the history has %u page%s of %u batches",
+		    page, pages, pages == 1 ? "" : "s", per);
+		goto out;
+	}
+	first = (page - 1) * per;
+	last = first + per < visible ? first + per : (unsigned)visible;
+	if (json) {
+		printf("{\"user\":");
+		tool_json_str(stdout, t->who.user);
+		printf(",\"total\":%zu,\"visible\":%zu,\"page\":%u,"
+		    "\"per_page\":%u,\"pages\":%u,\"batches\":[", bs.n,
+		    visible, page, per, pages);
+		for (unsigned i = first; i < last; i++) {
+			if (i > first)
+				putchar(',');
+			print_json_batch(&bs.b[i], &bs, now);
+		}
+		printf("]}\n");
+	} else if (visible == 0)
+		printf("No recovery codes for %s yet. Create some with: %s\n",
+		    t->who.user, tool_generate_hint(t, hint, sizeof(hint)));
+	else {
+		for (unsigned i = first; i < last; i++) {
+			print_card(&bs.b[i], &bs, now);
+			putchar('\n');
+		}
+		printf("Page %u of %u: batches %u to %u of %zu, newest first.",
+		    page, pages, first + 1, last, visible);
+		if (bs.n > visible)
+			printf(" %zu older not shown (history_max_visible).",
+			    bs.n - visible);
+		if (page < pages)
+			printf("\nNext: --page %u", page + 1);
+		putchar('\n');
+	}
+	ret = fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_FAIL;
+out:
+	free(bs.b);
+	tool_target_close(t);
+	return ret;
+}

@@ -1,0 +1,210 @@
+/* tool_invalidate.c: the invalidate command, shared by the user helper and the admin tool. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "rec_err.h"
+#include "tool_common.h"
+
+/* The active batch and the state of each of its codes, read before acting. */
+struct states {
+	const char *user;
+	uint64_t batch;
+	unsigned count, remaining;
+	uint8_t state[REC_COUNT_MAX + 1];	/* by slot */
+};
+
+static int
+states_txn(struct rec_txn *t, void *varg)
+{
+	struct states *s = varg;
+	struct rec_code_rec codes[REC_COUNT_MAX];
+	struct rec_user u;
+	struct rec_batch b;
+	unsigned n = 0;
+	int r = REC_ERR_INTERNAL;
+
+	if ((r = rec_get_user(t, s->user, &u)) == REC_ERR_NOTFOUND ||
+	    (r == REC_OK && u.active_batch == 0)) {
+		r = REC_ERR_NOSTORE;
+		goto out;
+	}
+	if (r != REC_OK ||
+	    (r = rec_get_batch(t, s->user, u.active_batch, &b)) != REC_OK ||
+	    (r = rec_get_codes(t, s->user, b.id, codes, REC_COUNT_MAX, &n)) !=
+	    REC_OK)
+		goto out;
+	s->batch = b.id;
+	s->count = b.count;
+	s->remaining = (unsigned)(b.count - b.used - b.invalidated);
+	for (unsigned i = 0; i < n; i++)
+		if (codes[i].slot >= 1 && codes[i].slot <= REC_COUNT_MAX)
+			s->state[codes[i].slot] = codes[i].state;
+out:
+	/* The hashes are not codes, but nothing gains from leaving them. */
+	sodium_memzero(codes, sizeof(codes));
+	return r;
+}
+
+/*
+ * A slot as a person writes it: "3" or "#3".  Returns the number, 0 for a
+ * number that cannot be a slot (0 or far too large), or -1 for something
+ * that is not a number at all.
+ */
+static long
+parse_slot(const char *arg)
+{
+	const char *s = arg[0] == '#' ? arg + 1 : arg;
+	unsigned long v;
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end != '\0')
+		return -1;
+	return errno != 0 || v > REC_COUNT_MAX ? 0 : (long)v;
+}
+
+static unsigned
+count_slots(const struct states *s, const unsigned *list, unsigned n,
+    uint8_t st)
+{
+	unsigned total = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		total += s->state[list[i]] == st;
+	return total;
+}
+
+/* One line: what, then "#2, #5 and #7" for the slots of list in state st. */
+static void
+print_slots(const char *what, const struct states *s, const unsigned *list,
+    unsigned n, uint8_t st)
+{
+	unsigned total = count_slots(s, list, n, st), done = 0;
+
+	if (total == 0)
+		return;
+	printf("%s", what);
+	for (unsigned i = 0; i < n; i++) {
+		if (s->state[list[i]] != st)
+			continue;
+		done++;
+		printf("%s#%u", done == 1 ? " " : done == total ? " and " : ", ",
+		    list[i]);
+	}
+	printf(".\n");
+}
+
+static void
+report_slots(const struct states *before, const unsigned *list, unsigned n)
+{
+	unsigned left = before->remaining -
+	    count_slots(before, list, n, REC_CODE_UNUSED);
+
+	print_slots("Invalidated", before, list, n, REC_CODE_UNUSED);
+	print_slots("Already used, left as it was:", before, list, n,
+	    REC_CODE_USED);
+	print_slots("Already invalidated:", before, list, n, REC_CODE_INVALID);
+	printf("%u code%s left.\n", left, left == 1 ? "" : "s");
+}
+
+int
+tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
+    void (*usage)(void))
+{
+	static const struct option longopts[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "yes", no_argument, NULL, 'y' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct states before;
+	unsigned list[REC_COUNT_MAX], n = 0;
+	char hint[REC_USER_MAX + 48], id[20], question[REC_USER_MAX + 96];
+	int ch, all = 0, yes = 0, r, ret = EXIT_FAIL;
+	long v;
+
+	while ((ch = getopt_long(argc, argv, "ay", longopts, NULL)) != -1) {
+		if (ch == 'a')
+			all = 1;
+		else if (ch == 'y')
+			yes = 1;
+		else
+			usage();
+	}
+	if (all == (optind < argc)) {
+		warnx("name the codes to invalidate by number, or --all");
+		usage();
+	}
+	for (int i = optind; i < argc; i++)
+		if (parse_slot(argv[i]) < 0) {
+			warnx("%s is not a code number (codes are numbered 1, "
+			    "2, 3, ... as on the printed list)", argv[i]);
+			usage();
+		}
+	memset(&before, 0, sizeof(before));
+	before.user = t->who.user;
+	tool_generate_hint(t, hint, sizeof(hint));
+	if (tool_target_open(t, 0) != REC_OK)
+		goto out;
+	r = t->st == NULL ? REC_ERR_NOSTORE :
+	    rec_store_read(t->st, states_txn, &before);
+	if (r == REC_ERR_NOSTORE) {
+		warnx("no active recovery codes for %s: nothing to invalidate",
+		    t->who.user);
+		goto out;
+	}
+	if (r != REC_OK) {
+		warnx("store %s: %s", t->path, rec_strerror(r));
+		goto out;
+	}
+	/* Every number is checked before anything changes. */
+	for (int i = optind; i < argc; i++) {
+		if ((v = parse_slot(argv[i])) < 1 || (unsigned long)v >
+		    before.count) {
+			warnx("no code #%s: the current codes are numbered 1 "
+			    "to %u; nothing was invalidated",
+			    argv[i][0] == '#' ? argv[i] + 1 : argv[i],
+			    before.count);
+			goto out;
+		}
+		for (unsigned j = 0; j < n && v >= 0; j++)
+			if (list[j] == (unsigned)v)
+				v = -1;
+		if (v > 0 && n < REC_COUNT_MAX)
+			list[n++] = (unsigned)v;
+	}
+	snprintf(question, sizeof(question), "Invalidate all %u remaining "
+	    "recovery codes of %s? They stop working at once.",
+	    before.remaining, t->who.user);
+	if (all && !yes && before.remaining > 0 && !tool_confirm(question)) {
+		warnx("kept the codes (use -y to invalidate them without "
+		    "asking)");
+		goto out;
+	}
+	if ((r = rec_invalidate(t->st, t->cfg, &t->who, list, n,
+	    (uint64_t)time(NULL))) != REC_OK) {
+		warnx("cannot invalidate: %s", rec_strerror(r));
+		goto out;
+	}
+	if (all)
+		printf("Invalidated all %u remaining codes of batch %s.\n"
+		    "%s has no working recovery codes now: generate new ones "
+		    "with: %s\n", before.remaining,
+		    tool_batch_id(before.batch, id, sizeof(id)), t->who.user,
+		    hint);
+	else
+		report_slots(&before, list, n);
+	ret = EXIT_OK;
+out:
+	tool_target_close(t);
+	return ret;
+}
