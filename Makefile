@@ -28,7 +28,9 @@ CORE_SRC := $(sort $(wildcard pam_recovery/rec_*.c))
 CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
 UNIT_SRC := $(sort $(wildcard tests/test_*.c))
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/%)
-TOOL_SHARED := $(patsubst tools/%.c,$(B)/%.o,$(wildcard tools/tool_*.c))
+TOOL_ALL    := $(patsubst tools/%.c,$(B)/%.o,$(wildcard tools/tool_*.c))
+ADMIN_OBJ   := $(filter $(B)/tool_admin_%.o,$(TOOL_ALL))
+TOOL_SHARED := $(filter-out $(ADMIN_OBJ),$(TOOL_ALL))
 TOOL_PKGS := libqrencode cairo libbsd
 TOOL_CFLAGS = $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)
 TOOL_LIBS = $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
@@ -47,7 +49,7 @@ $(B)/tool_%.o: tools/tool_%.c $(wildcard tools/*.h) $(wildcard pam_recovery/*.h)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -c -o $@ $<
 $(B)/pam-recovery: tools/pam-recovery.c $(TOOL_SHARED) $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $^ $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
-$(B)/pam-recovery-admin: tools/pam-recovery-admin.c $(TOOL_SHARED) $(B)/librecovery.a
+$(B)/pam-recovery-admin: tools/pam-recovery-admin.c $(TOOL_SHARED) $(ADMIN_OBJ) $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $^ $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
 $(B)/pamdrive: tests/pamdrive.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam

@@ -31,14 +31,15 @@ print_json(const char *user, const struct rec_status *s, uint64_t now)
 }
 
 static void
-print_text(const char *user, const struct rec_status *s,
-    const struct rec_config *cfg)
+print_text(const struct tool_target *t, const struct rec_status *s)
 {
-	char t1[32], t2[32], id[20];
+	const char *user = t->who.user;
+	char t1[32], t2[32], id[20], hint[REC_USER_MAX + 40];
 
+	tool_generate_hint(t, hint, sizeof(hint));
 	if (!s->enrolled) {
-		printf("No recovery codes for %s yet. Create some with: "
-		    "pam-recovery generate\n", user);
+		printf("No recovery codes for %s yet. Create some with: %s\n",
+		    user, hint);
 		return;
 	}
 	printf("Recovery codes for %s: %u of %u left%s\n", user, s->remaining,
@@ -57,10 +58,9 @@ print_text(const char *user, const struct rec_status *s,
 		printf("  not locked (%u recent failed attempt%s)\n",
 		    s->failures, s->failures == 1 ? "" : "s");
 	if (s->remaining == 0 || s->expired)
-		printf("Generate new codes with: pam-recovery generate\n");
-	else if (s->remaining <= cfg->warn_remaining)
-		printf("Running low: generate new codes soon with: "
-		    "pam-recovery generate\n");
+		printf("Generate new codes with: %s\n", hint);
+	else if (s->remaining <= t->cfg->warn_remaining)
+		printf("Running low: generate new codes soon with: %s\n", hint);
 }
 
 int
@@ -92,7 +92,7 @@ tool_cmd_status(struct tool_target *t, int argc, char **argv,
 	if (json)
 		print_json(t->who.user, &s, now);
 	else
-		print_text(t->who.user, &s, t->cfg);
+		print_text(t, &s);
 	ret = EXIT_OK;
 out:
 	tool_target_close(t);

@@ -1,0 +1,309 @@
+/* rec_admin.c: the administrator's operations: unlock, verify, backup. */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "rec_admin.h"
+#include "rec_err.h"
+
+struct unlock {
+	const struct rec_config *cfg;
+	const struct rec_who *who;
+	uint64_t now;
+	struct rec_unlocked found;
+};
+
+static int
+unlock_txn(struct rec_txn *t, void *varg)
+{
+	struct unlock *a = varg;
+	struct rec_user u;
+	char detail[128];
+	int r;
+
+	memset(&a->found, 0, sizeof(a->found));
+	if ((r = rec_get_user(t, a->who->user, &u)) != REC_OK)
+		return r;
+	rec_lock_refresh(&u.lock, a->now, a->cfg);
+	a->found.lock_remaining = rec_lock_remaining(&u.lock, a->now, a->cfg);
+	a->found.failures = u.lock.failures;
+	/*
+	 * The generate cooldown has its own derived settings in
+	 * rec_generate.c; what is left of it is plain arithmetic on its end.
+	 */
+	if (u.gen.locked_until > a->now)
+		a->found.gen_remaining = u.gen.locked_until - a->now;
+	rec_lock_clear(&u.lock);
+	rec_lock_clear(&u.gen);
+	if ((r = rec_put_user(t, a->who->user, &u)) != REC_OK)
+		return r;
+	snprintf(detail, sizeof(detail), "lock_remaining=%llu failures=%u "
+	    "generate_cooldown=%llu",
+	    (unsigned long long)a->found.lock_remaining, a->found.failures,
+	    (unsigned long long)a->found.gen_remaining);
+	return rec_audit(t, a->cfg, a->who, REC_EV_UNLOCKED, a->now,
+	    u.active_batch, 0, detail);
+}
+
+int
+rec_unlock(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, uint64_t now, struct rec_unlocked *info)
+{
+	struct unlock a;
+	int r;
+
+	memset(&a, 0, sizeof(a));
+	a.cfg = cfg;
+	a.who = who;
+	a.now = now;
+	r = rec_store_write(st, unlock_txn, &a);
+	if (info != NULL)
+		*info = a.found;
+	return r;
+}
+
+struct note {
+	const struct rec_config *cfg;
+	const struct rec_who *who;
+	enum rec_event_type type;
+	uint64_t now;
+	const char *detail;
+};
+
+static int
+note_txn(struct rec_txn *t, void *varg)
+{
+	struct note *n = varg;
+
+	return rec_audit(t, n->cfg, n->who, n->type, n->now, 0, 0, n->detail);
+}
+
+int
+rec_admin_event(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, enum rec_event_type type, uint64_t now,
+    const char *detail)
+{
+	struct note n = { cfg, who, type, now, detail };
+
+	return rec_store_write(st, note_txn, &n);
+}
+
+/* Reading a store back: every record must decode. */
+struct verify {
+	struct rec_txn *t;
+	struct rec_store_counts counts;
+	struct rec_code_rec codes[REC_COUNT_MAX];
+};
+
+static int
+count_user(const char *user, const struct rec_user *u, void *varg)
+{
+	struct verify *v = varg;
+
+	(void)user;
+	(void)u;
+	v->counts.users++;
+	return REC_OK;
+}
+
+static int
+count_batch(const char *user, const struct rec_batch *b, void *varg)
+{
+	struct verify *v = varg;
+	unsigned n;
+	int r;
+
+	v->counts.batches++;
+	if ((r = rec_get_codes(v->t, user, b->id, v->codes, REC_COUNT_MAX,
+	    &n)) != REC_OK)
+		return r;
+	v->counts.codes += n;
+	return REC_OK;
+}
+
+static int
+count_event(uint64_t seq, const struct rec_event *ev, void *varg)
+{
+	struct verify *v = varg;
+
+	(void)seq;
+	(void)ev;
+	v->counts.events++;
+	return REC_OK;
+}
+
+static int
+verify_txn(struct rec_txn *t, void *varg)
+{
+	struct verify *v = varg;
+	int r;
+
+	v->t = t;
+	memset(&v->counts, 0, sizeof(v->counts));
+	if ((r = rec_each_user(t, count_user, v)) != REC_OK ||
+	    (r = rec_each_batch(t, NULL, count_batch, v)) != REC_OK)
+		return r;
+	return rec_each_event(t, count_event, v);
+}
+
+int
+rec_store_verify(struct rec_store *st, struct rec_store_counts *counts)
+{
+	struct verify *v = NULL;
+	int r = REC_ERR_INTERNAL;
+
+	/* Code records hold hashes: keep them in guarded memory. */
+	if ((v = sodium_malloc(sizeof(*v))) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	memset(v, 0, sizeof(*v));
+	if ((r = rec_store_read(st, verify_txn, v)) != REC_OK)
+		goto out;
+	if (counts != NULL)
+		*counts = v->counts;
+	r = REC_OK;
+out:
+	if (v != NULL) {
+		sodium_memzero(v, sizeof(*v));
+		sodium_free(v);
+	}
+	return r;
+}
+
+/* Open the copy as a store and read every record back. */
+static int
+verify_copy(const char *dest, const struct rec_log *log,
+    struct rec_store_counts *counts)
+{
+	struct rec_store *copy = NULL;
+	int r = REC_ERR_INTERNAL;
+
+	if ((r = rec_store_open(dest, geteuid(), 0, log, &copy)) != REC_OK) {
+		if (r == REC_ERR_NOSTORE)
+			r = REC_ERR_IO;
+		goto out;
+	}
+	r = rec_store_verify(copy, counts);
+out:
+	rec_store_close(copy);
+	return r;
+}
+
+/*
+ * Create dest (0700, ours) and open it into *dfd; REC_ERR_EXISTS when it
+ * exists.  *made is set once *dfd is known to be the directory made here.
+ */
+static int
+make_dest(const char *dest, const struct rec_log *log, int *dfd, int *made)
+{
+	struct stat sb;
+
+	if (mkdir(dest, 0700) == -1) {
+		if (errno == EEXIST) {
+			rec_logf(log, LOG_ERR, "backup %s: already exists; "
+			    "a backup never overwrites anything", dest);
+			return REC_ERR_EXISTS;
+		}
+		rec_logf(log, LOG_ERR, "backup %s: %s", dest, strerror(errno));
+		return REC_ERR_IO;
+	}
+	*dfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	/*
+	 * In a directory that others can write, dest could have been swapped
+	 * for theirs between mkdir and open: accept only the one we made.
+	 */
+	if (*dfd == -1 || fstat(*dfd, &sb) == -1 || sb.st_uid != geteuid()) {
+		rec_logf(log, LOG_ERR, "backup %s: not the directory just "
+		    "created%s%s", dest, *dfd == -1 ? ": " : "",
+		    *dfd == -1 ? strerror(errno) : "");
+		return REC_ERR_UNSAFE;
+	}
+	*made = 1;
+	/* mkdir honours the umask; the mode must be exactly 0700. */
+	if (fchmod(*dfd, 0700) == -1) {
+		rec_logf(log, LOG_ERR, "backup %s: %s", dest, strerror(errno));
+		return REC_ERR_IO;
+	}
+	return REC_OK;
+}
+
+/* Write data.mdb in dfd with LMDB's copy, synced. */
+static int
+write_copy(struct rec_store *st, int dfd, const char *dest,
+    const struct rec_log *log)
+{
+	int fd, r = REC_ERR_INTERNAL;
+
+	fd = openat(dfd, "data.mdb", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd == -1 || fchmod(fd, 0600) == -1) {
+		rec_logf(log, LOG_ERR, "backup %s/data.mdb: %s", dest,
+		    strerror(errno));
+		r = REC_ERR_IO;
+		goto out;
+	}
+	if ((r = rec_store_copy(st, fd)) != REC_OK)
+		goto out;
+	if (fsync(fd) == -1) {
+		rec_logf(log, LOG_ERR, "backup %s/data.mdb: %s", dest,
+		    strerror(errno));
+		r = REC_ERR_IO;
+		goto out;
+	}
+	r = REC_OK;
+out:
+	if (fd != -1 && close(fd) == -1 && r == REC_OK) {
+		rec_logf(log, LOG_ERR, "backup %s/data.mdb: %s", dest,
+		    strerror(errno));
+		r = REC_ERR_IO;
+	}
+	return r;
+}
+
+int
+rec_store_backup(struct rec_store *st, const char *dest,
+    const struct rec_log *log, struct rec_store_counts *counts)
+{
+	struct rec_store_counts got;
+	int dfd = -1, made = 0, r = REC_ERR_INTERNAL;
+
+	memset(&got, 0, sizeof(got));
+	if ((r = make_dest(dest, log, &dfd, &made)) != REC_OK)
+		goto out;
+	if ((r = write_copy(st, dfd, dest, log)) != REC_OK)
+		goto out;
+	if (fsync(dfd) == -1) {
+		rec_logf(log, LOG_ERR, "backup %s: %s", dest, strerror(errno));
+		r = REC_ERR_IO;
+		goto out;
+	}
+	r = verify_copy(dest, log, &got);
+	/*
+	 * Opening the copy made a lock file; a backup is the data file alone,
+	 * as LMDB's own copy leaves it, and the lock file is made afresh by
+	 * whoever opens the store next.
+	 */
+	if (unlinkat(dfd, "lock.mdb", 0) == -1 && errno != ENOENT &&
+	    r == REC_OK) {
+		rec_logf(log, LOG_ERR, "backup %s/lock.mdb: %s", dest,
+		    strerror(errno));
+		r = REC_ERR_IO;
+	}
+out:
+	if (r != REC_OK && made) {
+		/* Leave nothing half-written that looks like a backup. */
+		(void)unlinkat(dfd, "data.mdb", 0);
+		(void)unlinkat(dfd, "lock.mdb", 0);
+		(void)rmdir(dest);
+	}
+	if (dfd != -1)
+		close(dfd);
+	if (counts != NULL)
+		*counts = got;
+	return r;
+}

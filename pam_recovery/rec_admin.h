@@ -1,0 +1,68 @@
+/* rec_admin.h: the administrator's operations: unlock, verify, backup. */
+#ifndef REC_ADMIN_H
+#define REC_ADMIN_H
+
+#include <stdint.h>
+
+#include "rec_auth.h"
+
+/* What an unlock found, before it cleared it. */
+struct rec_unlocked {
+	uint64_t lock_remaining;	/* seconds of login lock left */
+	uint32_t failures;		/* failed attempts in the window */
+	uint64_t gen_remaining;		/* generate cooldown left */
+};
+
+/*
+ * Clear who->user's lockout state in one write transaction: the login lock
+ * and failure count, and the generate_cooldown (so that the administrator
+ * can issue new codes at once).  Appends a REC_EV_UNLOCKED event naming
+ * who->actor, also when nothing was locked, since the administrator acted.
+ * info (may be NULL) receives the state found.  Returns REC_OK,
+ * REC_ERR_NOTFOUND when the store has no record of the user (nothing is
+ * written), or a store error.
+ */
+int rec_unlock(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, uint64_t now, struct rec_unlocked *info);
+
+/*
+ * Record an administrator's action that no other function records (such as
+ * deleting old audit events) as one event of type, with detail (may be
+ * NULL), in its own write transaction; nothing is written when cfg->audit
+ * is off.  Returns REC_OK or a store error.
+ */
+int rec_admin_event(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, enum rec_event_type type, uint64_t now,
+    const char *detail);
+
+/* How many records a store holds. */
+struct rec_store_counts {
+	unsigned long users, batches, codes, events;
+};
+
+/*
+ * Read every record of st back in one read transaction (users, batches
+ * with their codes, audit events), so that a record that does not decode
+ * is found now rather than at a login.  counts (may be NULL) receives the
+ * numbers.  Returns REC_OK, or the first error (REC_ERR_CORRUPT, ...).
+ */
+int rec_store_verify(struct rec_store *st, struct rec_store_counts *counts);
+
+/*
+ * Make a consistent hot copy of st in dest, a directory that must not
+ * exist: it is created with mode 0700 (whatever the umask), holding
+ * data.mdb created with O_EXCL | O_NOFOLLOW and mode 0600, written by
+ * LMDB's compacting copy while logins go on, synced to disk.  The copy is
+ * then opened as a store owned by the caller's effective uid and every
+ * record read back with rec_store_verify; counts (may be NULL) receives
+ * what the copy holds.  The lock file this makes is removed again: a backup
+ * is data.mdb alone.  Nothing that exists is ever overwritten:
+ * REC_ERR_EXISTS when dest exists (or is a symlink).  On any other failure
+ * the partial copy is removed again.
+ * Returns REC_OK, REC_ERR_EXISTS, REC_ERR_IO, or the error that opening or
+ * reading the copy gave (REC_ERR_CORRUPT, REC_ERR_UNSAFE, ...).
+ */
+int rec_store_backup(struct rec_store *st, const char *dest,
+    const struct rec_log *log, struct rec_store_counts *counts);
+
+#endif

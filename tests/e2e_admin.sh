@@ -1,0 +1,361 @@
+#!/bin/sh
+# e2e_admin.sh: pam-recovery-admin on a system store in a temporary directory,
+# owned by whoever runs the test (root, or an unprivileged user, which the
+# code accepts for a store it owns), with logins through the real libpam.
+set -u
+suite=e2e_admin
+. tests/lib.sh
+
+T=$(mktemp -d) || exit 1
+trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
+ME=$(id -un)
+ROOT=0
+[ "$(id -u)" -eq 0 ] && ROOT=1
+# A second user of the password database, for a second set of codes.
+U2=$(getent passwd | cut -d: -f1 | grep -vx "$ME" | head -n 1)
+mkdir "$T/pam.d"
+mkdir -m 0700 "$T/sys"
+cat >"$T/conf" <<CONF
+# A system store with tiny argon2 limits, set the way an administrator would.
+store = $T/sys
+kdf_opslimit = 1
+kdf_memlimit = 8K
+CONF
+chmod 0644 "$T/conf"
+echo "auth required $BIN/pam_recovery.so conf=$T/conf" >"$T/pam.d/rt"
+
+# admin ARGS...: stdout in $OUT, stderr in $ERR, exit status in $RC.
+admin() {
+	OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/conf" "$@" 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+	vgcheck pam-recovery-admin
+	sancheck
+}
+# Under ASan/UBSan a report fails the test even where the status is not checked.
+sancheck() {
+	if printf '%s\n' "$ERR" | grep -qE 'Sanitizer|runtime error:'; then
+		failed "sanitizers clean: pam-recovery-admin" "$ERR"
+	fi
+}
+err_has() { printf '%s\n' "$ERR" | grep -qF -- "$1"; }
+# json_ok: the output is one JSON document (checked with jq when present).
+json_ok() {
+	if command -v jq >/dev/null; then
+		printf '%s\n' "$OUT" | jq -e . >/dev/null 2>&1
+	else
+		printf '%s\n' "$OUT" | head -c 1 | grep -q '[[{]'
+	fi
+}
+login() { pamrun rt "$1" auth -- "$2"; }
+count() { printf '%s\n' "$OUT" | grep -c -- "$1"; }
+
+# Well-formed codes that no user of the test store holds.
+cat >"$T/other.conf" <<CONF
+store = $T/other
+kdf_opslimit = 1
+kdf_memlimit = 8K
+CONF
+chmod 0644 "$T/other.conf"
+mkdir -m 0700 "$T/other"
+"$BIN/pam-recovery-admin" -c "$T/other.conf" generate "$ME" -n 20 --format csv >"$T/wrong.csv" 2>/dev/null
+wrong() { code "$1" "$T/wrong.csv"; }
+
+# --- usage -------------------------------------------------------------------
+admin
+check "no command: exit 2" test "$RC" -eq 2
+admin frobnicate
+check "unknown command: exit 2" test "$RC" -eq 2
+admin show
+check "show without USER: exit 2" test "$RC" -eq 2
+admin list extra
+check "list with an extra argument: exit 2" test "$RC" -eq 2
+admin audit --since yesterday
+check "audit --since with a bad date: exit 2" test "$RC" -eq 2
+
+# --- generate, list, show, history ---------------------------------------------
+admin list
+check "list of an empty store: exit 0" test "$RC" -eq 0
+admin generate "$ME" -n 5 --format csv
+printf '%s\n' "$OUT" >"$T/codes.csv"
+check "generate USER: 5 codes" test "$(grep -c '^[0-9]*,' "$T/codes.csv")" -eq 5
+check "the store files are 0600" test "$(stat -c %a "$T/sys/data.mdb")" = 600
+admin generate no-such-user-e2e -n 3 --format csv
+check "generate for an unknown user: exit 1" test "$RC" -eq 1
+check "generate for an unknown user: says so" err_has "no such user"
+admin generate "$U2" -n 3 --format json
+check "generate --format json" json_ok
+admin list
+check "list: both users" sh -c 'printf "%s\n" "$0" | grep -q "^$1 .*5/5" && printf "%s\n" "$0" | grep -q "^$2 .*3/3"' "$OUT" "$ME" "$U2"
+admin list --json
+check "list --json: a JSON array" json_ok
+check "list --json: two users" test "$(count '"user":')" -eq 2
+admin show "$ME" --json
+check "show --json: 5 remaining" test "$(json_field remaining)" = 5
+
+login "$ME" "$(code 1 "$T/codes.csv")"
+check "a code issued by the admin logs in" has "auth: PAM_SUCCESS"
+admin show "$ME"
+check "show: as the user sees it" has "4 of 5 left"
+admin list --json
+check "list: last use recorded" sh -c 'printf "%s\n" "$0" | grep "\"user\":\"$1\"" | grep -qv "\"last_used\":0,"' "$OUT" "$ME"
+admin history "$ME"
+check "history USER: exit 0" test "$RC" -eq 0
+check "history USER: the batch card" has "1 used"
+admin history "$ME" --json
+check "history --json" json_ok
+
+# --- invalidate ----------------------------------------------------------------
+admin invalidate "$ME" 2
+check "invalidate USER 2: exit 0" test "$RC" -eq 0
+admin show "$ME" --json
+check "invalidate: 3 remaining" test "$(json_field remaining)" = 3
+login "$ME" "$(code 2 "$T/codes.csv")"
+check "the invalidated code is refused" has "auth: PAM_AUTH_ERR"
+admin invalidate "$ME" 99
+check "invalidate a slot that does not exist: exit 1" test "$RC" -eq 1
+admin invalidate "$ME"
+check "invalidate without slots: exit 2" test "$RC" -eq 2
+
+# --- lockout and unlock ---------------------------------------------------------
+for i in 1 2 3 4 5; do login "$ME" "$(wrong "$i")"; done
+check "5 wrong codes lock" has "Try again in"
+admin show "$ME" --json
+check "show: locked" test "$(json_field lock_remaining)" -gt 0
+admin list --json
+check "list: locked until" sh -c 'printf "%s\n" "$0" | grep "\"user\":\"$1\"" | grep -qv "\"locked_until\":0}"' "$OUT" "$ME"
+login "$ME" "$(code 3 "$T/codes.csv")"
+check "while locked a valid code is refused" has "auth: PAM_AUTH_ERR"
+if [ "$ROOT" -eq 1 ]; then
+	# sudo leaves SUDO_USER for the administrator behind it.
+	OUT=$(SUDO_USER=helpdesk $VG "$BIN/pam-recovery-admin" -c "$T/conf" unlock "$ME" 2>&1)
+	RC=$?
+	ACTOR=helpdesk
+else
+	# Only root's SUDO_USER is believed.
+	OUT=$(SUDO_USER=helpdesk $VG "$BIN/pam-recovery-admin" -c "$T/conf" unlock "$ME" 2>&1)
+	RC=$?
+	ACTOR=$ME
+fi
+vgcheck pam-recovery-admin
+check "unlock USER: exit 0" test "$RC" -eq 0
+check "unlock USER: says what it cleared" has "Unlocked $ME"
+admin show "$ME" --json
+check "unlock: no lock, no failures" test "$(json_field lock_remaining)/$(json_field failures)" = 0/0
+login "$ME" "$(code 3 "$T/codes.csv")"
+check "after unlock the next valid code works" has "auth: PAM_SUCCESS"
+admin unlock never-seen-user
+check "unlock a user the store does not know: exit 1" test "$RC" -eq 1
+
+# --- audit --------------------------------------------------------------------
+admin audit
+check "audit: exit 0" test "$RC" -eq 0
+for ev in generated code_used invalidated code_rejected locked unlocked; do
+	check "audit shows $ev" sh -c 'printf "%s\n" "$0" | grep -q "^[0-9T:-]*Z $1 "' "$OUT" "$ev"
+done
+check "audit: generate names the administrator ($ME)" sh -c 'printf "%s\n" "$0" | grep " generated " | grep -q "actor=$1 "' "$OUT" "$ME"
+check "audit: unlock names the administrator ($ACTOR)" sh -c 'printf "%s\n" "$0" | grep " unlocked " | grep -q "actor=$1 "' "$OUT" "$ACTOR"
+check "audit: a login names its service and rhost" sh -c 'printf "%s\n" "$0" | grep " code_used " | grep -q "service=rt rhost=127.0.0.1"' "$OUT"
+all=$(printf '%s\n' "$OUT" | wc -l)
+admin audit --json
+check "audit --json: a JSON array" json_ok
+check "audit --json: as many events as the text" test "$(count '"event":')" -eq "$all"
+admin audit --user "$U2"
+check "audit --user: only that user" sh -c 'test -n "$0" && ! printf "%s\n" "$0" | grep -v "user=$1 "' "$OUT" "$U2"
+admin audit --since 2000-01-01
+check "audit --since a date before: everything" test "$(printf '%s\n' "$OUT" | wc -l)" -eq "$all"
+admin audit --since 2999-01-01T00:00:00 --json
+check "audit --since a date after: an empty array" test "$(printf '%s' "$OUT" | tr -d '\n')" = "[]"
+admin audit --purge --json
+check "audit --purge with a listing option: exit 2" test "$RC" -eq 2
+admin audit --purge --older-than 1
+check "audit --purge --older-than 1: nothing is that old" has "Deleted 0 audit events"
+all=$((all + 1))
+# Every event so far is older than the next second.
+sleep 1
+admin audit --purge --older-than 0 --dry-run
+check "audit --purge --dry-run: counts the events" has "Would delete $all audit events"
+admin audit
+check "audit --purge --dry-run: deletes nothing" test "$(printf '%s\n' "$OUT" | wc -l)" -eq "$all"
+admin audit --purge --older-than 0
+check "audit --purge --older-than 0: deletes them" has "Deleted $all audit events"
+admin audit
+check "audit --purge: what is left is the record of it, naming the administrator" \
+    sh -c 'test "$(printf "%s\n" "$0" | wc -l)" -eq 1 && printf "%s\n" "$0" | grep -q " purged .* actor=$1 detail=\"deleted $2 "' "$OUT" "$ME" "$all"
+
+# --- check ----------------------------------------------------------------------
+admin check
+check "check: exit 0" test "$RC" -eq 0
+check "check: 0 failures" has "0 failures"
+check "check: reports the hash time" has "hash cost"
+admin check --json
+check "check --json: ok" sh -c 'printf "%s" "$0" | jq -e ".ok == true and (.checks | length) > 4" >/dev/null 2>&1 || ! command -v jq >/dev/null' "$OUT"
+chmod 0750 "$T/sys"
+admin check
+check "check: a group-readable store fails, exit 1" test "$RC" -eq 1
+check "check: the FAIL line names the store" sh -c 'printf "%s\n" "$0" | grep -q "^FAIL  $1"' "$OUT" "$T/sys"
+chmod 0700 "$T/sys"
+cp "$T/conf" "$T/bad.conf"
+echo "frobnicate = 1" >>"$T/bad.conf"
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/bad.conf" check 2>/dev/null)
+RC=$?
+vgcheck pam-recovery-admin
+check "check: a bad configuration fails, exit 1" test "$RC" -eq 1
+check "check: the FAIL line names the key" sh -c 'printf "%s\n" "$0" | grep "^FAIL  configuration" | grep -q frobnicate' "$OUT"
+sed 's/^store = .*/store = '"$(printf '%s' "$T" | sed 's/[\/&]/\\&/g')"'\/sys\ncode_length = 10/' "$T/conf" >"$T/weak.conf"
+chmod 0644 "$T/weak.conf"
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/weak.conf" check 2>/dev/null)
+RC=$?
+vgcheck pam-recovery-admin
+check "check: a 45-bit format warns" sh -c 'printf "%s\n" "$0" | grep -q "^WARN  code format"' "$OUT"
+printf 'store = %s/sys\ncode_alphabet = digits\ncode_length = 12\n' "$T" >"$T/weak.conf"
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/weak.conf" check 2>/dev/null)
+RC=$?
+vgcheck pam-recovery-admin
+check "check: a format under 40 bits fails, exit 1" test "$RC" -eq 1
+
+# --- calibrate ------------------------------------------------------------------
+admin calibrate --target-ms 1 --max-memory 8M
+check "calibrate: exit 0" test "$RC" -eq 0
+check "calibrate: suggests kdf_opslimit" has "kdf_opslimit = "
+check "calibrate: suggests kdf_memlimit" has "kdf_memlimit = 8M"
+check "calibrate: states the memory per login" has "Each login attempt holds 8M"
+admin calibrate --target-ms 0
+check "calibrate --target-ms 0: exit 2" test "$RC" -eq 2
+
+# --- privileges -------------------------------------------------------------------
+if [ "$ROOT" -eq 1 ]; then
+	chmod 0755 "$T"
+	OUT=$(runuser -u nobody -- "$BIN/pam-recovery-admin" -c "$T/conf" unlock "$ME" 2>&1)
+	RC=$?
+	chmod 0700 "$T"
+else
+	OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/conf" -s "$T/notmine" unlock "$ME" 2>&1)
+	RC=$?
+fi
+check "not root: a state-changing command is refused, exit 1" test "$RC" -eq 1
+check "not root: the message says to run it as root" has "run it as root"
+
+# --- backup while logins go on ------------------------------------------------------
+admin generate "$U2" -y -n 40 --format csv
+printf '%s\n' "$OUT" >"$T/u2.csv"
+loop() {
+	i=$1
+	while [ "$i" -le "$2" ]; do
+		# Under valgrind too, so that the logins keep pace with the backups.
+		$VG "$BIN/pamdrive" "$T/pam.d" rt "$U2" auth -- "$(code "$i" "$T/u2.csv")" >>"$T/loop.out" 2>&1
+		i=$((i + 1))
+	done
+}
+loop 1 20 &
+p1=$!
+loop 21 40 &
+p2=$!
+n=0
+while [ "$n" -lt 8 ]; do
+	n=$((n + 1))
+	admin backup "$T/bk.$n"
+	[ "$RC" -eq 0 ] || break
+	kill -0 "$p1" 2>/dev/null || kill -0 "$p2" 2>/dev/null || break
+	sleep 0.1
+done
+wait "$p1" "$p2"
+check "backup during logins: exit 0 ($n copies)" test "$RC" -eq 0
+check "all 40 logins during the backups succeeded" test "$(grep -c 'auth: PAM_SUCCESS' "$T/loop.out")" -eq 40
+check "backup: directory 0700, data.mdb 0600, no lock file" \
+    test "$(stat -c %a "$T/bk.1") $(stat -c %a "$T/bk.1/data.mdb") $(ls "$T/bk.1")" = "700 600 data.mdb"
+ok=1
+seen=""
+mid=0
+middir=$T/bk.1
+for d in "$T"/bk.*; do
+	OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/conf" -s "$d" check 2>&1) || { ok=0; printf '%s\n' "$OUT"; }
+	# A consistent snapshot: the batch, the user and the audit trail agree.
+	used=$("$BIN/pam-recovery-admin" -c "$T/conf" -s "$d" show "$U2" --json | sed -n 's/.*"used":\([0-9]*\).*/\1/p')
+	left=$("$BIN/pam-recovery-admin" -c "$T/conf" -s "$d" show "$U2" --json | sed -n 's/.*"remaining":\([0-9]*\).*/\1/p')
+	ev=$("$BIN/pam-recovery-admin" -c "$T/conf" -s "$d" audit --user "$U2" | grep -c " code_used ")
+	seen="$seen $used"
+	[ "$used" -gt 0 ] && [ "$used" -lt 40 ] && mid=1 && middir=$d
+	if [ "$((used + left))" -ne 40 ] || [ "$ev" -ne "$used" ]; then
+		ok=0
+		echo "# $d: used $used, left $left, code_used events $ev"
+	fi
+	# What nobody touched during the backup is exactly the same.
+	a=$("$BIN/pam-recovery-admin" -c "$T/conf" show "$ME" --json)
+	b=$("$BIN/pam-recovery-admin" -c "$T/conf" -s "$d" show "$ME" --json)
+	[ "$a" = "$b" ] || { ok=0; echo "# $d: $a != $b"; }
+done
+check "every copy passes check and is consistent" test "$ok" -eq 1
+check "a copy was taken while the logins went on (codes used in the copies:$seen)" test "$mid" -eq 1
+# A copy is a working store of its own: in one taken half-way, a code used
+# before it was taken is refused, and one used only since logs in.
+d=$middir
+"$BIN/pam-recovery-admin" -c "$T/conf" -s "$d" audit --user "$U2" |
+    sed -n 's/.* code_used .* slot=\([0-9]*\) .*/\1/p' >"$T/used.slots"
+unused=$(seq 1 40 | grep -vxF -f "$T/used.slots" | head -n 1)
+usedslot=$(head -n 1 "$T/used.slots")
+sed "s|^store = .*|store = $d|" "$T/conf" >"$T/bk.conf"
+chmod 0644 "$T/bk.conf"
+echo "auth required $BIN/pam_recovery.so conf=$T/bk.conf" >"$T/pam.d/rt-bk"
+if [ -n "$unused" ]; then
+	pamrun rt-bk "$U2" auth -- "$(code "$unused" "$T/u2.csv")"
+	check "the copy accepts a code used only after it was taken (#$unused)" has "auth: PAM_SUCCESS"
+fi
+if [ -n "$usedslot" ]; then
+	pamrun rt-bk "$U2" auth -- "$(code "$usedslot" "$T/u2.csv")"
+	check "the copy refuses a code used before it was taken (#$usedslot)" has "auth: PAM_AUTH_ERR"
+fi
+before=$(ls -la --time-style=full-iso "$T/bk.1")
+admin backup "$T/bk.1"
+check "backup onto an existing directory: exit 1" test "$RC" -eq 1
+check "backup onto an existing directory: says so, changes nothing" sh -c 'printf "%s\n" "$0" | grep -q "already exists" && test "$1" = "$(ls -la --time-style=full-iso "$2")"' "$ERR" "$before" "$T/bk.1"
+OUT=$(umask 0277; $VG "$BIN/pam-recovery-admin" -c "$T/conf" backup "$T/bk.umask" 2>&1)
+check "backup under umask 0277: still 0700 and 0600" \
+    test "$(stat -c %a "$T/bk.umask") $(stat -c %a "$T/bk.umask/data.mdb")" = "700 600"
+admin backup --user "$ME" "$T/bk.x"
+check "backup --user with a system store: exit 1" test "$RC" -eq 1
+
+# --- a per-user pattern -------------------------------------------------------------
+# As root the admin acts with the user's identity: the store must belong to
+# the user.  Without root, the caller's own store.
+if [ "$ROOT" -eq 1 ]; then PU=nobody; else PU=$ME; fi
+mkdir -m 1777 "$T/pu"
+[ "$ROOT" -eq 1 ] && chmod 0755 "$T"
+printf 'store = %s/pu/%%u.store\nkdf_opslimit = 1\nkdf_memlimit = 8K\n' "$T" >"$T/pu.conf"
+chmod 0644 "$T/pu.conf"
+pu() {
+	OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/pu.conf" "$@" 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+	vgcheck pam-recovery-admin
+	sancheck
+}
+pu generate "$PU" -n 4 --format csv
+printf '%s\n' "$OUT" >"$T/pu.csv"
+check "per-user: generate USER: 4 codes" test "$(grep -c '^[0-9]*,' "$T/pu.csv")" -eq 4
+check "per-user: the store and its files belong to $PU" \
+    test "$(stat -c %U "$T/pu/$PU.store" "$T/pu/$PU.store/data.mdb" "$T/pu/$PU.store/lock.mdb" | sort -u)" = "$PU"
+pu generate "$PU" -y -n 4 --format csv -o "$T/pu.out.csv"
+check "per-user: generate -o writes the file as the administrator" \
+    test "$(stat -c '%U %a' "$T/pu.out.csv")" = "$ME 600"
+check "per-user: ... and the store stays the user's" \
+    test "$(stat -c %U "$T/pu/$PU.store" "$T/pu/$PU.store/data.mdb" "$T/pu/$PU.store/lock.mdb" | sort -u)" = "$PU"
+pu list --json
+check "per-user: list finds the store" sh -c 'printf "%s\n" "$0" | grep -q "\"user\":\"$1\".*\"remaining\":4"' "$OUT" "$PU"
+pu check
+check "per-user: check passes" test "$RC" -eq 0
+pu unlock "$PU"
+check "per-user: unlock" test "$RC" -eq 0
+pu audit --user "$PU"
+check "per-user: audit names the administrator" sh -c 'printf "%s\n" "$0" | grep " unlocked " | grep -q "actor=$1 "' "$OUT" "$ME"
+check "per-user: still owned by $PU after every command" \
+    test "$(stat -c %U "$T/pu/$PU.store" "$T/pu/$PU.store/data.mdb" "$T/pu/$PU.store/lock.mdb" | sort -u)" = "$PU"
+pu backup "$T/pu.bk"
+check "per-user: backup needs --user" test "$RC" -eq 1
+pu backup --user "$PU" "$T/pu.bk"
+check "per-user: backup --user USER DEST" test "$RC" -eq 0
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/conf" -s "$T/pu.bk" check 2>&1)
+check "per-user: the copy belongs to the administrator and passes check" \
+    sh -c 'test "$(stat -c %u "$1")" = "$(id -u)" && printf "%s\n" "$0" | grep -q "all readable" && printf "%s\n" "$0" | grep -q "0 failures"' "$OUT" "$T/pu.bk"
+
+finish

@@ -1,0 +1,398 @@
+/* test_admin.c: the administrator's unlock and backup against a real store. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "rec_admin.h"
+#include "rec_err.h"
+#include "rec_generate.h"
+
+#define T0 1800000000ULL	/* a fixed "now"; tests never read the clock */
+
+struct fx {
+	char dir[64];
+	char path[128];
+	char dest[128];
+	struct rec_config cfg;
+	struct rec_store *st;
+	struct rec_new_batch nb;
+	struct rec_who who, admin;
+};
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/test_admin.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
+	snprintf(f->dest, sizeof(f->dest), "%s/backup", f->dir);
+	rec_config_defaults(&f->cfg);
+	/* Tiny argon2 limits, as a user would set them in the file. */
+	assert_int_equal(rec_config_set(&f->cfg, "kdf_opslimit", "1", "test", 0,
+	    NULL), REC_OK);
+	assert_int_equal(rec_config_set(&f->cfg, "kdf_memlimit", "8K", "test", 0,
+	    NULL), REC_OK);
+	assert_int_equal(rec_store_open(f->path, getuid(), REC_STORE_CREATE,
+	    NULL, &f->st), REC_OK);
+	f->who.user = "alice";
+	f->who.service = "test";
+	f->admin.user = "alice";
+	f->admin.service = "pam-recovery-admin";
+	f->admin.actor = "helpdesk";
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+	char cmd[160];
+
+	rec_store_close(f->st);
+	rec_new_batch_wipe(&f->nb);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
+	assert_int_equal(system(cmd), 0);
+	free(f);
+	return 0;
+}
+
+static void
+generate(struct fx *f, unsigned n, uint64_t now)
+{
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, n, 0, now,
+	    REC_GEN_REPLACE, &f->nb, NULL), REC_OK);
+}
+
+static int
+attempt(struct rec_store *st, struct fx *f, const char *code, uint64_t now)
+{
+	struct rec_result res;
+
+	return rec_auth_attempt(st, &f->cfg, &f->who, NULL, code, now, 0, &res);
+}
+
+static struct rec_status
+status(struct rec_store *st, struct fx *f, uint64_t now)
+{
+	struct rec_status s;
+
+	assert_int_equal(rec_auth_status(st, &f->cfg, "alice", now, &s), REC_OK);
+	return s;
+}
+
+/* Lock alice out with max_attempts well-formed wrong codes. */
+static void
+lock_out(struct fx *f, uint64_t now)
+{
+	struct rec_format fmt;
+	char wrong[REC_CODE_MAX + 1];
+
+	rec_format_from_config(&fmt, &f->cfg);
+	for (unsigned i = 0; i < f->cfg.max_attempts; i++) {
+		rec_code_generate(&fmt, wrong);
+		assert_int_equal(attempt(f->st, f, wrong, now), REC_ERR_NOMATCH);
+	}
+	assert_true(status(f->st, f, now).lock_remaining > 0);
+}
+
+/* The last audit event, its type and actor. */
+struct last {
+	uint8_t type;
+	char actor[REC_FIELD_MAX], detail[REC_FIELD_MAX];
+	unsigned n;
+};
+
+static int
+last_event(uint64_t seq, const struct rec_event *ev, void *varg)
+{
+	struct last *l = varg;
+
+	(void)seq;
+	l->type = ev->type;
+	snprintf(l->actor, sizeof(l->actor), "%s", ev->actor);
+	snprintf(l->detail, sizeof(l->detail), "%s", ev->detail);
+	l->n++;
+	return REC_OK;
+}
+
+static int
+read_last(struct rec_txn *t, void *varg)
+{
+	return rec_each_event(t, last_event, varg);
+}
+
+static struct last
+audit_tail(struct rec_store *st)
+{
+	struct last l;
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(rec_store_read(st, read_last, &l), REC_OK);
+	return l;
+}
+
+static void
+test_unlock_clears_lock(void **state)
+{
+	struct fx *f = *state;
+	struct rec_unlocked found;
+	struct last l;
+
+	generate(f, 5, T0);
+	lock_out(f, T0);
+	assert_int_equal(attempt(f->st, f, f->nb.codes[0], T0 + 1),
+	    REC_ERR_LOCKED);
+	assert_int_equal(rec_unlock(f->st, &f->cfg, &f->admin, T0 + 1, &found),
+	    REC_OK);
+	assert_int_equal(found.lock_remaining, f->cfg.base_cooldown - 1);
+	assert_int_equal(found.failures, f->cfg.max_attempts);
+	assert_int_equal(status(f->st, f, T0 + 1).lock_remaining, 0);
+	assert_int_equal(status(f->st, f, T0 + 1).failures, 0);
+	l = audit_tail(f->st);
+	assert_int_equal(l.type, REC_EV_UNLOCKED);
+	assert_string_equal(l.actor, "helpdesk");
+	assert_non_null(strstr(l.detail, "failures=5"));
+	/* The next valid code works at once. */
+	assert_int_equal(attempt(f->st, f, f->nb.codes[0], T0 + 2), REC_OK);
+}
+
+/* After an unlock, the escalation starts again from base_cooldown. */
+static void
+test_unlock_resets_escalation(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	struct rec_format fmt;
+	char wrong[REC_CODE_MAX + 1];
+
+	generate(f, 5, T0);
+	lock_out(f, T0);
+	rec_format_from_config(&fmt, &f->cfg);
+	rec_code_generate(&fmt, wrong);
+	assert_int_equal(rec_unlock(f->st, &f->cfg, &f->admin, T0, NULL), REC_OK);
+	for (unsigned i = 0; i + 1 < f->cfg.max_attempts; i++)
+		assert_int_equal(attempt(f->st, f, wrong, T0 + 1), REC_ERR_NOMATCH);
+	assert_int_equal(status(f->st, f, T0 + 1).lock_remaining, 0);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who, NULL, wrong,
+	    T0 + 1, 0, &res), REC_ERR_NOMATCH);
+	assert_int_equal(res.lock_remaining, f->cfg.base_cooldown);
+}
+
+static void
+test_unlock_not_locked_is_audited(void **state)
+{
+	struct fx *f = *state;
+	struct rec_unlocked found;
+
+	generate(f, 3, T0);
+	assert_int_equal(rec_unlock(f->st, &f->cfg, &f->admin, T0, &found),
+	    REC_OK);
+	assert_int_equal(found.lock_remaining, 0);
+	assert_int_equal(found.failures, 0);
+	assert_int_equal(audit_tail(f->st).type, REC_EV_UNLOCKED);
+}
+
+static void
+test_unlock_unknown_user(void **state)
+{
+	struct fx *f = *state;
+	struct rec_who nobody = { "nobody-here", NULL, NULL, NULL, "helpdesk" };
+
+	generate(f, 3, T0);
+	assert_int_equal(rec_unlock(f->st, &f->cfg, &nobody, T0, NULL),
+	    REC_ERR_NOTFOUND);
+	/* Nothing was written: the last event is still the generation. */
+	assert_int_equal(audit_tail(f->st).type, REC_EV_GENERATED);
+	assert_int_equal(audit_tail(f->st).n, 1);
+}
+
+static void
+test_unlock_clears_generate_cooldown(void **state)
+{
+	struct fx *f = *state;
+	struct rec_unlocked found;
+	uint64_t wait = 0;
+
+	assert_int_equal(rec_config_set(&f->cfg, "generate_cooldown", "600",
+	    "test", 0, NULL), REC_OK);
+	generate(f, 3, T0);
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0, T0 + 10,
+	    REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(wait, 590);
+	assert_int_equal(rec_unlock(f->st, &f->cfg, &f->admin, T0 + 10, &found),
+	    REC_OK);
+	assert_int_equal(found.gen_remaining, 590);
+	generate(f, 3, T0 + 11);
+}
+
+static void
+test_unlock_audit_off(void **state)
+{
+	struct fx *f = *state;
+
+	generate(f, 3, T0);
+	assert_int_equal(rec_config_set(&f->cfg, "audit", "no", "test", 0, NULL),
+	    REC_OK);
+	assert_int_equal(rec_unlock(f->st, &f->cfg, &f->admin, T0, NULL), REC_OK);
+	assert_int_equal(audit_tail(f->st).type, REC_EV_GENERATED);
+}
+
+static void
+test_admin_event(void **state)
+{
+	struct fx *f = *state;
+	struct last l;
+
+	generate(f, 3, T0);
+	assert_int_equal(rec_admin_event(f->st, &f->cfg, &f->admin,
+	    REC_EV_PURGED, T0, "deleted 5 audit events"), REC_OK);
+	l = audit_tail(f->st);
+	assert_int_equal(l.type, REC_EV_PURGED);
+	assert_string_equal(l.actor, "helpdesk");
+	assert_string_equal(l.detail, "deleted 5 audit events");
+	assert_int_equal(rec_config_set(&f->cfg, "audit", "no", "test", 0, NULL),
+	    REC_OK);
+	assert_int_equal(rec_admin_event(f->st, &f->cfg, &f->admin,
+	    REC_EV_ADMIN, T0, NULL), REC_OK);
+	assert_int_equal(audit_tail(f->st).n, 2);
+}
+
+static mode_t
+mode_of(const char *path)
+{
+	struct stat sb;
+
+	assert_int_equal(lstat(path, &sb), 0);
+	return sb.st_mode & 07777;
+}
+
+static void
+backup_and_check(struct fx *f, mode_t mask)
+{
+	struct rec_store_counts info;
+	struct rec_store *copy = NULL;
+	char data[160], lock[160];
+	mode_t old;
+
+	generate(f, 5, T0);
+	assert_int_equal(attempt(f->st, f, f->nb.codes[1], T0), REC_OK);
+	old = umask(mask);
+	assert_int_equal(rec_store_backup(f->st, f->dest, NULL, &info), REC_OK);
+	umask(old);
+	assert_int_equal(info.users, 1);
+	assert_int_equal(info.batches, 1);
+	assert_int_equal(info.codes, 5);
+	assert_int_equal(info.events, 2);
+	snprintf(data, sizeof(data), "%s/data.mdb", f->dest);
+	snprintf(lock, sizeof(lock), "%s/lock.mdb", f->dest);
+	assert_int_equal(mode_of(f->dest), 0700);
+	assert_int_equal(mode_of(data), 0600);
+	assert_int_equal(access(lock, F_OK), -1);
+	/* The copy is a store of its own with the same codes. */
+	assert_int_equal(rec_store_open(f->dest, getuid(), 0, NULL, &copy),
+	    REC_OK);
+	assert_int_equal(status(copy, f, T0).remaining, 4);
+	assert_int_equal(attempt(copy, f, f->nb.codes[1], T0), REC_ERR_USED);
+	assert_int_equal(attempt(copy, f, f->nb.codes[2], T0), REC_OK);
+	rec_store_close(copy);
+	/* ... and independent of the original. */
+	assert_int_equal(status(f->st, f, T0).remaining, 4);
+}
+
+static void
+test_backup(void **state)
+{
+	backup_and_check(*state, 022);
+}
+
+/* Whatever the umask, the modes are exactly 0700 and 0600. */
+static void
+test_backup_strict_umask(void **state)
+{
+	backup_and_check(*state, 0277);
+}
+
+static void
+test_backup_never_overwrites(void **state)
+{
+	struct fx *f = *state;
+	char link[160];
+
+	generate(f, 3, T0);
+	assert_int_equal(mkdir(f->dest, 0700), 0);
+	assert_int_equal(rec_store_backup(f->st, f->dest, NULL, NULL),
+	    REC_ERR_EXISTS);
+	/* The existing directory was left alone. */
+	assert_int_equal(rmdir(f->dest), 0);
+	snprintf(link, sizeof(link), "%s/elsewhere", f->dir);
+	assert_int_equal(symlink(link, f->dest), 0);
+	assert_int_equal(rec_store_backup(f->st, f->dest, NULL, NULL),
+	    REC_ERR_EXISTS);
+	assert_int_equal(access(link, F_OK), -1);
+}
+
+static void
+test_backup_missing_parent(void **state)
+{
+	struct fx *f = *state;
+	char dest[192];
+
+	snprintf(dest, sizeof(dest), "%s/no/such/dir", f->dir);
+	assert_int_equal(rec_store_backup(f->st, dest, NULL, NULL), REC_ERR_IO);
+}
+
+/* A backup of the backup: the copy is a complete store. */
+static void
+test_backup_of_backup(void **state)
+{
+	struct fx *f = *state;
+	struct rec_store_counts info;
+	struct rec_store *copy = NULL;
+	char again[160];
+
+	generate(f, 4, T0);
+	assert_int_equal(rec_store_backup(f->st, f->dest, NULL, &info), REC_OK);
+	assert_int_equal(rec_store_open(f->dest, getuid(), 0, NULL, &copy),
+	    REC_OK);
+	snprintf(again, sizeof(again), "%s/again", f->dir);
+	assert_int_equal(rec_store_backup(copy, again, NULL, &info), REC_OK);
+	assert_int_equal(info.batches, 1);
+	rec_store_close(copy);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_unlock_clears_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_resets_escalation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_not_locked_is_audited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_unknown_user, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_clears_generate_cooldown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_audit_off, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_admin_event, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_strict_umask, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_never_overwrites, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_missing_parent, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_backup_of_backup, setup, teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

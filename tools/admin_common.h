@@ -1,0 +1,103 @@
+/* admin_common.h: what the pieces of pam-recovery-admin share. */
+#ifndef ADMIN_COMMON_H
+#define ADMIN_COMMON_H
+
+#include <pwd.h>
+#include <stdarg.h>
+#include <sys/types.h>
+
+#include "rec_admin.h"
+#include "tool_common.h"
+
+/*
+ * One run of the admin tool: the configuration (with -s applied), who is
+ * acting, and the pepper when a command needs it.  Filled by main().
+ */
+struct admin {
+	struct rec_config cfg;
+	struct rec_log log;
+	const char *conf;		/* -c PATH, or NULL for the default */
+	const char *store;		/* -s PATH, or NULL */
+	char actor[REC_FIELD_MAX];	/* SUDO_USER, or the real user */
+	char host[256];
+	const unsigned char *pepper;	/* REC_PEPPER_LEN bytes, or NULL */
+	void (*usage)(void);		/* prints usage, exits 2 */
+};
+
+/*
+ * Load the configuration named by a->conf into cfg, apply a->store over
+ * it, and validate: the same steps for every command and for check.
+ * Errors go to log.  Returns REC_OK or the error.
+ */
+int admin_config(const struct admin *a, struct rec_config *cfg,
+    const struct rec_log *log);
+
+/* A file-system identity taken on for one user's store, and given back. */
+struct admin_ident {
+	int switched;
+	gid_t *saved;			/* our supplementary groups */
+	int nsaved;
+};
+
+/*
+ * As root, take on pw's file-system identity (fsuid, fsgid and
+ * supplementary groups), so that whatever is opened or created in a
+ * per-user store is done as its owner, never as root.  Not as root, or for
+ * root's own store, nothing changes.  Returns REC_OK or REC_ERR_PERM
+ * (printed), after which nothing was changed.
+ */
+int admin_become(struct admin_ident *id, const struct passwd *pw);
+
+/*
+ * Give the identity back; REC_ERR_PERM (printed) if that failed, after
+ * which the caller must stop touching files.
+ */
+int admin_restore(struct admin_ident *id);
+
+/*
+ * Set t up for USER's codes: the system store, or USER's per-user store
+ * (USER must exist; id then holds USER's identity until admin_untarget).
+ * With change set the command changes the store, which needs root, unless
+ * the store directory already exists and belongs to the caller (a test
+ * store).  must_exist asks for USER in the password database also with a
+ * system store.  Returns an exit status: EXIT_OK, or EXIT_FAIL after
+ * printing why.
+ */
+int admin_target(struct admin *a, const char *user, int change,
+    int must_exist, struct tool_target *t, struct admin_ident *id);
+
+/* Close t's store and give back the identity; returns EXIT_OK or EXIT_FAIL. */
+int admin_untarget(struct tool_target *t, struct admin_ident *id);
+
+/*
+ * For a per-user pattern, call fn for every user of the password database
+ * whose store directory exists, with t set up and USER's identity taken on
+ * around the call.  Not as root, only the caller's own store is visited.
+ * fn returns an exit status; the worst one is returned.
+ */
+typedef int admin_store_fn(struct admin *a, struct tool_target *t, void *arg);
+int admin_each_store(struct admin *a, admin_store_fn *fn, void *arg);
+
+/*
+ * Whether the caller may change t's store: root, or the store is the
+ * caller's own (see admin_target).  When not, says so and returns 0.
+ */
+int admin_may_change(const struct admin *a, const struct tool_target *t);
+
+/*
+ * Set t up for the system store as a whole (no user): its path, and as
+ * owner the caller (root, or the test user).  Returns EXIT_OK, or EXIT_FAIL
+ * after printing why (a per-user pattern has no one store).
+ */
+int admin_system_target(struct admin *a, struct tool_target *t);
+
+/* The commands; argv[0] is the command name.  Each returns an exit status. */
+int admin_cmd_user(struct admin *a, int argc, char **argv);
+int admin_cmd_list(struct admin *a, int argc, char **argv);
+int admin_cmd_audit(struct admin *a, int argc, char **argv);
+int admin_cmd_check(struct admin *a, int argc, char **argv);
+int admin_cmd_calibrate(struct admin *a, int argc, char **argv);
+int admin_cmd_backup(struct admin *a, int argc, char **argv);
+int admin_cmd_purge(struct admin *a, int argc, char **argv);
+
+#endif

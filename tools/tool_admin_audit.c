@@ -1,0 +1,288 @@
+/* tool_admin_audit.c: the audit command: the trail of events, filtered. */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin_common.h"
+#include "rec_err.h"
+#include "rec_purge.h"
+
+struct filter {
+	const char *user;	/* NULL = every user */
+	uint64_t since;		/* 0 = from the start */
+	int json;
+	unsigned long shown;
+};
+
+/*
+ * A date as an administrator types it, in UTC: YYYY-MM-DD or
+ * YYYY-MM-DDTHH:MM:SS (a space for the T and a final Z are accepted).
+ */
+static int
+parse_date(const char *s, uint64_t *out)
+{
+	static const char *const formats[] = {
+		"%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d",
+	};
+	struct tm tm;
+	const char *end;
+	time_t t;
+
+	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++) {
+		memset(&tm, 0, sizeof(tm));
+		if ((end = strptime(s, formats[i], &tm)) == NULL)
+			continue;
+		if (*end == 'Z')
+			end++;
+		if (*end != '\0' || (t = timegm(&tm)) == (time_t)-1 || t < 0)
+			continue;
+		*out = (uint64_t)t;
+		return 0;
+	}
+	return -1;
+}
+
+static const char *
+iso_time(uint64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL)
+		snprintf(buf, len, "%llu", (unsigned long long)t);
+	else
+		strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+/*
+ * A text field, made safe for a terminal: rhost and tty come from the
+ * remote side or the PAM application, and must not smuggle escapes in.
+ */
+static void
+text_field(const char *key, const char *v)
+{
+	printf(" %s=", key);
+	if (*v == '\0') {
+		putchar('-');
+		return;
+	}
+	for (; *v != '\0'; v++)
+		putchar(*v > ' ' && *v < 0x7f ? *v : '?');
+}
+
+static void
+json_field(const char *key, const char *v)
+{
+	printf(",\"%s\":", key);
+	tool_json_str(stdout, v);
+}
+
+static int
+print_event(uint64_t seq, const struct rec_event *ev, void *arg)
+{
+	struct filter *f = arg;
+	char when[32], id[20];
+
+	if (ev->time < f->since || (f->user != NULL &&
+	    strcmp(ev->user, f->user) != 0))
+		return REC_OK;
+	iso_time(ev->time, when, sizeof(when));
+	tool_batch_id(ev->batch, id, sizeof(id));
+	if (f->json) {
+		printf("%s\n{\"seq\":%llu,\"time\":%llu,\"date\":\"%s\","
+		    "\"event\":\"%s\"", f->shown > 0 ? "," : "",
+		    (unsigned long long)seq, (unsigned long long)ev->time, when,
+		    rec_event_name(ev->type));
+		json_field("user", ev->user);
+		json_field("service", ev->service);
+		json_field("rhost", ev->rhost);
+		json_field("tty", ev->tty);
+		printf(",\"batch\":");
+		if (ev->batch != 0)
+			printf("\"%s\"", id);
+		else
+			printf("null");
+		printf(",\"slot\":%u", ev->slot);
+		json_field("actor", ev->actor);
+		json_field("detail", ev->detail);
+		printf("}");
+	} else {
+		printf("%s %s", when, rec_event_name(ev->type));
+		text_field("user", ev->user);
+		text_field("service", ev->service);
+		text_field("rhost", ev->rhost);
+		text_field("tty", ev->tty);
+		text_field("batch", ev->batch != 0 ? id : "");
+		if (ev->slot != 0)
+			printf(" slot=%u", ev->slot);
+		text_field("actor", ev->actor);
+		/* The detail is a sentence: quoted, blanks kept. */
+		printf(" detail=\"");
+		for (const char *p = ev->detail; *p != '\0'; p++)
+			putchar(*p >= ' ' && *p < 0x7f && *p != '"' ? *p : '?');
+		printf("\"\n");
+	}
+	f->shown++;
+	return REC_OK;
+}
+
+static int
+events_txn(struct rec_txn *t, void *arg)
+{
+	return rec_each_event(t, print_event, arg);
+}
+
+static int
+audit_store(struct admin *a, struct tool_target *t, void *arg)
+{
+	int r;
+
+	(void)a;
+	if (tool_target_open(t, 0) != REC_OK)
+		return EXIT_FAIL;
+	if (t->st == NULL)
+		return EXIT_OK;
+	/*
+	 * Printing inside the read transaction keeps one consistent view;
+	 * it is a reader, so logins and writers are never held up by it.
+	 */
+	if ((r = rec_store_read(t->st, events_txn, arg)) != REC_OK) {
+		warnx("store %s: %s", t->path, rec_strerror(r));
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* What audit --purge is asked to do. */
+struct purge {
+	unsigned days;
+	int dry_run;
+};
+
+/*
+ * Delete one store's old events in transactions of purge_batch_size, so
+ * that logins wait little, then record who did it.
+ */
+static int
+purge_store(struct admin *a, struct tool_target *t, void *arg)
+{
+	const struct purge *p = arg;
+	uint64_t now = (uint64_t)time(NULL), n = 0;
+	char detail[96];
+	int r;
+
+	if (!p->dry_run && !admin_may_change(a, t))
+		return EXIT_FAIL;
+	if (tool_target_open(t, 0) != REC_OK)
+		return EXIT_FAIL;
+	if (t->st == NULL)
+		return EXIT_OK;
+	r = rec_audit_purge(t->st, p->days, now, a->cfg.purge_batch_size,
+	    p->dry_run, &n);
+	snprintf(detail, sizeof(detail), "deleted %llu audit events older "
+	    "than %u days", (unsigned long long)n, p->days);
+	if (r == REC_OK && !p->dry_run)
+		r = rec_admin_event(t->st, &a->cfg, &t->who, REC_EV_PURGED, now,
+		    detail);
+	if (r != REC_OK) {
+		warnx("store %s: %s (%llu events deleted)", t->path,
+		    rec_strerror(r), (unsigned long long)n);
+		return EXIT_FAIL;
+	}
+	printf("%s %llu audit event%s older than %u days from %s.\n",
+	    p->dry_run ? "Would delete" : "Deleted", (unsigned long long)n,
+	    n == 1 ? "" : "s", p->days, t->path);
+	return EXIT_OK;
+}
+
+static int
+purge(struct admin *a, const struct purge *p)
+{
+	struct tool_target t;
+	int ret = EXIT_FAIL;
+
+	if (rec_config_per_user(&a->cfg))
+		return admin_each_store(a, purge_store, (void *)p);
+	if (admin_system_target(a, &t) == EXIT_OK)
+		ret = purge_store(a, &t, (void *)p);
+	tool_target_close(&t);
+	return ret;
+}
+
+int
+admin_cmd_audit(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "user", required_argument, NULL, 'u' },
+		{ "since", required_argument, NULL, 'S' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "purge", no_argument, NULL, 'P' },
+		{ "older-than", required_argument, NULL, 'O' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct filter f = { NULL, 0, 0, 0 };
+	struct purge p = { a->cfg.audit_retention_days, 0 };
+	struct tool_target t;
+	struct admin_ident id;
+	int ch, purging = 0, older = 0, ret = EXIT_FAIL;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'u':
+			f.user = optarg;
+			break;
+		case 'S':
+			if (parse_date(optarg, &f.since) != 0) {
+				warnx("--since %s: not a date (YYYY-MM-DD or "
+				    "YYYY-MM-DDTHH:MM:SS, UTC)", optarg);
+				a->usage();
+			}
+			break;
+		case 'j':
+			f.json = 1;
+			break;
+		case 'P':
+			purging = 1;
+			break;
+		case 'O':
+			p.days = tool_number(optarg, 0, 36500, "--older-than",
+			    a->usage);
+			older = 1;
+			break;
+		case 'n':
+			p.dry_run = 1;
+			break;
+		default:
+			a->usage();
+		}
+	}
+	if (optind != argc)
+		a->usage();
+	/* Listing and purging take options of their own. */
+	if (purging ? f.user != NULL || f.since != 0 || f.json :
+	    older || p.dry_run)
+		a->usage();
+	if (purging)
+		return purge(a, &p);
+	if (f.json)
+		printf("[");
+	if (!rec_config_per_user(&a->cfg)) {
+		if (admin_system_target(a, &t) == EXIT_OK)
+			ret = audit_store(a, &t, &f);
+		tool_target_close(&t);
+	} else if (f.user != NULL) {
+		if (admin_target(a, f.user, 0, 1, &t, &id) == EXIT_OK) {
+			ret = audit_store(a, &t, &f);
+			if (admin_untarget(&t, &id) != EXIT_OK)
+				ret = EXIT_FAIL;
+		}
+	} else
+		ret = admin_each_store(a, audit_store, &f);
+	if (f.json)
+		printf("%s]\n", f.shown > 0 ? "\n" : "");
+	return ret;
+}

@@ -1,0 +1,297 @@
+/* tool_admin_check.c: the check command: configuration, stores, hash cost. */
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "admin_common.h"
+#include "rec_err.h"
+
+#define SLOW_MS 2000	/* a login waiting longer feels broken */
+#define CHEAP_MS 50	/* below this a stolen store is cheap to attack */
+
+enum level { OK, WARN, FAIL };
+
+struct report {
+	int json;
+	unsigned n, warns, fails;
+	char captured[1024];	/* what the core logged during one step */
+};
+
+/* Keep what the core logged during one step, for its report line. */
+static void
+capture(void *ctx, int prio, const char *msg)
+{
+	struct report *rp = ctx;
+	size_t used = strlen(rp->captured);
+
+	if (prio <= LOG_WARNING && used + 3 < sizeof(rp->captured))
+		snprintf(rp->captured + used, sizeof(rp->captured) - used,
+		    "%s%s", used > 0 ? "; " : "", msg);
+}
+
+static void
+item(struct report *rp, enum level lv, const char *what, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+item(struct report *rp, enum level lv, const char *what, const char *fmt, ...)
+{
+	static const char *const names[] = { "OK", "WARN", "FAIL" };
+	char detail[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	rp->warns += lv == WARN;
+	rp->fails += lv == FAIL;
+	if (rp->json) {
+		printf("%s\n{\"status\":\"%s\",\"item\":", rp->n > 0 ? "," : "",
+		    names[lv]);
+		tool_json_str(stdout, what);
+		printf(",\"detail\":");
+		tool_json_str(stdout, detail);
+		printf("}");
+	} else
+		printf("%-4s  %s: %s\n", names[lv], what, detail);
+	rp->n++;
+}
+
+static void
+check_format(struct report *rp, const struct rec_config *cfg)
+{
+	struct rec_format fmt;
+	double bits;
+	unsigned tag;
+
+	rec_format_from_config(&fmt, cfg);
+	bits = rec_format_entropy(&fmt);
+	tag = rec_format_tag_bits(&fmt);
+	item(rp, bits < REC_MIN_ENTROPY ? FAIL :
+	    bits < REC_WARN_ENTROPY ? WARN : OK, "code format",
+	    "%s, %u characters%s: %.0f bits of entropy%s",
+	    rec_alphabet_name(fmt.alphabet), fmt.length,
+	    fmt.check ? " with a check character" : "", bits,
+	    bits < REC_MIN_ENTROPY ? " (at least 40 needed)" :
+	    bits < REC_WARN_ENTROPY ? " (64 or more recommended)" : "");
+	if (tag == 0)
+		item(rp, WARN, "code format", "too short for a candidate tag: "
+		    "every attempt hashes against each code of a batch");
+}
+
+/* One argon2id evaluation at the configured cost: its time and memory. */
+static void
+check_cost(struct report *rp, const struct rec_config *cfg)
+{
+	struct timespec t0, t1;
+	struct rusage ru;
+	double ms;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = rec_kdf_dummy(cfg->kdf_opslimit, cfg->kdf_memlimit);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	if (r != REC_OK) {
+		item(rp, FAIL, "hash cost", "argon2id with opslimit %llu, "
+		    "memlimit %llu KiB failed: %s",
+		    (unsigned long long)cfg->kdf_opslimit,
+		    (unsigned long long)(cfg->kdf_memlimit >> 10),
+		    rec_strerror(r));
+		return;
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	item(rp, ms > SLOW_MS || ms < CHEAP_MS ? WARN : OK, "hash cost",
+	    "one argon2id (opslimit %llu, memlimit %llu KiB) took %.*f ms; "
+	    "each login attempt holds %llu KiB while it hashes (peak of this "
+	    "process: %ld KiB)%s", (unsigned long long)cfg->kdf_opslimit,
+	    (unsigned long long)(cfg->kdf_memlimit >> 10), ms < 10 ? 1 : 0,
+	    ms, (unsigned long long)(cfg->kdf_memlimit >> 10), ru.ru_maxrss,
+	    ms > SLOW_MS ? ": logins will feel slow, see calibrate" :
+	    ms < CHEAP_MS ? ": cheap to attack offline, see calibrate" : "");
+}
+
+static void
+check_pepper(struct report *rp, const struct rec_config *cfg, int per_user)
+{
+	struct rec_log log = { capture, rp, 0 };
+	unsigned char *pepper;
+	struct stat sb;
+	int r;
+
+	if (cfg->pepper_file[0] == '\0') {
+		item(rp, OK, "pepper", "none configured%s", per_user ? "" :
+		    " (optional: a pepper_file keeps a stolen store from "
+		    "being attacked offline)");
+		return;
+	}
+	if ((pepper = sodium_malloc(REC_PEPPER_LEN)) == NULL) {
+		item(rp, FAIL, "pepper", "out of memory");
+		return;
+	}
+	rp->captured[0] = '\0';
+	r = rec_kdf_load_pepper(cfg->pepper_file, pepper, &log);
+	sodium_free(pepper);
+	if (r != REC_OK)
+		item(rp, FAIL, "pepper", "%s", rp->captured[0] != '\0' ?
+		    rp->captured : rec_strerror(r));
+	else if (lstat(cfg->pepper_file, &sb) == 0)
+		item(rp, OK, "pepper", "%s: owner uid %u, mode %04o, "
+		    "%lld bytes", cfg->pepper_file, (unsigned)sb.st_uid,
+		    (unsigned)(sb.st_mode & 07777), (long long)sb.st_size);
+	else
+		item(rp, OK, "pepper", "%s", cfg->pepper_file);
+}
+
+/* Owner and mode of one file of a store, relative to its directory. */
+static void
+check_file(struct report *rp, int dfd, const struct tool_target *t,
+    const char *name)
+{
+	struct stat sb;
+	char what[REC_PATH_MAX + 16];
+
+	snprintf(what, sizeof(what), "%s/%s", t->path, name);
+	if (fstatat(dfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
+		if (errno != ENOENT)
+			item(rp, FAIL, what, "%s", strerror(errno));
+		else if (strcmp(name, "data.mdb") == 0)
+			item(rp, WARN, what, "missing: no codes issued yet");
+		return;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_uid != t->owner ||
+	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0)
+		item(rp, FAIL, what, "must be a regular file owned by uid %u, "
+		    "writable only by it (owner %u, mode %04o)",
+		    (unsigned)t->owner, (unsigned)sb.st_uid,
+		    (unsigned)(sb.st_mode & 07777));
+	else
+		item(rp, (sb.st_mode & 077) != 0 ? WARN : OK, what,
+		    "owner uid %u, mode %04o, %lld KiB%s", (unsigned)sb.st_uid,
+		    (unsigned)(sb.st_mode & 07777), (long long)sb.st_size >> 10,
+		    (sb.st_mode & 077) != 0 ? " (0600 expected)" : "");
+}
+
+/* One store: directory, files, filesystem, and every record read back. */
+static int
+check_store(struct admin *a, struct tool_target *t, void *arg)
+{
+	struct report *rp = arg;
+	struct rec_log log = { capture, rp, 0 };
+	struct rec_store_counts n;
+	struct stat sb;
+	struct statfs sf;
+	int dfd, r;
+
+	(void)a;
+	dfd = open(t->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd == -1) {
+		if (errno == ENOENT)
+			item(rp, WARN, t->path, "does not exist yet (the first "
+			    "pam-recovery-admin generate creates it)");
+		else
+			item(rp, FAIL, t->path, "%s", errno == ELOOP ||
+			    errno == ENOTDIR ? "not a directory (or a "
+			    "symlink)" : strerror(errno));
+		return EXIT_OK;
+	}
+	if (fstat(dfd, &sb) == -1 || fstatfs(dfd, &sf) == -1)
+		item(rp, FAIL, t->path, "%s", strerror(errno));
+	else if (sb.st_uid != t->owner || (sb.st_mode & 077) != 0)
+		item(rp, FAIL, t->path, "must be owned by uid %u with mode "
+		    "0700 (owner %u, mode %04o)", (unsigned)t->owner,
+		    (unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777));
+	else
+		item(rp, OK, t->path, "directory, owner uid %u, mode %04o, "
+		    "filesystem type 0x%lx", (unsigned)sb.st_uid,
+		    (unsigned)(sb.st_mode & 07777), (unsigned long)sf.f_type);
+	check_file(rp, dfd, t, "data.mdb");
+	check_file(rp, dfd, t, "lock.mdb");
+	close(dfd);
+	/* The module's own checks, filesystem included, then every record. */
+	rp->captured[0] = '\0';
+	t->log = &log;
+	r = tool_target_open(t, 0);
+	if (r == REC_OK && t->st != NULL)
+		r = rec_store_verify(t->st, &n);
+	if (r != REC_OK)
+		item(rp, FAIL, t->path, "%s", rp->captured[0] != '\0' ?
+		    rp->captured : rec_strerror(r));
+	else if (t->st != NULL)
+		item(rp, OK, t->path, "opens on a local filesystem; %lu users, "
+		    "%lu batches, %lu codes, %lu audit events, all readable",
+		    n.users, n.batches, n.codes, n.events);
+	tool_target_close(t);
+	t->log = &a->log;
+	return EXIT_OK;
+}
+
+int
+admin_cmd_check(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct report rp;
+	struct rec_log log = { capture, &rp, 0 };
+	struct tool_target t;
+	const char *conf = a->conf != NULL ? a->conf : REC_CONF_DEFAULT;
+	int ch, per_user;
+
+	memset(&rp, 0, sizeof(rp));
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch != 'j')
+			a->usage();
+		rp.json = 1;
+	}
+	if (optind != argc)
+		a->usage();
+	if (rp.json)
+		printf("{\"checks\":[");
+	if (admin_config(a, &a->cfg, &log) != REC_OK) {
+		item(&rp, FAIL, "configuration", "%s", rp.captured);
+		goto out;
+	}
+	item(&rp, OK, "configuration", "%s%s, store = %s", conf,
+	    a->conf == NULL && access(conf, F_OK) != 0 ?
+	    " not found: built-in defaults" : "", a->cfg.store);
+	per_user = rec_config_per_user(&a->cfg);
+	check_format(&rp, &a->cfg);
+	check_cost(&rp, &a->cfg);
+	check_pepper(&rp, &a->cfg, per_user);
+	if (!per_user) {
+		if (admin_system_target(a, &t) == EXIT_OK)
+			check_store(a, &t, &rp);
+	} else {
+		unsigned before = rp.n;
+
+		admin_each_store(a, check_store, &rp);
+		if (rp.n == before)
+			item(&rp, OK, "stores", "no user has a store yet");
+		if (geteuid() != 0)
+			item(&rp, WARN, "stores", "not root: only your own "
+			    "store was checked");
+	}
+out:
+	if (rp.json)
+		printf("\n],\"warnings\":%u,\"failures\":%u,\"ok\":%s}\n",
+		    rp.warns, rp.fails, rp.fails == 0 ? "true" : "false");
+	else
+		printf("%u check%s: %u warning%s, %u failure%s\n", rp.n,
+		    rp.n == 1 ? "" : "s", rp.warns, rp.warns == 1 ? "" : "s",
+		    rp.fails, rp.fails == 1 ? "" : "s");
+	return rp.fails == 0 ? EXIT_OK : EXIT_FAIL;
+}

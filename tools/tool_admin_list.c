@@ -1,0 +1,184 @@
+/* tool_admin_list.c: the list command: every user with codes, one line each. */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin_common.h"
+#include "rec_err.h"
+
+struct listing {
+	int json;
+	unsigned rows;
+	uint64_t now;
+};
+
+static void
+row(struct listing *l, const char *user, const struct rec_status *s)
+{
+	char id[20], t1[32], t2[32], t3[32], left[16];
+	uint64_t until = s->lock_remaining ? l->now + s->lock_remaining : 0;
+
+	if (l->json) {
+		printf("%s\n{\"user\":", l->rows > 0 ? "," : "");
+		tool_json_str(stdout, user);
+		printf(",\"enrolled\":%s,\"batch\":", s->enrolled ? "true" :
+		    "false");
+		if (s->enrolled)
+			printf("\"%s\"", tool_batch_id(s->batch, id,
+			    sizeof(id)));
+		else
+			printf("null");
+		printf(",\"count\":%u,\"remaining\":%u,\"created\":%llu,"
+		    "\"expires\":%llu,\"expired\":%s,\"last_used\":%llu,"
+		    "\"failures\":%u,\"locked_until\":%llu}", s->count,
+		    s->remaining, (unsigned long long)s->created,
+		    (unsigned long long)s->expires,
+		    s->expired ? "true" : "false",
+		    (unsigned long long)s->last_used, s->failures,
+		    (unsigned long long)until);
+	} else {
+		if (l->rows == 0)
+			printf("%-16s %-9s %-20s %-20s %s\n", "USER", "LEFT",
+			    "EXPIRES", "LAST USED", "LOCKED UNTIL");
+		if (s->enrolled)
+			snprintf(left, sizeof(left), "%u/%u%s", s->remaining,
+			    s->count, s->expired ? "!" : "");
+		else
+			snprintf(left, sizeof(left), "none");
+		printf("%-16s %-9s %-20s %-20s %s\n", user, left,
+		    s->enrolled ? tool_time(s->expires, t1, sizeof(t1)) : "-",
+		    tool_time(s->last_used, t2, sizeof(t2)),
+		    until ? tool_time(until, t3, sizeof(t3)) : "-");
+	}
+	l->rows++;
+}
+
+/* One user of an open store. */
+static int
+list_one(struct admin *a, struct rec_store *st, const char *user,
+    struct listing *l)
+{
+	struct rec_status s;
+	int r;
+
+	if ((r = rec_auth_status(st, &a->cfg, user, l->now, &s)) != REC_OK) {
+		warnx("%s: %s", user, rec_strerror(r));
+		return EXIT_FAIL;
+	}
+	row(l, user, &s);
+	return EXIT_OK;
+}
+
+/* A per-user store: its one user, when it holds anything. */
+static int
+list_store(struct admin *a, struct tool_target *t, void *arg)
+{
+	if (tool_target_open(t, 0) != REC_OK)
+		return EXIT_FAIL;
+	if (t->st == NULL)
+		return EXIT_OK;
+	return list_one(a, t->st, t->who.user, arg);
+}
+
+struct names {
+	char **v;
+	size_t n, cap;
+};
+
+static int
+collect(const char *user, const struct rec_user *u, void *arg)
+{
+	struct names *nm = arg;
+	char **more;
+
+	(void)u;
+	if (nm->n == nm->cap) {
+		nm->cap = nm->cap ? nm->cap * 2 : 64;
+		if ((more = realloc(nm->v, nm->cap * sizeof(*more))) == NULL)
+			return REC_ERR_NOMEM;
+		nm->v = more;
+	}
+	if ((nm->v[nm->n] = strdup(user)) == NULL)
+		return REC_ERR_NOMEM;
+	nm->n++;
+	return REC_OK;
+}
+
+static void
+names_free(struct names *nm)
+{
+	for (size_t i = 0; i < nm->n; i++)
+		free(nm->v[i]);
+	free(nm->v);
+	memset(nm, 0, sizeof(*nm));
+}
+
+static int
+collect_txn(struct rec_txn *t, void *arg)
+{
+	names_free(arg);	/* a retried transaction starts afresh */
+	return rec_each_user(t, collect, arg);
+}
+
+/* The system store: every user it has a record of. */
+static int
+list_system(struct admin *a, struct listing *l)
+{
+	struct tool_target t;
+	struct names nm = { NULL, 0, 0 };
+	int r, ret = EXIT_FAIL;
+
+	if (admin_system_target(a, &t) != EXIT_OK ||
+	    tool_target_open(&t, 0) != REC_OK)
+		goto out;
+	if (t.st == NULL) {
+		ret = EXIT_OK;
+		goto out;
+	}
+	/* Names first, then each status in its own short read transaction. */
+	if ((r = rec_store_read(t.st, collect_txn, &nm)) != REC_OK) {
+		warnx("store %s: %s", t.path, rec_strerror(r));
+		goto out;
+	}
+	ret = EXIT_OK;
+	for (size_t i = 0; i < nm.n; i++)
+		if (list_one(a, t.st, nm.v[i], l) != EXIT_OK)
+			ret = EXIT_FAIL;
+out:
+	names_free(&nm);
+	tool_target_close(&t);
+	return ret;
+}
+
+int
+admin_cmd_list(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct listing l = { 0, 0, (uint64_t)time(NULL) };
+	int ch, ret;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch != 'j')
+			a->usage();
+		l.json = 1;
+	}
+	if (optind != argc)
+		a->usage();
+	if (l.json)
+		printf("[");
+	if (rec_config_per_user(&a->cfg))
+		ret = admin_each_store(a, list_store, &l);
+	else
+		ret = list_system(a, &l);
+	if (l.json)
+		printf("%s]\n", l.rows > 0 ? "\n" : "");
+	else if (l.rows == 0)
+		printf("No user has recovery codes in %s.\n", a->cfg.store);
+	return ret;
+}
