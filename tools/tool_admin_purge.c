@@ -1,0 +1,275 @@
+/* tool_admin_purge.c: pam-recovery-admin purge, its report and its mail. */
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "admin_common.h"
+#include "rec_err.h"
+#include "rec_purge.h"
+
+extern char **environ;
+
+/* One run over one or many stores, and the report it builds. */
+struct run {
+	struct rec_purge_opts o;
+	int report;
+	const char *mail;
+	FILE *users;		/* per-user lines of the report */
+	char *users_buf;
+	size_t users_len;
+	struct rec_purge_stats total;
+	unsigned stores, errors;
+	int incomplete;
+	FILE *errs;		/* error lines of the report */
+	char *errs_buf;
+	size_t errs_len;
+};
+
+static void
+per_user(const char *user, uint64_t codes, uint64_t batches, void *arg)
+{
+	struct run *r = arg;
+
+	fprintf(r->users, "  %-24s %8llu codes %6llu batches\n", user,
+	    (unsigned long long)codes, (unsigned long long)batches);
+}
+
+static int
+purge_store(struct admin *a, struct tool_target *t, void *arg)
+{
+	struct run *run = arg;
+	struct rec_purge_stats s;
+	int r;
+
+	if (!run->o.dry_run && !admin_may_change(a, t))
+		return EXIT_FAIL;
+	if (tool_target_open(t, 0) != REC_OK) {
+		fprintf(run->errs, "  %s: cannot open\n", t->path);
+		run->errors++;
+		return EXIT_FAIL;
+	}
+	if (t->st == NULL)
+		return EXIT_OK;
+	run->stores++;
+	r = rec_purge(t->st, &a->cfg, &t->who, &run->o, per_user, run, &s);
+	run->total.codes += s.codes;
+	run->total.batches_purged += s.batches_purged;
+	run->total.batches_deleted += s.batches_deleted;
+	run->total.txns += s.txns;
+	run->total.codes_left += s.codes_left;
+	run->total.batches_left += s.batches_left;
+	if (!s.complete)
+		run->incomplete = 1;
+	if (r != REC_OK) {
+		warnx("store %s: %s", t->path, rec_strerror(r));
+		fprintf(run->errs, "  %s: %s\n", t->path, rec_strerror(r));
+		run->errors++;
+		return EXIT_FAIL;
+	}
+	return EXIT_OK;
+}
+
+/* The report as text: what went, per user, what is left, how long. */
+static void
+write_report(FILE *f, const struct admin *a, const struct run *r,
+    double secs, int full)
+{
+	fprintf(f, "%s%llu code%s, %llu batch%s purged, %llu purged batch "
+	    "card%s deleted, in %llu transaction%s (%.2f s)%s.\n",
+	    r->o.dry_run ? "Dry run, would remove: " : "Removed ",
+	    (unsigned long long)r->total.codes, r->total.codes == 1 ? "" : "s",
+	    (unsigned long long)r->total.batches_purged,
+	    r->total.batches_purged == 1 ? "" : "es",
+	    (unsigned long long)r->total.batches_deleted,
+	    r->total.batches_deleted == 1 ? "" : "s",
+	    (unsigned long long)r->total.txns, r->total.txns == 1 ? "" : "s",
+	    secs, r->incomplete ? "; stopped at --max, run again to finish" :
+	    "");
+	if (!full)
+		return;
+	fprintf(f, "\nSite %s, retention %u days, %u store%s, batches of %u "
+	    "records.\n", a->cfg.site_name, r->o.retention_days, r->stores,
+	    r->stores == 1 ? "" : "s", r->o.batch_size);
+	fprintf(f, "\nPer user:\n%s", r->users_len != 0 ? r->users_buf :
+	    "  (nothing to remove)\n");
+	fprintf(f, "\nLeft: %llu codes in %llu batches.\n",
+	    (unsigned long long)r->total.codes_left,
+	    (unsigned long long)r->total.batches_left);
+	fprintf(f, "\nErrors: %u\n%s", r->errors, r->errs_len != 0 ?
+	    r->errs_buf : "");
+}
+
+/* A mail address for a header: no line breaks, no option, not empty. */
+static int
+bad_address(const char *s)
+{
+	return *s == '\0' || *s == '-' || strpbrk(s, "\r\n") != NULL ||
+	    strlen(s) > 254;
+}
+
+/*
+ * Hand the report to sendmail as a proper message.  sendmail is run
+ * directly (no shell) with the recipients taken from the headers.
+ */
+static int
+send_report(const struct admin *a, const struct run *r, const char *to,
+    double secs)
+{
+	char from[REC_STR_MAX + 64], date[64];
+	char *const argv[] = { "sendmail", "-t", "-oi", NULL };
+	posix_spawn_file_actions_t fa;
+	time_t now = time(NULL);
+	struct tm tm;
+	FILE *f = NULL;
+	pid_t pid = -1;
+	int fds[2] = { -1, -1 }, status, ret = -1;
+
+	if (a->cfg.mail_from[0] != '\0')
+		snprintf(from, sizeof(from), "%s", a->cfg.mail_from);
+	else
+		snprintf(from, sizeof(from), "root@%s", a->host);
+	if (bad_address(to) || bad_address(from)) {
+		warnx("refusing to mail: bad address");
+		return -1;
+	}
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S +0000",
+	    gmtime_r(&now, &tm));
+	if (pipe(fds) == -1 || posix_spawn_file_actions_init(&fa) != 0) {
+		warn("pipe");
+		goto out;
+	}
+	posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
+	posix_spawn_file_actions_addclose(&fa, fds[1]);
+	errno = posix_spawnp(&pid, "sendmail", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[0]);
+	fds[0] = -1;
+	if (errno != 0) {
+		warn("sendmail");
+		pid = -1;
+		goto out;
+	}
+	if ((f = fdopen(fds[1], "w")) == NULL)
+		goto out;
+	fds[1] = -1;
+	fprintf(f, "From: %s\nTo: %s\nSubject: [%s] pam_recovery purge "
+	    "report\nDate: %s\nMIME-Version: 1.0\nContent-Type: text/plain; "
+	    "charset=utf-8\nAuto-Submitted: auto-generated\n\n", from, to,
+	    a->cfg.site_name, date);
+	write_report(f, a, r, secs, 1);
+	ret = 0;
+out:
+	if (f != NULL && fclose(f) != 0)
+		ret = -1;
+	if (fds[0] != -1)
+		close(fds[0]);
+	if (fds[1] != -1)
+		close(fds[1]);
+	if (pid > 0 && (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)) {
+		warnx("sendmail failed");
+		ret = -1;
+	}
+	return ret;
+}
+
+int
+admin_cmd_purge(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ "retention-days", required_argument, NULL, 'r' },
+		{ "batch-size", required_argument, NULL, 'b' },
+		{ "max", required_argument, NULL, 'm' },
+		{ "report", no_argument, NULL, 'R' },
+		{ "mail", required_argument, NULL, 'M' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct run r;
+	struct tool_target t;
+	struct timespec t0, t1;
+	const char *to;
+	double secs;
+	char *end;
+	int ch, ret = EXIT_FAIL;
+
+	memset(&r, 0, sizeof(r));
+	r.o.retention_days = a->cfg.retention_days;
+	r.o.batch_size = a->cfg.purge_batch_size;
+	r.o.max = a->cfg.purge_max_per_run;
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'n':
+			r.o.dry_run = 1;
+			break;
+		case 'r':
+			r.o.retention_days = tool_number(optarg, 0, 36500,
+			    "--retention-days", a->usage);
+			break;
+		case 'b':
+			r.o.batch_size = tool_number(optarg, 1, 1000000,
+			    "--batch-size", a->usage);
+			break;
+		case 'm':
+			errno = 0;
+			r.o.max = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+			    r.o.max < -1) {
+				warnx("--max must be -1 (all) or a number");
+				a->usage();
+			}
+			break;
+		case 'R':
+			r.report = 1;
+			break;
+		case 'M':
+			r.mail = optarg;
+			break;
+		default:
+			a->usage();
+		}
+	}
+	if (optind != argc)
+		a->usage();
+	to = r.mail != NULL ? r.mail : a->cfg.admin_email[0] != '\0' ?
+	    a->cfg.admin_email : NULL;
+	r.users = open_memstream(&r.users_buf, &r.users_len);
+	r.errs = open_memstream(&r.errs_buf, &r.errs_len);
+	if (r.users == NULL || r.errs == NULL) {
+		warn("report");
+		goto out;
+	}
+	r.o.now = (uint64_t)time(NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (rec_config_per_user(&a->cfg))
+		ret = admin_each_store(a, purge_store, &r);
+	else {
+		memset(&t, 0, sizeof(t));
+		if (admin_system_target(a, &t) == EXIT_OK)
+			ret = purge_store(a, &t, &r);
+		tool_target_close(&t);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	fflush(r.users);
+	fflush(r.errs);
+	write_report(stdout, a, &r, secs, r.report);
+	if (to != NULL && send_report(a, &r, to, secs) != 0)
+		ret = EXIT_FAIL;
+out:
+	if (r.users != NULL)
+		fclose(r.users);
+	if (r.errs != NULL)
+		fclose(r.errs);
+	free(r.users_buf);
+	free(r.errs_buf);
+	return ret;
+}
