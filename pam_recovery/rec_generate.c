@@ -12,7 +12,6 @@ struct gen {
 	uint64_t now;
 	unsigned flags;
 	struct rec_new_batch *nb;
-	struct rec_code_rec *codes;	/* nb->batch.count of them */
 	uint64_t wait;
 	int outcome;
 };
@@ -121,24 +120,15 @@ gen_store_txn(struct rec_txn *t, void *varg)
 
 	if ((r = gen_check(t, g, &u, 1)) != REC_OK || g->outcome != REC_OK)
 		return r;
-	/* Batch ids sort by creation time; the low bits make them unique. */
-	for (int tries = 0;; tries++) {
-		b->id = g->now << 24 | randombytes_uniform(1u << 24);
-		if (b->id == 0)
-			continue;
-		r = rec_get_batch(t, g->who->user, b->id, &other);
-		if (r == REC_ERR_NOTFOUND)
-			break;
-		if (r != REC_OK && r != REC_ERR_CORRUPT)
-			return r;
-		if (tries > 16)
-			return REC_ERR_INTERNAL;
-	}
+	/* 24 random bits a second per user: a clash is a bug, not bad luck. */
+	if ((r = rec_get_batch(t, g->who->user, b->id, &other)) !=
+	    REC_ERR_NOTFOUND)
+		return r == REC_OK ? REC_ERR_INTERNAL : r;
 	if ((r = rec_put_batch(t, g->who->user, b)) != REC_OK)
 		return r;
 	for (unsigned i = 0; i < b->count; i++)
-		if ((r = rec_put_code(t, g->who->user, b->id, &g->codes[i])) !=
-		    REC_OK)
+		if ((r = rec_put_code(t, g->who->user, b->id,
+		    &g->nb->recs[i])) != REC_OK)
 			return r;
 	u.active_batch = b->id;
 	u.last_generated = g->now;
@@ -150,12 +140,12 @@ gen_store_txn(struct rec_txn *t, void *varg)
 }
 
 int
-rec_generate(struct rec_store *st, const struct rec_config *cfg,
+rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, const unsigned char *pepper, unsigned count,
     unsigned expires_days, uint64_t now, unsigned flags,
     struct rec_new_batch *out, uint64_t *wait)
 {
-	struct gen g = { cfg, who, now, flags, out, NULL, 0, REC_OK };
+	struct gen g = { cfg, who, now, flags, out, 0, REC_OK };
 	struct rec_batch *b = &out->batch;
 	int r = REC_ERR_INTERNAL;
 
@@ -171,11 +161,10 @@ rec_generate(struct rec_store *st, const struct rec_config *cfg,
 		goto out;
 	if ((r = g.outcome) != REC_OK)
 		goto out;
-	if ((g.codes = sodium_allocarray(count, sizeof(*g.codes))) == NULL) {
-		r = REC_ERR_NOMEM;
-		goto out;
-	}
+	out->flags = flags;
 	rec_format_from_config(&b->fmt, cfg);
+	/* Batch ids sort by creation time; the low bits make them unique. */
+	b->id = now << 24 | (1 + randombytes_uniform((1u << 24) - 1));
 	b->status = REC_BATCH_ACTIVE;
 	b->created = b->modified = now;
 	b->expires = expires_days != 0 ? now + (uint64_t)expires_days * 86400 : 0;
@@ -186,9 +175,8 @@ rec_generate(struct rec_store *st, const struct rec_config *cfg,
 	b->tag_bits = (uint8_t)rec_format_tag_bits(&b->fmt);
 	randombytes_buf(b->tag_key, sizeof(b->tag_key));
 	for (unsigned i = 0; i < count; i++) {
-		struct rec_code_rec *c = &g.codes[i];
+		struct rec_code_rec *c = &out->recs[i];
 
-		memset(c, 0, sizeof(*c));
 		rec_code_generate(&b->fmt, out->codes[i]);
 		c->slot = (uint8_t)(i + 1);
 		c->state = REC_CODE_UNUSED;
@@ -199,13 +187,43 @@ rec_generate(struct rec_store *st, const struct rec_config *cfg,
 		    b->opslimit, b->memlimit, c->hash)) != REC_OK)
 			goto out;
 	}
-	if ((r = rec_store_write(st, gen_store_txn, &g)) != REC_OK)
-		goto out;
-	r = g.outcome;
+	r = REC_OK;
 out:
 	if (wait != NULL)
 		*wait = g.wait;
-	sodium_free(g.codes);
+	if (r != REC_OK)
+		rec_new_batch_wipe(out);
+	return r;
+}
+
+int
+rec_generate_commit(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
+    uint64_t *wait)
+{
+	struct gen g = { cfg, who, now, nb->flags, nb, 0, REC_OK };
+	int r;
+
+	if (wait != NULL)
+		*wait = 0;
+	r = rec_store_write(st, gen_store_txn, &g);
+	if (wait != NULL)
+		*wait = g.wait;
+	return r != REC_OK ? r : g.outcome;
+}
+
+int
+rec_generate(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const unsigned char *pepper, unsigned count,
+    unsigned expires_days, uint64_t now, unsigned flags,
+    struct rec_new_batch *out, uint64_t *wait)
+{
+	int r;
+
+	r = rec_generate_prepare(st, cfg, who, pepper, count, expires_days,
+	    now, flags, out, wait);
+	if (r == REC_OK)
+		r = rec_generate_commit(st, cfg, who, out, now, wait);
 	if (r != REC_OK)
 		rec_new_batch_wipe(out);
 	return r;

@@ -10,6 +10,8 @@
 struct rec_new_batch {
 	struct rec_batch batch;
 	char codes[REC_COUNT_MAX][REC_CODE_MAX + 1]; /* normalised */
+	struct rec_code_rec recs[REC_COUNT_MAX];     /* what the store keeps */
+	unsigned flags;				     /* enum rec_generate_flags */
 };
 
 enum rec_generate_flags {
@@ -30,6 +32,24 @@ int rec_generate(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, const unsigned char *pepper, unsigned count,
     unsigned expires_days, uint64_t now, unsigned flags,
     struct rec_new_batch *out, uint64_t *wait);
+
+/*
+ * The same in two steps, so that a tool can show or save the codes before
+ * they replace the old ones, and never activate codes nobody saw.
+ * rec_generate_prepare() checks the cooldown and the replace rule and makes
+ * and hashes the codes (batch id and times included) without storing
+ * anything.  rec_generate_commit() stores them as the active batch, checking
+ * both rules again under the write lock (REC_ERR_COOLDOWN, REC_ERR_EXISTS),
+ * in one write transaction.  Set nb->batch.exported before committing to
+ * record how the codes were shown.
+ */
+int rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const unsigned char *pepper, unsigned count,
+    unsigned expires_days, uint64_t now, unsigned flags,
+    struct rec_new_batch *out, uint64_t *wait);
+int rec_generate_commit(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
+    uint64_t *wait);
 
 /* Wipe the codes of a new batch; NULL is accepted. */
 void rec_new_batch_wipe(struct rec_new_batch *nb);

@@ -98,7 +98,9 @@ rec_kdf_load_pepper(const char *path, unsigned char out[REC_PEPPER_LEN],
 	size_t len = 0;
 	int fd = -1, r = REC_ERR_INTERNAL;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
+	/* O_NONBLOCK: a FIFO put in its place must not hang the login. */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
+	    O_NOCTTY)) == -1) {
 		rec_logf(log, LOG_ERR, "pepper file %s: %s", path, strerror(errno));
 		r = REC_ERR_IO;
 		goto out;

@@ -65,11 +65,12 @@ rec_mdb_error(const struct rec_store *st, const char *what, int rc)
 /* Refuse a store file that exists but is not a regular file of owner's. */
 static int
 check_file(int dirfd, const char *name, uid_t owner, const char *path,
-    const struct rec_log *log, int *exists)
+    const struct rec_log *log, int *exists, off_t *size)
 {
 	struct stat sb;
 
 	*exists = 0;
+	*size = 0;
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return REC_OK;
@@ -78,6 +79,7 @@ check_file(int dirfd, const char *name, uid_t owner, const char *path,
 		return REC_ERR_IO;
 	}
 	*exists = 1;
+	*size = sb.st_size;
 	if (!S_ISREG(sb.st_mode) || sb.st_uid != owner ||
 	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		rec_logf(log, LOG_ERR, "store %s/%s: not a regular file owned "
@@ -136,6 +138,33 @@ check_dir(const char *path, uid_t owner, unsigned flags,
 	return REC_OK;
 }
 
+/*
+ * LMDB maps the data file and trusts it: a page it believes in beyond the
+ * end of the file is a SIGBUS in the host process.  Refuse a data file
+ * shorter than its own meta page says (size -1: the file is new).
+ */
+static int
+check_size(struct rec_store *st, off_t size)
+{
+	MDB_envinfo info;
+	MDB_stat ms;
+	int rc;
+
+	if (size < 0)
+		return REC_OK;
+	if ((rc = mdb_env_info(st->env, &info)) != MDB_SUCCESS ||
+	    (rc = mdb_env_stat(st->env, &ms)) != MDB_SUCCESS)
+		return rec_mdb_error(st, "stat", rc);
+	if ((uint64_t)size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
+		rec_logf(st->log, LOG_ERR, "store %s: data.mdb is truncated "
+		    "(%lld bytes, %llu pages of %u expected)", st->path,
+		    (long long)size, (unsigned long long)info.me_last_pgno + 1,
+		    ms.ms_psize);
+		return REC_ERR_CORRUPT;
+	}
+	return REC_OK;
+}
+
 /* Open the named databases, creating them in a write transaction if need be. */
 static int
 open_dbs(struct rec_store *st)
@@ -169,6 +198,7 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
     const struct rec_log *log, struct rec_store **out)
 {
 	struct rec_store *st = NULL;
+	off_t data_size, lock_size;
 	int dirfd = -1, data_exists, lock_exists, rc, r = REC_ERR_INTERNAL;
 
 	*out = NULL;
@@ -179,12 +209,21 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 	if ((r = check_dir(path, owner, flags, log, &dirfd)) != REC_OK)
 		goto out;
 	if ((r = check_file(dirfd, "data.mdb", owner, path, log,
-	    &data_exists)) != REC_OK ||
+	    &data_exists, &data_size)) != REC_OK ||
 	    (r = check_file(dirfd, "lock.mdb", owner, path, log,
-	    &lock_exists)) != REC_OK)
+	    &lock_exists, &lock_size)) != REC_OK)
 		goto out;
 	if (!data_exists && !(flags & REC_STORE_CREATE)) {
 		r = REC_ERR_NOSTORE;
+		goto out;
+	}
+	/*
+	 * LMDB would quietly make an empty data file a new, empty store: a
+	 * user whose codes were wiped would look not enrolled.
+	 */
+	if (data_exists && data_size == 0 && !(flags & REC_STORE_CREATE)) {
+		rec_logf(log, LOG_ERR, "store %s: data.mdb is empty", path);
+		r = REC_ERR_CORRUPT;
 		goto out;
 	}
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
@@ -208,7 +247,8 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 		r = rec_mdb_error(st, "open", rc);
 		goto out;
 	}
-	if ((r = open_dbs(st)) != REC_OK)
+	if ((r = check_size(st, data_exists ? data_size : -1)) != REC_OK ||
+	    (r = open_dbs(st)) != REC_OK)
 		goto out;
 	*out = st;
 	st = NULL;

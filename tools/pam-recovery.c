@@ -89,6 +89,7 @@ main(int argc, char **argv)
 	int (*run)(struct tool_target *, int, char **, void (*)(void)) = NULL;
 	int ch;
 
+	tool_std_fds();
 	memset(&t, 0, sizeof(t));
 	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		if (ch == 'c')

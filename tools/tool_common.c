@@ -25,6 +25,18 @@ stderr_sink(void *ctx, int prio, const char *msg)
 }
 
 void
+tool_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* open() returns the lowest free descriptor: this one. */
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			_exit(EXIT_FAIL);
+	}
+}
+
+void
 tool_log_init(struct rec_log *log, int debug)
 {
 	log->fn = stderr_sink;

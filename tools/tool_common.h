@@ -13,6 +13,13 @@
 #define EXIT_FAIL 1
 #define EXIT_USAGE 2
 
+/*
+ * Make sure descriptors 0, 1 and 2 are open (on /dev/null when they were
+ * closed), before anything else opens a file: a store's lock file must
+ * never become "standard output".  Exits when it cannot.
+ */
+void tool_std_fds(void);
+
 /* A log sink printing "prog: message" on stderr. */
 void tool_log_init(struct rec_log *log, int debug);
 

@@ -185,17 +185,21 @@ parse_args(const struct tool_target *t, struct gen_opts *o, int argc,
 	}
 }
 
-/* Run rec_generate, asking before it replaces codes that still work. */
+static int explain(int r, uint64_t wait);
+
+/*
+ * Make the codes, asking before they would replace codes that still work.
+ * Nothing is stored yet: commit() does that once the codes were shown.
+ */
 static int
-generate(struct tool_target *t, const struct gen_opts *o,
+prepare(struct tool_target *t, const struct gen_opts *o,
     struct rec_new_batch *nb)
 {
 	uint64_t wait = 0;
-	char when[32], howlong[64];
 	int r;
 
-	r = rec_generate(t->st, t->cfg, &t->who, t->pepper, o->count, o->days,
-	    (uint64_t)time(NULL), o->flags, nb, &wait);
+	r = rec_generate_prepare(t->st, t->cfg, &t->who, t->pepper, o->count,
+	    o->days, (uint64_t)time(NULL), o->flags, nb, &wait);
 	if (r == REC_ERR_EXISTS) {
 		if (!tool_confirm("The current recovery codes still work. "
 		    "Replace them all with new ones?")) {
@@ -203,19 +207,44 @@ generate(struct tool_target *t, const struct gen_opts *o,
 			    "without asking)");
 			return r;
 		}
-		r = rec_generate(t->st, t->cfg, &t->who, t->pepper, o->count,
-		    o->days, (uint64_t)time(NULL), o->flags | REC_GEN_REPLACE,
-		    nb, &wait);
+		r = rec_generate_prepare(t->st, t->cfg, &t->who, t->pepper,
+		    o->count, o->days, (uint64_t)time(NULL),
+		    o->flags | REC_GEN_REPLACE, nb, &wait);
 	}
+	return explain(r, wait);
+}
+
+/* Say why no codes were made (or stored); r is passed through. */
+static int
+explain(int r, uint64_t wait)
+{
+	char when[32], howlong[64];
+
 	if (r == REC_ERR_COOLDOWN)
 		warnx("new codes were made too recently: this system allows "
 		    "generating again in %s, at %s (generate_cooldown); the "
 		    "current codes are unchanged",
 		    tool_duration(wait, howlong, sizeof(howlong)),
 		    tool_time((uint64_t)time(NULL) + wait, when, sizeof(when)));
+	else if (r == REC_ERR_EXISTS)
+		warnx("codes were generated meanwhile by someone else; the "
+		    "current codes are unchanged");
 	else if (r != REC_OK)
 		warnx("cannot generate codes: %s", rec_strerror(r));
 	return r;
+}
+
+/*
+ * Where codes printed on standard output would go nowhere: closed (the
+ * tool put /dev/null there) or /dev/null itself.
+ */
+static int
+stdout_lost(void)
+{
+	struct stat so, dn;
+
+	return fstat(STDOUT_FILENO, &so) != 0 || (stat("/dev/null", &dn) == 0 &&
+	    S_ISCHR(so.st_mode) && so.st_rdev == dn.st_rdev);
 }
 
 /* The PDF, with the QR code of the list when the list fits in one. */
@@ -290,7 +319,8 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	struct gen_opts o;
 	struct rec_new_batch *nb = NULL;
 	FILE *f = NULL;
-	int r, ret = EXIT_FAIL, fits, created = 0, generated = 0;
+	uint64_t wait = 0;
+	int r, ret = EXIT_FAIL, fits, created = 0, shown = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.count = t->cfg->code_count;
@@ -311,6 +341,11 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 		warnx("out of memory");
 		goto out;
 	}
+	if (o.out == NULL && stdout_lost()) {
+		warnx("standard output is closed or /dev/null: the codes would "
+		    "be lost; write them to a file with -o FILE");
+		goto out;
+	}
 	if (tool_target_open(t, 1) != REC_OK)
 		goto out;
 	/* The file first: a name that is taken must not cost the old codes. */
@@ -326,9 +361,9 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 		}
 		created = 1;
 	}
-	if (generate(t, &o, nb) != REC_OK)
+	if (prepare(t, &o, nb) != REC_OK)
 		goto out;
-	generated = 1;
+	shown = 1;
 	if (emit(t, &o, f != NULL ? f : stdout, nb) != 0)
 		goto out;
 	if (f != NULL) {
@@ -338,14 +373,16 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 			warn("%s", o.path);
 			goto out;
 		}
+	}
+	/* Only codes that were shown or saved replace the old ones. */
+	nb->batch.exported = exported_bits(&o);
+	if (explain(rec_generate_commit(t->st, t->cfg, &t->who, nb,
+	    (uint64_t)time(NULL), &wait), wait) != REC_OK)
+		goto out;
+	if (o.out != NULL)
 		fprintf(stderr, "Wrote %u code%s to %s (%s, mode 0600).\n",
 		    nb->batch.count, nb->batch.count == 1 ? "" : "s", o.path,
 		    rec_export_name(o.format));
-	}
-	r = rec_mark_exported(t->st, t->who.user, nb->batch.id,
-	    exported_bits(&o), (uint64_t)time(NULL));
-	if (r != REC_OK)
-		warnx("could not record the export: %s", rec_strerror(r));
 	ret = EXIT_OK;
 out:
 	if (f != NULL)
@@ -353,9 +390,9 @@ out:
 	/* A file that did not get the codes must not look as if it had. */
 	if (ret != EXIT_OK && created)
 		unlink(o.path);
-	if (ret != EXIT_OK && generated)
-		warnx("the new codes are active but were not saved: invalidate "
-		    "them with \"invalidate --all\" and generate again");
+	if (ret != EXIT_OK && shown)
+		warnx("the codes made now were NOT stored and will not work; "
+		    "the current codes are unchanged");
 	rec_new_batch_wipe(nb);
 	sodium_free(nb);
 	tool_target_close(t);
