@@ -1,0 +1,1164 @@
+/* bench.c: pam_recovery's speed at the default argon2id cost, via libpam. */
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/vfs.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "rec_auth.h"
+#include "rec_err.h"
+#include "rec_generate.h"
+
+/*
+ * Environment: B (build directory holding pam_recovery.so), BENCH_OPSLIMIT,
+ * BENCH_MEMLIMIT (bytes, or with a K, M or G suffix), BENCH_REPS,
+ * BENCH_USERS, TMPDIR.  Every number printed is measured in this run; none
+ * is checked against its target: the targets are printed for the reader.
+ */
+
+#define DEFAULT_REPS	15
+#define MAX_REPS	200	/* keeps every user below max_attempts */
+#define DEFAULT_USERS	100000
+#define MAX_USERS	10000000
+#define GEN_REPS	3	/* rec_generate of 10 codes, timed */
+#define FILL_CHUNK	5000	/* users per write transaction of the fill */
+#define FILL_CODES	10	/* codes per filled user */
+#define TINY_OPS	1	/* argon2id cost of the filled users' batches */
+#define TINY_MEM	8192
+#define MAX_HASHERS	64	/* hashing processes of the fill */
+#define MAX_WORKERS	8	/* throughput levels go up to this */
+#define MAX_ATTEMPTS	"1000"	/* the configuration's maximum */
+#define TARGET_RATIO	1.1
+#define TARGET_EFF	0.9
+
+#define SVC_USER	"bench-peruser"	/* service using the per-user store */
+#define SVC_SYSTEM	"bench-system"	/* service using the system store */
+#define SYS_USER	"bench-user"	/* measured user of the system store */
+#define GEN_USER	"bench-gen"	/* user whose codes `generate` times */
+
+static const unsigned levels[] = { 1, 2, 4, 8 };
+
+/* Everything one run holds; owned by main() and released there. */
+struct bench {
+	uint64_t opslimit, memlimit;
+	unsigned reps, users;
+	long cores;
+	char module[PATH_MAX];		/* absolute path of pam_recovery.so */
+	char me[REC_USER_MAX];		/* the invoking user */
+	uid_t me_uid;
+	char tmp[512];			/* the mkdtemp directory, "" until made */
+	char confdir[PATH_MAX];		/* its pam.d */
+	char user_store[REC_PATH_MAX];	/* the per-user store of me */
+	char sys_store[REC_PATH_MAX];
+	struct rec_config ucfg, scfg;	/* as the module reads them */
+	struct rec_format fmt;		/* the default code format */
+	struct rec_log log;
+	double floor_ms, floor_cpu;	/* medians of one bare evaluation */
+	double *v, *vc;			/* samples (wall, CPU), reps of them */
+	double *f, *fc;			/* floor samples taken beside them */
+	struct rec_new_batch *nb;	/* the codes in clear; wiped at the end */
+};
+
+struct stats {
+	double min, med, p99;
+};
+
+static void
+log_stderr(void *ctx, int prio, const char *msg)
+{
+	(void)ctx;
+	if (prio <= LOG_WARNING)
+		fprintf(stderr, "bench: %s\n", msg);
+}
+
+static double
+clock_ms(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static double
+now_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
+}
+
+static double
+tv_ms(const struct timeval *tv)
+{
+	return (double)tv->tv_sec * 1e3 + (double)tv->tv_usec / 1e3;
+}
+
+/*
+ * CPU time of this thread: unlike the wall clock, it does not count the
+ * time other processes on a busy machine take from us.
+ */
+static double
+cpu_ms(void)
+{
+	return clock_ms(CLOCK_THREAD_CPUTIME_ID);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sort v (n > 0 samples) and summarise it; p99 is the nearest rank. */
+static struct stats
+summarise(double *v, unsigned n)
+{
+	struct stats s;
+	size_t rank = ((size_t)n * 99 + 99) / 100;
+
+	qsort(v, n, sizeof(*v), cmp_double);
+	s.min = v[0];
+	s.med = n % 2 != 0 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	s.p99 = v[rank - 1];
+	return s;
+}
+
+/*
+ * An unsigned setting from the environment, def when unset; with `size`, a
+ * K, M or G suffix multiplies.  Returns 0, or -1 (reported) for a value that
+ * is not a number in [lo, hi].
+ */
+static int
+env_number(const char *name, uint64_t def, int size, uint64_t lo, uint64_t hi,
+    uint64_t *out)
+{
+	const char *s = getenv(name);
+	char *end = NULL;
+	unsigned long long v;
+	uint64_t mult = 1;
+
+	*out = def;
+	if (s == NULL || *s == '\0')
+		return 0;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (size && end != s && *end != '\0' && end[1] == '\0') {
+		switch (*end) {
+		case 'K': case 'k': mult = UINT64_C(1) << 10; end++; break;
+		case 'M': case 'm': mult = UINT64_C(1) << 20; end++; break;
+		case 'G': case 'g': mult = UINT64_C(1) << 30; end++; break;
+		}
+	}
+	if (errno != 0 || end == s || *end != '\0' || *s < '0' || *s > '9' ||
+	    v > hi / mult || v * mult < lo || v * mult > hi) {
+		fprintf(stderr, "bench: %s=%s: not a number from %llu to %llu\n",
+		    name, s, (unsigned long long)lo, (unsigned long long)hi);
+		return -1;
+	}
+	*out = v * mult;
+	return 0;
+}
+
+/* Create path (which must not exist) with mode and the text. */
+static int
+write_file(const char *path, mode_t mode, const char *text)
+{
+	size_t len = strlen(text), done = 0;
+	ssize_t n;
+	int fd, ret = -1;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, mode)) == -1) {
+		fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	while (done < len) {
+		if ((n = write(fd, text + done, len - done)) == -1) {
+			if (errno == EINTR)
+				continue;
+			fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+			goto out;
+		}
+		done += (size_t)n;
+	}
+	ret = 0;
+out:
+	if (fd != -1 && close(fd) == -1 && ret == 0) {
+		fprintf(stderr, "bench: %s: %s\n", path, strerror(errno));
+		ret = -1;
+	}
+	return ret;
+}
+
+static int
+remove_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	if (remove(path) == -1)
+		fprintf(stderr, "bench: cannot remove %s: %s\n", path,
+		    strerror(errno));
+	return 0;
+}
+
+/* rm -rf of our own mkdtemp directory, never following a symlink. */
+static void
+remove_tree(const char *dir)
+{
+	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == -1)
+		fprintf(stderr, "bench: cannot remove %s: %s\n", dir,
+		    strerror(errno));
+}
+
+/*
+ * Write one configuration file and its service file, then read the file
+ * back as the module will, into cfg.
+ */
+static int
+make_service(struct bench *b, const char *name, const char *store,
+    struct rec_config *cfg)
+{
+	char conf[PATH_MAX + 16], svc[PATH_MAX + 16];
+	char text[3 * PATH_MAX];
+	int n;
+
+	if ((size_t)snprintf(conf, sizeof(conf), "%s/%s.conf", b->tmp, name) >=
+	    sizeof(conf) ||
+	    (size_t)snprintf(svc, sizeof(svc), "%s/%s", b->confdir, name) >=
+	    sizeof(svc))
+		return -1;
+	/*
+	 * max_attempts is at its maximum: no user of the bench gets near it
+	 * between two successes, so the lockout never engages.
+	 */
+	n = snprintf(text, sizeof(text),
+	    "# Written by bench/bench.c for one run.\n"
+	    "store = %s\n"
+	    "kdf_opslimit = %llu\n"
+	    "kdf_memlimit = %llu\n"
+	    "max_attempts = " MAX_ATTEMPTS "\n",
+	    store, (unsigned long long)b->opslimit,
+	    (unsigned long long)b->memlimit);
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    write_file(conf, 0600, text) != 0)
+		return -1;
+	n = snprintf(text, sizeof(text), "auth required %s conf=%s\n",
+	    b->module, conf);
+	if (n < 0 || (size_t)n >= sizeof(text) ||
+	    write_file(svc, 0600, text) != 0)
+		return -1;
+	rec_config_defaults(cfg);
+	if (rec_config_load(cfg, conf, &b->log) != REC_OK ||
+	    rec_config_validate(cfg, &b->log) != REC_OK)
+		return -1;
+	return 0;
+}
+
+/* The temporary directory, configuration and service files. */
+static int
+setup(struct bench *b)
+{
+	const char *bdir = getenv("B"), *base = getenv("TMPDIR");
+	char path[PATH_MAX];
+	const struct passwd *pw;
+	char store[REC_PATH_MAX];
+	int ret = -1;
+
+	if (bdir == NULL || *bdir == '\0')
+		bdir = "build";
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	if ((size_t)snprintf(path, sizeof(path), "%s/pam_recovery.so", bdir) >=
+	    sizeof(path) || realpath(path, b->module) == NULL) {
+		fprintf(stderr, "bench: %s/pam_recovery.so: %s (set B to the "
+		    "build directory)\n", bdir, strerror(errno));
+		goto out;
+	}
+	if ((pw = getpwuid(getuid())) == NULL ||
+	    strlen(pw->pw_name) >= sizeof(b->me)) {
+		fprintf(stderr, "bench: who am I? uid %u\n", (unsigned)getuid());
+		goto out;
+	}
+	snprintf(b->me, sizeof(b->me), "%s", pw->pw_name);
+	b->me_uid = pw->pw_uid;
+	if ((size_t)snprintf(b->tmp, sizeof(b->tmp), "%s/pam_recovery-bench."
+	    "XXXXXX", base) >= sizeof(b->tmp) || mkdtemp(b->tmp) == NULL) {
+		fprintf(stderr, "bench: mkdtemp in %s: %s\n", base,
+		    strerror(errno));
+		b->tmp[0] = '\0';
+		goto out;
+	}
+	/* The service files are split on blanks. */
+	if (strpbrk(b->tmp, " \t\n") != NULL ||
+	    strpbrk(b->module, " \t\n") != NULL) {
+		fprintf(stderr, "bench: paths with blanks do not fit a PAM "
+		    "service file: %s, %s\n", b->tmp, b->module);
+		goto out;
+	}
+	snprintf(b->confdir, sizeof(b->confdir), "%s/pam.d", b->tmp);
+	if (mkdir(b->confdir, 0700) == -1) {
+		fprintf(stderr, "bench: %s: %s\n", b->confdir, strerror(errno));
+		goto out;
+	}
+	snprintf(store, sizeof(store), "%s/%%u.store", b->tmp);
+	snprintf(b->sys_store, sizeof(b->sys_store), "%s/system", b->tmp);
+	if (make_service(b, SVC_USER, store, &b->ucfg) != 0 ||
+	    make_service(b, SVC_SYSTEM, b->sys_store, &b->scfg) != 0)
+		goto out;
+	if (!rec_config_per_user(&b->ucfg) || rec_config_per_user(&b->scfg) ||
+	    rec_config_store_path(&b->ucfg, b->me, pw->pw_dir, b->user_store,
+	    sizeof(b->user_store)) != REC_OK) {
+		fprintf(stderr, "bench: the store patterns are not understood "
+		    "as expected\n");
+		goto out;
+	}
+	rec_format_from_config(&b->fmt, &b->scfg);
+	ret = 0;
+out:
+	return ret;
+}
+
+static const char *
+fs_name(long type)
+{
+	switch (type) {
+	case 0xEF53:		return "ext2/3/4";
+	case 0x01021994:	return "tmpfs";
+	case 0x58465342:	return "xfs";
+	case 0x9123683E:	return "btrfs";
+	case 0x794c7630:	return "overlayfs";
+	case 0x2fc12fc1:	return "zfs";
+	}
+	return "other";
+}
+
+/* The machine and the settings, as the heading of the table. */
+static void
+describe(const struct bench *b)
+{
+	char model[256] = "unknown", line[512], date[64] = "?";
+	double load[3];
+	struct utsname u;
+	struct statfs sf;
+	struct tm tm;
+	time_t t = time(NULL);
+	FILE *f;
+
+	if ((f = fopen("/proc/cpuinfo", "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			char *colon = strchr(line, ':');
+
+			if (strncmp(line, "model name", 10) != 0 || colon == NULL)
+				continue;
+			colon += strspn(colon, ": \t");
+			colon[strcspn(colon, "\n")] = '\0';
+			snprintf(model, sizeof(model), "%s", colon);
+			break;
+		}
+		fclose(f);
+	}
+	if (gmtime_r(&t, &tm) != NULL)
+		strftime(date, sizeof(date), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	if (uname(&u) == -1)
+		snprintf(u.release, sizeof(u.release), "?");
+	if (statfs(b->tmp, &sf) == -1)
+		sf.f_type = 0;
+	if (getloadavg(load, 3) != 3)
+		load[0] = load[1] = load[2] = -1;
+	printf("pam_recovery benchmark, %s\n", date);
+	printf("machine: %ld CPUs online, %s; Linux %s; libsodium %s; %s\n",
+	    b->cores, model, u.release, sodium_version_string(),
+	    mdb_version(NULL, NULL, NULL));
+	printf("load average before the run: %.2f %.2f %.2f (anything else "
+	    "running skews every number)\n", load[0], load[1], load[2]);
+	printf("cost: argon2id opslimit %llu, memlimit %llu KiB; %u repetitions; "
+	    "stores in %s (%s, 0x%lx)\n", (unsigned long long)b->opslimit,
+	    (unsigned long long)(b->memlimit >> 10), b->reps, b->tmp,
+	    fs_name((long)sf.f_type), (unsigned long)sf.f_type);
+	printf("logins: pam_start_confdir + pam_authenticate (timed alone) + "
+	    "pam_end, in this process, as user %s\n", b->me);
+	printf("p99 is the nearest rank (the maximum below 100 samples); floor "
+	    "is the median of\nbare evaluations made one before each login "
+	    "of the row; ratio = median / floor,\nin wall time and in CPU "
+	    "time of this thread (cpu), which other load does not skew\n\n");
+	printf("   %-40s %3s %7s %7s %7s %7s %6s %6s  %s\n", "ms", "n", "min",
+	    "median", "p99", "floor", "ratio", "cpu", "target");
+	fflush(stdout);
+}
+
+/*
+ * One line of the table.  With a floor (the bare evaluations made beside
+ * these samples), its median and the ratio of the medians follow, in wall
+ * time and in CPU time (cpu and cpu_base: medians of CPU time).
+ */
+static void
+row(const char *what, unsigned n, const struct stats *s,
+    const struct stats *base, double cpu, double cpu_base)
+{
+	printf("   %-40s %3u %7.2f %7.2f %7.2f", what, n, s->min, s->med, s->p99);
+	if (base != NULL)
+		printf(" %7.2f %6.3f %6.3f  <= %.2f %s", base->med,
+		    s->med / base->med, cpu / cpu_base, TARGET_RATIO,
+		    s->med / base->med <= TARGET_RATIO &&
+		    cpu / cpu_base <= TARGET_RATIO ? "ok" : "MISSED");
+	printf("\n");
+	fflush(stdout);
+}
+
+/* Answers every prompt with the code; messages are not looked at. */
+static int
+conv(int n, const struct pam_message **msg, struct pam_response **resp,
+    void *data)
+{
+	const char *code = data;
+	struct pam_response *r = NULL;
+	int pr = PAM_CONV_ERR;
+
+	*resp = NULL;
+	if (n <= 0)
+		goto out;
+	if ((r = calloc((size_t)n, sizeof(*r))) == NULL) {
+		pr = PAM_BUF_ERR;
+		goto out;
+	}
+	for (int i = 0; i < n; i++) {
+		if (msg[i]->msg_style != PAM_PROMPT_ECHO_OFF &&
+		    msg[i]->msg_style != PAM_PROMPT_ECHO_ON)
+			continue;
+		if ((r[i].resp = strdup(code)) == NULL) {
+			pr = PAM_BUF_ERR;
+			goto out;
+		}
+	}
+	*resp = r;
+	r = NULL;
+	pr = PAM_SUCCESS;
+out:
+	for (int i = 0; r != NULL && i < n; i++) {
+		if (r[i].resp != NULL)
+			sodium_memzero(r[i].resp, strlen(r[i].resp));
+		free(r[i].resp);
+	}
+	free(r);
+	return pr;
+}
+
+/*
+ * One login as sshd makes it: a fresh handle for service, the code typed at
+ * the prompt, pam_authenticate, pam_end.  *ms and *cpu (unless NULL)
+ * receive the wall and CPU time of pam_authenticate alone.  Returns its PAM
+ * result, or -1 when the handle could not be started.
+ */
+static int
+login(const struct bench *b, const char *service, const char *user,
+    const char *code, double *ms, double *cpu)
+{
+	struct pam_conv pc = { conv, (void *)(uintptr_t)code };
+	pam_handle_t *pamh = NULL;
+	double t0, c0;
+	int r;
+
+	if ((r = pam_start_confdir(service, user, &pc, b->confdir, &pamh)) !=
+	    PAM_SUCCESS) {
+		fprintf(stderr, "bench: pam_start_confdir: %s\n",
+		    pam_strerror(pamh, r));
+		return -1;
+	}
+	pam_set_item(pamh, PAM_RHOST, "127.0.0.1");
+	pam_set_item(pamh, PAM_TTY, "ssh");
+	c0 = cpu_ms();
+	t0 = now_ms();
+	r = pam_authenticate(pamh, 0);
+	if (ms != NULL)
+		*ms = now_ms() - t0;
+	if (cpu != NULL)
+		*cpu = cpu_ms() - c0;
+	pam_end(pamh, r);
+	return r;
+}
+
+/*
+ * Issue a fresh batch of count codes for user in the store at path (owned
+ * by owner; created if need be) at cfg's cost, replacing any batch it has.
+ * The store is open for this call only: LMDB must never be open twice in
+ * one process, and the module opens it in this process at every login.
+ * *ms and *cpu (unless NULL) receive the wall and CPU time of rec_generate
+ * alone.
+ */
+static int
+issue(const struct bench *b, const char *path, uid_t owner,
+    const struct rec_config *cfg, const char *user, unsigned count,
+    struct rec_new_batch *nb, double *ms, double *cpu)
+{
+	struct rec_who who = { user, "bench", NULL, NULL, NULL };
+	struct rec_store *st = NULL;
+	double t0, c0;
+	int r = REC_ERR_INTERNAL;
+
+	if ((r = rec_store_open(path, owner, REC_STORE_CREATE, &b->log,
+	    &st)) != REC_OK)
+		goto out;
+	c0 = cpu_ms();
+	t0 = now_ms();
+	r = rec_generate(st, cfg, &who, NULL, count, 0, (uint64_t)time(NULL),
+	    REC_GEN_REPLACE, nb, NULL);
+	if (ms != NULL)
+		*ms = now_ms() - t0;
+	if (cpu != NULL)
+		*cpu = cpu_ms() - c0;
+out:
+	rec_store_close(st);
+	if (r != REC_OK)
+		fprintf(stderr, "bench: issuing %u codes for %s in %s: %s\n",
+		    count, user, path, rec_strerror(r));
+	return r == REC_OK ? 0 : -1;
+}
+
+/*
+ * One bare argon2id evaluation of a fresh code; its wall and CPU time in
+ * *ms and *cpu (unless NULL).
+ */
+static int
+bare_eval(const struct bench *b, double *ms, double *cpu)
+{
+	char code[REC_CODE_MAX + 1];
+	uint8_t salt[REC_SALT_LEN], h[REC_HASH_LEN];
+	double t0, c0;
+	int ret = -1;
+
+	rec_code_generate(&b->fmt, code);
+	randombytes_buf(salt, sizeof(salt));
+	c0 = cpu_ms();
+	t0 = now_ms();
+	if (rec_kdf_hash(code, NULL, salt, b->opslimit, b->memlimit, h) !=
+	    REC_OK) {
+		fprintf(stderr, "bench: argon2id failed (memory?)\n");
+		goto out;
+	}
+	*ms = now_ms() - t0;
+	if (cpu != NULL)
+		*cpu = cpu_ms() - c0;
+	ret = 0;
+out:
+	sodium_memzero(code, sizeof(code));
+	sodium_memzero(h, sizeof(h));
+	return ret;
+}
+
+/* 1. The floor: one bare argon2id evaluation, after one to warm up. */
+static int
+measure_floor(struct bench *b)
+{
+	struct stats s, cpu;
+	double warm;
+
+	if (bare_eval(b, &warm, NULL) != 0)
+		return -1;
+	for (unsigned i = 0; i < b->reps; i++)
+		if (bare_eval(b, &b->v[i], &b->vc[i]) != 0)
+			return -1;
+	s = summarise(b->v, b->reps);
+	b->floor_ms = s.med;
+	cpu = summarise(b->vc, b->reps);
+	b->floor_cpu = cpu.med;
+	row("1 argon2id alone (the floor)", b->reps, &s, NULL, 0, 0);
+	printf("   %-40s %3u %7.2f %7.2f %7.2f\n", "  (its CPU time)", b->reps,
+	    cpu.min, cpu.med, cpu.p99);
+	return 0;
+}
+
+/*
+ * 2, 3. Latency of logins of user through service, whose store holds a
+ * batch of count codes: one untimed login to warm up, reps wrong codes on a
+ * fresh batch, then reps valid ones, with a fresh batch whenever the
+ * current one is used up.  A bare evaluation precedes every timed login,
+ * so that each ratio compares samples taken side by side on a machine
+ * whose speed drifts.
+ */
+static int
+latency(struct bench *b, const char *service, const char *path, uid_t owner,
+    const struct rec_config *cfg, const char *user, unsigned count,
+    const char *what)
+{
+	char code[REC_CODE_MAX + 1], label[128];
+	struct stats ok, bad, okf, badf;
+	double okc, badc, okfc, badfc;
+	unsigned next = 0;
+	int r, ret = -1;
+
+	if (issue(b, path, owner, cfg, user, count, b->nb, NULL, NULL) != 0)
+		goto out;
+	for (unsigned i = 0; i <= b->reps; i++) {
+		rec_code_generate(&b->fmt, code);
+		if (i > 0 && bare_eval(b, &b->f[i - 1], &b->fc[i - 1]) != 0)
+			goto out;
+		if ((r = login(b, service, user, code,
+		    i > 0 ? &b->v[i - 1] : NULL,
+		    i > 0 ? &b->vc[i - 1] : NULL)) != PAM_AUTH_ERR) {
+			fprintf(stderr, "bench: %s: a wrong code gave %s\n",
+			    what, r == -1 ? "no handle" : pam_strerror(NULL, r));
+			goto out;
+		}
+	}
+	bad = summarise(b->v, b->reps);
+	badf = summarise(b->f, b->reps);
+	badc = summarise(b->vc, b->reps).med;
+	badfc = summarise(b->fc, b->reps).med;
+	for (unsigned i = 0; i < b->reps; i++) {
+		if (next == count) {
+			if (issue(b, path, owner, cfg, user, count, b->nb,
+			    NULL, NULL) != 0)
+				goto out;
+			next = 0;
+		}
+		if (bare_eval(b, &b->f[i], &b->fc[i]) != 0)
+			goto out;
+		if ((r = login(b, service, user, b->nb->codes[next++],
+		    &b->v[i], &b->vc[i])) != PAM_SUCCESS) {
+			fprintf(stderr, "bench: %s: a valid code gave %s\n",
+			    what, r == -1 ? "no handle" : pam_strerror(NULL, r));
+			goto out;
+		}
+	}
+	ok = summarise(b->v, b->reps);
+	okf = summarise(b->f, b->reps);
+	okc = summarise(b->vc, b->reps).med;
+	okfc = summarise(b->fc, b->reps).med;
+	snprintf(label, sizeof(label), "  %s, valid", what);
+	row(label, b->reps, &ok, &okf, okc, okfc);
+	snprintf(label, sizeof(label), "  %s, wrong", what);
+	row(label, b->reps, &bad, &badf, badc, badfc);
+	ret = 0;
+out:
+	rec_new_batch_wipe(b->nb);
+	sodium_memzero(code, sizeof(code));
+	return ret;
+}
+
+/* A chunk of filled users, in memory shared with the hashing processes. */
+struct fill_shared {
+	struct rec_batch batches[FILL_CHUNK];
+	struct rec_code_rec codes[FILL_CHUNK * FILL_CODES];
+};
+
+/*
+ * Batches of users [from, to) of the chunk, whose codes are real codes
+ * hashed at a tiny cost that each batch records: a legitimate store, cheap
+ * to build.  Returns REC_OK or the error of rec_kdf_hash.
+ */
+static int
+fill_hash(const struct rec_format *fmt, struct fill_shared *sh, unsigned from,
+    unsigned to, uint64_t now)
+{
+	char code[REC_CODE_MAX + 1];
+	unsigned bits = rec_format_tag_bits(fmt);
+	int r = REC_ERR_INTERNAL;
+
+	for (unsigned u = from; u < to; u++) {
+		struct rec_batch *bt = &sh->batches[u];
+
+		memset(bt, 0, sizeof(*bt));
+		bt->id = now << 24 | randombytes_uniform(1u << 24);
+		bt->status = REC_BATCH_ACTIVE;
+		bt->created = bt->modified = now;
+		bt->count = FILL_CODES;
+		bt->opslimit = TINY_OPS;
+		bt->memlimit = TINY_MEM;
+		bt->tag_bits = (uint8_t)bits;
+		randombytes_buf(bt->tag_key, sizeof(bt->tag_key));
+		bt->fmt = *fmt;
+		for (unsigned k = 0; k < FILL_CODES; k++) {
+			struct rec_code_rec *c = &sh->codes[u * FILL_CODES + k];
+
+			memset(c, 0, sizeof(*c));
+			c->slot = (uint8_t)(k + 1);
+			c->state = REC_CODE_UNUSED;
+			rec_code_generate(fmt, code);
+			randombytes_buf(c->salt, sizeof(c->salt));
+			c->tag = rec_kdf_tag(code, NULL, bt->tag_key, bits);
+			if ((r = rec_kdf_hash(code, NULL, c->salt, TINY_OPS,
+			    TINY_MEM, c->hash)) != REC_OK)
+				goto out;
+		}
+	}
+	r = REC_OK;
+out:
+	sodium_memzero(code, sizeof(code));
+	return r;
+}
+
+/*
+ * Hash the n users of a chunk in one process per core.  Processes, not
+ * threads: libsodium maps the memory of every argon2id evaluation afresh,
+ * and threads of one process serialise on its address space (measured:
+ * two threads were slower than one).
+ */
+static int
+fill_chunk_hash(const struct bench *b, struct fill_shared *sh, unsigned n,
+    uint64_t now)
+{
+	pid_t pids[MAX_HASHERS];
+	unsigned np = b->cores > MAX_HASHERS ? MAX_HASHERS : (unsigned)b->cores;
+	unsigned started = 0;
+	int status, ret = 0;
+
+	fflush(NULL);
+	for (unsigned i = 0; i < np; i++) {
+		pid_t pid = fork();
+
+		if (pid == -1) {
+			fprintf(stderr, "bench: fork: %s\n", strerror(errno));
+			ret = -1;
+			break;
+		}
+		if (pid == 0)
+			_exit(fill_hash(&b->fmt, sh, n * i / np, n * (i + 1) / np,
+			    now) == REC_OK ? 0 : 1);
+		pids[started++] = pid;
+	}
+	for (unsigned i = 0; i < started; i++)
+		if (waitpid(pids[i], &status, 0) == -1 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			ret = -1;
+	return ret;
+}
+
+/* One write transaction of the fill. */
+struct fill_chunk {
+	unsigned first, n;
+	const struct fill_shared *sh;
+	uint64_t now;
+};
+
+static int
+fill_txn(struct rec_txn *t, void *arg)
+{
+	const struct fill_chunk *c = arg;
+	const struct rec_batch *bt;
+	struct rec_user u;
+	char name[32];
+	int r = REC_ERR_INTERNAL;
+
+	for (unsigned i = 0; i < c->n; i++) {
+		bt = &c->sh->batches[i];
+		snprintf(name, sizeof(name), "user%07u", c->first + i);
+		memset(&u, 0, sizeof(u));
+		u.active_batch = bt->id;
+		u.last_generated = c->now;
+		if ((r = rec_put_batch(t, name, bt)) != REC_OK)
+			return r;
+		for (unsigned k = 0; k < FILL_CODES; k++)
+			if ((r = rec_put_code(t, name, bt->id,
+			    &c->sh->codes[i * FILL_CODES + k])) != REC_OK)
+				return r;
+		if ((r = rec_put_user(t, name, &u)) != REC_OK)
+			return r;
+	}
+	return REC_OK;
+}
+
+/*
+ * 3. Fill the system store with b->users users of FILL_CODES codes each,
+ * through the core store API, FILL_CHUNK users per write transaction.
+ * *ms receives the time taken.  The store is open only while a chunk is
+ * written, so that no hashing process inherits an open environment.
+ */
+static int
+fill(struct bench *b, double *ms)
+{
+	struct rec_store *st = NULL;
+	struct fill_shared *sh = MAP_FAILED;
+	uint64_t now = (uint64_t)time(NULL);
+	double t0 = now_ms();
+	int r = REC_ERR_INTERNAL, ret = -1;
+
+	if ((sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+	    MAP_SHARED | MAP_ANONYMOUS, -1, 0)) == MAP_FAILED) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	for (unsigned first = 0; first < b->users; first += FILL_CHUNK) {
+		struct fill_chunk c = { first, b->users - first, sh, now };
+
+		if (c.n > FILL_CHUNK)
+			c.n = FILL_CHUNK;
+		if (fill_chunk_hash(b, sh, c.n, now) != 0) {
+			r = REC_ERR_INTERNAL;
+			goto out;
+		}
+		if ((r = rec_store_open(b->sys_store, geteuid(),
+		    REC_STORE_CREATE, &b->log, &st)) != REC_OK ||
+		    (r = rec_store_write(st, fill_txn, &c)) != REC_OK)
+			goto out;
+		rec_store_close(st);
+		st = NULL;
+	}
+	/* Leave no writeback of the fill to slow the logins measured next. */
+	sync();
+	*ms = now_ms() - t0;
+	ret = 0;
+out:
+	if (ret != 0)
+		fprintf(stderr, "bench: filling %s: %s\n", b->sys_store,
+		    rec_strerror(r));
+	rec_store_close(st);
+	if (sh != MAP_FAILED)
+		munmap(sh, sizeof(*sh));
+	return ret;
+}
+
+/*
+ * The body of one throughput worker: wait for the go (EOF on gofd), then
+ * make k logins with wrong codes as user bench-w<w> in the system store,
+ * or with bare, k bare evaluations.  Returns the exit status.
+ */
+static int
+worker(const struct bench *b, unsigned w, unsigned k, int bare, int gofd)
+{
+	char user[32], code[REC_CODE_MAX + 1], c;
+	uint8_t salt[REC_SALT_LEN], h[REC_HASH_LEN];
+	int ret = 1;
+
+	while (read(gofd, &c, 1) == -1 && errno == EINTR)
+		;
+	snprintf(user, sizeof(user), "bench-w%u", w);
+	for (unsigned i = 0; i < k; i++) {
+		rec_code_generate(&b->fmt, code);
+		if (bare) {
+			randombytes_buf(salt, sizeof(salt));
+			if (rec_kdf_hash(code, NULL, salt, b->opslimit,
+			    b->memlimit, h) != REC_OK)
+				goto out;
+		} else if (login(b, SVC_SYSTEM, user, code, NULL, NULL) !=
+		    PAM_AUTH_ERR)
+			goto out;
+	}
+	ret = 0;
+out:
+	sodium_memzero(code, sizeof(code));
+	return ret;
+}
+
+/*
+ * Run `workers` processes of k logins (or bare evaluations) each, all
+ * released at once.  Returns the wall time from the release to the last
+ * exit in ms, or -1 when a worker could not start or failed; *cpu receives
+ * the CPU time the workers used.
+ */
+static double
+parallel(const struct bench *b, unsigned workers, unsigned k, int bare,
+    double *cpu)
+{
+	pid_t pids[MAX_WORKERS];
+	struct rusage r0, r1;
+	int go[2] = { -1, -1 }, status, ok = 1;
+	unsigned started = 0;
+	double t0, ms = -1;
+
+	*cpu = 0;
+	getrusage(RUSAGE_CHILDREN, &r0);
+	if (pipe(go) == -1) {
+		fprintf(stderr, "bench: pipe: %s\n", strerror(errno));
+		goto out;
+	}
+	fflush(NULL);
+	for (unsigned w = 0; w < workers; w++) {
+		pid_t pid = fork();
+
+		if (pid == -1) {
+			fprintf(stderr, "bench: fork: %s\n", strerror(errno));
+			ok = 0;
+			break;
+		}
+		if (pid == 0) {
+			close(go[1]);
+			_exit(worker(b, w, k, bare, go[0]));
+		}
+		pids[started++] = pid;
+	}
+	t0 = now_ms();
+	close(go[1]);
+	go[1] = -1;
+	for (unsigned w = 0; w < started; w++)
+		if (waitpid(pids[w], &status, 0) == -1 || !WIFEXITED(status) ||
+		    WEXITSTATUS(status) != 0)
+			ok = 0;
+	if (ok) {
+		ms = now_ms() - t0;
+		getrusage(RUSAGE_CHILDREN, &r1);
+		*cpu = tv_ms(&r1.ru_utime) + tv_ms(&r1.ru_stime) -
+		    tv_ms(&r0.ru_utime) - tv_ms(&r0.ru_stime);
+	} else
+		fprintf(stderr, "bench: a %s worker failed\n",
+		    bare ? "bare argon2id" : "login");
+out:
+	if (go[0] != -1)
+		close(go[0]);
+	if (go[1] != -1)
+		close(go[1]);
+	return ms;
+}
+
+/*
+ * 4. Logins per second with 1, 2, 4, 8 processes, against bare argon2id
+ * in as many processes.  The CPU the workers got, as a share of the
+ * machine over the wall time, tells whether anything else was running.
+ */
+static int
+throughput(struct bench *b)
+{
+	double floor_s = b->floor_ms / 1e3, ms, bare_ms, cpu, bare_cpu;
+	double ideal = (double)b->cores / floor_s, rate, bare_rate;
+	char target[32];
+	int ret = -1;
+
+	for (unsigned w = 0; w < MAX_WORKERS; w++) {
+		char user[32];
+
+		snprintf(user, sizeof(user), "bench-w%u", w);
+		if (issue(b, b->sys_store, geteuid(), &b->scfg, user, 1, b->nb,
+		    NULL, NULL) != 0)
+			goto out;
+		rec_new_batch_wipe(b->nb);
+	}
+	printf("\n 4 throughput: wrong codes in the system store, one process "
+	    "and user per worker\n"
+	    "   effic. = logins/s / (%ld cores / floor %.3f s = %.1f/s)\n"
+	    "   got = CPU time the workers used / (wall time x %ld cores)\n"
+	    "   cpu eff. = floor CPU time %.1f ms x logins / CPU time the "
+	    "workers used\n"
+	    "   bare = argon2id alone in as many processes; vs bare = logins/s "
+	    "/ bare ev/s\n", b->cores, floor_s, ideal, b->cores, b->floor_cpu);
+	printf("   %7s %6s %6s %8s %6s %7s %5s %8s | %9s %5s %8s | %7s\n",
+	    "workers", "logins", "wall s", "logins/s", "effic.", "target",
+	    "got", "cpu eff.", "bare ev/s", "got", "cpu eff.", "vs bare");
+	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
+		unsigned w = levels[i];
+		unsigned total = 2 * b->reps < 4 * w ? 4 * w : 2 * b->reps;
+		unsigned k = (total + w - 1) / w;
+		double machine;
+
+		if ((ms = parallel(b, w, k, 0, &cpu)) < 0 ||
+		    (bare_ms = parallel(b, w, k, 1, &bare_cpu)) < 0)
+			goto out;
+		rate = w * k / (ms / 1e3);
+		bare_rate = w * k / (bare_ms / 1e3);
+		machine = (double)b->cores;
+		if ((long)w >= b->cores)
+			snprintf(target, sizeof(target), ">=%.2f", TARGET_EFF);
+		else
+			snprintf(target, sizeof(target), "(%.2f)",
+			    (double)w / machine);
+		printf("   %7u %6u %6.2f %8.2f %6.3f %7s %5.2f %8.3f | %9.2f "
+		    "%5.2f %8.3f | %7.3f\n", w, w * k, ms / 1e3, rate,
+		    rate / ideal, target, cpu / (ms * machine),
+		    w * k * b->floor_cpu / cpu, bare_rate,
+		    bare_cpu / (bare_ms * machine),
+		    w * k * b->floor_cpu / bare_cpu, rate / bare_rate);
+		fflush(stdout);
+	}
+	printf("   (a target in parentheses is the most w workers can reach "
+	    "on %ld cores)\n", b->cores);
+	ret = 0;
+out:
+	return ret;
+}
+
+/*
+ * 5. rec_generate of 10 codes at the configured cost, in the system store,
+ * each after 10 bare evaluations to compare it with.
+ */
+static int
+measure_generate(struct bench *b)
+{
+	double v[GEN_REPS], vc[GEN_REPS], f[GEN_REPS * 10], fc[GEN_REPS * 10];
+	struct stats s, fs;
+	double cpu, fcpu;
+	int ret = -1;
+
+	for (unsigned i = 0; i < GEN_REPS; i++) {
+		for (unsigned k = 0; k < 10; k++)
+			if (bare_eval(b, &f[i * 10 + k], &fc[i * 10 + k]) != 0)
+				goto out;
+		if (issue(b, b->sys_store, geteuid(), &b->scfg, GEN_USER, 10,
+		    b->nb, &v[i], &vc[i]) != 0)
+			goto out;
+		rec_new_batch_wipe(b->nb);
+	}
+	s = summarise(v, GEN_REPS);
+	fs = summarise(f, GEN_REPS * 10);
+	cpu = summarise(vc, GEN_REPS).med;
+	fcpu = summarise(fc, GEN_REPS * 10).med;
+	printf("\n   %-40s %3u %7.2f %7.2f %7.2f %7.1f %6.3f %6.3f  (vs 10 x "
+	    "floor)\n", "5 generate 10 codes (rec_generate)", GEN_REPS, s.min,
+	    s.med, s.p99, 10 * fs.med, s.med / (10 * fs.med),
+	    cpu / (10 * fcpu));
+	ret = 0;
+out:
+	return ret;
+}
+
+/*
+ * 6. Peak resident memory of a process that makes one login (a wrong code
+ * in the system store), from getrusage in a forked child: before the login
+ * (what the child inherited) and after it.
+ */
+static int
+peak_memory(struct bench *b)
+{
+	long kb[2] = { 0, 0 };
+	int p[2] = { -1, -1 }, status, ret = -1;
+	pid_t pid;
+	ssize_t n;
+
+	if (pipe(p) == -1) {
+		fprintf(stderr, "bench: pipe: %s\n", strerror(errno));
+		goto out;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		fprintf(stderr, "bench: fork: %s\n", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		struct rusage ru;
+		char code[REC_CODE_MAX + 1];
+		int r;
+
+		close(p[0]);
+		getrusage(RUSAGE_SELF, &ru);
+		kb[0] = ru.ru_maxrss;
+		rec_code_generate(&b->fmt, code);
+		r = login(b, SVC_SYSTEM, "bench-w0", code, NULL, NULL);
+		sodium_memzero(code, sizeof(code));
+		getrusage(RUSAGE_SELF, &ru);
+		kb[1] = ru.ru_maxrss;
+		_exit(r == PAM_AUTH_ERR && write(p[1], kb, sizeof(kb)) ==
+		    (ssize_t)sizeof(kb) ? 0 : 1);
+	}
+	close(p[1]);
+	p[1] = -1;
+	while ((n = read(p[0], kb, sizeof(kb))) == -1 && errno == EINTR)
+		;
+	if (waitpid(pid, &status, 0) == -1 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0 || n != (ssize_t)sizeof(kb)) {
+		fprintf(stderr, "bench: the memory probe failed\n");
+		goto out;
+	}
+	printf("\n 6 peak RSS of a process making one login: %.1f MiB "
+	    "(%.1f MiB inherited at fork, %.1f MiB added)\n"
+	    "   memlimit %.3f MiB: added / memlimit = %.3f\n",
+	    kb[1] / 1024.0, kb[0] / 1024.0, (kb[1] - kb[0]) / 1024.0,
+	    (double)b->memlimit / 1048576.0,
+	    (double)(kb[1] - kb[0]) * 1024.0 / (double)b->memlimit);
+	ret = 0;
+out:
+	if (p[0] != -1)
+		close(p[0]);
+	if (p[1] != -1)
+		close(p[1]);
+	return ret;
+}
+
+int
+main(void)
+{
+	struct bench b;
+	uint64_t n;
+	double t0 = now_ms(), fill_ms = 0;
+	char what[128];
+	int ret = 1;
+
+	memset(&b, 0, sizeof(b));
+	b.log.fn = log_stderr;
+	if ((b.cores = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
+		b.cores = 1;
+	if (sodium_init() < 0) {
+		fprintf(stderr, "bench: libsodium failed to initialise\n");
+		goto out;
+	}
+	if (env_number("BENCH_OPSLIMIT", 2, 0,
+	    crypto_pwhash_argon2id_OPSLIMIT_MIN,
+	    crypto_pwhash_argon2id_OPSLIMIT_MAX, &b.opslimit) != 0 ||
+	    env_number("BENCH_MEMLIMIT", UINT64_C(64) << 20, 1,
+	    crypto_pwhash_argon2id_MEMLIMIT_MIN, UINT64_C(4) << 30,
+	    &b.memlimit) != 0)
+		goto out;
+	if (env_number("BENCH_REPS", DEFAULT_REPS, 0, 1, MAX_REPS, &n) != 0)
+		goto out;
+	b.reps = (unsigned)n;
+	if (env_number("BENCH_USERS", DEFAULT_USERS, 0, 0, MAX_USERS, &n) != 0)
+		goto out;
+	b.users = (unsigned)n;
+	if ((b.v = calloc(b.reps, sizeof(*b.v))) == NULL ||
+	    (b.vc = calloc(b.reps, sizeof(*b.vc))) == NULL ||
+	    (b.f = calloc(b.reps, sizeof(*b.f))) == NULL ||
+	    (b.fc = calloc(b.reps, sizeof(*b.fc))) == NULL ||
+	    (b.nb = sodium_malloc(sizeof(*b.nb))) == NULL) {
+		fprintf(stderr, "bench: out of memory\n");
+		goto out;
+	}
+	if (setup(&b) != 0)
+		goto out;
+	describe(&b);
+
+	if (measure_floor(&b) != 0)
+		goto out;
+	printf(" 2 logins, per-user store %s/%%u.store (user %s)\n", b.tmp,
+	    b.me);
+	if (latency(&b, SVC_USER, b.user_store, b.me_uid, &b.ucfg, b.me, 10,
+	    "login, per-user store, 10 codes") != 0 ||
+	    latency(&b, SVC_USER, b.user_store, b.me_uid, &b.ucfg, b.me, 100,
+	    "login, per-user store, 100 codes") != 0)
+		goto out;
+
+	if (fill(&b, &fill_ms) != 0)
+		goto out;
+	printf(" 3 logins, system store %s (user " SYS_USER ")\n"
+	    "   filled with %u users x %d codes at opslimit %d, memlimit %d in "
+	    "%.1f s, %.0f users/s\n", b.sys_store, b.users, FILL_CODES,
+	    TINY_OPS, TINY_MEM, fill_ms / 1e3,
+	    fill_ms > 0 ? b.users / (fill_ms / 1e3) : 0.0);
+	snprintf(what, sizeof(what), "login, system store, %u users", b.users);
+	if (latency(&b, SVC_SYSTEM, b.sys_store, geteuid(), &b.scfg, SYS_USER,
+	    10, what) != 0)
+		goto out;
+
+	if (throughput(&b) != 0 || measure_generate(&b) != 0 ||
+	    peak_memory(&b) != 0)
+		goto out;
+	printf("\ntotal run time %.1f s\n", (now_ms() - t0) / 1e3);
+	ret = 0;
+out:
+	fflush(stdout);
+	if (b.nb != NULL)
+		rec_new_batch_wipe(b.nb);
+	sodium_free(b.nb);
+	free(b.v);
+	free(b.vc);
+	free(b.f);
+	free(b.fc);
+	if (b.tmp[0] != '\0')
+		remove_tree(b.tmp);
+	return ret;
+}
