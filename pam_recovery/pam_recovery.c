@@ -16,6 +16,7 @@
 
 #include "rec_auth.h"
 #include "rec_err.h"
+#include "rec_isolate.h"
 
 #define DEFAULT_PROMPT "Recovery code: "
 
@@ -41,13 +42,27 @@ struct call {
 	struct rec_log log;
 	const char *user;
 	const struct passwd *pw;
-	int per_user, dropped;
-	struct pam_modutil_privs privs;
-	char grpbuf[PAM_MODUTIL_NGROUPS * sizeof(gid_t)];
+	int per_user;
+	int isolate;			/* store work in a child that is the user */
+	int has_store;			/* 0: unknown user of a per-user store */
+	char path[REC_PATH_MAX];	/* the store directory */
+	uid_t owner;			/* who must own it */
 	unsigned char pepper[REC_PEPPER_LEN];
 	int have_pepper;
-	struct rec_store *st;
 	struct rec_who who;
+};
+
+/* One piece of store work, done here or in the user's child. */
+struct job {
+	struct call *c;
+	const char *code;		/* attempt: what was typed */
+};
+
+/* What a job hands back (across the pipe, when isolated). */
+struct job_out {
+	struct rec_status s;
+	struct rec_result res;
+	int store_exists;
 };
 
 static void
@@ -187,47 +202,15 @@ call_config(struct call *c, int argc, const char **argv)
 	return PAM_SUCCESS;
 }
 
-/* Take on the user's file-system identity (root only, per-user stores). */
-static int
-drop(struct call *c)
-{
-	if (!c->per_user || c->pw == NULL || geteuid() != 0 || c->dropped)
-		return REC_OK;
-	memset(&c->privs, 0, sizeof(c->privs));
-	c->privs.grplist = (gid_t *)(void *)c->grpbuf;
-	c->privs.number_of_groups = PAM_MODUTIL_NGROUPS;
-	if (pam_modutil_drop_priv(c->pamh, &c->privs, c->pw) != 0) {
-		pam_syslog(c->pamh, LOG_ERR, "cannot take the identity of %s",
-		    c->user);
-		return REC_ERR_IO;
-	}
-	c->dropped = 1;
-	return REC_OK;
-}
-
-static int
-regain(struct call *c)
-{
-	if (!c->dropped)
-		return REC_OK;
-	c->dropped = 0;
-	if (pam_modutil_regain_priv(c->pamh, &c->privs) != 0) {
-		pam_syslog(c->pamh, LOG_CRIT, "cannot regain privileges");
-		return REC_ERR_IO;
-	}
-	return REC_OK;
-}
-
 /*
- * Look the user up and open the store (as the user, for a per-user store).
- * A user without a store, or unknown, leaves c->st NULL with REC_OK.
+ * Look the user up and work out the store: its path, its owner, and
+ * whether it must be read in a child that is only the user (root reading
+ * a per-user store: the user writes that file, and LMDB trusts it).
  */
 static int
 call_open(struct call *c)
 {
-	char path[REC_PATH_MAX];
-	uid_t owner;
-	int r = REC_ERR_INTERNAL, rr;
+	int r = REC_ERR_INTERNAL;
 
 	c->pw = pam_modutil_getpwnam(c->pamh, c->user);
 	if (c->pw == NULL && c->per_user)
@@ -239,15 +222,72 @@ call_open(struct call *c)
 		c->have_pepper = 1;
 	}
 	if ((r = rec_config_store_path(&c->cfg, c->user,
-	    c->pw != NULL ? c->pw->pw_dir : "", path, sizeof(path))) != REC_OK)
+	    c->pw != NULL ? c->pw->pw_dir : "", c->path, sizeof(c->path))) !=
+	    REC_OK)
 		return r;
-	owner = c->per_user ? c->pw->pw_uid : geteuid();
-	if ((r = drop(c)) != REC_OK)
-		return r;
-	r = rec_store_open(path, owner, 0, &c->log, &c->st);
-	if ((rr = regain(c)) != REC_OK)
-		r = rr;
+	c->owner = c->per_user ? c->pw->pw_uid : geteuid();
+	c->isolate = c->per_user && geteuid() == 0 && c->pw->pw_uid != 0;
+	c->has_store = 1;
+	return REC_OK;
+}
+
+/* Open the store for one job; a store that does not exist is NULL. */
+static int
+job_store(struct call *c, struct rec_store **st)
+{
+	int r;
+
+	*st = NULL;
+	if (!c->has_store)
+		return REC_OK;
+	r = rec_store_open(c->path, c->owner, 0, &c->log, st);
 	return r == REC_ERR_NOSTORE ? REC_OK : r;
+}
+
+static int
+status_job(void *arg, void *out)
+{
+	struct job *j = arg;
+	struct job_out *o = out;
+	struct rec_store *st = NULL;
+	int r;
+
+	if ((r = job_store(j->c, &st)) == REC_OK)
+		r = rec_auth_status(st, &j->c->cfg, j->c->user, time(NULL),
+		    &o->s);
+	o->store_exists = st != NULL;
+	rec_store_close(st);
+	return r;
+}
+
+static int
+attempt_job(void *arg, void *out)
+{
+	struct job *j = arg;
+	struct job_out *o = out;
+	struct rec_store *st = NULL;
+	int r;
+
+	if ((r = job_store(j->c, &st)) == REC_OK)
+		r = rec_auth_attempt(st, &j->c->cfg, &j->c->who,
+		    j->c->have_pepper ? j->c->pepper : NULL, j->code,
+		    time(NULL), 0, &o->res);
+	rec_store_close(st);
+	return r;
+}
+
+/* Run a job here, or in a child that is only the user (see call_open). */
+static int
+run_job(struct call *c, rec_isolated_fn *fn, const char *code,
+    struct job_out *o)
+{
+	struct job j = { c, code };
+
+	memset(o, 0, sizeof(*o));
+	if (!c->isolate)
+		return fn(&j, o);
+	return rec_run_as(c->pw->pw_uid, c->pw->pw_gid, fn, &j, o, sizeof(*o),
+	    &c->log);
 }
 
 static int
@@ -280,9 +320,6 @@ call_begin(struct call *c, pam_handle_t *pamh, int flags, int argc,
 static void
 call_end(struct call *c)
 {
-	regain(c);
-	rec_store_close(c->st);
-	c->st = NULL;
 	sodium_memzero(c->pepper, sizeof(c->pepper));
 }
 
@@ -354,17 +391,14 @@ authenticate(struct call *c)
 {
 	struct rec_status s;
 	struct rec_result res;
+	struct job_out o;
 	char *resp = NULL, detail[64];
 	int r, pr = PAM_SERVICE_ERR;
 
-	if ((r = call_open(c)) != REC_OK)
+	if ((r = call_open(c)) != REC_OK ||
+	    (r = run_job(c, status_job, NULL, &o)) != REC_OK)
 		goto store_error;
-	if ((r = drop(c)) == REC_OK)
-		r = rec_auth_status(c->st, &c->cfg, c->user, time(NULL), &s);
-	if (regain(c) != REC_OK && r == REC_OK)
-		r = REC_ERR_IO;
-	if (r != REC_OK)
-		goto store_error;
+	s = o.s;
 	if (!s.enrolled && c->o.nouserok) {
 		pr = PAM_IGNORE;
 		goto out;
@@ -377,11 +411,8 @@ authenticate(struct call *c)
 	}
 	if ((pr = get_code(c, &s.fmt, &resp)) != PAM_SUCCESS)
 		goto out;
-	if ((r = drop(c)) == REC_OK)
-		r = rec_auth_attempt(c->st, &c->cfg, &c->who,
-		    c->have_pepper ? c->pepper : NULL, resp, time(NULL), 0, &res);
-	if (regain(c) != REC_OK && r == REC_OK)
-		r = REC_ERR_IO;
+	r = run_job(c, attempt_job, resp, &o);
+	res = o.res;
 	pr = rec_to_pam(r);
 	switch (r) {
 	case REC_OK:
@@ -469,19 +500,18 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct call c;
 	struct rec_status s;
+	struct job_out o;
 	int r;
 
 	memset(&c, 0, sizeof(c));
 	if (sodium_init() < 0 ||
 	    call_begin(&c, pamh, flags, argc, argv) != PAM_SUCCESS)
 		goto out;
-	if ((r = call_open(&c)) != REC_OK || c.st == NULL)
+	if ((r = call_open(&c)) != REC_OK || !c.has_store ||
+	    (r = run_job(&c, status_job, NULL, &o)) != REC_OK ||
+	    !o.store_exists || c.o.silent)
 		goto out;
-	if ((r = drop(&c)) == REC_OK)
-		r = rec_auth_status(c.st, &c.cfg, c.user, time(NULL), &s);
-	regain(&c);
-	if (r != REC_OK || c.o.silent)
-		goto out;
+	s = o.s;
 	if (!s.enrolled || s.remaining == 0 || s.expired)
 		pam_info(pamh, "You have no usable recovery codes. Generate "
 		    "some with: pam-recovery generate");

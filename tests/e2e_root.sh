@@ -73,6 +73,23 @@ chown "$U" "$H/.pam-recovery"
 login "$(code 3 "$T/codes.csv")"
 check "after repair the code works" test "$RC" -eq 0
 
+# A user who writes garbage into their own store must not crash the root
+# process that reads it: the module reads per-user stores in a child that
+# is only the user, so the worst is that child dying.
+D="$H/.pam-recovery/data.mdb"
+cp "$D" "$T/data.saved"
+PS=$(getconf PAGESIZE)
+pages=$(($(stat -c %s "$D") / PS))
+head -c $(((pages - 2) * PS)) /dev/zero | tr '\0' '\377' |
+    dd of="$D" bs="$PS" seek=2 conv=notrunc 2>/dev/null
+login "$(code 4 "$T/codes.csv")"
+check "garbage data pages in a user's store: refused, the host does not crash" \
+    sh -c '[ "$0" -eq 1 ] && printf "%s" "$1" | grep -q "cannot retrieve authentication info"' "$RC" "$OUT"
+cp "$T/data.saved" "$D"
+chown "$U" "$D"
+login "$(code 4 "$T/codes.csv")"
+check "after the store is restored the code works" test "$RC" -eq 0
+
 found=0
 for c in $(cut -d, -f2 "$T/codes.csv" | tail -n +2); do
 	if grep -rqF "$c" "$H" /etc/pam.d 2>/dev/null; then found=1; fi
