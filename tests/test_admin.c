@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "testutil.h"
 #include "rec_admin.h"
 #include "rec_err.h"
 #include "rec_generate.h"
@@ -39,12 +40,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
 	snprintf(f->dest, sizeof(f->dest), "%s/backup", f->dir);
-	rec_config_defaults(&f->cfg);
-	/* Tiny argon2 limits, as a user would set them in the file. */
-	assert_int_equal(rec_config_set(&f->cfg, "kdf_opslimit", "1", "test", 0,
-	    NULL), REC_OK);
-	assert_int_equal(rec_config_set(&f->cfg, "kdf_memlimit", "8K", "test", 0,
-	    NULL), REC_OK);
+	tiny_config(&f->cfg);
 	assert_int_equal(rec_store_open(f->path, getuid(), REC_STORE_CREATE,
 	    NULL, &f->st), REC_OK);
 	f->who.user = "alice";
@@ -60,12 +56,10 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
 	rec_store_close(f->st);
 	rec_new_batch_wipe(&f->nb);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(f->dir), 0);
 	free(f);
 	return 0;
 }

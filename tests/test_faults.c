@@ -57,26 +57,13 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/%s.store", f->dir, f->user);
 	capture_init(&f->cap, &f->log);
-	rec_config_defaults(&f->cfg);
-	/* Tiny argon2 limits, as a user would set them in the file. */
-	assert_int_equal(rec_config_set(&f->cfg, "kdf_opslimit", "1", "test", 0,
-	    NULL), REC_OK);
-	assert_int_equal(rec_config_set(&f->cfg, "kdf_memlimit", "8K", "test", 0,
-	    NULL), REC_OK);
+	tiny_config(&f->cfg);
 	assert_int_equal(rec_store_open(f->path, getuid(), REC_STORE_CREATE,
 	    &f->log, &f->st), REC_OK);
 	f->who.user = f->user;
 	f->who.service = "test";
 	*state = f;
 	return 0;
-}
-
-static int
-rm_one(const char *p, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(p) : unlink(p);
 }
 
 static int
@@ -87,7 +74,7 @@ teardown(void **state)
 
 	rec_store_close(f->st);
 	rec_new_batch_wipe(&f->nb);
-	r = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	r = tmpdir_remove(f->dir);
 	free(f);
 	return r;
 }

@@ -287,18 +287,10 @@ setup(void **state)
 }
 
 static int
-rm_one(const char *p, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	return type == FTW_DP ? rmdir(p) : unlink(p);
-}
-
-static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	int r = nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	int r = tmpdir_remove(f->dir);
 
 	free(f);
 	return r;

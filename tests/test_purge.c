@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "testutil.h"
 #include "rec_err.h"
 #include "rec_generate.h"
 #include "rec_purge.h"
@@ -36,11 +37,7 @@ setup(void **state)
 	snprintf(f->dir, sizeof(f->dir), "/tmp/test_purge.XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
-	rec_config_defaults(&f->cfg);
-	assert_int_equal(rec_config_set(&f->cfg, "kdf_opslimit", "1", "test", 0,
-	    NULL), REC_OK);
-	assert_int_equal(rec_config_set(&f->cfg, "kdf_memlimit", "8K", "test", 0,
-	    NULL), REC_OK);
+	tiny_config(&f->cfg);
 	assert_int_equal(rec_store_open(f->path, getuid(), REC_STORE_CREATE,
 	    NULL, &f->st), REC_OK);
 	*state = f;
@@ -51,12 +48,10 @@ static int
 teardown(void **state)
 {
 	struct fx *f = *state;
-	char cmd[160];
 
 	rec_store_close(f->st);
 	rec_new_batch_wipe(&f->nb);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", f->dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(tmpdir_remove(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -2,11 +2,15 @@
 #ifndef TESTUTIL_H
 #define TESTUTIL_H
 
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "rec_config.h"
+#include "rec_err.h"
 #include "rec_log.h"
 
 /* Include after <cmocka.h>: assert_logged() uses its fail(). */
@@ -81,6 +85,32 @@ cap_address_space(struct rlimit *saved)
 	rl.rlim_cur = cap;
 	rl.rlim_max = saved->rlim_max;
 	return setrlimit(RLIMIT_AS, &rl) == 0;
+}
+
+static inline int
+tmpdir_rm_one(const char *p, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	return type == FTW_DP ? rmdir(p) : unlink(p);
+}
+
+/* Remove a test's temporary directory and everything in it. */
+static inline int
+tmpdir_remove(const char *dir)
+{
+	return nftw(dir, tmpdir_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Defaults with tiny argon2 limits, set the way a user would set them. */
+static inline void
+tiny_config(struct rec_config *cfg)
+{
+	rec_config_defaults(cfg);
+	assert_int_equal(rec_config_set(cfg, "kdf_opslimit", "1", "test", 0,
+	    NULL), REC_OK);
+	assert_int_equal(rec_config_set(cfg, "kdf_memlimit", "8K", "test", 0,
+	    NULL), REC_OK);
 }
 
 #endif
