@@ -43,10 +43,10 @@ struct call {
 	const char *user;
 	const struct passwd *pw;
 	int per_user;
-	int isolate;			/* store work in a child that is the user */
 	int has_store;			/* 0: unknown user of a per-user store */
 	char path[REC_PATH_MAX];	/* the store directory */
-	uid_t owner;			/* who must own it */
+	uid_t owner;			/* who must own it; its work runs as */
+	gid_t owner_gid;
 	unsigned char pepper[REC_PEPPER_LEN];
 	int have_pepper;
 	struct rec_who who;
@@ -203,9 +203,8 @@ call_config(struct call *c, int argc, const char **argv)
 }
 
 /*
- * Look the user up and work out the store: its path, its owner, and
- * whether it must be read in a child that is only the user (root reading
- * a per-user store: the user writes that file, and LMDB trusts it).
+ * Look the user up and work out the store: its path and its owner, as
+ * whom a child does all the store work (see run_job).
  */
 static int
 call_open(struct call *c)
@@ -226,7 +225,7 @@ call_open(struct call *c)
 	    REC_OK)
 		return r;
 	c->owner = c->per_user ? c->pw->pw_uid : geteuid();
-	c->isolate = c->per_user && geteuid() == 0 && c->pw->pw_uid != 0;
+	c->owner_gid = c->per_user ? c->pw->pw_gid : getegid();
 	c->has_store = 1;
 	return REC_OK;
 }
@@ -276,7 +275,13 @@ attempt_job(void *arg, void *out)
 	return r;
 }
 
-/* Run a job here, or in a child that is only the user (see call_open). */
+/*
+ * Run a job in a child that is the store's owner and nothing more: for a
+ * per-user store, the user (root never maps a file the user wrote); for
+ * the system store, root.  LMDB trusts the file it maps, and a damaged one
+ * must kill the child, not sshd, login or sudo.  A user without a store
+ * needs no child: the job only hashes.
+ */
 static int
 run_job(struct call *c, rec_isolated_fn *fn, const char *code,
     struct job_out *o)
@@ -284,9 +289,9 @@ run_job(struct call *c, rec_isolated_fn *fn, const char *code,
 	struct job j = { c, code };
 
 	memset(o, 0, sizeof(*o));
-	if (!c->isolate)
+	if (!c->has_store)
 		return fn(&j, o);
-	return rec_run_as(c->pw->pw_uid, c->pw->pw_gid, fn, &j, o, sizeof(*o),
+	return rec_run_as(c->owner, c->owner_gid, fn, &j, o, sizeof(*o),
 	    &c->log);
 }
 

@@ -8,11 +8,13 @@
 #include "rec_log.h"
 
 /*
- * Run fn(arg, out) in a forked child that has given up root entirely
- * (groups, gid and uid all set to the user's, for good), and copy the
- * outlen bytes it leaves in out back to the caller's out.  LMDB trusts the
- * files it maps; a user writes their own store, so a root process must
- * never map it: a crafted file can at worst kill this child.
+ * Run fn(arg, out) in a forked child that is uid and nothing more (as root:
+ * groups, gid and uid all set for good; not as root: uid must be the
+ * caller's own), and copy the outlen bytes it leaves in out back to the
+ * caller's out.  LMDB trusts the files it maps: a user writes their own
+ * store, so a root process must never map it, and a store damaged by any
+ * means must not take the host down.  A bad file can at worst kill this
+ * child.
  * SIGCHLD is set to its default for the duration, so that a host that
  * reaps its children cannot take this one.  The child never returns: it
  * ends with _exit(), after wiping its copy of out.
