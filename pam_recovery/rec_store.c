@@ -199,6 +199,7 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 {
 	struct rec_store *st = NULL;
 	off_t data_size, lock_size;
+	int dead = 0;
 	int dirfd = -1, data_exists, lock_exists, rc, r = REC_ERR_INTERNAL;
 
 	*out = NULL;
@@ -245,6 +246,15 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 	rc = mdb_env_open(st->env, path, MDB_NOTLS, 0600);
 	if (rc != MDB_SUCCESS) {
 		r = rec_mdb_error(st, "open", rc);
+		goto out;
+	}
+	/*
+	 * A process killed inside a read transaction leaves its reader slot
+	 * behind; LMDB reclaims them only when nobody else has the store
+	 * open, so steady logins could fill the table (MDB_READERS_FULL).
+	 */
+	if ((rc = mdb_reader_check(st->env, &dead)) != MDB_SUCCESS) {
+		r = rec_mdb_error(st, "reader check", rc);
 		goto out;
 	}
 	if ((r = check_size(st, data_exists ? data_size : -1)) != REC_OK ||

@@ -14,19 +14,11 @@
 
 #include <sodium.h>
 
-#include "admin_common.h"
+#include "admin_check.h"
 #include "rec_err.h"
 
 #define SLOW_MS 2000	/* a login waiting longer feels broken */
 #define CHEAP_MS 50	/* below this a stolen store is cheap to attack */
-
-enum level { OK, WARN, FAIL };
-
-struct report {
-	int json;
-	unsigned n, warns, fails;
-	char captured[1024];	/* what the core logged during one step */
-};
 
 /* Keep what the core logged during one step, for its report line. */
 static void
@@ -41,31 +33,71 @@ capture(void *ctx, int prio, const char *msg)
 }
 
 static void
+vitem(struct report *rp, enum level lv, const char *what,
+    const struct where *w, const char *fmt, va_list ap)
+    __attribute__((format(printf, 5, 0)));
+
+static void
+vitem(struct report *rp, enum level lv, const char *what,
+    const struct where *w, const char *fmt, va_list ap)
+{
+	static const char *const names[] = { "OK", "WARN", "FAIL" };
+	char detail[1024], id[32];
+
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	rp->warns += lv == WARN;
+	rp->fails += lv == FAIL;
+	if (!rp->json) {
+		printf("%-4s  %s: %s\n", names[lv], what, detail);
+		rp->n++;
+		return;
+	}
+	printf("%s\n{\"status\":\"%s\",\"item\":", rp->n > 0 ? "," : "",
+	    names[lv]);
+	tool_json_str(stdout, what);
+	printf(",\"detail\":");
+	tool_json_str(stdout, detail);
+	if (w != NULL && w->summary != NULL)
+		printf(",\"deep\":{\"users\":%lu,\"batches\":%lu,\"codes\":%lu,"
+		    "\"violations\":%lu}", w->summary[0], w->summary[1],
+		    w->summary[2], w->summary[3]);
+	else if (w != NULL) {
+		printf(",\"user\":");
+		tool_json_str(stdout, w->user);
+		if (w->batch != 0)
+			printf(",\"batch\":\"%s\"",
+			    tool_batch_id(w->batch, id, sizeof(id)));
+		else
+			printf(",\"batch\":null");
+		printf(",\"slot\":%u", w->slot);
+	}
+	printf("}");
+	rp->n++;
+}
+
+static void
 item(struct report *rp, enum level lv, const char *what, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
 static void
 item(struct report *rp, enum level lv, const char *what, const char *fmt, ...)
 {
-	static const char *const names[] = { "OK", "WARN", "FAIL" };
-	char detail[1024];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(detail, sizeof(detail), fmt, ap);
+	vitem(rp, lv, what, NULL, fmt, ap);
 	va_end(ap);
-	rp->warns += lv == WARN;
-	rp->fails += lv == FAIL;
-	if (rp->json) {
-		printf("%s\n{\"status\":\"%s\",\"item\":", rp->n > 0 ? "," : "",
-		    names[lv]);
-		tool_json_str(stdout, what);
-		printf(",\"detail\":");
-		tool_json_str(stdout, detail);
-		printf("}");
-	} else
-		printf("%-4s  %s: %s\n", names[lv], what, detail);
-	rp->n++;
+}
+
+void
+admin_check_item(struct report *rp, enum level lv, const char *what,
+    const struct where *w, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vitem(rp, lv, what, w, fmt, ap);
+	va_end(ap);
 }
 
 static void
@@ -233,6 +265,8 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 		item(rp, OK, t->path, "opens on a local filesystem; %lu users, "
 		    "%lu batches, %lu codes, %lu audit events, all readable",
 		    n.users, n.batches, n.codes, n.events);
+	if (rp->deep && t->st != NULL)
+		admin_check_deep(rp, t->st, t->path);
 	tool_target_close(t);
 	t->log = &a->log;
 	return EXIT_OK;
@@ -243,6 +277,7 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "deep", no_argument, NULL, 'd' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report rp;
@@ -253,9 +288,16 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 
 	memset(&rp, 0, sizeof(rp));
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch != 'j')
+		switch (ch) {
+		case 'j':
+			rp.json = 1;
+			break;
+		case 'd':
+			rp.deep = 1;
+			break;
+		default:
 			a->usage();
-		rp.json = 1;
+		}
 	}
 	if (optind != argc)
 		a->usage();
@@ -286,7 +328,12 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 			    "store was checked");
 	}
 out:
-	if (rp.json)
+	if (rp.json && rp.deep)
+		printf("\n],\"deep\":{\"stores\":%lu,\"violations\":%lu},"
+		    "\"warnings\":%u,\"failures\":%u,\"ok\":%s}\n",
+		    rp.deep_stores, rp.deep_violations, rp.warns, rp.fails,
+		    rp.fails == 0 ? "true" : "false");
+	else if (rp.json)
 		printf("\n],\"warnings\":%u,\"failures\":%u,\"ok\":%s}\n",
 		    rp.warns, rp.fails, rp.fails == 0 ? "true" : "false");
 	else

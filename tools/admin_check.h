@@ -1,0 +1,41 @@
+/* admin_check.h: what the check command's report and its deep walk share. */
+#ifndef ADMIN_CHECK_H
+#define ADMIN_CHECK_H
+
+#include <stdint.h>
+
+#include "admin_common.h"
+
+#define DEEP_SHOWN 50	/* violations printed per store; the rest counted */
+
+enum level { OK, WARN, FAIL };
+
+struct report {
+	int json;
+	int deep;			/* --deep: walk every batch's codes */
+	unsigned n, warns, fails;
+	unsigned long deep_stores, deep_violations;
+	char captured[1024];	/* what the core logged during one step */
+};
+
+/*
+ * Where a deep violation is, for JSON (NULL for an ordinary line); batch 0
+ * and slot 0 mean none.  With summary set, the counts of a deep walk.
+ */
+struct where {
+	const char *user;
+	uint64_t batch;
+	unsigned slot;
+	const unsigned long *summary;	/* users, batches, codes, violations */
+};
+
+/* One report line (text or JSON), at a place for the deep walk. */
+void admin_check_item(struct report *rp, enum level lv, const char *what,
+    const struct where *w, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* Walk st deeply and report each violation and a summary line. */
+void admin_check_deep(struct report *rp, struct rec_store *st,
+    const char *path);
+
+#endif
