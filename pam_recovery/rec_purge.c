@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "rec_err.h"
 #include "rec_purge.h"
@@ -258,6 +259,7 @@ rec_purge(struct rec_store *st, const struct rec_config *cfg,
 	struct run *p = NULL;
 	uint64_t retention = (uint64_t)o->retention_days * 86400, done = 0;
 	struct audit_arg aa = { cfg, who, o->now, stats };
+	struct timespec pause = { 0, 100000 };
 	int r = REC_ERR_INTERNAL;
 
 	memset(stats, 0, sizeof(*stats));
@@ -292,6 +294,12 @@ rec_purge(struct rec_store *st, const struct rec_config *cfg,
 		p->after_id = p->next_id;
 		if (!p->full || o->dry_run)
 			break;
+		/*
+		 * Let a waiting login take the write lock: without a pause
+		 * the purge takes it again at once, and a login waited up to
+		 * 587 ms behind transactions of 13 ms (make bench).
+		 */
+		nanosleep(&pause, NULL);
 	}
 	if (o->dry_run) {
 		stats->codes = p->count.codes;

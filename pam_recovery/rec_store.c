@@ -140,26 +140,31 @@ check_dir(const char *path, uid_t owner, unsigned flags,
 
 /*
  * LMDB maps the data file and trusts it: a page it believes in beyond the
- * end of the file is a SIGBUS in the host process.  Refuse a data file
- * shorter than its own meta page says (size -1: the file is new).
+ * end of the file is a SIGBUS.  Refuse a data file shorter than its own
+ * meta page says.  The meta page is read first and the size second: a
+ * writer in between only makes the file longer, never a sound store look
+ * truncated.
  */
 static int
-check_size(struct rec_store *st, off_t size)
+check_size(struct rec_store *st)
 {
 	MDB_envinfo info;
 	MDB_stat ms;
-	int rc;
+	struct stat sb;
+	int rc, fd;
 
-	if (size < 0)
-		return REC_OK;
 	if ((rc = mdb_env_info(st->env, &info)) != MDB_SUCCESS ||
-	    (rc = mdb_env_stat(st->env, &ms)) != MDB_SUCCESS)
+	    (rc = mdb_env_stat(st->env, &ms)) != MDB_SUCCESS ||
+	    (rc = mdb_env_get_fd(st->env, &fd)) != MDB_SUCCESS)
 		return rec_mdb_error(st, "stat", rc);
-	if ((uint64_t)size < ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
+	if (fstat(fd, &sb) != 0)
+		return rec_mdb_error(st, "stat", errno);
+	if ((uint64_t)sb.st_size <
+	    ((uint64_t)info.me_last_pgno + 1) * ms.ms_psize) {
 		rec_logf(st->log, LOG_ERR, "store %s: data.mdb is truncated "
 		    "(%lld bytes, %llu pages of %u expected)", st->path,
-		    (long long)size, (unsigned long long)info.me_last_pgno + 1,
-		    ms.ms_psize);
+		    (long long)sb.st_size,
+		    (unsigned long long)info.me_last_pgno + 1, ms.ms_psize);
 		return REC_ERR_CORRUPT;
 	}
 	return REC_OK;
@@ -257,7 +262,7 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 		r = rec_mdb_error(st, "reader check", rc);
 		goto out;
 	}
-	if ((r = check_size(st, data_exists ? data_size : -1)) != REC_OK ||
+	if ((r = check_size(st)) != REC_OK ||
 	    (r = open_dbs(st)) != REC_OK)
 		goto out;
 	*out = st;
