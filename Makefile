@@ -36,7 +36,7 @@ TOOL_CFLAGS = $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)
 TOOL_LIBS = $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
 ADMIN_BIN := $(if $(wildcard tools/pam-recovery-admin.c),$(B)/pam-recovery-admin)
 
-.PHONY: all check test asan valgrind demo bench install uninstall clean deps-build deps-test
+.PHONY: all check test asan valgrind demo bench install uninstall clean deps-build deps-test bench-plot deps-bench
 all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(ADMIN_BIN) $(B)/pamdrive $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(B)
@@ -55,8 +55,9 @@ $(B)/pamdrive: tests/pamdrive.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
 $(B)/test_%: tests/test_%.c $(wildcard tests/*.h) $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(PKG_LIBS) -lcmocka -lpam -ldl
-$(B)/bench: bench/bench.c $(B)/librecovery.a $(B)/pam_recovery.so
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) -lpam -lpthread
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+$(B)/bench: $(BENCH_SRC) bench/bench.h $(B)/librecovery.a $(B)/pam_recovery.so
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(B)/librecovery.a $(PKG_LIBS) -lpam -lpthread
 $(B):
 	mkdir -p $@
 
@@ -64,6 +65,8 @@ deps-build:
 	@sh scripts/deps.sh build
 deps-test:
 	@sh scripts/deps.sh test
+deps-bench:
+	@sh scripts/deps.sh bench
 
 test: deps-test all
 	@B=$(B) SAN_PRELOAD="$(SAN_PRELOAD)" sh tests/run.sh
@@ -81,8 +84,13 @@ check: test
 	$(MAKE) asan
 	$(MAKE) valgrind
 
-bench: deps-build all $(B)/bench
+bench: deps-bench all $(B)/bench
 	@B=$(B) $(B)/bench
+
+# The table of `make bench` and bench/login-latency.png from the same run.
+bench-plot: deps-bench all $(B)/bench
+	@B=$(B) BENCH_DATA=$(B)/bench.dat $(B)/bench
+	gnuplot -e "data='$(B)/bench.dat'; out='bench/login-latency.png'" bench/plot.gp
 
 demo: deps-build all
 	@B=$(B) sh scripts/demo.sh

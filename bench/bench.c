@@ -1,4 +1,5 @@
 /* bench.c: pam_recovery's speed at the default argon2id cost, via libpam. */
+#include <sys/fsuid.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -27,59 +28,37 @@
 #include "rec_err.h"
 #include "rec_generate.h"
 
+#include "bench.h"
+
 /*
  * Environment: B (build directory holding pam_recovery.so), BENCH_OPSLIMIT,
  * BENCH_MEMLIMIT (bytes, or with a K, M or G suffix), BENCH_REPS,
- * BENCH_USERS, TMPDIR.  Every number printed is measured in this run; none
- * is checked against its target: the targets are printed for the reader.
+ * BENCH_USERS, BENCH_PURGE_USERS (users of 10 dead codes each that purge
+ * removes), BENCH_DATA (a file to write the login latencies to, for
+ * bench/plot.gp), TMPDIR.  Every number printed is measured in this run;
+ * none is checked against its target: the targets are printed for the
+ * reader.
  */
 
 #define DEFAULT_REPS	15
 #define MAX_REPS	200	/* keeps every user below max_attempts */
 #define DEFAULT_USERS	100000
 #define MAX_USERS	10000000
+#define DEFAULT_PURGE_USERS 100000
 #define GEN_REPS	3	/* rec_generate of 10 codes, timed */
-#define FILL_CHUNK	5000	/* users per write transaction of the fill */
-#define FILL_CODES	10	/* codes per filled user */
-#define TINY_OPS	1	/* argon2id cost of the filled users' batches */
-#define TINY_MEM	8192
 #define MAX_HASHERS	64	/* hashing processes of the fill */
 #define MAX_WORKERS	8	/* throughput levels go up to this */
 #define MAX_ATTEMPTS	"1000"	/* the configuration's maximum */
 #define TARGET_RATIO	1.1
 #define TARGET_EFF	0.9
+#define TARGET_SPREAD	10.0	/* per cent, issue #8 */
 
-#define SVC_USER	"bench-peruser"	/* service using the per-user store */
-#define SVC_SYSTEM	"bench-system"	/* service using the system store */
 #define SYS_USER	"bench-user"	/* measured user of the system store */
 #define GEN_USER	"bench-gen"	/* user whose codes `generate` times */
+#define NO_USER		"bench-nosuch"	/* in no passwd and no store */
+#define ROOT_PU		"nobody"	/* root's user of per-user stores */
 
 static const unsigned levels[] = { 1, 2, 4, 8 };
-
-/* Everything one run holds; owned by main() and released there. */
-struct bench {
-	uint64_t opslimit, memlimit;
-	unsigned reps, users;
-	long cores;
-	char module[PATH_MAX];		/* absolute path of pam_recovery.so */
-	char me[REC_USER_MAX];		/* the invoking user */
-	uid_t me_uid;
-	char tmp[512];			/* the mkdtemp directory, "" until made */
-	char confdir[PATH_MAX];		/* its pam.d */
-	char user_store[REC_PATH_MAX];	/* the per-user store of me */
-	char sys_store[REC_PATH_MAX];
-	struct rec_config ucfg, scfg;	/* as the module reads them */
-	struct rec_format fmt;		/* the default code format */
-	struct rec_log log;
-	double floor_ms, floor_cpu;	/* medians of one bare evaluation */
-	double *v, *vc;			/* samples (wall, CPU), reps of them */
-	double *f, *fc;			/* floor samples taken beside them */
-	struct rec_new_batch *nb;	/* the codes in clear; wiped at the end */
-};
-
-struct stats {
-	double min, med, p99;
-};
 
 static void
 log_stderr(void *ctx, int prio, const char *msg)
@@ -98,7 +77,7 @@ clock_ms(clockid_t id)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static double
+double
 now_ms(void)
 {
 	return clock_ms(CLOCK_MONOTONIC);
@@ -111,13 +90,20 @@ tv_ms(const struct timeval *tv)
 }
 
 /*
- * CPU time of this thread: unlike the wall clock, it does not count the
- * time other processes on a busy machine take from us.
+ * CPU time of this thread and of the children it has waited for (the
+ * module does its store work and hashing in a child of its own): unlike the
+ * wall clock, it does not count the time other processes on a busy machine
+ * take from us.  Only differences of it mean anything.
  */
-static double
+double
 cpu_ms(void)
 {
-	return clock_ms(CLOCK_THREAD_CPUTIME_ID);
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_CHILDREN, &ru) == -1)
+		memset(&ru, 0, sizeof(ru));
+	return clock_ms(CLOCK_THREAD_CPUTIME_ID) + tv_ms(&ru.ru_utime) +
+	    tv_ms(&ru.ru_stime);
 }
 
 static int
@@ -128,8 +114,8 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* Sort v (n > 0 samples) and summarise it; p99 is the nearest rank. */
-static struct stats
+/* p99 is the nearest rank: the maximum below 100 samples. */
+struct stats
 summarise(double *v, unsigned n)
 {
 	struct stats s;
@@ -139,6 +125,7 @@ summarise(double *v, unsigned n)
 	s.min = v[0];
 	s.med = n % 2 != 0 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 	s.p99 = v[rank - 1];
+	s.max = v[n - 1];
 	return s;
 }
 
@@ -178,8 +165,7 @@ env_number(const char *name, uint64_t def, int size, uint64_t lo, uint64_t hi,
 	return 0;
 }
 
-/* Create path (which must not exist) with mode and the text. */
-static int
+int
 write_file(const char *path, mode_t mode, const char *text)
 {
 	size_t len = strlen(text), done = 0;
@@ -231,12 +217,12 @@ remove_tree(const char *dir)
 }
 
 /*
- * Write one configuration file and its service file, then read the file
- * back as the module will, into cfg.
+ * Write one configuration file (argon2id at ops and mem) and its service
+ * file, then read the file back as the module will, into cfg.
  */
 static int
 make_service(struct bench *b, const char *name, const char *store,
-    struct rec_config *cfg)
+    uint64_t ops, uint64_t mem, struct rec_config *cfg)
 {
 	char conf[PATH_MAX + 16], svc[PATH_MAX + 16];
 	char text[3 * PATH_MAX];
@@ -248,17 +234,20 @@ make_service(struct bench *b, const char *name, const char *store,
 	    sizeof(svc))
 		return -1;
 	/*
-	 * max_attempts is at its maximum: no user of the bench gets near it
-	 * between two successes, so the lockout never engages.
+	 * max_attempts is at its maximum and fail_interval at its minimum:
+	 * only failures within one second count, and no user of the bench
+	 * makes a thousand of them in a second, so the lockout never engages
+	 * however long a loop of wrong codes runs.  The arithmetic and the
+	 * records written are the same as with the defaults.
 	 */
 	n = snprintf(text, sizeof(text),
 	    "# Written by bench/bench.c for one run.\n"
 	    "store = %s\n"
 	    "kdf_opslimit = %llu\n"
 	    "kdf_memlimit = %llu\n"
-	    "max_attempts = " MAX_ATTEMPTS "\n",
-	    store, (unsigned long long)b->opslimit,
-	    (unsigned long long)b->memlimit);
+	    "max_attempts = " MAX_ATTEMPTS "\n"
+	    "fail_interval = 1\n",
+	    store, (unsigned long long)ops, (unsigned long long)mem);
 	if (n < 0 || (size_t)n >= sizeof(text) ||
 	    write_file(conf, 0600, text) != 0)
 		return -1;
@@ -274,6 +263,21 @@ make_service(struct bench *b, const char *name, const char *store,
 	return 0;
 }
 
+/*
+ * Make dir, in parent, pu's own; when pu is not this process's user, let
+ * pu pass through parent to reach it.
+ */
+static int
+make_udir(const struct bench *b, const char *parent, const char *dir)
+{
+	if ((b->pu_uid != geteuid() && chmod(parent, 0711) == -1) ||
+	    mkdir(dir, 0700) == -1 || chown(dir, b->pu_uid, b->pu_gid) == -1) {
+		fprintf(stderr, "bench: %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* The temporary directory, configuration and service files. */
 static int
 setup(struct bench *b)
@@ -281,7 +285,8 @@ setup(struct bench *b)
 	const char *bdir = getenv("B"), *base = getenv("TMPDIR");
 	char path[PATH_MAX];
 	const struct passwd *pw;
-	char store[REC_PATH_MAX];
+	char store[REC_PATH_MAX], home[PATH_MAX];
+	struct rec_config other;	/* read back to check, not kept */
 	int ret = -1;
 
 	if (bdir == NULL || *bdir == '\0')
@@ -300,7 +305,23 @@ setup(struct bench *b)
 		goto out;
 	}
 	snprintf(b->me, sizeof(b->me), "%s", pw->pw_name);
-	b->me_uid = pw->pw_uid;
+	snprintf(b->pu, sizeof(b->pu), "%s", pw->pw_name);
+	snprintf(home, sizeof(home), "%s", pw->pw_dir);
+	b->pu_uid = pw->pw_uid;
+	b->pu_gid = pw->pw_gid;
+	/*
+	 * As root, the module reads another user's per-user store in a child
+	 * that is that user, which a login as root would leave out: root logs
+	 * in as nobody instead, a user every system has, and makes nobody's
+	 * stores with nobody's file-system identity.
+	 */
+	if (geteuid() == 0 && (pw = getpwnam(ROOT_PU)) != NULL &&
+	    pw->pw_uid != 0) {
+		snprintf(b->pu, sizeof(b->pu), "%s", pw->pw_name);
+		snprintf(home, sizeof(home), "%s", pw->pw_dir);
+		b->pu_uid = pw->pw_uid;
+		b->pu_gid = pw->pw_gid;
+	}
 	if ((size_t)snprintf(b->tmp, sizeof(b->tmp), "%s/pam_recovery-bench."
 	    "XXXXXX", base) >= sizeof(b->tmp) || mkdtemp(b->tmp) == NULL) {
 		fprintf(stderr, "bench: mkdtemp in %s: %s\n", base,
@@ -320,25 +341,72 @@ setup(struct bench *b)
 		fprintf(stderr, "bench: %s: %s\n", b->confdir, strerror(errno));
 		goto out;
 	}
-	snprintf(store, sizeof(store), "%s/%%u.store", b->tmp);
+	/* The same on tmpfs, where a sync costs nothing; optional. */
+	snprintf(b->shm, sizeof(b->shm), "/dev/shm/pam_recovery-bench.XXXXXX");
+	if (mkdtemp(b->shm) == NULL) {
+		fprintf(stderr, "bench: no tmpfs rows: /dev/shm: %s\n",
+		    strerror(errno));
+		b->shm[0] = '\0';
+	}
+	/*
+	 * pu's per-user stores (and secret files) live in a directory of its
+	 * own, as in a home directory; pu may pass through the rest.
+	 */
+	snprintf(b->udir, sizeof(b->udir), "%s/users", b->tmp);
+	snprintf(b->shm_udir, sizeof(b->shm_udir), "%s/users", b->shm);
+	if (make_udir(b, b->tmp, b->udir) != 0 || (b->shm[0] != '\0' &&
+	    make_udir(b, b->shm, b->shm_udir) != 0))
+		goto out;
 	snprintf(b->sys_store, sizeof(b->sys_store), "%s/system", b->tmp);
-	if (make_service(b, SVC_USER, store, &b->ucfg) != 0 ||
-	    make_service(b, SVC_SYSTEM, b->sys_store, &b->scfg) != 0)
+	snprintf(b->purge_store, sizeof(b->purge_store), "%s/purge", b->tmp);
+	snprintf(b->purge_tiny_store, sizeof(b->purge_tiny_store),
+	    "%s/purge-tiny", b->tmp);
+	snprintf(store, sizeof(store), "%s/%%u.store", b->udir);
+	if (make_service(b, SVC_USER, store, b->opslimit, b->memlimit,
+	    &b->ucfg) != 0 ||
+	    make_service(b, SVC_SYSTEM, b->sys_store, b->opslimit, b->memlimit,
+	    &b->scfg) != 0 ||
+	    make_service(b, SVC_PURGE, b->purge_store, b->opslimit,
+	    b->memlimit, &b->pcfg) != 0 ||
+	    make_service(b, SVC_PURGE_TINY, b->purge_tiny_store, TINY_OPS,
+	    TINY_MEM, &b->ptcfg) != 0)
 		goto out;
 	if (!rec_config_per_user(&b->ucfg) || rec_config_per_user(&b->scfg) ||
-	    rec_config_store_path(&b->ucfg, b->me, pw->pw_dir, b->user_store,
+	    rec_config_store_path(&b->ucfg, b->pu, home, b->user_store,
 	    sizeof(b->user_store)) != REC_OK) {
 		fprintf(stderr, "bench: the store patterns are not understood "
 		    "as expected\n");
 		goto out;
 	}
+	snprintf(store, sizeof(store), "%s/none.%%u.store", b->udir);
+	if (make_service(b, SVC_NONE, store, b->opslimit, b->memlimit,
+	    &other) != 0)
+		goto out;
+	snprintf(store, sizeof(store), "%s/tiny.%%u.store", b->udir);
+	snprintf(b->tiny_sys_store, sizeof(b->tiny_sys_store), "%s/tiny-system",
+	    b->tmp);
+	if (make_service(b, SVC_TINY, store, TINY_OPS, TINY_MEM, &b->tcfg) !=
+	    0 || rec_config_store_path(&b->tcfg, b->pu, home, b->tiny_store,
+	    sizeof(b->tiny_store)) != REC_OK ||
+	    make_service(b, SVC_TINY_SYS, b->tiny_sys_store, TINY_OPS, TINY_MEM,
+	    &b->tscfg) != 0)
+		goto out;
+	snprintf(store, sizeof(store), "%s/tiny.%%u.store", b->shm_udir);
+	snprintf(b->tiny_sys_shm_store, sizeof(b->tiny_sys_shm_store),
+	    "%s/tiny-system", b->shm);
+	if (b->shm[0] != '\0' && (make_service(b, SVC_TINY_SHM, store,
+	    TINY_OPS, TINY_MEM, &other) != 0 || rec_config_store_path(&other,
+	    b->pu, home, b->tiny_shm_store, sizeof(b->tiny_shm_store)) !=
+	    REC_OK || make_service(b, SVC_TINY_SYS_SHM, b->tiny_sys_shm_store,
+	    TINY_OPS, TINY_MEM, &other) != 0))
+		goto out;
 	rec_format_from_config(&b->fmt, &b->scfg);
 	ret = 0;
 out:
 	return ret;
 }
 
-static const char *
+const char *
 fs_name(long type)
 {
 	switch (type) {
@@ -395,12 +463,16 @@ describe(const struct bench *b)
 	    "stores in %s (%s, 0x%lx)\n", (unsigned long long)b->opslimit,
 	    (unsigned long long)(b->memlimit >> 10), b->reps, b->tmp,
 	    fs_name((long)sf.f_type), (unsigned long)sf.f_type);
+	printf("sizes: system store %u users (BENCH_USERS), purge store %u "
+	    "users (BENCH_PURGE_USERS)\n", b->users, b->purge_users);
 	printf("logins: pam_start_confdir + pam_authenticate (timed alone) + "
-	    "pam_end, in this process, as user %s\n", b->me);
+	    "pam_end, in this process (%s),\n   as user %s in per-user "
+	    "stores\n", b->me, b->pu);
 	printf("p99 is the nearest rank (the maximum below 100 samples); floor "
 	    "is the median of\nbare evaluations made one before each login "
 	    "of the row; ratio = median / floor,\nin wall time and in CPU "
-	    "time of this thread (cpu), which other load does not skew\n\n");
+	    "time (cpu: this thread's and the module's children's),\nwhich "
+	    "other load does not skew\n\n");
 	printf("   %-40s %3s %7s %7s %7s %7s %6s %6s  %s\n", "ms", "n", "min",
 	    "median", "p99", "floor", "ratio", "cpu", "target");
 	fflush(stdout);
@@ -469,7 +541,7 @@ out:
  * receive the wall and CPU time of pam_authenticate alone.  Returns its PAM
  * result, or -1 when the handle could not be started.
  */
-static int
+int
 login(const struct bench *b, const char *service, const char *user,
     const char *code, double *ms, double *cpu)
 {
@@ -505,16 +577,26 @@ login(const struct bench *b, const char *service, const char *user,
  * *ms and *cpu (unless NULL) receive the wall and CPU time of rec_generate
  * alone.
  */
-static int
+int
 issue(const struct bench *b, const char *path, uid_t owner,
     const struct rec_config *cfg, const char *user, unsigned count,
     struct rec_new_batch *nb, double *ms, double *cpu)
 {
 	struct rec_who who = { user, "bench", NULL, NULL, NULL };
 	struct rec_store *st = NULL;
+	int as_pu = owner != geteuid();
 	double t0, c0;
 	int r = REC_ERR_INTERNAL;
 
+	/* As root, pu's store is made as pu would make it: owned by pu. */
+	if (as_pu && (owner != b->pu_uid || geteuid() != 0)) {
+		r = REC_ERR_USAGE;
+		goto out;
+	}
+	if (as_pu) {
+		setfsgid(b->pu_gid);
+		setfsuid(b->pu_uid);
+	}
 	if ((r = rec_store_open(path, owner, REC_STORE_CREATE, &b->log,
 	    &st)) != REC_OK)
 		goto out;
@@ -528,6 +610,10 @@ issue(const struct bench *b, const char *path, uid_t owner,
 		*cpu = cpu_ms() - c0;
 out:
 	rec_store_close(st);
+	if (as_pu) {
+		setfsuid(geteuid());
+		setfsgid(getegid());
+	}
 	if (r != REC_OK)
 		fprintf(stderr, "bench: issuing %u codes for %s in %s: %s\n",
 		    count, user, path, rec_strerror(r));
@@ -588,17 +674,43 @@ measure_floor(struct bench *b)
 }
 
 /*
+ * One line of BENCH_DATA: x (codes or users, as kind says), then median,
+ * minimum and p99 of valid and of wrong codes, and the medians of the
+ * floors taken beside each.  Gnuplot's `index` tells the kinds apart by
+ * the two blank lines between.
+ */
+static void
+data_row(struct bench *b, const char *kind, unsigned x, const struct stats *ok,
+    const struct stats *bad, const struct stats *okf, const struct stats *badf)
+{
+	if (b->data == NULL)
+		return;
+	if (b->data_kind != NULL && strcmp(b->data_kind, kind) != 0)
+		fprintf(b->data, "\n\n");
+	if (b->data_kind == NULL || strcmp(b->data_kind, kind) != 0)
+		fprintf(b->data, "# %s ok_med ok_min ok_p99 bad_med bad_min "
+		    "bad_p99 ok_floor bad_floor\n", kind);
+	b->data_kind = kind;
+	fprintf(b->data, "%u %.3f %.3f %.3f %.3f %.3f %.3f %.3f %.3f\n", x,
+	    ok->med, ok->min, ok->p99, bad->med, bad->min, bad->p99, okf->med,
+	    badf->med);
+	fflush(b->data);
+}
+
+/*
  * 2, 3. Latency of logins of user through service, whose store holds a
  * batch of count codes: one untimed login to warm up, reps wrong codes on a
  * fresh batch, then reps valid ones, with a fresh batch whenever the
  * current one is used up.  A bare evaluation precedes every timed login,
  * so that each ratio compares samples taken side by side on a machine
- * whose speed drifts.
+ * whose speed drifts.  The medians go to BENCH_DATA as kind at x; with
+ * overhead, the medians of (valid login - its floor) in wall and CPU time
+ * are kept in b.
  */
 static int
 latency(struct bench *b, const char *service, const char *path, uid_t owner,
     const struct rec_config *cfg, const char *user, unsigned count,
-    const char *what)
+    const char *what, const char *kind, unsigned x, int overhead)
 {
 	char code[REC_CODE_MAX + 1], label[128];
 	struct stats ok, bad, okf, badf;
@@ -640,6 +752,14 @@ latency(struct bench *b, const char *service, const char *path, uid_t owner,
 			goto out;
 		}
 	}
+	for (unsigned i = 0; i < b->reps; i++) {
+		b->d[i] = b->v[i] - b->f[i];
+		b->dc[i] = b->vc[i] - b->fc[i];
+	}
+	if (overhead) {
+		b->ovh = summarise(b->d, b->reps);
+		b->ovh_cpu = summarise(b->dc, b->reps).med;
+	}
 	ok = summarise(b->v, b->reps);
 	okf = summarise(b->f, b->reps);
 	okc = summarise(b->vc, b->reps).med;
@@ -648,6 +768,7 @@ latency(struct bench *b, const char *service, const char *path, uid_t owner,
 	row(label, b->reps, &ok, &okf, okc, okfc);
 	snprintf(label, sizeof(label), "  %s, wrong", what);
 	row(label, b->reps, &bad, &badf, badc, badfc);
+	data_row(b, kind, x, &ok, &bad, &okf, &badf);
 	ret = 0;
 out:
 	rec_new_batch_wipe(b->nb);
@@ -778,13 +899,13 @@ fill_txn(struct rec_txn *t, void *arg)
 }
 
 /*
- * 3. Fill the system store with b->users users of FILL_CODES codes each,
+ * 3. Fill the system store with users [from, to) of FILL_CODES codes each,
  * through the core store API, FILL_CHUNK users per write transaction.
  * *ms receives the time taken.  The store is open only while a chunk is
  * written, so that no hashing process inherits an open environment.
  */
 static int
-fill(struct bench *b, double *ms)
+fill(struct bench *b, unsigned from, unsigned to, double *ms)
 {
 	struct rec_store *st = NULL;
 	struct fill_shared *sh = MAP_FAILED;
@@ -797,8 +918,8 @@ fill(struct bench *b, double *ms)
 		r = REC_ERR_NOMEM;
 		goto out;
 	}
-	for (unsigned first = 0; first < b->users; first += FILL_CHUNK) {
-		struct fill_chunk c = { first, b->users - first, sh, now };
+	for (unsigned first = from; first < to; first += FILL_CHUNK) {
+		struct fill_chunk c = { first, to - first, sh, now };
 
 		if (c.n > FILL_CHUNK)
 			c.n = FILL_CHUNK;
@@ -985,7 +1106,66 @@ out:
 }
 
 /*
- * 5. rec_generate of 10 codes at the configured cost, in the system store,
+ * Issue #8: a login takes as long for an unknown user, for a user without
+ * codes and for a wrong code.  2 x reps wrong codes for each (a difference
+ * of a few per cent needs more samples than a ratio to the floor), in turn
+ * with the order rotating, after one of each to warm up; the medians side
+ * by side and their spread, (largest - smallest) / smallest.
+ */
+static int
+timing(struct bench *b, const char *what, const char *svc_unknown,
+    const char *svc_none, const char *none_user, const char *svc_wrong,
+    const char *wrong_user)
+{
+	const char *svc[3] = { svc_unknown, svc_none, svc_wrong };
+	const char *user[3] = { NO_USER, none_user, wrong_user };
+	unsigned n = 2 * b->reps;
+	double *buf = NULL, *out[3], med[3], lo, hi, spread;
+	char code[REC_CODE_MAX + 1];
+	int r, ret = -1;
+
+	if ((buf = calloc((size_t)n * 3, sizeof(*buf))) == NULL) {
+		fprintf(stderr, "bench: out of memory\n");
+		goto out;
+	}
+	for (unsigned k = 0; k < 3; k++)
+		out[k] = buf + (size_t)k * n;
+	for (unsigned i = 0; i <= n; i++) {
+		for (unsigned j = 0; j < 3; j++) {
+			unsigned k = (i + j) % 3;
+
+			rec_code_generate(&b->fmt, code);
+			if ((r = login(b, svc[k], user[k], code,
+			    i > 0 ? &out[k][i - 1] : NULL, NULL)) !=
+			    PAM_AUTH_ERR) {
+				fprintf(stderr, "bench: %s, %s: a wrong code "
+				    "gave %s\n", what, user[k], r == -1 ?
+				    "no handle" : pam_strerror(NULL, r));
+				goto out;
+			}
+		}
+	}
+	for (unsigned k = 0; k < 3; k++)
+		med[k] = summarise(out[k], n).med;
+	lo = hi = med[0];
+	for (unsigned k = 1; k < 3; k++) {
+		lo = med[k] < lo ? med[k] : lo;
+		hi = med[k] > hi ? med[k] : hi;
+	}
+	spread = (hi - lo) / lo * 100;
+	printf("   %-40s %3u %8.2f %8.2f %8.2f %6.1f %%  <= %.0f %% %s\n", what,
+	    n, med[0], med[1], med[2], spread, TARGET_SPREAD,
+	    spread <= TARGET_SPREAD ? "ok" : "MISSED");
+	fflush(stdout);
+	ret = 0;
+out:
+	sodium_memzero(code, sizeof(code));
+	free(buf);
+	return ret;
+}
+
+/*
+ * 6. rec_generate of 10 codes at the configured cost, in the system store,
  * each after 10 bare evaluations to compare it with.
  */
 static int
@@ -1010,7 +1190,7 @@ measure_generate(struct bench *b)
 	cpu = summarise(vc, GEN_REPS).med;
 	fcpu = summarise(fc, GEN_REPS * 10).med;
 	printf("\n   %-40s %3u %7.2f %7.2f %7.2f %7.1f %6.3f %6.3f  (vs 10 x "
-	    "floor)\n", "5 generate 10 codes (rec_generate)", GEN_REPS, s.min,
+	    "floor)\n", "6 generate 10 codes (rec_generate)", GEN_REPS, s.min,
 	    s.med, s.p99, 10 * fs.med, s.med / (10 * fs.med),
 	    cpu / (10 * fcpu));
 	ret = 0;
@@ -1019,14 +1199,17 @@ out:
 }
 
 /*
- * 6. Peak resident memory of a process that makes one login (a wrong code
+ * 8. Peak resident memory of a process that makes one login (a wrong code
  * in the system store), from getrusage in a forked child: before the login
- * (what the child inherited) and after it.
+ * (what the child inherited) and after it; and, where the module does its
+ * store work and hashing in a child of its own, that child's peak (the
+ * largest child the probe waited for), which began with what the probe had.
  */
 static int
 peak_memory(struct bench *b)
 {
-	long kb[2] = { 0, 0 };
+	long kb[3] = { 0, 0, 0 };	/* inherited, self peak, child peak */
+	long added;
 	int p[2] = { -1, -1 }, status, ret = -1;
 	pid_t pid;
 	ssize_t n;
@@ -1053,6 +1236,8 @@ peak_memory(struct bench *b)
 		sodium_memzero(code, sizeof(code));
 		getrusage(RUSAGE_SELF, &ru);
 		kb[1] = ru.ru_maxrss;
+		getrusage(RUSAGE_CHILDREN, &ru);
+		kb[2] = ru.ru_maxrss;
 		_exit(r == PAM_AUTH_ERR && write(p[1], kb, sizeof(kb)) ==
 		    (ssize_t)sizeof(kb) ? 0 : 1);
 	}
@@ -1065,12 +1250,20 @@ peak_memory(struct bench *b)
 		fprintf(stderr, "bench: the memory probe failed\n");
 		goto out;
 	}
-	printf("\n 6 peak RSS of a process making one login: %.1f MiB "
-	    "(%.1f MiB inherited at fork, %.1f MiB added)\n"
-	    "   memlimit %.3f MiB: added / memlimit = %.3f\n",
-	    kb[1] / 1024.0, kb[0] / 1024.0, (kb[1] - kb[0]) / 1024.0,
+	printf("\n 8 peak RSS of a process making one login: %.1f MiB "
+	    "(%.1f MiB inherited at fork, %.1f MiB added)\n",
+	    kb[1] / 1024.0, kb[0] / 1024.0, (kb[1] - kb[0]) / 1024.0);
+	added = kb[1] - kb[0];
+	if (kb[2] > 0) {
+		printf("   peak RSS of the module's child: %.1f MiB (%.1f MiB "
+		    "more than the process had)\n", kb[2] / 1024.0,
+		    (kb[2] - kb[0]) / 1024.0);
+		if (kb[2] - kb[0] > added)
+			added = kb[2] - kb[0];
+	}
+	printf("   memlimit %.3f MiB: the larger added / memlimit = %.3f\n",
 	    (double)b->memlimit / 1048576.0,
-	    (double)(kb[1] - kb[0]) * 1024.0 / (double)b->memlimit);
+	    (double)added * 1024.0 / (double)b->memlimit);
 	ret = 0;
 out:
 	if (p[0] != -1)
@@ -1080,13 +1273,46 @@ out:
 	return ret;
 }
 
+/*
+ * 3. The system store filled to a hundredth, a tenth and all of b->users,
+ * with the logins of SYS_USER measured at each size.
+ */
+static int
+system_store(struct bench *b)
+{
+	unsigned marks[3] = { b->users / 100, b->users / 10, b->users };
+	unsigned filled = 0;
+	double ms, fill_ms = 0;
+	char what[128];
+
+	printf(" 3 logins, system store %s (user " SYS_USER "), filled with "
+	    "users of %d codes\n   at opslimit %d, memlimit %d\n",
+	    b->sys_store, FILL_CODES, TINY_OPS, TINY_MEM);
+	for (unsigned i = 0; i < 3; i++) {
+		if (i < 2 && (marks[i] == 0 || marks[i] == marks[i + 1]))
+			continue;
+		if (fill(b, filled, marks[i], &ms) != 0)
+			return -1;
+		fill_ms += ms;
+		filled = marks[i];
+		snprintf(what, sizeof(what), "login, system store, %u users",
+		    filled);
+		if (latency(b, SVC_SYSTEM, b->sys_store, geteuid(), &b->scfg,
+		    SYS_USER, 10, what, "users", filled, 0) != 0)
+			return -1;
+	}
+	printf("   (filled in %.1f s, %.0f users/s)\n", fill_ms / 1e3,
+	    fill_ms > 0 ? b->users / (fill_ms / 1e3) : 0.0);
+	return 0;
+}
+
 int
 main(void)
 {
 	struct bench b;
+	const char *data = getenv("BENCH_DATA");
 	uint64_t n;
-	double t0 = now_ms(), fill_ms = 0;
-	char what[128];
+	double t0 = now_ms();
 	int ret = 1;
 
 	memset(&b, 0, sizeof(b));
@@ -1110,12 +1336,28 @@ main(void)
 	if (env_number("BENCH_USERS", DEFAULT_USERS, 0, 0, MAX_USERS, &n) != 0)
 		goto out;
 	b.users = (unsigned)n;
+	if (env_number("BENCH_PURGE_USERS", DEFAULT_PURGE_USERS, 0, 0,
+	    MAX_USERS, &n) != 0)
+		goto out;
+	b.purge_users = (unsigned)n;
 	if ((b.v = calloc(b.reps, sizeof(*b.v))) == NULL ||
 	    (b.vc = calloc(b.reps, sizeof(*b.vc))) == NULL ||
 	    (b.f = calloc(b.reps, sizeof(*b.f))) == NULL ||
 	    (b.fc = calloc(b.reps, sizeof(*b.fc))) == NULL ||
+	    (b.d = calloc(b.reps, sizeof(*b.d))) == NULL ||
+	    (b.dc = calloc(b.reps, sizeof(*b.dc))) == NULL ||
 	    (b.nb = sodium_malloc(sizeof(*b.nb))) == NULL) {
 		fprintf(stderr, "bench: out of memory\n");
+		goto out;
+	}
+	if (data != NULL && *data != '\0' && (b.data = fopen(data, "w")) ==
+	    NULL) {
+		fprintf(stderr, "bench: %s: %s\n", data, strerror(errno));
+		goto out;
+	}
+	if (getpwnam(NO_USER) != NULL) {
+		fprintf(stderr, "bench: a user " NO_USER " exists: the unknown "
+		    "user of the timing line must not\n");
 		goto out;
 	}
 	if (setup(&b) != 0)
@@ -1124,33 +1366,36 @@ main(void)
 
 	if (measure_floor(&b) != 0)
 		goto out;
-	printf(" 2 logins, per-user store %s/%%u.store (user %s)\n", b.tmp,
-	    b.me);
-	if (latency(&b, SVC_USER, b.user_store, b.me_uid, &b.ucfg, b.me, 10,
-	    "login, per-user store, 10 codes") != 0 ||
-	    latency(&b, SVC_USER, b.user_store, b.me_uid, &b.ucfg, b.me, 100,
-	    "login, per-user store, 100 codes") != 0)
+	printf(" 2 logins, per-user store %s/%%u.store (user %s)%s\n", b.udir,
+	    b.pu, b.pu_uid != geteuid() ? ",\n   which the module, as root, "
+	    "reads in a child that is the user" : "");
+	if (latency(&b, SVC_USER, b.user_store, b.pu_uid, &b.ucfg, b.pu, 10,
+	    "login, per-user store, 10 codes", "codes", 10, 1) != 0 ||
+	    latency(&b, SVC_USER, b.user_store, b.pu_uid, &b.ucfg, b.pu, 100,
+	    "login, per-user store, 100 codes", "codes", 100, 0) != 0)
 		goto out;
-
-	if (fill(&b, &fill_ms) != 0)
-		goto out;
-	printf(" 3 logins, system store %s (user " SYS_USER ")\n"
-	    "   filled with %u users x %d codes at opslimit %d, memlimit %d in "
-	    "%.1f s, %.0f users/s\n", b.sys_store, b.users, FILL_CODES,
-	    TINY_OPS, TINY_MEM, fill_ms / 1e3,
-	    fill_ms > 0 ? b.users / (fill_ms / 1e3) : 0.0);
-	snprintf(what, sizeof(what), "login, system store, %u users", b.users);
-	if (latency(&b, SVC_SYSTEM, b.sys_store, geteuid(), &b.scfg, SYS_USER,
-	    10, what) != 0)
-		goto out;
-
-	if (throughput(&b) != 0 || measure_generate(&b) != 0 ||
+	if (system_store(&b) != 0 || throughput(&b) != 0 ||
+	    versus_apart(&b) != 0 ||
+	    measure_generate(&b) != 0 || measure_purge(&b) != 0 ||
 	    peak_memory(&b) != 0)
+		goto out;
+
+	printf("\n timing (issue #8): medians of wrong codes, ms; spread = "
+	    "(largest - smallest) / smallest\n   %-40s %3s %8s %8s %8s %8s\n",
+	    "", "n", "unknown", "no codes", "wrong", "spread");
+	if (timing(&b, "system store (no codes: in passwd)", SVC_SYSTEM,
+	    SVC_SYSTEM, b.me, SVC_SYSTEM, SYS_USER) != 0 ||
+	    timing(&b, "per-user store (no codes: no store)", SVC_USER,
+	    SVC_NONE, b.pu, SVC_USER, b.pu) != 0)
 		goto out;
 	printf("\ntotal run time %.1f s\n", (now_ms() - t0) / 1e3);
 	ret = 0;
 out:
 	fflush(stdout);
+	if (b.data != NULL && fclose(b.data) != 0) {
+		fprintf(stderr, "bench: %s: %s\n", data, strerror(errno));
+		ret = 1;
+	}
 	if (b.nb != NULL)
 		rec_new_batch_wipe(b.nb);
 	sodium_free(b.nb);
@@ -1158,7 +1403,11 @@ out:
 	free(b.vc);
 	free(b.f);
 	free(b.fc);
+	free(b.d);
+	free(b.dc);
 	if (b.tmp[0] != '\0')
 		remove_tree(b.tmp);
+	if (b.shm[0] != '\0')
+		remove_tree(b.shm);
 	return ret;
 }

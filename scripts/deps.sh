@@ -1,6 +1,6 @@
 #!/bin/sh
 # deps.sh: make sure the Debian packages a job needs are installed.
-# usage: sh scripts/deps.sh [build|test|ci]   (default: build)
+# usage: sh scripts/deps.sh [build|test|ci|bench]   (default: build)
 # As root, installs what is missing with apt-get; otherwise prints the exact
 # apt-get line and fails, so that nothing half-works.
 set -u
@@ -8,12 +8,14 @@ set -u
 BUILD="gcc make pkg-config libpam0g-dev libsodium-dev liblmdb-dev libqrencode-dev libcairo2-dev libbsd-dev fonts-dejavu-core"
 TEST="$BUILD libcmocka-dev valgrind pamtester passwd util-linux poppler-utils zbar-tools openssh-server openssh-client sudo mandoc libpam-google-authenticator"
 CI="$TEST lmdb-utils jq clang libclang-rt-14-dev"
+BENCH="$BUILD libpam-google-authenticator gnuplot-nox"
 
 case "${1:-build}" in
 build) want=$BUILD ;;
 test) want=$TEST ;;
 ci) want=$CI ;;
-*) echo "usage: $0 [build|test|ci]" >&2; exit 2 ;;
+bench) want=$BENCH ;;
+*) echo "usage: $0 [build|test|ci|bench]" >&2; exit 2 ;;
 esac
 
 missing=""

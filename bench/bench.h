@@ -1,0 +1,120 @@
+/* bench.h: what the parts of the benchmark share: the run, samples, logins. */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <sys/types.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "rec_auth.h"
+#include "rec_generate.h"
+
+#define FILL_CODES	10	/* codes per filled user */
+#define FILL_CHUNK	5000	/* users per write transaction of a fill */
+#define TINY_OPS	1	/* argon2id at its cheapest: filled users' */
+#define TINY_MEM	8192	/* batches, and item 5's logins */
+
+#define SVC_USER	"bench-peruser"	/* service using the per-user store */
+#define SVC_SYSTEM	"bench-system"	/* service using the system store */
+#define SVC_NONE	"bench-none"	/* per-user stores nobody has */
+#define SVC_TINY	"bench-tiny"	/* per-user, argon2id at its minimum */
+#define SVC_TINY_SHM	"bench-tiny-shm" /* the same on tmpfs */
+#define SVC_TINY_SYS	"bench-tiny-system" /* a system store at that cost */
+#define SVC_TINY_SYS_SHM "bench-tiny-system-shm" /* the same on tmpfs */
+#define SVC_PURGE	"bench-purge"	/* the store full of dead codes */
+#define SVC_PURGE_TINY	"bench-purge-tiny" /* the same at the tiny cost */
+
+/* The minimum, median, p99 (nearest rank) and maximum of some samples. */
+struct stats {
+	double min, med, p99, max;
+};
+
+/* Everything one run holds; owned by main() and released there. */
+struct bench {
+	uint64_t opslimit, memlimit;
+	unsigned reps, users, purge_users;
+	long cores;
+	char module[PATH_MAX];		/* absolute path of pam_recovery.so */
+	char me[REC_USER_MAX];		/* the invoking user */
+	char pu[REC_USER_MAX];		/* who logs in to per-user stores */
+	uid_t pu_uid;			/* (nobody when me is root) */
+	gid_t pu_gid;
+	char tmp[512];			/* the mkdtemp directory, "" until made */
+	char shm[512];			/* one on tmpfs, or "" */
+	char udir[600], shm_udir[600];	/* in each, pu's: per-user stores */
+	char confdir[PATH_MAX];		/* its pam.d */
+	char user_store[REC_PATH_MAX];	/* the per-user store of pu */
+	char tiny_store[REC_PATH_MAX];	/* of pu, at the tiny cost */
+	char tiny_shm_store[REC_PATH_MAX];
+	char tiny_sys_store[REC_PATH_MAX]; /* system stores at that cost */
+	char tiny_sys_shm_store[REC_PATH_MAX];
+	char sys_store[REC_PATH_MAX];
+	char purge_store[REC_PATH_MAX];	/* purged at the configured cost, */
+	char purge_tiny_store[REC_PATH_MAX]; /* and at the tiny one */
+	struct rec_config ucfg, scfg;	/* as the module reads them */
+	struct rec_config tcfg, tscfg;	/* tiny cost: per-user, system */
+	struct rec_config pcfg, ptcfg;	/* the purge stores */
+	struct rec_format fmt;		/* the default code format */
+	struct rec_log log;
+	double floor_ms, floor_cpu;	/* medians of one bare evaluation */
+	double *v, *vc;			/* samples (wall, CPU), reps of them */
+	double *f, *fc;			/* floor samples taken beside them */
+	double *d, *dc;			/* more samples, or differences */
+	struct stats ovh;		/* login - paired floor, valid, */
+	double ovh_cpu;			/* per-user store, 10 codes; CPU med */
+	struct rec_new_batch *nb;	/* the codes in clear; wiped at the end */
+	FILE *data;			/* BENCH_DATA, or NULL */
+	const char *data_kind;		/* the block being written to it */
+};
+
+/*
+ * Milliseconds of the monotonic clock, and of the CPU time of this thread
+ * and of its waited-for children (for differences only).
+ */
+double now_ms(void);
+double cpu_ms(void);
+
+/* Sort v (n > 0 samples) in place and summarise it. */
+struct stats summarise(double *v, unsigned n);
+
+/* Create path (which must not exist) with mode and the text; 0 or -1. */
+int write_file(const char *path, mode_t mode, const char *text);
+
+/* A name for a statfs f_type. */
+const char *fs_name(long type);
+
+/*
+ * One login as sshd makes it: a fresh handle for service in b->confdir,
+ * code typed at every prompt, pam_authenticate, pam_end.  *ms and *cpu
+ * (unless NULL) receive the wall and CPU time of pam_authenticate alone.
+ * Returns its PAM result, or -1 when the handle could not be started.
+ */
+int login(const struct bench *b, const char *service, const char *user,
+    const char *code, double *ms, double *cpu);
+
+/*
+ * Issue a fresh batch of count codes for user in the store at path (owned
+ * by owner: this process's or pu's; created if need be) at cfg's cost into
+ * nb, replacing any batch it has; the store is open for this call only.
+ * *ms and *cpu (unless NULL) receive the time of rec_generate alone.
+ * Returns 0 or -1.
+ */
+int issue(const struct bench *b, const char *path, uid_t owner,
+    const struct rec_config *cfg, const char *user, unsigned count,
+    struct rec_new_batch *nb, double *ms, double *cpu);
+
+/*
+ * 5 (bench_versus.c): the non-hash part of a login next to a whole login
+ * of pam_google_authenticator, in a process of its own.  Prints its rows;
+ * returns 0, or -1 when it could not be measured.
+ */
+int versus_apart(struct bench *b);
+
+/*
+ * 7 (bench_purge.c): purge throughput over b->purge_users users of dead
+ * codes, and a concurrent login's latency.  Prints its rows; 0 or -1.
+ */
+int measure_purge(struct bench *b);
+
+#endif
