@@ -29,34 +29,7 @@ echo "auth required $M debug" >"$T/pam.d/rt-debug"
 TR=$T/transcript
 
 # A private /dev/log, as in e2e_faults.sh (root only).
-cat >"$T/cap.sh" <<'EOF'
-T=$1
-shift
-mount --bind /dev "$T/olddev" || exit 97
-mount -t tmpfs -o size=64k,mode=0755 tmpfs /dev || exit 97
-for n in null zero full random urandom tty; do
-	[ -e "$T/olddev/$n" ] || continue
-	: >"/dev/$n" && mount --bind "$T/olddev/$n" "/dev/$n" || exit 97
-done
-perl -MSocket -e '
-	alarm 60;
-	socket(my $s, PF_UNIX, SOCK_DGRAM, 0) or die "socket: $!";
-	bind($s, pack_sockaddr_un("/dev/log")) or die "bind: $!";
-	open(my $o, ">>", $ARGV[0]) or die "$ARGV[0]: $!";
-	while (defined(recv($s, my $m, 65536, 0))) {
-		last if $m eq "cap.sh: end";
-		print $o "$m\n";
-	}' "$T/syslog" &
-lp=$!
-i=0
-while [ ! -S /dev/log ] && [ $i -lt 200 ]; do sleep 0.01; i=$((i + 1)); done
-"$@"
-rc=$?
-perl -MSocket -e 'socket(my $s, PF_UNIX, SOCK_DGRAM, 0);
-	send($s, "cap.sh: end", 0, pack_sockaddr_un("/dev/log"));'
-wait "$lp"
-exit $rc
-EOF
+cp tests/syslogcap.sh "$T/cap.sh"
 CAP=0
 if [ "$ROOT" -eq 1 ] && command -v unshare >/dev/null && command -v perl >/dev/null &&
     unshare -m sh "$T/cap.sh" "$T" logger -t e2e_secrets probe 2>/dev/null &&
