@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -59,6 +60,14 @@ child(int fd, uid_t uid, gid_t gid, rec_isolated_fn *fn, void *arg, void *out,
 {
 	struct answer_head h = { REC_ERR_IO };
 
+	/*
+	 * Large blocks from fresh zero pages, never from the host's heap: a
+	 * host whose glibc has raised its mmap threshold (any process that
+	 * freed a large block) would have LMDB's 3 MiB of calloc() zeroed by
+	 * hand here, page by copied page: 1.4 ms per child, measured.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	malloc_trim(0);
 	/* Not root: already nobody but uid; root: become uid for good. */
 	if (geteuid() != 0 ? geteuid() != uid :
 	    setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
