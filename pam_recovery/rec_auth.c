@@ -356,9 +356,15 @@ rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
 	}
 	if ((r = rec_code_normalise(&s.fmt, input, code)) != REC_OK)
 		goto out;
+	/*
+	 * The count is visible to every parallel attempt as soon as this
+	 * commits, and outlives this process; the synced commit that ends
+	 * every judged attempt below (reject, consume or refund) puts it on
+	 * the disk before the answer is given.  One disk flush per attempt.
+	 */
 	a->outcome = REC_ERR_NOSTORE;
 	if (st != NULL && s.enrolled &&
-	    (r = rec_store_write(st, precount_txn, a)) != REC_OK)
+	    (r = rec_store_write_lazy(st, precount_txn, a)) != REC_OK)
 		goto out;
 	res->batch = a->batch.id;
 	res->locked_now = a->locked_now;
@@ -383,6 +389,9 @@ rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
 	if (slot == 0) {
 		a->outcome = REC_ERR_NOMATCH;
 		r = rec_store_write(st, reject_txn, a);
+		/* Without an audit trail that commit was empty: no flush. */
+		if (r == REC_OK && !cfg->audit)
+			r = rec_store_sync(st);
 	} else
 		r = rec_store_write(st, consume_txn, a);
 	if (r != REC_OK)

@@ -309,6 +309,8 @@ run_txn(struct rec_store *st, int write, rec_txn_fn *fn, void *arg)
 	struct rec_txn t = { st, NULL, 0 };
 	int rc, r = REC_ERR_INTERNAL;
 
+	if (write && st->lazy_stuck)
+		return REC_ERR_IO;
 	for (int tries = 0; tries < TXN_TRIES; tries++) {
 		t.map_full = 0;
 		rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t.txn);
@@ -352,6 +354,35 @@ int
 rec_store_write(struct rec_store *st, rec_txn_fn *fn, void *arg)
 {
 	return run_txn(st, 1, fn, arg);
+}
+
+/*
+ * MDB_NOSYNC for one commit: its pages and meta page go to the page cache
+ * with write(), not to the disk, and the next synced commit's fdatasync
+ * of the same file takes them along.
+ */
+int
+rec_store_write_lazy(struct rec_store *st, rec_txn_fn *fn, void *arg)
+{
+	int rc, r;
+
+	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1)) != MDB_SUCCESS)
+		return rec_mdb_error(st, "set nosync", rc);
+	r = run_txn(st, 1, fn, arg);
+	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 0)) != MDB_SUCCESS) {
+		/* Every later commit would be lazy too: refuse them all. */
+		st->lazy_stuck = 1;
+		return rec_mdb_error(st, "clear nosync", rc);
+	}
+	return r;
+}
+
+int
+rec_store_sync(struct rec_store *st)
+{
+	if (st->lazy_stuck)
+		return REC_ERR_IO;
+	return rec_mdb_error(st, "sync", mdb_env_sync(st->env, 1));
 }
 
 const struct rec_log *

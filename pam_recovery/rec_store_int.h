@@ -14,6 +14,7 @@ struct rec_store {
 	MDB_dbi dbi[DB_COUNT];
 	const struct rec_log *log;
 	char path[REC_PATH_MAX];
+	int lazy_stuck;		/* MDB_NOSYNC could not be cleared */
 };
 
 struct rec_txn {

@@ -22,6 +22,7 @@
 #include "rec_log.h"
 #include "rec_record.h"
 #include "rec_store.h"
+#include "rec_store_int.h"	/* the environment's flags */
 #include "testutil.h"
 
 /* One temporary directory per test; the store is path = dir/store. */
@@ -573,6 +574,48 @@ test_write_read(void **state)
 
 	store_create(f);
 	assert_int_equal(rec_store_write(f->st, put_alice, NULL), REC_OK);
+	assert_int_equal(rec_store_read(f->st, check_alice, NULL), REC_OK);
+}
+
+/*
+ * A lazy commit is there for the next process at once, even when the
+ * process that made it dies without closing or syncing; it leaves later
+ * commits synced again.
+ */
+static void
+test_lazy_write(void **state)
+{
+	struct fx *f = *state;
+	unsigned envflags = 0;
+	int status = -1;
+	pid_t pid;
+
+	store_create(f);
+	assert_int_equal(rec_store_write_lazy(f->st, put_alice, NULL), REC_OK);
+	assert_int_equal(mdb_env_get_flags(f->st->env, &envflags),
+	    MDB_SUCCESS);
+	assert_int_equal(envflags & MDB_NOSYNC, 0);
+	assert_int_equal(rec_store_read(f->st, check_alice, NULL), REC_OK);
+	assert_int_equal(rec_store_sync(f->st), REC_OK);
+	store_close(f);
+	assert_int_equal(tmpdir_remove(f->dir), 0);
+	assert_non_null(mkdtemp(strcpy(f->dir, "/tmp/test_store.XXXXXX")));
+	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
+	/* Made by a process that then dies at once. */
+	if ((pid = fork()) == 0) {
+		struct rec_store *st = NULL;
+
+		if (rec_store_open(f->path, getuid(), REC_STORE_CREATE, NULL,
+		    &st) != REC_OK || rec_store_write_lazy(st, put_alice,
+		    NULL) != REC_OK)
+			_exit(1);
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	assert_int_equal(rec_store_open(f->path, getuid(), 0, &f->log, &f->st),
+	    REC_OK);
 	assert_int_equal(rec_store_read(f->st, check_alice, NULL), REC_OK);
 }
 
@@ -1269,6 +1312,7 @@ main(int argc, char **argv)
 		T(test_garbage_data),
 		T(test_path_too_long),
 		T(test_write_read),
+		T(test_lazy_write),
 		T(test_reopen_persists),
 		T(test_write_error_aborts),
 		T(test_read_is_read_only),
