@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "rec_auth.h"
+#include "rec_code.h"
 #include "rec_err.h"
 #include "rec_isolate.h"
 
@@ -50,15 +51,16 @@ struct call {
 	unsigned char pepper[REC_PEPPER_LEN];
 	int have_pepper;
 	struct rec_who who;
+	struct rec_child child;		/* the store's child, once started */
+	int child_started;
 };
 
-/* One piece of store work, done here or in the user's child. */
-struct job {
-	struct call *c;
-	const char *code;		/* attempt: what was typed */
+/* What the module sends the store's child after the status: the code. */
+struct job_in {
+	char code[REC_INPUT_MAX + 2];	/* longer input is cut to too long */
 };
 
-/* What a job hands back (across the pipe, when isolated). */
+/* What the child answers, to the status and to the attempt. */
 struct job_out {
 	struct rec_status s;
 	struct rec_result res;
@@ -204,7 +206,7 @@ call_config(struct call *c, int argc, const char **argv)
 
 /*
  * Look the user up and work out the store: its path and its owner, as
- * whom a child does all the store work (see run_job).
+ * whom a child does all the store work (see store_status).
  */
 static int
 call_open(struct call *c)
@@ -230,7 +232,7 @@ call_open(struct call *c)
 	return REC_OK;
 }
 
-/* Open the store for one job; a store that does not exist is NULL. */
+/* Open the store; a store that does not exist (or no store) is NULL. */
 static int
 job_store(struct call *c, struct rec_store **st)
 {
@@ -244,55 +246,94 @@ job_store(struct call *c, struct rec_store **st)
 }
 
 static int
-status_job(void *arg, void *out)
+status_work(struct call *c, struct rec_store *st, struct job_out *o)
 {
-	struct job *j = arg;
-	struct job_out *o = out;
-	struct rec_store *st = NULL;
-	int r;
-
-	if ((r = job_store(j->c, &st)) == REC_OK)
-		r = rec_auth_status(st, &j->c->cfg, j->c->user, time(NULL),
-		    &o->s);
+	memset(o, 0, sizeof(*o));
 	o->store_exists = st != NULL;
-	rec_store_close(st);
-	return r;
+	return rec_auth_status(st, &c->cfg, c->user, time(NULL), &o->s);
 }
 
 static int
-attempt_job(void *arg, void *out)
+attempt_work(struct call *c, struct rec_store *st, const char *code,
+    struct job_out *o)
 {
-	struct job *j = arg;
-	struct job_out *o = out;
-	struct rec_store *st = NULL;
-	int r;
-
-	if ((r = job_store(j->c, &st)) == REC_OK)
-		r = rec_auth_attempt(st, &j->c->cfg, &j->c->who,
-		    j->c->have_pepper ? j->c->pepper : NULL, j->code,
-		    time(NULL), 0, &o->res);
-	rec_store_close(st);
-	return r;
+	memset(o, 0, sizeof(*o));
+	return rec_auth_attempt(st, &c->cfg, &c->who,
+	    c->have_pepper ? c->pepper : NULL, code, time(NULL), 0, &o->res);
 }
 
 /*
- * Run a job in a child that is the store's owner and nothing more: for a
- * per-user store, the user (root never maps a file the user wrote); for
- * the system store, root.  LMDB trusts the file it maps, and a damaged one
- * must kill the child, not sshd, login or sudo.  A user without a store
- * needs no child: the job only hashes.
+ * The child of one call: open the store once, answer the status, then
+ * wait for the code (the caller closes its end instead when there is
+ * nothing to try) and answer the attempt.
  */
 static int
-run_job(struct call *c, rec_isolated_fn *fn, const char *code,
-    struct job_out *o)
+store_child(void *arg, int fd)
 {
-	struct job j = { c, code };
+	struct call *c = arg;
+	struct rec_store *st = NULL;
+	struct job_in in;
+	struct job_out o;
+	int r;
 
-	memset(o, 0, sizeof(*o));
+	memset(&in, 0, sizeof(in));
+	memset(&o, 0, sizeof(o));
+	if ((r = job_store(c, &st)) == REC_OK)
+		r = status_work(c, st, &o);
+	if (rec_child_reply(fd, r, &o, sizeof(o)) != 0 || r != REC_OK ||
+	    rec_child_request(fd, &in, sizeof(in)) != 0)
+		goto out;
+	in.code[sizeof(in.code) - 1] = '\0';
+	r = attempt_work(c, st, in.code, &o);
+	rec_child_reply(fd, r, &o, sizeof(o));
+out:
+	sodium_memzero(&in, sizeof(in));
+	sodium_memzero(c->pepper, sizeof(c->pepper));
+	rec_store_close(st);
+	return 0;
+}
+
+/*
+ * The status of the user's codes.  The store work of the whole call runs
+ * in one child that is the store's owner and nothing more: for a per-user
+ * store, the user (root never maps a file the user wrote); for the system
+ * store, root.  LMDB trusts the file it maps, and a damaged one must kill
+ * the child, not sshd, login or sudo.  A user without a store needs no
+ * child: there is nothing to read, and an attempt only hashes.
+ */
+static int
+store_status(struct call *c, struct job_out *o)
+{
+	int r, cr;
+
 	if (!c->has_store)
-		return fn(&j, o);
-	return rec_run_as(c->owner, c->owner_gid, fn, &j, o, sizeof(*o),
-	    &c->log);
+		return status_work(c, NULL, o);
+	if ((r = rec_child_start(&c->child, c->owner, c->owner_gid,
+	    store_child, c, &c->log)) != REC_OK)
+		return r;
+	c->child_started = 1;
+	if ((r = rec_child_answer(&c->child, &cr, o, sizeof(*o))) != REC_OK)
+		return r;
+	return cr;
+}
+
+/* The attempt with what was typed, by the child of store_status. */
+static int
+store_attempt(struct call *c, const char *code, struct job_out *o)
+{
+	struct job_in in;
+	int r, cr;
+
+	if (!c->has_store)
+		return attempt_work(c, NULL, code, o);
+	memset(&in, 0, sizeof(in));
+	memcpy(in.code, code, strnlen(code, sizeof(in.code) - 1));
+	r = rec_child_ask(&c->child, &in, sizeof(in));
+	sodium_memzero(&in, sizeof(in));
+	if (r != REC_OK ||
+	    (r = rec_child_answer(&c->child, &cr, o, sizeof(*o))) != REC_OK)
+		return r;
+	return cr;
 }
 
 static int
@@ -325,6 +366,9 @@ call_begin(struct call *c, pam_handle_t *pamh, int flags, int argc,
 static void
 call_end(struct call *c)
 {
+	if (c->child_started)
+		rec_child_end(&c->child);
+	c->child_started = 0;
 	sodium_memzero(c->pepper, sizeof(c->pepper));
 }
 
@@ -401,7 +445,7 @@ authenticate(struct call *c)
 	int r, pr = PAM_SERVICE_ERR;
 
 	if ((r = call_open(c)) != REC_OK ||
-	    (r = run_job(c, status_job, NULL, &o)) != REC_OK)
+	    (r = store_status(c, &o)) != REC_OK)
 		goto store_error;
 	s = o.s;
 	if (!s.enrolled && c->o.nouserok) {
@@ -416,7 +460,7 @@ authenticate(struct call *c)
 	}
 	if ((pr = get_code(c, &s.fmt, &resp)) != PAM_SUCCESS)
 		goto out;
-	r = run_job(c, attempt_job, resp, &o);
+	r = store_attempt(c, resp, &o);
 	res = o.res;
 	pr = rec_to_pam(r);
 	switch (r) {
@@ -513,7 +557,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	    call_begin(&c, pamh, flags, argc, argv) != PAM_SUCCESS)
 		goto out;
 	if ((r = call_open(&c)) != REC_OK || !c.has_store ||
-	    (r = run_job(&c, status_job, NULL, &o)) != REC_OK ||
+	    (r = store_status(&c, &o)) != REC_OK ||
 	    !o.store_exists || c.o.silent)
 		goto out;
 	s = o.s;

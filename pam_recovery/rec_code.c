@@ -6,13 +6,6 @@
 #include "rec_code.h"
 #include "rec_err.h"
 
-/*
- * The longest input we are willing to look at.  Generous enough for any
- * sensible spacing of the longest code, small enough that a hostile
- * conversation cannot make us walk an arbitrarily long string.
- */
-#define REC_INPUT_MAX (4 * REC_CODE_MAX)
-
 /* Crockford base32: no I, L, O or U. */
 static const char alpha_base32[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /* Upper and lower case letters and 2-9: 0 and 1 would be look-alikes. */

@@ -9,6 +9,12 @@
 
 #define REC_CODE_MAX 64		/* longest code_length accepted */
 #define REC_CODE_BUF (REC_CODE_MAX * 2 + 1) /* grouped form with separators */
+/*
+ * The longest input the normaliser looks at: generous enough for any
+ * sensible spacing of the longest code, small enough that a hostile
+ * conversation cannot make us walk an arbitrarily long string.
+ */
+#define REC_INPUT_MAX (4 * REC_CODE_MAX)
 #define REC_MIN_ENTROPY 40	/* refused below, in bits */
 #define REC_WARN_ENTROPY 64	/* warned below, in bits */
 #define REC_TAG_MAX_BITS 16	/* most bits of a code ever used as its tag */

@@ -1,11 +1,10 @@
-/* rec_isolate.c: running store work in a child process that is only the user. */
+/* rec_isolate.c: store work in a child process that is only the store's owner. */
 #include <errno.h>
-#include <fcntl.h>
 #include <grp.h>
 #include <malloc.h>
-#include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,19 +13,22 @@
 #include "rec_err.h"
 #include "rec_isolate.h"
 
-/* What the child writes back: fn's result, then out. */
+/* Exit statuses of the child that explain a missing answer. */
+enum { CHILD_NO_IDENTITY = 111, CHILD_FAILED = 112 };
+
+/* What precedes each answer: the child's result. */
 struct answer_head {
 	int32_t r;
 };
 
 static int
-write_all(int fd, const void *buf, size_t len)
+send_all(int fd, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1 && errno == EINTR)
+		if ((n = send(fd, p, len, MSG_NOSIGNAL)) == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
@@ -37,13 +39,13 @@ write_all(int fd, const void *buf, size_t len)
 }
 
 static int
-read_all(int fd, void *buf, size_t len)
+recv_all(int fd, void *buf, size_t len)
 {
 	uint8_t *p = buf;
 	ssize_t n;
 
 	while (len > 0) {
-		if ((n = read(fd, p, len)) == -1 && errno == EINTR)
+		if ((n = recv(fd, p, len, 0)) == -1 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			return -1;
@@ -53,18 +55,30 @@ read_all(int fd, void *buf, size_t len)
 	return 0;
 }
 
-/* The child: become the user for good, do the work, answer, end. */
-static void __attribute__((noreturn))
-child(int fd, uid_t uid, gid_t gid, rec_isolated_fn *fn, void *arg, void *out,
-    size_t outlen)
+int
+rec_child_request(int fd, void *buf, size_t len)
 {
-	struct answer_head h = { REC_ERR_IO };
+	return recv_all(fd, buf, len);
+}
 
+int
+rec_child_reply(int fd, int r, const void *buf, size_t len)
+{
+	struct answer_head h = { r };
+
+	return send_all(fd, &h, sizeof(h)) == 0 && send_all(fd, buf, len) == 0 ?
+	    0 : -1;
+}
+
+/* The child: become the owner for good, do the work, end. */
+static void __attribute__((noreturn))
+child(int fd, uid_t uid, gid_t gid, rec_child_fn *fn, void *arg)
+{
 	/*
 	 * Large blocks from fresh zero pages, never from the host's heap: a
-	 * host whose glibc has raised its mmap threshold (any process that
-	 * freed a large block) would have LMDB's 3 MiB of calloc() zeroed by
-	 * hand here, page by copied page: 1.4 ms per child, measured.
+	 * host whose heap holds free megabytes (any process that freed a
+	 * large block) would have LMDB's 3 MiB of calloc() zeroed by hand
+	 * here, page by copied page: 1.4 ms per child, measured.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	malloc_trim(0);
@@ -72,74 +86,95 @@ child(int fd, uid_t uid, gid_t gid, rec_isolated_fn *fn, void *arg, void *out,
 	if (geteuid() != 0 ? geteuid() != uid :
 	    setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
 	    setresuid(uid, uid, uid) != 0 || (uid != 0 && setuid(0) == 0))
-		_exit(111);
-	h.r = fn(arg, out);
-	if (write_all(fd, &h, sizeof(h)) != 0 ||
-	    write_all(fd, out, outlen) != 0) {
-		sodium_memzero(out, outlen);
-		_exit(112);
-	}
-	sodium_memzero(out, outlen);
-	_exit(0);
+		_exit(CHILD_NO_IDENTITY);
+	_exit(fn(arg, fd) == 0 ? 0 : CHILD_FAILED);
 }
 
 int
-rec_run_as(uid_t uid, gid_t gid, rec_isolated_fn *fn, void *arg, void *out,
-    size_t outlen, const struct rec_log *log)
+rec_child_start(struct rec_child *c, uid_t uid, gid_t gid, rec_child_fn *fn,
+    void *arg, const struct rec_log *log)
 {
-	struct sigaction dfl, saved;
-	struct answer_head h;
-	int fds[2] = { -1, -1 }, status = 0, got, r = REC_ERR_INTERNAL;
-	pid_t pid = -1, w;
+	int sv[2];
 
-	memset(&dfl, 0, sizeof(dfl));
-	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&dfl.sa_mask);
-	if (sigaction(SIGCHLD, &dfl, &saved) != 0) {
-		rec_logf(log, LOG_ERR, "sigaction: %s", strerror(errno));
+	c->pid = -1;
+	c->fd = -1;
+	c->uid = uid;
+	c->log = log;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		rec_logf(log, LOG_ERR, "socketpair: %s", strerror(errno));
 		return REC_ERR_IO;
 	}
-	if (pipe2(fds, O_CLOEXEC) != 0) {
-		rec_logf(log, LOG_ERR, "pipe: %s", strerror(errno));
-		r = REC_ERR_IO;
-		goto out;
-	}
-	if ((pid = fork()) == -1) {
+	if ((c->pid = fork()) == -1) {
 		rec_logf(log, LOG_ERR, "fork: %s", strerror(errno));
-		r = REC_ERR_IO;
-		goto out;
+		close(sv[0]);
+		close(sv[1]);
+		return REC_ERR_IO;
 	}
-	if (pid == 0) {
-		close(fds[0]);
-		child(fds[1], uid, gid, fn, arg, out, outlen);
+	if (c->pid == 0) {
+		close(sv[0]);
+		child(sv[1], uid, gid, fn, arg);
 	}
-	close(fds[1]);
-	fds[1] = -1;
-	got = read_all(fds[0], &h, sizeof(h)) == 0 &&
-	    read_all(fds[0], out, outlen) == 0;
-	while ((w = waitpid(pid, &status, 0)) == -1 && errno == EINTR)
+	close(sv[1]);
+	c->fd = sv[0];
+	return REC_OK;
+}
+
+/* Reap the child; its exit status as waitpid gave it, or -1 if taken. */
+static int
+reap(struct rec_child *c)
+{
+	int status = 0;
+	pid_t w;
+
+	if (c->fd != -1) {
+		close(c->fd);
+		c->fd = -1;
+	}
+	if (c->pid <= 0)
+		return -1;
+	while ((w = waitpid(c->pid, &status, 0)) == -1 && errno == EINTR)
 		;
-	if (!got || w != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		if (w == pid && WIFSIGNALED(status))
-			rec_logf(log, LOG_ERR, "the store reader died of signal "
-			    "%d: the store is probably corrupt",
-			    WTERMSIG(status));
-		else if (w == pid && WIFEXITED(status) &&
-		    WEXITSTATUS(status) == 111)
-			rec_logf(log, LOG_ERR, "the store reader could not take "
-			    "the identity of uid %u", (unsigned)uid);
-		else
-			rec_logf(log, LOG_ERR, "the store reader gave no answer");
-		sodium_memzero(out, outlen);
-		r = REC_ERR_IO;
-		goto out;
+	c->pid = -1;
+	return w == -1 ? -1 : status;
+}
+
+int
+rec_child_answer(struct rec_child *c, int *r, void *out, size_t len)
+{
+	struct answer_head h;
+	int status;
+
+	if (c->fd != -1 && recv_all(c->fd, &h, sizeof(h)) == 0 &&
+	    recv_all(c->fd, out, len) == 0) {
+		*r = h.r;
+		return REC_OK;
 	}
-	r = h.r;
-out:
-	if (fds[0] != -1)
-		close(fds[0]);
-	if (fds[1] != -1)
-		close(fds[1]);
-	sigaction(SIGCHLD, &saved, NULL);
-	return r;
+	sodium_memzero(out, len);
+	status = reap(c);
+	if (status != -1 && WIFSIGNALED(status))
+		rec_logf(c->log, LOG_ERR, "the store reader died of signal %d: "
+		    "the store is probably corrupt", WTERMSIG(status));
+	else if (status != -1 && WIFEXITED(status) &&
+	    WEXITSTATUS(status) == CHILD_NO_IDENTITY)
+		rec_logf(c->log, LOG_ERR, "the store reader could not take the "
+		    "identity of uid %u", (unsigned)c->uid);
+	else
+		rec_logf(c->log, LOG_ERR, "the store reader gave no answer");
+	return REC_ERR_IO;
+}
+
+int
+rec_child_ask(struct rec_child *c, const void *in, size_t len)
+{
+	if (c->fd == -1 || send_all(c->fd, in, len) != 0) {
+		rec_logf(c->log, LOG_ERR, "the store reader is gone");
+		return REC_ERR_IO;
+	}
+	return REC_OK;
+}
+
+void
+rec_child_end(struct rec_child *c)
+{
+	reap(c);
 }

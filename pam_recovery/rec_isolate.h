@@ -1,4 +1,4 @@
-/* rec_isolate.h: reading a user-owned store in a child that is only the user. */
+/* rec_isolate.h: store work in a child process that is only the store's owner. */
 #ifndef REC_ISOLATE_H
 #define REC_ISOLATE_H
 
@@ -8,22 +8,64 @@
 #include "rec_log.h"
 
 /*
- * Run fn(arg, out) in a forked child that is uid and nothing more (as root:
- * groups, gid and uid all set for good; not as root: uid must be the
- * caller's own), and copy the outlen bytes it leaves in out back to the
- * caller's out.  LMDB trusts the files it maps: a user writes their own
- * store, so a root process must never map it, and a store damaged by any
- * means must not take the host down.  A bad file can at worst kill this
- * child.
- * SIGCHLD is set to its default for the duration, so that a host that
- * reaps its children cannot take this one.  The child never returns: it
- * ends with _exit(), after wiping its copy of out.
- * Returns fn's result, or REC_ERR_IO (logged) when the child could not be
- * made, could not become the user, or died without answering (a crash on
- * a corrupt store is logged with its signal).
+ * LMDB trusts the files it maps: a user writes their own store, so a root
+ * process must never map it, and a store damaged by any means must not
+ * take the host (sshd, login, sudo) down.  The store work of one PAM call
+ * runs in one forked child that is uid and nothing more (as root: groups,
+ * gid and uid all set for good; not as root: uid must be the caller's
+ * own), and talks to the caller over a socket pair: the caller reads
+ * answers and may send requests between them (with MSG_NOSIGNAL: a dead
+ * child is an error, not a SIGPIPE in the host).  A bad file can at worst
+ * kill the child, which the caller sees as an answer that never came.
+ *
+ * The child runs fn(arg, fd): it reads requests from fd with
+ * rec_child_request and writes answers to it with rec_child_reply, and
+ * returns 0 to end normally.  It never returns into the caller's code: it
+ * ends with _exit().
+ *
+ * SIGCHLD is left as the host set it, since the child may live through a
+ * conversation: a host that reaps its children itself (or ignores SIGCHLD)
+ * may take the child's exit status, so the answers read from the socket are
+ * what count, and the status only explains a missing answer in the log.
  */
-typedef int rec_isolated_fn(void *arg, void *out);
-int rec_run_as(uid_t uid, gid_t gid, rec_isolated_fn *fn, void *arg,
-    void *out, size_t outlen, const struct rec_log *log);
+typedef int rec_child_fn(void *arg, int fd);
+
+struct rec_child {
+	pid_t pid;
+	int fd;			/* our end of the socket pair */
+	uid_t uid;
+	const struct rec_log *log;
+};
+
+/*
+ * Start fn in a child that is uid/gid.  Returns REC_OK, or REC_ERR_IO
+ * (logged) when the socket pair or the child could not be made.
+ */
+int rec_child_start(struct rec_child *c, uid_t uid, gid_t gid,
+    rec_child_fn *fn, void *arg, const struct rec_log *log);
+
+/*
+ * The next answer: its result in *r and its len bytes in out.  Returns
+ * REC_OK, or REC_ERR_IO when the child ended without giving it (then the
+ * child is reaped and the reason logged: a signal, a failed change of
+ * identity, or no answer); out is wiped then.
+ */
+int rec_child_answer(struct rec_child *c, int *r, void *out, size_t len);
+
+/* Send a request of len bytes; REC_ERR_IO when the child is gone. */
+int rec_child_ask(struct rec_child *c, const void *in, size_t len);
+
+/*
+ * Close our end (a child waiting for a request sees the end of input and
+ * exits) and reap it.  Safe to call twice and after a failed start.
+ */
+void rec_child_end(struct rec_child *c);
+
+/*
+ * In the child: read a request of exactly len bytes (0: got it, -1: the
+ * caller closed its end or it broke), and write an answer (0 or -1).
+ */
+int rec_child_request(int fd, void *buf, size_t len);
+int rec_child_reply(int fd, int r, const void *buf, size_t len);
 
 #endif

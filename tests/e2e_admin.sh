@@ -251,13 +251,20 @@ loop 1 20 &
 p1=$!
 loop 21 40 &
 p2=$!
+# The first copy once a login went through, so that it falls among them
+# however fast a login is (bounded: 10 s).
+w=0
+while [ "$w" -lt 1000 ] && ! grep -q 'auth: PAM_SUCCESS' "$T/loop.out" 2>/dev/null; do
+	w=$((w + 1))
+	sleep 0.01
+done
 n=0
 while [ "$n" -lt 8 ]; do
 	n=$((n + 1))
 	admin backup "$T/bk.$n"
 	[ "$RC" -eq 0 ] || break
 	kill -0 "$p1" 2>/dev/null || kill -0 "$p2" 2>/dev/null || break
-	sleep 0.1
+	sleep 0.05
 done
 wait "$p1" "$p2"
 check "backup during logins: exit 0 ($n copies)" test "$RC" -eq 0
