@@ -1,0 +1,274 @@
+/* test_isolate.c: unit tests of the store's child and its socket. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "rec_err.h"
+#include "rec_isolate.h"
+#include "rec_log.h"
+#include "testutil.h"
+
+/* What the test children do, chosen by the test. */
+enum plan {
+	ECHO_TWICE,	/* answer 42, then twice the request */
+	DIE_AT_ONCE,	/* SIGKILL before any answer */
+	ANSWER_THEN_GO,	/* answer, then end without reading */
+};
+
+static int
+kid(void *arg, int fd)
+{
+	enum plan plan = *(enum plan *)arg;
+	uint32_t v = 7, req = 0;
+
+	if (plan == DIE_AT_ONCE)
+		raise(SIGKILL);
+	if (rec_child_reply(fd, 42, &v, sizeof(v)) != 0)
+		return 1;
+	if (plan == ANSWER_THEN_GO)
+		return 0;
+	if (rec_child_request(fd, &req, sizeof(req)) != 0)
+		return 0;	/* the caller had nothing to ask */
+	v = 2 * req;
+	return rec_child_reply(fd, REC_OK, &v, sizeof(v)) == 0 ? 0 : 1;
+}
+
+static void
+start(struct rec_child *c, enum plan *plan, struct rec_log *log)
+{
+	assert_int_equal(rec_child_start(c, geteuid(), getegid(), kid, plan,
+	    log), REC_OK);
+	assert_true(c->pid > 0);
+}
+
+/* No child of this process is left, not even a zombie. */
+static void
+assert_no_children(void)
+{
+	errno = 0;
+	assert_int_equal(waitpid(-1, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+}
+
+static void
+test_answer_request_answer(void **state)
+{
+	struct capture cap;
+	struct rec_log log;
+	struct rec_child c;
+	enum plan plan = ECHO_TWICE;
+	uint32_t v = 0, req = 21;
+	int r = -1;
+
+	(void)state;
+	capture_init(&cap, &log);
+	start(&c, &plan, &log);
+	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(r, 42);
+	assert_int_equal(v, 7);
+	assert_int_equal(rec_child_ask(&c, &req, sizeof(req)), REC_OK);
+	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(r, REC_OK);
+	assert_int_equal(v, 42);
+	rec_child_end(&c);
+	rec_child_end(&c);	/* twice is harmless */
+	assert_no_children();
+	assert_int_equal(cap.errors, 0);
+}
+
+/* Nothing to ask: ending makes the waiting child see the end and exit. */
+static void
+test_end_without_request(void **state)
+{
+	struct capture cap;
+	struct rec_log log;
+	struct rec_child c;
+	enum plan plan = ECHO_TWICE;
+	uint32_t v = 0;
+	int r = -1;
+
+	(void)state;
+	capture_init(&cap, &log);
+	start(&c, &plan, &log);
+	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	rec_child_end(&c);
+	assert_no_children();
+	assert_int_equal(cap.errors, 0);
+}
+
+/* A child killed before answering: an error, the signal in the log. */
+static void
+test_child_dies(void **state)
+{
+	struct capture cap;
+	struct rec_log log;
+	struct rec_child c;
+	enum plan plan = DIE_AT_ONCE;
+	uint32_t v = 0xffffffff;
+	int r = -1;
+
+	(void)state;
+	capture_init(&cap, &log);
+	start(&c, &plan, &log);
+	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_ERR_IO);
+	assert_int_equal(v, 0);		/* nothing half-read is left */
+	assert_logged(&cap, "died of signal 9");
+	assert_int_equal(rec_child_ask(&c, &v, sizeof(v)), REC_ERR_IO);
+	rec_child_end(&c);
+	assert_no_children();
+}
+
+/*
+ * A request to a child that is gone is an error, not a SIGPIPE that
+ * would kill the host (the test process, here).
+ */
+static void
+test_ask_gone_child(void **state)
+{
+	struct capture cap;
+	struct rec_log log;
+	struct rec_child c;
+	enum plan plan = ANSWER_THEN_GO;
+	struct pollfd p;
+	uint32_t v = 0;
+	int r = -1, i;
+
+	(void)state;
+	capture_init(&cap, &log);
+	start(&c, &plan, &log);
+	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	/* Wait (bounded) until the child's end of the socket is closed. */
+	p.fd = c.fd;
+	p.events = POLLRDHUP;
+	for (i = 0; i < 100; i++) {
+		p.revents = 0;
+		if (poll(&p, 1, 100) == 1 && (p.revents & (POLLRDHUP | POLLHUP)))
+			break;
+	}
+	assert_true(i < 100);
+	assert_int_equal(rec_child_ask(&c, &v, sizeof(v)), REC_ERR_IO);
+	assert_logged(&cap, "the store reader is gone");
+	rec_child_end(&c);
+	assert_no_children();
+}
+
+/* A host that ignores SIGCHLD: its children are reaped by the kernel. */
+static void
+test_host_ignores_sigchld(void **state)
+{
+	struct capture cap;
+	struct rec_log log;
+	struct rec_child c;
+	struct sigaction ign, saved;
+	enum plan plan = ECHO_TWICE;
+	uint32_t v = 0, req = 5;
+	int r = -1;
+
+	(void)state;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	assert_int_equal(sigaction(SIGCHLD, &ign, &saved), 0);
+	capture_init(&cap, &log);
+	start(&c, &plan, &log);
+	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(rec_child_ask(&c, &req, sizeof(req)), REC_OK);
+	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(v, 10);
+	rec_child_end(&c);
+	assert_int_equal(sigaction(SIGCHLD, &saved, NULL), 0);
+	assert_no_children();
+	assert_int_equal(cap.errors, 0);
+}
+
+static volatile sig_atomic_t reaped;
+
+static void
+reap_all(int sig)
+{
+	int saved = errno;
+
+	(void)sig;
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		reaped++;
+	errno = saved;
+}
+
+/* A host whose SIGCHLD handler reaps every child, ours included. */
+static void
+test_host_reaps_children(void **state)
+{
+	struct capture cap;
+	struct rec_log log;
+	struct rec_child c;
+	struct sigaction h, saved;
+	enum plan plan = ANSWER_THEN_GO;
+	uint32_t v = 0;
+	int r = -1, i;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	h.sa_handler = reap_all;
+	h.sa_flags = SA_RESTART;
+	sigemptyset(&h.sa_mask);
+	assert_int_equal(sigaction(SIGCHLD, &h, &saved), 0);
+	reaped = 0;
+	capture_init(&cap, &log);
+	start(&c, &plan, &log);
+	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(r, 42);
+	assert_int_equal(v, 7);
+	for (i = 0; i < 100 && reaped == 0; i++)
+		usleep(10000);
+	rec_child_end(&c);	/* must not hang on a child already reaped */
+	assert_int_equal(sigaction(SIGCHLD, &saved, NULL), 0);
+	assert_int_equal(reaped, 1);
+	assert_int_equal(cap.errors, 0);
+}
+
+/* Not root: a child for another uid refuses to run the work. */
+static void
+test_other_uid_refused(void **state)
+{
+	struct capture cap;
+	struct rec_log log;
+	struct rec_child c;
+	enum plan plan = ECHO_TWICE;
+	uint32_t v = 0;
+	int r = -1;
+
+	(void)state;
+	if (geteuid() == 0)
+		skip();		/* root can become anyone */
+	capture_init(&cap, &log);
+	assert_int_equal(rec_child_start(&c, geteuid() + 1, getegid(), kid,
+	    &plan, &log), REC_OK);
+	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_ERR_IO);
+	assert_logged(&cap, "could not take the identity");
+	rec_child_end(&c);
+	assert_no_children();
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_answer_request_answer),
+		cmocka_unit_test(test_end_without_request),
+		cmocka_unit_test(test_child_dies),
+		cmocka_unit_test(test_ask_gone_child),
+		cmocka_unit_test(test_host_ignores_sigchld),
+		cmocka_unit_test(test_host_reaps_children),
+		cmocka_unit_test(test_other_uid_refused),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
