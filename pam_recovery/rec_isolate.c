@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <malloc.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -173,8 +174,24 @@ rec_child_ask(struct rec_child *c, const void *in, size_t len)
 	return REC_OK;
 }
 
+/*
+ * SIGCHLD at its default while the child we tell to end exits, as
+ * pam_unix does around unix_chkpwd: a host that reaps its children in a
+ * handler neither takes this one nor sees a child it never made.
+ */
 void
 rec_child_end(struct rec_child *c)
 {
+	struct sigaction dfl, saved;
+	int restore;
+
+	if (c->pid <= 0 && c->fd == -1)
+		return;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&dfl.sa_mask);
+	restore = sigaction(SIGCHLD, &dfl, &saved) == 0;
 	reap(c);
+	if (restore)
+		sigaction(SIGCHLD, &saved, NULL);
 }

@@ -23,10 +23,12 @@
  * returns 0 to end normally.  It never returns into the caller's code: it
  * ends with _exit().
  *
- * SIGCHLD is left as the host set it, since the child may live through a
- * conversation: a host that reaps its children itself (or ignores SIGCHLD)
- * may take the child's exit status, so the answers read from the socket are
- * what count, and the status only explains a missing answer in the log.
+ * SIGCHLD is left as the host set it while the child lives, since it may
+ * live through a conversation; only rec_child_end, which makes it exit,
+ * sets SIGCHLD to its default for that moment.  A host that reaps its
+ * children itself (or ignores SIGCHLD) may still take the exit status of
+ * a child that died early, so the answers read from the socket are what
+ * count, and the status only explains a missing answer in the log.
  */
 typedef int rec_child_fn(void *arg, int fd);
 

@@ -234,6 +234,39 @@ test_host_reaps_children(void **state)
 	assert_int_equal(cap.errors, 0);
 }
 
+/*
+ * The same host, with a child that lives until it is told to end: ending
+ * it hides its exit from the host's handler, which reaps nothing.
+ */
+static void
+test_end_hidden_from_host(void **state)
+{
+	struct capture cap;
+	struct rec_log log;
+	struct rec_child c;
+	struct sigaction h, saved, after;
+	enum plan plan = ECHO_TWICE;
+	uint32_t v = 0;
+	int r = -1;
+
+	(void)state;
+	memset(&h, 0, sizeof(h));
+	h.sa_handler = reap_all;
+	h.sa_flags = SA_RESTART;
+	sigemptyset(&h.sa_mask);
+	assert_int_equal(sigaction(SIGCHLD, &h, &saved), 0);
+	reaped = 0;
+	capture_init(&cap, &log);
+	start(&c, &plan, &log);
+	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	rec_child_end(&c);
+	assert_int_equal(sigaction(SIGCHLD, &saved, &after), 0);
+	assert_ptr_equal(after.sa_handler, reap_all);	/* put back */
+	assert_int_equal(reaped, 0);
+	assert_no_children();
+	assert_int_equal(cap.errors, 0);
+}
+
 /* Not root: a child for another uid refuses to run the work. */
 static void
 test_other_uid_refused(void **state)
@@ -267,6 +300,7 @@ main(void)
 		cmocka_unit_test(test_ask_gone_child),
 		cmocka_unit_test(test_host_ignores_sigchld),
 		cmocka_unit_test(test_host_reaps_children),
+		cmocka_unit_test(test_end_hidden_from_host),
 		cmocka_unit_test(test_other_uid_refused),
 	};
 
