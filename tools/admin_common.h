@@ -71,12 +71,21 @@ int admin_untarget(struct tool_target *t, struct admin_ident *id);
 
 /*
  * For a per-user pattern, call fn for every user of the password database
- * whose store directory exists, with t set up and USER's identity taken on
- * around the call.  Not as root, only the caller's own store is visited.
- * fn returns an exit status; the worst one is returned.
+ * whose store directory exists, with t set up, in a child process that is
+ * USER for good: root never maps a file a user wrote, and a store that
+ * kills its child fails for that user alone.  Not as root, only the
+ * caller's own store is visited.  The child writes to our stdout and
+ * stderr; what fn changes in arg is lost with it, except the state_len
+ * bytes at state (a part of arg; plain data: no pointer that fn changes),
+ * which come back; then merged(arg, path, lost), unless NULL, runs here,
+ * lost set when the child died without handing state back (the store at
+ * path is then unread).  fn returns an exit status; the worst one is
+ * returned.
  */
 typedef int admin_store_fn(struct admin *a, struct tool_target *t, void *arg);
-int admin_each_store(struct admin *a, admin_store_fn *fn, void *arg);
+typedef void admin_merge_fn(void *arg, const char *path, int lost);
+int admin_each_store(struct admin *a, admin_store_fn *fn, void *arg,
+    void *state, size_t state_len, admin_merge_fn *merged);
 
 /*
  * Whether the caller may change t's store: root, or the store is the

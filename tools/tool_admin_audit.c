@@ -205,7 +205,8 @@ purge(struct admin *a, const struct purge *p)
 	int ret = EXIT_FAIL;
 
 	if (rec_config_per_user(&a->cfg))
-		return admin_each_store(a, purge_store, (void *)p);
+		return admin_each_store(a, purge_store, (void *)p, NULL, 0,
+		    NULL);
 	if (admin_system_target(a, &t) == EXIT_OK)
 		ret = purge_store(a, &t, (void *)p);
 	tool_target_close(&t);
@@ -281,7 +282,8 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 				ret = EXIT_FAIL;
 		}
 	} else
-		ret = admin_each_store(a, audit_store, &f);
+		ret = admin_each_store(a, audit_store, &f, &f, sizeof(f),
+		    NULL);
 	if (f.json)
 		printf("%s]\n", f.shown > 0 ? "\n" : "");
 	return ret;

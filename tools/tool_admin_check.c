@@ -272,6 +272,15 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 	return EXIT_OK;
 }
 
+/* A store whose child died (see admin_each_store) fails the check. */
+static void
+check_lost(void *arg, const char *path, int lost)
+{
+	if (lost)
+		item(arg, FAIL, path, "not read to the end: its reader died "
+		    "(the store is probably corrupt; see above)");
+}
+
 int
 admin_cmd_check(struct admin *a, int argc, char **argv)
 {
@@ -320,7 +329,8 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 	} else {
 		unsigned before = rp.n;
 
-		admin_each_store(a, check_store, &rp);
+		admin_each_store(a, check_store, &rp, &rp, sizeof(rp),
+		    check_lost);
 		if (rp.n == before)
 			item(&rp, OK, "stores", "no user has a store yet");
 		if (geteuid() != 0)

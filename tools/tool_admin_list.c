@@ -13,6 +13,7 @@ struct listing {
 	int json;
 	unsigned rows;
 	uint64_t now;
+	unsigned unread;	/* stores whose reader died */
 };
 
 static void
@@ -81,6 +82,15 @@ list_store(struct admin *a, struct tool_target *t, void *arg)
 	if (t->st == NULL)
 		return EXIT_OK;
 	return list_one(a, t->st, t->who.user, arg);
+}
+
+/* A store whose child died (see admin_each_store) is not an empty one. */
+static void
+lost_store(void *arg, const char *path, int lost)
+{
+	(void)path;
+	if (lost)
+		((struct listing *)arg)->unread++;
 }
 
 struct names {
@@ -160,7 +170,7 @@ admin_cmd_list(struct admin *a, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct listing l = { 0, 0, (uint64_t)time(NULL) };
+	struct listing l = { 0, 0, (uint64_t)time(NULL), 0 };
 	int ch, ret;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -173,12 +183,13 @@ admin_cmd_list(struct admin *a, int argc, char **argv)
 	if (l.json)
 		printf("[");
 	if (rec_config_per_user(&a->cfg))
-		ret = admin_each_store(a, list_store, &l);
+		ret = admin_each_store(a, list_store, &l, &l, sizeof(l),
+		    lost_store);
 	else
 		ret = list_system(a, &l);
 	if (l.json)
 		printf("%s]\n", l.rows > 0 ? "\n" : "");
-	else if (l.rows == 0)
+	else if (l.rows == 0 && l.unread == 0)
 		printf("No user has recovery codes in %s.\n", a->cfg.store);
 	return ret;
 }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <spawn.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,29 +17,75 @@
 
 extern char **environ;
 
+/*
+ * What the stores add up to, in plain data: a per-user store is purged in
+ * a child that is its owner (admin_each_store), which hands this back.
+ * The child's lines of the report wait in users and errs (one store's
+ * worth: a line or two) until the report's process takes them.
+ */
+#define HELD 1024
+struct tally {
+	struct rec_purge_stats total;
+	unsigned stores, errors;
+	int incomplete;
+	char users[HELD];
+	char errs[HELD];
+};
+
 /* One run over one or many stores, and the report it builds. */
 struct run {
 	struct rec_purge_opts o;
 	int report;
 	const char *mail;
+	pid_t self;		/* the process that holds the report */
+	struct tally tally;
 	FILE *users;		/* per-user lines of the report */
 	char *users_buf;
 	size_t users_len;
-	struct rec_purge_stats total;
-	unsigned stores, errors;
-	int incomplete;
 	FILE *errs;		/* error lines of the report */
 	char *errs_buf;
 	size_t errs_len;
 };
+
+/* A line of the report: straight in here, kept in the tally in a child. */
+static void __attribute__((format(printf, 4, 5)))
+line(struct run *r, FILE *f, char *held, const char *fmt, ...)
+{
+	size_t n = strlen(held);
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (getpid() == r->self)
+		vfprintf(f, fmt, ap);
+	else
+		vsnprintf(held + n, HELD - n, fmt, ap);
+	va_end(ap);
+}
+
+/* After a store purged in a child: its lines join the report. */
+static void
+merged(void *arg, const char *path, int lost)
+{
+	struct run *r = arg;
+
+	if (lost) {
+		fprintf(r->errs, "  %s: not read to the end (the store is "
+		    "probably corrupt)\n", path);
+		r->tally.errors++;
+	}
+	fputs(r->tally.users, r->users);
+	fputs(r->tally.errs, r->errs);
+	r->tally.users[0] = r->tally.errs[0] = '\0';
+}
 
 static void
 per_user(const char *user, uint64_t codes, uint64_t batches, void *arg)
 {
 	struct run *r = arg;
 
-	fprintf(r->users, "  %-24s %8llu codes %6llu batches\n", user,
-	    (unsigned long long)codes, (unsigned long long)batches);
+	line(r, r->users, r->tally.users, "  %-24s %8llu codes %6llu "
+	    "batches\n", user, (unsigned long long)codes,
+	    (unsigned long long)batches);
 }
 
 static int
@@ -51,26 +98,28 @@ purge_store(struct admin *a, struct tool_target *t, void *arg)
 	if (!run->o.dry_run && !admin_may_change(a, t))
 		return EXIT_FAIL;
 	if (tool_target_open(t, 0) != REC_OK) {
-		fprintf(run->errs, "  %s: cannot open\n", t->path);
-		run->errors++;
+		line(run, run->errs, run->tally.errs, "  %s: cannot open\n",
+		    t->path);
+		run->tally.errors++;
 		return EXIT_FAIL;
 	}
 	if (t->st == NULL)
 		return EXIT_OK;
-	run->stores++;
+	run->tally.stores++;
 	r = rec_purge(t->st, &a->cfg, &t->who, &run->o, per_user, run, &s);
-	run->total.codes += s.codes;
-	run->total.batches_purged += s.batches_purged;
-	run->total.batches_deleted += s.batches_deleted;
-	run->total.txns += s.txns;
-	run->total.codes_left += s.codes_left;
-	run->total.batches_left += s.batches_left;
+	run->tally.total.codes += s.codes;
+	run->tally.total.batches_purged += s.batches_purged;
+	run->tally.total.batches_deleted += s.batches_deleted;
+	run->tally.total.txns += s.txns;
+	run->tally.total.codes_left += s.codes_left;
+	run->tally.total.batches_left += s.batches_left;
 	if (!s.complete)
-		run->incomplete = 1;
+		run->tally.incomplete = 1;
 	if (r != REC_OK) {
 		warnx("store %s: %s", t->path, rec_strerror(r));
-		fprintf(run->errs, "  %s: %s\n", t->path, rec_strerror(r));
-		run->errors++;
+		line(run, run->errs, run->tally.errs, "  %s: %s\n", t->path,
+		    rec_strerror(r));
+		run->tally.errors++;
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
@@ -81,28 +130,30 @@ static void
 write_report(FILE *f, const struct admin *a, const struct run *r,
     double secs, int full)
 {
+	const struct rec_purge_stats *n = &r->tally.total;
+
 	fprintf(f, "%s%llu code%s, %llu batch%s purged, %llu purged batch "
 	    "card%s deleted, in %llu transaction%s (%.2f s)%s.\n",
 	    r->o.dry_run ? "Dry run, would remove: " : "Removed ",
-	    (unsigned long long)r->total.codes, r->total.codes == 1 ? "" : "s",
-	    (unsigned long long)r->total.batches_purged,
-	    r->total.batches_purged == 1 ? "" : "es",
-	    (unsigned long long)r->total.batches_deleted,
-	    r->total.batches_deleted == 1 ? "" : "s",
-	    (unsigned long long)r->total.txns, r->total.txns == 1 ? "" : "s",
-	    secs, r->incomplete ? "; stopped at --max, run again to finish" :
+	    (unsigned long long)n->codes, n->codes == 1 ? "" : "s",
+	    (unsigned long long)n->batches_purged,
+	    n->batches_purged == 1 ? "" : "es",
+	    (unsigned long long)n->batches_deleted,
+	    n->batches_deleted == 1 ? "" : "s",
+	    (unsigned long long)n->txns, n->txns == 1 ? "" : "s", secs,
+	    r->tally.incomplete ? "; stopped at --max, run again to finish" :
 	    "");
 	if (!full)
 		return;
 	fprintf(f, "\nSite %s, retention %u days, %u store%s, batches of %u "
-	    "records.\n", a->cfg.site_name, r->o.retention_days, r->stores,
-	    r->stores == 1 ? "" : "s", r->o.batch_size);
+	    "records.\n", a->cfg.site_name, r->o.retention_days, r->tally.stores,
+	    r->tally.stores == 1 ? "" : "s", r->o.batch_size);
 	fprintf(f, "\nPer user:\n%s", r->users_len != 0 ? r->users_buf :
 	    "  (nothing to remove)\n");
 	fprintf(f, "\nLeft: %llu codes in %llu batches.\n",
-	    (unsigned long long)r->total.codes_left,
-	    (unsigned long long)r->total.batches_left);
-	fprintf(f, "\nErrors: %u\n%s", r->errors, r->errs_len != 0 ?
+	    (unsigned long long)n->codes_left,
+	    (unsigned long long)n->batches_left);
+	fprintf(f, "\nErrors: %u\n%s", r->tally.errors, r->errs_len != 0 ?
 	    r->errs_buf : "");
 }
 
@@ -247,9 +298,11 @@ admin_cmd_purge(struct admin *a, int argc, char **argv)
 		goto out;
 	}
 	r.o.now = (uint64_t)time(NULL);
+	r.self = getpid();
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (rec_config_per_user(&a->cfg))
-		ret = admin_each_store(a, purge_store, &r);
+		ret = admin_each_store(a, purge_store, &r, &r.tally,
+		    sizeof(r.tally), merged);
 	else {
 		memset(&t, 0, sizeof(t));
 		if (admin_system_target(a, &t) == EXIT_OK)

@@ -10,6 +10,7 @@
 
 #include "admin_common.h"
 #include "rec_err.h"
+#include "rec_isolate.h"
 
 #define SERVICE "pam-recovery-admin"
 
@@ -167,40 +168,56 @@ admin_system_target(struct admin *a, struct tool_target *t)
 	return EXIT_OK;
 }
 
-int
-admin_target(struct admin *a, const char *user, int change, int must_exist,
-    struct tool_target *t, struct admin_ident *id)
+/*
+ * Set t up for USER (see admin_target) without taking any identity on;
+ * *pw is USER's entry (NULL for a system store's unknown user).
+ */
+static int
+target_setup(struct admin *a, const char *user, int change, int must_exist,
+    struct tool_target *t, struct passwd **pw)
 {
 	int per_user = rec_config_per_user(&a->cfg);
-	struct passwd *pw;
 
 	memset(t, 0, sizeof(*t));
-	memset(id, 0, sizeof(*id));
 	if (*user == '\0' || strlen(user) >= REC_USER_MAX) {
 		warnx("not a user name: \"%s\"", user);
 		return EXIT_FAIL;
 	}
-	pw = getpwnam(user);
-	if (pw == NULL && (per_user || must_exist)) {
+	*pw = getpwnam(user);
+	if (*pw == NULL && (per_user || must_exist)) {
 		warnx("%s: no such user", user);
 		return EXIT_FAIL;
 	}
 	fill(a, t);
 	t->who.user = user;
-	t->owner = per_user ? pw->pw_uid : geteuid();
-	if (rec_config_store_path(&a->cfg, user, pw != NULL ? pw->pw_dir : "",
-	    t->path, sizeof(t->path)) != REC_OK) {
+	t->owner = per_user ? (*pw)->pw_uid : geteuid();
+	if (rec_config_store_path(&a->cfg, user, *pw != NULL ? (*pw)->pw_dir :
+	    "", t->path, sizeof(t->path)) != REC_OK) {
 		warnx("cannot work out %s's store from %s", user, a->cfg.store);
 		return EXIT_FAIL;
 	}
 	if (change && !admin_may_change(a, t))
 		return EXIT_FAIL;
-	if (per_user && geteuid() != 0 && pw->pw_uid != geteuid()) {
+	if (per_user && geteuid() != 0 && (*pw)->pw_uid != geteuid()) {
 		warnx("%s's store %s: only root can open another user's store",
 		    user, t->path);
 		return EXIT_FAIL;
 	}
-	if (per_user && admin_become(id, pw) != REC_OK)
+	return EXIT_OK;
+}
+
+int
+admin_target(struct admin *a, const char *user, int change, int must_exist,
+    struct tool_target *t, struct admin_ident *id)
+{
+	struct passwd *pw;
+	int ret;
+
+	memset(id, 0, sizeof(*id));
+	if ((ret = target_setup(a, user, change, must_exist, t, &pw)) !=
+	    EXIT_OK)
+		return ret;
+	if (rec_config_per_user(&a->cfg) && admin_become(id, pw) != REC_OK)
 		return EXIT_FAIL;
 	return EXIT_OK;
 }
@@ -257,19 +274,82 @@ out:
 	return r;
 }
 
-int
-admin_each_store(struct admin *a, admin_store_fn *fn, void *arg)
+/* One store's work in its owner's child, and what it hands back. */
+struct each {
+	struct admin *a;
+	struct tool_target *t;
+	admin_store_fn *fn;
+	void *arg;
+	void *state;
+	size_t state_len;
+};
+
+/* In the child: the work, its output flushed, then the state back. */
+static int
+each_child(void *varg, int fd)
+{
+	struct each *e = varg;
+	int ret = e->fn(e->a, e->t, e->arg);
+
+	tool_target_close(e->t);
+	fflush(NULL);
+	return rec_child_reply(fd, ret, e->state, e->state_len) == 0 ? 0 : 1;
+}
+
+/*
+ * fn on USER's store in a child that is USER for good (groups, gid, uid),
+ * so that root never maps a file the user wrote: LMDB trusts the files
+ * it maps, and a crafted store must not be able to corrupt a root process
+ * (the daily purge runs as root).  A store that kills the child is an
+ * error for that store alone.
+ */
+static int
+each_isolated(struct admin *a, const char *user, admin_store_fn *fn,
+    void *arg, void *state, size_t state_len, admin_merge_fn *merged)
 {
 	struct tool_target t;
-	struct admin_ident id;
+	struct rec_child c;
+	struct passwd *pw;
+	struct each e = { a, &t, fn, arg, state, state_len };
+	void *back = NULL;
+	int ret = EXIT_FAIL, lost = 1, r = EXIT_FAIL;
+
+	if (target_setup(a, user, 0, 1, &t, &pw) != EXIT_OK)
+		return EXIT_FAIL;
+	if (state_len > 0 && (back = malloc(state_len)) == NULL)
+		warnx("out of memory");
+	else {
+		/* What is buffered would be written twice, by the child too. */
+		fflush(NULL);
+		if (rec_child_start(&c, pw->pw_uid, pw->pw_gid, each_child, &e,
+		    &a->log) == REC_OK) {
+			lost = rec_child_answer(&c, &r, back, state_len) !=
+			    REC_OK;
+			rec_child_end(&c);
+		}
+		if (!lost && state_len > 0)
+			memcpy(state, back, state_len);
+		if (!lost)
+			ret = r;
+		if (lost)
+			warnx("%s's store %s: not read to the end", user,
+			    t.path);
+	}
+	free(back);
+	if (merged != NULL)
+		merged(arg, t.path, lost);
+	return ret;
+}
+
+int
+admin_each_store(struct admin *a, admin_store_fn *fn, void *arg, void *state,
+    size_t state_len, admin_merge_fn *merged)
+{
 	char **names = NULL;
 	size_t n = 0;
-	int worst = EXIT_OK, ret;
+	int worst = EXIT_OK;
 
-	/*
-	 * The names are collected first, so that no identity is taken on
-	 * while the password database is being walked.
-	 */
+	/* The names first: no child is made while the database is walked. */
 	if (users_with_stores(a, &names, &n) != 0) {
 		warnx("out of memory");
 		worst = EXIT_FAIL;
@@ -277,16 +357,8 @@ admin_each_store(struct admin *a, admin_store_fn *fn, void *arg)
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
 			continue;
-		ret = admin_target(a, names[i], 0, 1, &t, &id);
-		if (ret == EXIT_OK) {
-			ret = fn(a, &t, arg);
-			/* Going on with a user's identity would be wrong. */
-			if (admin_untarget(&t, &id) != EXIT_OK) {
-				worst = EXIT_FAIL;
-				break;
-			}
-		}
-		if (ret != EXIT_OK)
+		if (each_isolated(a, names[i], fn, arg, state, state_len,
+		    merged) != EXIT_OK)
 			worst = EXIT_FAIL;
 	}
 	for (size_t i = 0; i < n; i++)
