@@ -389,9 +389,6 @@ rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
 	if (slot == 0) {
 		a->outcome = REC_ERR_NOMATCH;
 		r = rec_store_write(st, reject_txn, a);
-		/* Without an audit trail that commit was empty: no flush. */
-		if (r == REC_OK && !cfg->audit)
-			r = rec_store_sync(st);
 	} else
 		r = rec_store_write(st, consume_txn, a);
 	if (r != REC_OK)

@@ -303,16 +303,41 @@ grow_map(struct rec_store *st)
 	return rec_mdb_error(st, "grow map", rc);
 }
 
+enum txn_kind { TXN_READ, TXN_WRITE, TXN_LAZY };
+
+/*
+ * After a write transaction committed: a synced commit that wrote
+ * something flushed the whole data file, lazy commits before it included;
+ * one that wrote nothing flushed nothing (LMDB skips an empty commit), so
+ * a lazy commit still waiting is flushed here.
+ */
 static int
-run_txn(struct rec_store *st, int write, rec_txn_fn *fn, void *arg)
+settle(struct rec_store *st, enum txn_kind kind, int dirty)
 {
-	struct rec_txn t = { st, NULL, 0 };
-	int rc, r = REC_ERR_INTERNAL;
+	int rc;
+
+	if (kind == TXN_LAZY) {
+		st->lazy_pending |= dirty;
+		return REC_OK;
+	}
+	if (!dirty && st->lazy_pending &&
+	    (rc = mdb_env_sync(st->env, 1)) != MDB_SUCCESS)
+		return rec_mdb_error(st, "sync", rc);
+	st->lazy_pending = 0;
+	return REC_OK;
+}
+
+static int
+run_txn(struct rec_store *st, enum txn_kind kind, rec_txn_fn *fn, void *arg)
+{
+	struct rec_txn t = { st, NULL, 0, 0 };
+	int write = kind != TXN_READ, rc, r = REC_ERR_INTERNAL;
 
 	if (write && st->lazy_stuck)
 		return REC_ERR_IO;
 	for (int tries = 0; tries < TXN_TRIES; tries++) {
 		t.map_full = 0;
+		t.dirty = 0;
 		rc = mdb_txn_begin(st->env, NULL, write ? 0 : MDB_RDONLY, &t.txn);
 		if (rc == MDB_MAP_RESIZED) {
 			/* Another process grew the map: adopt its size. */
@@ -337,6 +362,8 @@ run_txn(struct rec_store *st, int write, rec_txn_fn *fn, void *arg)
 		}
 		if (rc != MDB_SUCCESS)
 			return rec_mdb_error(st, "commit", rc);
+		if (r == REC_OK && write)
+			r = settle(st, kind, t.dirty);
 		return r;
 	}
 	rec_logf(st->log, LOG_ERR, "store %s: transaction retried too often",
@@ -347,19 +374,19 @@ run_txn(struct rec_store *st, int write, rec_txn_fn *fn, void *arg)
 int
 rec_store_read(struct rec_store *st, rec_txn_fn *fn, void *arg)
 {
-	return run_txn(st, 0, fn, arg);
+	return run_txn(st, TXN_READ, fn, arg);
 }
 
 int
 rec_store_write(struct rec_store *st, rec_txn_fn *fn, void *arg)
 {
-	return run_txn(st, 1, fn, arg);
+	return run_txn(st, TXN_WRITE, fn, arg);
 }
 
 /*
  * MDB_NOSYNC for one commit: its pages and meta page go to the page cache
- * with write(), not to the disk, and the next synced commit's fdatasync
- * of the same file takes them along.
+ * with write(), not to the disk; settle() sees that the next synced write
+ * takes them along.
  */
 int
 rec_store_write_lazy(struct rec_store *st, rec_txn_fn *fn, void *arg)
@@ -368,21 +395,13 @@ rec_store_write_lazy(struct rec_store *st, rec_txn_fn *fn, void *arg)
 
 	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 1)) != MDB_SUCCESS)
 		return rec_mdb_error(st, "set nosync", rc);
-	r = run_txn(st, 1, fn, arg);
+	r = run_txn(st, TXN_LAZY, fn, arg);
 	if ((rc = mdb_env_set_flags(st->env, MDB_NOSYNC, 0)) != MDB_SUCCESS) {
 		/* Every later commit would be lazy too: refuse them all. */
 		st->lazy_stuck = 1;
 		return rec_mdb_error(st, "clear nosync", rc);
 	}
 	return r;
-}
-
-int
-rec_store_sync(struct rec_store *st)
-{
-	if (st->lazy_stuck)
-		return REC_ERR_IO;
-	return rec_mdb_error(st, "sync", mdb_env_sync(st->env, 1));
 }
 
 const struct rec_log *

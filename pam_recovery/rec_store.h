@@ -51,14 +51,12 @@ int rec_store_write(struct rec_store *st, rec_txn_fn *fn, void *arg);
 /*
  * rec_store_write without waiting for the disk: the commit is visible to
  * every process at once and outlives this process (it is in the page
- * cache), but only a later rec_store_write, which flushes the whole file,
- * makes it survive a power failure.  For a write that a synced one always
- * follows before anyone acts on it.
+ * cache), but only the next rec_store_write, which puts it on the disk
+ * (also when that transaction itself writes nothing), makes it survive a
+ * power failure.  For a write that a synced one always follows before
+ * anyone acts on it.
  */
 int rec_store_write_lazy(struct rec_store *st, rec_txn_fn *fn, void *arg);
-
-/* Flush every commit so far to the disk, lazy ones included. */
-int rec_store_sync(struct rec_store *st);
 
 /* The store's log sink, for the functions that run inside a transaction. */
 const struct rec_log *rec_txn_log(struct rec_txn *txn);

@@ -65,6 +65,8 @@ put_raw(struct rec_txn *t, int db, const uint8_t *key, size_t klen,
 	rc = mdb_put(t->txn, t->st->dbi[db], &k, &v, 0);
 	if (rc == MDB_MAP_FULL)
 		t->map_full = 1;
+	if (rc == MDB_SUCCESS)
+		t->dirty = 1;
 	return rec_mdb_error(t->st, rec_db_names[db], rc);
 }
 
@@ -345,11 +347,13 @@ static int
 del_raw(struct rec_txn *t, int db, const uint8_t *key, size_t klen)
 {
 	MDB_val k = { klen, (void *)key };
+	int rc;
 
 	if (klen == 0)
 		return REC_ERR_USAGE;
-	return rec_mdb_error(t->st, rec_db_names[db],
-	    mdb_del(t->txn, t->st->dbi[db], &k, NULL));
+	if ((rc = mdb_del(t->txn, t->st->dbi[db], &k, NULL)) == MDB_SUCCESS)
+		t->dirty = 1;
+	return rec_mdb_error(t->st, rec_db_names[db], rc);
 }
 
 int

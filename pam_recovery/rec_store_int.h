@@ -15,12 +15,14 @@ struct rec_store {
 	const struct rec_log *log;
 	char path[REC_PATH_MAX];
 	int lazy_stuck;		/* MDB_NOSYNC could not be cleared */
+	int lazy_pending;	/* a lazy commit not yet on the disk */
 };
 
 struct rec_txn {
 	struct rec_store *st;
 	MDB_txn *txn;
 	int map_full;		/* a put hit MDB_MAP_FULL */
+	int dirty;		/* a put or delete succeeded */
 };
 
 /* Map an LMDB or errno result to the project's error space, logging it. */
