@@ -42,12 +42,28 @@ kid(void *arg, int fd)
 	return rec_child_reply(fd, REC_OK, &v, sizeof(v)) == 0 ? 0 : 1;
 }
 
-static void
-start(struct rec_child *c, enum plan *plan, struct rec_log *log)
+/* One test's child, its plan and what it logged. */
+struct fx {
+	struct capture cap;
+	struct rec_log log;
+	struct rec_child c;
+	enum plan plan;
+};
+
+/* Start a child of ours with the plan; uid is ours unless given. */
+static int
+start_as(struct fx *f, enum plan plan, uid_t uid)
 {
-	assert_int_equal(rec_child_start(c, geteuid(), getegid(), kid, plan,
-	    log), REC_OK);
-	assert_true(c->pid > 0);
+	f->plan = plan;
+	capture_init(&f->cap, &f->log);
+	return rec_child_start(&f->c, uid, getegid(), kid, &f->plan, &f->log);
+}
+
+static void
+start(struct fx *f, enum plan plan)
+{
+	assert_int_equal(start_as(f, plan, geteuid()), REC_OK);
+	assert_true(f->c.pid > 0);
 }
 
 /* No child of this process is left, not even a zombie. */
@@ -62,68 +78,56 @@ assert_no_children(void)
 static void
 test_answer_request_answer(void **state)
 {
-	struct capture cap;
-	struct rec_log log;
-	struct rec_child c;
-	enum plan plan = ECHO_TWICE;
+	struct fx f;
 	uint32_t v = 0, req = 21;
 	int r = -1;
 
 	(void)state;
-	capture_init(&cap, &log);
-	start(&c, &plan, &log);
-	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	start(&f, ECHO_TWICE);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
 	assert_int_equal(r, 42);
 	assert_int_equal(v, 7);
-	assert_int_equal(rec_child_ask(&c, &req, sizeof(req)), REC_OK);
-	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(rec_child_ask(&f.c, &req, sizeof(req)), REC_OK);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
 	assert_int_equal(r, REC_OK);
 	assert_int_equal(v, 42);
-	rec_child_end(&c);
-	rec_child_end(&c);	/* twice is harmless */
+	rec_child_end(&f.c);
+	rec_child_end(&f.c);	/* twice is harmless */
 	assert_no_children();
-	assert_int_equal(cap.errors, 0);
+	assert_int_equal(f.cap.errors, 0);
 }
 
 /* Nothing to ask: ending makes the waiting child see the end and exit. */
 static void
 test_end_without_request(void **state)
 {
-	struct capture cap;
-	struct rec_log log;
-	struct rec_child c;
-	enum plan plan = ECHO_TWICE;
+	struct fx f;
 	uint32_t v = 0;
 	int r = -1;
 
 	(void)state;
-	capture_init(&cap, &log);
-	start(&c, &plan, &log);
-	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
-	rec_child_end(&c);
+	start(&f, ECHO_TWICE);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	rec_child_end(&f.c);
 	assert_no_children();
-	assert_int_equal(cap.errors, 0);
+	assert_int_equal(f.cap.errors, 0);
 }
 
 /* A child killed before answering: an error, the signal in the log. */
 static void
 test_child_dies(void **state)
 {
-	struct capture cap;
-	struct rec_log log;
-	struct rec_child c;
-	enum plan plan = DIE_AT_ONCE;
+	struct fx f;
 	uint32_t v = 0xffffffff;
 	int r = -1;
 
 	(void)state;
-	capture_init(&cap, &log);
-	start(&c, &plan, &log);
-	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_ERR_IO);
+	start(&f, DIE_AT_ONCE);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_ERR_IO);
 	assert_int_equal(v, 0);		/* nothing half-read is left */
-	assert_logged(&cap, "died of signal 9");
-	assert_int_equal(rec_child_ask(&c, &v, sizeof(v)), REC_ERR_IO);
-	rec_child_end(&c);
+	assert_logged(&f.cap, "died of signal 9");
+	assert_int_equal(rec_child_ask(&f.c, &v, sizeof(v)), REC_ERR_IO);
+	rec_child_end(&f.c);
 	assert_no_children();
 }
 
@@ -134,20 +138,16 @@ test_child_dies(void **state)
 static void
 test_ask_gone_child(void **state)
 {
-	struct capture cap;
-	struct rec_log log;
-	struct rec_child c;
-	enum plan plan = ANSWER_THEN_GO;
+	struct fx f;
 	struct pollfd p;
 	uint32_t v = 0;
 	int r = -1, i;
 
 	(void)state;
-	capture_init(&cap, &log);
-	start(&c, &plan, &log);
-	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	start(&f, ANSWER_THEN_GO);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
 	/* Wait (bounded) until the child's end of the socket is closed. */
-	p.fd = c.fd;
+	p.fd = f.c.fd;
 	p.events = POLLRDHUP;
 	for (i = 0; i < 100; i++) {
 		p.revents = 0;
@@ -155,9 +155,9 @@ test_ask_gone_child(void **state)
 			break;
 	}
 	assert_true(i < 100);
-	assert_int_equal(rec_child_ask(&c, &v, sizeof(v)), REC_ERR_IO);
-	assert_logged(&cap, "the store reader is gone");
-	rec_child_end(&c);
+	assert_int_equal(rec_child_ask(&f.c, &v, sizeof(v)), REC_ERR_IO);
+	assert_logged(&f.cap, "the store reader is gone");
+	rec_child_end(&f.c);
 	assert_no_children();
 }
 
@@ -165,11 +165,8 @@ test_ask_gone_child(void **state)
 static void
 test_host_ignores_sigchld(void **state)
 {
-	struct capture cap;
-	struct rec_log log;
-	struct rec_child c;
+	struct fx f;
 	struct sigaction ign, saved;
-	enum plan plan = ECHO_TWICE;
 	uint32_t v = 0, req = 5;
 	int r = -1;
 
@@ -177,16 +174,15 @@ test_host_ignores_sigchld(void **state)
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
 	assert_int_equal(sigaction(SIGCHLD, &ign, &saved), 0);
-	capture_init(&cap, &log);
-	start(&c, &plan, &log);
-	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
-	assert_int_equal(rec_child_ask(&c, &req, sizeof(req)), REC_OK);
-	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	start(&f, ECHO_TWICE);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(rec_child_ask(&f.c, &req, sizeof(req)), REC_OK);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
 	assert_int_equal(v, 10);
-	rec_child_end(&c);
+	rec_child_end(&f.c);
 	assert_int_equal(sigaction(SIGCHLD, &saved, NULL), 0);
 	assert_no_children();
-	assert_int_equal(cap.errors, 0);
+	assert_int_equal(f.cap.errors, 0);
 }
 
 static volatile sig_atomic_t reaped;
@@ -206,11 +202,8 @@ reap_all(int sig)
 static void
 test_host_reaps_children(void **state)
 {
-	struct capture cap;
-	struct rec_log log;
-	struct rec_child c;
+	struct fx f;
 	struct sigaction h, saved;
-	enum plan plan = ANSWER_THEN_GO;
 	uint32_t v = 0;
 	int r = -1, i;
 
@@ -221,17 +214,16 @@ test_host_reaps_children(void **state)
 	sigemptyset(&h.sa_mask);
 	assert_int_equal(sigaction(SIGCHLD, &h, &saved), 0);
 	reaped = 0;
-	capture_init(&cap, &log);
-	start(&c, &plan, &log);
-	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
+	start(&f, ANSWER_THEN_GO);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
 	assert_int_equal(r, 42);
 	assert_int_equal(v, 7);
 	for (i = 0; i < 100 && reaped == 0; i++)
 		usleep(10000);
-	rec_child_end(&c);	/* must not hang on a child already reaped */
+	rec_child_end(&f.c);	/* must not hang on a child already reaped */
 	assert_int_equal(sigaction(SIGCHLD, &saved, NULL), 0);
 	assert_int_equal(reaped, 1);
-	assert_int_equal(cap.errors, 0);
+	assert_int_equal(f.cap.errors, 0);
 }
 
 /*
@@ -241,11 +233,8 @@ test_host_reaps_children(void **state)
 static void
 test_end_hidden_from_host(void **state)
 {
-	struct capture cap;
-	struct rec_log log;
-	struct rec_child c;
+	struct fx f;
 	struct sigaction h, saved, after;
-	enum plan plan = ECHO_TWICE;
 	uint32_t v = 0;
 	int r = -1;
 
@@ -256,37 +245,31 @@ test_end_hidden_from_host(void **state)
 	sigemptyset(&h.sa_mask);
 	assert_int_equal(sigaction(SIGCHLD, &h, &saved), 0);
 	reaped = 0;
-	capture_init(&cap, &log);
-	start(&c, &plan, &log);
-	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_OK);
-	rec_child_end(&c);
+	start(&f, ECHO_TWICE);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	rec_child_end(&f.c);
 	assert_int_equal(sigaction(SIGCHLD, &saved, &after), 0);
 	assert_ptr_equal(after.sa_handler, reap_all);	/* put back */
 	assert_int_equal(reaped, 0);
 	assert_no_children();
-	assert_int_equal(cap.errors, 0);
+	assert_int_equal(f.cap.errors, 0);
 }
 
 /* Not root: a child for another uid refuses to run the work. */
 static void
 test_other_uid_refused(void **state)
 {
-	struct capture cap;
-	struct rec_log log;
-	struct rec_child c;
-	enum plan plan = ECHO_TWICE;
+	struct fx f;
 	uint32_t v = 0;
 	int r = -1;
 
 	(void)state;
 	if (geteuid() == 0)
 		skip();		/* root can become anyone */
-	capture_init(&cap, &log);
-	assert_int_equal(rec_child_start(&c, geteuid() + 1, getegid(), kid,
-	    &plan, &log), REC_OK);
-	assert_int_equal(rec_child_answer(&c, &r, &v, sizeof(v)), REC_ERR_IO);
-	assert_logged(&cap, "could not take the identity");
-	rec_child_end(&c);
+	assert_int_equal(start_as(&f, ECHO_TWICE, geteuid() + 1), REC_OK);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_ERR_IO);
+	assert_logged(&f.cap, "could not take the identity");
+	rec_child_end(&f.c);
 	assert_no_children();
 }
 
