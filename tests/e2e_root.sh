@@ -88,16 +88,15 @@ check "garbage data pages in a user's store: refused, the host does not crash" \
 # The same store under the admin tool, run as root as the daily purge is:
 # each per-user store is read in a child that is its user, so the store
 # fails alone and the tool goes on.
-admin_run() { OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/conf" "$@" 2>&1); RC=$?; }
 for cmd in "list" "purge --report" "check" "audit"; do
 	# shellcheck disable=SC2086
-	admin_run $cmd
+	admin $cmd
 	check "admin $cmd over the garbage store: fails for it, does not crash (exit $RC)" \
 	    test "$RC" -eq 1
 	check "admin $cmd: says which store" has "$H/.pam-recovery"
 	check "admin $cmd: does not call it empty" hasnt "No user has"
 done
-admin_run purge --report
+admin purge --report
 check "purge report counts the unread store as an error" has "Errors: 1"
 cp "$T/data.saved" "$D"
 chown "$U" "$D"

@@ -53,11 +53,6 @@ fi
 pass "the sudoers drop-in is valid"
 install -m 0440 "$T/sudoers" "$DROPIN"
 
-admin() {
-	OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/conf" "$@" 2>&1)
-	RC=$?
-	vgcheck pam-recovery-admin
-}
 # sudo_as CODE: the user runs "sudo -S -k id -u" with CODE on standard input.
 sudo_as() {
 	printf '%s\n' "$1" | runuser -u "$U" -- sudo -S -k /usr/bin/id -u >"$T/out" 2>"$T/err"

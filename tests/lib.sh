@@ -41,6 +41,14 @@ helper() {
 	vgcheck pam-recovery
 }
 
+# admin ARGS...: the same for the admin tool (scripts that want stderr
+# apart, or another PATH, define their own).
+admin() {
+	OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/conf" "$@" 2>&1)
+	RC=$?
+	vgcheck pam-recovery-admin
+}
+
 # code N FILE: the Nth code of a csv listing.
 code() { sed -n "$(($1 + 1))p" "$2" | cut -d, -f2; }
 
