@@ -36,13 +36,9 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_admin.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
+	test_store_open("test_admin", f->dir, sizeof(f->dir), f->path,
+	    sizeof(f->path), &f->cfg, &f->st);
 	snprintf(f->dest, sizeof(f->dest), "%s/backup", f->dir);
-	tiny_config(&f->cfg);
-	assert_int_equal(rec_store_open(f->path, getuid(), REC_STORE_CREATE,
-	    NULL, &f->st), REC_OK);
 	f->who.user = "alice";
 	f->who.service = "test";
 	f->admin.user = "alice";
@@ -57,9 +53,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	rec_store_close(f->st);
-	rec_new_batch_wipe(&f->nb);
-	assert_int_equal(tmpdir_remove(f->dir), 0);
+	test_store_close(f->st, &f->nb, f->dir);
 	free(f);
 	return 0;
 }

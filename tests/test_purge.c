@@ -34,12 +34,8 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	snprintf(f->dir, sizeof(f->dir), "/tmp/test_purge.XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
-	snprintf(f->path, sizeof(f->path), "%s/store", f->dir);
-	tiny_config(&f->cfg);
-	assert_int_equal(rec_store_open(f->path, getuid(), REC_STORE_CREATE,
-	    NULL, &f->st), REC_OK);
+	test_store_open("test_purge", f->dir, sizeof(f->dir), f->path,
+	    sizeof(f->path), &f->cfg, &f->st);
 	*state = f;
 	return 0;
 }
@@ -49,9 +45,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	rec_store_close(f->st);
-	rec_new_batch_wipe(&f->nb);
-	assert_int_equal(tmpdir_remove(f->dir), 0);
+	test_store_close(f->st, &f->nb, f->dir);
 	free(f);
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -11,7 +12,9 @@
 
 #include "rec_config.h"
 #include "rec_err.h"
+#include "rec_generate.h"
 #include "rec_log.h"
+#include "rec_store.h"
 
 /* Include after <cmocka.h>: assert_logged() uses its fail(). */
 
@@ -111,6 +114,33 @@ tiny_config(struct rec_config *cfg)
 	    NULL), REC_OK);
 	assert_int_equal(rec_config_set(cfg, "kdf_memlimit", "8K", "test", 0,
 	    NULL), REC_OK);
+}
+
+/*
+ * A test's own store: a new directory /tmp/NAME.XXXXXX in dir (dirlen
+ * bytes), the store dir/store in path (pathlen bytes), made by us and
+ * open in *st, and tiny_config in cfg.
+ */
+static inline void
+test_store_open(const char *name, char *dir, size_t dirlen, char *path,
+    size_t pathlen, struct rec_config *cfg, struct rec_store **st)
+{
+	snprintf(dir, dirlen, "/tmp/%s.XXXXXX", name);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, pathlen, "%s/store", dir);
+	tiny_config(cfg);
+	assert_int_equal(rec_store_open(path, getuid(), REC_STORE_CREATE,
+	    NULL, st), REC_OK);
+}
+
+/* Close it, wipe the codes the test kept in nb, remove the directory. */
+static inline void
+test_store_close(struct rec_store *st, struct rec_new_batch *nb,
+    const char *dir)
+{
+	rec_store_close(st);
+	rec_new_batch_wipe(nb);
+	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
 #endif
