@@ -484,28 +484,12 @@ fill_txn(struct rec_txn *t, void *arg)
 	return r;
 }
 
-static int
-count_event(uint64_t seq, const struct rec_event *ev, void *arg)
-{
-	(void)seq;
-	(void)ev;
-	(*(unsigned *)arg)++;
-	return REC_OK;
-}
-
-static int
-count_txn(struct rec_txn *t, void *arg)
-{
-	*(unsigned *)arg = 0;
-	return rec_each_event(t, count_event, arg);
-}
-
 static unsigned
 events(struct fx *f)
 {
 	unsigned n = 0;
 
-	assert_int_equal(rec_store_read(f->st, count_txn, &n), REC_OK);
+	assert_int_equal(rec_store_read(f->st, test_count_events, &n), REC_OK);
 	return n;
 }
 

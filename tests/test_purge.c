@@ -231,22 +231,6 @@ add_events(struct rec_txn *t, void *arg)
 	return REC_OK;
 }
 
-static int
-count_event(uint64_t seq, const struct rec_event *ev, void *arg)
-{
-	(void)seq;
-	(void)ev;
-	(*(unsigned *)arg)++;
-	return REC_OK;
-}
-
-static int
-count_txn(struct rec_txn *t, void *arg)
-{
-	*(unsigned *)arg = 0;
-	return rec_each_event(t, count_event, arg);
-}
-
 static void
 test_audit_purge(void **state)
 {
@@ -258,12 +242,12 @@ test_audit_purge(void **state)
 	assert_int_equal(rec_audit_purge(f->st, 30, T0 + 40 * DAY, 3, 1,
 	    &deleted), REC_OK);
 	assert_int_equal(deleted, 10);
-	assert_int_equal(rec_store_read(f->st, count_txn, &n), REC_OK);
+	assert_int_equal(rec_store_read(f->st, test_count_events, &n), REC_OK);
 	assert_int_equal(n, 50);
 	assert_int_equal(rec_audit_purge(f->st, 30, T0 + 40 * DAY, 3, 0,
 	    &deleted), REC_OK);
 	assert_int_equal(deleted, 10);
-	assert_int_equal(rec_store_read(f->st, count_txn, &n), REC_OK);
+	assert_int_equal(rec_store_read(f->st, test_count_events, &n), REC_OK);
 	assert_int_equal(n, 40);
 	assert_int_equal(rec_audit_purge(f->st, 30, T0 + 40 * DAY, 3, 0,
 	    &deleted), REC_OK);

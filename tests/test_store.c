@@ -666,15 +666,6 @@ put_then_fail(struct rec_txn *t, void *arg)
 }
 
 static int
-count_event(uint64_t seq, const struct rec_event *ev, void *arg)
-{
-	(void)seq;
-	(void)ev;
-	(*(unsigned *)arg)++;
-	return REC_OK;
-}
-
-static int
 check_aborted(struct rec_txn *t, void *arg)
 {
 	struct rec_user u;
@@ -682,7 +673,7 @@ check_aborted(struct rec_txn *t, void *arg)
 
 	(void)arg;
 	assert_int_equal(rec_get_user(t, "mallory", &u), REC_ERR_NOTFOUND);
-	assert_int_equal(rec_each_event(t, count_event, &n), REC_OK);
+	assert_int_equal(rec_each_event(t, test_count_event, &n), REC_OK);
 	assert_int_equal(n, 0);
 	return REC_OK;
 }
@@ -996,7 +987,7 @@ walk_empty(struct rec_txn *t, void *arg)
 	assert_int_equal(rec_each_user(t, no_call, NULL), REC_OK);
 	assert_int_equal(rec_each_batch(t, NULL, no_batch, NULL), REC_OK);
 	assert_int_equal(rec_each_batch(t, "alice", no_batch, NULL), REC_OK);
-	assert_int_equal(rec_each_event(t, count_event, &n), REC_OK);
+	assert_int_equal(rec_each_event(t, test_count_event, &n), REC_OK);
 	assert_int_equal(n, 0);
 	return REC_OK;
 }

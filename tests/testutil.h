@@ -116,6 +116,24 @@ tiny_config(struct rec_config *cfg)
 	    NULL), REC_OK);
 }
 
+/* rec_each_event callback: counts the events into *(unsigned *)arg. */
+static inline int
+test_count_event(uint64_t seq, const struct rec_event *ev, void *arg)
+{
+	(void)seq;
+	(void)ev;
+	(*(unsigned *)arg)++;
+	return REC_OK;
+}
+
+/* A read transaction that sets *(unsigned *)arg to the number of events. */
+static inline int
+test_count_events(struct rec_txn *t, void *arg)
+{
+	*(unsigned *)arg = 0;
+	return rec_each_event(t, test_count_event, arg);
+}
+
 /*
  * A test's own store: a new directory /tmp/NAME.XXXXXX in dir (dirlen
  * bytes), the store dir/store in path (pathlen bytes), made by us and
