@@ -198,22 +198,31 @@ reap_all(int sig)
 	errno = saved;
 }
 
+/* Act as a host whose SIGCHLD handler reaps every child; the old in saved. */
+static void
+become_reaping_host(struct sigaction *saved)
+{
+	struct sigaction h;
+
+	memset(&h, 0, sizeof(h));
+	h.sa_handler = reap_all;
+	h.sa_flags = SA_RESTART;
+	sigemptyset(&h.sa_mask);
+	assert_int_equal(sigaction(SIGCHLD, &h, saved), 0);
+	reaped = 0;
+}
+
 /* A host whose SIGCHLD handler reaps every child, ours included. */
 static void
 test_host_reaps_children(void **state)
 {
 	struct fx f;
-	struct sigaction h, saved;
+	struct sigaction saved;
 	uint32_t v = 0;
 	int r = -1, i;
 
 	(void)state;
-	memset(&h, 0, sizeof(h));
-	h.sa_handler = reap_all;
-	h.sa_flags = SA_RESTART;
-	sigemptyset(&h.sa_mask);
-	assert_int_equal(sigaction(SIGCHLD, &h, &saved), 0);
-	reaped = 0;
+	become_reaping_host(&saved);
 	start(&f, ANSWER_THEN_GO);
 	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
 	assert_int_equal(r, 42);
@@ -234,17 +243,12 @@ static void
 test_end_hidden_from_host(void **state)
 {
 	struct fx f;
-	struct sigaction h, saved, after;
+	struct sigaction saved, after;
 	uint32_t v = 0;
 	int r = -1;
 
 	(void)state;
-	memset(&h, 0, sizeof(h));
-	h.sa_handler = reap_all;
-	h.sa_flags = SA_RESTART;
-	sigemptyset(&h.sa_mask);
-	assert_int_equal(sigaction(SIGCHLD, &h, &saved), 0);
-	reaped = 0;
+	become_reaping_host(&saved);
 	start(&f, ECHO_TWICE);
 	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
 	rec_child_end(&f.c);
