@@ -166,8 +166,8 @@ check "last code: loud warning" has "LAST recovery code"
 # --- one disk flush per attempt -----------------------------------------------
 # The pre-count commits without a sync; the commit that ends the attempt
 # flushes the data file once (LMDB then writes its meta page O_DSYNC).
-# With audit off, a wrong code's closing commit is empty, and the module
-# flushes by hand.  Counted with strace, where there is one (LeakSanitizer
+# With audit off, a wrong code's closing commit is empty, and the store
+# flushes the pre-count itself.  Counted with strace, where there is one (LeakSanitizer
 # cannot run under ptrace: leaks are looked for everywhere else).
 flushes() { grep -cE '^[0-9]+ +(fdatasync|fsync|msync|sync_file_range)\(' "$T/strace"; }
 # traced ANSWER: one login through rt-flush under strace; output in $OUT.
