@@ -55,6 +55,8 @@ $(B)/pamdrive: tests/pamdrive.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
 $(B)/test_%: tests/test_%.c $(wildcard tests/*.h) $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(PKG_LIBS) -lcmocka -lpam -ldl
+$(B)/test_escape: tests/test_escape.c tools/tool_common.h $(B)/tool_escape.o
+	$(CC) $(ALL_CFLAGS) -Itests -Itools -o $@ $< $(B)/tool_escape.o $(TOOL_LIBS) -lcmocka
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 $(B)/bench: $(BENCH_SRC) bench/bench.h $(B)/librecovery.a $(B)/pam_recovery.so
 	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(B)/librecovery.a $(PKG_LIBS) -lpam -lpthread
