@@ -37,7 +37,7 @@ TOOL_LIBS = $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
 ADMIN_BIN := $(if $(wildcard tools/pam-recovery-admin.c),$(B)/pam-recovery-admin)
 
 .PHONY: all check test asan valgrind demo bench install uninstall clean deps-build deps-test bench-plot deps-bench
-all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(ADMIN_BIN) $(B)/pamdrive $(UNIT_BIN)
+all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(ADMIN_BIN) $(B)/pamdrive $(B)/storeplant $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -53,6 +53,8 @@ $(B)/pam-recovery-admin: tools/pam-recovery-admin.c $(TOOL_SHARED) $(ADMIN_OBJ) 
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $^ $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
 $(B)/pamdrive: tests/pamdrive.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
+$(B)/storeplant: tests/storeplant.c $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS)
 $(B)/test_%: tests/test_%.c $(wildcard tests/*.h) $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(PKG_LIBS) -lcmocka -lpam -ldl
 $(B)/test_escape: tests/test_escape.c tools/tool_common.h $(B)/tool_escape.o
