@@ -4,7 +4,9 @@
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
-DEFS     := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2
+# The version is defined once, by the first line of debian/changelog.
+VERSION  := $(shell sed -n '1{s/^[^ ]* [(]//;s/[)].*//;p;}' debian/changelog 2>/dev/null)
+DEFS     := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DREC_VERSION='"$(or $(VERSION),unknown)"'
 HARDEN   := -fstack-protector-strong -fPIC
 B        ?= build
 SAN      ?=
@@ -47,10 +49,10 @@ $(B)/pam_recovery.so: pam_recovery/pam_recovery.c pam_recovery/pam_recovery.map 
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(B)/librecovery.a -Wl,--version-script=pam_recovery/pam_recovery.map -Wl,-z,defs $(LDHARDEN) -lpam $(PKG_LIBS)
 $(B)/tool_%.o: tools/tool_%.c $(wildcard tools/*.h) $(wildcard pam_recovery/*.h) | $(B)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -c -o $@ $<
-$(B)/pam-recovery: tools/pam-recovery.c $(TOOL_SHARED) $(B)/librecovery.a
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $^ $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
-$(B)/pam-recovery-admin: tools/pam-recovery-admin.c $(TOOL_SHARED) $(ADMIN_OBJ) $(B)/librecovery.a
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $^ $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
+$(B)/pam-recovery: tools/pam-recovery.c $(TOOL_SHARED) $(B)/librecovery.a $(wildcard debian/changelog)
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
+$(B)/pam-recovery-admin: tools/pam-recovery-admin.c $(TOOL_SHARED) $(ADMIN_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
 $(B)/pamdrive: tests/pamdrive.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
 $(B)/storeplant: tests/storeplant.c $(B)/librecovery.a

@@ -72,6 +72,27 @@ admin list extra
 check "list with an extra argument: exit 2" test "$RC" -eq 2
 admin audit --since yesterday
 check "audit --since with a bad date: exit 2" test "$RC" -eq 2
+VERSION=$(sed -n '1{s/^[^ ]* [(]//;s/[)].*//;p;}' debian/changelog)
+admin --version
+check "--version: name and the version of debian/changelog ($VERSION), exit 0" \
+    test "$RC/$OUT" = "0/pam-recovery-admin $VERSION"
+admin --help
+check "--help: exit 0, on stdout" sh -c '[ "$0" -eq 0 ] && printf "%s\n" "$1" | grep -q "COMMAND --help"' "$RC" "$OUT"
+# Every command answers --help with its own usage on stdout, also where
+# it would otherwise want USER first or a configuration that is missing.
+for c in list show history generate invalidate unlock audit check calibrate backup purge; do
+	OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/no-such.conf" $c --help 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+	vgcheck pam-recovery-admin
+	check "$c --help: exit 0, its usage on stdout, nothing on stderr" \
+	    sh -c '[ "$0" -eq 0 ] && printf "%s\n" "$1" | head -n 1 | grep -q "^usage: pam-recovery-admin \[options\] $2 " && test -z "$3"' "$RC" "$OUT" "$c" "$ERR"
+	check "$c --help: describes it" sh -c 'printf "%s\n" "$0" | grep -q "^  $1  "' "$OUT" "$c"
+done
+admin show "$ME" --help
+check "show USER --help: help, exit 0" sh -c '[ "$0" -eq 0 ] && printf "%s\n" "$1" | grep -q "^usage: pam-recovery-admin \[options\] show USER"' "$RC" "$OUT"
+admin unlock "$ME" -- --help
+check "after --, --help is an argument, not a request for help" test "$RC" -eq 2
 
 # --- generate, list, show, history ---------------------------------------------
 admin list

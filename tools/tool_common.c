@@ -206,6 +206,49 @@ tool_target_close(struct tool_target *t)
 	t->st = NULL;
 }
 
+void
+tool_synopsis(FILE *f, const char *first, const char *rest, const char *syn)
+{
+	const char *lead = first, *end;
+	size_t under = strlen(rest);
+
+	for (const char *p = syn; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
+		end = strchrnul(p, '\n');
+		if (*p == ' ') {
+			p += strspn(p, " ");
+			fprintf(f, "%*s%.*s\n", (int)under, "", (int)(end - p), p);
+			continue;
+		}
+		fprintf(f, "%s%.*s\n", lead, (int)(end - p), p);
+		/* Under the options: past the command's name and a blank. */
+		under = strlen(rest) + strcspn(p, " \n") + 1;
+		lead = rest;
+	}
+}
+
+void
+tool_about(FILE *f, const char *name, const char *about)
+{
+	const char *end;
+
+	fprintf(f, "  %-11s ", name);
+	for (const char *p = about; *p != '\0'; p = *end != '\0' ? end + 1 :
+	    end) {
+		end = strchrnul(p, '\n');
+		fprintf(f, "%*s%.*s\n", p == about ? 0 : 14, "", (int)(end - p),
+		    p);
+	}
+}
+
+int
+tool_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
+}
+
 unsigned
 tool_number(const char *s, unsigned min, unsigned max, const char *what,
     void (*usage)(void))

@@ -122,6 +122,27 @@ int tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 int tool_cmd_status(struct tool_target *t, int argc, char **argv,
     void (*usage)(void));
 
+/*
+ * A command's synopsis, for usage and --help: syn has one line per form of
+ * the command ("audit [--json]\naudit --purge"), and a line that starts with
+ * a blank continues the form before it.  The first form follows first, the
+ * others rest; continuation lines are lined up under the form's options.
+ */
+void tool_synopsis(FILE *f, const char *first, const char *rest,
+    const char *syn);
+
+/*
+ * A command's description, for --help: "  name        " and the lines of
+ * about ('\n' between them), the later ones lined up under the first.
+ */
+void tool_about(FILE *f, const char *name, const char *about);
+
+/*
+ * Whether argv[1..argc-1] asks for a command's help: "--help" before any
+ * "--".  Every command answers it, whatever else is on the line.
+ */
+int tool_wants_help(int argc, char **argv);
+
 /* A number from min to max, or usage() naming what it is for. */
 unsigned tool_number(const char *s, unsigned min, unsigned max,
     const char *what, void (*usage)(void));
