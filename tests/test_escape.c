@@ -30,7 +30,9 @@ static const struct vis_case vis_cases[] = {
 	{ "backspace and bell", "a\b\a", 0, 0, "a\\b\\a" },
 	{ "DEL", "del\x7f", 0, 0, "del\\177" },
 	{ "backslash", "back\\slash", 0, 0, "back\\\\slash" },
-	{ "double quote", "say \"hi\"", 0, 0, "say \\\"hi\\\"" },
+	{ "double quote kept", "say \"hi\"", 0, 0, "say \"hi\"" },
+	{ "double quote escaped in a quoted field", "say \"hi\"",
+	    TOOL_VIS_QUOTE, 0, "say \\\"hi\\\"" },
 	{ "UTF-8 is bytes", "Caf\xc3\xa9", 0, 0, "Caf\\303\\251" },
 	{ "C1 CSI as UTF-8", "c1\xc2\x9b", 0, 0, "c1\\302\\233" },
 	{ "C1 CSI as a byte", "c1\x9b", 0, 0, "c1\\233" },
@@ -78,7 +80,8 @@ test_vis_every_byte(void **state)
 	(void)state;
 	for (int b = 1; b < 256; b++) {
 		in[0] = (char)b;
-		tool_vis(in, TOOL_VIS_SPACE, out, sizeof(out));
+		tool_vis(in, TOOL_VIS_SPACE | TOOL_VIS_QUOTE, out,
+		    sizeof(out));
 		for (const char *p = out; *p != '\0'; p++)
 			if (*p <= ' ' || *p >= 0x7f)
 				fail_msg("byte 0x%02x: 0x%02x in \"%s\"", b,

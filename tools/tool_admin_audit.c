@@ -138,8 +138,8 @@ print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 			printf(" slot=%u", ev->slot);
 		text_field("actor", ev->actor);
 		/* The detail is a sentence: quoted, blanks kept. */
-		printf(" detail=\"%s\"\n", tool_vis(ev->detail, 0, detail,
-		    sizeof(detail)));
+		printf(" detail=\"%s\"\n", tool_vis(ev->detail,
+		    TOOL_VIS_QUOTE, detail, sizeof(detail)));
 	}
 	f->shown++;
 	f->forged += forged;

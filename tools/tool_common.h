@@ -73,16 +73,17 @@ void tool_json_str(FILE *f, const char *s);
 
 /* tool_vis flags. */
 #define TOOL_VIS_SPACE 0x1	/* escape blanks too: a key=value field */
+#define TOOL_VIS_QUOTE 0x2	/* escape double quotes: a quoted field */
 
 /*
  * src as it may be printed in text (terminal, report, mail): every byte
  * that is not printable ASCII (control characters, DEL, each byte of a
- * non-ASCII character), and the backslash and double quote, becomes a
- * vis(3) C-style escape (\n, \t, \\, \", \033, \303), so that a string
- * from a store can neither move the cursor nor start a line of its own.
- * Into buf of len bytes; what does not fit is cut at a whole escape and
- * ends in "...".  Every string a store or the environment gave goes out
- * through this in text.  Returns buf.
+ * non-ASCII character), and the backslash, becomes a vis(3) C-style
+ * escape (\n, \t, \\, \033, \303), so that a string from a store can
+ * neither move the cursor nor start a line of its own; flags add blanks
+ * and double quotes.  Into buf of len bytes; what does not fit is cut at
+ * a whole escape and ends in "...".  Every string a store or the
+ * environment gave goes out through this in text.  Returns buf.
  */
 const char *tool_vis(const char *src, int flags, char *buf, size_t len);
 

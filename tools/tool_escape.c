@@ -14,8 +14,9 @@ tool_vis(const char *src, int flags, char *buf, size_t len)
 	 * only printable ASCII passes, so no byte of the string can be half
 	 * of a terminal's escape sequence or a line break.
 	 */
-	int vf = VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL | VIS_DQ |
-	    VIS_NOLOCALE | ((flags & TOOL_VIS_SPACE) ? VIS_SP : 0);
+	int vf = VIS_CSTYLE | VIS_OCTAL | VIS_TAB | VIS_NL | VIS_NOLOCALE |
+	    ((flags & TOOL_VIS_SPACE) ? VIS_SP : 0) |
+	    ((flags & TOOL_VIS_QUOTE) ? VIS_DQ : 0);
 	const unsigned char *p;
 	size_t used = 0, keep = 0, n;
 	char one[8];
