@@ -50,7 +50,7 @@ row(struct listing *l, const char *user, const struct rec_status *s)
 			    s->count, s->expired ? "!" : "");
 		else
 			snprintf(left, sizeof(left), "none");
-		/* The name may be a store's key, which anyone may have made. */
+		/* The name is a key of the store, never checked against passwd. */
 		printf("%-16s %-9s %-20s %-20s %s\n", tool_vis(user,
 		    TOOL_VIS_SPACE, name, sizeof(name)), left,
 		    s->enrolled ? tool_time(s->expires, t1, sizeof(t1)) : "-",
