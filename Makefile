@@ -4,7 +4,9 @@
 CC       ?= gcc
 CFLAGS   ?= -O2 -g
 WARN     := -std=c11 -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes
-DEFS     := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2
+# The version is defined once, by the first line of debian/changelog.
+VERSION  := $(shell sed -n '1{s/^[^ ]* [(]//;s/[)].*//;p;}' debian/changelog 2>/dev/null)
+DEFS     := -D_GNU_SOURCE -D_FORTIFY_SOURCE=2 -DREC_VERSION='"$(or $(VERSION),unknown)"'
 HARDEN   := -fstack-protector-strong -fPIC
 B        ?= build
 SAN      ?=
@@ -37,7 +39,7 @@ TOOL_LIBS = $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
 ADMIN_BIN := $(if $(wildcard tools/pam-recovery-admin.c),$(B)/pam-recovery-admin)
 
 .PHONY: all check test asan valgrind demo bench install uninstall clean deps-build deps-test bench-plot deps-bench
-all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(ADMIN_BIN) $(B)/pamdrive $(UNIT_BIN)
+all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(ADMIN_BIN) $(B)/pamdrive $(B)/storeplant $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -47,14 +49,18 @@ $(B)/pam_recovery.so: pam_recovery/pam_recovery.c pam_recovery/pam_recovery.map 
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(B)/librecovery.a -Wl,--version-script=pam_recovery/pam_recovery.map -Wl,-z,defs $(LDHARDEN) -lpam $(PKG_LIBS)
 $(B)/tool_%.o: tools/tool_%.c $(wildcard tools/*.h) $(wildcard pam_recovery/*.h) | $(B)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -c -o $@ $<
-$(B)/pam-recovery: tools/pam-recovery.c $(TOOL_SHARED) $(B)/librecovery.a
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $^ $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
-$(B)/pam-recovery-admin: tools/pam-recovery-admin.c $(TOOL_SHARED) $(ADMIN_OBJ) $(B)/librecovery.a
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $^ $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
+$(B)/pam-recovery: tools/pam-recovery.c $(TOOL_SHARED) $(B)/librecovery.a $(wildcard debian/changelog)
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
+$(B)/pam-recovery-admin: tools/pam-recovery-admin.c $(TOOL_SHARED) $(ADMIN_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
 $(B)/pamdrive: tests/pamdrive.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
+$(B)/storeplant: tests/storeplant.c $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS)
 $(B)/test_%: tests/test_%.c $(wildcard tests/*.h) $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(PKG_LIBS) -lcmocka -lpam -ldl
+$(B)/test_escape: tests/test_escape.c tools/tool_common.h $(B)/tool_escape.o
+	$(CC) $(ALL_CFLAGS) -Itests -Itools -o $@ $< $(B)/tool_escape.o $(TOOL_LIBS) -lcmocka
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 $(B)/bench: $(BENCH_SRC) bench/bench.h $(B)/librecovery.a $(B)/pam_recovery.so
 	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(B)/librecovery.a $(PKG_LIBS) -lpam -lpthread

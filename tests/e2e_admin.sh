@@ -72,6 +72,27 @@ admin list extra
 check "list with an extra argument: exit 2" test "$RC" -eq 2
 admin audit --since yesterday
 check "audit --since with a bad date: exit 2" test "$RC" -eq 2
+VERSION=$(sed -n '1{s/^[^ ]* [(]//;s/[)].*//;p;}' debian/changelog)
+admin --version
+check "--version: name and the version of debian/changelog ($VERSION), exit 0" \
+    test "$RC/$OUT" = "0/pam-recovery-admin $VERSION"
+admin --help
+check "--help: exit 0, on stdout" sh -c '[ "$0" -eq 0 ] && printf "%s\n" "$1" | grep -q "COMMAND --help"' "$RC" "$OUT"
+# Every command answers --help with its own usage on stdout, also where
+# it would otherwise want USER first or a configuration that is missing.
+for c in list show history generate invalidate unlock audit check calibrate backup purge; do
+	OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/no-such.conf" $c --help 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+	vgcheck pam-recovery-admin
+	check "$c --help: exit 0, its usage on stdout, nothing on stderr" \
+	    sh -c '[ "$0" -eq 0 ] && printf "%s\n" "$1" | head -n 1 | grep -q "^usage: pam-recovery-admin \[options\] $2 " && test -z "$3"' "$RC" "$OUT" "$c" "$ERR"
+	check "$c --help: describes it" sh -c 'printf "%s\n" "$0" | grep -q "^  $1  "' "$OUT" "$c"
+done
+admin show "$ME" --help
+check "show USER --help: help, exit 0" sh -c '[ "$0" -eq 0 ] && printf "%s\n" "$1" | grep -q "^usage: pam-recovery-admin \[options\] show USER"' "$RC" "$OUT"
+admin unlock "$ME" -- --help
+check "after --, --help is an argument, not a request for help" test "$RC" -eq 2
 
 # --- generate, list, show, history ---------------------------------------------
 admin list
@@ -213,6 +234,58 @@ OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/weak.conf" check 2>/dev/null)
 RC=$?
 vgcheck pam-recovery-admin
 check "check: a format under 40 bits fails, exit 1" test "$RC" -eq 1
+
+# --- strings from a store are escaped in every output ---------------------------
+# A store of its own, with what a user's login or a crafted store can put
+# in: a name that clears the screen and forges a line, escapes in every
+# field of an event.
+ESC=$(printf '\033')
+EVIL=$(printf 'evil\033[2J\nroot 9999 codes')
+mkdir -m 0700 "$T/hostile"
+sed "s|^store = .*|store = $T/hostile|" "$T/conf" >"$T/hostile.conf"
+chmod 0644 "$T/hostile.conf"
+hostile() {
+	OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/hostile.conf" "$@" 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+	vgcheck pam-recovery-admin
+	sancheck
+}
+# clean: neither stdout nor stderr holds a raw ESC or a forged line.
+clean() {
+	! printf '%s\n%s\n' "$OUT" "$ERR" | grep -q -e "$ESC" -e '^root 9999'
+}
+"$BIN/storeplant" "$T/hostile" event "$EVIL" "$(printf 'ss\033]0;x\007h')" "$(printf '203.0.113.9\r\nx')" "$(printf 'a "detail"\033[31m')"
+"$BIN/storeplant" "$T/hostile" batch "$EVIL"
+"$BIN/storeplant" "$T/hostile" user "$(printf 'u\033[1A')"
+hostile audit
+check "escaped: audit shows the events (exit $RC)" test "$RC" -eq 0 -a "$(count ' code_used ')" -eq 1
+check "escaped: audit has no raw ESC and no forged line" clean
+check "escaped: audit shows the escapes (vis)" has 'user=evil\033[2J\nroot\s9999\scodes service=ss\033]0;x\ah rhost=203.0.113.9\r\nx '
+check "escaped: audit keeps the detail quoted" has 'detail="a \"detail\"\033[31m"'
+hostile audit --json
+check "escaped: audit --json is JSON" json_ok
+check "escaped: audit --json has no raw ESC" clean
+check "escaped: audit --json gives the name back exactly" \
+    test "$(printf '%s' "$OUT" | jq -r '.[0].user')" = "$EVIL"
+hostile list
+check "escaped: list has no raw ESC and no forged line" clean
+check "escaped: list names the user escaped" has 'evil\033[2J\nroot\s9999\scodes'
+check "escaped: list warns about the broken record, escaped" err_has 'u\033[1A: '
+hostile list --json
+check "escaped: list --json has no raw ESC" clean
+hostile check --deep
+check "escaped: check --deep fails on the crafted record (exit $RC)" test "$RC" -eq 1
+check "escaped: check --deep has no raw ESC" clean
+check "escaped: check --deep names the user escaped" has "user u\\033[1A, batch 0000000000005eed: the user's active batch does not exist"
+hostile check --deep --json
+check "escaped: check --deep --json is JSON without a raw ESC" sh -c 'printf "%s" "$0" | jq -e .checks >/dev/null && ! printf "%s" "$0" | grep -q "$1"' "$OUT" "$ESC"
+hostile show "$EVIL"
+check "escaped: show has no raw ESC" clean
+hostile history "$EVIL"
+check "escaped: history has no raw ESC" clean
+hostile unlock "$EVIL"
+check "escaped: unlock has no raw ESC" clean
 
 # --- calibrate ------------------------------------------------------------------
 admin calibrate --target-ms 1 --max-memory 8M
@@ -364,5 +437,43 @@ check "per-user: backup --user USER DEST" test "$RC" -eq 0
 OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/conf" -s "$T/pu.bk" check 2>&1)
 check "per-user: the copy belongs to the administrator and passes check" \
     sh -c 'test "$(stat -c %u "$1")" = "$(id -u)" && printf "%s\n" "$0" | grep -q "all readable" && printf "%s\n" "$0" | grep -q "0 failures"' "$OUT" "$T/pu.bk"
+
+# A user can write anything into their own store, also events about someone
+# else: they are the owner's, and flagged as forged.
+plant_pu() {
+	if [ "$ROOT" -eq 1 ]; then
+		runuser -u "$PU" -- "$BIN/storeplant" "$T/pu/$PU.store" "$@"
+	else
+		"$BIN/storeplant" "$T/pu/$PU.store" "$@"
+	fi
+}
+plant_pu event "$U2" sshd 203.0.113.9 ""
+plant_pu event "$EVIL" sshd 203.0.113.9 ""
+plant_pu batch "$EVIL"
+pu audit
+check "forged: audit shows the events as the owner's" \
+    sh -c 'test "$(printf "%s\n" "$0" | grep -c " code_used user=$1 forged=")" -eq 2' "$OUT" "$PU"
+check "forged: no line speaks as $U2" sh -c '! printf "%s\n" "$0" | grep -q "user=$1 "' "$OUT" "$U2"
+check "forged: the claimed name is shown, escaped" has "forged=evil\\033[2J\\nroot\\s9999\\scodes"
+check "forged: no raw ESC, no forged line" clean
+check "forged: a warning counts them" err_has "4 events in a user's own store name another user"
+pu audit --user "$PU"
+check "forged: audit --user flags them too" \
+    sh -c 'printf "%s\n" "$0" | grep -q " code_used user=$1 forged=$2 service=sshd rhost=203.0.113.9 "' "$OUT" "$PU" "$U2"
+pu audit --json
+check "forged: audit --json is JSON" json_ok
+check "forged: audit --json marks them" \
+    test "$(printf '%s' "$OUT" | jq -r '[.[] | select(.forged) | .user + ">" + .claimed_user] | .[0]')" = "$PU>$U2"
+check "forged: audit --json: the others are not forged" \
+    test "$(printf '%s' "$OUT" | jq '[.[] | select(.forged == false and .user == "'"$PU"'")] | length')" -gt 0
+pu check --deep
+check "forged: check --deep fails on records under another name" \
+    sh -c 'test "$2" -eq 1 && printf "%s\n" "$0" | grep -q "^FAIL .*: user evil.*a record under another user.s name in $1.s own store"' "$OUT" "$PU" "$RC"
+check "forged: check --deep has no raw ESC" clean
+sleep 1
+pu purge --retention-days 0 --report
+check "forged: the purge report gives the records to $PU and marks them" \
+    sh -c 'printf "%s\n" "$0" | grep -q "^  $1 .* (forged records for evil\\\\033\[2J\\\\nroot\\\\s9999\\\\scodes)"' "$OUT" "$PU"
+check "forged: the purge report has no raw ESC, no forged line" clean
 
 finish

@@ -73,6 +73,25 @@ check "--help: exit 0" rc 0
 for c in generate status history verify invalidate; do
 	check "--help lists $c" has "pam-recovery [-c conf] $c"
 done
+VERSION=$(sed -n '1{s/^[^ ]* [(]//;s/[)].*//;p;}' debian/changelog)
+run --version
+check "--version: exit 0" rc 0
+check "--version: name and the version of debian/changelog ($VERSION)" \
+    test "$(cat "$T/out")" = "pam-recovery $VERSION"
+# Every command answers --help on stdout with its own usage, before it
+# would read the configuration or look at the store.
+for c in generate status history verify invalidate; do
+	$VG "$BIN/pam-recovery" -c "$T/no-such.conf" $c --help >"$T/out" 2>"$T/err"
+	RC=$?
+	vgcheck pam-recovery
+	check "$c --help: exit 0, its usage on stdout, nothing on stderr" \
+	    sh -c '[ "$0" -eq 0 ] && head -n 1 "$1" | grep -q "^usage: pam-recovery \[-c conf\] $2" && test ! -s "$3"' "$RC" "$T/out" "$c" "$T/err"
+	check "$c --help: only that command" \
+	    test "$(grep -c 'pam-recovery \[-c conf\] [a-z]' "$T/out")" -eq 1
+done
+run invalidate 3 --help
+check "invalidate N --help: still help, nothing invalidated" \
+    sh -c '[ "$0" -eq 0 ] && grep -q "^usage: pam-recovery \[-c conf\] invalidate" "$1"' "$RC" "$T/out"
 run
 check "no command: usage, exit 2" rc 2
 run frobnicate

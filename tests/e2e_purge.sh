@@ -79,6 +79,19 @@ check "a purged used code is still refused" has "auth: PAM_AUTH_ERR"
 admin audit
 check "audit: purge recorded with its administrator" sh -c 'printf "%s" "$0" | grep "purged" | grep -q "actor=$1"' "$OUT" "$ME"
 
+# A name from the store is escaped in the report and its mail: it can
+# neither clear the administrator's screen nor forge a line.
+ESC=$(printf '\033')
+"$BIN/storeplant" "$T/sys" batch "$(printf 'evil\033[2J\nroot 9999 codes')"
+sleep 1
+rm -f "$T/mail.msg"
+admin purge --retention-days 0 --report --mail admin@purge-test.example
+check "escaped: the report names the planted user, escaped" has 'evil\033[2J\nroot\s9999\scodes'
+check "escaped: the report has no raw ESC and no forged line" \
+    sh -c '! printf "%s\n" "$0" | grep -q -e "$1" -e "^root 9999"' "$OUT" "$ESC"
+check "escaped: the mail has no raw ESC and no forged line" \
+    sh -c 'grep -q "evil" "$0" && ! grep -q -e "$1" -e "^root 9999" "$0"' "$T/mail.msg" "$ESC"
+
 admin purge --mail "-oQ/tmp/x"
 check "a mail address that looks like an option is refused" test "$RC" -ne 0
 admin purge --batch-size 0

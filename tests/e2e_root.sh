@@ -103,6 +103,38 @@ chown "$U" "$D"
 login "$(code 4 "$T/codes.csv")"
 check "after the store is restored the code works" test "$RC" -eq 0
 
+# The user can write anything into their own store, also events that name
+# root or anyone: the admin tool gives every event of a per-user store to
+# its owner, marks the others forged, and escapes what it prints.  A store
+# name of this test's own keeps the purge away from other users' stores.
+cp "$BIN/storeplant" "$T/storeplant"
+chmod 0755 "$T/storeplant"
+printf 'store = ~/.pam-recovery-forged%s\nkdf_opslimit = 1\nkdf_memlimit = 8K\n' $$ >"$T/forged.conf"
+chmod 0644 "$T/forged.conf"
+F="$H/.pam-recovery-forged$$"
+ESC=$(printf '\033')
+as_user "$T/storeplant" "$F" event root sshd "$(printf '203.0.113.9\033[2J')" ""
+as_user "$T/storeplant" "$F" batch "$(printf 'root\033[2J\nroot 9999 codes')"
+forged() { OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/forged.conf" "$@" 2>&1); RC=$?; }
+forged audit
+check "forged: an event naming root in $U's store is shown as $U's, marked" \
+    sh -c 'printf "%s\n" "$0" | grep -q " code_used user=$1 forged=root service=sshd rhost=203.0.113.9\\\\033\[2J "' "$OUT" "$U"
+check "forged: no line speaks as root, no raw ESC" \
+    sh -c '! printf "%s\n" "$0" | grep -q -e " user=root " -e "$1"' "$OUT" "$ESC"
+check "forged: a warning counts them" has "in a user's own store name another user"
+forged audit --user "$U" --json
+check "forged: audit --json marks the event" \
+    test "$(printf '%s' "$OUT" | sed '/^pam-recovery-admin:/d' | jq -r '[.[] | select(.forged and .claimed_user == "root")][0].user')" = "$U"
+sleep 1
+forged purge --retention-days 0 --report
+check "forged: the purge report gives the records to $U, escaped" \
+    sh -c 'printf "%s\n" "$0" | grep -q "^  $1 .*(forged records for root.*root.*codes)"' "$OUT" "$U"
+check "forged: the purge report has no raw ESC and no forged line" \
+    sh -c '! printf "%s\n" "$0" | grep -q -e "$1" -e "^root 9999"' "$OUT" "$ESC"
+forged check --deep
+check "forged: check --deep flags the records under root's name" \
+    sh -c '[ "$1" -eq 1 ] && printf "%s\n" "$0" | grep -q "^FAIL .*user root.*a record under another user.s name"' "$OUT" "$RC"
+
 found=0
 for c in $(cut -d, -f2 "$T/codes.csv" | tail -n +2); do
 	if grep -rqF "$c" "$H" /etc/pam.d 2>/dev/null; then found=1; fi

@@ -34,8 +34,12 @@ void admin_check_item(struct report *rp, enum level lv, const char *what,
     const struct where *w, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
-/* Walk st deeply and report each violation and a summary line. */
+/*
+ * Walk st deeply and report each violation and a summary line.  owner is
+ * the owner of a per-user store (NULL for a system store): there a record
+ * under any other name is a violation, written by the owner.
+ */
 void admin_check_deep(struct report *rp, struct rec_store *st,
-    const char *path);
+    const char *path, const char *owner);
 
 #endif

@@ -12,61 +12,101 @@
 #include "admin_common.h"
 #include "rec_err.h"
 
-static const char synopsis[] =
-    "usage: pam-recovery-admin [-c conf] [-s store] command [options]\n"
-    "  list [--json]\n"
-    "  show USER [--json]\n"
-    "  history USER [--page N] [--per-page N] [--json]\n"
-    "  generate USER [-n N] [--expires DAYS] [--format txt|csv|json|pdf]\n"
-    "                [-o FILE] [--qr] [-y]\n"
-    "  invalidate USER N... | --all [-y]\n"
-    "  unlock USER\n"
-    "  audit [--user USER] [--since DATE] [--json]\n"
-    "  audit --purge [--older-than DAYS] [--dry-run]\n"
-    "  check [--deep] [--json]\n"
-    "  calibrate [--target-ms MS] [--max-memory SIZE]\n"
-    "  backup [--user USER] DEST\n"
-    "  purge [--dry-run] [--retention-days N] [--batch-size N] [--max N]\n"
-    "        [--report] [--mail ADDR]\n"
-    "pam-recovery-admin --help\n";
+#define PROG "pam-recovery-admin"
+#define LEAD PROG " [-c conf] [-s store] "
+
+/*
+ * The commands: what each needs before it runs, and its synopsis and
+ * description, from which usage, --help and COMMAND --help are printed.
+ */
+static const struct command {
+	const char *name;
+	int (*fn)(struct admin *, int, char **);
+	int config;	/* load the configuration (check loads its own) */
+	int pepper;	/* hashes codes: load pepper_file */
+	const char *syn;
+	const char *about;
+} commands[] = {
+	{ "list", admin_cmd_list, 1, 0, "list [--json]",
+	    "users with codes: left, expiry, last use, lock" },
+	{ "show", admin_cmd_user, 1, 0, "show USER [--json]",
+	    "USER's codes, as USER sees them" },
+	{ "history", admin_cmd_user, 1, 0,
+	    "history USER [--page N] [--per-page N] [--json]",
+	    "USER's batches, newest first" },
+	{ "generate", admin_cmd_user, 1, 1,
+	    "generate USER [-n N] [--expires DAYS]\n"
+	    " [--format txt|csv|json|pdf] [-o FILE] [--qr] [-y]",
+	    "issue codes for USER (shown once)" },
+	{ "invalidate", admin_cmd_user, 1, 0,
+	    "invalidate USER N... | --all [-y]",
+	    "make USER's codes N... (or --all) unusable" },
+	{ "unlock", admin_cmd_user, 1, 0, "unlock USER",
+	    "clear USER's lockout and generate cooldown" },
+	{ "audit", admin_cmd_audit, 1, 0,
+	    "audit [--user USER] [--since DATE] [--json]\n"
+	    "audit --purge [--older-than DAYS] [--dry-run]",
+	    "the audit trail (DATE: YYYY-MM-DD[THH:MM:SS], UTC),\n"
+	    "or delete events older than DAYS (default audit_retention_days)" },
+	{ "check", admin_cmd_check, 0, 0, "check [--deep] [--json]",
+	    "configuration, stores, hash cost; fails on any error\n"
+	    "(--deep: also every batch's counters against its codes)" },
+	{ "calibrate", admin_cmd_calibrate, 0, 0,
+	    "calibrate [--target-ms MS] [--max-memory SIZE]",
+	    "suggest kdf_opslimit and kdf_memlimit for a time" },
+	{ "backup", admin_cmd_backup, 1, 0, "backup [--user USER] DEST",
+	    "hot copy of a store into the new directory DEST" },
+	{ "purge", admin_cmd_purge, 1, 0,
+	    "purge [--dry-run] [--retention-days N] [--batch-size N]\n"
+	    " [--max N] [--report] [--mail ADDR]",
+	    "delete dead codes and batches older than the retention" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+synopsis(FILE *f)
+{
+	fputs("usage: " LEAD "command [options]\n", f);
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		tool_synopsis(f, "  ", "  ", commands[i].syn);
+	fputs(PROG " --help | --version | COMMAND --help\n", f);
+}
 
 static void
 usage(void)
 {
-	fputs(synopsis, stderr);
+	synopsis(stderr);
 	exit(EXIT_USAGE);
 }
 
 static void
 help(void)
 {
-	printf("%s\n"
-	    "Manage recovery codes for all users.  Commands that change a "
-	    "store need root.\n\n"
-	    "  list        users with codes: left, expiry, last use, lock\n"
-	    "  show        USER's codes, as USER sees them\n"
-	    "  history     USER's batches, newest first\n"
-	    "  generate    issue codes for USER (shown once)\n"
-	    "  invalidate  make USER's codes N... (or --all) unusable\n"
-	    "  unlock      clear USER's lockout and generate cooldown\n"
-	    "  audit       the audit trail (DATE: YYYY-MM-DD[THH:MM:SS], "
-	    "UTC),\n"
-	    "              or delete events older than DAYS (default "
-	    "audit_retention_days)\n"
-	    "  check       configuration, stores, hash cost; fails on any "
-	    "error\n"
-	    "              (--deep: also every batch's counters against its "
-	    "codes)\n"
-	    "  calibrate   suggest kdf_opslimit and kdf_memlimit for a time\n"
-	    "  backup      hot copy of a store into the new directory DEST\n"
-	    "  purge       delete dead codes and batches older than the "
-	    "retention\n\n"
-	    "Options:\n"
+	synopsis(stdout);
+	printf("\nManage recovery codes for all users.  Commands that change "
+	    "a store need root.\n\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		tool_about(stdout, commands[i].name, commands[i].about);
+	printf("\nOptions:\n"
 	    "  -c, --conf PATH   another configuration file (default %s)\n"
 	    "  -s, --store PATH  act on this store (or per-user pattern)\n"
-	    "  -h, --help        this help\n\n"
+	    "  -h, --help        this help (COMMAND --help: that command's)\n"
+	    "      --version     the version\n\n"
 	    "Exit status: 0 success, 1 failure, 2 usage error.  See "
-	    "pam-recovery-admin(8).\n", synopsis, REC_CONF_DEFAULT);
+	    PROG "(8).\n", REC_CONF_DEFAULT);
+	exit(EXIT_OK);
+}
+
+/* COMMAND --help: its synopsis and what it does. */
+static void
+command_help(const struct command *c)
+{
+	tool_synopsis(stdout, "usage: " PROG " [options] ",
+	    "       " PROG " [options] ", c->syn);
+	putchar('\n');
+	tool_about(stdout, c->name, c->about);
+	printf("\nOptions before the command: " PROG " --help.  See " PROG
+	    "(8).\n");
 	exit(EXIT_OK);
 }
 
@@ -89,25 +129,6 @@ actor_name(char *buf, size_t len)
 		snprintf(buf, len, "uid=%u", (unsigned)getuid());
 }
 
-static const struct command {
-	const char *name;
-	int (*fn)(struct admin *, int, char **);
-	int config;	/* load the configuration (check loads its own) */
-	int pepper;	/* hashes codes: load pepper_file */
-} commands[] = {
-	{ "list", admin_cmd_list, 1, 0 },
-	{ "show", admin_cmd_user, 1, 0 },
-	{ "history", admin_cmd_user, 1, 0 },
-	{ "generate", admin_cmd_user, 1, 1 },
-	{ "invalidate", admin_cmd_user, 1, 0 },
-	{ "unlock", admin_cmd_user, 1, 0 },
-	{ "audit", admin_cmd_audit, 1, 0 },
-	{ "check", admin_cmd_check, 0, 0 },
-	{ "calibrate", admin_cmd_calibrate, 0, 0 },
-	{ "backup", admin_cmd_backup, 1, 0 },
-	{ "purge", admin_cmd_purge, 1, 0 },
-};
-
 int
 main(int argc, char **argv)
 {
@@ -115,6 +136,7 @@ main(int argc, char **argv)
 		{ "conf", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct admin a;
@@ -136,6 +158,9 @@ main(int argc, char **argv)
 		case 'h':
 			help();
 			break;
+		case 'V':
+			printf(PROG " %s\n", REC_VERSION);
+			return EXIT_OK;
 		default:
 			usage();
 		}
@@ -144,13 +169,16 @@ main(int argc, char **argv)
 		usage();
 	argc -= optind;
 	argv += optind;
-	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
 			c = &commands[i];
 	if (c == NULL) {
 		warnx("unknown command %s", argv[0]);
 		usage();
 	}
+	/* Before anything that could fail: help needs no configuration. */
+	if (tool_wants_help(argc, argv))
+		command_help(c);
 	if (sodium_init() < 0)
 		errx(EXIT_FAIL, "libsodium failed to initialise");
 	tool_log_init(&a.log, 0);

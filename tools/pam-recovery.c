@@ -16,62 +16,82 @@
 #include "rec_err.h"
 #include "tool_common.h"
 
-static const char synopsis[] =
-    "usage: pam-recovery [-c conf] generate [-n N] [--expires DAYS]\n"
-    "                    [--format txt|csv|json|pdf] [-o FILE] [--qr] [-y]\n"
-    "       pam-recovery [-c conf] status [--json]\n"
-    "       pam-recovery [-c conf] history [--page N] [--per-page N] [--json]\n"
-    "       pam-recovery [-c conf] verify\n"
-    "       pam-recovery [-c conf] invalidate N... | --all [-y]\n"
-    "       pam-recovery --help\n";
+#define PROG "pam-recovery"
+#define LEAD PROG " [-c conf] "
+
+/*
+ * The commands, each with the same calling convention, and the synopsis
+ * and description from which usage, --help and COMMAND --help are printed.
+ */
+static const struct command {
+	const char *name;
+	int (*run)(struct tool_target *, int, char **, void (*)(void));
+	const char *syn;
+	const char *about;
+} commands[] = {
+	{ "generate", tool_cmd_generate,
+	    "generate [-n N] [--expires DAYS] [-o FILE]\n"
+	    " [--format txt|csv|json|pdf] [--qr] [-y]",
+	    "make a new list of codes (the old list stops working) and\n"
+	    "show it once: -n how many, --expires after DAYS, --format,\n"
+	    "-o write a new file (0600, never overwritten), --qr also\n"
+	    "print a QR code, -y replace working codes without asking" },
+	{ "status", tool_cmd_status, "status [--json]",
+	    "how many codes are left, expiry, lockout" },
+	{ "history", tool_cmd_history,
+	    "history [--page N] [--per-page N] [--json]",
+	    "the lists made so far, newest first" },
+	{ "verify", tool_cmd_verify, "verify",
+	    "check a code without using it up (asks for it without echo)" },
+	{ "invalidate", tool_cmd_invalidate, "invalidate N... | --all [-y]",
+	    "make codes N... (as numbered on the list), or --all, unusable" },
+};
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+synopsis(FILE *f)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		tool_synopsis(f, i == 0 ? "usage: " LEAD : "       " LEAD,
+		    "       " LEAD, commands[i].syn);
+	fputs("       " PROG " --help | --version | COMMAND --help\n", f);
+}
 
 static void
 usage(void)
 {
-	fputs(synopsis, stderr);
+	synopsis(stderr);
 	exit(EXIT_USAGE);
 }
 
 static void
 help(void)
 {
-	printf("%s\n"
-	    "One-time recovery codes for logging in when the usual second "
-	    "factor is lost.\n\n"
-	    "Commands:\n"
-	    "  generate    make a new list of codes (the old list stops "
-	    "working) and\n"
-	    "              show it once: -n how many, --expires after DAYS, "
-	    "--format,\n"
-	    "              -o write a new file (0600, never overwritten), "
-	    "--qr also\n"
-	    "              print a QR code, -y replace working codes without "
-	    "asking\n"
-	    "  status      how many codes are left, expiry, lockout\n"
-	    "  history     the lists made so far, newest first\n"
-	    "  verify      check a code without using it up (asks for it "
-	    "without echo)\n"
-	    "  invalidate  make codes N... (as numbered on the list), or "
-	    "--all, unusable\n\n"
-	    "Options:\n"
+	synopsis(stdout);
+	printf("\nOne-time recovery codes for logging in when the usual second "
+	    "factor is lost.\n\nCommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		tool_about(stdout, commands[i].name, commands[i].about);
+	printf("\nOptions:\n"
 	    "  -c, --conf PATH  another configuration file (default %s)\n"
-	    "  -h, --help       this help\n\n"
+	    "  -h, --help       this help (COMMAND --help: that command's)\n"
+	    "      --version    the version\n\n"
 	    "Exit status: 0 success, 1 failure, 2 usage error.  See "
-	    "pam-recovery(1).\n", synopsis, REC_CONF_DEFAULT);
+	    PROG "(1).\n", REC_CONF_DEFAULT);
 	exit(EXIT_OK);
 }
 
-/* The commands, each with the same calling convention. */
-static const struct {
-	const char *name;
-	int (*run)(struct tool_target *, int, char **, void (*)(void));
-} commands[] = {
-	{ "generate", tool_cmd_generate },
-	{ "status", tool_cmd_status },
-	{ "history", tool_cmd_history },
-	{ "verify", tool_cmd_verify },
-	{ "invalidate", tool_cmd_invalidate },
-};
+/* COMMAND --help: its synopsis and what it does. */
+static void
+command_help(const struct command *c)
+{
+	tool_synopsis(stdout, "usage: " LEAD, "       " LEAD, c->syn);
+	putchar('\n');
+	tool_about(stdout, c->name, c->about);
+	printf("\nOptions before the command: " PROG " --help.  See " PROG
+	    "(1).\n");
+	exit(EXIT_OK);
+}
 
 int
 main(int argc, char **argv)
@@ -79,6 +99,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "conf", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rec_config cfg;
@@ -86,7 +107,7 @@ main(int argc, char **argv)
 	struct tool_target t;
 	const char *conf = NULL, *cmd;
 	struct passwd *pw;
-	int (*run)(struct tool_target *, int, char **, void (*)(void)) = NULL;
+	const struct command *c = NULL;
 	int ch;
 
 	tool_std_fds();
@@ -96,7 +117,10 @@ main(int argc, char **argv)
 			conf = optarg;
 		else if (ch == 'h')
 			help();
-		else
+		else if (ch == 'V') {
+			printf(PROG " %s\n", REC_VERSION);
+			return EXIT_OK;
+		} else
 			usage();
 	}
 	if (optind >= argc)
@@ -104,16 +128,18 @@ main(int argc, char **argv)
 	cmd = argv[optind];
 	if (strcmp(cmd, "help") == 0)
 		help();
-	for (size_t i = 0; run == NULL && i < sizeof(commands) /
-	    sizeof(commands[0]); i++)
+	for (size_t i = 0; c == NULL && i < NCOMMANDS; i++)
 		if (strcmp(cmd, commands[i].name) == 0)
-			run = commands[i].run;
-	if (run == NULL) {
+			c = &commands[i];
+	if (c == NULL) {
 		warnx("unknown command %s", cmd);
 		usage();
 	}
 	argc -= optind;
 	argv += optind;
+	/* Before anything that could fail: help needs no configuration. */
+	if (tool_wants_help(argc, argv))
+		command_help(c);
 	optind = 1;
 	if (sodium_init() < 0)
 		errx(EXIT_FAIL, "libsodium failed to initialise");
@@ -140,5 +166,5 @@ main(int argc, char **argv)
 		    cfg.store);
 	if (gethostname(t.host, sizeof(t.host) - 1) != 0)
 		snprintf(t.host, sizeof(t.host), "localhost");
-	return run(&t, argc, argv, usage);
+	return c->run(&t, argc, argv, usage);
 }

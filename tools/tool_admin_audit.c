@@ -14,6 +14,18 @@ struct filter {
 	uint64_t since;		/* 0 = from the start */
 	int json;
 	unsigned long shown;
+	unsigned long forged;	/* shown events that name another user */
+};
+
+/*
+ * The walk of one store.  A per-user store belongs to its owner, who can
+ * write anything into it: its events are the owner's, and one that names
+ * another user is a forgery (the module writes only the owner's events
+ * there).  A system store is written by root alone.
+ */
+struct walk {
+	struct filter *f;
+	const char *owner;	/* of a per-user store; NULL: a system store */
 };
 
 /*
@@ -58,19 +70,17 @@ iso_time(uint64_t t, char *buf, size_t len)
 }
 
 /*
- * A text field, made safe for a terminal: rhost and tty come from the
- * remote side or the PAM application, and must not smuggle escapes in.
+ * A text field, made safe for a terminal: every field comes from a store,
+ * rhost and tty from the remote side or the PAM application; none may
+ * smuggle an escape, a blank or a line break in.
  */
 static void
 text_field(const char *key, const char *v)
 {
-	printf(" %s=", key);
-	if (*v == '\0') {
-		putchar('-');
-		return;
-	}
-	for (; *v != '\0'; v++)
-		putchar(*v > ' ' && *v < 0x7f ? *v : '?');
+	char safe[TOOL_VIS_LEN(REC_FIELD_MAX)];
+
+	printf(" %s=%s", key, *v == '\0' ? "-" :
+	    tool_vis(v, TOOL_VIS_SPACE, safe, sizeof(safe)));
 }
 
 static void
@@ -83,11 +93,14 @@ json_field(const char *key, const char *v)
 static int
 print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 {
-	struct filter *f = arg;
-	char when[32], id[20];
+	const struct walk *w = arg;
+	struct filter *f = w->f;
+	const char *user = w->owner != NULL ? w->owner : ev->user;
+	int forged = w->owner != NULL && strcmp(ev->user, w->owner) != 0;
+	char when[32], id[20], detail[TOOL_VIS_LEN(REC_FIELD_MAX)];
 
 	if (ev->time < f->since || (f->user != NULL &&
-	    strcmp(ev->user, f->user) != 0))
+	    strcmp(user, f->user) != 0))
 		return REC_OK;
 	iso_time(ev->time, when, sizeof(when));
 	tool_batch_id(ev->batch, id, sizeof(id));
@@ -96,7 +109,10 @@ print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 		    "\"event\":\"%s\"", f->shown > 0 ? "," : "",
 		    (unsigned long long)seq, (unsigned long long)ev->time, when,
 		    rec_event_name(ev->type));
-		json_field("user", ev->user);
+		json_field("user", user);
+		printf(",\"forged\":%s", forged ? "true" : "false");
+		if (forged)
+			json_field("claimed_user", ev->user);
 		json_field("service", ev->service);
 		json_field("rhost", ev->rhost);
 		json_field("tty", ev->tty);
@@ -111,7 +127,9 @@ print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 		printf("}");
 	} else {
 		printf("%s %s", when, rec_event_name(ev->type));
-		text_field("user", ev->user);
+		text_field("user", user);
+		if (forged)
+			text_field("forged", ev->user);
 		text_field("service", ev->service);
 		text_field("rhost", ev->rhost);
 		text_field("tty", ev->tty);
@@ -120,12 +138,11 @@ print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 			printf(" slot=%u", ev->slot);
 		text_field("actor", ev->actor);
 		/* The detail is a sentence: quoted, blanks kept. */
-		printf(" detail=\"");
-		for (const char *p = ev->detail; *p != '\0'; p++)
-			putchar(*p >= ' ' && *p < 0x7f && *p != '"' ? *p : '?');
-		printf("\"\n");
+		printf(" detail=\"%s\"\n", tool_vis(ev->detail,
+		    TOOL_VIS_QUOTE, detail, sizeof(detail)));
 	}
 	f->shown++;
+	f->forged += forged;
 	return REC_OK;
 }
 
@@ -138,9 +155,10 @@ events_txn(struct rec_txn *t, void *arg)
 static int
 audit_store(struct admin *a, struct tool_target *t, void *arg)
 {
+	struct walk w = { arg, rec_config_per_user(&a->cfg) ? t->who.user :
+	    NULL };
 	int r;
 
-	(void)a;
 	if (tool_target_open(t, 0) != REC_OK)
 		return EXIT_FAIL;
 	if (t->st == NULL)
@@ -149,7 +167,7 @@ audit_store(struct admin *a, struct tool_target *t, void *arg)
 	 * Printing inside the read transaction keeps one consistent view;
 	 * it is a reader, so logins and writers are never held up by it.
 	 */
-	if ((r = rec_store_read(t->st, events_txn, arg)) != REC_OK) {
+	if ((r = rec_store_read(t->st, events_txn, &w)) != REC_OK) {
 		warnx("store %s: %s", t->path, rec_strerror(r));
 		return EXIT_FAIL;
 	}
@@ -225,7 +243,7 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct filter f = { NULL, 0, 0, 0 };
+	struct filter f = { NULL, 0, 0, 0, 0 };
 	struct purge p = { a->cfg.audit_retention_days, 0 };
 	struct tool_target t;
 	struct admin_ident id;
@@ -286,5 +304,11 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 		    NULL);
 	if (f.json)
 		printf("%s]\n", f.shown > 0 ? "\n" : "");
+	fflush(stdout);
+	if (f.forged > 0)
+		warnx("%lu event%s in a user's own store name%s another user: "
+		    "the store's owner wrote %s, not the module; shown as the "
+		    "owner's, marked forged", f.forged, f.forged == 1 ? "" : "s",
+		    f.forged == 1 ? "s" : "", f.forged == 1 ? "it" : "them");
 	return ret;
 }

@@ -42,13 +42,17 @@ vitem(struct report *rp, enum level lv, const char *what,
     const struct where *w, const char *fmt, va_list ap)
 {
 	static const char *const names[] = { "OK", "WARN", "FAIL" };
-	char detail[1024], id[32];
+	char detail[1024], id[32], safe[TOOL_VIS_LEN(sizeof(detail))];
+	char safe_what[TOOL_VIS_LEN(REC_PATH_MAX + 16)];
 
 	vsnprintf(detail, sizeof(detail), fmt, ap);
 	rp->warns += lv == WARN;
 	rp->fails += lv == FAIL;
 	if (!rp->json) {
-		printf("%-4s  %s: %s\n", names[lv], what, detail);
+		/* User names and the core's messages come from the stores. */
+		printf("%-4s  %s: %s\n", names[lv], tool_vis(what, 0,
+		    safe_what, sizeof(safe_what)), tool_vis(detail, 0, safe,
+		    sizeof(safe)));
 		rp->n++;
 		return;
 	}
@@ -227,7 +231,6 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 	struct statfs sf;
 	int dfd, r;
 
-	(void)a;
 	dfd = open(t->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd == -1) {
 		if (errno == ENOENT)
@@ -266,7 +269,8 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 		    "%lu batches, %lu codes, %lu audit events, all readable",
 		    n.users, n.batches, n.codes, n.events);
 	if (rp->deep && t->st != NULL)
-		admin_check_deep(rp, t->st, t->path);
+		admin_check_deep(rp, t->st, t->path,
+		    rec_config_per_user(&a->cfg) ? t->who.user : NULL);
 	tool_target_close(t);
 	t->log = &a->log;
 	return EXIT_OK;

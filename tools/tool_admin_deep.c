@@ -16,6 +16,7 @@
 struct deep {
 	struct report *rp;
 	struct rec_txn *t;
+	const char *owner;	/* of a per-user store, or NULL */
 	char what[REC_PATH_MAX + 16];
 	uint64_t now;
 	unsigned long n[4];	/* users, batches, codes, violations */
@@ -51,6 +52,16 @@ violation(struct deep *d, const char *user, uint64_t batch, unsigned slot,
 	admin_check_item(d->rp, FAIL, d->what, &w, "%s: %s", at, msg);
 }
 
+/* A record under another name than the owner's, in a per-user store. */
+static void
+foreign(struct deep *d, const char *user, uint64_t batch)
+{
+	if (d->owner != NULL && strcmp(user, d->owner) != 0)
+		violation(d, user, batch, 0, "a record under another user's "
+		    "name in %s's own store (forged: the owner can write "
+		    "anything there)", d->owner);
+}
+
 /* The slots of the codes in state st, as " 1 4 5", into buf. */
 static const char *
 slots_in(const struct deep *d, unsigned n, int st, char *buf, size_t len)
@@ -74,6 +85,7 @@ deep_user(const char *user, const struct rec_user *u, void *arg)
 	int r;
 
 	d->n[0]++;
+	foreign(d, user, 0);
 	if (u->active_batch == 0)
 		return REC_OK;
 	if ((r = rec_get_batch(d->t, user, u->active_batch, &b)) ==
@@ -101,6 +113,7 @@ deep_batch(const char *user, const struct rec_batch *b, void *arg)
 	int live, r;
 
 	d->n[1]++;
+	foreign(d, user, b->id);
 	if ((r = rec_get_user(d->t, user, &u)) == REC_ERR_NOTFOUND)
 		violation(d, user, b->id, 0, "batch of a user the store has "
 		    "no record of");
@@ -185,7 +198,8 @@ deep_txn(struct rec_txn *t, void *arg)
 }
 
 void
-admin_check_deep(struct report *rp, struct rec_store *st, const char *path)
+admin_check_deep(struct report *rp, struct rec_store *st, const char *path,
+    const char *owner)
 {
 	struct deep *d;
 	struct where w = { NULL, 0, 0, NULL };
@@ -197,6 +211,7 @@ admin_check_deep(struct report *rp, struct rec_store *st, const char *path)
 	}
 	memset(d, 0, sizeof(*d));
 	d->rp = rp;
+	d->owner = owner;
 	d->now = (uint64_t)time(NULL);
 	snprintf(d->what, sizeof(d->what), "%s (deep)", path);
 	rp->captured[0] = '\0';

@@ -20,6 +20,7 @@ static void
 row(struct listing *l, const char *user, const struct rec_status *s)
 {
 	char id[20], t1[32], t2[32], t3[32], left[16];
+	char name[TOOL_VIS_LEN(REC_USER_MAX)];
 	uint64_t until = s->lock_remaining ? l->now + s->lock_remaining : 0;
 
 	if (l->json) {
@@ -49,7 +50,9 @@ row(struct listing *l, const char *user, const struct rec_status *s)
 			    s->count, s->expired ? "!" : "");
 		else
 			snprintf(left, sizeof(left), "none");
-		printf("%-16s %-9s %-20s %-20s %s\n", user, left,
+		/* The name is a key of the store, never checked against passwd. */
+		printf("%-16s %-9s %-20s %-20s %s\n", tool_vis(user,
+		    TOOL_VIS_SPACE, name, sizeof(name)), left,
 		    s->enrolled ? tool_time(s->expires, t1, sizeof(t1)) : "-",
 		    tool_time(s->last_used, t2, sizeof(t2)),
 		    until ? tool_time(until, t3, sizeof(t3)) : "-");
@@ -63,10 +66,12 @@ list_one(struct admin *a, struct rec_store *st, const char *user,
     struct listing *l)
 {
 	struct rec_status s;
+	char name[TOOL_VIS_LEN(REC_USER_MAX)];
 	int r;
 
 	if ((r = rec_auth_status(st, &a->cfg, user, l->now, &s)) != REC_OK) {
-		warnx("%s: %s", user, rec_strerror(r));
+		warnx("%s: %s", tool_vis(user, 0, name, sizeof(name)),
+		    rec_strerror(r));
 		return EXIT_FAIL;
 	}
 	row(l, user, &s);

@@ -38,6 +38,7 @@ struct run {
 	int report;
 	const char *mail;
 	pid_t self;		/* the process that holds the report */
+	const char *owner;	/* of the per-user store being purged */
 	struct tally tally;
 	FILE *users;		/* per-user lines of the report */
 	char *users_buf;
@@ -78,14 +79,24 @@ merged(void *arg, const char *path, int lost)
 	r->tally.users[0] = r->tally.errs[0] = '\0';
 }
 
+/*
+ * A user's line.  The name is a key of the store: in a per-user store the
+ * owner may have written records under any name, so the line is the
+ * owner's, and names the other user only as a forgery.
+ */
 static void
 per_user(const char *user, uint64_t codes, uint64_t batches, void *arg)
 {
 	struct run *r = arg;
+	char name[TOOL_VIS_LEN(REC_USER_MAX)], other[TOOL_VIS_LEN(REC_USER_MAX)];
+	int forged = r->owner != NULL && strcmp(user, r->owner) != 0;
 
 	line(r, r->users, r->tally.users, "  %-24s %8llu codes %6llu "
-	    "batches\n", user, (unsigned long long)codes,
-	    (unsigned long long)batches);
+	    "batches%s%s%s\n", tool_vis(forged ? r->owner : user,
+	    TOOL_VIS_SPACE, name, sizeof(name)), (unsigned long long)codes,
+	    (unsigned long long)batches, forged ? " (forged records for " :
+	    "", forged ? tool_vis(user, TOOL_VIS_SPACE, other, sizeof(other)) :
+	    "", forged ? ")" : "");
 }
 
 static int
@@ -106,6 +117,7 @@ purge_store(struct admin *a, struct tool_target *t, void *arg)
 	if (t->st == NULL)
 		return EXIT_OK;
 	run->tally.stores++;
+	run->owner = rec_config_per_user(&a->cfg) ? t->who.user : NULL;
 	r = rec_purge(t->st, &a->cfg, &t->who, &run->o, per_user, run, &s);
 	run->tally.total.codes += s.codes;
 	run->tally.total.batches_purged += s.batches_purged;
@@ -131,6 +143,7 @@ write_report(FILE *f, const struct admin *a, const struct run *r,
     double secs, int full)
 {
 	const struct rec_purge_stats *n = &r->tally.total;
+	char site[TOOL_VIS_LEN(REC_STR_MAX)];
 
 	fprintf(f, "%s%llu code%s, %llu batch%s purged, %llu purged batch "
 	    "card%s deleted, in %llu transaction%s (%.2f s)%s.\n",
@@ -146,7 +159,8 @@ write_report(FILE *f, const struct admin *a, const struct run *r,
 	if (!full)
 		return;
 	fprintf(f, "\nSite %s, retention %u days, %u store%s, batches of %u "
-	    "records.\n", a->cfg.site_name, r->o.retention_days, r->tally.stores,
+	    "records.\n", tool_vis(a->cfg.site_name, 0, site, sizeof(site)),
+	    r->o.retention_days, r->tally.stores,
 	    r->tally.stores == 1 ? "" : "s", r->o.batch_size);
 	fprintf(f, "\nPer user:\n%s", r->users_len != 0 ? r->users_buf :
 	    "  (nothing to remove)\n");
@@ -173,7 +187,7 @@ static int
 send_report(const struct admin *a, const struct run *r, const char *to,
     double secs)
 {
-	char from[REC_STR_MAX + 64], date[64];
+	char from[REC_STR_MAX + 64], date[64], site[TOOL_VIS_LEN(REC_STR_MAX)];
 	char *const argv[] = { "sendmail", "-t", "-oi", NULL };
 	posix_spawn_file_actions_t fa;
 	time_t now = time(NULL);
@@ -213,7 +227,7 @@ send_report(const struct admin *a, const struct run *r, const char *to,
 	fprintf(f, "From: %s\nTo: %s\nSubject: [%s] pam_recovery purge "
 	    "report\nDate: %s\nMIME-Version: 1.0\nContent-Type: text/plain; "
 	    "charset=utf-8\nAuto-Submitted: auto-generated\n\n", from, to,
-	    a->cfg.site_name, date);
+	    tool_vis(a->cfg.site_name, 0, site, sizeof(site)), date);
 	write_report(f, a, r, secs, 1);
 	ret = 0;
 out:

@@ -13,37 +13,38 @@ unlock_cmd(struct tool_target *t, int argc, char **argv, void (*usage)(void))
 {
 	static const struct option longopts[] = { { NULL, 0, NULL, 0 } };
 	struct rec_unlocked found;
-	char wait[64];
+	char wait[64], user[TOOL_VIS_LEN(REC_USER_MAX)];
 	int r;
 
 	if (getopt_long(argc, argv, "", longopts, NULL) != -1 || optind != argc)
 		usage();
+	tool_vis(t->who.user, 0, user, sizeof(user));
 	if (tool_target_open(t, 0) != REC_OK)
 		return EXIT_FAIL;
 	if (t->st == NULL) {
-		warnx("%s has no store at %s: nothing to unlock", t->who.user,
+		warnx("%s has no store at %s: nothing to unlock", user,
 		    t->path);
 		return EXIT_FAIL;
 	}
 	r = rec_unlock(t->st, t->cfg, &t->who, (uint64_t)time(NULL), &found);
 	if (r == REC_ERR_NOTFOUND) {
 		warnx("nothing is recorded for %s in %s: nothing to unlock",
-		    t->who.user, t->path);
+		    user, t->path);
 		return EXIT_FAIL;
 	}
 	if (r != REC_OK) {
-		warnx("cannot unlock %s: %s", t->who.user, rec_strerror(r));
+		warnx("cannot unlock %s: %s", user, rec_strerror(r));
 		return EXIT_FAIL;
 	}
 	if (found.lock_remaining > 0)
 		printf("Unlocked %s: the lock had %s to go after %u failed "
-		    "attempt%s.\n", t->who.user,
+		    "attempt%s.\n", user,
 		    tool_duration(found.lock_remaining, wait, sizeof(wait)),
 		    found.failures,
 		    found.failures == 1 ? "" : "s");
 	else
 		printf("%s was not locked; %u recent failed attempt%s "
-		    "cleared.\n", t->who.user, found.failures,
+		    "cleared.\n", user, found.failures,
 		    found.failures == 1 ? "" : "s");
 	if (found.gen_remaining > 0)
 		printf("The generate cooldown (%s left) is cleared too.\n",

@@ -19,9 +19,13 @@ extern const char *__progname;
 static void
 stderr_sink(void *ctx, int prio, const char *msg)
 {
+	char safe[TOOL_VIS_LEN(1024)];
+
 	(void)ctx;
+	/* The core's messages may quote a store, a path or a user name. */
 	fprintf(stderr, "%s: %s%s\n", __progname,
-	    prio <= LOG_ERR ? "" : prio == LOG_WARNING ? "warning: " : "", msg);
+	    prio <= LOG_ERR ? "" : prio == LOG_WARNING ? "warning: " : "",
+	    tool_vis(msg, 0, safe, sizeof(safe)));
 }
 
 void
@@ -98,28 +102,13 @@ tool_batch_id(uint64_t id, char *buf, size_t len)
 	return buf;
 }
 
-void
-tool_json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s != '\0'; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 int
 tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
 {
 	const struct rec_batch *b = &l->nb->batch;
 	char code[REC_CODE_BUF], created[32], expires[32], id[20];
+	char user[TOOL_VIS_LEN(REC_USER_MAX)], site[TOOL_VIS_LEN(REC_STR_MAX)];
+	char host[TOOL_VIS_LEN(256)];
 
 	tool_time(b->created, created, sizeof(created));
 	tool_time(b->expires, expires, sizeof(expires));
@@ -140,8 +129,10 @@ tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
 		    (unsigned long long)b->expires);
 		break;
 	default:
-		fprintf(f, "Recovery codes for %s on %s (%s)\n", l->user,
-		    l->site, l->host);
+		fprintf(f, "Recovery codes for %s on %s (%s)\n",
+		    tool_vis(l->user, 0, user, sizeof(user)),
+		    tool_vis(l->site, 0, site, sizeof(site)),
+		    tool_vis(l->host, 0, host, sizeof(host)));
 		fprintf(f, "Batch %s, created %s, expires %s\n\n", id, created,
 		    expires);
 		break;
@@ -191,6 +182,7 @@ tool_create_private(const char *path)
 int
 tool_target_open(struct tool_target *t, int create)
 {
+	char safe[TOOL_VIS_LEN(REC_PATH_MAX)];
 	int r;
 
 	if (t->st != NULL)
@@ -202,7 +194,8 @@ tool_target_open(struct tool_target *t, int create)
 		return REC_OK;
 	}
 	if (r != REC_OK)
-		warnx("store %s: %s", t->path, rec_strerror(r));
+		warnx("store %s: %s", tool_vis(t->path, 0, safe, sizeof(safe)),
+		    rec_strerror(r));
 	return r;
 }
 
@@ -211,6 +204,49 @@ tool_target_close(struct tool_target *t)
 {
 	rec_store_close(t->st);
 	t->st = NULL;
+}
+
+void
+tool_synopsis(FILE *f, const char *first, const char *rest, const char *syn)
+{
+	const char *lead = first, *end;
+	size_t under = strlen(rest);
+
+	for (const char *p = syn; *p != '\0'; p = *end != '\0' ? end + 1 : end) {
+		end = strchrnul(p, '\n');
+		if (*p == ' ') {
+			p += strspn(p, " ");
+			fprintf(f, "%*s%.*s\n", (int)under, "", (int)(end - p), p);
+			continue;
+		}
+		fprintf(f, "%s%.*s\n", lead, (int)(end - p), p);
+		/* Under the options: past the command's name and a blank. */
+		under = strlen(rest) + strcspn(p, " \n") + 1;
+		lead = rest;
+	}
+}
+
+void
+tool_about(FILE *f, const char *name, const char *about)
+{
+	const char *end;
+
+	fprintf(f, "  %-11s ", name);
+	for (const char *p = about; *p != '\0'; p = *end != '\0' ? end + 1 :
+	    end) {
+		end = strchrnul(p, '\n');
+		fprintf(f, "%*s%.*s\n", p == about ? 0 : 14, "", (int)(end - p),
+		    p);
+	}
+}
+
+int
+tool_wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--help") == 0)
+			return 1;
+	return 0;
 }
 
 unsigned
@@ -264,9 +300,11 @@ tool_duration(uint64_t secs, char *buf, size_t len)
 const char *
 tool_generate_hint(const struct tool_target *t, char *buf, size_t len)
 {
+	char user[TOOL_VIS_LEN(REC_USER_MAX)];
+
 	if (t->who.actor != NULL)
 		snprintf(buf, len, "pam-recovery-admin generate %s",
-		    t->who.user);
+		    tool_vis(t->who.user, TOOL_VIS_SPACE, user, sizeof(user)));
 	else
 		snprintf(buf, len, "pam-recovery generate");
 	return buf;

@@ -60,8 +60,32 @@ int tool_print_codes(FILE *f, enum rec_export format,
  */
 FILE *tool_create_private(const char *path);
 
-/* Write s as a JSON string (quotes included) to f. */
+/*
+ * Write s as a JSON string (quotes included) to f: control characters
+ * (C0, DEL, C1) and the quote and backslash escaped, a byte that is not
+ * part of well-formed UTF-8 written as U+FFFD.  Every string a store or
+ * the environment gave goes out through this in JSON.
+ */
 void tool_json_str(FILE *f, const char *s);
+
+/* Room tool_vis needs for all of a string of n bytes. */
+#define TOOL_VIS_LEN(n) (4 * (size_t)(n) + 1)
+
+/* tool_vis flags. */
+#define TOOL_VIS_SPACE 0x1	/* escape blanks too: a key=value field */
+#define TOOL_VIS_QUOTE 0x2	/* escape double quotes: a quoted field */
+
+/*
+ * src as it may be printed in text (terminal, report, mail): every byte
+ * that is not printable ASCII (control characters, DEL, each byte of a
+ * non-ASCII character), and the backslash, becomes a vis(3) C-style
+ * escape (\n, \t, \\, \033, \303), so that a string from a store can
+ * neither move the cursor nor start a line of its own; flags add blanks
+ * and double quotes.  Into buf of len bytes; what does not fit is cut at
+ * a whole escape and ends in "...".  Every string a store or the
+ * environment gave goes out through this in text.  Returns buf.
+ */
+const char *tool_vis(const char *src, int flags, char *buf, size_t len);
 
 /*
  * What a user-level command acts on: one user's codes in one store.  The
@@ -99,6 +123,27 @@ int tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 int tool_cmd_status(struct tool_target *t, int argc, char **argv,
     void (*usage)(void));
 
+/*
+ * A command's synopsis, for usage and --help: syn has one line per form of
+ * the command ("audit [--json]\naudit --purge"), and a line that starts with
+ * a blank continues the form before it.  The first form follows first, the
+ * others rest; continuation lines are lined up under the form's options.
+ */
+void tool_synopsis(FILE *f, const char *first, const char *rest,
+    const char *syn);
+
+/*
+ * A command's description, for --help: "  name        " and the lines of
+ * about ('\n' between them), the later ones lined up under the first.
+ */
+void tool_about(FILE *f, const char *name, const char *about);
+
+/*
+ * Whether argv[1..argc-1] asks for a command's help: "--help" before any
+ * "--".  Every command answers it, whatever else is on the line.
+ */
+int tool_wants_help(int argc, char **argv);
+
 /* A number from min to max, or usage() naming what it is for. */
 unsigned tool_number(const char *s, unsigned min, unsigned max,
     const char *what, void (*usage)(void));
@@ -123,8 +168,10 @@ const char *tool_duration(uint64_t secs, char *buf, size_t len);
 
 /*
  * The command that makes new codes for t's user, for hints in messages:
- * "pam-recovery generate" or "pam-recovery-admin generate USER".
+ * "pam-recovery generate" or "pam-recovery-admin generate USER" (USER
+ * escaped by tool_vis; TOOL_HINT_LEN bytes hold all of it).
  */
+#define TOOL_HINT_LEN (TOOL_VIS_LEN(REC_USER_MAX) + 32)
 const char *tool_generate_hint(const struct tool_target *t, char *buf,
     size_t len);
 

@@ -155,7 +155,7 @@ tool_cmd_history(struct tool_target *t, int argc, char **argv,
 	uint64_t now = (uint64_t)time(NULL);
 	unsigned page = 1, per = t->cfg->history_per_page, pages, first, last;
 	size_t visible;
-	char hint[REC_USER_MAX + 48];
+	char hint[TOOL_HINT_LEN], user[TOOL_VIS_LEN(REC_USER_MAX)];
 	int ch, json = 0, r, ret = EXIT_FAIL;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -203,7 +203,8 @@ tool_cmd_history(struct tool_target *t, int argc, char **argv,
 		printf("]}\n");
 	} else if (visible == 0)
 		printf("No recovery codes for %s yet. Create some with: %s\n",
-		    t->who.user, tool_generate_hint(t, hint, sizeof(hint)));
+		    tool_vis(t->who.user, 0, user, sizeof(user)),
+		    tool_generate_hint(t, hint, sizeof(hint)));
 	else {
 		for (unsigned i = first; i < last; i++) {
 			print_card(&bs.b[i], &bs, now);

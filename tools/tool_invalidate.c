@@ -128,7 +128,8 @@ tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
 	};
 	struct states before;
 	unsigned list[REC_COUNT_MAX], n = 0;
-	char hint[REC_USER_MAX + 48], id[20], question[REC_USER_MAX + 96];
+	char hint[TOOL_HINT_LEN], id[20], question[TOOL_VIS_LEN(REC_USER_MAX) +
+	    96], user[TOOL_VIS_LEN(REC_USER_MAX)];
 	int ch, all = 0, yes = 0, r, ret = EXIT_FAIL;
 	long v;
 
@@ -153,17 +154,19 @@ tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
 	memset(&before, 0, sizeof(before));
 	before.user = t->who.user;
 	tool_generate_hint(t, hint, sizeof(hint));
+	tool_vis(t->who.user, 0, user, sizeof(user));
 	if (tool_target_open(t, 0) != REC_OK)
 		goto out;
 	r = t->st == NULL ? REC_ERR_NOSTORE :
 	    rec_store_read(t->st, states_txn, &before);
 	if (r == REC_ERR_NOSTORE) {
 		warnx("no active recovery codes for %s: nothing to invalidate",
-		    t->who.user);
+		    user);
 		goto out;
 	}
 	if (r != REC_OK) {
-		warnx("store %s: %s", t->path, rec_strerror(r));
+		warnx("store %s: %s", tool_vis(t->path, 0, question,
+		    sizeof(question)), rec_strerror(r));
 		goto out;
 	}
 	/* Every number is checked before anything changes. */
@@ -184,7 +187,7 @@ tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
 	}
 	snprintf(question, sizeof(question), "Invalidate all %u remaining "
 	    "recovery codes of %s? They stop working at once.",
-	    before.remaining, t->who.user);
+	    before.remaining, user);
 	if (all && !yes && before.remaining > 0 && !tool_confirm(question)) {
 		warnx("kept the codes (use -y to invalidate them without "
 		    "asking)");
@@ -199,8 +202,7 @@ tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
 		printf("Invalidated all %u remaining codes of batch %s.\n"
 		    "%s has no working recovery codes now: generate new ones "
 		    "with: %s\n", before.remaining,
-		    tool_batch_id(before.batch, id, sizeof(id)), t->who.user,
-		    hint);
+		    tool_batch_id(before.batch, id, sizeof(id)), user, hint);
 	else
 		report_slots(&before, list, n);
 	ret = EXIT_OK;

@@ -33,9 +33,10 @@ print_json(const char *user, const struct rec_status *s, uint64_t now)
 static void
 print_text(const struct tool_target *t, const struct rec_status *s)
 {
-	const char *user = t->who.user;
-	char t1[32], t2[32], id[20], hint[REC_USER_MAX + 40];
+	char user[TOOL_VIS_LEN(REC_USER_MAX)];
+	char t1[32], t2[32], id[20], hint[TOOL_HINT_LEN];
 
+	tool_vis(t->who.user, 0, user, sizeof(user));
 	tool_generate_hint(t, hint, sizeof(hint));
 	if (!s->enrolled) {
 		printf("No recovery codes for %s yet. Create some with: %s\n",

@@ -30,11 +30,11 @@ say_locked(uint64_t secs, uint64_t now)
 static void
 say_no_codes(const struct tool_target *t)
 {
-	char hint[REC_USER_MAX + 48];
+	char hint[TOOL_HINT_LEN], user[TOOL_VIS_LEN(REC_USER_MAX)];
 
 	warnx("no recovery codes for %s, so none would be accepted: create "
-	    "some with: %s", t->who.user, tool_generate_hint(t, hint,
-	    sizeof(hint)));
+	    "some with: %s", tool_vis(t->who.user, 0, user, sizeof(user)),
+	    tool_generate_hint(t, hint, sizeof(hint)));
 }
 
 /*
@@ -45,7 +45,7 @@ static int
 worth_asking(const struct tool_target *t, const struct rec_status *s,
     uint64_t now)
 {
-	char hint[REC_USER_MAX + 48], t1[32];
+	char hint[TOOL_HINT_LEN], t1[32];
 
 	tool_generate_hint(t, hint, sizeof(hint));
 	if (!s->enrolled)
@@ -69,7 +69,7 @@ static int
 report(const struct tool_target *t, int r, const struct rec_result *res,
     uint64_t now)
 {
-	char wait[64], hint[REC_USER_MAX + 48];
+	char wait[64], hint[TOOL_HINT_LEN];
 
 	tool_generate_hint(t, hint, sizeof(hint));
 	switch (r) {
