@@ -74,7 +74,47 @@ struct status_arg {
 	const char *user;
 	uint64_t now;
 	struct rec_status *out;
+	int settle;		/* the clock moved back behind the state */
 };
+
+/* 1 when u's lock or generate cooldown needs rec_auth_settle at now. */
+static int
+needs_settle(const struct rec_user *u, uint64_t now,
+    const struct rec_config *cfg)
+{
+	struct rec_config gc;
+
+	rec_lock_gen_config(cfg, &gc);
+	return rec_lock_clock_back(&u->lock, now, cfg) ||
+	    rec_lock_clock_back(&u->gen, now, &gc);
+}
+
+static int
+settle_txn(struct rec_txn *t, void *varg)
+{
+	struct status_arg *a = varg;
+	struct rec_config gc;
+	struct rec_user u;
+	int r;
+
+	if ((r = rec_get_user(t, a->user, &u)) == REC_ERR_NOTFOUND)
+		return REC_OK;
+	if (r != REC_OK || !needs_settle(&u, a->now, a->cfg))
+		return r;
+	rec_lock_gen_config(a->cfg, &gc);
+	rec_lock_refresh(&u.lock, a->now, a->cfg);
+	rec_lock_refresh(&u.gen, a->now, &gc);
+	return rec_put_user(t, a->user, &u);
+}
+
+int
+rec_auth_settle(struct rec_store *st, const struct rec_config *cfg,
+    const char *user, uint64_t now)
+{
+	struct status_arg a = { cfg, user, now, NULL, 0 };
+
+	return rec_store_write(st, settle_txn, &a);
+}
 
 static int
 status_txn(struct rec_txn *t, void *varg)
@@ -89,6 +129,7 @@ status_txn(struct rec_txn *t, void *varg)
 		return REC_OK;
 	if (r != REC_OK)
 		return r;
+	a->settle = needs_settle(&u, a->now, a->cfg);
 	rec_lock_refresh(&u.lock, a->now, a->cfg);
 	s->lock_remaining = rec_lock_remaining(&u.lock, a->now, a->cfg);
 	s->failures = u.lock.failures;
@@ -116,12 +157,26 @@ int
 rec_auth_status(struct rec_store *st, const struct rec_config *cfg,
     const char *user, uint64_t now, struct rec_status *out)
 {
-	struct status_arg a = { cfg, user, now, out };
+	struct status_arg a = { cfg, user, now, out, 0 };
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	rec_format_from_config(&out->fmt, cfg);
 	if (st == NULL)
 		return REC_OK;
+	if ((r = rec_store_read(st, status_txn, &a)) != REC_OK || !a.settle)
+		return r;
+	/*
+	 * Rare: the clock moved back.  A lock corrected only in a copy would
+	 * be measured from the jumped clock again at the next read, and last
+	 * as long as the jump; write the correction, then read what is now
+	 * enforced.
+	 */
+	if ((r = rec_auth_settle(st, cfg, user, now)) != REC_OK)
+		return r;
+	memset(out, 0, sizeof(*out));
+	rec_format_from_config(&out->fmt, cfg);
+	a.settle = 0;
 	return rec_store_read(st, status_txn, &a);
 }
 

@@ -14,22 +14,8 @@ struct gen {
 	struct rec_new_batch *nb;
 	uint64_t wait;
 	int outcome;
+	int settle;	/* the clock moved back behind the cooldown state */
 };
-
-/*
- * generate_cooldown escalates exactly like the login lockout: every
- * generation is one "failure" that locks at once for the current level.
- */
-static void
-gen_lock_config(const struct rec_config *cfg, struct rec_config *gc)
-{
-	*gc = *cfg;
-	gc->max_attempts = 1;
-	gc->base_cooldown = cfg->generate_cooldown;
-	gc->fail_interval = cfg->level_reset;
-	if (gc->cooldown_cap < gc->base_cooldown)
-		gc->cooldown_cap = gc->base_cooldown;
-}
 
 /* Mark every unused code of batch b invalid; b is updated, not stored. */
 static int
@@ -75,7 +61,8 @@ gen_check(struct rec_txn *t, struct gen *g, struct rec_user *u, int store)
 		return r;
 	g->outcome = REC_OK;
 	if (g->cfg->generate_cooldown > 0) {
-		gen_lock_config(g->cfg, &gc);
+		rec_lock_gen_config(g->cfg, &gc);
+		g->settle = rec_lock_clock_back(&u->gen, g->now, &gc);
 		rec_lock_refresh(&u->gen, g->now, &gc);
 		if ((g->wait = rec_lock_remaining(&u->gen, g->now, &gc)) > 0) {
 			g->outcome = REC_ERR_COOLDOWN;
@@ -145,7 +132,7 @@ rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
     unsigned expires_days, uint64_t now, unsigned flags,
     struct rec_new_batch *out, uint64_t *wait)
 {
-	struct gen g = { cfg, who, now, flags, out, 0, REC_OK };
+	struct gen g = { cfg, who, now, flags, out, 0, REC_OK, 0 };
 	struct rec_batch *b = &out->batch;
 	int r = REC_ERR_INTERNAL;
 
@@ -158,6 +145,10 @@ rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
 	}
 	/* Fail fast, before the hashing, on the cooldown and replace rule. */
 	if ((r = rec_store_read(st, gen_precheck_txn, &g)) != REC_OK)
+		goto out;
+	/* A cooldown read from a clock that moved back is written back. */
+	if (g.settle && ((r = rec_auth_settle(st, cfg, who->user, now)) !=
+	    REC_OK || (r = rec_store_read(st, gen_precheck_txn, &g)) != REC_OK))
 		goto out;
 	if ((r = g.outcome) != REC_OK)
 		goto out;
@@ -201,7 +192,7 @@ rec_generate_commit(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
     uint64_t *wait)
 {
-	struct gen g = { cfg, who, now, nb->flags, nb, 0, REC_OK };
+	struct gen g = { cfg, who, now, nb->flags, nb, 0, REC_OK, 0 };
 	int r;
 
 	if (wait != NULL)

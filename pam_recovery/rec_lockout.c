@@ -28,13 +28,35 @@ min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * The longest a lock can still last: a lock of level cooldown was set at
+ * most cooldown seconds ago (at its failure), so no clock can leave more of
+ * it than that, and never more than cooldown_cap.  A state that says
+ * "locked" without a level (a hand-edited store) gets cooldown_cap.
+ */
+static uint64_t
+lock_bound(const struct rec_lock *st, const struct rec_config *cfg)
+{
+	if (st->cooldown == 0)
+		return cfg->cooldown_cap;
+	return min_u64(st->cooldown, cfg->cooldown_cap);
+}
+
 uint64_t
 rec_lock_remaining(const struct rec_lock *st, uint64_t now,
     const struct rec_config *cfg)
 {
 	if (st->locked_until <= now)
 		return 0;
-	return min_u64(st->locked_until - now, cfg->cooldown_cap);
+	return min_u64(st->locked_until - now, lock_bound(st, cfg));
+}
+
+int
+rec_lock_clock_back(const struct rec_lock *st, uint64_t now,
+    const struct rec_config *cfg)
+{
+	return st->last_fail > now || st->window_start > now ||
+	    st->locked_until > sat_add(now, lock_bound(st, cfg));
 }
 
 void
@@ -50,8 +72,8 @@ rec_lock_refresh(struct rec_lock *st, uint64_t now,
 		st->last_fail = now;
 	if (st->window_start > now)
 		st->window_start = now;
-	if (st->locked_until > sat_add(now, cfg->cooldown_cap))
-		st->locked_until = sat_add(now, cfg->cooldown_cap);
+	if (st->locked_until > sat_add(now, lock_bound(st, cfg)))
+		st->locked_until = sat_add(now, lock_bound(st, cfg));
 
 	/* A quiet level_reset since the last failure forgives everything. */
 	if (st->last_fail != 0 && st->locked_until <= now &&
@@ -98,6 +120,17 @@ rec_lock_fail(struct rec_lock *st, uint64_t now, const struct rec_config *cfg)
 
 	st->locked_until = sat_add(now, st->cooldown);
 	return st->locked_until > now;
+}
+
+void
+rec_lock_gen_config(const struct rec_config *cfg, struct rec_config *gc)
+{
+	*gc = *cfg;
+	gc->max_attempts = 1;
+	gc->base_cooldown = cfg->generate_cooldown;
+	gc->fail_interval = cfg->level_reset;
+	if (gc->cooldown_cap < gc->base_cooldown)
+		gc->cooldown_cap = gc->base_cooldown;
 }
 
 void

@@ -220,6 +220,56 @@ test_clock_backwards(void **state)
 	assert_true(res.lock_remaining <= f->cfg.cooldown_cap);
 }
 
+/*
+ * The clock jumps back 20 000 s during a 60 s lock.  The lock must end
+ * within its level of real time, 3600 s at the latest: the reads before the
+ * prompt write the corrected lock back, instead of correcting a copy that
+ * the next read measures from the jumped clock again.
+ */
+static void
+test_clock_back_lock_ends(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	char code[REC_CODE_MAX + 1];
+	uint64_t back = T0 - 20000;
+
+	generate(f, 10, T0);
+	for (int i = 0; i < 5; i++) {
+		wrong_code(f, code);
+		attempt(f, code, T0, &res);
+	}
+	assert_int_equal(res.lock_remaining, 60);
+	assert_int_equal(status(f, back).lock_remaining, 60);
+	assert_int_equal(attempt(f, f->nb.codes[0], back + 30, &res),
+	    REC_ERR_LOCKED);
+	assert_int_equal(res.kdf_evals, 0);
+	assert_int_equal(res.lock_remaining, 30);
+	assert_int_equal(status(f, back + 59).lock_remaining, 1);
+	assert_int_equal(status(f, back + 60).lock_remaining, 0);
+	assert_int_equal(attempt(f, f->nb.codes[0], back + 3601, &res), REC_OK);
+	assert_int_equal(res.slot, 1);
+}
+
+/* The same for generate_cooldown: a jump back does not lengthen it. */
+static void
+test_clock_back_generate_cooldown(void **state)
+{
+	struct fx *f = *state;
+	uint64_t wait = 0, back = T0 - 20000;
+
+	assert_int_equal(rec_config_set(&f->cfg, "generate_cooldown", "60",
+	    "test", 0, NULL), REC_OK);
+	generate(f, 3, T0);
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
+	    back, REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(wait, 60);
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
+	    back + 59, REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(wait, 1);
+	generate(f, 3, back + 60);
+}
+
 static void
 test_verify_only_does_not_consume(void **state)
 {
@@ -417,6 +467,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_not_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_escalates_and_clears, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_backwards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_back_lock_ends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_back_generate_cooldown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_only_does_not_consume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalidate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired, setup, teardown),

@@ -46,6 +46,9 @@ enum op {
 	AT,		/* rec_lock_refresh at t: expect remaining */
 	PEEK,		/* remaining at t without refreshing */
 	CLEAR,		/* rec_lock_clear (a success or an unlock) */
+	READ,		/* a reader: refresh a copy, write it back only when
+			   rec_lock_clock_back says so; expect the copy's
+			   remaining */
 };
 
 struct ev {
@@ -206,11 +209,40 @@ static const struct scenario scenarios[] = {
 		/* The lock would end past the end of time: it saturates. */
 		{ FAIL, TOP - 30, 1, 30 },
 		{ AT, TOP - 1, 0, 1 },
-		/* From the end of time back to the epoch: still capped. */
-		{ PEEK, 1, 0, 3600 },
+		/* From the end of time back to the epoch: at most the level. */
+		{ PEEK, 1, 0, 120 },
 		{ AT, TOP, 0, 0 },
 		{ FAIL, TOP, 0, 0 },
 		{ AT, 1, 0, 0 },
+	} },
+	/*
+	 * The caller's read protocol.  A reader that corrects only its copy
+	 * would see 60 s left at every read until the real clock caught up
+	 * with the jump (20 060 s); written back, the lock ends 60 s of real
+	 * time after the jump, and 3600 s later at the latest.
+	 */
+	{ "clock back 20000 s: the read writes the lock back", NULL, {
+		FIVE(T0),
+		{ READ, T0 - 20000, 0, 60 },
+		{ READ, T0 - 20000 + 30, 0, 30 },
+		{ READ, T0 - 20000 + 59, 0, 1 },
+		{ READ, T0 - 20000 + 60, 0, 0 },
+		{ FAIL, T0 - 20000 + 3601, 1, 120 },
+	} },
+	{ "clock back twice: each jump is pulled in", NULL, {
+		FIVE(T0),
+		{ FAIL, T0 + 64, 1, 120 },
+		{ READ, T0 - 5000, 0, 120 },
+		{ READ, T0 - 5000 + 100, 0, 20 },
+		{ READ, T0 - 90000, 0, 120 },
+		{ READ, T0 - 90000 + 120, 0, 0 },
+	} },
+	{ "clock back during an escalated lock stays within the level", NULL, {
+		FIVE(T0),
+		{ FAIL, T0 + 64, 1, 120 }, { FAIL, T0 + 184, 1, 240 },
+		{ READ, T0 + 100, 0, 240 },
+		{ READ, T0 + 339, 0, 1 },
+		{ READ, T0 + 340, 0, 0 },
 	} },
 	{ "huge settings saturate", &huge, {
 		{ FAIL, T0, 0, 0 }, { FAIL, T0, 0, 0 }, { FAIL, T0, 0, 0 },
@@ -224,7 +256,7 @@ static void
 test_scenarios(void **state)
 {
 	struct rec_config cfg;
-	struct rec_lock st;
+	struct rec_lock st, copy;
 	unsigned n = 0;
 
 	(void)state;
@@ -248,6 +280,19 @@ test_scenarios(void **state)
 				break;
 			case CLEAR:
 				rec_lock_clear(&st);
+				break;
+			case READ:
+				copy = st;
+				rec_lock_refresh(&copy, e->t, &cfg);
+				if (rec_lock_clock_back(&st, e->t, &cfg))
+					st = copy;
+				rem = rec_lock_remaining(&copy, e->t, &cfg);
+				if (rem != rec_lock_remaining(&st, e->t, &cfg))
+					fail_msg("%s, event %zu: the read "
+					    "answered %ju, the store enforces "
+					    "%ju", sc->name, i, (uintmax_t)rem,
+					    (uintmax_t)rec_lock_remaining(&st,
+					    e->t, &cfg));
 				break;
 			case PEEK:
 			case END:
@@ -298,10 +343,56 @@ test_clock_backwards_pulls_in(void **state)
 	st.window_start = st.last_fail = TOP - 5;
 	st.locked_until = TOP;
 	st.cooldown = 60;
-	assert_int_equal(rec_lock_remaining(&st, T0, &cfg), 3600);
+	assert_int_equal(rec_lock_remaining(&st, T0, &cfg), 60);
 	rec_lock_refresh(&st, T0, &cfg);
-	assert_true(st.locked_until == T0 + 3600);
+	assert_true(st.locked_until == T0 + 60);
 	assert_true(st.last_fail == T0 && st.window_start == T0);
+}
+
+/* When must a reader write the state back? */
+static void
+test_clock_back_table(void **state)
+{
+	static const struct {
+		const char *name;
+		struct rec_lock st;
+		uint64_t now;
+		int back;
+	} cases[] = {
+		{ "empty state", { 0, 0, 0, 0, 0 }, T0, 0 },
+		{ "failures in the past", { 3, T0 - 10, T0 - 5, 0, 0 }, T0, 0 },
+		{ "a failure one second ahead", { 1, T0 - 10, T0 + 1, 0, 0 },
+		    T0, 1 },
+		{ "a window starting ahead", { 1, T0 + 1, T0 - 1, 0, 0 }, T0, 1 },
+		{ "a lock in force, set now", { 5, T0, T0, T0 + 60, 60 }, T0, 0 },
+		{ "a lock ending exactly its level from now",
+		    { 5, T0 + 1, T0 + 1, T0 + 61, 60 }, T0 + 1, 0 },
+		{ "a lock longer than its level", { 5, T0 - 9, T0 - 9, T0 + 61,
+		    60 }, T0, 1 },
+		{ "a lock without a level, within the cap", { 5, 0, 0, T0 + 3600,
+		    0 }, T0, 0 },
+		{ "a lock without a level, past the cap", { 5, 0, 0, T0 + 3601,
+		    0 }, T0, 1 },
+		{ "a level above the cap", { 5, 0, 0, T0 + 3601, 99999 }, T0, 1 },
+		{ "the end of time", { 5, TOP, TOP, TOP, 60 }, TOP, 0 },
+		{ "the end of time, read at the epoch", { 5, TOP, TOP, TOP, 60 },
+		    1, 1 },
+	};
+	struct rec_config cfg;
+	struct rec_lock st;
+
+	(void)state;
+	make_config(&cfg, &defaults);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (rec_lock_clock_back(&cases[i].st, cases[i].now, &cfg) !=
+		    cases[i].back)
+			fail_msg("%s: expected %d", cases[i].name,
+			    cases[i].back);
+		/* Once refreshed, nothing is left to write back. */
+		st = cases[i].st;
+		rec_lock_refresh(&st, cases[i].now, &cfg);
+		assert_false(rec_lock_clock_back(&st, cases[i].now, &cfg));
+	}
 }
 
 /* The failure count: per window before a lock, cumulative after one. */
@@ -504,6 +595,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scenarios),
 		cmocka_unit_test(test_clock_backwards_pulls_in),
+		cmocka_unit_test(test_clock_back_table),
 		cmocka_unit_test(test_failure_count),
 		cmocka_unit_test(test_refresh_idempotent),
 		cmocka_unit_test(test_caller_model),
