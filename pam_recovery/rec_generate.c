@@ -5,6 +5,7 @@
 
 #include "rec_err.h"
 #include "rec_generate.h"
+#include "rec_policy.h"
 
 struct gen {
 	const struct rec_config *cfg;
@@ -126,6 +127,16 @@ gen_store_txn(struct rec_txn *t, void *varg)
 	    detail);
 }
 
+/* 1 when one of the first n codes already has this tag. */
+static int
+tag_taken(const struct rec_code_rec *recs, unsigned n, uint16_t tag)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (recs[i].tag == tag)
+			return 1;
+	return 0;
+}
+
 int
 rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, const unsigned char *pepper, unsigned count,
@@ -141,6 +152,12 @@ rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
 		*wait = 0;
 	if (count < 1 || count > REC_COUNT_MAX || expires_days > 36500) {
 		r = REC_ERR_USAGE;
+		goto out;
+	}
+	/* The module would end such a batch at code_expiry_days anyway. */
+	if (cfg->code_expiry_days > 0 && (expires_days == 0 ||
+	    expires_days > cfg->code_expiry_days)) {
+		r = REC_ERR_POLICY;
 		goto out;
 	}
 	/* Fail fast, before the hashing, on the cooldown and replace rule. */
@@ -163,17 +180,24 @@ rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
 	b->opslimit = cfg->kdf_opslimit;
 	b->memlimit = cfg->kdf_memlimit;
 	b->peppered = pepper != NULL;
-	b->tag_bits = (uint8_t)rec_format_tag_bits(&b->fmt);
+	b->tag_bits = (uint8_t)rec_batch_tag_bits(&b->fmt, count);
 	randombytes_buf(b->tag_key, sizeof(b->tag_key));
 	for (unsigned i = 0; i < count; i++) {
 		struct rec_code_rec *c = &out->recs[i];
 
-		rec_code_generate(&b->fmt, out->codes[i]);
+		/*
+		 * An attempt hashes against one candidate only: a code whose
+		 * tag an earlier code has already would never be found, so
+		 * draw it again.  2^tag_bits >= count keeps this finite.
+		 */
+		do {
+			rec_code_generate(&b->fmt, out->codes[i]);
+			c->tag = rec_kdf_tag(out->codes[i], pepper, b->tag_key,
+			    b->tag_bits);
+		} while (tag_taken(out->recs, i, c->tag));
 		c->slot = (uint8_t)(i + 1);
 		c->state = REC_CODE_UNUSED;
 		randombytes_buf(c->salt, sizeof(c->salt));
-		c->tag = rec_kdf_tag(out->codes[i], pepper, b->tag_key,
-		    b->tag_bits);
 		if ((r = rec_kdf_hash(out->codes[i], pepper, c->salt,
 		    b->opslimit, b->memlimit, c->hash)) != REC_OK)
 			goto out;
