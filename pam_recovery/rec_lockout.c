@@ -29,6 +29,23 @@ min_u64(uint64_t a, uint64_t b)
 }
 
 /*
+ * How long the failure count takes to forget one failure before a lock: at
+ * least fail_interval, so that max_attempts failures within fail_interval
+ * always lock (at most one failure can leak away inside any fail_interval,
+ * and not before the first), and at least cooldown_cap, so that an
+ * attacker who paces guesses to stay below the lock gets no more of them
+ * than one who is locked at the top of the ladder: one per cooldown_cap.
+ */
+static uint64_t
+drain_period(const struct rec_config *cfg)
+{
+	uint64_t p = cfg->fail_interval > cfg->cooldown_cap ?
+	    cfg->fail_interval : cfg->cooldown_cap;
+
+	return p > 0 ? p : 1;
+}
+
+/*
  * The longest a lock can still last: a lock of level cooldown was set at
  * most cooldown seconds ago (at its failure), so no clock can leave more of
  * it than that, and never more than cooldown_cap.  A state that says
@@ -83,13 +100,21 @@ rec_lock_refresh(struct rec_lock *st, uint64_t now,
 	}
 
 	/*
-	 * Before the first lock, failures only count inside fail_interval.
-	 * After a lock, only a success or level_reset lowers the level.
+	 * Before the first lock, the failure count leaks: one failure is
+	 * forgiven per drain period, counted from window_start.  After a
+	 * lock, only a success or level_reset lowers the level.
 	 */
-	if (st->cooldown == 0 && st->window_start != 0 &&
-	    now >= sat_add(st->window_start, cfg->fail_interval)) {
-		st->failures = 0;
-		st->window_start = 0;
+	if (st->cooldown == 0 && st->window_start != 0) {
+		uint64_t period = drain_period(cfg);
+		uint64_t k = (now - st->window_start) / period;
+
+		if (st->failures == 0 || k >= st->failures) {
+			st->failures = 0;
+			st->window_start = 0;
+		} else if (k > 0) {
+			st->failures -= (uint32_t)k;
+			st->window_start += k * period;
+		}
 	}
 }
 

@@ -11,10 +11,17 @@
  * zero means "no failures".  cooldown is the length of the current lock
  * level: 0 until the first lock, then base_cooldown, escalated by
  * cooldown_multiplier on every failure after a lock, capped at cooldown_cap.
+ *
+ * Before the first lock, failures is a leaky bucket: every failure adds
+ * one, and one is forgiven per drain period of max(fail_interval,
+ * cooldown_cap) seconds (3600 by default); max_attempts in the bucket
+ * lock.  So max_attempts failures within fail_interval always lock, and
+ * guesses paced to stay under the lock come no faster than one per
+ * cooldown_cap, like those of an attacker at the top of the lock ladder.
  */
 struct rec_lock {
-	uint32_t failures;	/* failures in the current window */
-	uint64_t window_start;	/* first failure of the current window */
+	uint32_t failures;	/* failures not yet forgiven */
+	uint64_t window_start;	/* start of the current drain period */
 	uint64_t last_fail;	/* most recent failure */
 	uint64_t locked_until;	/* 0 = not locked */
 	uint64_t cooldown;	/* current level, seconds; 0 = never locked */
@@ -40,8 +47,8 @@ int rec_lock_clock_back(const struct rec_lock *st, uint64_t now,
 
 /*
  * Bring st up to date at now without counting anything: clear a state with
- * no failure for level_reset seconds, forget a failure window older than
- * fail_interval (before any lock), and pull timestamps in the future of now
+ * no failure for level_reset seconds, forgive one failure per drain period
+ * passed (before any lock), and pull timestamps in the future of now
  * (the clock moved back) in to now, and a lock that ends more than its level
  * (cooldown, at most cooldown_cap) after now in to now + that level.
  */

@@ -108,21 +108,54 @@ static const struct scenario scenarios[] = {
 		{ FAIL, T0 + 2, 0, 0 }, { FAIL, T0 + 3, 0, 0 },
 		{ FAIL, T0 + 899, 1, 60 },
 	} },
-	{ "failures spread over more than fail_interval", NULL, {
+	/*
+	 * Before a lock the count is a leaky bucket: one failure forgiven per
+	 * max(fail_interval, cooldown_cap) = 3600 s.  Failures older than
+	 * fail_interval only partly forgive: pacing does not escape the lock.
+	 */
+	{ "failures spread over more than fail_interval still add up", NULL, {
 		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 300, 0, 0 },
 		{ FAIL, T0 + 600, 0, 0 }, { AT, T0 + 899, 0, 0 },
-		/* The window of T0 has passed: this one opens a new one. */
-		{ FAIL, T0 + 900, 0, 0 }, { FAIL, T0 + 1000, 0, 0 },
-		{ FAIL, T0 + 1100, 0, 0 }, { FAIL, T0 + 1200, 0, 0 },
-		{ FAIL, T0 + 1300, 1, 60 },
+		{ FAIL, T0 + 900, 0, 0 }, { FAIL, T0 + 1000, 1, 60 },
 	} },
-	{ "one failure every 250 s never locks", NULL, {
+	{ "one failure every 250 s locks at the fifth", NULL, {
 		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 250, 0, 0 },
 		{ FAIL, T0 + 500, 0, 0 }, { FAIL, T0 + 750, 0, 0 },
-		{ FAIL, T0 + 1000, 0, 0 }, { FAIL, T0 + 1250, 0, 0 },
-		{ FAIL, T0 + 1500, 0, 0 }, { FAIL, T0 + 1750, 0, 0 },
-		{ FAIL, T0 + 2000, 0, 0 }, { FAIL, T0 + 2250, 0, 0 },
-		{ FAIL, T0 + 2500, 0, 0 }, { FAIL, T0 + 2750, 0, 0 },
+		{ FAIL, T0 + 1000, 1, 60 },
+	} },
+	{ "four failures every fail_interval lock (was 384 a day)", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 1, 0, 0 },
+		{ FAIL, T0 + 2, 0, 0 }, { FAIL, T0 + 3, 0, 0 },
+		{ FAIL, T0 + 900, 1, 60 },
+	} },
+	{ "one failure per hour never locks", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 3600, 0, 0 },
+		{ FAIL, T0 + 7200, 0, 0 }, { FAIL, T0 + 10800, 0, 0 },
+		{ FAIL, T0 + 14400, 0, 0 }, { FAIL, T0 + 18000, 0, 0 },
+		{ FAIL, T0 + 21600, 0, 0 }, { FAIL, T0 + 25200, 0, 0 },
+	} },
+	{ "four at once, then one an hour; a second in the hour locks", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 1, 0, 0 },
+		{ FAIL, T0 + 2, 0, 0 }, { FAIL, T0 + 3, 0, 0 },
+		{ FAIL, T0 + 3600, 0, 0 }, { FAIL, T0 + 7200, 0, 0 },
+		{ FAIL, T0 + 10800, 0, 0 }, { FAIL, T0 + 10801, 1, 60 },
+	} },
+	{ "two quiet hours forgive two failures", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 1, 0, 0 },
+		{ FAIL, T0 + 2, 0, 0 }, { FAIL, T0 + 3, 0, 0 },
+		{ FAIL, T0 + 7200, 0, 0 }, { FAIL, T0 + 7201, 0, 0 },
+		{ FAIL, T0 + 7202, 1, 60 },
+	} },
+	{ "a drain tick inside fail_interval still leaves a lock", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 3599, 0, 0 },
+		{ FAIL, T0 + 3600, 0, 0 }, { FAIL, T0 + 3601, 0, 0 },
+		{ FAIL, T0 + 3602, 0, 0 }, { FAIL, T0 + 3603, 1, 60 },
+	} },
+	{ "a quiet level_reset forgives the bucket at once", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 1, 0, 0 },
+		{ FAIL, T0 + 2, 0, 0 }, { FAIL, T0 + 3, 0, 0 },
+		{ AT, T0 + 3 + DAY, 0, 0 },
+		FIVE(T0 + 3 + DAY),
 	} },
 	{ "after a lock, the window no longer forgets", NULL, {
 		FIVE(T0),
@@ -395,7 +428,7 @@ test_clock_back_table(void **state)
 	}
 }
 
-/* The failure count: per window before a lock, cumulative after one. */
+/* The failure count: leaking before a lock, cumulative after one. */
 static void
 test_failure_count(void **state)
 {
@@ -409,23 +442,33 @@ test_failure_count(void **state)
 		(void)rec_lock_fail(&st, T0 + i, &cfg);
 	assert_int_equal(st.failures, 3);
 	assert_true(st.window_start == T0 && st.last_fail == T0 + 2);
+	/* One forgiven per 3600 s, the drain period keeping its phase. */
 	rec_lock_refresh(&st, T0 + 900, &cfg);
+	assert_int_equal(st.failures, 3);
+	rec_lock_refresh(&st, T0 + 3600, &cfg);
+	assert_int_equal(st.failures, 2);
+	assert_true(st.window_start == T0 + 3600);
+	rec_lock_refresh(&st, T0 + 3 * 3600 - 1, &cfg);
+	assert_int_equal(st.failures, 1);
+	assert_true(st.window_start == T0 + 2 * 3600);
+	rec_lock_refresh(&st, T0 + 3 * 3600, &cfg);
 	assert_int_equal(st.failures, 0);
 	assert_true(st.window_start == 0 && st.last_fail == T0 + 2);
 
 	for (uint64_t i = 0; i < 5; i++)
-		(void)rec_lock_fail(&st, T0 + 1000 + i, &cfg);
+		(void)rec_lock_fail(&st, T0 + 20000 + i, &cfg);
 	assert_int_equal(st.failures, 5);
 	assert_int_equal(st.cooldown, 60);
-	assert_true(st.locked_until == T0 + 1004 + 60);
-	rec_lock_refresh(&st, T0 + 5000, &cfg);
+	assert_true(st.locked_until == T0 + 20004 + 60);
+	/* After a lock, nothing leaks: only level_reset or a success. */
+	rec_lock_refresh(&st, T0 + 30000, &cfg);
 	assert_int_equal(st.failures, 5);
-	assert_true(rec_lock_fail(&st, T0 + 5000, &cfg));
+	assert_true(rec_lock_fail(&st, T0 + 30000, &cfg));
 	assert_int_equal(st.failures, 6);
 	assert_int_equal(st.cooldown, 120);
 
 	st.failures = UINT32_MAX;
-	assert_true(rec_lock_fail(&st, T0 + 5200, &cfg));
+	assert_true(rec_lock_fail(&st, T0 + 30200, &cfg));
 	assert_true(st.failures == UINT32_MAX);
 
 	rec_lock_clear(&st);
@@ -490,6 +533,80 @@ test_caller_model(void **state)
 	assert_int_equal(hashed, 5);
 	assert_int_equal(refused, 45);
 	assert_int_equal(rec_lock_remaining(&st, T0, &cfg), 60);
+}
+
+/*
+ * Hashed guesses on each of 8 simulated days by an attacker who guesses
+ * whenever the lockout lets him (greedy), or only when the guess does not
+ * lock (paced).  The same loop as bench/bench_guess.c's item 9.
+ */
+static void
+guesses(const struct rec_config *cfg, int paced, unsigned per_day[8])
+{
+	struct rec_lock st, trial;
+	uint64_t t = T0, wait;
+
+	memset(&st, 0, sizeof(st));
+	memset(per_day, 0, 8 * sizeof(per_day[0]));
+	while (t < T0 + 8 * DAY) {
+		rec_lock_refresh(&st, t, cfg);
+		if ((wait = rec_lock_remaining(&st, t, cfg)) > 0) {
+			t += wait;
+			continue;
+		}
+		trial = st;
+		if (rec_lock_fail(&trial, t, cfg) && paced) {
+			t++;
+			continue;
+		}
+		st = trial;
+		per_day[(t - T0) / DAY]++;
+		t++;
+	}
+}
+
+/*
+ * Whatever the pacing, a day after the first brings no more guesses than
+ * one per max(fail_interval, cooldown_cap): the rate of the top of the lock
+ * ladder.  (Before, 4 guesses per fail_interval never locked: 384 a day.)
+ */
+static void
+test_paced_attacker(void **state)
+{
+	static const struct {
+		struct knobs k;
+		unsigned day1, later;	/* most guesses, either strategy */
+	} cases[] = {
+		{ { 5, 900, 60, 2, 3600, 86400 }, 33, 24 },
+		{ { 5, 900, 60, 2, 7200, 86400 }, 22, 12 },
+		{ { 5, 7200, 60, 2, 3600, 86400 }, 33, 24 },
+		{ { 3, 60, 10, 2, 600, 86400 }, 151, 144 },
+		{ { 10, 900, 60, 2, 3600, 86400 }, 38, 24 },
+	};
+	struct rec_config cfg;
+	unsigned g[8], p[8];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned greedy = 0, paced = 0;
+
+		make_config(&cfg, &cases[i].k);
+		guesses(&cfg, 0, g);
+		guesses(&cfg, 1, p);
+		for (int d = 1; d < 8; d++) {
+			greedy = g[d] > greedy ? g[d] : greedy;
+			paced = p[d] > paced ? p[d] : paced;
+		}
+		print_message("case %zu: day 1 %u greedy, %u paced; later %u "
+		    "greedy, %u paced\n", i, g[0], p[0], greedy, paced);
+		/* Pacing never beats being locked, day after day. */
+		assert_true(paced <= greedy);
+		assert_true(greedy <= DAY / cfg.cooldown_cap + 1);
+		if (cases[i].day1 != 0 && ((g[0] > p[0] ? g[0] : p[0]) !=
+		    cases[i].day1 || greedy != cases[i].later))
+			fail_msg("case %zu: expected %u on day 1, %u later", i,
+			    cases[i].day1, cases[i].later);
+	}
 }
 
 /* A small deterministic generator: tests must be reproducible. */
@@ -599,6 +716,7 @@ main(void)
 		cmocka_unit_test(test_failure_count),
 		cmocka_unit_test(test_refresh_idempotent),
 		cmocka_unit_test(test_caller_model),
+		cmocka_unit_test(test_paced_attacker),
 		cmocka_unit_test(test_invariants_random),
 	};
 
