@@ -1377,7 +1377,7 @@ main(void)
 	if (system_store(&b) != 0 || throughput(&b) != 0 ||
 	    versus_apart(&b) != 0 ||
 	    measure_generate(&b) != 0 || measure_purge(&b) != 0 ||
-	    peak_memory(&b) != 0)
+	    peak_memory(&b) != 0 || guess_rate(&b) != 0)
 		goto out;
 
 	printf("\n timing (issue #8): medians of wrong codes, ms; spread = "

@@ -117,4 +117,11 @@ int versus_apart(struct bench *b);
  */
 int measure_purge(struct bench *b);
 
+/*
+ * 9 (bench_guess.c): the hashed guesses per day an attacker gets against
+ * one user under the default lockout, greedy and paced, simulated through
+ * the real lockout functions.  Prints its rows; returns 0.
+ */
+int guess_rate(struct bench *b);
+
 #endif

@@ -94,6 +94,7 @@ rec_to_pam(int err)
 	case REC_ERR_UNSAFE:
 	case REC_ERR_NOMEM:
 	case REC_ERR_FULL:
+	case REC_ERR_POLICY:
 		return PAM_AUTHINFO_UNAVAIL;
 	case REC_ERR_CONFIG:
 		return PAM_SERVICE_ERR;
@@ -499,7 +500,11 @@ authenticate(struct call *c)
 	}
 	goto out;
 store_error:
-	snprintf(detail, sizeof(detail), "error=\"%s\"", rec_strerror(r));
+	if (r == REC_ERR_POLICY)
+		snprintf(detail, sizeof(detail), "reason=policy");
+	else
+		snprintf(detail, sizeof(detail), "error=\"%s\"",
+		    rec_strerror(r));
 	log_event(c, "store_error", 0, 0, detail);
 	pr = rec_to_pam(r);
 	if (pr == PAM_SUCCESS)

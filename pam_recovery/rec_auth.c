@@ -5,6 +5,7 @@
 
 #include "rec_auth.h"
 #include "rec_err.h"
+#include "rec_policy.h"
 
 /* A stored code that the typed code's tag points at. */
 struct candidate {
@@ -26,7 +27,7 @@ struct attempt {
 	int outcome;
 	struct rec_user before, after;
 	struct rec_batch batch;
-	struct candidate cand[REC_COUNT_MAX];
+	struct candidate cand;		/* at most one: one argon2id */
 	unsigned ncand;
 	int locked_now;
 	/* phase 2 inputs and results */
@@ -63,9 +64,12 @@ rec_audit(struct rec_txn *t, const struct rec_config *cfg,
 	return rec_audit_append(t, &ev);
 }
 
+/* Decoding refuses used + invalidated > count, and so do the writers. */
 static unsigned
 remaining_of(const struct rec_batch *b)
 {
+	if (b->used + b->invalidated > b->count)
+		return 0;
 	return (unsigned)(b->count - b->used - b->invalidated);
 }
 
@@ -74,7 +78,47 @@ struct status_arg {
 	const char *user;
 	uint64_t now;
 	struct rec_status *out;
+	int settle;		/* the clock moved back behind the state */
 };
+
+/* 1 when u's lock or generate cooldown needs rec_auth_settle at now. */
+static int
+needs_settle(const struct rec_user *u, uint64_t now,
+    const struct rec_config *cfg)
+{
+	struct rec_config gc;
+
+	rec_lock_gen_config(cfg, &gc);
+	return rec_lock_clock_back(&u->lock, now, cfg) ||
+	    rec_lock_clock_back(&u->gen, now, &gc);
+}
+
+static int
+settle_txn(struct rec_txn *t, void *varg)
+{
+	struct status_arg *a = varg;
+	struct rec_config gc;
+	struct rec_user u;
+	int r;
+
+	if ((r = rec_get_user(t, a->user, &u)) == REC_ERR_NOTFOUND)
+		return REC_OK;
+	if (r != REC_OK || !needs_settle(&u, a->now, a->cfg))
+		return r;
+	rec_lock_gen_config(a->cfg, &gc);
+	rec_lock_refresh(&u.lock, a->now, a->cfg);
+	rec_lock_refresh(&u.gen, a->now, &gc);
+	return rec_put_user(t, a->user, &u);
+}
+
+int
+rec_auth_settle(struct rec_store *st, const struct rec_config *cfg,
+    const char *user, uint64_t now)
+{
+	struct status_arg a = { cfg, user, now, NULL, 0 };
+
+	return rec_store_write(st, settle_txn, &a);
+}
 
 static int
 status_txn(struct rec_txn *t, void *varg)
@@ -89,6 +133,7 @@ status_txn(struct rec_txn *t, void *varg)
 		return REC_OK;
 	if (r != REC_OK)
 		return r;
+	a->settle = needs_settle(&u, a->now, a->cfg);
 	rec_lock_refresh(&u.lock, a->now, a->cfg);
 	s->lock_remaining = rec_lock_remaining(&u.lock, a->now, a->cfg);
 	s->failures = u.lock.failures;
@@ -97,6 +142,9 @@ status_txn(struct rec_txn *t, void *varg)
 		return REC_OK;
 	if ((r = rec_get_batch(t, a->user, u.active_batch, &b)) != REC_OK)
 		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+	if ((r = rec_policy_batch(&b, a->cfg, a->now, a->user,
+	    rec_txn_log(t))) != REC_OK)
+		return r;
 	s->enrolled = 1;
 	s->fmt = b.fmt;
 	s->batch = b.id;
@@ -105,10 +153,10 @@ status_txn(struct rec_txn *t, void *varg)
 	s->invalidated = b.invalidated;
 	s->remaining = remaining_of(&b);
 	s->created = b.created;
-	s->expires = b.expires;
+	s->expires = rec_policy_expires(&b, a->cfg);
 	s->verified = b.verified;
 	s->peppered = b.peppered;
-	s->expired = b.expires != 0 && b.expires <= a->now;
+	s->expired = s->expires != 0 && s->expires <= a->now;
 	return REC_OK;
 }
 
@@ -116,25 +164,45 @@ int
 rec_auth_status(struct rec_store *st, const struct rec_config *cfg,
     const char *user, uint64_t now, struct rec_status *out)
 {
-	struct status_arg a = { cfg, user, now, out };
+	struct status_arg a = { cfg, user, now, out, 0 };
+	int r;
 
 	memset(out, 0, sizeof(*out));
 	rec_format_from_config(&out->fmt, cfg);
 	if (st == NULL)
 		return REC_OK;
+	if ((r = rec_store_read(st, status_txn, &a)) != REC_OK || !a.settle)
+		return r;
+	/*
+	 * Rare: the clock moved back.  A lock corrected only in a copy would
+	 * be measured from the jumped clock again at the next read, and last
+	 * as long as the jump; write the correction, then read what is now
+	 * enforced.
+	 */
+	if ((r = rec_auth_settle(st, cfg, user, now)) != REC_OK)
+		return r;
+	memset(out, 0, sizeof(*out));
+	rec_format_from_config(&out->fmt, cfg);
+	a.settle = 0;
 	return rec_store_read(st, status_txn, &a);
 }
 
 /*
  * Phase 1: refuse while locked, count this attempt as a failure before any
- * hash is evaluated, and collect the stored codes whose tag matches.
+ * hash is evaluated, and pick the one stored code to hash against.  The
+ * store decides nothing about the server's work: a batch outside the policy
+ * is refused before anything is counted, and whatever its tags say, one
+ * candidate at most is taken: the first unused code whose tag matches (a
+ * used one only when no unused one does, so that reuse is reported as
+ * such).  Generation gives the codes of a batch distinct tags, so a
+ * well-formed batch never hides a code behind another.
  */
 static int
 precount_txn(struct rec_txn *t, void *varg)
 {
 	struct attempt *a = varg;
 	struct rec_code_rec codes[REC_COUNT_MAX];
-	unsigned n = 0;
+	unsigned n = 0, pick = REC_COUNT_MAX;
 	uint16_t tag;
 	int r = REC_ERR_INTERNAL;
 
@@ -165,6 +233,9 @@ precount_txn(struct rec_txn *t, void *varg)
 			r = REC_ERR_CORRUPT;
 		goto out;
 	}
+	if ((r = rec_policy_batch(&a->batch, a->cfg, a->now, a->who->user,
+	    rec_txn_log(t))) != REC_OK)
+		goto out;
 	if (a->batch.peppered && a->pepper_in == NULL) {
 		rec_logf(rec_txn_log(t), LOG_ERR, "batch of user %s was "
 		    "generated with a pepper, but pepper_file is not set",
@@ -177,15 +248,26 @@ precount_txn(struct rec_txn *t, void *varg)
 	if ((r = rec_get_codes(t, a->who->user, a->batch.id, codes,
 	    REC_COUNT_MAX, &n)) != REC_OK)
 		goto out;
+	if ((r = rec_batch_check_codes(&a->batch, codes, n)) != REC_OK) {
+		rec_logf(rec_txn_log(t), LOG_ERR, "batch %016llx of user %s: "
+		    "its codes do not match its counts",
+		    (unsigned long long)a->batch.id, a->who->user);
+		goto out;
+	}
 	tag = rec_kdf_tag(a->code, a->pepper, a->batch.tag_key,
 	    a->batch.tag_bits);
 	for (unsigned i = 0; i < n; i++) {
 		if (a->batch.tag_bits != 0 && codes[i].tag != tag)
 			continue;
-		a->cand[a->ncand].slot = codes[i].slot;
-		memcpy(a->cand[a->ncand].salt, codes[i].salt, REC_SALT_LEN);
-		memcpy(a->cand[a->ncand].hash, codes[i].hash, REC_HASH_LEN);
-		a->ncand++;
+		if (pick == REC_COUNT_MAX || (codes[pick].state !=
+		    REC_CODE_UNUSED && codes[i].state == REC_CODE_UNUSED))
+			pick = i;
+	}
+	if (pick != REC_COUNT_MAX) {
+		a->cand.slot = codes[pick].slot;
+		memcpy(a->cand.salt, codes[pick].salt, REC_SALT_LEN);
+		memcpy(a->cand.hash, codes[pick].hash, REC_HASH_LEN);
+		a->ncand = 1;
 	}
 	a->locked_now = rec_lock_fail(&a->after.lock, a->now, a->cfg);
 	if ((r = rec_put_user(t, a->who->user, &a->after)) != REC_OK)
@@ -225,12 +307,16 @@ consume_txn(struct rec_txn *t, void *varg)
 	} else if (r != REC_OK)
 		return r;
 	a->remaining = remaining_of(&b);
+	/* An unused code in a batch that counts none left: not ours. */
+	if (c.state == REC_CODE_UNUSED && a->remaining == 0)
+		return REC_ERR_CORRUPT;
 	if (u.active_batch != b.id || b.status != REC_BATCH_ACTIVE ||
 	    c.state == REC_CODE_INVALID)
 		a->outcome = REC_ERR_INVALIDATED;
 	else if (c.state == REC_CODE_USED)
 		a->outcome = REC_ERR_USED;
-	else if (b.expires != 0 && b.expires <= a->now)
+	else if (rec_policy_expires(&b, a->cfg) != 0 &&
+	    rec_policy_expires(&b, a->cfg) <= a->now)
 		a->outcome = REC_ERR_EXPIRED;
 	else
 		a->outcome = REC_OK;
@@ -291,7 +377,10 @@ refund_txn(struct rec_txn *t, void *varg)
 	return rec_put_user(t, a->who->user, &u);
 }
 
-/* Hash the code against each candidate; the matching slot or 0. */
+/*
+ * Hash the code against the candidate, or a dummy when there is none: one
+ * argon2id evaluation, always.  The matching slot or 0.
+ */
 static int
 evaluate(struct attempt *a, struct rec_result *res, unsigned *slot)
 {
@@ -299,19 +388,16 @@ evaluate(struct attempt *a, struct rec_result *res, unsigned *slot)
 	int r = REC_ERR_INTERNAL;
 
 	*slot = 0;
+	res->kdf_evals++;
 	if (a->ncand == 0) {
-		res->kdf_evals++;
 		r = rec_kdf_dummy(a->batch.opslimit, a->batch.memlimit);
 		goto out;
 	}
-	for (unsigned i = 0; i < a->ncand; i++) {
-		res->kdf_evals++;
-		if ((r = rec_kdf_hash(a->code, a->pepper, a->cand[i].salt,
-		    a->batch.opslimit, a->batch.memlimit, h)) != REC_OK)
-			goto out;
-		if (rec_kdf_equal(h, a->cand[i].hash) && *slot == 0)
-			*slot = a->cand[i].slot;
-	}
+	if ((r = rec_kdf_hash(a->code, a->pepper, a->cand.salt,
+	    a->batch.opslimit, a->batch.memlimit, h)) != REC_OK)
+		goto out;
+	if (rec_kdf_equal(h, a->cand.hash))
+		*slot = a->cand.slot;
 	r = REC_OK;
 out:
 	sodium_memzero(h, sizeof(h));

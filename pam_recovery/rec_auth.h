@@ -33,11 +33,24 @@ struct rec_status {
 
 /*
  * Read user's state at now.  st may be NULL (no store): then the user is
- * reported as not enrolled, with the configured format.  Returns REC_OK or a
- * store error.
+ * reported as not enrolled, with the configured format.  When the clock has
+ * moved back behind the stored lockout state, the corrected state is first
+ * written back (rec_auth_settle), so the lock reported is the one enforced.
+ * Returns REC_OK or a store error.
  */
 int rec_auth_status(struct rec_store *st, const struct rec_config *cfg,
     const char *user, uint64_t now, struct rec_status *out);
+
+/*
+ * Write user's lockout and generate_cooldown states back refreshed at now
+ * when the clock has moved back behind them (rec_lock_clock_back), so that
+ * the corrected lock is the one every later read and attempt enforces.
+ * rec_auth_status() and rec_generate_prepare() call it when they see the
+ * need.  Returns REC_OK (also when there is nothing to correct or no such
+ * user) or a store error.
+ */
+int rec_auth_settle(struct rec_store *st, const struct rec_config *cfg,
+    const char *user, uint64_t now);
 
 enum rec_attempt_flags {
 	REC_ATTEMPT_TEST = 1 << 0,	/* verify only: do not consume the code */

@@ -155,6 +155,16 @@ rec_format_tag_bits(const struct rec_format *fmt)
 	return (unsigned)spare;	/* positive, so truncation is floor */
 }
 
+unsigned
+rec_batch_tag_bits(const struct rec_format *fmt, unsigned count)
+{
+	unsigned bits = rec_format_tag_bits(fmt), need = 0;
+
+	while (need < REC_TAG_MAX_BITS && (1u << need) < count)
+		need++;
+	return bits > need ? bits : need;
+}
+
 void
 rec_code_generate(const struct rec_format *fmt, char *out)
 {

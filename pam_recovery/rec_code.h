@@ -44,6 +44,15 @@ double rec_format_entropy(const struct rec_format *fmt);
 unsigned rec_format_tag_bits(const struct rec_format *fmt);
 
 /*
+ * The tag bits of a batch of count codes: rec_format_tag_bits(), but at
+ * least enough for every code of the batch to have a tag of its own
+ * (ceil(log2(count))), since an attempt hashes against one candidate only.
+ * For formats under REC_WARN_ENTROPY + 7 bits this leaves an offline
+ * attacker fewer than 64 bits behind the tag; such formats are weak anyway.
+ */
+unsigned rec_batch_tag_bits(const struct rec_format *fmt, unsigned count);
+
+/*
  * Generate one code, uniformly from libsodium's CSPRNG, into out (at least
  * REC_CODE_MAX + 1 bytes) in normalised form (no separators), NUL-terminated.
  */

@@ -92,6 +92,20 @@ static const struct key keys[] = {
 	    crypto_pwhash_argon2id_OPSLIMIT_MAX, "2"),
 	NUM(kdf_memlimit, KEY_SIZE, crypto_pwhash_argon2id_MEMLIMIT_MIN,
 	    UINT64_C(4) << 30, "64M"),
+	/*
+	 * The policy on stored batches.  The floors default to libsodium's
+	 * minimums, so that tests and small machines can use tiny costs; the
+	 * ceilings to what a login host can afford many times in parallel.
+	 */
+	NUM(kdf_opslimit_min, KEY_U64, crypto_pwhash_argon2id_OPSLIMIT_MIN,
+	    crypto_pwhash_argon2id_OPSLIMIT_MAX, "1"),
+	NUM(kdf_opslimit_max, KEY_U64, crypto_pwhash_argon2id_OPSLIMIT_MIN,
+	    crypto_pwhash_argon2id_OPSLIMIT_MAX, "4"),
+	NUM(kdf_memlimit_min, KEY_SIZE, crypto_pwhash_argon2id_MEMLIMIT_MIN,
+	    UINT64_C(4) << 30, "8K"),
+	NUM(kdf_memlimit_max, KEY_SIZE, crypto_pwhash_argon2id_MEMLIMIT_MIN,
+	    UINT64_C(4) << 30, "256M"),
+	NUM(code_min_entropy, KEY_UINT, 0, 512, "0"),
 	NUM(max_attempts, KEY_UINT, 1, 1000, "5"),
 	NUM(fail_interval, KEY_U64, 1, 2592000, "900"),
 	NUM(base_cooldown, KEY_U64, 1, 86400, "60"),
@@ -726,8 +740,34 @@ rec_config_validate(const struct rec_config *cfg, const struct rec_log *log)
 		r = REC_ERR_CONFIG;
 	}
 
+	if (cfg->kdf_opslimit_min > cfg->kdf_opslimit_max ||
+	    cfg->kdf_opslimit < cfg->kdf_opslimit_min ||
+	    cfg->kdf_opslimit > cfg->kdf_opslimit_max) {
+		conf_err(log, NULL, 0, "kdf_opslimit", "%" PRIu64 " is outside "
+		    "kdf_opslimit_min .. kdf_opslimit_max (%" PRIu64 " .. %"
+		    PRIu64 ")", cfg->kdf_opslimit, cfg->kdf_opslimit_min,
+		    cfg->kdf_opslimit_max);
+		r = REC_ERR_CONFIG;
+	}
+	if (cfg->kdf_memlimit_min > cfg->kdf_memlimit_max ||
+	    cfg->kdf_memlimit < cfg->kdf_memlimit_min ||
+	    cfg->kdf_memlimit > cfg->kdf_memlimit_max) {
+		conf_err(log, NULL, 0, "kdf_memlimit", "%" PRIu64 " is outside "
+		    "kdf_memlimit_min .. kdf_memlimit_max (%" PRIu64 " .. %"
+		    PRIu64 ")", cfg->kdf_memlimit, cfg->kdf_memlimit_min,
+		    cfg->kdf_memlimit_max);
+		r = REC_ERR_CONFIG;
+	}
+
 	rec_format_from_config(&fmt, cfg);
 	bits = rec_format_entropy(&fmt);
+	if (cfg->code_min_entropy != 0 && !(bits + 1e-9 >= cfg->code_min_entropy)) {
+		conf_err(log, NULL, 0, "code_min_entropy",
+		    "the code format (%s, %u characters) has %.1f bits of "
+		    "entropy, fewer than %u", rec_alphabet_name(fmt.alphabet),
+		    fmt.length, bits, cfg->code_min_entropy);
+		r = REC_ERR_CONFIG;
+	}
 	if (!(bits >= REC_MIN_ENTROPY)) {
 		conf_err(log, NULL, 0, "code_length",
 		    "the code format (%s, %u characters, check %s) has %.1f bits "

@@ -30,6 +30,11 @@ struct rec_config {
 	unsigned code_expiry_days;
 	uint64_t kdf_opslimit;
 	uint64_t kdf_memlimit;		/* bytes */
+	uint64_t kdf_opslimit_min;	/* policy: the costs a batch may have */
+	uint64_t kdf_opslimit_max;
+	uint64_t kdf_memlimit_min;
+	uint64_t kdf_memlimit_max;
+	unsigned code_min_entropy;	/* policy: bits; 0 = the format's own */
 	unsigned max_attempts;
 	uint64_t fail_interval;
 	uint64_t base_cooldown;
@@ -80,8 +85,9 @@ int rec_config_load(struct rec_config *cfg, const char *path,
 /*
  * Check relations between keys that a single key cannot check (cooldown_cap
  * not below base_cooldown, code_group not above code_length, the code format
- * holding at least REC_MIN_ENTROPY bits, pepper_file absolute).  Returns
- * REC_OK or REC_ERR_CONFIG, logged.
+ * holding at least REC_MIN_ENTROPY bits and code_min_entropy, kdf_opslimit
+ * and kdf_memlimit within their _min .. _max, pepper_file absolute).
+ * Returns REC_OK or REC_ERR_CONFIG, logged.
  */
 int rec_config_validate(const struct rec_config *cfg, const struct rec_log *log);
 

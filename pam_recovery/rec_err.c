@@ -26,6 +26,7 @@ rec_strerror(int err)
 	case REC_ERR_USAGE:		return "invalid argument";
 	case REC_ERR_PERM:		return "permission denied";
 	case REC_ERR_NOTFOUND:		return "not found";
+	case REC_ERR_POLICY:		return "recovery codes outside the system's policy (cost, format or lifetime): generate new ones";
 	}
 	return "unknown error";
 }

@@ -5,6 +5,7 @@
 
 #include "rec_err.h"
 #include "rec_generate.h"
+#include "rec_policy.h"
 
 struct gen {
 	const struct rec_config *cfg;
@@ -14,22 +15,8 @@ struct gen {
 	struct rec_new_batch *nb;
 	uint64_t wait;
 	int outcome;
+	int settle;	/* the clock moved back behind the cooldown state */
 };
-
-/*
- * generate_cooldown escalates exactly like the login lockout: every
- * generation is one "failure" that locks at once for the current level.
- */
-static void
-gen_lock_config(const struct rec_config *cfg, struct rec_config *gc)
-{
-	*gc = *cfg;
-	gc->max_attempts = 1;
-	gc->base_cooldown = cfg->generate_cooldown;
-	gc->fail_interval = cfg->level_reset;
-	if (gc->cooldown_cap < gc->base_cooldown)
-		gc->cooldown_cap = gc->base_cooldown;
-}
 
 /* Mark every unused code of batch b invalid; b is updated, not stored. */
 static int
@@ -75,7 +62,8 @@ gen_check(struct rec_txn *t, struct gen *g, struct rec_user *u, int store)
 		return r;
 	g->outcome = REC_OK;
 	if (g->cfg->generate_cooldown > 0) {
-		gen_lock_config(g->cfg, &gc);
+		rec_lock_gen_config(g->cfg, &gc);
+		g->settle = rec_lock_clock_back(&u->gen, g->now, &gc);
 		rec_lock_refresh(&u->gen, g->now, &gc);
 		if ((g->wait = rec_lock_remaining(&u->gen, g->now, &gc)) > 0) {
 			g->outcome = REC_ERR_COOLDOWN;
@@ -139,13 +127,23 @@ gen_store_txn(struct rec_txn *t, void *varg)
 	    detail);
 }
 
+/* 1 when one of the first n codes already has this tag. */
+static int
+tag_taken(const struct rec_code_rec *recs, unsigned n, uint16_t tag)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (recs[i].tag == tag)
+			return 1;
+	return 0;
+}
+
 int
 rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, const unsigned char *pepper, unsigned count,
     unsigned expires_days, uint64_t now, unsigned flags,
     struct rec_new_batch *out, uint64_t *wait)
 {
-	struct gen g = { cfg, who, now, flags, out, 0, REC_OK };
+	struct gen g = { cfg, who, now, flags, out, 0, REC_OK, 0 };
 	struct rec_batch *b = &out->batch;
 	int r = REC_ERR_INTERNAL;
 
@@ -156,8 +154,18 @@ rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
 		r = REC_ERR_USAGE;
 		goto out;
 	}
+	/* The module would end such a batch at code_expiry_days anyway. */
+	if (cfg->code_expiry_days > 0 && (expires_days == 0 ||
+	    expires_days > cfg->code_expiry_days)) {
+		r = REC_ERR_POLICY;
+		goto out;
+	}
 	/* Fail fast, before the hashing, on the cooldown and replace rule. */
 	if ((r = rec_store_read(st, gen_precheck_txn, &g)) != REC_OK)
+		goto out;
+	/* A cooldown read from a clock that moved back is written back. */
+	if (g.settle && ((r = rec_auth_settle(st, cfg, who->user, now)) !=
+	    REC_OK || (r = rec_store_read(st, gen_precheck_txn, &g)) != REC_OK))
 		goto out;
 	if ((r = g.outcome) != REC_OK)
 		goto out;
@@ -172,17 +180,24 @@ rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
 	b->opslimit = cfg->kdf_opslimit;
 	b->memlimit = cfg->kdf_memlimit;
 	b->peppered = pepper != NULL;
-	b->tag_bits = (uint8_t)rec_format_tag_bits(&b->fmt);
+	b->tag_bits = (uint8_t)rec_batch_tag_bits(&b->fmt, count);
 	randombytes_buf(b->tag_key, sizeof(b->tag_key));
 	for (unsigned i = 0; i < count; i++) {
 		struct rec_code_rec *c = &out->recs[i];
 
-		rec_code_generate(&b->fmt, out->codes[i]);
+		/*
+		 * An attempt hashes against one candidate only: a code whose
+		 * tag an earlier code has already would never be found, so
+		 * draw it again.  2^tag_bits >= count keeps this finite.
+		 */
+		do {
+			rec_code_generate(&b->fmt, out->codes[i]);
+			c->tag = rec_kdf_tag(out->codes[i], pepper, b->tag_key,
+			    b->tag_bits);
+		} while (tag_taken(out->recs, i, c->tag));
 		c->slot = (uint8_t)(i + 1);
 		c->state = REC_CODE_UNUSED;
 		randombytes_buf(c->salt, sizeof(c->salt));
-		c->tag = rec_kdf_tag(out->codes[i], pepper, b->tag_key,
-		    b->tag_bits);
 		if ((r = rec_kdf_hash(out->codes[i], pepper, c->salt,
 		    b->opslimit, b->memlimit, c->hash)) != REC_OK)
 			goto out;
@@ -201,7 +216,7 @@ rec_generate_commit(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
     uint64_t *wait)
 {
-	struct gen g = { cfg, who, now, nb->flags, nb, 0, REC_OK };
+	struct gen g = { cfg, who, now, nb->flags, nb, 0, REC_OK, 0 };
 	int r;
 
 	if (wait != NULL)

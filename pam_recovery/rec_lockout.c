@@ -28,13 +28,52 @@ min_u64(uint64_t a, uint64_t b)
 	return a < b ? a : b;
 }
 
+/*
+ * How long the failure count takes to forget one failure before a lock: at
+ * least fail_interval, so that max_attempts failures within fail_interval
+ * always lock (at most one failure can leak away inside any fail_interval,
+ * and not before the first), and at least cooldown_cap, so that an
+ * attacker who paces guesses to stay below the lock gets no more of them
+ * than one who is locked at the top of the ladder: one per cooldown_cap.
+ */
+static uint64_t
+drain_period(const struct rec_config *cfg)
+{
+	uint64_t p = cfg->fail_interval > cfg->cooldown_cap ?
+	    cfg->fail_interval : cfg->cooldown_cap;
+
+	return p > 0 ? p : 1;
+}
+
+/*
+ * The longest a lock can still last: a lock of level cooldown was set at
+ * most cooldown seconds ago (at its failure), so no clock can leave more of
+ * it than that, and never more than cooldown_cap.  A state that says
+ * "locked" without a level (a hand-edited store) gets cooldown_cap.
+ */
+static uint64_t
+lock_bound(const struct rec_lock *st, const struct rec_config *cfg)
+{
+	if (st->cooldown == 0)
+		return cfg->cooldown_cap;
+	return min_u64(st->cooldown, cfg->cooldown_cap);
+}
+
 uint64_t
 rec_lock_remaining(const struct rec_lock *st, uint64_t now,
     const struct rec_config *cfg)
 {
 	if (st->locked_until <= now)
 		return 0;
-	return min_u64(st->locked_until - now, cfg->cooldown_cap);
+	return min_u64(st->locked_until - now, lock_bound(st, cfg));
+}
+
+int
+rec_lock_clock_back(const struct rec_lock *st, uint64_t now,
+    const struct rec_config *cfg)
+{
+	return st->last_fail > now || st->window_start > now ||
+	    st->locked_until > sat_add(now, lock_bound(st, cfg));
 }
 
 void
@@ -50,8 +89,8 @@ rec_lock_refresh(struct rec_lock *st, uint64_t now,
 		st->last_fail = now;
 	if (st->window_start > now)
 		st->window_start = now;
-	if (st->locked_until > sat_add(now, cfg->cooldown_cap))
-		st->locked_until = sat_add(now, cfg->cooldown_cap);
+	if (st->locked_until > sat_add(now, lock_bound(st, cfg)))
+		st->locked_until = sat_add(now, lock_bound(st, cfg));
 
 	/* A quiet level_reset since the last failure forgives everything. */
 	if (st->last_fail != 0 && st->locked_until <= now &&
@@ -61,13 +100,21 @@ rec_lock_refresh(struct rec_lock *st, uint64_t now,
 	}
 
 	/*
-	 * Before the first lock, failures only count inside fail_interval.
-	 * After a lock, only a success or level_reset lowers the level.
+	 * Before the first lock, the failure count leaks: one failure is
+	 * forgiven per drain period, counted from window_start.  After a
+	 * lock, only a success or level_reset lowers the level.
 	 */
-	if (st->cooldown == 0 && st->window_start != 0 &&
-	    now >= sat_add(st->window_start, cfg->fail_interval)) {
-		st->failures = 0;
-		st->window_start = 0;
+	if (st->cooldown == 0 && st->window_start != 0) {
+		uint64_t period = drain_period(cfg);
+		uint64_t k = (now - st->window_start) / period;
+
+		if (st->failures == 0 || k >= st->failures) {
+			st->failures = 0;
+			st->window_start = 0;
+		} else if (k > 0) {
+			st->failures -= (uint32_t)k;
+			st->window_start += k * period;
+		}
 	}
 }
 
@@ -98,6 +145,17 @@ rec_lock_fail(struct rec_lock *st, uint64_t now, const struct rec_config *cfg)
 
 	st->locked_until = sat_add(now, st->cooldown);
 	return st->locked_until > now;
+}
+
+void
+rec_lock_gen_config(const struct rec_config *cfg, struct rec_config *gc)
+{
+	*gc = *cfg;
+	gc->max_attempts = 1;
+	gc->base_cooldown = cfg->generate_cooldown;
+	gc->fail_interval = cfg->level_reset;
+	if (gc->cooldown_cap < gc->base_cooldown)
+		gc->cooldown_cap = gc->base_cooldown;
 }
 
 void

@@ -11,10 +11,17 @@
  * zero means "no failures".  cooldown is the length of the current lock
  * level: 0 until the first lock, then base_cooldown, escalated by
  * cooldown_multiplier on every failure after a lock, capped at cooldown_cap.
+ *
+ * Before the first lock, failures is a leaky bucket: every failure adds
+ * one, and one is forgiven per drain period of max(fail_interval,
+ * cooldown_cap) seconds (3600 by default); max_attempts in the bucket
+ * lock.  So max_attempts failures within fail_interval always lock, and
+ * guesses paced to stay under the lock come no faster than one per
+ * cooldown_cap, like those of an attacker at the top of the lock ladder.
  */
 struct rec_lock {
-	uint32_t failures;	/* failures in the current window */
-	uint64_t window_start;	/* first failure of the current window */
+	uint32_t failures;	/* failures not yet forgiven */
+	uint64_t window_start;	/* start of the current drain period */
 	uint64_t last_fail;	/* most recent failure */
 	uint64_t locked_until;	/* 0 = not locked */
 	uint64_t cooldown;	/* current level, seconds; 0 = never locked */
@@ -22,16 +29,28 @@ struct rec_lock {
 
 /*
  * Seconds the user must still wait at time now (0 = not locked).  Never more
- * than cooldown_cap, even when the clock moved backwards.
+ * than the current level (cooldown) nor cooldown_cap, even when the clock
+ * moved backwards.
  */
 uint64_t rec_lock_remaining(const struct rec_lock *st, uint64_t now,
     const struct rec_config *cfg);
 
 /*
+ * 1 when the clock has moved back behind st: a failure or a lock start in
+ * the future of now, or a lock that ends later than its level allows.
+ * rec_lock_refresh() pulls such a state in to now; a caller that sees 1 must
+ * write the refreshed state back to the store, or the lock is measured from
+ * the jumped clock again at every read and lasts as long as the jump.
+ */
+int rec_lock_clock_back(const struct rec_lock *st, uint64_t now,
+    const struct rec_config *cfg);
+
+/*
  * Bring st up to date at now without counting anything: clear a state with
- * no failure for level_reset seconds, forget a failure window older than
- * fail_interval (before any lock), and pull a lock that ends more than
- * cooldown_cap after now (clock moved back) in to now + cooldown_cap.
+ * no failure for level_reset seconds, forgive one failure per drain period
+ * passed (before any lock), and pull timestamps in the future of now
+ * (the clock moved back) in to now, and a lock that ends more than its level
+ * (cooldown, at most cooldown_cap) after now in to now + that level.
  */
 void rec_lock_refresh(struct rec_lock *st, uint64_t now,
     const struct rec_config *cfg);
@@ -42,6 +61,13 @@ void rec_lock_refresh(struct rec_lock *st, uint64_t now,
  * escalates every further failure.  Returns 1 when this failure set a lock.
  */
 int rec_lock_fail(struct rec_lock *st, uint64_t now, const struct rec_config *cfg);
+
+/*
+ * The configuration of the generate_cooldown state (struct rec_user's gen):
+ * cfg with every generation counted as a failure that locks at once for
+ * generate_cooldown, escalating like the login lockout.
+ */
+void rec_lock_gen_config(const struct rec_config *cfg, struct rec_config *gc);
 
 /* A success or an administrator's unlock: back to the all-zero state. */
 void rec_lock_clear(struct rec_lock *st);

@@ -316,6 +316,28 @@ rec_event_decode(const uint8_t *buf, size_t len, struct rec_event *e)
 	return REC_OK;
 }
 
+int
+rec_batch_check_codes(const struct rec_batch *b,
+    const struct rec_code_rec *codes, unsigned n)
+{
+	unsigned state[3] = { 0, 0, 0 }, last = 0;
+
+	if (b->used + b->invalidated > b->count || n > b->count)
+		return REC_ERR_CORRUPT;
+	for (unsigned i = 0; i < n; i++) {
+		if (codes[i].slot <= last || codes[i].slot > b->count ||
+		    codes[i].state > REC_CODE_INVALID)
+			return REC_ERR_CORRUPT;
+		last = codes[i].slot;
+		state[codes[i].state]++;
+	}
+	if (state[REC_CODE_UNUSED] > (unsigned)(b->count - b->used -
+	    b->invalidated) || state[REC_CODE_USED] > b->used ||
+	    state[REC_CODE_INVALID] > b->invalidated)
+		return REC_ERR_CORRUPT;
+	return REC_OK;
+}
+
 const char *
 rec_event_name(enum rec_event_type t)
 {

@@ -442,4 +442,39 @@ env -i PATH=/usr/bin:/bin PAM_USER="$ME" PAM_TYPE=open_session PAM_RECOVERY_USED
 check "notify: no sendmail at all still exits 0" test $? -eq 0
 check "pam.d example points at the installed hook" grep -q "^session *optional *pam_exec.so quiet /usr/share/pam-recovery/pam-recovery-notify.sh" conf/pam.d/sshd-recovery.example
 
+# --- a -c file cannot weaken the system's policy ------------------------------
+# No /etc/security/pam_recovery.conf on a test machine: the built-in
+# defaults are the policy (ceiling opslimit 4 and 256M, the entropy of the
+# default format as the floor, audit on).  The -c file below tries to lift
+# each of them.
+if [ -e /etc/security/pam_recovery.conf ]; then
+	echo "ok - policy of a -c file # SKIP /etc/security/pam_recovery.conf exists"
+else
+	weak() {
+		mkconf "$T/weak.conf" "$T/weak.%u.store"
+		printf '%s\n' "$@" >>"$T/weak.conf"
+		$VG "$BIN/pam-recovery" -c "$T/weak.conf" generate -y --format csv >"$T/out" 2>"$T/err"
+		RC=$?
+		OUT=$(cat "$T/out" "$T/err")
+		vgcheck pam-recovery
+	}
+	weak "kdf_opslimit = 40" "kdf_opslimit_max = 100"
+	check "policy: opslimit 40 above the ceiling, even raised by -c: exit 1" test "$RC" -eq 1
+	check "policy: says which key" has "kdf_opslimit: 40 is outside kdf_opslimit_min .. kdf_opslimit_max (1 .. 4)"
+	check "policy: says whose policy" has "outside the policy of /etc/security/pam_recovery.conf"
+	check "policy: no codes printed" test ! -s "$T/out"
+	weak "kdf_memlimit = 4G" "kdf_memlimit_max = 4G"
+	check "policy: memlimit 4G: exit 1" test "$RC" -eq 1
+	weak "code_length = 9" "code_group = 3" "code_min_entropy = 40"
+	check "policy: a 40-bit format under the floor: exit 1" test "$RC" -eq 1
+	check "policy: names the entropy floor" has "code_min_entropy"
+	weak "audit = no"
+	check "policy: audit = no still generates" test "$RC" -eq 0
+	check "policy: audit = no is reported as ignored" has "audit = no ignored"
+	weak "kdf_opslimit = 2" "kdf_opslimit_min = 2"
+	check "policy: -c may tighten the floor" test "$RC" -eq 0
+	weak "kdf_opslimit = 1" "kdf_opslimit_min = 2"
+	check "policy: and is held to it" test "$RC" -eq 1
+fi
+
 finish

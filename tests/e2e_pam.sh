@@ -164,6 +164,21 @@ pamrun rt "$ME" auth -- "$(code 2 "$T/codes.csv")"
 check "last code: loud warning" has "LAST recovery code"
 
 # --- one disk flush per attempt -----------------------------------------------
+# --- the module's policy on a stored batch ------------------------------------
+# A batch made at opslimit 3 (within the helper's built-in policy), then
+# read by a module whose administrator allows at most 2: refused before the
+# prompt, nothing counted; with the ceiling back at its default it works.
+sed "s|^store = .*|store = $T/pol.%u|; s|^kdf_opslimit = .*|kdf_opslimit = 3|" "$T/conf" >"$T/pol.conf"
+chmod 0644 "$T/pol.conf"
+"$BIN/pam-recovery" -c "$T/pol.conf" generate -n 3 --format csv >"$T/pol.csv" 2>&1
+echo "auth required $BIN/pam_recovery.so conf=$T/pol.conf kdf_opslimit=1 kdf_opslimit_max=2" >"$T/pam.d/rt-policy"
+echo "auth required $BIN/pam_recovery.so conf=$T/pol.conf" >"$T/pam.d/rt-policy-ok"
+pamrun rt-policy "$ME" auth -- "$(code 1 "$T/pol.csv")"
+check "policy: a batch above kdf_opslimit_max: PAM_AUTHINFO_UNAVAIL" has "auth: PAM_AUTHINFO_UNAVAIL"
+check "policy: refused before the prompt" has "prompts: 0"
+pamrun rt-policy-ok "$ME" auth -- "$(code 1 "$T/pol.csv")"
+check "policy: within the default ceiling the same code works" has "auth: PAM_SUCCESS"
+
 # The pre-count commits without a sync; the commit that ends the attempt
 # flushes the data file once (LMDB then writes its meta page O_DSYNC).
 # With audit off, a wrong code's closing commit is empty, and the store
@@ -181,7 +196,8 @@ if command -v strace >/dev/null && [ -z "$VG" ]; then
 		sed "s|^store = .*|store = $T/flush-$audit.%u|" "$T/conf" >"$T/flush.conf"
 		echo "audit = $audit" >>"$T/flush.conf"
 		echo "auth required $BIN/pam_recovery.so conf=$T/flush.conf" >"$T/pam.d/rt-flush"
-		"$BIN/pam-recovery" -c "$T/flush.conf" generate -n 2 --format csv >"$T/flush.csv" 2>&1
+		# (stderr apart: the helper says that audit = no is not its to set)
+		"$BIN/pam-recovery" -c "$T/flush.conf" generate -n 2 --format csv >"$T/flush.csv" 2>"$T/flush.err"
 		traced "$(wrong 3)"
 		check "audit $audit: a wrong code is refused" has "auth: PAM_AUTH_ERR"
 		check "audit $audit: a wrong code costs one flush (got $(flushes))" test "$(flushes)" -eq 1

@@ -220,6 +220,56 @@ test_clock_backwards(void **state)
 	assert_true(res.lock_remaining <= f->cfg.cooldown_cap);
 }
 
+/*
+ * The clock jumps back 20 000 s during a 60 s lock.  The lock must end
+ * within its level of real time, 3600 s at the latest: the reads before the
+ * prompt write the corrected lock back, instead of correcting a copy that
+ * the next read measures from the jumped clock again.
+ */
+static void
+test_clock_back_lock_ends(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	char code[REC_CODE_MAX + 1];
+	uint64_t back = T0 - 20000;
+
+	generate(f, 10, T0);
+	for (int i = 0; i < 5; i++) {
+		wrong_code(f, code);
+		attempt(f, code, T0, &res);
+	}
+	assert_int_equal(res.lock_remaining, 60);
+	assert_int_equal(status(f, back).lock_remaining, 60);
+	assert_int_equal(attempt(f, f->nb.codes[0], back + 30, &res),
+	    REC_ERR_LOCKED);
+	assert_int_equal(res.kdf_evals, 0);
+	assert_int_equal(res.lock_remaining, 30);
+	assert_int_equal(status(f, back + 59).lock_remaining, 1);
+	assert_int_equal(status(f, back + 60).lock_remaining, 0);
+	assert_int_equal(attempt(f, f->nb.codes[0], back + 3601, &res), REC_OK);
+	assert_int_equal(res.slot, 1);
+}
+
+/* The same for generate_cooldown: a jump back does not lengthen it. */
+static void
+test_clock_back_generate_cooldown(void **state)
+{
+	struct fx *f = *state;
+	uint64_t wait = 0, back = T0 - 20000;
+
+	assert_int_equal(rec_config_set(&f->cfg, "generate_cooldown", "60",
+	    "test", 0, NULL), REC_OK);
+	generate(f, 3, T0);
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
+	    back, REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(wait, 60);
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
+	    back + 59, REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(wait, 1);
+	generate(f, 3, back + 60);
+}
+
 static void
 test_verify_only_does_not_consume(void **state)
 {
@@ -317,6 +367,8 @@ test_nomem_is_refunded(void **state)
 
 	generate(f, 3, T0);
 	assert_int_equal(rec_store_write(f->st, set_memlimit_txn, &a), REC_OK);
+	/* A policy that allows the cost, so that argon2id is tried. */
+	f->cfg.kdf_memlimit_max = a.memlimit;
 	if (!cap_address_space(&saved)) {
 		print_message("cannot cap the address space: skipped\n");
 		skip();
@@ -406,6 +458,225 @@ test_audit_trail(void **state)
 	assert_int_equal(e.slot, 4);
 }
 
+/* --- What a crafted batch can make the server do ---------------------- */
+
+/* A change to the active batch (and its codes), as a user could write it. */
+struct craft {
+	void (*batch)(struct rec_batch *);
+	void (*code)(struct rec_code_rec *);
+};
+
+static int
+craft_txn(struct rec_txn *t, void *varg)
+{
+	struct craft *c = varg;
+	struct rec_code_rec codes[REC_COUNT_MAX];
+	struct rec_user u;
+	struct rec_batch b;
+	unsigned n = 0;
+	int r;
+
+	if ((r = rec_get_user(t, "alice", &u)) != REC_OK ||
+	    (r = rec_get_batch(t, "alice", u.active_batch, &b)) != REC_OK ||
+	    (r = rec_get_codes(t, "alice", b.id, codes, REC_COUNT_MAX,
+	    &n)) != REC_OK)
+		return r;
+	if (c->batch != NULL)
+		c->batch(&b);
+	for (unsigned i = 0; c->code != NULL && i < n; i++) {
+		c->code(&codes[i]);
+		if ((r = rec_put_code(t, "alice", b.id, &codes[i])) != REC_OK)
+			return r;
+	}
+	return rec_put_batch(t, "alice", &b);
+}
+
+static void
+craft(struct fx *f, void (*batch)(struct rec_batch *),
+    void (*code)(struct rec_code_rec *))
+{
+	struct craft c = { batch, code };
+
+	assert_int_equal(rec_store_write(f->st, craft_txn, &c), REC_OK);
+}
+
+static void no_tag(struct rec_batch *b) { b->tag_bits = 0; }
+static void same_tag(struct rec_code_rec *c) { c->tag = 7; }
+static void tag_3(struct rec_batch *b) { b->tag_bits = 3; }
+
+/*
+ * tag_bits 0 makes every code a candidate; tags all alike do the same with
+ * a tag.  Either way an attempt costs one argon2id evaluation, and the one
+ * candidate is the first unused code.
+ */
+static void
+test_crafted_tags_one_eval(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	char code[REC_CODE_MAX + 1];
+
+	assert_int_equal(rec_config_set(&f->cfg, "max_attempts", "1000", "test",
+	    0, NULL), REC_OK);
+	generate(f, 100, T0);
+	craft(f, no_tag, NULL);
+	for (int i = 0; i < 5; i++) {
+		wrong_code(f, code);
+		assert_int_equal(attempt(f, code, T0, &res), REC_ERR_NOMATCH);
+		assert_int_equal(res.kdf_evals, 1);
+	}
+	assert_int_equal(attempt(f, f->nb.codes[50], T0, &res),
+	    REC_ERR_NOMATCH);
+	assert_int_equal(res.kdf_evals, 1);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0, &res), REC_OK);
+	assert_int_equal(res.kdf_evals, 1);
+	assert_int_equal(attempt(f, f->nb.codes[1], T0, &res), REC_OK);
+	assert_int_equal(res.slot, 2);
+
+	generate(f, 100, T0 + 1);
+	craft(f, tag_3, same_tag);
+	for (int i = 0; i < 5; i++) {
+		wrong_code(f, code);
+		assert_int_equal(attempt(f, code, T0 + 1, &res),
+		    REC_ERR_NOMATCH);
+		assert_int_equal(res.kdf_evals, 1);
+	}
+}
+
+/* Generation gives every code its own tag, even where the format is short. */
+static void
+test_generated_tags_distinct(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+
+	/* 14 random base32 characters: 70 bits, 6 spare, 7 needed. */
+	assert_int_equal(rec_config_set(&f->cfg, "code_length", "15", "test", 0,
+	    NULL), REC_OK);
+	assert_int_equal(rec_config_set(&f->cfg, "max_attempts", "1000", "test",
+	    0, NULL), REC_OK);
+	generate(f, 100, T0);
+	assert_int_equal(f->nb.batch.tag_bits, 7);
+	for (unsigned i = 0; i < 100; i++)
+		for (unsigned j = 0; j < i; j++)
+			assert_int_not_equal(f->nb.recs[i].tag,
+			    f->nb.recs[j].tag);
+	for (unsigned i = 0; i < 100; i++) {
+		assert_int_equal(attempt(f, f->nb.codes[i], T0, &res), REC_OK);
+		assert_int_equal(res.kdf_evals, 1);
+	}
+}
+
+static void ops_40(struct rec_batch *b) { b->opslimit = 40; }
+static void ops_huge(struct rec_batch *b) { b->opslimit = 4294967295u; }
+static void mem_4g(struct rec_batch *b) { b->memlimit = 4ULL << 30; }
+static void ops_cheap(struct rec_batch *b) { b->opslimit = 1; }
+static void short_fmt(struct rec_batch *b) { b->fmt.length = 9; }
+static void future(struct rec_batch *b) { b->created = T0 + 3 * 86400; }
+static void all_used(struct rec_batch *b) { b->used = b->count; }
+static void fewer(struct rec_batch *b) { b->count = 5; }
+
+/*
+ * A batch outside the policy is refused before the prompt and before
+ * anything is counted or hashed.
+ */
+static void
+test_crafted_policy_refused(void **state)
+{
+	static const struct {
+		const char *name;
+		void (*batch)(struct rec_batch *);
+		const char *key, *value;	/* the policy, or NULL */
+		int want;
+		const char *logged;
+	} cases[] = {
+		{ "opslimit 40", ops_40, NULL, NULL, REC_ERR_POLICY,
+		    "opslimit 40 outside" },
+		{ "opslimit 2^32-1", ops_huge, NULL, NULL, REC_ERR_POLICY,
+		    "opslimit 4294967295 outside" },
+		{ "memlimit 4 GiB", mem_4g, NULL, NULL, REC_ERR_POLICY,
+		    "memlimit 4294967296 outside" },
+		{ "cheaper than the floor", ops_cheap, "kdf_opslimit_min", "2",
+		    REC_ERR_POLICY, "kdf_opslimit_min" },
+		{ "9 characters", short_fmt, NULL, NULL, REC_ERR_POLICY,
+		    "40.0 bits of entropy" },
+		{ "created in the future", future, "code_expiry_days", "7",
+		    REC_ERR_POLICY, "created in the future" },
+		{ "counts say none left", all_used, NULL, NULL, REC_ERR_CORRUPT,
+		    "do not match its counts" },
+		{ "more codes than count", fewer, NULL, NULL, REC_ERR_CORRUPT,
+		    "do not match its counts" },
+	};
+	struct fx *f = *state;
+	struct rec_config base = f->cfg;
+	struct rec_result res;
+	struct rec_status s;
+	struct capture c;
+	struct rec_log log;
+
+	/* The same store, opened again with a log the test can read. */
+	capture_init(&c, &log);
+	rec_store_close(f->st);
+	assert_int_equal(rec_store_open(f->path, getuid(), 0, &log, &f->st),
+	    REC_OK);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		f->cfg = base;
+		generate(f, 10, T0 + i * 10);
+		craft(f, cases[i].batch, NULL);
+		if (cases[i].key != NULL)
+			assert_int_equal(rec_config_set(&f->cfg, cases[i].key,
+			    cases[i].value, "test", 0, NULL), REC_OK);
+		capture_init(&c, &log);
+		if (cases[i].want == REC_ERR_POLICY)
+			assert_int_equal(rec_auth_status(f->st, &f->cfg,
+			    "alice", T0, &s), REC_ERR_POLICY);
+		if (attempt(f, f->nb.codes[0], T0 + i * 10, &res) !=
+		    cases[i].want)
+			fail_msg("%s: expected %d", cases[i].name,
+			    cases[i].want);
+		assert_int_equal(res.kdf_evals, 0);
+		assert_logged(&c, cases[i].logged);
+		f->cfg = base;
+		/* Nothing counted, nothing consumed, no underflow. */
+		f->cfg.kdf_opslimit_max = UINT32_MAX;
+		f->cfg.kdf_memlimit_max = 4ULL << 30;
+		f->cfg.code_min_entropy = 40;
+		if (cases[i].want == REC_ERR_POLICY &&
+		    cases[i].key == NULL) {
+			s = status(f, T0 + i * 10);
+			assert_int_equal(s.failures, 0);
+			assert_int_equal(s.remaining, 10);
+		}
+	}
+	f->cfg = base;
+}
+
+/* The lifetime of the policy ends batches that were made without one. */
+static void
+test_policy_expiry(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+
+	generate(f, 5, T0);
+	assert_int_equal(f->nb.batch.expires, 0);
+	assert_int_equal(rec_config_set(&f->cfg, "code_expiry_days", "2",
+	    "test", 0, NULL), REC_OK);
+	assert_int_equal(status(f, T0).expires, T0 + 2 * 86400);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2 * 86400 - 1, &res),
+	    REC_OK);
+	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 2 * 86400, &res),
+	    REC_ERR_EXPIRED);
+	assert_true(status(f, T0 + 2 * 86400).expired);
+	/* Nor can new codes be made to last longer, or forever. */
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
+	    T0 + 5, REC_GEN_REPLACE, &f->nb, NULL), REC_ERR_POLICY);
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 3,
+	    T0 + 5, REC_GEN_REPLACE, &f->nb, NULL), REC_ERR_POLICY);
+	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 1,
+	    T0 + 5, REC_GEN_REPLACE, &f->nb, NULL), REC_OK);
+}
+
 int
 main(void)
 {
@@ -417,6 +688,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_malformed_not_counted, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_escalates_and_clears, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_backwards, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_back_lock_ends, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_back_generate_cooldown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_only_does_not_consume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalidate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
@@ -425,6 +698,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pepper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generate_cooldown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crafted_tags_one_eval, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_generated_tags_distinct, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crafted_policy_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_expiry, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -16,6 +16,7 @@
 
 #include "rec_code.h"
 #include "rec_config.h"
+#include "rec_policy.h"
 #include "rec_err.h"
 #include "rec_log.h"
 #include "testutil.h"
@@ -97,6 +98,11 @@ static const struct flip flips[] = {
 	FU(code_expiry_days, "30", 30),
 	F64(kdf_opslimit, "3", 3),
 	F64(kdf_memlimit, "8K", 8192),
+	F64(kdf_opslimit_min, "2", 2),
+	F64(kdf_opslimit_max, "8", 8),
+	F64(kdf_memlimit_min, "1M", 1048576),
+	F64(kdf_memlimit_max, "1G", 1073741824),
+	FU(code_min_entropy, "64", 64),
 	FU(max_attempts, "7", 7),
 	F64(fail_interval, "600", 600),
 	F64(base_cooldown, "30", 30),
@@ -553,6 +559,7 @@ test_file_round_trip(void **state)
 	    "code_length = 36\n"
 	    "code_group = 6\r\n"
 	    "kdf_memlimit = 1G\n"
+	    "kdf_memlimit_max = 1G\n"
 	    "kdf_opslimit = 1\n"
 	    "purge_max_per_run = 250\n"
 	    "audit = off\n"
@@ -865,11 +872,130 @@ test_validate(void **state)
 	cfg.code_check = 0;
 	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
 
+	/* The cost must lie within the policy's bounds, and they in order. */
+	static const struct {
+		const char *key, *value;
+		int ok;
+	} costs[] = {
+		{ "kdf_opslimit", "4", REC_OK },
+		{ "kdf_opslimit", "5", REC_ERR_CONFIG },
+		{ "kdf_opslimit", "40", REC_ERR_CONFIG },
+		{ "kdf_opslimit", "4294967295", REC_ERR_CONFIG },
+		{ "kdf_memlimit", "256M", REC_OK },
+		{ "kdf_memlimit", "257M", REC_ERR_CONFIG },
+		{ "kdf_memlimit", "4G", REC_ERR_CONFIG },
+		{ "kdf_memlimit", "8K", REC_OK },
+		{ "kdf_opslimit_min", "3", REC_ERR_CONFIG },
+		{ "kdf_opslimit_max", "1", REC_ERR_CONFIG },
+		{ "kdf_memlimit_min", "128M", REC_ERR_CONFIG },
+		{ "kdf_memlimit_max", "32M", REC_ERR_CONFIG },
+		{ "kdf_opslimit_min", "2", REC_OK },
+		{ "kdf_memlimit_max", "64M", REC_OK },
+		{ "code_min_entropy", "95", REC_OK },
+		{ "code_min_entropy", "96", REC_ERR_CONFIG },
+		{ "code_min_entropy", "0", REC_OK },
+	};
+	for (size_t i = 0; i < sizeof(costs) / sizeof(costs[0]); i++) {
+		rec_config_defaults(&cfg);
+		assert_int_equal(rec_config_set(&cfg, costs[i].key,
+		    costs[i].value, "test", 0, NULL), REC_OK);
+		if (costs[i].ok == REC_OK)
+			assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+		else
+			expect_invalid(&cfg, costs[i].key[0] == 'c' ?
+			    "code_min_entropy" : costs[i].key[4] == 'o' ?
+			    "kdf_opslimit" : "kdf_memlimit");
+	}
+	/* min above max is refused even when the cost lies between. */
+	rec_config_defaults(&cfg);
+	cfg.kdf_opslimit_min = 3;
+	cfg.kdf_opslimit_max = 2;
+	expect_invalid(&cfg, "kdf_opslimit_min .. kdf_opslimit_max (3 .. 2)");
+
 	/* The base60 6x6 format of the contract. */
 	rec_config_defaults(&cfg);
 	cfg.code_alphabet = REC_ALPHA_BASE60;
 	cfg.code_length = 36;
 	cfg.code_group = 6;
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+}
+
+/* --- A user's -c file under the system's policy ------------------------ */
+
+static void
+test_policy_apply(void **state)
+{
+	struct rec_config policy, cfg;
+	struct capture c;
+	struct rec_log log;
+
+	(void)state;
+	rec_config_defaults(&policy);
+	policy.code_expiry_days = 30;
+	policy.generate_cooldown = 3600;
+	policy.kdf_opslimit_min = 2;
+
+	/* A file that tries to loosen everything. */
+	rec_config_defaults(&cfg);
+	cfg.kdf_opslimit_max = 100;
+	cfg.kdf_opslimit = 40;
+	cfg.kdf_memlimit_max = UINT64_C(4) << 30;
+	cfg.kdf_opslimit_min = 1;
+	cfg.code_expiry_days = 365;
+	cfg.generate_cooldown = 5;
+	cfg.audit = 0;
+	cfg.code_length = 9;
+	cfg.code_group = 3;
+	cfg.code_min_entropy = 40;
+	capture_init(&c, &log);
+	assert_int_equal(rec_policy_apply(&cfg, &policy, "user.conf", &log),
+	    REC_OK);
+	assert_int_equal(cfg.kdf_opslimit_max, 4);
+	assert_int_equal(cfg.kdf_opslimit_min, 2);
+	assert_int_equal(cfg.kdf_memlimit_max, 256 << 20);
+	assert_int_equal(cfg.code_expiry_days, 30);
+	assert_int_equal(cfg.generate_cooldown, 3600);
+	assert_int_equal(cfg.audit, 1);
+	assert_int_equal(cfg.code_min_entropy, 95);
+	assert_logged(&c, "user.conf: code_expiry_days 365 ignored");
+	assert_logged(&c, "user.conf: generate_cooldown 5 ignored");
+	assert_logged(&c, "user.conf: audit = no ignored");
+	capture_init(&c, &log);
+	assert_int_equal(rec_config_validate(&cfg, &log), REC_ERR_CONFIG);
+	assert_logged(&c, "kdf_opslimit: 40 is outside");
+	assert_logged(&c, "code_min_entropy");
+
+	/* A file that tightens: kept as it is, quietly. */
+	rec_config_defaults(&cfg);
+	cfg.kdf_opslimit_max = 3;
+	cfg.kdf_memlimit_min = 1 << 20;
+	cfg.kdf_memlimit = 1 << 20;
+	cfg.kdf_opslimit = 3;
+	cfg.code_expiry_days = 7;
+	cfg.generate_cooldown = 7200;
+	cfg.code_alphabet = REC_ALPHA_BASE60;
+	cfg.code_length = 36;
+	cfg.code_group = 6;
+	capture_init(&c, &log);
+	assert_int_equal(rec_policy_apply(&cfg, &policy, "user.conf", &log),
+	    REC_OK);
+	assert_int_equal(c.count, 0);
+	assert_int_equal(cfg.kdf_opslimit_max, 3);
+	assert_int_equal(cfg.kdf_opslimit_min, 2);
+	assert_int_equal(cfg.kdf_memlimit_min, 1 << 20);
+	assert_int_equal(cfg.code_expiry_days, 7);
+	assert_int_equal(cfg.generate_cooldown, 7200);
+	assert_int_equal(cfg.code_min_entropy, 0);
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+
+	/* Defaults in the file: the stricter policy, without a warning. */
+	rec_config_defaults(&cfg);
+	cfg.kdf_opslimit = 2;
+	capture_init(&c, &log);
+	rec_policy_apply(&cfg, &policy, "user.conf", &log);
+	assert_int_equal(c.count, 0);
+	assert_int_equal(cfg.code_expiry_days, 30);
+	assert_int_equal(cfg.generate_cooldown, 3600);
 	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
 }
 
@@ -1032,6 +1158,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_file_owner,
 		    setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test(test_validate),
+		cmocka_unit_test(test_policy_apply),
 		cmocka_unit_test(test_store_path),
 		cmocka_unit_test(test_store_path_too_long),
 		cmocka_unit_test(test_per_user),

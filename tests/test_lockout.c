@@ -46,6 +46,9 @@ enum op {
 	AT,		/* rec_lock_refresh at t: expect remaining */
 	PEEK,		/* remaining at t without refreshing */
 	CLEAR,		/* rec_lock_clear (a success or an unlock) */
+	READ,		/* a reader: refresh a copy, write it back only when
+			   rec_lock_clock_back says so; expect the copy's
+			   remaining */
 };
 
 struct ev {
@@ -105,21 +108,54 @@ static const struct scenario scenarios[] = {
 		{ FAIL, T0 + 2, 0, 0 }, { FAIL, T0 + 3, 0, 0 },
 		{ FAIL, T0 + 899, 1, 60 },
 	} },
-	{ "failures spread over more than fail_interval", NULL, {
+	/*
+	 * Before a lock the count is a leaky bucket: one failure forgiven per
+	 * max(fail_interval, cooldown_cap) = 3600 s.  Failures older than
+	 * fail_interval only partly forgive: pacing does not escape the lock.
+	 */
+	{ "failures spread over more than fail_interval still add up", NULL, {
 		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 300, 0, 0 },
 		{ FAIL, T0 + 600, 0, 0 }, { AT, T0 + 899, 0, 0 },
-		/* The window of T0 has passed: this one opens a new one. */
-		{ FAIL, T0 + 900, 0, 0 }, { FAIL, T0 + 1000, 0, 0 },
-		{ FAIL, T0 + 1100, 0, 0 }, { FAIL, T0 + 1200, 0, 0 },
-		{ FAIL, T0 + 1300, 1, 60 },
+		{ FAIL, T0 + 900, 0, 0 }, { FAIL, T0 + 1000, 1, 60 },
 	} },
-	{ "one failure every 250 s never locks", NULL, {
+	{ "one failure every 250 s locks at the fifth", NULL, {
 		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 250, 0, 0 },
 		{ FAIL, T0 + 500, 0, 0 }, { FAIL, T0 + 750, 0, 0 },
-		{ FAIL, T0 + 1000, 0, 0 }, { FAIL, T0 + 1250, 0, 0 },
-		{ FAIL, T0 + 1500, 0, 0 }, { FAIL, T0 + 1750, 0, 0 },
-		{ FAIL, T0 + 2000, 0, 0 }, { FAIL, T0 + 2250, 0, 0 },
-		{ FAIL, T0 + 2500, 0, 0 }, { FAIL, T0 + 2750, 0, 0 },
+		{ FAIL, T0 + 1000, 1, 60 },
+	} },
+	{ "four failures every fail_interval lock (was 384 a day)", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 1, 0, 0 },
+		{ FAIL, T0 + 2, 0, 0 }, { FAIL, T0 + 3, 0, 0 },
+		{ FAIL, T0 + 900, 1, 60 },
+	} },
+	{ "one failure per hour never locks", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 3600, 0, 0 },
+		{ FAIL, T0 + 7200, 0, 0 }, { FAIL, T0 + 10800, 0, 0 },
+		{ FAIL, T0 + 14400, 0, 0 }, { FAIL, T0 + 18000, 0, 0 },
+		{ FAIL, T0 + 21600, 0, 0 }, { FAIL, T0 + 25200, 0, 0 },
+	} },
+	{ "four at once, then one an hour; a second in the hour locks", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 1, 0, 0 },
+		{ FAIL, T0 + 2, 0, 0 }, { FAIL, T0 + 3, 0, 0 },
+		{ FAIL, T0 + 3600, 0, 0 }, { FAIL, T0 + 7200, 0, 0 },
+		{ FAIL, T0 + 10800, 0, 0 }, { FAIL, T0 + 10801, 1, 60 },
+	} },
+	{ "two quiet hours forgive two failures", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 1, 0, 0 },
+		{ FAIL, T0 + 2, 0, 0 }, { FAIL, T0 + 3, 0, 0 },
+		{ FAIL, T0 + 7200, 0, 0 }, { FAIL, T0 + 7201, 0, 0 },
+		{ FAIL, T0 + 7202, 1, 60 },
+	} },
+	{ "a drain tick inside fail_interval still leaves a lock", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 3599, 0, 0 },
+		{ FAIL, T0 + 3600, 0, 0 }, { FAIL, T0 + 3601, 0, 0 },
+		{ FAIL, T0 + 3602, 0, 0 }, { FAIL, T0 + 3603, 1, 60 },
+	} },
+	{ "a quiet level_reset forgives the bucket at once", NULL, {
+		{ FAIL, T0, 0, 0 }, { FAIL, T0 + 1, 0, 0 },
+		{ FAIL, T0 + 2, 0, 0 }, { FAIL, T0 + 3, 0, 0 },
+		{ AT, T0 + 3 + DAY, 0, 0 },
+		FIVE(T0 + 3 + DAY),
 	} },
 	{ "after a lock, the window no longer forgets", NULL, {
 		FIVE(T0),
@@ -206,11 +242,40 @@ static const struct scenario scenarios[] = {
 		/* The lock would end past the end of time: it saturates. */
 		{ FAIL, TOP - 30, 1, 30 },
 		{ AT, TOP - 1, 0, 1 },
-		/* From the end of time back to the epoch: still capped. */
-		{ PEEK, 1, 0, 3600 },
+		/* From the end of time back to the epoch: at most the level. */
+		{ PEEK, 1, 0, 120 },
 		{ AT, TOP, 0, 0 },
 		{ FAIL, TOP, 0, 0 },
 		{ AT, 1, 0, 0 },
+	} },
+	/*
+	 * The caller's read protocol.  A reader that corrects only its copy
+	 * would see 60 s left at every read until the real clock caught up
+	 * with the jump (20 060 s); written back, the lock ends 60 s of real
+	 * time after the jump, and 3600 s later at the latest.
+	 */
+	{ "clock back 20000 s: the read writes the lock back", NULL, {
+		FIVE(T0),
+		{ READ, T0 - 20000, 0, 60 },
+		{ READ, T0 - 20000 + 30, 0, 30 },
+		{ READ, T0 - 20000 + 59, 0, 1 },
+		{ READ, T0 - 20000 + 60, 0, 0 },
+		{ FAIL, T0 - 20000 + 3601, 1, 120 },
+	} },
+	{ "clock back twice: each jump is pulled in", NULL, {
+		FIVE(T0),
+		{ FAIL, T0 + 64, 1, 120 },
+		{ READ, T0 - 5000, 0, 120 },
+		{ READ, T0 - 5000 + 100, 0, 20 },
+		{ READ, T0 - 90000, 0, 120 },
+		{ READ, T0 - 90000 + 120, 0, 0 },
+	} },
+	{ "clock back during an escalated lock stays within the level", NULL, {
+		FIVE(T0),
+		{ FAIL, T0 + 64, 1, 120 }, { FAIL, T0 + 184, 1, 240 },
+		{ READ, T0 + 100, 0, 240 },
+		{ READ, T0 + 339, 0, 1 },
+		{ READ, T0 + 340, 0, 0 },
 	} },
 	{ "huge settings saturate", &huge, {
 		{ FAIL, T0, 0, 0 }, { FAIL, T0, 0, 0 }, { FAIL, T0, 0, 0 },
@@ -224,7 +289,7 @@ static void
 test_scenarios(void **state)
 {
 	struct rec_config cfg;
-	struct rec_lock st;
+	struct rec_lock st, copy;
 	unsigned n = 0;
 
 	(void)state;
@@ -248,6 +313,19 @@ test_scenarios(void **state)
 				break;
 			case CLEAR:
 				rec_lock_clear(&st);
+				break;
+			case READ:
+				copy = st;
+				rec_lock_refresh(&copy, e->t, &cfg);
+				if (rec_lock_clock_back(&st, e->t, &cfg))
+					st = copy;
+				rem = rec_lock_remaining(&copy, e->t, &cfg);
+				if (rem != rec_lock_remaining(&st, e->t, &cfg))
+					fail_msg("%s, event %zu: the read "
+					    "answered %ju, the store enforces "
+					    "%ju", sc->name, i, (uintmax_t)rem,
+					    (uintmax_t)rec_lock_remaining(&st,
+					    e->t, &cfg));
 				break;
 			case PEEK:
 			case END:
@@ -298,13 +376,59 @@ test_clock_backwards_pulls_in(void **state)
 	st.window_start = st.last_fail = TOP - 5;
 	st.locked_until = TOP;
 	st.cooldown = 60;
-	assert_int_equal(rec_lock_remaining(&st, T0, &cfg), 3600);
+	assert_int_equal(rec_lock_remaining(&st, T0, &cfg), 60);
 	rec_lock_refresh(&st, T0, &cfg);
-	assert_true(st.locked_until == T0 + 3600);
+	assert_true(st.locked_until == T0 + 60);
 	assert_true(st.last_fail == T0 && st.window_start == T0);
 }
 
-/* The failure count: per window before a lock, cumulative after one. */
+/* When must a reader write the state back? */
+static void
+test_clock_back_table(void **state)
+{
+	static const struct {
+		const char *name;
+		struct rec_lock st;
+		uint64_t now;
+		int back;
+	} cases[] = {
+		{ "empty state", { 0, 0, 0, 0, 0 }, T0, 0 },
+		{ "failures in the past", { 3, T0 - 10, T0 - 5, 0, 0 }, T0, 0 },
+		{ "a failure one second ahead", { 1, T0 - 10, T0 + 1, 0, 0 },
+		    T0, 1 },
+		{ "a window starting ahead", { 1, T0 + 1, T0 - 1, 0, 0 }, T0, 1 },
+		{ "a lock in force, set now", { 5, T0, T0, T0 + 60, 60 }, T0, 0 },
+		{ "a lock ending exactly its level from now",
+		    { 5, T0 + 1, T0 + 1, T0 + 61, 60 }, T0 + 1, 0 },
+		{ "a lock longer than its level", { 5, T0 - 9, T0 - 9, T0 + 61,
+		    60 }, T0, 1 },
+		{ "a lock without a level, within the cap", { 5, 0, 0, T0 + 3600,
+		    0 }, T0, 0 },
+		{ "a lock without a level, past the cap", { 5, 0, 0, T0 + 3601,
+		    0 }, T0, 1 },
+		{ "a level above the cap", { 5, 0, 0, T0 + 3601, 99999 }, T0, 1 },
+		{ "the end of time", { 5, TOP, TOP, TOP, 60 }, TOP, 0 },
+		{ "the end of time, read at the epoch", { 5, TOP, TOP, TOP, 60 },
+		    1, 1 },
+	};
+	struct rec_config cfg;
+	struct rec_lock st;
+
+	(void)state;
+	make_config(&cfg, &defaults);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (rec_lock_clock_back(&cases[i].st, cases[i].now, &cfg) !=
+		    cases[i].back)
+			fail_msg("%s: expected %d", cases[i].name,
+			    cases[i].back);
+		/* Once refreshed, nothing is left to write back. */
+		st = cases[i].st;
+		rec_lock_refresh(&st, cases[i].now, &cfg);
+		assert_false(rec_lock_clock_back(&st, cases[i].now, &cfg));
+	}
+}
+
+/* The failure count: leaking before a lock, cumulative after one. */
 static void
 test_failure_count(void **state)
 {
@@ -318,23 +442,33 @@ test_failure_count(void **state)
 		(void)rec_lock_fail(&st, T0 + i, &cfg);
 	assert_int_equal(st.failures, 3);
 	assert_true(st.window_start == T0 && st.last_fail == T0 + 2);
+	/* One forgiven per 3600 s, the drain period keeping its phase. */
 	rec_lock_refresh(&st, T0 + 900, &cfg);
+	assert_int_equal(st.failures, 3);
+	rec_lock_refresh(&st, T0 + 3600, &cfg);
+	assert_int_equal(st.failures, 2);
+	assert_true(st.window_start == T0 + 3600);
+	rec_lock_refresh(&st, T0 + 3 * 3600 - 1, &cfg);
+	assert_int_equal(st.failures, 1);
+	assert_true(st.window_start == T0 + 2 * 3600);
+	rec_lock_refresh(&st, T0 + 3 * 3600, &cfg);
 	assert_int_equal(st.failures, 0);
 	assert_true(st.window_start == 0 && st.last_fail == T0 + 2);
 
 	for (uint64_t i = 0; i < 5; i++)
-		(void)rec_lock_fail(&st, T0 + 1000 + i, &cfg);
+		(void)rec_lock_fail(&st, T0 + 20000 + i, &cfg);
 	assert_int_equal(st.failures, 5);
 	assert_int_equal(st.cooldown, 60);
-	assert_true(st.locked_until == T0 + 1004 + 60);
-	rec_lock_refresh(&st, T0 + 5000, &cfg);
+	assert_true(st.locked_until == T0 + 20004 + 60);
+	/* After a lock, nothing leaks: only level_reset or a success. */
+	rec_lock_refresh(&st, T0 + 30000, &cfg);
 	assert_int_equal(st.failures, 5);
-	assert_true(rec_lock_fail(&st, T0 + 5000, &cfg));
+	assert_true(rec_lock_fail(&st, T0 + 30000, &cfg));
 	assert_int_equal(st.failures, 6);
 	assert_int_equal(st.cooldown, 120);
 
 	st.failures = UINT32_MAX;
-	assert_true(rec_lock_fail(&st, T0 + 5200, &cfg));
+	assert_true(rec_lock_fail(&st, T0 + 30200, &cfg));
 	assert_true(st.failures == UINT32_MAX);
 
 	rec_lock_clear(&st);
@@ -399,6 +533,80 @@ test_caller_model(void **state)
 	assert_int_equal(hashed, 5);
 	assert_int_equal(refused, 45);
 	assert_int_equal(rec_lock_remaining(&st, T0, &cfg), 60);
+}
+
+/*
+ * Hashed guesses on each of 8 simulated days by an attacker who guesses
+ * whenever the lockout lets him (greedy), or only when the guess does not
+ * lock (paced).  The same loop as bench/bench_guess.c's item 9.
+ */
+static void
+guesses(const struct rec_config *cfg, int paced, unsigned per_day[8])
+{
+	struct rec_lock st, trial;
+	uint64_t t = T0, wait;
+
+	memset(&st, 0, sizeof(st));
+	memset(per_day, 0, 8 * sizeof(per_day[0]));
+	while (t < T0 + 8 * DAY) {
+		rec_lock_refresh(&st, t, cfg);
+		if ((wait = rec_lock_remaining(&st, t, cfg)) > 0) {
+			t += wait;
+			continue;
+		}
+		trial = st;
+		if (rec_lock_fail(&trial, t, cfg) && paced) {
+			t++;
+			continue;
+		}
+		st = trial;
+		per_day[(t - T0) / DAY]++;
+		t++;
+	}
+}
+
+/*
+ * Whatever the pacing, a day after the first brings no more guesses than
+ * one per max(fail_interval, cooldown_cap): the rate of the top of the lock
+ * ladder.  (Before, 4 guesses per fail_interval never locked: 384 a day.)
+ */
+static void
+test_paced_attacker(void **state)
+{
+	static const struct {
+		struct knobs k;
+		unsigned day1, later;	/* most guesses, either strategy */
+	} cases[] = {
+		{ { 5, 900, 60, 2, 3600, 86400 }, 33, 24 },
+		{ { 5, 900, 60, 2, 7200, 86400 }, 22, 12 },
+		{ { 5, 7200, 60, 2, 3600, 86400 }, 33, 24 },
+		{ { 3, 60, 10, 2, 600, 86400 }, 151, 144 },
+		{ { 10, 900, 60, 2, 3600, 86400 }, 38, 24 },
+	};
+	struct rec_config cfg;
+	unsigned g[8], p[8];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned greedy = 0, paced = 0;
+
+		make_config(&cfg, &cases[i].k);
+		guesses(&cfg, 0, g);
+		guesses(&cfg, 1, p);
+		for (int d = 1; d < 8; d++) {
+			greedy = g[d] > greedy ? g[d] : greedy;
+			paced = p[d] > paced ? p[d] : paced;
+		}
+		print_message("case %zu: day 1 %u greedy, %u paced; later %u "
+		    "greedy, %u paced\n", i, g[0], p[0], greedy, paced);
+		/* Pacing never beats being locked, day after day. */
+		assert_true(paced <= greedy);
+		assert_true(greedy <= DAY / cfg.cooldown_cap + 1);
+		if (cases[i].day1 != 0 && ((g[0] > p[0] ? g[0] : p[0]) !=
+		    cases[i].day1 || greedy != cases[i].later))
+			fail_msg("case %zu: expected %u on day 1, %u later", i,
+			    cases[i].day1, cases[i].later);
+	}
 }
 
 /* A small deterministic generator: tests must be reproducible. */
@@ -504,9 +712,11 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_scenarios),
 		cmocka_unit_test(test_clock_backwards_pulls_in),
+		cmocka_unit_test(test_clock_back_table),
 		cmocka_unit_test(test_failure_count),
 		cmocka_unit_test(test_refresh_idempotent),
 		cmocka_unit_test(test_caller_model),
+		cmocka_unit_test(test_paced_attacker),
 		cmocka_unit_test(test_invariants_random),
 	};
 

@@ -759,6 +759,64 @@ test_batch_status_name(void **state)
 	assert_non_null(rec_batch_status_name(&b, 999));
 }
 
+/* Code records against their batch's counts: what a crafted store breaks. */
+static void
+test_batch_check_codes(void **state)
+{
+	static const struct {
+		const char *name;
+		uint16_t count, used, invalidated;
+		unsigned n;
+		uint8_t slot[6], st[6];	/* st: 0 unused, 1 used, 2 invalid */
+		int want;
+	} cases[] = {
+		{ "fresh batch", 5, 0, 0, 5, { 1, 2, 3, 4, 5 },
+		    { 0, 0, 0, 0, 0 }, REC_OK },
+		{ "one used, one invalid", 5, 1, 1, 5, { 1, 2, 3, 4, 5 },
+		    { 1, 2, 0, 0, 0 }, REC_OK },
+		{ "used codes purged", 5, 2, 0, 3, { 3, 4, 5 }, { 0, 0, 0 },
+		    REC_OK },
+		{ "no codes left", 3, 2, 1, 3, { 1, 2, 3 }, { 1, 1, 2 }, REC_OK },
+		{ "an unused code, none counted left", 3, 3, 0, 3, { 1, 2, 3 },
+		    { 1, 1, 0 }, REC_ERR_CORRUPT },
+		{ "more unused codes than remain", 5, 1, 0, 5,
+		    { 1, 2, 3, 4, 5 }, { 0, 0, 0, 0, 0 }, REC_ERR_CORRUPT },
+		{ "more used codes than counted", 5, 1, 0, 5, { 1, 2, 3, 4, 5 },
+		    { 1, 1, 0, 0, 0 }, REC_ERR_CORRUPT },
+		{ "more invalid codes than counted", 5, 0, 0, 5,
+		    { 1, 2, 3, 4, 5 }, { 2, 0, 0, 0, 0 }, REC_ERR_CORRUPT },
+		{ "more codes than the batch has", 3, 0, 0, 4, { 1, 2, 3, 4 },
+		    { 0, 0, 0, 0 }, REC_ERR_CORRUPT },
+		{ "a slot past count", 3, 0, 0, 3, { 1, 2, 9 }, { 0, 0, 0 },
+		    REC_ERR_CORRUPT },
+		{ "a slot twice", 3, 0, 0, 3, { 1, 2, 2 }, { 0, 0, 0 },
+		    REC_ERR_CORRUPT },
+		{ "slot 0", 3, 0, 0, 1, { 0 }, { 0 }, REC_ERR_CORRUPT },
+		{ "an unknown state", 3, 0, 0, 1, { 1 }, { 3 }, REC_ERR_CORRUPT },
+		{ "counts above count", 3, 2, 2, 0, { 0 }, { 0 },
+		    REC_ERR_CORRUPT },
+	};
+	struct rec_batch b;
+	struct rec_code_rec codes[6];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&b, 0, sizeof(b));
+		b.count = cases[i].count;
+		b.used = cases[i].used;
+		b.invalidated = cases[i].invalidated;
+		memset(codes, 0, sizeof(codes));
+		for (unsigned j = 0; j < cases[i].n; j++) {
+			codes[j].slot = cases[i].slot[j];
+			codes[j].state = cases[i].st[j];
+		}
+		if (rec_batch_check_codes(&b, codes, cases[i].n) !=
+		    cases[i].want)
+			fail_msg("%s: expected %d", cases[i].name,
+			    cases[i].want);
+	}
+}
+
 int
 main(void)
 {
@@ -776,6 +834,7 @@ main(void)
 		cmocka_unit_test(test_event_encode_cuts),
 		cmocka_unit_test(test_event_name),
 		cmocka_unit_test(test_batch_status_name),
+		cmocka_unit_test(test_batch_check_codes),
 	};
 
 	if (sodium_init() < 0)

@@ -144,7 +144,7 @@ main(int argc, char **argv)
 	if (sodium_init() < 0)
 		errx(EXIT_FAIL, "libsodium failed to initialise");
 	tool_log_init(&log, 0);
-	if (tool_load_config(conf, &cfg, &log) != REC_OK)
+	if (tool_load_user_config(conf, &cfg, &log) != REC_OK)
 		return EXIT_FAIL;
 	if (!rec_config_per_user(&cfg))
 		errx(EXIT_FAIL, "this system keeps recovery codes in the system "

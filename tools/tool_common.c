@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "rec_err.h"
+#include "rec_policy.h"
 #include "tool_common.h"
 
 extern const char *__progname;
@@ -62,6 +63,34 @@ tool_load_config(const char *path, struct rec_config *cfg,
 		rec_logf(log, LOG_ERR, "configuration %s: not found", path);
 	if (r == REC_OK)
 		r = rec_config_validate(cfg, log);
+	return r;
+}
+
+int
+tool_load_user_config(const char *path, struct rec_config *cfg,
+    const struct rec_log *log)
+{
+	struct rec_config policy;
+	int r;
+
+	if (path == NULL)
+		return tool_load_config(NULL, cfg, log);
+	if ((r = tool_load_config(NULL, &policy, log)) != REC_OK) {
+		rec_logf(log, LOG_ERR, "the system configuration %s sets the "
+		    "policy for every configuration, and cannot be used",
+		    REC_CONF_DEFAULT);
+		return r;
+	}
+	rec_config_defaults(cfg);
+	if ((r = rec_config_load(cfg, path, log)) == REC_ERR_NOTFOUND)
+		rec_logf(log, LOG_ERR, "configuration %s: not found", path);
+	if (r != REC_OK)
+		return r;
+	rec_policy_apply(cfg, &policy, path, log);
+	if ((r = rec_config_validate(cfg, log)) != REC_OK)
+		rec_logf(log, LOG_ERR, "%s: outside the policy of %s (or of "
+		    "the built-in defaults, when it does not exist)", path,
+		    REC_CONF_DEFAULT);
 	return r;
 }
 

@@ -30,6 +30,18 @@ void tool_log_init(struct rec_log *log, int debug);
 int tool_load_config(const char *path, struct rec_config *cfg,
     const struct rec_log *log);
 
+/*
+ * The user helper's configuration.  Without path, as tool_load_config.
+ * With path (pam-recovery -c, a file the user may own), the system
+ * configuration REC_CONF_DEFAULT (or, when it does not exist, the built-in
+ * defaults) still sets the policy: path may tighten the cost bounds and the
+ * entropy floor but not loosen them, and the life-cycle keys
+ * (code_expiry_days, generate_cooldown, audit) take the stricter of both
+ * (rec_policy_apply); a cost or format outside the policy is an error.
+ */
+int tool_load_user_config(const char *path, struct rec_config *cfg,
+    const struct rec_log *log);
+
 /* Ask a yes/no question on the terminal; 1 only for an explicit yes. */
 int tool_confirm(const char *question);
 

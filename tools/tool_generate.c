@@ -327,6 +327,14 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	o.days = t->cfg->code_expiry_days;
 	o.format = REC_EXPORT_TXT;
 	parse_args(t, &o, argc, argv, usage);
+	if (t->cfg->code_expiry_days > 0 && (o.days == 0 ||
+	    o.days > t->cfg->code_expiry_days)) {
+		warnx("--expires %u: codes on this system expire after at most "
+		    "%u days (code_expiry_days)%s", o.days,
+		    t->cfg->code_expiry_days, o.days == 0 ? "; 0 means never" :
+		    "");
+		goto out;
+	}
 	/* Codes will be in this process's memory: keep them out of cores. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (o.qr && (fits = qr_fits(t, o.count)) != 1) {
