@@ -36,8 +36,11 @@ TOOL_CFLAGS = $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)
 TOOL_LIBS = $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
 ADMIN_BIN := $(if $(wildcard tools/pam-recovery-admin.c),$(B)/pam-recovery-admin)
 
-.PHONY: all check test asan valgrind demo bench install uninstall clean deps-build deps-test bench-plot deps-bench
-all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(ADMIN_BIN) $(B)/pamdrive $(UNIT_BIN)
+.PHONY: all tests check test asan valgrind demo bench install uninstall clean deps-build deps-test bench-plot deps-bench
+# What ships: built with the packages of "deps.sh build" only (make demo, a
+# nocheck .deb).  The test programs need the "test" packages (cmocka).
+all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(ADMIN_BIN)
+tests: $(B)/pamdrive $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -68,7 +71,7 @@ deps-test:
 deps-bench:
 	@sh scripts/deps.sh bench
 
-test: deps-test all
+test: deps-test all tests
 	@B=$(B) SAN_PRELOAD="$(SAN_PRELOAD)" sh tests/run.sh
 
 # System programs (pamtester) that load the instrumented module get the
@@ -77,7 +80,7 @@ asan:
 	$(MAKE) B=build-asan CC=gcc SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" \
 	    SAN_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" test
 
-valgrind: deps-test all
+valgrind: deps-test all tests
 	@B=$(B) VALGRIND=1 sh tests/run.sh
 
 check: test
@@ -92,7 +95,8 @@ bench-plot: deps-bench all $(B)/bench
 	@B=$(B) BENCH_DATA=$(B)/bench.dat $(B)/bench
 	gnuplot -e "data='$(B)/bench.dat'; out='bench/login-latency.png'" bench/plot.gp
 
-demo: deps-build all
+# pamdrive (libpam only) is the demo's login: a build package suffices.
+demo: deps-build all $(B)/pamdrive
 	@B=$(B) sh scripts/demo.sh
 
 DOCDIR ?= $(prefix)/share/doc/pam-recovery
