@@ -71,21 +71,27 @@ deps-test:
 deps-bench:
 	@sh scripts/deps.sh bench
 
+# One run of the suite; its closing line names the run (CHECK_RUN).
+CHECK_RUN ?= plain
 test: deps-test all tests
-	@B=$(B) SAN_PRELOAD="$(SAN_PRELOAD)" sh tests/run.sh
+	@B=$(B) SAN_PRELOAD="$(SAN_PRELOAD)" CHECK_RUN="$(CHECK_RUN)" CHECK_TOTALS="$(CHECK_TOTALS)" sh tests/run.sh
 
 # System programs (pamtester) that load the instrumented module get the
 # sanitizer runtimes preloaded.
 asan:
 	$(MAKE) B=build-asan CC=gcc SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" \
-	    SAN_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" test
+	    SAN_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" CHECK_RUN=asan+ubsan test
 
 valgrind: deps-test all tests
-	@B=$(B) VALGRIND=1 sh tests/run.sh
+	@B=$(B) VALGRIND=1 CHECK_RUN=valgrind CHECK_TOTALS="$(CHECK_TOTALS)" sh tests/run.sh
 
-check: test
-	$(MAKE) asan
-	$(MAKE) valgrind
+# The three runs, each to its end even when one fails, then one closing line
+# for all three, "check: N passed, N failed" (the last line; CI reads it).
+CHECK_RUNS = $(abspath $(B))/check.runs
+check:
+	@mkdir -p $(B) && rm -f $(CHECK_RUNS)
+	@for t in test asan valgrind; do $(MAKE) $$t CHECK_TOTALS=$(CHECK_RUNS); done; true
+	@sh tests/run.sh --total $(CHECK_RUNS) plain asan+ubsan valgrind
 
 bench: deps-bench all $(B)/bench
 	@B=$(B) $(B)/bench
