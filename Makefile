@@ -109,6 +109,7 @@ DOCDIR ?= $(prefix)/share/doc/pam-recovery
 MANPAGES := $(wildcard conf/man/*.[1-8] tools/*.[1-8])
 DATADIR  ?= $(prefix)/share/pam-recovery
 EXAMPLES := $(wildcard conf/pam.d/*.example conf/sshd_config.recovery.example)
+DOCS     := README.md INSTALL SECURITY.md
 HOOKS    := $(wildcard conf/*.sh)
 UNITS    := $(wildcard conf/systemd/*.service conf/systemd/*.timer)
 install: all
@@ -121,6 +122,7 @@ install: all
 	    install -d $(DESTDIR)$(MANDIR)/man$$s && \
 	    install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	$(if $(HOOKS),install -d $(DESTDIR)$(DATADIR) && install -m 0755 $(HOOKS) $(DESTDIR)$(DATADIR)/)
 	$(if $(UNITS),install -d $(DESTDIR)$(UNITDIR) && install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/)
 	@# An administrator's configuration is never overwritten.

@@ -55,6 +55,9 @@ for f in conf/pam.d/*.example conf/sshd_config.recovery.example; do
 	n=$(basename "$f")
 	check "example $n in $DOC/examples" test -f "$D$DOC/examples/$n"
 done
+for n in README.md INSTALL SECURITY.md; do
+	check "$n in $DOC, mode 0644" mode "$DOC/$n" 644
+done
 for f in conf/*.sh; do
 	[ -e "$f" ] || continue
 	n=$(basename "$f")
@@ -103,6 +106,37 @@ check "purge unit: sockets for local and relaying MTAs (AF_UNIX, AF_INET, AF_INE
     sh -c 'test -z "$0" || { for f in AF_UNIX AF_INET AF_INET6; do
         printf "%s\n" $0 | grep -qx "$f" || exit 1; done; }' "$af"
 check "purge unit: network not private" sh -c '! printf "%s\n" "$0" | grep -qi yes' "$(prop PrivateNetwork)"
+
+# --- the Debian packages ship what make install stages, where it stages it ----------
+# debian/rules installs with "make install" into debian/tmp; each staged file
+# must go to exactly one package (dh_missing fails the build otherwise), and
+# the documentation stays in the paths INSTALL and the man pages give.
+if [ -d debian ]; then
+	bad=""
+	for f in $(cd "$D" && find . ! -type d | sed 's|^\./||' | sort); do
+		n=0
+		for inst in debian/*.install; do
+			while read -r pat; do
+				[ -n "$pat" ] || continue
+				# shellcheck disable=SC2254
+				case "$f" in $pat | $pat/*) n=$((n + 1)) ;; esac
+			done <"$inst"
+		done
+		[ "$n" -eq 1 ] || bad="$bad $f:$n"
+	done
+	OUT="files in no or several packages (file:count):$bad"
+	check "debian/*.install: every staged file in exactly one package" test -z "$bad"
+	OUT=$(cat debian/rules)
+	check "debian/rules: no DOCDIR of its own (docs in $DOC, as INSTALL says)" \
+	    sh -c '! grep -q "DOCDIR" debian/rules'
+	check "debian/rules: the purge timer is neither enabled nor started, as with make install" \
+	    sh -c 'grep -q "dh_installsystemd.*--no-enable" debian/rules &&
+	        grep -q "dh_installsystemd.*--no-start" debian/rules'
+	OUT=$(cat debian/*.docs)
+	check "debian/*.docs: each listed file exists" \
+	    sh -c 'for f in $(cat debian/*.docs); do test -f "$f" || exit 1; done'
+	check "INSTALL lists debhelper for dpkg-buildpackage" grep -q 'debhelper' INSTALL
+fi
 
 C=/etc/security/pam_recovery.conf
 OUT=$(cd "$D" && find . ! -type d | sort)
