@@ -38,8 +38,11 @@ TOOL_CFLAGS = $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)
 TOOL_LIBS = $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
 ADMIN_BIN := $(if $(wildcard tools/pam-recovery-admin.c),$(B)/pam-recovery-admin)
 
-.PHONY: all check test asan valgrind demo bench install uninstall clean deps-build deps-test bench-plot deps-bench
-all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(ADMIN_BIN) $(B)/pamdrive $(B)/storeplant $(UNIT_BIN)
+.PHONY: all tests check test asan valgrind demo bench install uninstall clean deps-build deps-test bench-plot deps-bench
+# What ships: built with the packages of "deps.sh build" only (make demo, a
+# nocheck .deb).  The test programs need the "test" packages (cmocka).
+all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(ADMIN_BIN)
+tests: $(B)/pamdrive $(B)/storeplant $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -74,21 +77,27 @@ deps-test:
 deps-bench:
 	@sh scripts/deps.sh bench
 
-test: deps-test all
-	@B=$(B) SAN_PRELOAD="$(SAN_PRELOAD)" sh tests/run.sh
+# One run of the suite; its closing line names the run (CHECK_RUN).
+CHECK_RUN ?= plain
+test: deps-test all tests
+	@B=$(B) SAN_PRELOAD="$(SAN_PRELOAD)" CHECK_RUN="$(CHECK_RUN)" CHECK_TOTALS="$(CHECK_TOTALS)" sh tests/run.sh
 
 # System programs (pamtester) that load the instrumented module get the
 # sanitizer runtimes preloaded.
 asan:
 	$(MAKE) B=build-asan CC=gcc SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" \
-	    SAN_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" test
+	    SAN_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" CHECK_RUN=asan+ubsan test
 
-valgrind: deps-test all
-	@B=$(B) VALGRIND=1 sh tests/run.sh
+valgrind: deps-test all tests
+	@B=$(B) VALGRIND=1 CHECK_RUN=valgrind CHECK_TOTALS="$(CHECK_TOTALS)" sh tests/run.sh
 
-check: test
-	$(MAKE) asan
-	$(MAKE) valgrind
+# The three runs, each to its end even when one fails, then one closing line
+# for all three, "check: N passed, N failed" (the last line; CI reads it).
+CHECK_RUNS = $(abspath $(B))/check.runs
+check:
+	@mkdir -p $(B) && rm -f $(CHECK_RUNS)
+	@for t in test asan valgrind; do $(MAKE) $$t CHECK_TOTALS=$(CHECK_RUNS); done; true
+	@sh tests/run.sh --total $(CHECK_RUNS) plain asan+ubsan valgrind
 
 bench: deps-bench all $(B)/bench
 	@B=$(B) $(B)/bench
@@ -98,13 +107,15 @@ bench-plot: deps-bench all $(B)/bench
 	@B=$(B) BENCH_DATA=$(B)/bench.dat $(B)/bench
 	gnuplot -e "data='$(B)/bench.dat'; out='bench/login-latency.png'" bench/plot.gp
 
-demo: deps-build all
+# pamdrive (libpam only) is the demo's login: a build package suffices.
+demo: deps-build all $(B)/pamdrive
 	@B=$(B) sh scripts/demo.sh
 
 DOCDIR ?= $(prefix)/share/doc/pam-recovery
 MANPAGES := $(wildcard conf/man/*.[1-8] tools/*.[1-8])
 DATADIR  ?= $(prefix)/share/pam-recovery
 EXAMPLES := $(wildcard conf/pam.d/*.example conf/sshd_config.recovery.example)
+DOCS     := README.md INSTALL SECURITY.md
 HOOKS    := $(wildcard conf/*.sh)
 UNITS    := $(wildcard conf/systemd/*.service conf/systemd/*.timer)
 install: all
@@ -117,6 +128,7 @@ install: all
 	    install -d $(DESTDIR)$(MANDIR)/man$$s && \
 	    install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
 	$(if $(HOOKS),install -d $(DESTDIR)$(DATADIR) && install -m 0755 $(HOOKS) $(DESTDIR)$(DATADIR)/)
 	$(if $(UNITS),install -d $(DESTDIR)$(UNITDIR) && install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/)
 	@# An administrator's configuration is never overwritten.

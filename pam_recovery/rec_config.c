@@ -535,17 +535,41 @@ trim(char *s)
 	return s;
 }
 
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+/*
+ * Where a value holds what reads as a trailing comment: a '#' at its start
+ * or after a blank.  NULL when there is none; a '#' inside a word ("Corp#1",
+ * "/srv/a#b") is part of the value.
+ */
+static const char *
+comment_in(const char *value)
+{
+	const char *p;
+
+	for (p = value; (p = strchr(p, '#')) != NULL; p++)
+		if (p == value || is_blank((unsigned char)p[-1]))
+			return p;
+	return NULL;
+}
+
 /*
  * One line of the file, NUL-terminated in place.  A comment is a line
- * whose first non-blank character is '#'; a '#' anywhere else belongs to
- * the value, since a site name or a path may contain one.  Blanks around
- * the key and the value are dropped, nothing else (no quotes).
+ * whose first non-blank character is '#'.  A value with a '#' at its start
+ * or after a blank ("store = /x # system") is refused rather than taken
+ * whole or cut: either reading could silently be the wrong one.  A key set
+ * on an earlier line (seen[] holds the line of each key of the table, 0 for
+ * none yet) is refused too, so that the file never means its last line for
+ * a key while a reader sees the first.  Blanks around the key and the value
+ * are dropped, nothing else (no quotes).
  */
 static int
 parse_line(struct rec_config *cfg, char *line, const char *path,
-    unsigned lineno, const struct rec_log *log)
+    unsigned lineno, unsigned seen[NKEYS], const struct rec_log *log)
 {
-	char *s = trim(line), *eq, *key;
+	char *s = trim(line), *eq, *key, *value, v[SHOW_MAX + 1];
+	const struct key *k;
+	const char *hash;
 
 	if (*s == '\0' || *s == '#')
 		return REC_OK;
@@ -560,7 +584,25 @@ parse_line(struct rec_config *cfg, char *line, const char *path,
 		conf_err(log, path, lineno, NULL, "missing key before '='");
 		return REC_ERR_CONFIG;
 	}
-	return rec_config_set(cfg, key, trim(eq + 1), path, lineno, log);
+	value = trim(eq + 1);
+	if ((k = find_key(key)) != NULL) {
+		if (seen[k - keys] != 0) {
+			conf_err(log, path, lineno, k->name, "set again (first "
+			    "set on line %u); each key may be set once",
+			    seen[k - keys]);
+			return REC_ERR_CONFIG;
+		}
+		seen[k - keys] = lineno;
+		if ((hash = comment_in(value)) != NULL) {
+			conf_err(log, path, lineno, k->name, "\"%s\": '#' %s "
+			    "starts no comment; put comments on a line of "
+			    "their own", show(v, sizeof(v), value),
+			    hash == value ? "at the start of a value" :
+			    "after a blank");
+			return REC_ERR_CONFIG;
+		}
+	}
+	return rec_config_set(cfg, key, value, path, lineno, log);
 }
 
 /*
@@ -573,7 +615,7 @@ parse_text(struct rec_config *cfg, char *buf, size_t len, const char *path,
     const struct rec_log *log)
 {
 	int errors = 0;
-	unsigned lineno = 0;
+	unsigned lineno = 0, seen[NKEYS] = { 0 };
 	char *line, *end = buf + len, *eol;
 
 	for (line = buf; line < end && errors < CONF_ERRORS_MAX; line = eol + 1) {
@@ -588,7 +630,8 @@ parse_text(struct rec_config *cfg, char *buf, size_t len, const char *path,
 		} else if (strlen(line) != (size_t)(eol - line)) {
 			conf_err(log, path, lineno, NULL, "line contains a NUL byte");
 			errors++;
-		} else if (parse_line(cfg, line, path, lineno, log) != REC_OK) {
+		} else if (parse_line(cfg, line, path, lineno, seen, log) !=
+		    REC_OK) {
 			errors++;
 		}
 	}

@@ -14,7 +14,7 @@ done
 # sudo is setuid: the dynamic linker ignores LD_PRELOAD for it, so a module
 # built with the sanitizers cannot be loaded into it.
 if ldd "$BIN/pam_recovery.so" 2>/dev/null | grep -q 'lib[at]san'; then
-	skip "a sanitizer build of the module cannot load into setuid sudo"
+	skip "ASan+UBSan build: sudo is setuid, the dynamic linker ignores LD_PRELOAD for it, so the ASan runtime the module needs cannot be loaded first; the plain run tests sudo"
 fi
 
 U=prs$$

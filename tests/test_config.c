@@ -563,9 +563,8 @@ test_file_round_trip(void **state)
 	    "kdf_opslimit = 1\n"
 	    "purge_max_per_run = 250\n"
 	    "audit = off\n"
-	    "site_name = Example # Corp\n"
+	    "site_name = Example Corp#1\n"
 	    "admin_email =\n"
-	    "code_count = 13\n"
 	    "   \t  \n"
 	    "export_format = json", 0644);
 	capture_init(&c, &log);
@@ -573,7 +572,7 @@ test_file_round_trip(void **state)
 	assert_int_equal(rec_config_load(&cfg, path, &log), REC_OK);
 	assert_int_equal(c.errors, 0);
 	assert_string_equal(cfg.store, "/var/lib/pam-recovery");
-	assert_int_equal(cfg.code_count, 13);	/* the later line wins */
+	assert_int_equal(cfg.code_count, 12);
 	assert_int_equal(cfg.code_alphabet, REC_ALPHA_BASE60);
 	assert_int_equal(cfg.code_length, 36);
 	assert_int_equal(cfg.code_group, 6);
@@ -581,7 +580,7 @@ test_file_round_trip(void **state)
 	assert_int_equal(cfg.kdf_opslimit, 1);
 	assert_true(cfg.purge_max_per_run == 250);
 	assert_int_equal(cfg.audit, 0);
-	assert_string_equal(cfg.site_name, "Example # Corp");
+	assert_string_equal(cfg.site_name, "Example Corp#1");	/* '#' in a word */
 	assert_string_equal(cfg.admin_email, "");
 	assert_int_equal(cfg.export_format, REC_EXPORT_JSON);
 	/* Untouched keys keep their defaults. */
@@ -663,6 +662,109 @@ test_file_bad_lines(void **state)
 	assert_logged(&c, want);
 	snprintf(want, sizeof(want), "%s/several.conf:5: code_count:", t->dir);
 	assert_logged(&c, want);
+}
+
+/*
+ * Lines that would silently mean something else: a trailing comment taken
+ * into the value, a key set twice of which only one line would count.  Each
+ * is an error naming the file, the line and the key, and the file changes
+ * nothing; a '#' inside a word and a commented-out repeat are fine.
+ */
+struct strict {
+	const char *text;
+	int ok;			/* 1: accepted */
+	const char *where;	/* ":LINE: KEY: " expected in the log */
+	const char *why;	/* and this */
+};
+
+static const struct strict stricts[] = {
+	{ "store = /var/lib/x # system store\n", 0, ":1: store: ",
+	    "'#' after a blank starts no comment" },
+	{ "code_count = 4\nstore = /var/lib/x\t#tab\n", 0, ":2: store: ",
+	    "'#' after a blank" },
+	{ "site_name = # none yet\n", 0, ":1: site_name: ",
+	    "'#' at the start of a value" },
+	{ "code_count = 12 # twelve\n", 0, ":1: code_count: ",
+	    "put comments on a line of their own" },
+	{ "code_count = 5\nmax_attempts = 3\ncode_count = 6\n", 0,
+	    ":3: code_count: ", "set again (first set on line 1)" },
+	{ "audit = yes\n\naudit = yes\n", 0, ":3: audit: ",
+	    "set again (first set on line 1)" },
+	{ "  store=/a\nstore = /a\n", 0, ":2: store: ", "set again" },
+	{ "code_count = x\ncode_count = 5\n", 0, ":2: code_count: ",
+	    "set again (first set on line 1)" },
+	{ "site_name = Corp#1\n", 1, NULL, NULL },
+	{ "store = /srv/a#b\n", 1, NULL, NULL },
+	{ "# store = /x # old\nstore = /y\n", 1, NULL, NULL },
+	{ "store = /y\n# store = /z\n", 1, NULL, NULL },
+	{ "site_name = a=b\n", 1, NULL, NULL },
+};
+
+static void
+test_file_strict_lines(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rec_config cfg;
+	struct capture c;
+	struct rec_log log;
+	char name[32], want[256];
+	const char *path;
+	size_t i;
+
+	for (i = 0; i < sizeof(stricts) / sizeof(stricts[0]); i++) {
+		const struct strict *x = &stricts[i];
+
+		snprintf(name, sizeof(name), "strict%zu.conf", i);
+		if (!x->ok) {
+			load_bad(t, name, x->text, strlen(x->text),
+			    REC_ERR_CONFIG, &c);
+			snprintf(want, sizeof(want), "%s/%s%s", t->dir, name,
+			    x->where);
+			assert_logged(&c, want);
+			assert_logged(&c, x->why);
+		} else {
+			path = write_file(t, name, x->text, strlen(x->text),
+			    0644);
+			capture_init(&c, &log);
+			rec_config_defaults(&cfg);
+			assert_int_equal(rec_config_load(&cfg, path, &log),
+			    REC_OK);
+			assert_int_equal(c.errors, 0);
+		}
+		/* The next row reuses the slot of this one's file. */
+		assert_int_equal(unlink(t->path[--t->npaths]), 0);
+	}
+	/* What the good rows set, in full. */
+	path = WRITE(t, "strict.conf", "site_name = Corp#1\n"
+	    "# store = /x # old\nstore = /srv/a#b\n# store = /z\n", 0644);
+	rec_config_defaults(&cfg);
+	assert_int_equal(rec_config_load(&cfg, path, NULL), REC_OK);
+	assert_string_equal(cfg.site_name, "Corp#1");
+	assert_string_equal(cfg.store, "/srv/a#b");
+}
+
+/* Module arguments override the file's keys: that is no "set again". */
+static void
+test_file_then_arguments(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rec_config cfg;
+	struct capture c;
+	struct rec_log log;
+	const char *path;
+
+	path = WRITE(t, "args.conf", "store = /var/lib/a\nmax_attempts = 3\n",
+	    0644);
+	capture_init(&c, &log);
+	rec_config_defaults(&cfg);
+	assert_int_equal(rec_config_load(&cfg, path, &log), REC_OK);
+	assert_int_equal(rec_config_set(&cfg, "store", "/var/lib/b",
+	    "module arguments", 0, &log), REC_OK);
+	assert_int_equal(rec_config_set(&cfg, "max_attempts", "4",
+	    "module arguments", 0, &log), REC_OK);
+	assert_int_equal(c.errors, 0);
+	assert_string_equal(cfg.store, "/var/lib/b");
+	assert_int_equal(cfg.max_attempts, 4);
 }
 
 /* A file that is not a configuration at all stops after a few errors. */
@@ -1142,6 +1244,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_file_empty,
 		    setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_bad_lines,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_strict_lines,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_then_arguments,
 		    setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_too_many_errors,
 		    setup_tmpdir, teardown_tmpdir),
