@@ -187,17 +187,38 @@ precount_txn(struct rec_txn *t, void *varg)
 		memcpy(a->cand[a->ncand].hash, codes[i].hash, REC_HASH_LEN);
 		a->ncand++;
 	}
+	/*
+	 * The lock this failure would set is only audited once the attempt is
+	 * judged a failure (reject_after): a valid code clears it in phase 2,
+	 * and an attempt that is refunded never counted.
+	 */
 	a->locked_now = rec_lock_fail(&a->after.lock, a->now, a->cfg);
 	if ((r = rec_put_user(t, a->who->user, &a->after)) != REC_OK)
-		goto out;
-	if (a->locked_now && (r = rec_audit(t, a->cfg, a->who, REC_EV_LOCKED,
-	    a->now, a->batch.id, 0, "too many failed attempts")) != REC_OK)
 		goto out;
 	a->outcome = REC_OK;
 	r = REC_OK;
 out:
 	sodium_memzero(codes, sizeof(codes));
 	return r;
+}
+
+/*
+ * Audit a rejection, then the lock it set in phase 1, in that order: the
+ * trail reads as it happened, and a lock is only written for a failure.
+ */
+static int
+reject_after(struct rec_txn *t, const struct attempt *a, uint64_t batch,
+    unsigned slot, const char *why)
+{
+	int r;
+
+	if ((r = rec_audit(t, a->cfg, a->who, REC_EV_CODE_REJECTED, a->now,
+	    batch, slot, why)) != REC_OK)
+		return r;
+	if (!a->locked_now)
+		return REC_OK;
+	return rec_audit(t, a->cfg, a->who, REC_EV_LOCKED, a->now, batch, 0,
+	    "too many failed attempts");
 }
 
 /*
@@ -235,8 +256,8 @@ consume_txn(struct rec_txn *t, void *varg)
 	else
 		a->outcome = REC_OK;
 	if (a->outcome != REC_OK)
-		return rec_audit(t, a->cfg, a->who, REC_EV_CODE_REJECTED, a->now,
-		    b.id, a->slot, rec_strerror(a->outcome));
+		return reject_after(t, a, b.id, a->slot,
+		    rec_strerror(a->outcome));
 	if (test)
 		b.verified = a->now;
 	else {
@@ -262,8 +283,7 @@ reject_txn(struct rec_txn *t, void *varg)
 {
 	struct attempt *a = varg;
 
-	return rec_audit(t, a->cfg, a->who, REC_EV_CODE_REJECTED, a->now,
-	    a->batch.id, 0, "no matching code");
+	return reject_after(t, a, a->batch.id, 0, "no matching code");
 }
 
 /*

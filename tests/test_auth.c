@@ -406,6 +406,81 @@ test_audit_trail(void **state)
 	assert_int_equal(e.slot, 4);
 }
 
+/* The event types of the trail, in sequence order. */
+struct trail {
+	uint8_t type[32];
+	unsigned n;
+};
+
+static int
+trail_event(uint64_t seq, const struct rec_event *ev, void *varg)
+{
+	struct trail *tr = varg;
+
+	(void)seq;
+	if (tr->n < sizeof(tr->type))
+		tr->type[tr->n] = ev->type;
+	tr->n++;
+	return REC_OK;
+}
+
+static int
+read_trail(struct rec_txn *t, void *arg)
+{
+	return rec_each_event(t, trail_event, arg);
+}
+
+/*
+ * Issue #15: five failures lock; the lock is audited after the rejection
+ * that set it.  After the cooldown a valid code succeeds: phase 1 counted
+ * it as a failure that would lock again, but no lock ever held, so none is
+ * audited.  A wrong code after the cooldown does lock again, and says so.
+ */
+static void
+test_audit_lock_only_when_it_held(void **state)
+{
+	static const uint8_t want[] = {
+		REC_EV_GENERATED,
+		REC_EV_CODE_REJECTED, REC_EV_CODE_REJECTED,
+		REC_EV_CODE_REJECTED, REC_EV_CODE_REJECTED,
+		REC_EV_CODE_REJECTED, REC_EV_LOCKED,
+		REC_EV_CODE_USED,
+	};
+	struct fx *f = *state;
+	struct rec_result res;
+	struct trail tr;
+	char code[REC_CODE_MAX + 1];
+
+	generate(f, 10, T0);
+	for (int i = 1; i <= 5; i++) {
+		wrong_code(f, code);
+		assert_int_equal(attempt(f, code, T0 + (uint64_t)i, &res),
+		    REC_ERR_NOMATCH);
+	}
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 70, &res), REC_OK);
+	assert_false(res.locked_now);
+	/* The fifth failure is a used code: rejected, then locked. */
+	for (int i = 1; i <= 4; i++) {
+		wrong_code(f, code);
+		assert_int_equal(attempt(f, code, T0 + 100, &res),
+		    REC_ERR_NOMATCH);
+	}
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(rec_store_read(f->st, read_trail, &tr), REC_OK);
+	assert_int_equal(tr.n, 12);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 100, &res),
+	    REC_ERR_USED);
+	assert_true(res.locked_now);
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(rec_store_read(f->st, read_trail, &tr), REC_OK);
+	assert_int_equal(tr.n, 14);
+	for (unsigned i = 0; i < sizeof(want); i++)
+		assert_int_equal(tr.type[i], want[i]);
+	assert_int_equal(tr.type[tr.n - 3], REC_EV_CODE_REJECTED);
+	assert_int_equal(tr.type[tr.n - 2], REC_EV_CODE_REJECTED);
+	assert_int_equal(tr.type[tr.n - 1], REC_EV_LOCKED);
+}
+
 int
 main(void)
 {
@@ -425,6 +500,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_pepper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generate_cooldown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_lock_only_when_it_held, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
