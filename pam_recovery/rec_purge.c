@@ -42,7 +42,8 @@ older(uint64_t t, uint64_t cutoff)
 static int
 dead(const struct rec_batch *b, uint64_t now, uint64_t cutoff)
 {
-	if (b->status == REC_BATCH_INVALIDATED)
+	/* A staged batch whose generate died never became usable. */
+	if (b->status == REC_BATCH_INVALIDATED || b->status == REC_BATCH_STAGED)
 		return older(b->modified, cutoff);
 	if (b->expires != 0 && b->expires <= now && older(b->expires, cutoff))
 		return 1;

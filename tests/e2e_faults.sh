@@ -211,6 +211,22 @@ check "helper generate, stdout closed: the codes nobody saw do not replace the o
 rm -rf "$S"
 cp -a "$T/pristine" "$S"
 
+# A store that cannot grow (the file size limit, as a full disk would): the
+# new codes are stored before they are shown, so none is shown (issue #15).
+blocks=$(($(stat -c %s "$D") / 512))
+OUT=$(trap '' XFSZ; ulimit -f "$blocks" && "$BIN/pam-recovery" -c "$T/conf" \
+    generate -y -n 100 --format csv 2>"$T/fsz.err")
+RC=$?
+check "helper generate, store cannot grow: exit status 1 (got $RC)" test "$RC" -eq 1
+check "helper generate, store cannot grow: no code is shown" test -z "$OUT"
+check "helper generate, store cannot grow: it says no code was shown" \
+    grep -q "no code was shown and the current codes are unchanged" "$T/fsz.err"
+pamrun rt "$ME" auth -- "$c2"
+check "helper generate, store cannot grow: the old codes still work" \
+    result PAM_SUCCESS
+rm -rf "$S"
+cp -a "$T/pristine" "$S"
+
 # --- the lock file: not writable, or another user's ---------------------------
 if [ "$ROOT" -eq 1 ] && command -v runuser >/dev/null && id nobody >/dev/null 2>&1; then
 	# Root would pass any permission check: the module drops to the user,
@@ -274,6 +290,13 @@ if [ "$ROOT" -eq 1 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=512k,mode=0755 
 	st "$T/fs.conf"
 	check "full filesystem: nothing counted, nothing consumed" \
 	    test "$(json_field remaining)/$(json_field failures)" = "10/0"
+	OUT=$("$BIN/pam-recovery" -c "$T/fs.conf" generate -y -n 10 \
+	    --format csv 2>"$T/fsgen.err")
+	RC=$?
+	check "full filesystem, generate: exit status 1 (got $RC)" test "$RC" -eq 1
+	check "full filesystem, generate: no code is shown" test -z "$OUT"
+	check "full filesystem, generate: it says no code was shown" \
+	    grep -q "no code was shown" "$T/fsgen.err"
 	rm -f "$MNT/fill"
 	pamrun fs "$ME" auth -- "$(code 1 "$T/fs.csv")"
 	check "space freed: the same code works" result PAM_SUCCESS

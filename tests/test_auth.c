@@ -7,7 +7,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -286,6 +289,99 @@ test_regenerate(void **state)
 	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
 }
 
+/*
+ * Issue #15 item 7: codes are stored (staged) before they are shown; a
+ * staged batch does not work and leaves the old one active; the commit
+ * activates it; a discard removes it.
+ */
+static void
+test_stage_commit_discard(void **state)
+{
+	struct fx *f = *state;
+	struct rec_new_batch *nb = sodium_malloc(sizeof(*nb));
+	struct rec_result res;
+	struct rec_status s;
+	uint64_t old;
+
+	assert_non_null(nb);
+	generate(f, 5, T0);
+	old = status(f, T0).batch;
+	assert_int_equal(rec_generate_prepare(f->st, &f->cfg, &f->who, NULL, 3,
+	    0, T0 + 1, REC_GEN_REPLACE, nb, NULL), REC_OK);
+	assert_int_equal(rec_generate_stage(f->st, &f->cfg, &f->who, nb,
+	    T0 + 1, NULL), REC_OK);
+	/* Staged: the new codes do not work, the old ones still do. */
+	assert_int_equal(attempt(f, nb->codes[0], T0 + 2, &res),
+	    REC_ERR_NOMATCH);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
+	s = status(f, T0 + 2);
+	assert_true(s.batch == old);
+	assert_int_equal(s.remaining, 4);
+	/* Discarded: gone, and discarding twice is harmless. */
+	assert_int_equal(rec_generate_discard(f->st, &f->who, nb), REC_OK);
+	assert_int_equal(rec_generate_discard(f->st, &f->who, nb), REC_OK);
+	assert_int_equal(rec_generate_commit(f->st, &f->cfg, &f->who, nb,
+	    T0 + 3, NULL), REC_ERR_CORRUPT);
+	assert_true(status(f, T0 + 3).batch == old);
+	/* Staged and committed: the new batch replaces the old one. */
+	assert_int_equal(rec_generate_prepare(f->st, &f->cfg, &f->who, NULL, 3,
+	    0, T0 + 4, REC_GEN_REPLACE, nb, NULL), REC_OK);
+	assert_int_equal(rec_generate_stage(f->st, &f->cfg, &f->who, nb,
+	    T0 + 4, NULL), REC_OK);
+	assert_int_equal(rec_generate_commit(f->st, &f->cfg, &f->who, nb,
+	    T0 + 4, NULL), REC_OK);
+	/* A committed batch is not discarded. */
+	assert_int_equal(rec_generate_discard(f->st, &f->who, nb), REC_OK);
+	assert_int_equal(attempt(f, nb->codes[1], T0 + 5, &res), REC_OK);
+	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 5, &res),
+	    REC_ERR_NOMATCH);
+	s = status(f, T0 + 5);
+	assert_true(s.batch == nb->batch.id);
+	assert_int_equal(s.remaining, 2);
+	rec_new_batch_wipe(nb);
+	sodium_free(nb);
+}
+
+/*
+ * A store that cannot grow (the file size limit stands in for a full disk):
+ * staging fails, so nothing would be shown, and the old codes still work.
+ */
+static void
+test_stage_fails_when_store_cannot_grow(void **state)
+{
+	struct fx *f = *state;
+	struct rec_new_batch *nb = sodium_malloc(sizeof(*nb));
+	struct rec_result res;
+	struct rlimit saved, rl;
+	struct stat sb;
+	char data[160];
+	void (*old_xfsz)(int);
+	int r;
+
+	assert_non_null(nb);
+	generate(f, 5, T0);
+	assert_int_equal(rec_generate_prepare(f->st, &f->cfg, &f->who, NULL,
+	    100, 0, T0 + 1, REC_GEN_REPLACE, nb, NULL), REC_OK);
+	snprintf(data, sizeof(data), "%s/data.mdb", f->path);
+	assert_int_equal(stat(data, &sb), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	rl = saved;
+	rl.rlim_cur = (rlim_t)sb.st_size;
+	old_xfsz = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	r = rec_generate_stage(f->st, &f->cfg, &f->who, nb, T0 + 1, NULL);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+	signal(SIGXFSZ, old_xfsz);
+	assert_int_not_equal(r, REC_OK);
+	assert_int_equal(rec_generate_commit(f->st, &f->cfg, &f->who, nb,
+	    T0 + 2, NULL), REC_ERR_CORRUPT);
+	assert_int_equal(attempt(f, nb->codes[0], T0 + 2, &res),
+	    REC_ERR_NOMATCH);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
+	rec_new_batch_wipe(nb);
+	sodium_free(nb);
+}
+
 struct memlimit_arg {
 	uint64_t memlimit;
 };
@@ -496,6 +592,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_invalidate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regenerate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_commit_discard, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_fails_when_store_cannot_grow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nomem_is_refunded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pepper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generate_cooldown, setup, teardown),

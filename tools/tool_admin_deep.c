@@ -101,10 +101,12 @@ deep_batch(const char *user, const struct rec_batch *b, void *arg)
 	int live, r;
 
 	d->n[1]++;
-	if ((r = rec_get_user(d->t, user, &u)) == REC_ERR_NOTFOUND)
-		violation(d, user, b->id, 0, "batch of a user the store has "
-		    "no record of");
-	else if (r != REC_OK)
+	/* A first batch is staged before its user has a record. */
+	if ((r = rec_get_user(d->t, user, &u)) == REC_ERR_NOTFOUND) {
+		if (b->status != REC_BATCH_STAGED)
+			violation(d, user, b->id, 0, "batch of a user the "
+			    "store has no record of");
+	} else if (r != REC_OK)
 		return r;
 	else if (b->status == REC_BATCH_ACTIVE && u.active_batch != b->id)
 		violation(d, user, b->id, 0, "an active batch that is not the "
@@ -140,7 +142,7 @@ deep_batch(const char *user, const struct rec_batch *b, void *arg)
 			violation(d, user, b->id, c->slot, "an unused code of "
 			    "an invalidated batch");
 	}
-	if (b->status < REC_BATCH_ACTIVE || b->status > REC_BATCH_PURGED)
+	if (b->status < REC_BATCH_ACTIVE || b->status > REC_BATCH_STAGED)
 		violation(d, user, b->id, 0, "unknown status %u", b->status);
 	if ((unsigned)b->used + b->invalidated > b->count) {
 		violation(d, user, b->id, 0, "%u used + %u invalidated > "

@@ -189,7 +189,8 @@ static int explain(int r, uint64_t wait);
 
 /*
  * Make the codes, asking before they would replace codes that still work.
- * Nothing is stored yet: commit() does that once the codes were shown.
+ * Nothing is stored yet: rec_generate_stage() does that before they are
+ * shown, rec_generate_commit() activates them once they were.
  */
 static int
 prepare(struct tool_target *t, const struct gen_opts *o,
@@ -320,7 +321,7 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	struct rec_new_batch *nb = NULL;
 	FILE *f = NULL;
 	uint64_t wait = 0;
-	int r, ret = EXIT_FAIL, fits, created = 0, shown = 0;
+	int r, ret = EXIT_FAIL, fits, created = 0, staged = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.count = t->cfg->code_count;
@@ -363,7 +364,22 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	}
 	if (prepare(t, &o, nb) != REC_OK)
 		goto out;
-	shown = 1;
+	/*
+	 * Stored before shown: no code is ever displayed that a full disk or
+	 * a read-only store kept out of the store.  Staged codes do not work
+	 * and the old ones stay active until the commit below.
+	 */
+	if ((r = rec_generate_stage(t->st, t->cfg, &t->who, nb,
+	    (uint64_t)time(NULL), &wait)) != REC_OK) {
+		if (r != REC_ERR_COOLDOWN && r != REC_ERR_EXISTS)
+			warnx("cannot store new codes: %s; no code was shown "
+			    "and the current codes are unchanged",
+			    rec_strerror(r));
+		else
+			explain(r, wait);
+		goto out;
+	}
+	staged = 1;
 	if (emit(t, &o, f != NULL ? f : stdout, nb) != 0)
 		goto out;
 	if (f != NULL) {
@@ -390,9 +406,13 @@ out:
 	/* A file that did not get the codes must not look as if it had. */
 	if (ret != EXIT_OK && created)
 		unlink(o.path);
-	if (ret != EXIT_OK && shown)
-		warnx("the codes made now were NOT stored and will not work; "
-		    "the current codes are unchanged");
+	if (ret != EXIT_OK && staged) {
+		if (rec_generate_discard(t->st, &t->who, nb) != REC_OK)
+			warnx("could not remove the unused new batch from the "
+			    "store; purge removes it after the retention");
+		warnx("the codes made now were NOT activated and will not "
+		    "work; the current codes are unchanged");
+	}
 	rec_new_batch_wipe(nb);
 	sodium_free(nb);
 	tool_target_close(t);
