@@ -94,6 +94,11 @@ rec_to_pam(int err)
 	case REC_ERR_UNSAFE:
 	case REC_ERR_NOMEM:
 	case REC_ERR_FULL:
+	case REC_ERR_OWNER:
+	case REC_ERR_ACCESS:
+	case REC_ERR_NOSPACE:
+	case REC_ERR_ROFS:
+	case REC_ERR_NODIR:
 		return PAM_AUTHINFO_UNAVAIL;
 	case REC_ERR_CONFIG:
 		return PAM_SERVICE_ERR;
@@ -441,7 +446,7 @@ authenticate(struct call *c)
 	struct rec_status s;
 	struct rec_result res;
 	struct job_out o;
-	char *resp = NULL, detail[64];
+	char *resp = NULL, detail[128];
 	int r, pr = PAM_SERVICE_ERR;
 
 	if ((r = call_open(c)) != REC_OK ||
@@ -499,7 +504,8 @@ authenticate(struct call *c)
 	}
 	goto out;
 store_error:
-	snprintf(detail, sizeof(detail), "error=\"%s\"", rec_strerror(r));
+	snprintf(detail, sizeof(detail), "error=\"%s\" reason=%s",
+	    rec_strerror(r), rec_err_reason(r));
 	log_event(c, "store_error", 0, 0, detail);
 	pr = rec_to_pam(r);
 	if (pr == PAM_SUCCESS)

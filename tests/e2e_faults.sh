@@ -274,6 +274,24 @@ chmod 0700 "$US"
 pamrun ru "$LU" auth -- "$(code 3 "$T/u.csv")"
 check "lock file repaired: the same code works" result PAM_SUCCESS
 
+# A store restored from a backup as root (issue #15): the syslog line and
+# the helper say it is an owner mismatch, not an input/output error.
+if [ "$LU" = nobody ]; then
+	chown root "$US"
+	pamlog ru nobody auth -- "$(code 4 "$T/u.csv")"
+	check "store owned by root: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
+	logged "store owned by root: store_error names the owner mismatch" \
+	    'error="the store belongs to another user" reason=owner'
+	OUT=$(runuser -u nobody -- "$T/pam-recovery" -c "$T/u.conf" status 2>&1)
+	check "store owned by root: the helper says whose it is" \
+	    has "owned by uid 0, not by uid $(id -u nobody)"
+	check "store owned by root: no input/output error" \
+	    sh -c '! printf "%s" "$0" | grep -q "input/output"' "$OUT"
+	chown nobody "$US"
+else
+	skip "store owned by root" "needs root and the user nobody"
+fi
+
 # --- full and read-only filesystems (root: a small tmpfs) ---------------------
 if [ "$ROOT" -eq 1 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=512k,mode=0755 tmpfs "$T/mnt"; then
 	MNT=$T/mnt
@@ -285,6 +303,7 @@ if [ "$ROOT" -eq 1 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=512k,mode=0755 
 	pamlog fs "$ME" auth -- "$(code 1 "$T/fs.csv")"
 	check "full filesystem, valid code: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
 	logged "full filesystem: the reason is logged" "No space left on device"
+	logged "full filesystem: store_error says no space" "reason=no_space"
 	pamrun fs "$ME" auth -- "$(wrong 2)"
 	check "full filesystem, wrong code: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
 	st "$T/fs.conf"
@@ -305,6 +324,7 @@ if [ "$ROOT" -eq 1 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=512k,mode=0755 
 	check "read-only filesystem: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
 	check "read-only filesystem: no prompt" has "prompts: 0"
 	logged "read-only filesystem: the reason is logged" "Read-only file system"
+	logged "read-only filesystem: store_error says read-only" "reason=read_only"
 	mount -o remount,rw "$MNT"
 	pamrun fs "$ME" auth -- "$(code 2 "$T/fs.csv")"
 	check "writable again: the same code works" result PAM_SUCCESS

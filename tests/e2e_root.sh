@@ -69,6 +69,12 @@ chmod 0700 "$H/.pam-recovery"
 chown root "$H/.pam-recovery"
 login "$(code 3 "$T/codes.csv")"
 check "a store not owned by the user is refused" test "$RC" -ne 0
+# Issue #15: check names the owner mismatch, not a bare "Permission denied".
+OUT=$("$BIN/pam-recovery-admin" -c "$T/conf" check 2>&1)
+check "check of a store restored as root: says whose it is" \
+    has "$H/.pam-recovery: the store belongs to another user"
+check "check of a store restored as root: names both uids" \
+    has "owned by uid 0, not by uid $(id -u "$U")"
 chown "$U" "$H/.pam-recovery"
 login "$(code 3 "$T/codes.csv")"
 check "after repair the code works" test "$RC" -eq 0

@@ -225,18 +225,26 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 	struct rec_store_counts n;
 	struct stat sb;
 	struct statfs sf;
-	int dfd, r;
+	int dfd, e, r;
 
 	(void)a;
 	dfd = open(t->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd == -1 && errno == ENOENT) {
+		item(rp, WARN, t->path, "does not exist yet (the first "
+		    "pam-recovery-admin generate creates it)");
+		return EXIT_OK;
+	}
 	if (dfd == -1) {
-		if (errno == ENOENT)
-			item(rp, WARN, t->path, "does not exist yet (the first "
-			    "pam-recovery-admin generate creates it)");
-		else
-			item(rp, FAIL, t->path, "%s", errno == ELOOP ||
-			    errno == ENOTDIR ? "not a directory (or a "
-			    "symlink)" : strerror(errno));
+		/* The module's own open says why, owner mismatch included. */
+		e = errno;
+		rp->captured[0] = '\0';
+		t->log = &log;
+		r = tool_target_open(t, 0);
+		item(rp, FAIL, t->path, "%s: %s", rec_strerror(r != REC_OK ? r :
+		    rec_err_errno(e)), rp->captured[0] != '\0' ? rp->captured :
+		    strerror(e));
+		tool_target_close(t);
+		t->log = &a->log;
 		return EXIT_OK;
 	}
 	if (fstat(dfd, &sb) == -1 || fstatfs(dfd, &sf) == -1)
