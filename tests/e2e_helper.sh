@@ -423,4 +423,18 @@ env -i PATH=/usr/bin:/bin PAM_USER="$ME" PAM_TYPE=open_session PAM_RECOVERY_USED
 check "notify: no sendmail at all still exits 0" test $? -eq 0
 check "pam.d example points at the installed hook" grep -q "^session *optional *pam_exec.so quiet /usr/share/pam-recovery/pam-recovery-notify.sh" conf/pam.d/sshd-recovery.example
 
+# --- the directory that should hold the store is missing (issue #15) ------
+mkconf "$T/nodir.conf" "$T/missing/%u.store"
+OUT=$($VG "$BIN/pam-recovery" -c "$T/nodir.conf" status 2>&1)
+RC=$?
+check "status, store directory missing: exit status 1 (got $RC)" test "$RC" -eq 1
+check "status, store directory missing: names it" has "$T/missing does not exist"
+check "status, store directory missing: does not advise generate" hasnt "Create some with"
+OUT=$($VG "$BIN/pam-recovery" -c "$T/nodir.conf" generate -y --format csv 2>&1)
+RC=$?
+check "generate, store directory missing: exit status 1 (got $RC)" test "$RC" -eq 1
+check "generate, store directory missing: names it" has "$T/missing does not exist"
+check "generate, store directory missing: no input/output error" hasnt "input/output"
+check "generate, store directory missing: no code shown" hasnt "slot,code"
+
 finish

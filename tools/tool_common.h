@@ -128,6 +128,14 @@ const char *tool_duration(uint64_t secs, char *buf, size_t len);
 const char *tool_generate_hint(const struct tool_target *t, char *buf,
     size_t len);
 
+/*
+ * When the directory that should hold t's store does not exist (a user
+ * whose home directory is missing), say so on stderr -- naming it as the
+ * user's home directory when it is -- and return 1; else return 0.  No
+ * store can be created there, so nothing should advise generating codes.
+ */
+int tool_store_dir_missing(const struct tool_target *t);
+
 /* Modules of light margin around a QR code, as the QR standard asks. */
 #define TOOL_QR_QUIET 4
 

@@ -347,7 +347,7 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 		    "be lost; write them to a file with -o FILE");
 		goto out;
 	}
-	if (tool_target_open(t, 1) != REC_OK)
+	if (tool_store_dir_missing(t) || tool_target_open(t, 1) != REC_OK)
 		goto out;
 	/* The file first: a name that is taken must not cost the old codes. */
 	if (o.out != NULL) {
