@@ -92,7 +92,6 @@ status_txn(struct rec_txn *t, void *varg)
 	rec_lock_refresh(&u.lock, a->now, a->cfg);
 	s->lock_remaining = rec_lock_remaining(&u.lock, a->now, a->cfg);
 	s->failures = u.lock.failures;
-	s->last_used = u.last_used;
 	if (u.active_batch == 0)
 		return REC_OK;
 	if ((r = rec_get_batch(t, a->user, u.active_batch, &b)) != REC_OK)
@@ -107,6 +106,11 @@ status_txn(struct rec_txn *t, void *varg)
 	s->created = b.created;
 	s->expires = b.expires;
 	s->verified = b.verified;
+	/*
+	 * The user's last use is one of this batch's only when the batch has
+	 * a used code: uses of older batches all came before it was active.
+	 */
+	s->last_used = b.used > 0 ? u.last_used : 0;
 	s->peppered = b.peppered;
 	s->expired = b.expires != 0 && b.expires <= a->now;
 	return REC_OK;

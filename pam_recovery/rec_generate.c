@@ -335,6 +335,7 @@ invalidate_txn(struct rec_txn *t, void *varg)
 	struct rec_batch b;
 	struct rec_code_rec c;
 	char detail[64];
+	unsigned changed = 0, last = 0;
 	int r;
 
 	if ((r = rec_get_user(t, iv->who->user, &u)) == REC_ERR_NOTFOUND ||
@@ -366,14 +367,19 @@ invalidate_txn(struct rec_txn *t, void *varg)
 		b.invalidated++;
 		if ((r = rec_put_code(t, iv->who->user, b.id, &c)) != REC_OK)
 			return r;
+		changed++;
+		last = iv->slots[i];
 	}
+	/* Codes that were already used or invalidated: nothing happened. */
+	if (iv->nslots > 0 && changed == 0)
+		return REC_OK;
 	b.modified = iv->now;
 	if ((r = rec_put_batch(t, iv->who->user, &b)) != REC_OK)
 		return r;
-	snprintf(detail, sizeof(detail), "%u codes", iv->nslots);
+	snprintf(detail, sizeof(detail), "%u code%s", changed,
+	    changed == 1 ? "" : "s");
 	return rec_audit(t, iv->cfg, iv->who, REC_EV_INVALIDATED, iv->now, b.id,
-	    iv->nslots == 1 ? iv->slots[0] : 0,
-	    iv->nslots == 0 ? "whole batch" : detail);
+	    changed == 1 ? last : 0, iv->nslots == 0 ? "whole batch" : detail);
 }
 
 int

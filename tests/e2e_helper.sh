@@ -366,6 +366,11 @@ check "history: created times never increase down the list" jsonok 'all(a["creat
 check "history: at most history_max_visible even on one page" test "$(json 'len(d["batches"])')" = 7
 run history --page 4
 check "history --page 4 of 3: exit 1, says so" rc_has 1 "no page 4"
+# Issue #15: the count is of batches, and the page size is a page size.
+check "history --page 4 of 3: the true counts" has "the history shows 7 batches, on 3 pages of 3"
+run history --page 9 --per-page 10
+check "history --page 9, 7 batches: one page of 10, not 10 batches" \
+    rc_has 1 "no page 9: the history shows 7 batches, on 1 page of 10"
 for a in "--page 0" "--page x" "--per-page 0" "extra"; do
 	# shellcheck disable=SC2086
 	run history $a

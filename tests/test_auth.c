@@ -259,6 +259,85 @@ test_invalidate(void **state)
 	assert_int_equal(attempt(f, f->nb.codes[0], T0, &res), REC_ERR_NOSTORE);
 }
 
+/* Issue #15 item 4: "last used" is of the active batch, not an older one. */
+static void
+test_last_used_of_active_batch(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+
+	generate(f, 5, T0);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 10, &res), REC_OK);
+	assert_true(status(f, T0 + 10).last_used == T0 + 10);
+	generate(f, 5, T0 + 20);
+	assert_true(status(f, T0 + 20).last_used == 0);
+	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 30, &res), REC_OK);
+	assert_true(status(f, T0 + 30).last_used == T0 + 30);
+}
+
+/* The invalidation events: how many, and the last one's slot and detail. */
+struct inval_events {
+	unsigned n;
+	unsigned slot;
+	char detail[REC_FIELD_MAX];
+};
+
+static int
+inval_event(uint64_t seq, const struct rec_event *ev, void *varg)
+{
+	struct inval_events *e = varg;
+
+	(void)seq;
+	if (ev->type != REC_EV_INVALIDATED)
+		return REC_OK;
+	e->n++;
+	e->slot = ev->slot;
+	snprintf(e->detail, sizeof(e->detail), "%s", ev->detail);
+	return REC_OK;
+}
+
+static int
+read_inval(struct rec_txn *t, void *arg)
+{
+	memset(arg, 0, sizeof(struct inval_events));
+	return rec_each_event(t, inval_event, arg);
+}
+
+/*
+ * Issue #15 item 4: invalidating a code that is already invalidated (or
+ * used) changes nothing and audits nothing; a mixed list audits the true
+ * count.
+ */
+static void
+test_invalidate_audits_true_count(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	struct inval_events e;
+	unsigned three[] = { 3 }, mixed[] = { 3, 1, 4 };
+
+	generate(f, 5, T0);
+	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, three, 1, T0),
+	    REC_OK);
+	assert_int_equal(rec_store_read(f->st, read_inval, &e), REC_OK);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.slot, 3);
+	assert_string_equal(e.detail, "1 code");
+	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, three, 1,
+	    T0 + 1), REC_OK);
+	assert_int_equal(rec_store_read(f->st, read_inval, &e), REC_OK);
+	assert_int_equal(e.n, 1);
+	/* #1 used, #3 invalidated: only #4 changes. */
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
+	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, mixed, 3,
+	    T0 + 3), REC_OK);
+	assert_int_equal(rec_store_read(f->st, read_inval, &e), REC_OK);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.slot, 4);
+	assert_string_equal(e.detail, "1 code");
+	assert_int_equal(status(f, T0 + 3).remaining, 2);
+}
+
 static void
 test_expired(void **state)
 {
@@ -590,6 +669,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clock_backwards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_only_does_not_consume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalidate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_used_of_active_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalidate_audits_true_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regenerate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_stage_commit_discard, setup, teardown),
