@@ -578,3 +578,35 @@ out:
 	call_end(&c);
 	return PAM_IGNORE;
 }
+
+/*
+ * The session line after pam_exec: PAM_RECOVERY_USED and _REMAINING were
+ * put in the PAM environment at auth, the one place a value survives
+ * sshd's separate authentication process, for pam_exec in the session
+ * stack.  Hosts copy the PAM environment into the user's session after
+ * pam_open_session, so removing them here keeps them out of the shell.
+ * Never decides anything: PAM_IGNORE.
+ */
+PAM_EXTERN int
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	/* A name without '=' deletes; PAM_BAD_ITEM when it was not set. */
+	(void)pam_putenv(pamh, "PAM_RECOVERY_USED");
+	(void)pam_putenv(pamh, "PAM_RECOVERY_REMAINING");
+	return PAM_IGNORE;
+}
+
+PAM_EXTERN int
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	return PAM_IGNORE;
+}
