@@ -448,3 +448,64 @@ rec_store_copy(struct rec_store *st, int fd)
 	return rec_mdb_error(st, "copy", mdb_env_copyfd2(st->env, fd,
 	    MDB_CP_COMPACT));
 }
+
+/* LMDB's own database of free pages: dbi 0 in every environment. */
+#define FREE_DBI_NUM 0
+
+/* Read every entry of the free-page database, counting them. */
+static int
+probe_free(struct rec_store *st, unsigned long *n)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) !=
+	    MDB_SUCCESS)
+		return rec_mdb_error(st, "begin", rc);
+	if ((rc = mdb_cursor_open(txn, FREE_DBI_NUM, &cur)) == MDB_SUCCESS) {
+		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) ==
+		    MDB_SUCCESS)
+			(*n)++;
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return rc == MDB_NOTFOUND ? REC_OK : rec_mdb_error(st,
+	    "free-page database", rc);
+}
+
+/*
+ * A write as a login makes one: a record is put, which takes a page from
+ * the free list or the end of the file.  Aborted: nothing is written.
+ */
+static int
+probe_write(struct rec_store *st)
+{
+	static const char key[] = "\001pam-recovery-check-probe";
+	MDB_txn *txn = NULL;
+	MDB_val k = { sizeof(key), (void *)key }, v = { 1, (void *)"" };
+	int rc;
+
+	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc == MDB_MAP_RESIZED &&
+	    (rc = mdb_env_set_mapsize(st->env, 0)) == MDB_SUCCESS)
+		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc != MDB_SUCCESS)
+		return rec_mdb_error(st, "begin write", rc);
+	rc = mdb_put(txn, st->dbi[DB_USERS], &k, &v, 0);
+	mdb_txn_abort(txn);
+	/* A full map only means that the next login grows it. */
+	return rc == MDB_MAP_FULL ? REC_OK : rec_mdb_error(st, "write", rc);
+}
+
+int
+rec_store_probe(struct rec_store *st, unsigned long *free_entries)
+{
+	int r;
+
+	if ((r = probe_free(st, free_entries)) != REC_OK)
+		return r;
+	return probe_write(st);
+}

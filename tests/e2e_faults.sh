@@ -150,6 +150,24 @@ check "data pages zeroed: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
 check "data pages zeroed: the file is left as it was" untouched
 logged "data pages zeroed: the reason is logged" "MDB_"
 
+# The page of LMDB's free-page tree (its root, from the newer meta page:
+# MDB_db of FREE_DBI at byte 40 of the meta, root at byte 40 of that; the
+# txnid at byte 136): every login fails, while every record reads back
+# fine.  check --deep must see it (issue #15).
+u64() { od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
+t0=$(u64 "$D" 136)
+t1=$(u64 "$D" $((PS + 136)))
+if [ "$t1" -gt "$t0" ]; then m=$PS; else m=0; fi
+fpg=$(u64 "$D" $((m + 80)))
+damage "dd if=/dev/zero of=\"\$D\" bs=$PS seek=$fpg count=1 conv=notrunc 2>/dev/null"
+pamrun rt "$ME" auth -- "$c1"
+check "free-page tree (page $fpg of $pages) zeroed: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/conf" -s "$S" check --deep 2>&1)
+RC=$?
+check "free-page tree zeroed: check --deep fails (exit $RC)" test "$RC" -ne 0
+check "free-page tree zeroed: check --deep names it" has "(deep, free pages): a login's write would fail"
+check "free-page tree zeroed: check --deep does not say 0 failures" hasnt " 0 failures"
+
 damage "ff $(((pages - 2) * PS)) | dd of=\"\$D\" bs=$PS seek=2 conv=notrunc 2>/dev/null"
 pamrun rt "$ME" auth -- "$c1"
 check "data pages overwritten with 0xff: PAM_AUTHINFO_UNAVAIL, no crash" \
@@ -316,10 +334,20 @@ if [ "$ROOT" -eq 1 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=512k,mode=0755 
 	check "full filesystem, generate: no code is shown" test -z "$OUT"
 	check "full filesystem, generate: it says no code was shown" \
 	    grep -q "no code was shown" "$T/fsgen.err"
+	OUT=$("$BIN/pam-recovery-admin" -c "$T/fs.conf" -s "$MNT/$ME.store" check 2>&1)
+	RC=$?
+	check "full filesystem: check fails (exit $RC)" test "$RC" -ne 0
+	check "full filesystem: check says logins will fail for lack of space" \
+	    has "logins will fail with \"No space left on device\""
 	rm -f "$MNT/fill"
 	pamrun fs "$ME" auth -- "$(code 1 "$T/fs.csv")"
 	check "space freed: the same code works" result PAM_SUCCESS
+	OUT=$("$BIN/pam-recovery-admin" -c "$T/fs.conf" -s "$MNT/$ME.store" check 2>&1)
+	check "space freed: check reports the room" has "$MNT/$ME.store (space): "
+	check "space freed: no space failure" hasnt "No space left"
 	mount -o remount,ro "$MNT"
+	OUT=$("$BIN/pam-recovery-admin" -c "$T/fs.conf" -s "$MNT/$ME.store" check 2>&1)
+	check "read-only filesystem: check says so" has "read-only filesystem: logins cannot"
 	pamlog fs "$ME" auth -- "$(code 2 "$T/fs.csv")"
 	check "read-only filesystem: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
 	check "read-only filesystem: no prompt" has "prompts: 0"

@@ -186,6 +186,32 @@ deep_txn(struct rec_txn *t, void *arg)
 	return rec_each_batch(t, NULL, deep_batch, d);
 }
 
+/*
+ * What a login needs besides the records: LMDB's free-page database, read
+ * whole, and a write transaction (aborted).  A damaged free-page tree
+ * fails every login while the records all read back fine.
+ */
+static void
+deep_probe(struct report *rp, struct rec_store *st, const char *path)
+{
+	char what[REC_PATH_MAX + 32];
+	unsigned long n = 0;
+	int r;
+
+	snprintf(what, sizeof(what), "%s (deep, free pages)", path);
+	rp->captured[0] = '\0';
+	r = rec_store_probe(st, &n);
+	rp->deep_violations += r != REC_OK;
+	if (r != REC_OK)
+		admin_check_item(rp, FAIL, what, NULL, "a login's write would "
+		    "fail: %s%s%s", rec_strerror(r), rp->captured[0] != '\0' ?
+		    ": " : "", rp->captured);
+	else
+		admin_check_item(rp, OK, what, NULL, "%lu free-page entr%s "
+		    "read; a write transaction works (aborted, nothing written)",
+		    n, n == 1 ? "y" : "ies");
+}
+
 void
 admin_check_deep(struct report *rp, struct rec_store *st, const char *path)
 {
@@ -224,5 +250,6 @@ admin_check_deep(struct report *rp, struct rec_store *st, const char *path)
 		    "batch is its user's", d->n[0], d->n[1], d->n[2]);
 	sodium_memzero(d, sizeof(*d));
 	sodium_free(d);
+	deep_probe(rp, st, path);
 }
 
