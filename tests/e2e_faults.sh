@@ -334,6 +334,8 @@ if [ "$ROOT" -eq 1 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=512k,mode=0755 
 	check "full filesystem, generate: no code is shown" test -z "$OUT"
 	check "full filesystem, generate: it says no code was shown" \
 	    grep -q "no code was shown" "$T/fsgen.err"
+	check "full filesystem, generate: it says there is no room to activate them" \
+	    grep -q "KiB free on its filesystem, new codes need up to" "$T/fsgen.err"
 	OUT=$("$BIN/pam-recovery-admin" -c "$T/fs.conf" -s "$MNT/$ME.store" check 2>&1)
 	RC=$?
 	check "full filesystem: check fails (exit $RC)" test "$RC" -ne 0

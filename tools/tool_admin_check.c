@@ -8,7 +8,6 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,12 +19,6 @@
 
 #define SLOW_MS 2000	/* a login waiting longer feels broken */
 #define CHEAP_MS 50	/* below this a stolen store is cheap to attack */
-/*
- * A login commits two write transactions; copy-on-write gives every tree
- * it touches new pages, from the free list or from the end of the file.
- * With less room than this a login can fail with "No space left on device".
- */
-#define LOGIN_SPACE_PAGES 64
 
 /* Keep what the core logged during one step, for its report line. */
 static void
@@ -223,28 +216,20 @@ check_file(struct report *rp, int dfd, const struct tool_target *t,
 		    (sb.st_mode & 077) != 0 ? " (0600 expected)" : "");
 }
 
-/*
- * Room for a login's writes on the store's filesystem, as its writer sees
- * it: a per-user store is written as its user, who cannot use the blocks
- * reserved for root.
- */
+/* Room for a login's writes on the store's filesystem, as its writer sees it. */
 static void
 check_space(struct report *rp, int dfd, const struct tool_target *t)
 {
 	unsigned long long avail, need;
-	struct statvfs sv;
 	char what[REC_PATH_MAX + 16];
-	long ps = sysconf(_SC_PAGESIZE);
+	int rdonly;
 
 	snprintf(what, sizeof(what), "%s (space)", t->path);
-	need = LOGIN_SPACE_PAGES * (unsigned long long)(ps > 0 ? ps : 4096);
-	if (fstatvfs(dfd, &sv) == -1) {
+	if (tool_store_room(dfd, t, &avail, &need, &rdonly) != 0) {
 		item(rp, FAIL, what, "%s", strerror(errno));
 		return;
 	}
-	avail = (unsigned long long)(t->owner == 0 ? sv.f_bfree :
-	    sv.f_bavail) * sv.f_frsize;
-	if (sv.f_flag & ST_RDONLY)
+	if (rdonly)
 		item(rp, FAIL, what, "read-only filesystem: logins cannot count "
 		    "attempts or use up codes");
 	else if (avail < need)

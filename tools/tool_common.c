@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <pwd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,4 +300,21 @@ tool_store_dir_missing(const struct tool_target *t)
 		warnx("%s does not exist: the store %s cannot be created "
 		    "until it is", dir, t->path);
 	return 1;
+}
+
+int
+tool_store_room(int dfd, const struct tool_target *t,
+    unsigned long long *avail, unsigned long long *need, int *rdonly)
+{
+	struct statvfs sv;
+	long ps = sysconf(_SC_PAGESIZE);
+
+	*need = TOOL_WRITE_ROOM_PAGES * (unsigned long long)(ps > 0 ? ps :
+	    4096);
+	if (fstatvfs(dfd, &sv) == -1)
+		return -1;
+	*avail = (unsigned long long)(t->owner == 0 ? sv.f_bfree :
+	    sv.f_bavail) * sv.f_frsize;
+	*rdonly = (sv.f_flag & ST_RDONLY) != 0;
+	return 0;
 }

@@ -1,6 +1,7 @@
 /* tool_generate.c: the generate command, shared by the user helper and the admin tool. */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +189,34 @@ parse_args(const struct tool_target *t, struct gen_opts *o, int argc,
 static int explain(int r, uint64_t wait);
 
 /*
+ * Whether the store's filesystem has room for the staging and the
+ * activation.  The staging below fails on a full disk before any code is
+ * shown; this also keeps the activation after the codes were shown from
+ * running out of room, unless something else fills the disk meanwhile.
+ * Returns 0 when there is room (or it cannot be told).
+ */
+static int
+no_room(const struct tool_target *t)
+{
+	unsigned long long avail, need;
+	int dfd, rdonly, ret = 0;
+
+	dfd = open(t->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd == -1)
+		return 0;
+	if (tool_store_room(dfd, t, &avail, &need, &rdonly) == 0 &&
+	    !rdonly && avail < need) {
+		warnx("store %s: %llu KiB free on its filesystem, new codes "
+		    "need up to %llu KiB to be stored and activated: no code "
+		    "was shown and the current codes are unchanged", t->path,
+		    avail >> 10, need >> 10);
+		ret = 1;
+	}
+	close(dfd);
+	return ret;
+}
+
+/*
  * Make the codes, asking before they would replace codes that still work.
  * Nothing is stored yet: rec_generate_stage() does that before they are
  * shown, rec_generate_commit() activates them once they were.
@@ -347,7 +376,8 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 		    "be lost; write them to a file with -o FILE");
 		goto out;
 	}
-	if (tool_store_dir_missing(t) || tool_target_open(t, 1) != REC_OK)
+	if (tool_store_dir_missing(t) || tool_target_open(t, 1) != REC_OK ||
+	    no_room(t))
 		goto out;
 	/* The file first: a name that is taken must not cost the old codes. */
 	if (o.out != NULL) {
