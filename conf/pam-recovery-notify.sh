@@ -2,8 +2,11 @@
 # pam-recovery-notify.sh: pam_exec(8) session hook that mails the user when a
 # recovery code was used to log in.
 #
-# /etc/pam.d/sshd (after the session modules that must succeed):
+# /etc/pam.d/sshd (after the session modules that must succeed), followed
+# by pam_recovery's session line, which takes the variables out of the
+# environment the user's shell gets (see pam_recovery(8), ENVIRONMENT):
 #   session optional pam_exec.so quiet /usr/share/pam-recovery/pam-recovery-notify.sh
+#   session optional pam_recovery.so
 #
 # pam_exec passes the PAM environment, where pam_recovery.so left
 # PAM_RECOVERY_USED=1 and PAM_RECOVERY_REMAINING=N, plus PAM_USER,

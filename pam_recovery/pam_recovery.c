@@ -95,6 +95,11 @@ rec_to_pam(int err)
 	case REC_ERR_NOMEM:
 	case REC_ERR_FULL:
 	case REC_ERR_POLICY:
+	case REC_ERR_OWNER:
+	case REC_ERR_ACCESS:
+	case REC_ERR_NOSPACE:
+	case REC_ERR_ROFS:
+	case REC_ERR_NODIR:
 		return PAM_AUTHINFO_UNAVAIL;
 	case REC_ERR_CONFIG:
 		return PAM_SERVICE_ERR;
@@ -442,7 +447,7 @@ authenticate(struct call *c)
 	struct rec_status s;
 	struct rec_result res;
 	struct job_out o;
-	char *resp = NULL, detail[64];
+	char *resp = NULL, detail[128];
 	int r, pr = PAM_SERVICE_ERR;
 
 	if ((r = call_open(c)) != REC_OK ||
@@ -500,11 +505,8 @@ authenticate(struct call *c)
 	}
 	goto out;
 store_error:
-	if (r == REC_ERR_POLICY)
-		snprintf(detail, sizeof(detail), "reason=policy");
-	else
-		snprintf(detail, sizeof(detail), "error=\"%s\"",
-		    rec_strerror(r));
+	snprintf(detail, sizeof(detail), "error=\"%s\" reason=%s",
+	    rec_strerror(r), rec_err_reason(r));
 	log_event(c, "store_error", 0, 0, detail);
 	pr = rec_to_pam(r);
 	if (pr == PAM_SUCCESS)
@@ -575,5 +577,37 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 		    s.remaining == 1 ? "" : "s");
 out:
 	call_end(&c);
+	return PAM_IGNORE;
+}
+
+/*
+ * The session line after pam_exec: PAM_RECOVERY_USED and _REMAINING were
+ * put in the PAM environment at auth, the one place a value survives
+ * sshd's separate authentication process, for pam_exec in the session
+ * stack.  Hosts copy the PAM environment into the user's session after
+ * pam_open_session, so removing them here keeps them out of the shell.
+ * Never decides anything: PAM_IGNORE.
+ */
+PAM_EXTERN int
+pam_sm_open_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	(void)flags;
+	(void)argc;
+	(void)argv;
+	/* A name without '=' deletes; PAM_BAD_ITEM when it was not set. */
+	(void)pam_putenv(pamh, "PAM_RECOVERY_USED");
+	(void)pam_putenv(pamh, "PAM_RECOVERY_REMAINING");
+	return PAM_IGNORE;
+}
+
+PAM_EXTERN int
+pam_sm_close_session(pam_handle_t *pamh, int flags, int argc,
+    const char **argv)
+{
+	(void)pamh;
+	(void)flags;
+	(void)argc;
+	(void)argv;
 	return PAM_IGNORE;
 }

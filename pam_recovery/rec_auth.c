@@ -137,7 +137,6 @@ status_txn(struct rec_txn *t, void *varg)
 	rec_lock_refresh(&u.lock, a->now, a->cfg);
 	s->lock_remaining = rec_lock_remaining(&u.lock, a->now, a->cfg);
 	s->failures = u.lock.failures;
-	s->last_used = u.last_used;
 	if (u.active_batch == 0)
 		return REC_OK;
 	if ((r = rec_get_batch(t, a->user, u.active_batch, &b)) != REC_OK)
@@ -155,6 +154,11 @@ status_txn(struct rec_txn *t, void *varg)
 	s->created = b.created;
 	s->expires = rec_policy_expires(&b, a->cfg);
 	s->verified = b.verified;
+	/*
+	 * The user's last use is one of this batch's only when the batch has
+	 * a used code: uses of older batches all came before it was active.
+	 */
+	s->last_used = b.used > 0 ? u.last_used : 0;
 	s->peppered = b.peppered;
 	s->expired = s->expires != 0 && s->expires <= a->now;
 	return REC_OK;
@@ -269,17 +273,38 @@ precount_txn(struct rec_txn *t, void *varg)
 		memcpy(a->cand.hash, codes[pick].hash, REC_HASH_LEN);
 		a->ncand = 1;
 	}
+	/*
+	 * The lock this failure would set is only audited once the attempt is
+	 * judged a failure (reject_after): a valid code clears it in phase 2,
+	 * and an attempt that is refunded never counted.
+	 */
 	a->locked_now = rec_lock_fail(&a->after.lock, a->now, a->cfg);
 	if ((r = rec_put_user(t, a->who->user, &a->after)) != REC_OK)
-		goto out;
-	if (a->locked_now && (r = rec_audit(t, a->cfg, a->who, REC_EV_LOCKED,
-	    a->now, a->batch.id, 0, "too many failed attempts")) != REC_OK)
 		goto out;
 	a->outcome = REC_OK;
 	r = REC_OK;
 out:
 	sodium_memzero(codes, sizeof(codes));
 	return r;
+}
+
+/*
+ * Audit a rejection, then the lock it set in phase 1, in that order: the
+ * trail reads as it happened, and a lock is only written for a failure.
+ */
+static int
+reject_after(struct rec_txn *t, const struct attempt *a, uint64_t batch,
+    unsigned slot, const char *why)
+{
+	int r;
+
+	if ((r = rec_audit(t, a->cfg, a->who, REC_EV_CODE_REJECTED, a->now,
+	    batch, slot, why)) != REC_OK)
+		return r;
+	if (!a->locked_now)
+		return REC_OK;
+	return rec_audit(t, a->cfg, a->who, REC_EV_LOCKED, a->now, batch, 0,
+	    "too many failed attempts");
 }
 
 /*
@@ -321,8 +346,8 @@ consume_txn(struct rec_txn *t, void *varg)
 	else
 		a->outcome = REC_OK;
 	if (a->outcome != REC_OK)
-		return rec_audit(t, a->cfg, a->who, REC_EV_CODE_REJECTED, a->now,
-		    b.id, a->slot, rec_strerror(a->outcome));
+		return reject_after(t, a, b.id, a->slot,
+		    rec_strerror(a->outcome));
 	if (test)
 		b.verified = a->now;
 	else {
@@ -348,8 +373,7 @@ reject_txn(struct rec_txn *t, void *varg)
 {
 	struct attempt *a = varg;
 
-	return rec_audit(t, a->cfg, a->who, REC_EV_CODE_REJECTED, a->now,
-	    a->batch.id, 0, "no matching code");
+	return reject_after(t, a, a->batch.id, 0, "no matching code");
 }
 
 /*

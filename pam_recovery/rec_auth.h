@@ -28,7 +28,7 @@ struct rec_status {
 	int expired;
 	uint64_t lock_remaining; /* seconds, 0 = not locked */
 	uint32_t failures;	/* in the current window */
-	uint64_t last_used;
+	uint64_t last_used;	/* last code used of the active batch, 0 = none */
 };
 
 /*

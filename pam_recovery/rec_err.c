@@ -1,4 +1,6 @@
 /* rec_err.c: sentences for the project's error codes. */
+#include <errno.h>
+
 #include "rec_err.h"
 
 const char *
@@ -27,6 +29,52 @@ rec_strerror(int err)
 	case REC_ERR_PERM:		return "permission denied";
 	case REC_ERR_NOTFOUND:		return "not found";
 	case REC_ERR_POLICY:		return "recovery codes outside the system's policy (cost, format or lifetime): generate new ones";
+	case REC_ERR_OWNER:		return "the store belongs to another user";
+	case REC_ERR_ACCESS:		return "permission denied";
+	case REC_ERR_NOSPACE:		return "no space left on the store's filesystem";
+	case REC_ERR_ROFS:		return "the store's filesystem is read-only";
+	case REC_ERR_NODIR:		return "the directory that holds the store does not exist";
 	}
 	return "unknown error";
+}
+
+const char *
+rec_err_reason(int err)
+{
+	switch (err) {
+	case REC_OK:			return "none";
+	case REC_ERR_NOMEM:		return "no_memory";
+	case REC_ERR_CONFIG:		return "config";
+	case REC_ERR_IO:		return "io";
+	case REC_ERR_CORRUPT:		return "corrupt";
+	case REC_ERR_UNSAFE:		return "unsafe";
+	case REC_ERR_NOSTORE:		return "missing";
+	case REC_ERR_FULL:		return "map_full";
+	case REC_ERR_OWNER:		return "owner";
+	case REC_ERR_ACCESS:		return "permission";
+	case REC_ERR_NOSPACE:		return "no_space";
+	case REC_ERR_ROFS:		return "read_only";
+	case REC_ERR_NODIR:		return "no_directory";
+	case REC_ERR_POLICY:		return "policy";
+	}
+	return "internal";
+}
+
+int
+rec_err_errno(int e)
+{
+	switch (e) {
+	case ENOSPC:
+	case EDQUOT:
+	case EFBIG:
+		return REC_ERR_NOSPACE;
+	case EROFS:
+		return REC_ERR_ROFS;
+	case EACCES:
+	case EPERM:
+		return REC_ERR_ACCESS;
+	case ENOMEM:
+		return REC_ERR_NOMEM;
+	}
+	return REC_ERR_IO;
 }

@@ -29,10 +29,28 @@ enum rec_err {
 	REC_ERR_USAGE = -18,	/* a caller passed arguments out of range */
 	REC_ERR_PERM = -19,	/* the caller is not allowed to do this */
 	REC_ERR_NOTFOUND = -20,	/* no such batch, slot or record */
-	REC_ERR_POLICY = -21,	/* a batch outside the system's policy */
+	/* Why the filesystem refused the store, where REC_ERR_IO said only that it did. */
+	REC_ERR_OWNER = -21,	/* the store belongs to another uid */
+	REC_ERR_ACCESS = -22,	/* permission denied (EACCES, EPERM) */
+	REC_ERR_NOSPACE = -23,	/* no space or quota left (ENOSPC, EDQUOT, EFBIG) */
+	REC_ERR_ROFS = -24,	/* read-only filesystem (EROFS) */
+	REC_ERR_NODIR = -25,	/* the directory that holds the store is missing */
+	REC_ERR_POLICY = -26,	/* a batch outside the system's policy */
 };
 
 /* A static, human-readable sentence for err; never NULL. */
 const char *rec_strerror(int err);
+
+/*
+ * A short keyword for err, for the reason= field of a log line (owner,
+ * permission, no_space, read_only, io, corrupt, ...); never NULL.
+ */
+const char *rec_err_reason(int err);
+
+/*
+ * The project error for a failed system call's errno: REC_ERR_NOSPACE,
+ * REC_ERR_ROFS, REC_ERR_ACCESS, REC_ERR_NOMEM, else REC_ERR_IO.
+ */
+int rec_err_errno(int e);
 
 #endif

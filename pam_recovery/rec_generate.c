@@ -97,33 +97,66 @@ gen_precheck_txn(struct rec_txn *t, void *varg)
 	return gen_check(t, varg, &u, 0);
 }
 
+/*
+ * Stage: the new batch and its codes go into the store, not active, so that
+ * whatever can stop them being stored (a full disk) stops them before any
+ * code is shown.  The rules are checked, not taken.
+ */
 static int
-gen_store_txn(struct rec_txn *t, void *varg)
+gen_stage_txn(struct rec_txn *t, void *varg)
 {
 	struct gen *g = varg;
-	struct rec_batch *b = &g->nb->batch, other;
+	struct rec_batch b = g->nb->batch, other;
+	struct rec_user u;
+	int r;
+
+	if ((r = gen_check(t, g, &u, 0)) != REC_OK || g->outcome != REC_OK)
+		return r;
+	/* 24 random bits a second per user: a clash is a bug, not bad luck. */
+	if ((r = rec_get_batch(t, g->who->user, b.id, &other)) !=
+	    REC_ERR_NOTFOUND)
+		return r == REC_OK ? REC_ERR_INTERNAL : r;
+	b.status = REC_BATCH_STAGED;
+	if ((r = rec_put_batch(t, g->who->user, &b)) != REC_OK)
+		return r;
+	for (unsigned i = 0; i < b.count; i++)
+		if ((r = rec_put_code(t, g->who->user, b.id,
+		    &g->nb->recs[i])) != REC_OK)
+			return r;
+	return REC_OK;
+}
+
+/*
+ * Activate the staged batch: take the cooldown, replace the old batch and
+ * point the user at the new one.  Only small records change here; the
+ * codes were written by the staging.
+ */
+static int
+gen_activate_txn(struct rec_txn *t, void *varg)
+{
+	struct gen *g = varg;
+	struct rec_batch b;
 	struct rec_user u;
 	char detail[64];
 	int r;
 
 	if ((r = gen_check(t, g, &u, 1)) != REC_OK || g->outcome != REC_OK)
 		return r;
-	/* 24 random bits a second per user: a clash is a bug, not bad luck. */
-	if ((r = rec_get_batch(t, g->who->user, b->id, &other)) !=
-	    REC_ERR_NOTFOUND)
-		return r == REC_OK ? REC_ERR_INTERNAL : r;
-	if ((r = rec_put_batch(t, g->who->user, b)) != REC_OK)
+	if ((r = rec_get_batch(t, g->who->user, g->nb->batch.id, &b)) !=
+	    REC_OK)
+		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+	if (b.status != REC_BATCH_STAGED)
+		return REC_ERR_INTERNAL;
+	b = g->nb->batch;
+	b.status = REC_BATCH_ACTIVE;
+	if ((r = rec_put_batch(t, g->who->user, &b)) != REC_OK)
 		return r;
-	for (unsigned i = 0; i < b->count; i++)
-		if ((r = rec_put_code(t, g->who->user, b->id,
-		    &g->nb->recs[i])) != REC_OK)
-			return r;
-	u.active_batch = b->id;
+	u.active_batch = b.id;
 	u.last_generated = g->now;
 	if ((r = rec_put_user(t, g->who->user, &u)) != REC_OK)
 		return r;
-	snprintf(detail, sizeof(detail), "%u codes", b->count);
-	return rec_audit(t, g->cfg, g->who, REC_EV_GENERATED, g->now, b->id, 0,
+	snprintf(detail, sizeof(detail), "%u codes", b.count);
+	return rec_audit(t, g->cfg, g->who, REC_EV_GENERATED, g->now, b.id, 0,
 	    detail);
 }
 
@@ -135,6 +168,26 @@ tag_taken(const struct rec_code_rec *recs, unsigned n, uint16_t tag)
 		if (recs[i].tag == tag)
 			return 1;
 	return 0;
+}
+
+/* Remove a batch that is still staged, with its codes. */
+static int
+gen_discard_txn(struct rec_txn *t, void *varg)
+{
+	struct gen *g = varg;
+	struct rec_batch b;
+	int r;
+
+	if ((r = rec_get_batch(t, g->who->user, g->nb->batch.id, &b)) ==
+	    REC_ERR_NOTFOUND)
+		return REC_OK;
+	if (r != REC_OK || b.status != REC_BATCH_STAGED)
+		return r;
+	for (unsigned slot = 1; slot <= b.count; slot++)
+		if ((r = rec_del_code(t, g->who->user, b.id, slot)) != REC_OK &&
+		    r != REC_ERR_NOTFOUND)
+			return r;
+	return rec_del_batch(t, g->who->user, b.id);
 }
 
 int
@@ -212,6 +265,22 @@ out:
 }
 
 int
+rec_generate_stage(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
+    uint64_t *wait)
+{
+	struct gen g = { cfg, who, now, nb->flags, nb, 0, REC_OK, 0 };
+	int r;
+
+	if (wait != NULL)
+		*wait = 0;
+	r = rec_store_write(st, gen_stage_txn, &g);
+	if (wait != NULL)
+		*wait = g.wait;
+	return r != REC_OK ? r : g.outcome;
+}
+
+int
 rec_generate_commit(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
     uint64_t *wait)
@@ -221,10 +290,19 @@ rec_generate_commit(struct rec_store *st, const struct rec_config *cfg,
 
 	if (wait != NULL)
 		*wait = 0;
-	r = rec_store_write(st, gen_store_txn, &g);
+	r = rec_store_write(st, gen_activate_txn, &g);
 	if (wait != NULL)
 		*wait = g.wait;
 	return r != REC_OK ? r : g.outcome;
+}
+
+int
+rec_generate_discard(struct rec_store *st, const struct rec_who *who,
+    struct rec_new_batch *nb)
+{
+	struct gen g = { NULL, who, 0, 0, nb, 0, REC_OK, 0 };
+
+	return rec_store_write(st, gen_discard_txn, &g);
 }
 
 int
@@ -233,12 +311,17 @@ rec_generate(struct rec_store *st, const struct rec_config *cfg,
     unsigned expires_days, uint64_t now, unsigned flags,
     struct rec_new_batch *out, uint64_t *wait)
 {
-	int r;
+	int r, staged = 0;
 
 	r = rec_generate_prepare(st, cfg, who, pepper, count, expires_days,
 	    now, flags, out, wait);
-	if (r == REC_OK)
+	if (r == REC_OK && (r = rec_generate_stage(st, cfg, who, out, now,
+	    wait)) == REC_OK) {
+		staged = 1;
 		r = rec_generate_commit(st, cfg, who, out, now, wait);
+	}
+	if (r != REC_OK && staged)
+		(void)rec_generate_discard(st, who, out);
 	if (r != REC_OK)
 		rec_new_batch_wipe(out);
 	return r;
@@ -267,6 +350,7 @@ invalidate_txn(struct rec_txn *t, void *varg)
 	struct rec_batch b;
 	struct rec_code_rec c;
 	char detail[64];
+	unsigned changed = 0, last = 0;
 	int r;
 
 	if ((r = rec_get_user(t, iv->who->user, &u)) == REC_ERR_NOTFOUND ||
@@ -298,14 +382,19 @@ invalidate_txn(struct rec_txn *t, void *varg)
 		b.invalidated++;
 		if ((r = rec_put_code(t, iv->who->user, b.id, &c)) != REC_OK)
 			return r;
+		changed++;
+		last = iv->slots[i];
 	}
+	/* Codes that were already used or invalidated: nothing happened. */
+	if (iv->nslots > 0 && changed == 0)
+		return REC_OK;
 	b.modified = iv->now;
 	if ((r = rec_put_batch(t, iv->who->user, &b)) != REC_OK)
 		return r;
-	snprintf(detail, sizeof(detail), "%u codes", iv->nslots);
+	snprintf(detail, sizeof(detail), "%u code%s", changed,
+	    changed == 1 ? "" : "s");
 	return rec_audit(t, iv->cfg, iv->who, REC_EV_INVALIDATED, iv->now, b.id,
-	    iv->nslots == 1 ? iv->slots[0] : 0,
-	    iv->nslots == 0 ? "whole batch" : detail);
+	    changed == 1 ? last : 0, iv->nslots == 0 ? "whole batch" : detail);
 }
 
 int

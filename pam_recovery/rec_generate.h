@@ -34,22 +34,42 @@ int rec_generate(struct rec_store *st, const struct rec_config *cfg,
     struct rec_new_batch *out, uint64_t *wait);
 
 /*
- * The same in two steps, so that a tool can show or save the codes before
- * they replace the old ones, and never activate codes nobody saw.
+ * The same in steps, so that a tool shows or saves only codes that are
+ * already stored, and never activates codes nobody saw:
+ *
  * rec_generate_prepare() checks the cooldown and the replace rule and makes
  * and hashes the codes (batch id and times included) without storing
- * anything.  rec_generate_commit() stores them as the active batch, checking
- * both rules again under the write lock (REC_ERR_COOLDOWN, REC_ERR_EXISTS),
- * in one write transaction.  Set nb->batch.exported before committing to
- * record how the codes were shown.
+ * anything.
+ *
+ * rec_generate_stage() stores the batch and its codes durably (a synced
+ * commit), as a staged batch that no login accepts; the old batch stays
+ * active.  This is where a full disk or a read-only store fails, before any
+ * code is shown.  Both rules are checked again (REC_ERR_COOLDOWN,
+ * REC_ERR_EXISTS) but not taken.
+ *
+ * rec_generate_commit(), once the codes were shown or saved, activates the
+ * staged batch: it takes the cooldown, invalidates the old batch and makes
+ * the new one active, checking both rules again under the write lock, in
+ * one small write transaction.  Set nb->batch.exported before to record how
+ * the codes were shown.
+ *
+ * rec_generate_discard() removes the staged batch and its codes when the
+ * codes could not be shown or saved, or the commit failed; a batch already
+ * active is left alone.  A staged batch left by a process that died goes at
+ * the next purge after the retention (rec_purge.h).
  */
 int rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, const unsigned char *pepper, unsigned count,
     unsigned expires_days, uint64_t now, unsigned flags,
     struct rec_new_batch *out, uint64_t *wait);
+int rec_generate_stage(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
+    uint64_t *wait);
 int rec_generate_commit(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
     uint64_t *wait);
+int rec_generate_discard(struct rec_store *st, const struct rec_who *who,
+    struct rec_new_batch *nb);
 
 /* Wipe the codes of a new batch; NULL is accepted. */
 void rec_new_batch_wipe(struct rec_new_batch *nb);

@@ -29,6 +29,11 @@ struct run {
 	unsigned njobs, budget;
 	int full;			/* the budget stopped the walk */
 	struct rec_purge_stats count;	/* dry run: what would go */
+	/* The user being reported, summed over transactions (see tally). */
+	rec_purge_fn *fn;
+	void *arg;
+	char user[REC_USER_MAX];
+	uint64_t user_codes, user_batches;
 	struct rec_code_rec codes[REC_COUNT_MAX];
 };
 
@@ -42,11 +47,37 @@ older(uint64_t t, uint64_t cutoff)
 static int
 dead(const struct rec_batch *b, uint64_t now, uint64_t cutoff)
 {
-	if (b->status == REC_BATCH_INVALIDATED)
+	/* A staged batch whose generate died never became usable. */
+	if (b->status == REC_BATCH_INVALIDATED || b->status == REC_BATCH_STAGED)
 		return older(b->modified, cutoff);
 	if (b->expires != 0 && b->expires <= now && older(b->expires, cutoff))
 		return 1;
 	return b->used + b->invalidated >= b->count && older(b->modified, cutoff);
+}
+
+/*
+ * Report a user once per run with the sum of all transactions: the walk
+ * visits users in key order, so a user's records are contiguous even when
+ * they span transactions.  user NULL flushes the last one.
+ */
+static void
+tally(struct run *p, const char *user, enum job_kind kind)
+{
+	if (p->user[0] != '\0' && (user == NULL ||
+	    strcmp(user, p->user) != 0)) {
+		if (p->fn != NULL && (p->user_codes != 0 ||
+		    p->user_batches != 0))
+			p->fn(p->user, p->user_codes, p->user_batches, p->arg);
+		p->user[0] = '\0';
+		p->user_codes = p->user_batches = 0;
+	}
+	if (user == NULL)
+		return;
+	snprintf(p->user, sizeof(p->user), "%s", user);
+	if (kind == JOB_CODE)
+		p->user_codes++;
+	else if (kind == JOB_MARK)
+		p->user_batches++;
 }
 
 static int
@@ -62,6 +93,7 @@ plan(struct run *p, const char *user, uint64_t batch, unsigned slot,
 			p->count.batches_purged++;
 		else
 			p->count.batches_deleted++;
+		tally(p, user, kind);
 		return REC_OK;
 	}
 	if (p->njobs >= p->budget)
@@ -183,30 +215,20 @@ step_txn(struct rec_txn *t, void *arg)
 	return REC_OK;
 }
 
-/* Tell the caller, user by user, what the committed transaction did. */
+/* Count what the committed transaction did, in total and per user. */
 static void
-report(const struct run *p, rec_purge_fn *fn, void *arg,
-    struct rec_purge_stats *s)
+report(struct run *p, struct rec_purge_stats *s)
 {
-	uint64_t codes = 0, batches = 0;
-
 	for (unsigned i = 0; i < p->njobs; i++) {
 		const struct job *j = &p->jobs[i];
 
-		if (j->kind == JOB_CODE) {
-			codes++;
+		if (j->kind == JOB_CODE)
 			s->codes++;
-		} else if (j->kind == JOB_MARK) {
-			batches++;
+		else if (j->kind == JOB_MARK)
 			s->batches_purged++;
-		} else
+		else
 			s->batches_deleted++;
-		if (fn != NULL && (i + 1 == p->njobs ||
-		    strcmp(j->user, p->jobs[i + 1].user) != 0)) {
-			if (codes != 0 || batches != 0)
-				fn(j->user, codes, batches, arg);
-			codes = batches = 0;
-		}
+		tally(p, j->user, j->kind);
 	}
 }
 
@@ -274,6 +296,8 @@ rec_purge(struct rec_store *st, const struct rec_config *cfg,
 		goto out;
 	}
 	p->o = o;
+	p->fn = fn;
+	p->arg = arg;
 	p->cutoff = o->now > retention ? o->now - retention : 0;
 	for (;;) {
 		p->budget = o->batch_size;
@@ -288,7 +312,7 @@ rec_purge(struct rec_store *st, const struct rec_config *cfg,
 		if (!o->dry_run) {
 			stats->txns++;
 			done += p->njobs;
-			report(p, fn, arg, stats);
+			report(p, stats);
 		}
 		memcpy(p->after_user, p->next_user, sizeof(p->after_user));
 		p->after_id = p->next_id;
@@ -313,8 +337,11 @@ rec_purge(struct rec_store *st, const struct rec_config *cfg,
 		goto out;
 	r = rec_store_read(st, left_txn, stats);
 out:
-	if (p != NULL)
+	/* What committed is reported, even when a later step failed. */
+	if (p != NULL) {
+		tally(p, NULL, JOB_CODE);
 		free(p->jobs);
+	}
 	free(p);
 	return r;
 }

@@ -24,8 +24,9 @@ struct rec_purge_stats {
 };
 
 /*
- * Called after each committed transaction for each user it touched, with
- * that transaction's counts for the user.
+ * Called once per user the run removed something of (or, in a dry run,
+ * would remove something of), with the user's counts summed over all of
+ * the run's transactions.
  */
 typedef void rec_purge_fn(const char *user, uint64_t codes, uint64_t batches,
     void *arg);

@@ -230,7 +230,7 @@ rec_batch_decode(const uint8_t *buf, size_t len, struct rec_batch *b)
 	if (finish(&r) != REC_OK)
 		return REC_ERR_CORRUPT;
 	if (alpha > REC_ALPHA_DIGITS || b->status < REC_BATCH_ACTIVE ||
-	    b->status > REC_BATCH_PURGED || b->tag_bits > REC_TAG_MAX_BITS ||
+	    b->status > REC_BATCH_STAGED || b->tag_bits > REC_TAG_MAX_BITS ||
 	    b->fmt.length < 2 || b->fmt.length > REC_CODE_MAX ||
 	    b->fmt.group > REC_CODE_MAX || b->fmt.check > 1 ||
 	    b->count == 0 || b->count > REC_COUNT_MAX || b->used > b->count ||
@@ -369,6 +369,8 @@ rec_batch_status_name(const struct rec_batch *b, uint64_t now)
 		return "invalidated";
 	case REC_BATCH_PURGED:
 		return "purged";
+	case REC_BATCH_STAGED:
+		return "staged";
 	case REC_BATCH_ACTIVE:
 		return b->expires != 0 && b->expires <= now ? "expired" : "active";
 	}

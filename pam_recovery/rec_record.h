@@ -27,6 +27,7 @@ enum rec_batch_status {
 	REC_BATCH_ACTIVE = 1,
 	REC_BATCH_INVALIDATED = 2,	/* replaced or invalidated by hand */
 	REC_BATCH_PURGED = 3,		/* its codes were removed by purge */
+	REC_BATCH_STAGED = 4,		/* stored, not yet shown and activated */
 };
 
 /* Export formats a batch was shown or saved in, as a bit mask. */

@@ -59,7 +59,35 @@ rec_mdb_error(const struct rec_store *st, const char *what, int rc)
 	}
 	rec_logf(st->log, LOG_ERR, "store %s: %s: %s", st->path, what,
 	    mdb_strerror(rc));
-	return REC_ERR_IO;
+	/* LMDB's other errors are errno values: keep their cause. */
+	return rec_err_errno(rc);
+}
+
+/*
+ * The store directory could not be opened with errno e: say why in the
+ * terms an administrator acts on.  A directory of another uid (a backup
+ * restored as root) is an owner mismatch, not a bare "Permission denied".
+ */
+static int
+explain_dir(const char *path, uid_t owner, int e, const struct rec_log *log)
+{
+	struct stat sb;
+
+	if (e == ELOOP || e == ENOTDIR) {
+		rec_logf(log, LOG_ERR, "store %s: not a directory (or a "
+		    "symlink)", path);
+		return REC_ERR_UNSAFE;
+	}
+	if ((e == EACCES || e == EPERM) &&
+	    fstatat(AT_FDCWD, path, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    sb.st_uid != owner) {
+		rec_logf(log, LOG_ERR, "store %s: owned by uid %u, not by uid "
+		    "%u whose store it is (restored as another user? chown "
+		    "-R it back)", path, (unsigned)sb.st_uid, (unsigned)owner);
+		return REC_ERR_OWNER;
+	}
+	rec_logf(log, LOG_ERR, "store %s: %s", path, strerror(e));
+	return rec_err_errno(e);
 }
 
 /* Refuse a store file that exists but is not a regular file of owner's. */
@@ -68,24 +96,28 @@ check_file(int dirfd, const char *name, uid_t owner, const char *path,
     const struct rec_log *log, int *exists, off_t *size)
 {
 	struct stat sb;
+	int e;
 
 	*exists = 0;
 	*size = 0;
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return REC_OK;
+		e = errno;
 		rec_logf(log, LOG_ERR, "store %s/%s: %s", path, name,
-		    strerror(errno));
-		return REC_ERR_IO;
+		    strerror(e));
+		return rec_err_errno(e);
 	}
 	*exists = 1;
 	*size = sb.st_size;
 	if (!S_ISREG(sb.st_mode) || sb.st_uid != owner ||
 	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		rec_logf(log, LOG_ERR, "store %s/%s: not a regular file owned "
-		    "by uid %u and writable only by it", path, name,
-		    (unsigned)owner);
-		return REC_ERR_UNSAFE;
+		    "by uid %u and writable only by it (owner %u, mode %04o)",
+		    path, name, (unsigned)owner, (unsigned)sb.st_uid,
+		    (unsigned)(sb.st_mode & 07777));
+		return S_ISREG(sb.st_mode) && sb.st_uid != owner ?
+		    REC_ERR_OWNER : REC_ERR_UNSAFE;
 	}
 	return REC_OK;
 }
@@ -97,13 +129,16 @@ check_dir(const char *path, uid_t owner, unsigned flags,
 {
 	struct stat sb;
 	struct statfs sf;
+	int e;
 
 	*dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (*dirfd == -1 && errno == ENOENT && (flags & REC_STORE_CREATE)) {
 		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
-			rec_logf(log, LOG_ERR, "store %s: cannot create: %s",
-			    path, strerror(errno));
-			return REC_ERR_IO;
+			e = errno;
+			rec_logf(log, LOG_ERR, "store %s: cannot create: %s%s",
+			    path, strerror(e), e == ENOENT ? " (the directory "
+			    "that should hold it does not exist)" : "");
+			return e == ENOENT ? REC_ERR_NODIR : rec_err_errno(e);
 		}
 		*dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
 		    O_CLOEXEC);
@@ -111,21 +146,18 @@ check_dir(const char *path, uid_t owner, unsigned flags,
 	if (*dirfd == -1) {
 		if (errno == ENOENT)
 			return REC_ERR_NOSTORE;
-		rec_logf(log, LOG_ERR, "store %s: %s", path,
-		    errno == ELOOP || errno == ENOTDIR ?
-		    "not a directory (or a symlink)" : strerror(errno));
-		return errno == ELOOP || errno == ENOTDIR ? REC_ERR_UNSAFE :
-		    REC_ERR_IO;
+		return explain_dir(path, owner, errno, log);
 	}
 	if (fstat(*dirfd, &sb) == -1 || fstatfs(*dirfd, &sf) == -1) {
-		rec_logf(log, LOG_ERR, "store %s: %s", path, strerror(errno));
-		return REC_ERR_IO;
+		e = errno;
+		rec_logf(log, LOG_ERR, "store %s: %s", path, strerror(e));
+		return rec_err_errno(e);
 	}
 	if (sb.st_uid != owner || (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
 		rec_logf(log, LOG_ERR, "store %s: must be owned by uid %u with "
 		    "mode 0700 (owner %u, mode %04o)", path, (unsigned)owner,
 		    (unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777));
-		return REC_ERR_UNSAFE;
+		return sb.st_uid != owner ? REC_ERR_OWNER : REC_ERR_UNSAFE;
 	}
 	for (size_t i = 0; i < sizeof(network_fs) / sizeof(network_fs[0]); i++) {
 		if ((long)sf.f_type == network_fs[i]) {
@@ -415,4 +447,65 @@ rec_store_copy(struct rec_store *st, int fd)
 {
 	return rec_mdb_error(st, "copy", mdb_env_copyfd2(st->env, fd,
 	    MDB_CP_COMPACT));
+}
+
+/* LMDB's own database of free pages: dbi 0 in every environment. */
+#define FREE_DBI_NUM 0
+
+/* Read every entry of the free-page database, counting them. */
+static int
+probe_free(struct rec_store *st, unsigned long *n)
+{
+	MDB_txn *txn = NULL;
+	MDB_cursor *cur = NULL;
+	MDB_val k, v;
+	int rc;
+
+	*n = 0;
+	if ((rc = mdb_txn_begin(st->env, NULL, MDB_RDONLY, &txn)) !=
+	    MDB_SUCCESS)
+		return rec_mdb_error(st, "begin", rc);
+	if ((rc = mdb_cursor_open(txn, FREE_DBI_NUM, &cur)) == MDB_SUCCESS) {
+		while ((rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) ==
+		    MDB_SUCCESS)
+			(*n)++;
+		mdb_cursor_close(cur);
+	}
+	mdb_txn_abort(txn);
+	return rc == MDB_NOTFOUND ? REC_OK : rec_mdb_error(st,
+	    "free-page database", rc);
+}
+
+/*
+ * A write as a login makes one: a record is put, which takes a page from
+ * the free list or the end of the file.  Aborted: nothing is written.
+ */
+static int
+probe_write(struct rec_store *st)
+{
+	static const char key[] = "\001pam-recovery-check-probe";
+	MDB_txn *txn = NULL;
+	MDB_val k = { sizeof(key), (void *)key }, v = { 1, (void *)"" };
+	int rc;
+
+	rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc == MDB_MAP_RESIZED &&
+	    (rc = mdb_env_set_mapsize(st->env, 0)) == MDB_SUCCESS)
+		rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+	if (rc != MDB_SUCCESS)
+		return rec_mdb_error(st, "begin write", rc);
+	rc = mdb_put(txn, st->dbi[DB_USERS], &k, &v, 0);
+	mdb_txn_abort(txn);
+	/* A full map only means that the next login grows it. */
+	return rc == MDB_MAP_FULL ? REC_OK : rec_mdb_error(st, "write", rc);
+}
+
+int
+rec_store_probe(struct rec_store *st, unsigned long *free_entries)
+{
+	int r;
+
+	if ((r = probe_free(st, free_entries)) != REC_OK)
+		return r;
+	return probe_write(st);
 }

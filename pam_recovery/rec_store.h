@@ -121,6 +121,16 @@ int rec_del_event(struct rec_txn *t, uint64_t seq);
  */
 int rec_store_copy(struct rec_store *st, int fd);
 
+/*
+ * Exercise what a login touches beyond the records, for check --deep: read
+ * every entry of LMDB's free-page database (where a write finds the pages
+ * it reuses), then run a write transaction that changes a record and is
+ * aborted, so nothing reaches the disk.  *free_entries receives the number
+ * of free-page entries.  Returns REC_OK, REC_ERR_CORRUPT for a damaged
+ * page, or another store error (a write the store refuses).
+ */
+int rec_store_probe(struct rec_store *st, unsigned long *free_entries);
+
 /* Append an audit event (given a fresh sequence number). */
 int rec_audit_append(struct rec_txn *t, const struct rec_event *ev);
 

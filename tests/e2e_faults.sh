@@ -150,6 +150,24 @@ check "data pages zeroed: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
 check "data pages zeroed: the file is left as it was" untouched
 logged "data pages zeroed: the reason is logged" "MDB_"
 
+# The page of LMDB's free-page tree (its root, from the newer meta page:
+# MDB_db of FREE_DBI at byte 40 of the meta, root at byte 40 of that; the
+# txnid at byte 136): every login fails, while every record reads back
+# fine.  check --deep must see it (issue #15).
+u64() { od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
+t0=$(u64 "$D" 136)
+t1=$(u64 "$D" $((PS + 136)))
+if [ "$t1" -gt "$t0" ]; then m=$PS; else m=0; fi
+fpg=$(u64 "$D" $((m + 80)))
+damage "dd if=/dev/zero of=\"\$D\" bs=$PS seek=$fpg count=1 conv=notrunc 2>/dev/null"
+pamrun rt "$ME" auth -- "$c1"
+check "free-page tree (page $fpg of $pages) zeroed: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/conf" -s "$S" check --deep 2>&1)
+RC=$?
+check "free-page tree zeroed: check --deep fails (exit $RC)" test "$RC" -ne 0
+check "free-page tree zeroed: check --deep names it" has "(deep, free pages): a login's write would fail"
+check "free-page tree zeroed: check --deep does not say 0 failures" hasnt " 0 failures"
+
 damage "ff $(((pages - 2) * PS)) | dd of=\"\$D\" bs=$PS seek=2 conv=notrunc 2>/dev/null"
 pamrun rt "$ME" auth -- "$c1"
 check "data pages overwritten with 0xff: PAM_AUTHINFO_UNAVAIL, no crash" \
@@ -211,6 +229,22 @@ check "helper generate, stdout closed: the codes nobody saw do not replace the o
 rm -rf "$S"
 cp -a "$T/pristine" "$S"
 
+# A store that cannot grow (the file size limit, as a full disk would): the
+# new codes are stored before they are shown, so none is shown (issue #15).
+blocks=$(($(stat -c %s "$D") / 512))
+OUT=$(trap '' XFSZ; ulimit -f "$blocks" && "$BIN/pam-recovery" -c "$T/conf" \
+    generate -y -n 100 --format csv 2>"$T/fsz.err")
+RC=$?
+check "helper generate, store cannot grow: exit status 1 (got $RC)" test "$RC" -eq 1
+check "helper generate, store cannot grow: no code is shown" test -z "$OUT"
+check "helper generate, store cannot grow: it says no code was shown" \
+    grep -q "no code was shown and the current codes are unchanged" "$T/fsz.err"
+pamrun rt "$ME" auth -- "$c2"
+check "helper generate, store cannot grow: the old codes still work" \
+    result PAM_SUCCESS
+rm -rf "$S"
+cp -a "$T/pristine" "$S"
+
 # --- the lock file: not writable, or another user's ---------------------------
 if [ "$ROOT" -eq 1 ] && command -v runuser >/dev/null && id nobody >/dev/null 2>&1; then
 	# Root would pass any permission check: the module drops to the user,
@@ -258,6 +292,24 @@ chmod 0700 "$US"
 pamrun ru "$LU" auth -- "$(code 3 "$T/u.csv")"
 check "lock file repaired: the same code works" result PAM_SUCCESS
 
+# A store restored from a backup as root (issue #15): the syslog line and
+# the helper say it is an owner mismatch, not an input/output error.
+if [ "$LU" = nobody ]; then
+	chown root "$US"
+	pamlog ru nobody auth -- "$(code 4 "$T/u.csv")"
+	check "store owned by root: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
+	logged "store owned by root: store_error names the owner mismatch" \
+	    'error="the store belongs to another user" reason=owner'
+	OUT=$(runuser -u nobody -- "$T/pam-recovery" -c "$T/u.conf" status 2>&1)
+	check "store owned by root: the helper says whose it is" \
+	    has "owned by uid 0, not by uid $(id -u nobody)"
+	check "store owned by root: no input/output error" \
+	    sh -c '! printf "%s" "$0" | grep -q "input/output"' "$OUT"
+	chown nobody "$US"
+else
+	skip "store owned by root" "needs root and the user nobody"
+fi
+
 # --- full and read-only filesystems (root: a small tmpfs) ---------------------
 if [ "$ROOT" -eq 1 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=512k,mode=0755 tmpfs "$T/mnt"; then
 	MNT=$T/mnt
@@ -269,19 +321,40 @@ if [ "$ROOT" -eq 1 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=512k,mode=0755 
 	pamlog fs "$ME" auth -- "$(code 1 "$T/fs.csv")"
 	check "full filesystem, valid code: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
 	logged "full filesystem: the reason is logged" "No space left on device"
+	logged "full filesystem: store_error says no space" "reason=no_space"
 	pamrun fs "$ME" auth -- "$(wrong 2)"
 	check "full filesystem, wrong code: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
 	st "$T/fs.conf"
 	check "full filesystem: nothing counted, nothing consumed" \
 	    test "$(json_field remaining)/$(json_field failures)" = "10/0"
+	OUT=$("$BIN/pam-recovery" -c "$T/fs.conf" generate -y -n 10 \
+	    --format csv 2>"$T/fsgen.err")
+	RC=$?
+	check "full filesystem, generate: exit status 1 (got $RC)" test "$RC" -eq 1
+	check "full filesystem, generate: no code is shown" test -z "$OUT"
+	check "full filesystem, generate: it says no code was shown" \
+	    grep -q "no code was shown" "$T/fsgen.err"
+	check "full filesystem, generate: it says there is no room to activate them" \
+	    grep -q "KiB free on its filesystem, new codes need up to" "$T/fsgen.err"
+	OUT=$("$BIN/pam-recovery-admin" -c "$T/fs.conf" -s "$MNT/$ME.store" check 2>&1)
+	RC=$?
+	check "full filesystem: check fails (exit $RC)" test "$RC" -ne 0
+	check "full filesystem: check says logins will fail for lack of space" \
+	    has "logins will fail with \"No space left on device\""
 	rm -f "$MNT/fill"
 	pamrun fs "$ME" auth -- "$(code 1 "$T/fs.csv")"
 	check "space freed: the same code works" result PAM_SUCCESS
+	OUT=$("$BIN/pam-recovery-admin" -c "$T/fs.conf" -s "$MNT/$ME.store" check 2>&1)
+	check "space freed: check reports the room" has "$MNT/$ME.store (space): "
+	check "space freed: no space failure" hasnt "No space left"
 	mount -o remount,ro "$MNT"
+	OUT=$("$BIN/pam-recovery-admin" -c "$T/fs.conf" -s "$MNT/$ME.store" check 2>&1)
+	check "read-only filesystem: check says so" has "read-only filesystem: logins cannot"
 	pamlog fs "$ME" auth -- "$(code 2 "$T/fs.csv")"
 	check "read-only filesystem: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
 	check "read-only filesystem: no prompt" has "prompts: 0"
 	logged "read-only filesystem: the reason is logged" "Read-only file system"
+	logged "read-only filesystem: store_error says read-only" "reason=read_only"
 	mount -o remount,rw "$MNT"
 	pamrun fs "$ME" auth -- "$(code 2 "$T/fs.csv")"
 	check "writable again: the same code works" result PAM_SUCCESS

@@ -385,6 +385,11 @@ check "history: created times never increase down the list" jsonok 'all(a["creat
 check "history: at most history_max_visible even on one page" test "$(json 'len(d["batches"])')" = 7
 run history --page 4
 check "history --page 4 of 3: exit 1, says so" rc_has 1 "no page 4"
+# Issue #15: the count is of batches, and the page size is a page size.
+check "history --page 4 of 3: the true counts" has "the history shows 7 batches, on 3 pages of 3"
+run history --page 9 --per-page 10
+check "history --page 9, 7 batches: one page of 10, not 10 batches" \
+    rc_has 1 "no page 9: the history shows 7 batches, on 1 page of 10"
 for a in "--page 0" "--page x" "--per-page 0" "extra"; do
 	# shellcheck disable=SC2086
 	run history $a
@@ -452,6 +457,10 @@ if [ -e /etc/security/pam_recovery.conf ]; then
 else
 	weak() {
 		mkconf "$T/weak.conf" "$T/weak.%u.store"
+		# Each key once: a key the base sets is replaced, not repeated.
+		for kv in "$@"; do
+			sed -i "/^${kv%% =*} =/d" "$T/weak.conf"
+		done
 		printf '%s\n' "$@" >>"$T/weak.conf"
 		$VG "$BIN/pam-recovery" -c "$T/weak.conf" generate -y --format csv >"$T/out" 2>"$T/err"
 		RC=$?
@@ -476,5 +485,19 @@ else
 	weak "kdf_opslimit = 1" "kdf_opslimit_min = 2"
 	check "policy: and is held to it" test "$RC" -eq 1
 fi
+
+# --- the directory that should hold the store is missing (issue #15) ------
+mkconf "$T/nodir.conf" "$T/missing/%u.store"
+OUT=$($VG "$BIN/pam-recovery" -c "$T/nodir.conf" status 2>&1)
+RC=$?
+check "status, store directory missing: exit status 1 (got $RC)" test "$RC" -eq 1
+check "status, store directory missing: names it" has "$T/missing does not exist"
+check "status, store directory missing: does not advise generate" hasnt "Create some with"
+OUT=$($VG "$BIN/pam-recovery" -c "$T/nodir.conf" generate -y --format csv 2>&1)
+RC=$?
+check "generate, store directory missing: exit status 1 (got $RC)" test "$RC" -eq 1
+check "generate, store directory missing: names it" has "$T/missing does not exist"
+check "generate, store directory missing: no input/output error" hasnt "input/output"
+check "generate, store directory missing: no code shown" hasnt "slot,code"
 
 finish

@@ -74,6 +74,23 @@ check "valid code: PAM_SUCCESS" has "auth: PAM_SUCCESS"
 check "valid code: says how many are left" has "Recovery code accepted. 9 codes left."
 check "valid code: PAM_RECOVERY_USED" has "env: PAM_RECOVERY_USED=1"
 check "valid code: PAM_RECOVERY_REMAINING" has "env: PAM_RECOVERY_REMAINING=9"
+# Issue #15: pam_exec in the session stack gets the variables; the session
+# line of pam_recovery after it removes them from the PAM environment, which
+# the host copies into the user's shell after pam_open_session.
+cat >"$T/exec.sh" <<SH
+#!/bin/sh
+env | grep '^PAM_RECOVERY_' >"$T/exec.env"
+SH
+chmod 0755 "$T/exec.sh"
+{ echo "auth required $BIN/pam_recovery.so conf=$T/conf"
+  echo "session optional pam_exec.so $T/exec.sh"
+  echo "session optional $BIN/pam_recovery.so"; } >"$T/pam.d/rt-session"
+pamrun rt-session "$ME" auth session -- "$(code 6 "$T/codes.csv")"
+check "session stack: auth and session succeed" \
+    sh -c 'printf "%s" "$0" | grep -q "auth: PAM_SUCCESS" && printf "%s" "$0" | grep -q "session: PAM_SUCCESS"' "$OUT"
+check "session stack: pam_exec gets PAM_RECOVERY_USED and _REMAINING" \
+    test "$(sort "$T/exec.env" | tr '\n' ' ')" = "PAM_RECOVERY_REMAINING=8 PAM_RECOVERY_USED=1 "
+check "session stack: after the session opened, they are gone" hasnt "env: PAM_RECOVERY_"
 pamrun rt "$ME" auth -- "$(code 1 "$T/codes.csv")"
 check "reused code: PAM_AUTH_ERR" has "auth: PAM_AUTH_ERR"
 check "reused code: nothing accepted" hasnt "accepted"

@@ -47,6 +47,9 @@ sleep 1
 admin purge --dry-run --retention-days 0 --report
 check "dry run: exit 0" test "$RC" -eq 0
 check "dry run: 12 codes and 1 batch would go" has "Dry run, would remove: 12 codes, 1 batch purged"
+# Issue #15: the per-user lines agree with the totals.
+check "dry run report: the user's line, not (nothing to remove)" \
+    sh -c 'printf "%s\n" "$0" | grep -Eq "^  $1 +12 codes +1 batches"' "$OUT" "$ME"
 admin show "$ME" --json
 check "dry run changed nothing (8 left)" test "$(json_field remaining)" = 8
 
@@ -57,6 +60,8 @@ check "--max 5: 5 records in 2 transactions" has "in 2 transactions"
 admin purge --retention-days 0 --batch-size 3 --report --mail admin@purge-test.example
 check "second run finishes: exit 0" test "$RC" -eq 0
 check "report: per user" has "$ME"
+check "report: the user once, over all its transactions" \
+    test "$(printf '%s\n' "$OUT" | grep -c "^  $ME ")" -eq 1
 check "report: what is left" has "Left: "
 check "mail: sendmail -t -oi" grep -q -- "-t -oi" "$T/mail.args"
 check "mail: To" grep -q "^To: admin@purge-test.example" "$T/mail.msg"

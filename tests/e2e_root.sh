@@ -17,6 +17,7 @@ T=$(mktemp -d) || exit 1
 cleanup() {
 	rm -f "/etc/pam.d/$SVC"
 	userdel -r "$U" >/dev/null 2>&1
+	userdel "${U}n" >/dev/null 2>&1
 	rm -rf "$T"
 }
 trap cleanup EXIT
@@ -69,6 +70,12 @@ chmod 0700 "$H/.pam-recovery"
 chown root "$H/.pam-recovery"
 login "$(code 3 "$T/codes.csv")"
 check "a store not owned by the user is refused" test "$RC" -ne 0
+# Issue #15: check names the owner mismatch, not a bare "Permission denied".
+OUT=$("$BIN/pam-recovery-admin" -c "$T/conf" check 2>&1)
+check "check of a store restored as root: says whose it is" \
+    has "$H/.pam-recovery: the store belongs to another user"
+check "check of a store restored as root: names both uids" \
+    has "owned by uid 0, not by uid $(id -u "$U")"
 chown "$U" "$H/.pam-recovery"
 login "$(code 3 "$T/codes.csv")"
 check "after repair the code works" test "$RC" -eq 0
@@ -140,5 +147,25 @@ for c in $(cut -d, -f2 "$T/codes.csv" | tail -n +2); do
 	if grep -rqF "$c" "$H" /etc/pam.d 2>/dev/null; then found=1; fi
 done
 check "no code is stored in clear anywhere in the home" test "$found" -eq 0
+
+# A user whose home directory does not exist (issue #15): status and
+# generate name it, and status does not advise a generate that would fail.
+NU=${U}n
+useradd -M -d "/nonexistent-$NU" -s /bin/sh "$NU"
+OUT=$(runuser -u "$NU" -- "$T/pam-recovery" -c "$T/conf" status 2>&1)
+RC=$?
+check "status, home missing: exit status 1 (got $RC)" test "$RC" -eq 1
+check "status, home missing: names the home directory" \
+    has "the home directory /nonexistent-$NU of $NU does not exist"
+check "status, home missing: does not advise generate" hasnt "Create some with"
+OUT=$(runuser -u "$NU" -- "$T/pam-recovery" -c "$T/conf" generate -y --format csv 2>&1)
+RC=$?
+check "generate, home missing: exit status 1 (got $RC)" test "$RC" -eq 1
+check "generate, home missing: names the home directory" \
+    has "the home directory /nonexistent-$NU of $NU does not exist"
+check "generate, home missing: no input/output error" hasnt "input/output"
+admin show "$NU"
+check "admin show, home missing: names the home directory" \
+    has "the home directory /nonexistent-$NU of $NU does not exist"
 
 finish

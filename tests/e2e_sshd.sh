@@ -51,12 +51,23 @@ M="$BIN/pam_recovery.so conf=$T/conf"
 # minimal stack (sshd reads its PAM service anew for every connection).
 EXAMPLE=conf/pam.d/sshd-recovery.example
 sed "s|^\([a-z]*[[:space:]].*[[:space:]]\)pam_recovery\.so|\1$M|" "$EXAMPLE" >"/etc/pam.d/$SVC"
+# The session stack: pam_exec records what a notify hook would get, then
+# pam_recovery's session line takes the variables out of the environment
+# that sshd gives the shell.
+cat >"$T/exec.sh" <<SH
+#!/bin/sh
+[ "\$PAM_TYPE" = open_session ] || exit 0
+env | grep '^PAM_RECOVERY_' | sort >"$T/exec.env"
+SH
+chmod 0755 "$T/exec.sh"
 minimal_stack() {
 	cat >"/etc/pam.d/$SVC" <<PAM
 auth     required  $M
 account  optional  $M
 account  required  pam_permit.so
 session  required  pam_permit.so
+session  optional  pam_exec.so $T/exec.sh
+session  optional  $M
 PAM
 }
 
@@ -195,7 +206,10 @@ see "ssh: the prompt reaches the user" in_prompts "Recovery code:"
 see "ssh: 'codes left' is shown after login" in_err "Recovery code accepted. 3 codes left."
 see "ssh: how to get new codes is shown" in_err "Generate new codes soon with: pam-recovery generate"
 see "ssh: the account reminder is shown" in_err "Only 3 recovery codes left."
-see "ssh: the session gets PAM_RECOVERY_USED and _REMAINING" in_out "used=1 left=3"
+# Issue #15: the notify hook gets them, the user's shell does not.
+check "ssh: pam_exec in the session gets PAM_RECOVERY_USED and _REMAINING" \
+    test "$(cat "$T/exec.env" 2>/dev/null | tr '\n' ' ')" = "PAM_RECOVERY_REMAINING=3 PAM_RECOVERY_USED=1 "
+see "ssh: the user's shell does not get them" in_out "used= left="
 
 sshlogin "$U" "$(code 1 "$T/codes.csv")"
 see "ssh: the same code again is refused" sh -c '[ "$0" -ne 0 ] && ! printf "%s" "$1" | grep -q logged-in' "$RC" "$OUT"

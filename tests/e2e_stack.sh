@@ -274,7 +274,8 @@ chmod 0644 "$T/sudo.conf"
 # as it stands (variant 1: the password, no TOTP secret, then a code), then
 # variant 2 (a code instead of the password).
 EX=conf/pam.d/sudo-recovery.example
-sed "s|^\([a-z]*[[:space:]].*[[:space:]]\)pam_recovery\.so store=/var/lib/pam-recovery|\1$BIN/pam_recovery.so conf=$T/sudo.conf|" \
+sed -e "s|^\([a-z]*[[:space:]].*[[:space:]]\)pam_recovery\.so store=/var/lib/pam-recovery|\1$BIN/pam_recovery.so conf=$T/sudo.conf|" \
+    -e "s|^\(session[[:space:]].*[[:space:]]\)pam_recovery\.so\$|\1$BIN/pam_recovery.so|" \
     "$EX" >"/etc/pam.d/$SVC-sudo"
 variant2() {
 	cat >"/etc/pam.d/$SVC-sudo" <<PAM
@@ -330,5 +331,43 @@ check "sudo: while locked, no recovery prompt, straight to the password" \
     sh -c '! printf "%s" "$0" | grep -q "Recovery code:" && printf "%s" "$0" | grep -q "password for"' "$OUT"
 sudo_as 'Correct-Horse-9'
 check "sudo: the password still works while recovery codes are locked" test "$RC" -eq 0
+
+# Issue #15: PAM_RECOVERY_USED/_REMAINING reach pam_exec in the session
+# stack, and pam_recovery's session line after it keeps them out of the
+# command's environment.  First without that line: sudo copies the PAM
+# environment into the command's (the reason for the line).
+"$BIN/pam-recovery-admin" -c "$T/sudo.conf" unlock "$U" >/dev/null 2>&1
+OUT=$("$BIN/pam-recovery-admin" -c "$T/sudo.conf" generate "$U" -y -n 3 --format csv 2>&1)
+printf '%s\n' "$OUT" >"$T/sudo.csv"
+cat >"$T/exec.sh" <<SH
+#!/bin/sh
+[ "\$PAM_TYPE" = open_session ] || exit 0
+env | grep '^PAM_RECOVERY_' | sort >"$T/exec.env"
+SH
+chmod 0755 "$T/exec.sh"
+sudo_env() {
+	rm -f "$T/exec.env"
+	printf '%s\n' "$1" | timeout 30 runuser -u "$U" -- sudo -S -k env \
+	    >"$T/sudo.out" 2>"$T/sudo.err"
+	RC=$?
+	OUT=$(cat "$T/sudo.out")
+}
+session_stack() {
+	variant2
+	# seteuid: sudo's real uid is the user's, who cannot write in $T.
+	echo "session  optional    pam_exec.so seteuid $T/exec.sh" >>"/etc/pam.d/$SVC-sudo"
+	[ "$1" = strip ] && echo "session  optional    $BIN/pam_recovery.so" >>"/etc/pam.d/$SVC-sudo"
+}
+session_stack keep
+sudo_env "$(sc 1)"
+check "sudo, no pam_recovery session line: the command runs" test "$RC" -eq 0
+check "sudo, no pam_recovery session line: the command's environment has them (why the line is needed)" \
+    has "PAM_RECOVERY_USED=1"
+session_stack strip
+sudo_env "$(sc 2)"
+check "sudo, session line after pam_exec: the command runs" test "$RC" -eq 0
+check "sudo, session line after pam_exec: pam_exec gets them" \
+    test "$(tr '\n' ' ' <"$T/exec.env" 2>/dev/null)" = "PAM_RECOVERY_REMAINING=1 PAM_RECOVERY_USED=1 "
+check "sudo, session line after pam_exec: the command does not" hasnt "PAM_RECOVERY_"
 
 finish

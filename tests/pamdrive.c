@@ -6,7 +6,7 @@
 #include <security/pam_appl.h>
 
 /*
- * usage: pamdrive CONFDIR SERVICE USER [auth|account]... [-- ANSWER...]
+ * usage: pamdrive CONFDIR SERVICE USER [auth|account|session]... [-- ANSWER...]
  * Each prompt is answered with the next ANSWER ("-" reads a line from
  * stdin).  Messages are printed as "info: ..." and "error: ...", each
  * prompt as "prompt: ...", and each step's result as "STEP: NAME", where
@@ -96,7 +96,7 @@ main(int argc, char **argv)
 
 	if (argc < 5) {
 		fprintf(stderr, "usage: pamdrive CONFDIR SERVICE USER "
-		    "auth|account... [-- ANSWER...]\n");
+		    "auth|account|session... [-- ANSWER...]\n");
 		return 2;
 	}
 	for (i = 4; i < argc; i++)
@@ -118,6 +118,8 @@ main(int argc, char **argv)
 			r = pam_authenticate(pamh, 0);
 		else if (strcmp(argv[i], "account") == 0)
 			r = pam_acct_mgmt(pamh, 0);
+		else if (strcmp(argv[i], "session") == 0)
+			r = pam_open_session(pamh, 0);
 		else {
 			fprintf(stderr, "pamdrive: unknown step %s\n", argv[i]);
 			r = PAM_SYSTEM_ERR;

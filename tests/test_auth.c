@@ -7,7 +7,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -306,6 +309,85 @@ test_invalidate(void **state)
 	assert_int_equal(attempt(f, f->nb.codes[0], T0, &res), REC_ERR_NOSTORE);
 }
 
+/* Issue #15 item 4: "last used" is of the active batch, not an older one. */
+static void
+test_last_used_of_active_batch(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+
+	generate(f, 5, T0);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 10, &res), REC_OK);
+	assert_true(status(f, T0 + 10).last_used == T0 + 10);
+	generate(f, 5, T0 + 20);
+	assert_true(status(f, T0 + 20).last_used == 0);
+	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 30, &res), REC_OK);
+	assert_true(status(f, T0 + 30).last_used == T0 + 30);
+}
+
+/* The invalidation events: how many, and the last one's slot and detail. */
+struct inval_events {
+	unsigned n;
+	unsigned slot;
+	char detail[REC_FIELD_MAX];
+};
+
+static int
+inval_event(uint64_t seq, const struct rec_event *ev, void *varg)
+{
+	struct inval_events *e = varg;
+
+	(void)seq;
+	if (ev->type != REC_EV_INVALIDATED)
+		return REC_OK;
+	e->n++;
+	e->slot = ev->slot;
+	snprintf(e->detail, sizeof(e->detail), "%s", ev->detail);
+	return REC_OK;
+}
+
+static int
+read_inval(struct rec_txn *t, void *arg)
+{
+	memset(arg, 0, sizeof(struct inval_events));
+	return rec_each_event(t, inval_event, arg);
+}
+
+/*
+ * Issue #15 item 4: invalidating a code that is already invalidated (or
+ * used) changes nothing and audits nothing; a mixed list audits the true
+ * count.
+ */
+static void
+test_invalidate_audits_true_count(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	struct inval_events e;
+	unsigned three[] = { 3 }, mixed[] = { 3, 1, 4 };
+
+	generate(f, 5, T0);
+	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, three, 1, T0),
+	    REC_OK);
+	assert_int_equal(rec_store_read(f->st, read_inval, &e), REC_OK);
+	assert_int_equal(e.n, 1);
+	assert_int_equal(e.slot, 3);
+	assert_string_equal(e.detail, "1 code");
+	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, three, 1,
+	    T0 + 1), REC_OK);
+	assert_int_equal(rec_store_read(f->st, read_inval, &e), REC_OK);
+	assert_int_equal(e.n, 1);
+	/* #1 used, #3 invalidated: only #4 changes. */
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
+	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, mixed, 3,
+	    T0 + 3), REC_OK);
+	assert_int_equal(rec_store_read(f->st, read_inval, &e), REC_OK);
+	assert_int_equal(e.n, 2);
+	assert_int_equal(e.slot, 4);
+	assert_string_equal(e.detail, "1 code");
+	assert_int_equal(status(f, T0 + 3).remaining, 2);
+}
+
 static void
 test_expired(void **state)
 {
@@ -334,6 +416,99 @@ test_regenerate(void **state)
 	generate(f, 5, T0 + 1);
 	assert_int_not_equal(attempt(f, old, T0 + 2, &res), REC_OK);
 	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
+}
+
+/*
+ * Issue #15 item 7: codes are stored (staged) before they are shown; a
+ * staged batch does not work and leaves the old one active; the commit
+ * activates it; a discard removes it.
+ */
+static void
+test_stage_commit_discard(void **state)
+{
+	struct fx *f = *state;
+	struct rec_new_batch *nb = sodium_malloc(sizeof(*nb));
+	struct rec_result res;
+	struct rec_status s;
+	uint64_t old;
+
+	assert_non_null(nb);
+	generate(f, 5, T0);
+	old = status(f, T0).batch;
+	assert_int_equal(rec_generate_prepare(f->st, &f->cfg, &f->who, NULL, 3,
+	    0, T0 + 1, REC_GEN_REPLACE, nb, NULL), REC_OK);
+	assert_int_equal(rec_generate_stage(f->st, &f->cfg, &f->who, nb,
+	    T0 + 1, NULL), REC_OK);
+	/* Staged: the new codes do not work, the old ones still do. */
+	assert_int_equal(attempt(f, nb->codes[0], T0 + 2, &res),
+	    REC_ERR_NOMATCH);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
+	s = status(f, T0 + 2);
+	assert_true(s.batch == old);
+	assert_int_equal(s.remaining, 4);
+	/* Discarded: gone, and discarding twice is harmless. */
+	assert_int_equal(rec_generate_discard(f->st, &f->who, nb), REC_OK);
+	assert_int_equal(rec_generate_discard(f->st, &f->who, nb), REC_OK);
+	assert_int_equal(rec_generate_commit(f->st, &f->cfg, &f->who, nb,
+	    T0 + 3, NULL), REC_ERR_CORRUPT);
+	assert_true(status(f, T0 + 3).batch == old);
+	/* Staged and committed: the new batch replaces the old one. */
+	assert_int_equal(rec_generate_prepare(f->st, &f->cfg, &f->who, NULL, 3,
+	    0, T0 + 4, REC_GEN_REPLACE, nb, NULL), REC_OK);
+	assert_int_equal(rec_generate_stage(f->st, &f->cfg, &f->who, nb,
+	    T0 + 4, NULL), REC_OK);
+	assert_int_equal(rec_generate_commit(f->st, &f->cfg, &f->who, nb,
+	    T0 + 4, NULL), REC_OK);
+	/* A committed batch is not discarded. */
+	assert_int_equal(rec_generate_discard(f->st, &f->who, nb), REC_OK);
+	assert_int_equal(attempt(f, nb->codes[1], T0 + 5, &res), REC_OK);
+	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 5, &res),
+	    REC_ERR_NOMATCH);
+	s = status(f, T0 + 5);
+	assert_true(s.batch == nb->batch.id);
+	assert_int_equal(s.remaining, 2);
+	rec_new_batch_wipe(nb);
+	sodium_free(nb);
+}
+
+/*
+ * A store that cannot grow (the file size limit stands in for a full disk):
+ * staging fails, so nothing would be shown, and the old codes still work.
+ */
+static void
+test_stage_fails_when_store_cannot_grow(void **state)
+{
+	struct fx *f = *state;
+	struct rec_new_batch *nb = sodium_malloc(sizeof(*nb));
+	struct rec_result res;
+	struct rlimit saved, rl;
+	struct stat sb;
+	char data[160];
+	void (*old_xfsz)(int);
+	int r;
+
+	assert_non_null(nb);
+	generate(f, 5, T0);
+	assert_int_equal(rec_generate_prepare(f->st, &f->cfg, &f->who, NULL,
+	    100, 0, T0 + 1, REC_GEN_REPLACE, nb, NULL), REC_OK);
+	snprintf(data, sizeof(data), "%s/data.mdb", f->path);
+	assert_int_equal(stat(data, &sb), 0);
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
+	rl = saved;
+	rl.rlim_cur = (rlim_t)sb.st_size;
+	old_xfsz = signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	r = rec_generate_stage(f->st, &f->cfg, &f->who, nb, T0 + 1, NULL);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
+	signal(SIGXFSZ, old_xfsz);
+	assert_int_not_equal(r, REC_OK);
+	assert_int_equal(rec_generate_commit(f->st, &f->cfg, &f->who, nb,
+	    T0 + 2, NULL), REC_ERR_CORRUPT);
+	assert_int_equal(attempt(f, nb->codes[0], T0 + 2, &res),
+	    REC_ERR_NOMATCH);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
+	rec_new_batch_wipe(nb);
+	sodium_free(nb);
 }
 
 struct memlimit_arg {
@@ -677,6 +852,81 @@ test_policy_expiry(void **state)
 	    T0 + 5, REC_GEN_REPLACE, &f->nb, NULL), REC_OK);
 }
 
+/* The event types of the trail, in sequence order. */
+struct trail {
+	uint8_t type[32];
+	unsigned n;
+};
+
+static int
+trail_event(uint64_t seq, const struct rec_event *ev, void *varg)
+{
+	struct trail *tr = varg;
+
+	(void)seq;
+	if (tr->n < sizeof(tr->type))
+		tr->type[tr->n] = ev->type;
+	tr->n++;
+	return REC_OK;
+}
+
+static int
+read_trail(struct rec_txn *t, void *arg)
+{
+	return rec_each_event(t, trail_event, arg);
+}
+
+/*
+ * Issue #15: five failures lock; the lock is audited after the rejection
+ * that set it.  After the cooldown a valid code succeeds: phase 1 counted
+ * it as a failure that would lock again, but no lock ever held, so none is
+ * audited.  A wrong code after the cooldown does lock again, and says so.
+ */
+static void
+test_audit_lock_only_when_it_held(void **state)
+{
+	static const uint8_t want[] = {
+		REC_EV_GENERATED,
+		REC_EV_CODE_REJECTED, REC_EV_CODE_REJECTED,
+		REC_EV_CODE_REJECTED, REC_EV_CODE_REJECTED,
+		REC_EV_CODE_REJECTED, REC_EV_LOCKED,
+		REC_EV_CODE_USED,
+	};
+	struct fx *f = *state;
+	struct rec_result res;
+	struct trail tr;
+	char code[REC_CODE_MAX + 1];
+
+	generate(f, 10, T0);
+	for (int i = 1; i <= 5; i++) {
+		wrong_code(f, code);
+		assert_int_equal(attempt(f, code, T0 + (uint64_t)i, &res),
+		    REC_ERR_NOMATCH);
+	}
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 70, &res), REC_OK);
+	assert_false(res.locked_now);
+	/* The fifth failure is a used code: rejected, then locked. */
+	for (int i = 1; i <= 4; i++) {
+		wrong_code(f, code);
+		assert_int_equal(attempt(f, code, T0 + 100, &res),
+		    REC_ERR_NOMATCH);
+	}
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(rec_store_read(f->st, read_trail, &tr), REC_OK);
+	assert_int_equal(tr.n, 12);
+	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 100, &res),
+	    REC_ERR_USED);
+	assert_true(res.locked_now);
+	memset(&tr, 0, sizeof(tr));
+	assert_int_equal(rec_store_read(f->st, read_trail, &tr), REC_OK);
+	assert_int_equal(tr.n, 14);
+	for (unsigned i = 0; i < sizeof(want); i++)
+		assert_int_equal(tr.type[i], want[i]);
+	assert_int_equal(tr.type[tr.n - 3], REC_EV_CODE_REJECTED);
+	assert_int_equal(tr.type[tr.n - 2], REC_EV_CODE_REJECTED);
+	assert_int_equal(tr.type[tr.n - 1], REC_EV_LOCKED);
+}
+
 int
 main(void)
 {
@@ -692,8 +942,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clock_back_generate_cooldown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_only_does_not_consume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalidate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_last_used_of_active_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_invalidate_audits_true_count, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_regenerate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_commit_discard, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stage_fails_when_store_cannot_grow, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_nomem_is_refunded, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pepper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_generate_cooldown, setup, teardown),
@@ -702,6 +956,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_generated_tags_distinct, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crafted_policy_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_expiry, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_audit_lock_only_when_it_held, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -217,6 +217,62 @@ test_bounded_and_resumable(void **state)
 	assert_int_equal(invariants(f).codes, 30);
 }
 
+/* What the per-user callback was told. */
+struct calls {
+	unsigned n;
+	char user[8][16];
+	uint64_t codes[8], batches[8];
+};
+
+static void
+per_user(const char *user, uint64_t codes, uint64_t batches, void *arg)
+{
+	struct calls *c = arg;
+
+	if (c->n < 8) {
+		snprintf(c->user[c->n], sizeof(c->user[0]), "%s", user);
+		c->codes[c->n] = codes;
+		c->batches[c->n] = batches;
+	}
+	c->n++;
+}
+
+/*
+ * Issue #15 item 4: each user is reported once, with the totals of all
+ * transactions, and a dry run reports the same users as the real run.
+ */
+static void
+test_report_once_per_user(void **state)
+{
+	struct fx *f = *state;
+	const char *users[] = { "u1", "u2", "u3" };
+	struct rec_who who = { .user = "-", .actor = "test" };
+	struct rec_purge_stats s;
+
+	for (int dry = 1; dry >= 0; dry--) {
+		struct rec_purge_opts o = { T0 + 100 * DAY, 90, 4, -1, dry };
+		struct calls c;
+
+		if (dry)
+			for (int i = 0; i < 3; i++) {
+				generate(f, users[i], 10, 0, T0);
+				generate(f, users[i], 10, 0, T0 + 1);
+			}
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(rec_purge(f->st, &f->cfg, &who, &o, per_user,
+		    &c, &s), REC_OK);
+		assert_int_equal(s.codes, 30);
+		assert_int_equal(c.n, 3);
+		for (unsigned i = 0; i < 3; i++) {
+			assert_string_equal(c.user[i], users[i]);
+			assert_int_equal(c.codes[i], 10);
+			assert_int_equal(c.batches[i], 1);
+		}
+		if (!dry)
+			assert_true(s.txns > 3);
+	}
+}
+
 static int
 add_events(struct rec_txn *t, void *arg)
 {
@@ -262,6 +318,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_replaced_batch_then_card, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_expired_batch, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bounded_and_resumable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_report_once_per_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_purge, setup, teardown),
 	};
 

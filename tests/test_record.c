@@ -481,7 +481,8 @@ struct batch_case {
 static void m_status0(struct rec_batch *b) { b->status = 0; }
 static void m_status1(struct rec_batch *b) { b->status = REC_BATCH_ACTIVE; }
 static void m_status3(struct rec_batch *b) { b->status = REC_BATCH_PURGED; }
-static void m_status4(struct rec_batch *b) { b->status = 4; }
+static void m_status4(struct rec_batch *b) { b->status = REC_BATCH_STAGED; }
+static void m_status5(struct rec_batch *b) { b->status = 5; }
 static void m_tag16(struct rec_batch *b) { b->tag_bits = 16; }
 static void m_tag0(struct rec_batch *b) { b->tag_bits = 0; }
 static void m_tag17(struct rec_batch *b) { b->tag_bits = 17; }
@@ -516,7 +517,8 @@ static const struct batch_case batch_cases[] = {
 	{ "status 0", m_status0, REC_ERR_CORRUPT },
 	{ "status 1", m_status1, REC_OK },
 	{ "status 3", m_status3, REC_OK },
-	{ "status 4", m_status4, REC_ERR_CORRUPT },
+	{ "status 4", m_status4, REC_OK },
+	{ "status 5", m_status5, REC_ERR_CORRUPT },
 	{ "tag_bits 0", m_tag0, REC_OK },
 	{ "tag_bits 16", m_tag16, REC_OK },
 	{ "tag_bits 17", m_tag17, REC_ERR_CORRUPT },
@@ -755,6 +757,8 @@ test_batch_status_name(void **state)
 	b.status = REC_BATCH_PURGED;
 	assert_string_equal(rec_batch_status_name(&b, 999), "purged");
 	assert_string_equal(rec_batch_status_name(&b, 2000), "purged");
+	b.status = REC_BATCH_STAGED;
+	assert_string_equal(rec_batch_status_name(&b, 999), "staged");
 	b.status = 0;
 	assert_non_null(rec_batch_status_name(&b, 999));
 }

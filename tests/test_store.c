@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,11 +282,96 @@ test_owner_mismatch(void **state)
 	store_create(f);
 	store_close(f);
 	log_reset(f);
-	open_expect(f, f->path, getuid() + 1, 0, REC_ERR_UNSAFE);
+	open_expect(f, f->path, getuid() + 1, 0, REC_ERR_OWNER);
 	assert_logged(&f->cap, f->path);
 	log_reset(f);
-	open_expect(f, f->path, getuid() + 1, REC_STORE_CREATE, REC_ERR_UNSAFE);
+	open_expect(f, f->path, getuid() + 1, REC_STORE_CREATE, REC_ERR_OWNER);
 	assert_logged(&f->cap, f->path);
+}
+
+/*
+ * Issue #15 item 6: a store the user cannot even open says why.  Root
+ * opens anything, so as root a child takes uid `nobody`; without root the
+ * own directory is made unreadable.
+ */
+static void
+unreadable_as(struct fx *f, uid_t dir_owner, uid_t as, int want,
+    const char *needle)
+{
+	pid_t pid;
+	int status;
+
+	assert_int_equal(chown(f->path, dir_owner, (gid_t)-1), 0);
+	if ((pid = fork()) == 0) {
+		if (as != getuid() && (setgroups(0, NULL) != 0 ||
+		    setresgid(as, as, as) != 0 || setresuid(as, as, as) != 0))
+			_exit(2);
+		log_reset(f);
+		if (rec_store_open(f->path, as, 0, &f->log, &f->st) != want ||
+		    strstr(f->cap.text, needle) == NULL) {
+			fprintf(stderr, "%s\n", f->cap.text);
+			_exit(1);
+		}
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void
+test_unreadable_dir_says_why(void **state)
+{
+	struct fx *f = *state;
+	uid_t nobody = 65534;
+
+	store_create(f);
+	store_close(f);
+	if (getuid() != 0) {
+		assert_int_equal(chmod(f->path, 0), 0);
+		unreadable_as(f, getuid(), getuid(), REC_ERR_ACCESS,
+		    "Permission denied");
+		assert_int_equal(chmod(f->path, 0700), 0);
+		return;
+	}
+	/* The directories above must let nobody through. */
+	assert_int_equal(chmod(f->dir, 0711), 0);
+	/* A backup restored as root: an owner mismatch, not EACCES. */
+	unreadable_as(f, 0, nobody, REC_ERR_OWNER, "owned by uid 0, not by "
+	    "uid 65534");
+	/* The user's own directory, mode 0: permission denied. */
+	assert_int_equal(chmod(f->path, 0), 0);
+	unreadable_as(f, nobody, nobody, REC_ERR_ACCESS, "Permission denied");
+	assert_int_equal(chmod(f->path, 0700), 0);
+	assert_int_equal(chown(f->path, 0, (gid_t)-1), 0);
+}
+
+/* errno values become the error that names their cause. */
+static void
+test_errno_mapping(void **state)
+{
+	static const struct { int e, want; const char *reason; } t[] = {
+		{ ENOSPC, REC_ERR_NOSPACE, "no_space" },
+		{ EDQUOT, REC_ERR_NOSPACE, "no_space" },
+		{ EFBIG, REC_ERR_NOSPACE, "no_space" },
+		{ EROFS, REC_ERR_ROFS, "read_only" },
+		{ EACCES, REC_ERR_ACCESS, "permission" },
+		{ EPERM, REC_ERR_ACCESS, "permission" },
+		{ ENOMEM, REC_ERR_NOMEM, "no_memory" },
+		{ EIO, REC_ERR_IO, "io" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(rec_err_errno(t[i].e), t[i].want);
+		assert_string_equal(rec_err_reason(t[i].want), t[i].reason);
+	}
+	assert_string_equal(rec_err_reason(REC_ERR_OWNER), "owner");
+	assert_string_not_equal(rec_strerror(REC_ERR_NOSPACE),
+	    rec_strerror(REC_ERR_IO));
+	assert_string_not_equal(rec_strerror(REC_ERR_ROFS),
+	    rec_strerror(REC_ERR_IO));
 }
 
 /* The directory's own owner is checked, not only its files'. */
@@ -296,7 +382,7 @@ test_owner_mismatch_empty_dir(void **state)
 
 	assert_int_equal(mkdir(f->path, 0700), 0);
 	log_reset(f);
-	open_expect(f, f->path, getuid() + 1, REC_STORE_CREATE, REC_ERR_UNSAFE);
+	open_expect(f, f->path, getuid() + 1, REC_STORE_CREATE, REC_ERR_OWNER);
 	assert_logged(&f->cap, f->path);
 	assert_int_equal(dir_entries(f->path), 0);
 }
@@ -1308,6 +1394,8 @@ main(int argc, char **argv)
 		T(test_dir_symlink),
 		T(test_regular_file),
 		T(test_owner_mismatch),
+		T(test_unreadable_dir_says_why),
+		T(test_errno_mapping),
 		T(test_owner_mismatch_empty_dir),
 		T(test_data_symlink),
 		T(test_lock_symlink),

@@ -220,6 +220,32 @@ check_file(struct report *rp, int dfd, const struct tool_target *t,
 		    (sb.st_mode & 077) != 0 ? " (0600 expected)" : "");
 }
 
+/* Room for a login's writes on the store's filesystem, as its writer sees it. */
+static void
+check_space(struct report *rp, int dfd, const struct tool_target *t)
+{
+	unsigned long long avail, need;
+	char what[REC_PATH_MAX + 16];
+	int rdonly;
+
+	snprintf(what, sizeof(what), "%s (space)", t->path);
+	if (tool_store_room(dfd, t, &avail, &need, &rdonly) != 0) {
+		item(rp, FAIL, what, "%s", strerror(errno));
+		return;
+	}
+	if (rdonly)
+		item(rp, FAIL, what, "read-only filesystem: logins cannot count "
+		    "attempts or use up codes");
+	else if (avail < need)
+		item(rp, FAIL, what, "%llu KiB free for uid %u on its "
+		    "filesystem, a login may need %llu KiB: logins will fail "
+		    "with \"No space left on device\"", avail >> 10,
+		    (unsigned)t->owner, need >> 10);
+	else
+		item(rp, OK, what, "%llu MiB free for uid %u on its filesystem",
+		    avail >> 20, (unsigned)t->owner);
+}
+
 /* One store: directory, files, filesystem, and every record read back. */
 static int
 check_store(struct admin *a, struct tool_target *t, void *arg)
@@ -229,17 +255,25 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 	struct rec_store_counts n;
 	struct stat sb;
 	struct statfs sf;
-	int dfd, r;
+	int dfd, e, r;
 
 	dfd = open(t->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd == -1 && errno == ENOENT) {
+		item(rp, WARN, t->path, "does not exist yet (the first "
+		    "pam-recovery-admin generate creates it)");
+		return EXIT_OK;
+	}
 	if (dfd == -1) {
-		if (errno == ENOENT)
-			item(rp, WARN, t->path, "does not exist yet (the first "
-			    "pam-recovery-admin generate creates it)");
-		else
-			item(rp, FAIL, t->path, "%s", errno == ELOOP ||
-			    errno == ENOTDIR ? "not a directory (or a "
-			    "symlink)" : strerror(errno));
+		/* The module's own open says why, owner mismatch included. */
+		e = errno;
+		rp->captured[0] = '\0';
+		t->log = &log;
+		r = tool_target_open(t, 0);
+		item(rp, FAIL, t->path, "%s: %s", rec_strerror(r != REC_OK ? r :
+		    rec_err_errno(e)), rp->captured[0] != '\0' ? rp->captured :
+		    strerror(e));
+		tool_target_close(t);
+		t->log = &a->log;
 		return EXIT_OK;
 	}
 	if (fstat(dfd, &sb) == -1 || fstatfs(dfd, &sf) == -1)
@@ -254,6 +288,7 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 		    (unsigned)(sb.st_mode & 07777), (unsigned long)sf.f_type);
 	check_file(rp, dfd, t, "data.mdb");
 	check_file(rp, dfd, t, "lock.mdb");
+	check_space(rp, dfd, t);
 	close(dfd);
 	/* The module's own checks, filesystem included, then every record. */
 	rp->captured[0] = '\0';

@@ -2,7 +2,9 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -337,4 +339,49 @@ tool_generate_hint(const struct tool_target *t, char *buf, size_t len)
 	else
 		snprintf(buf, len, "pam-recovery generate");
 	return buf;
+}
+
+int
+tool_store_dir_missing(const struct tool_target *t)
+{
+	char dir[REC_PATH_MAX];
+	struct passwd *pw;
+	struct stat sb;
+	char *slash;
+
+	snprintf(dir, sizeof(dir), "%s", t->path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		return 0;
+	if (slash == dir)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &sb) == 0 || errno != ENOENT)
+		return 0;
+	pw = getpwnam(t->who.user);
+	if (pw != NULL && strcmp(pw->pw_dir, dir) == 0)
+		warnx("the home directory %s of %s does not exist: no recovery "
+		    "codes can be stored for %s until it is created", dir,
+		    t->who.user, t->who.user);
+	else
+		warnx("%s does not exist: the store %s cannot be created "
+		    "until it is", dir, t->path);
+	return 1;
+}
+
+int
+tool_store_room(int dfd, const struct tool_target *t,
+    unsigned long long *avail, unsigned long long *need, int *rdonly)
+{
+	struct statvfs sv;
+	long ps = sysconf(_SC_PAGESIZE);
+
+	*need = TOOL_WRITE_ROOM_PAGES * (unsigned long long)(ps > 0 ? ps :
+	    4096);
+	if (fstatvfs(dfd, &sv) == -1)
+		return -1;
+	*avail = (unsigned long long)(t->owner == 0 ? sv.f_bfree :
+	    sv.f_bavail) * sv.f_frsize;
+	*rdonly = (sv.f_flag & ST_RDONLY) != 0;
+	return 0;
 }

@@ -187,6 +187,31 @@ const char *tool_duration(uint64_t secs, char *buf, size_t len);
 const char *tool_generate_hint(const struct tool_target *t, char *buf,
     size_t len);
 
+/*
+ * When the directory that should hold t's store does not exist (a user
+ * whose home directory is missing), say so on stderr -- naming it as the
+ * user's home directory when it is -- and return 1; else return 0.  No
+ * store can be created there, so nothing should advise generating codes.
+ */
+int tool_store_dir_missing(const struct tool_target *t);
+
+/*
+ * A login commits two write transactions, and activating new codes one;
+ * copy-on-write gives every tree they touch new pages, from the free list
+ * or from the end of the file.  With less room than this on the store's
+ * filesystem they can fail with "No space left on device".
+ */
+#define TOOL_WRITE_ROOM_PAGES 64
+
+/*
+ * The room on the filesystem of the directory open as dfd, in bytes, as
+ * t's owner may use it (a user cannot use the blocks reserved for root),
+ * into *avail, and what a write may need into *need; *rdonly is set for a
+ * read-only mount.  Returns 0, or -1 with errno set.
+ */
+int tool_store_room(int dfd, const struct tool_target *t,
+    unsigned long long *avail, unsigned long long *need, int *rdonly);
+
 /* Modules of light margin around a QR code, as the QR standard asks. */
 #define TOOL_QR_QUIET 4
 

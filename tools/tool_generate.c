@@ -1,6 +1,7 @@
 /* tool_generate.c: the generate command, shared by the user helper and the admin tool. */
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,8 +189,37 @@ parse_args(const struct tool_target *t, struct gen_opts *o, int argc,
 static int explain(int r, uint64_t wait);
 
 /*
+ * Whether the store's filesystem has room for the staging and the
+ * activation.  The staging below fails on a full disk before any code is
+ * shown; this also keeps the activation after the codes were shown from
+ * running out of room, unless something else fills the disk meanwhile.
+ * Returns 0 when there is room (or it cannot be told).
+ */
+static int
+no_room(const struct tool_target *t)
+{
+	unsigned long long avail, need;
+	int dfd, rdonly, ret = 0;
+
+	dfd = open(t->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (dfd == -1)
+		return 0;
+	if (tool_store_room(dfd, t, &avail, &need, &rdonly) == 0 &&
+	    !rdonly && avail < need) {
+		warnx("store %s: %llu KiB free on its filesystem, new codes "
+		    "need up to %llu KiB to be stored and activated: no code "
+		    "was shown and the current codes are unchanged", t->path,
+		    avail >> 10, need >> 10);
+		ret = 1;
+	}
+	close(dfd);
+	return ret;
+}
+
+/*
  * Make the codes, asking before they would replace codes that still work.
- * Nothing is stored yet: commit() does that once the codes were shown.
+ * Nothing is stored yet: rec_generate_stage() does that before they are
+ * shown, rec_generate_commit() activates them once they were.
  */
 static int
 prepare(struct tool_target *t, const struct gen_opts *o,
@@ -320,7 +350,7 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	struct rec_new_batch *nb = NULL;
 	FILE *f = NULL;
 	uint64_t wait = 0;
-	int r, ret = EXIT_FAIL, fits, created = 0, shown = 0;
+	int r, ret = EXIT_FAIL, fits, created = 0, staged = 0;
 
 	memset(&o, 0, sizeof(o));
 	o.count = t->cfg->code_count;
@@ -354,7 +384,8 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 		    "be lost; write them to a file with -o FILE");
 		goto out;
 	}
-	if (tool_target_open(t, 1) != REC_OK)
+	if (tool_store_dir_missing(t) || tool_target_open(t, 1) != REC_OK ||
+	    no_room(t))
 		goto out;
 	/* The file first: a name that is taken must not cost the old codes. */
 	if (o.out != NULL) {
@@ -371,7 +402,22 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	}
 	if (prepare(t, &o, nb) != REC_OK)
 		goto out;
-	shown = 1;
+	/*
+	 * Stored before shown: no code is ever displayed that a full disk or
+	 * a read-only store kept out of the store.  Staged codes do not work
+	 * and the old ones stay active until the commit below.
+	 */
+	if ((r = rec_generate_stage(t->st, t->cfg, &t->who, nb,
+	    (uint64_t)time(NULL), &wait)) != REC_OK) {
+		if (r != REC_ERR_COOLDOWN && r != REC_ERR_EXISTS)
+			warnx("cannot store new codes: %s; no code was shown "
+			    "and the current codes are unchanged",
+			    rec_strerror(r));
+		else
+			explain(r, wait);
+		goto out;
+	}
+	staged = 1;
 	if (emit(t, &o, f != NULL ? f : stdout, nb) != 0)
 		goto out;
 	if (f != NULL) {
@@ -398,9 +444,13 @@ out:
 	/* A file that did not get the codes must not look as if it had. */
 	if (ret != EXIT_OK && created)
 		unlink(o.path);
-	if (ret != EXIT_OK && shown)
-		warnx("the codes made now were NOT stored and will not work; "
-		    "the current codes are unchanged");
+	if (ret != EXIT_OK && staged) {
+		if (rec_generate_discard(t->st, &t->who, nb) != REC_OK)
+			warnx("could not remove the unused new batch from the "
+			    "store; purge removes it after the retention");
+		warnx("the codes made now were NOT activated and will not "
+		    "work; the current codes are unchanged");
+	}
 	rec_new_batch_wipe(nb);
 	sodium_free(nb);
 	tool_target_close(t);

@@ -183,8 +183,9 @@ tool_cmd_history(struct tool_target *t, int argc, char **argv,
 	    t->cfg->history_max_visible;
 	pages = (unsigned)((visible + per - 1) / per);
 	if (page > 1 && page > pages) {
-		warnx("no page %u: the history has %u page%s of %u batches",
-		    page, pages, pages == 1 ? "" : "s", per);
+		warnx("no page %u: the history shows %zu batch%s, on %u "
+		    "page%s of %u", page, visible, visible == 1 ? "" : "es",
+		    pages, pages == 1 ? "" : "s", per);
 		goto out;
 	}
 	first = (page - 1) * per;

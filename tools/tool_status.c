@@ -85,6 +85,9 @@ tool_cmd_status(struct tool_target *t, int argc, char **argv,
 		usage();
 	if (tool_target_open(t, 0) != REC_OK)
 		goto out;
+	/* Not "create some": generate could not store them either. */
+	if (t->st == NULL && tool_store_dir_missing(t))
+		goto out;
 	if ((r = rec_auth_status(t->st, t->cfg, t->who.user, now, &s)) !=
 	    REC_OK) {
 		warnx("store %s: %s", t->path, rec_strerror(r));
