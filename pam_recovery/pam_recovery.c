@@ -20,6 +20,7 @@
 #include "rec_isolate.h"
 
 #define DEFAULT_PROMPT "Recovery code: "
+#define ANY_CODE_PROMPT "Verification code: "
 
 /*
  * Messages to the user are plain ASCII.  The OpenSSH client prints the
@@ -33,6 +34,7 @@ struct opts {
 	const char *conf;
 	const char *prompt;
 	int nouserok, silent, debug, use_first_pass, try_first_pass;
+	int any_code;	/* one prompt shared with the next module */
 };
 
 /* Everything one PAM call holds; released in call_end(). */
@@ -179,6 +181,8 @@ call_config(struct call *c, int argc, const char **argv)
 			c->o.use_first_pass = 1;
 		else if (strcmp(a, "try_first_pass") == 0)
 			c->o.try_first_pass = 1;
+		else if (strcmp(a, "any_code") == 0)
+			c->o.any_code = 1;
 		else if (strncmp(a, "prompt=", 7) == 0)
 			c->o.prompt = a + 7;
 		else if (strncmp(a, "conf=", 5) == 0)
@@ -387,11 +391,43 @@ say_wait(struct call *c, uint64_t secs)
 		    "locked. Try again in %llu minutes.", (unsigned long long)m);
 }
 
-/* The code to try: PAM_AUTHTOK (use/try_first_pass) or the prompt. */
+/*
+ * any_code: input that is not meant as a recovery code (rec_code_classify)
+ * is handed to the next module as PAM_AUTHTOK and wiped here; returns
+ * PAM_IGNORE then.  A recovery code, or a typo of one, stays in *resp for
+ * this module to judge (PAM_SUCCESS).  Never logs what was typed.
+ */
+static int
+hand_on(struct call *c, const struct rec_format *fmt, char **resp)
+{
+	int pr;
+
+	if (rec_code_classify(fmt, *resp) != REC_INPUT_OTHER)
+		return PAM_SUCCESS;
+	pr = pam_set_item(c->pamh, PAM_AUTHTOK, *resp);
+	sodium_memzero(*resp, strlen(*resp));
+	free(*resp);
+	*resp = NULL;
+	if (pr != PAM_SUCCESS) {
+		pam_syslog(c->pamh, LOG_ERR, "cannot hand the input on: %s",
+		    pam_strerror(c->pamh, pr));
+		return PAM_AUTH_ERR;
+	}
+	if (c->o.debug)
+		pam_syslog(c->pamh, LOG_DEBUG, "not a recovery code: handed on "
+		    "as PAM_AUTHTOK");
+	return PAM_IGNORE;
+}
+
+/*
+ * The code to try: PAM_AUTHTOK (use/try_first_pass) or the prompt.  With
+ * any_code, PAM_IGNORE means the input was for the next module.
+ */
 static int
 get_code(struct call *c, const struct rec_format *fmt, char **resp)
 {
 	const char *tok = item(c->pamh, PAM_AUTHTOK);
+	const char *prompt = c->o.prompt;
 	char norm[REC_CODE_MAX + 1];
 	int ok;
 
@@ -399,6 +435,10 @@ get_code(struct call *c, const struct rec_format *fmt, char **resp)
 	if ((c->o.use_first_pass || c->o.try_first_pass) && tok != NULL) {
 		ok = rec_code_normalise(fmt, tok, norm) == REC_OK;
 		sodium_memzero(norm, sizeof(norm));
+		/* Already PAM_AUTHTOK: nothing to hand on. */
+		if (!ok && c->o.use_first_pass && c->o.any_code &&
+		    rec_code_classify(fmt, tok) == REC_INPUT_OTHER)
+			return PAM_IGNORE;
 		if (ok || c->o.use_first_pass) {
 			*resp = strdup(tok);
 			return *resp != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
@@ -406,11 +446,12 @@ get_code(struct call *c, const struct rec_format *fmt, char **resp)
 	}
 	if (c->o.use_first_pass)
 		return PAM_AUTH_ERR;
-	if (pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, resp, "%s",
-	    c->o.prompt != NULL ? c->o.prompt : DEFAULT_PROMPT) != PAM_SUCCESS ||
-	    *resp == NULL)
+	if (prompt == NULL)
+		prompt = c->o.any_code ? ANY_CODE_PROMPT : DEFAULT_PROMPT;
+	if (pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, resp, "%s", prompt) !=
+	    PAM_SUCCESS || *resp == NULL)
 		return PAM_CONV_ERR;
-	return PAM_SUCCESS;
+	return c->o.any_code ? hand_on(c, fmt, resp) : PAM_SUCCESS;
 }
 
 static void
@@ -435,6 +476,37 @@ announce_success(struct call *c, const struct rec_result *res)
 		    "pam-recovery generate");
 }
 
+/* Recovery codes are locked: say for how long, and refuse. */
+static int
+deny_locked(struct call *c, const struct rec_status *s)
+{
+	log_event(c, "lock_denied", s->batch, 0, NULL);
+	say_wait(c, s->lock_remaining);
+	return PAM_AUTH_ERR;
+}
+
+/*
+ * any_code when the store cannot be read: the user may be typing a TOTP
+ * code, which is none of the store's business, so ask anyway.  Returns
+ * PAM_IGNORE when the input went on to the next module; anything else
+ * leaves the store's error standing.
+ */
+static int
+hand_on_despite_store(struct call *c)
+{
+	struct rec_format fmt;
+	char *resp = NULL;
+	int pr;
+
+	rec_format_from_config(&fmt, &c->cfg);
+	pr = get_code(c, &fmt, &resp);
+	if (resp != NULL) {
+		sodium_memzero(resp, strlen(resp));
+		free(resp);
+	}
+	return pr;
+}
+
 static int
 authenticate(struct call *c)
 {
@@ -442,24 +514,34 @@ authenticate(struct call *c)
 	struct rec_result res;
 	struct job_out o;
 	char *resp = NULL, detail[64];
-	int r, pr = PAM_SERVICE_ERR;
+	int r, pr = PAM_SERVICE_ERR, handed_on = 0;
 
 	if ((r = call_open(c)) != REC_OK ||
-	    (r = store_status(c, &o)) != REC_OK)
+	    (r = store_status(c, &o)) != REC_OK) {
+		if (c->o.any_code)
+			handed_on = hand_on_despite_store(c) == PAM_IGNORE;
 		goto store_error;
+	}
 	s = o.s;
-	if (!s.enrolled && c->o.nouserok) {
+	/*
+	 * any_code asks every user, enrolled or not, locked or not: the
+	 * input may be for the next module, and the lock only holds
+	 * recovery codes back.
+	 */
+	if (!s.enrolled && c->o.nouserok && !c->o.any_code) {
 		pr = PAM_IGNORE;
 		goto out;
 	}
-	if (s.lock_remaining > 0) {
-		log_event(c, "lock_denied", s.batch, 0, NULL);
-		say_wait(c, s.lock_remaining);
-		pr = PAM_AUTH_ERR;
+	if (s.lock_remaining > 0 && !c->o.any_code) {
+		pr = deny_locked(c, &s);
 		goto out;
 	}
 	if ((pr = get_code(c, &s.fmt, &resp)) != PAM_SUCCESS)
 		goto out;
+	if (s.lock_remaining > 0) {
+		pr = deny_locked(c, &s);
+		goto out;
+	}
 	r = store_attempt(c, resp, &o);
 	res = o.res;
 	pr = rec_to_pam(r);
@@ -504,6 +586,8 @@ store_error:
 	pr = rec_to_pam(r);
 	if (pr == PAM_SUCCESS)
 		pr = PAM_SERVICE_ERR;
+	if (handed_on)
+		pr = PAM_IGNORE;
 out:
 	if (resp != NULL) {
 		sodium_memzero(resp, strlen(resp));
