@@ -507,6 +507,50 @@ hand_on_despite_store(struct call *c)
 	return pr;
 }
 
+/*
+ * What this PAM transaction has told the user already, kept on the handle
+ * (pam_set_data) from the auth stage to the account stage, so that each
+ * message appears once per login.  sshd runs both stages on one handle in
+ * one process for keyboard-interactive logins, as login(1) does.
+ */
+#define SAID_DATA "pam_recovery_said"
+enum said_bits {
+	SAID_REMAINING = 1 << 0,	/* how many codes are left, or none */
+	SAID_EXPIRY = 1 << 1,
+	SAID_UNVERIFIED = 1 << 2,
+};
+
+static void
+said_cleanup(pam_handle_t *pamh, void *data, int err)
+{
+	(void)pamh;
+	(void)err;
+	free(data);
+}
+
+static unsigned
+said_get(pam_handle_t *pamh)
+{
+	const void *d = NULL;
+
+	if (pam_get_data(pamh, SAID_DATA, &d) != PAM_SUCCESS || d == NULL)
+		return 0;
+	return *(const unsigned *)d;
+}
+
+/* Remember bits as said; on failure a message may at worst come twice. */
+static void
+said_add(pam_handle_t *pamh, unsigned bits)
+{
+	unsigned *d;
+
+	if (bits == 0 || (d = malloc(sizeof(*d))) == NULL)
+		return;
+	*d = said_get(pamh) | bits;
+	if (pam_set_data(pamh, SAID_DATA, d, said_cleanup) != PAM_SUCCESS)
+		free(d);
+}
+
 static int
 authenticate(struct call *c)
 {
@@ -548,6 +592,8 @@ authenticate(struct call *c)
 	switch (r) {
 	case REC_OK:
 		announce_success(c, &res);
+		if (!c->o.silent)
+			said_add(c->pamh, SAID_REMAINING);
 		break;
 	case REC_ERR_MALFORMED:
 		log_event(c, "code_malformed", 0, 0, NULL);
@@ -625,14 +671,53 @@ pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 }
 
 /*
- * Remind a user whose codes run low; never decides anything, so every path
- * returns PAM_IGNORE.
+ * The account stage's reminders, each at most once per PAM transaction
+ * (see SAID_DATA): no usable codes, or few left (unless the auth stage
+ * said how many are left); a batch that expires within warn_expiry_days;
+ * a batch of which no code was ever tested or used.
  */
+static void
+remind(struct call *c, const struct rec_status *s, uint64_t now)
+{
+	unsigned done = said_get(c->pamh), now_said = 0;
+	int usable = s->enrolled && s->remaining > 0 && !s->expired;
+	uint64_t days;
+
+	if (!(done & SAID_REMAINING)) {
+		if (!usable) {
+			pam_info(c->pamh, "You have no usable recovery codes. "
+			    "Generate some with: pam-recovery generate");
+			now_said |= SAID_REMAINING;
+		} else if (s->remaining <= c->cfg.warn_remaining) {
+			pam_info(c->pamh, "Only %u recovery code%s left. "
+			    "Generate new ones with: pam-recovery generate",
+			    s->remaining, s->remaining == 1 ? "" : "s");
+			now_said |= SAID_REMAINING;
+		}
+	}
+	if (usable && !(done & SAID_EXPIRY) && c->cfg.warn_expiry_days != 0 &&
+	    s->expires > now &&
+	    s->expires - now <= (uint64_t)c->cfg.warn_expiry_days * 86400) {
+		days = (s->expires - now + 86399) / 86400;
+		pam_info(c->pamh, "Your recovery codes expire in %llu day%s. "
+		    "Generate new ones with: pam-recovery generate",
+		    (unsigned long long)days, days == 1 ? "" : "s");
+		now_said |= SAID_EXPIRY;
+	}
+	if (usable && !(done & SAID_UNVERIFIED) && s->verified == 0 &&
+	    s->used == 0) {
+		pam_info(c->pamh, "Your recovery codes were never tested. Test "
+		    "one with: pam-recovery verify");
+		now_said |= SAID_UNVERIFIED;
+	}
+	said_add(c->pamh, now_said);
+}
+
+/* Remind the user (see remind); never decides anything: PAM_IGNORE. */
 PAM_EXTERN int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct call c;
-	struct rec_status s;
 	struct job_out o;
 	int r;
 
@@ -644,14 +729,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	    (r = store_status(&c, &o)) != REC_OK ||
 	    !o.store_exists || c.o.silent)
 		goto out;
-	s = o.s;
-	if (!s.enrolled || s.remaining == 0 || s.expired)
-		pam_info(pamh, "You have no usable recovery codes. Generate "
-		    "some with: pam-recovery generate");
-	else if (s.remaining <= c.cfg.warn_remaining)
-		pam_info(pamh, "Only %u recovery code%s left. Generate new ones "
-		    "with: pam-recovery generate", s.remaining,
-		    s.remaining == 1 ? "" : "s");
+	remind(&c, &o.s, (uint64_t)time(NULL));
 out:
 	call_end(&c);
 	return PAM_IGNORE;

@@ -161,11 +161,43 @@ check "12 parallel wrong guesses: locked" test "$(json_field lock_remaining)" -g
 rm -rf "$T/$ME.store"
 helper generate -n 2 --format csv
 printf '%s\n' "$OUT" >"$T/codes.csv"
+# count TEXT: how often the last output says TEXT.
+count() { printf '%s\n' "$OUT" | grep -cF -- "$1"; }
+pamrun rt-acct "$ME" account
+check "account: a fresh batch that was never tested is pointed out" has "Your recovery codes were never tested. Test one with: pam-recovery verify"
+check "account alone: no 'codes left' reminder with 2 of 2 left" hasnt "recovery code left"
 pamrun rt-acct "$ME" auth account -- "$(code 1 "$T/codes.csv")"
-check "account: reminder when codes run low" has "Only 1 recovery code left"
 check "account: returns PAM_IGNORE" has "account: PAM_SUCCESS"
+check "auth then account: 'codes left' said once, by the auth stage" \
+    sh -c '[ "$0" -eq 1 ] && [ "$1" -eq 0 ]' "$(count "1 code left")" "$(count "Only 1 recovery code left")"
+check "auth then account: 'generate new codes' said once" test "$(count "pam-recovery generate")" -eq 1
+check "a used batch is not called untested" hasnt "never tested"
+pamrun rt-acct "$ME" account
+check "account alone: reminder when codes run low" test "$(count "Only 1 recovery code left")" -eq 1
+printf 'auth required %s\naccount optional %s\naccount optional %s\n' "$M" "$M" "$M" >"$T/pam.d/rt-acct2"
+pamrun rt-acct2 "$ME" account account
+check "the account stage twice in one login: the reminder once" test "$(count "Only 1 recovery code left")" -eq 1
 pamrun rt "$ME" auth -- "$(code 2 "$T/codes.csv")"
 check "last code: loud warning" has "LAST recovery code"
+pamrun rt-acct "$ME" auth account -- "$(wrong 1)"
+check "a refused code, then account: 'no usable codes' once" test "$(count "no usable recovery codes")" -eq 1
+
+# Expiry and testing: a batch that expires in 5 days, warned from 7 on.
+rm -rf "$T/$ME.store"
+sed 's/^kdf_memlimit.*/&\ncode_expiry_days = 5/' "$T/conf" >"$T/exp.conf"
+chmod 0644 "$T/exp.conf"
+"$BIN/pam-recovery" -c "$T/exp.conf" generate -n 5 --format csv >"$T/codes.csv" 2>&1
+printf 'account optional %s conf=%s\naccount optional %s conf=%s\n' "$BIN/pam_recovery.so" "$T/exp.conf" "$BIN/pam_recovery.so" "$T/exp.conf" >"$T/pam.d/rt-exp"
+printf 'account optional %s conf=%s warn_expiry_days=4\n' "$BIN/pam_recovery.so" "$T/exp.conf" >"$T/pam.d/rt-exp4"
+pamrun rt-exp "$ME" account
+check "expiry: said within warn_expiry_days, once" test "$(count "Your recovery codes expire in 5 days.")" -eq 1
+check "untested: said once" test "$(count "never tested")" -eq 1
+pamrun rt-exp4 "$ME" account
+check "expiry: not said before warn_expiry_days" hasnt "expire in"
+OUT=$(printf '%s\n' "$(code 1 "$T/codes.csv")" | "$BIN/pam-recovery" -c "$T/exp.conf" verify 2>&1)
+pamrun rt-exp "$ME" account
+check "after pam-recovery verify: no 'never tested'" hasnt "never tested"
+check "after pam-recovery verify: the expiry reminder stays" has "expire in 5 days"
 
 # --- any_code: one prompt shared with TOTP --------------------------------------
 # A recovery code is judged here; anything else goes on as PAM_AUTHTOK with
