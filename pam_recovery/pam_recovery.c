@@ -476,15 +476,6 @@ announce_success(struct call *c, const struct rec_result *res)
 		    "pam-recovery generate");
 }
 
-/* Recovery codes are locked: say for how long, and refuse. */
-static int
-deny_locked(struct call *c, const struct rec_status *s)
-{
-	log_event(c, "lock_denied", s->batch, 0, NULL);
-	say_wait(c, s->lock_remaining);
-	return PAM_AUTH_ERR;
-}
-
 /*
  * any_code when the store cannot be read: the user may be typing a TOTP
  * code, which is none of the store's business, so ask anyway.  Returns
@@ -570,22 +561,20 @@ authenticate(struct call *c)
 	/*
 	 * any_code asks every user, enrolled or not, locked or not: the
 	 * input may be for the next module, and the lock only holds
-	 * recovery codes back.
+	 * recovery codes back (the attempt refuses them while it lasts).
 	 */
 	if (!s.enrolled && c->o.nouserok && !c->o.any_code) {
 		pr = PAM_IGNORE;
 		goto out;
 	}
 	if (s.lock_remaining > 0 && !c->o.any_code) {
-		pr = deny_locked(c, &s);
+		log_event(c, "lock_denied", s.batch, 0, NULL);
+		say_wait(c, s.lock_remaining);
+		pr = PAM_AUTH_ERR;
 		goto out;
 	}
 	if ((pr = get_code(c, &s.fmt, &resp)) != PAM_SUCCESS)
 		goto out;
-	if (s.lock_remaining > 0) {
-		pr = deny_locked(c, &s);
-		goto out;
-	}
 	r = store_attempt(c, resp, &o);
 	res = o.res;
 	pr = rec_to_pam(r);
