@@ -20,6 +20,7 @@
 #include "rec_isolate.h"
 
 #define DEFAULT_PROMPT "Recovery code: "
+#define ANY_CODE_PROMPT "Verification code: "
 
 /*
  * Messages to the user are plain ASCII.  The OpenSSH client prints the
@@ -33,6 +34,7 @@ struct opts {
 	const char *conf;
 	const char *prompt;
 	int nouserok, silent, debug, use_first_pass, try_first_pass;
+	int any_code;	/* one prompt shared with the next module */
 };
 
 /* Everything one PAM call holds; released in call_end(). */
@@ -185,6 +187,8 @@ call_config(struct call *c, int argc, const char **argv)
 			c->o.use_first_pass = 1;
 		else if (strcmp(a, "try_first_pass") == 0)
 			c->o.try_first_pass = 1;
+		else if (strcmp(a, "any_code") == 0)
+			c->o.any_code = 1;
 		else if (strncmp(a, "prompt=", 7) == 0)
 			c->o.prompt = a + 7;
 		else if (strncmp(a, "conf=", 5) == 0)
@@ -393,11 +397,43 @@ say_wait(struct call *c, uint64_t secs)
 		    "locked. Try again in %llu minutes.", (unsigned long long)m);
 }
 
-/* The code to try: PAM_AUTHTOK (use/try_first_pass) or the prompt. */
+/*
+ * any_code: input that is not meant as a recovery code (rec_code_classify)
+ * is handed to the next module as PAM_AUTHTOK and wiped here; returns
+ * PAM_IGNORE then.  A recovery code, or a typo of one, stays in *resp for
+ * this module to judge (PAM_SUCCESS).  Never logs what was typed.
+ */
+static int
+hand_on(struct call *c, const struct rec_format *fmt, char **resp)
+{
+	int pr;
+
+	if (rec_code_classify(fmt, *resp) != REC_INPUT_OTHER)
+		return PAM_SUCCESS;
+	pr = pam_set_item(c->pamh, PAM_AUTHTOK, *resp);
+	sodium_memzero(*resp, strlen(*resp));
+	free(*resp);
+	*resp = NULL;
+	if (pr != PAM_SUCCESS) {
+		pam_syslog(c->pamh, LOG_ERR, "cannot hand the input on: %s",
+		    pam_strerror(c->pamh, pr));
+		return PAM_AUTH_ERR;
+	}
+	if (c->o.debug)
+		pam_syslog(c->pamh, LOG_DEBUG, "not a recovery code: handed on "
+		    "as PAM_AUTHTOK");
+	return PAM_IGNORE;
+}
+
+/*
+ * The code to try: PAM_AUTHTOK (use/try_first_pass) or the prompt.  With
+ * any_code, PAM_IGNORE means the input was for the next module.
+ */
 static int
 get_code(struct call *c, const struct rec_format *fmt, char **resp)
 {
 	const char *tok = item(c->pamh, PAM_AUTHTOK);
+	const char *prompt = c->o.prompt;
 	char norm[REC_CODE_MAX + 1];
 	int ok;
 
@@ -405,6 +441,10 @@ get_code(struct call *c, const struct rec_format *fmt, char **resp)
 	if ((c->o.use_first_pass || c->o.try_first_pass) && tok != NULL) {
 		ok = rec_code_normalise(fmt, tok, norm) == REC_OK;
 		sodium_memzero(norm, sizeof(norm));
+		/* Already PAM_AUTHTOK: nothing to hand on. */
+		if (!ok && c->o.use_first_pass && c->o.any_code &&
+		    rec_code_classify(fmt, tok) == REC_INPUT_OTHER)
+			return PAM_IGNORE;
 		if (ok || c->o.use_first_pass) {
 			*resp = strdup(tok);
 			return *resp != NULL ? PAM_SUCCESS : PAM_BUF_ERR;
@@ -412,11 +452,12 @@ get_code(struct call *c, const struct rec_format *fmt, char **resp)
 	}
 	if (c->o.use_first_pass)
 		return PAM_AUTH_ERR;
-	if (pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, resp, "%s",
-	    c->o.prompt != NULL ? c->o.prompt : DEFAULT_PROMPT) != PAM_SUCCESS ||
-	    *resp == NULL)
+	if (prompt == NULL)
+		prompt = c->o.any_code ? ANY_CODE_PROMPT : DEFAULT_PROMPT;
+	if (pam_prompt(c->pamh, PAM_PROMPT_ECHO_OFF, resp, "%s", prompt) !=
+	    PAM_SUCCESS || *resp == NULL)
 		return PAM_CONV_ERR;
-	return PAM_SUCCESS;
+	return c->o.any_code ? hand_on(c, fmt, resp) : PAM_SUCCESS;
 }
 
 static void
@@ -441,6 +482,72 @@ announce_success(struct call *c, const struct rec_result *res)
 		    "pam-recovery generate");
 }
 
+/*
+ * any_code when the store cannot be read: the user may be typing a TOTP
+ * code, which is none of the store's business, so ask anyway.  Returns
+ * PAM_IGNORE when the input went on to the next module; anything else
+ * leaves the store's error standing.
+ */
+static int
+hand_on_despite_store(struct call *c)
+{
+	struct rec_format fmt;
+	char *resp = NULL;
+	int pr;
+
+	rec_format_from_config(&fmt, &c->cfg);
+	pr = get_code(c, &fmt, &resp);
+	if (resp != NULL) {
+		sodium_memzero(resp, strlen(resp));
+		free(resp);
+	}
+	return pr;
+}
+
+/*
+ * What this PAM transaction has told the user already, kept on the handle
+ * (pam_set_data) from the auth stage to the account stage, so that each
+ * message appears once per login.  sshd runs both stages on one handle in
+ * one process for keyboard-interactive logins, as login(1) does.
+ */
+#define SAID_DATA "pam_recovery_said"
+enum said_bits {
+	SAID_REMAINING = 1 << 0,	/* how many codes are left, or none */
+	SAID_EXPIRY = 1 << 1,
+	SAID_UNVERIFIED = 1 << 2,
+};
+
+static void
+said_cleanup(pam_handle_t *pamh, void *data, int err)
+{
+	(void)pamh;
+	(void)err;
+	free(data);
+}
+
+static unsigned
+said_get(pam_handle_t *pamh)
+{
+	const void *d = NULL;
+
+	if (pam_get_data(pamh, SAID_DATA, &d) != PAM_SUCCESS || d == NULL)
+		return 0;
+	return *(const unsigned *)d;
+}
+
+/* Remember bits as said; on failure a message may at worst come twice. */
+static void
+said_add(pam_handle_t *pamh, unsigned bits)
+{
+	unsigned *d;
+
+	if (bits == 0 || (d = malloc(sizeof(*d))) == NULL)
+		return;
+	*d = said_get(pamh) | bits;
+	if (pam_set_data(pamh, SAID_DATA, d, said_cleanup) != PAM_SUCCESS)
+		free(d);
+}
+
 static int
 authenticate(struct call *c)
 {
@@ -448,17 +555,25 @@ authenticate(struct call *c)
 	struct rec_result res;
 	struct job_out o;
 	char *resp = NULL, detail[128];
-	int r, pr = PAM_SERVICE_ERR;
+	int r, pr = PAM_SERVICE_ERR, handed_on = 0;
 
 	if ((r = call_open(c)) != REC_OK ||
-	    (r = store_status(c, &o)) != REC_OK)
+	    (r = store_status(c, &o)) != REC_OK) {
+		if (c->o.any_code)
+			handed_on = hand_on_despite_store(c) == PAM_IGNORE;
 		goto store_error;
+	}
 	s = o.s;
-	if (!s.enrolled && c->o.nouserok) {
+	/*
+	 * any_code asks every user, enrolled or not, locked or not: the
+	 * input may be for the next module, and the lock only holds
+	 * recovery codes back (the attempt refuses them while it lasts).
+	 */
+	if (!s.enrolled && c->o.nouserok && !c->o.any_code) {
 		pr = PAM_IGNORE;
 		goto out;
 	}
-	if (s.lock_remaining > 0) {
+	if (s.lock_remaining > 0 && !c->o.any_code) {
 		log_event(c, "lock_denied", s.batch, 0, NULL);
 		say_wait(c, s.lock_remaining);
 		pr = PAM_AUTH_ERR;
@@ -472,6 +587,8 @@ authenticate(struct call *c)
 	switch (r) {
 	case REC_OK:
 		announce_success(c, &res);
+		if (!c->o.silent)
+			said_add(c->pamh, SAID_REMAINING);
 		break;
 	case REC_ERR_MALFORMED:
 		log_event(c, "code_malformed", 0, 0, NULL);
@@ -511,6 +628,8 @@ store_error:
 	pr = rec_to_pam(r);
 	if (pr == PAM_SUCCESS)
 		pr = PAM_SERVICE_ERR;
+	if (handed_on)
+		pr = PAM_IGNORE;
 out:
 	if (resp != NULL) {
 		sodium_memzero(resp, strlen(resp));
@@ -548,14 +667,53 @@ pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv)
 }
 
 /*
- * Remind a user whose codes run low; never decides anything, so every path
- * returns PAM_IGNORE.
+ * The account stage's reminders, each at most once per PAM transaction
+ * (see SAID_DATA): no usable codes, or few left (unless the auth stage
+ * said how many are left); a batch that expires within warn_expiry_days;
+ * a batch of which no code was ever tested or used.
  */
+static void
+remind(struct call *c, const struct rec_status *s, uint64_t now)
+{
+	unsigned done = said_get(c->pamh), now_said = 0;
+	int usable = s->enrolled && s->remaining > 0 && !s->expired;
+	uint64_t days;
+
+	if (!(done & SAID_REMAINING)) {
+		if (!usable) {
+			pam_info(c->pamh, "You have no usable recovery codes. "
+			    "Generate some with: pam-recovery generate");
+			now_said |= SAID_REMAINING;
+		} else if (s->remaining <= c->cfg.warn_remaining) {
+			pam_info(c->pamh, "Only %u recovery code%s left. "
+			    "Generate new ones with: pam-recovery generate",
+			    s->remaining, s->remaining == 1 ? "" : "s");
+			now_said |= SAID_REMAINING;
+		}
+	}
+	if (usable && !(done & SAID_EXPIRY) && c->cfg.warn_expiry_days != 0 &&
+	    s->expires > now &&
+	    s->expires - now <= (uint64_t)c->cfg.warn_expiry_days * 86400) {
+		days = (s->expires - now + 86399) / 86400;
+		pam_info(c->pamh, "Your recovery codes expire in %llu day%s. "
+		    "Generate new ones with: pam-recovery generate",
+		    (unsigned long long)days, days == 1 ? "" : "s");
+		now_said |= SAID_EXPIRY;
+	}
+	if (usable && !(done & SAID_UNVERIFIED) && s->verified == 0 &&
+	    s->used == 0) {
+		pam_info(c->pamh, "Your recovery codes were never tested. Test "
+		    "one with: pam-recovery verify");
+		now_said |= SAID_UNVERIFIED;
+	}
+	said_add(c->pamh, now_said);
+}
+
+/* Remind the user (see remind); never decides anything: PAM_IGNORE. */
 PAM_EXTERN int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 {
 	struct call c;
-	struct rec_status s;
 	struct job_out o;
 	int r;
 
@@ -567,14 +725,7 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 	    (r = store_status(&c, &o)) != REC_OK ||
 	    !o.store_exists || c.o.silent)
 		goto out;
-	s = o.s;
-	if (!s.enrolled || s.remaining == 0 || s.expired)
-		pam_info(pamh, "You have no usable recovery codes. Generate "
-		    "some with: pam-recovery generate");
-	else if (s.remaining <= c.cfg.warn_remaining)
-		pam_info(pamh, "Only %u recovery code%s left. Generate new ones "
-		    "with: pam-recovery generate", s.remaining,
-		    s.remaining == 1 ? "" : "s");
+	remind(&c, &o.s, (uint64_t)time(NULL));
 out:
 	call_end(&c);
 	return PAM_IGNORE;

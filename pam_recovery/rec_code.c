@@ -259,3 +259,42 @@ rec_code_display(const struct rec_format *fmt, const char *code, char *out,
 	}
 	out[pos] = '\0';
 }
+
+int
+rec_code_classify(const struct rec_format *fmt, const char *in)
+{
+	char norm[REC_CODE_MAX + 1];
+	const unsigned char *p;
+	const char *alpha;
+	unsigned radix;
+	size_t n = 0;
+	int digits = 1, ours = 1, kind = REC_INPUT_OTHER;
+	unsigned char c;
+
+	if (!format_ok(fmt) || in == NULL ||
+	    strnlen(in, REC_INPUT_MAX + 1) > REC_INPUT_MAX)
+		return REC_INPUT_OTHER;
+	alpha = alphabet(fmt, &radix);
+	for (p = (const unsigned char *)in; *p != '\0'; p++) {
+		c = *p;
+		if (c == ' ' || c == '\t' || c == '-')
+			continue;
+		n++;
+		if (c < '0' || c > '9')
+			digits = 0;
+		if (fmt->alphabet == REC_ALPHA_BASE32)
+			c = fold_base32(c);
+		if (memchr(alpha, c, radix) == NULL)
+			ours = 0;
+	}
+	/* Another factor's one-time code (TOTP, HOTP, scratch) is never ours. */
+	if (digits && n <= REC_OTHER_CODE_MAX)
+		return REC_INPUT_OTHER;
+	if (rec_code_normalise(fmt, in, norm) == REC_OK)
+		kind = REC_INPUT_CODE;
+	else if (ours && n + REC_TYPO_SLACK >= fmt->length &&
+	    n <= fmt->length + REC_TYPO_SLACK)
+		kind = REC_INPUT_TYPO;
+	sodium_memzero(norm, sizeof(norm));
+	return kind;
+}

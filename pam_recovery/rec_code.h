@@ -74,4 +74,24 @@ int rec_code_normalise(const struct rec_format *fmt, const char *in, char *out);
 void rec_code_display(const struct rec_format *fmt, const char *code,
     char *out, size_t outlen);
 
+/*
+ * What a person typed at a prompt shared with another factor (the module's
+ * any_code option), without judging whether it is right.  Separators (space,
+ * tab, dash) are not counted.
+ *  REC_INPUT_CODE  a well-formed code of fmt (rec_code_normalise accepts it);
+ *  REC_INPUT_TYPO  meant as one but not well-formed: only fmt's characters
+ *                  (base32 folded), and a length within REC_TYPO_SLACK of
+ *                  fmt's: a wrong check character, a character too many or
+ *                  too few;
+ *  REC_INPUT_OTHER anything else, for the next module.  Up to
+ *                  REC_OTHER_CODE_MAX digits are always OTHER, even in a
+ *                  format they would fit: TOTP and HOTP codes have 6 to 8
+ *                  digits, pam_google_authenticator's scratch codes 8.
+ * Input longer than REC_INPUT_MAX, NULL or a bad format is OTHER.
+ */
+#define REC_OTHER_CODE_MAX 8
+#define REC_TYPO_SLACK 2
+enum rec_input_kind { REC_INPUT_OTHER, REC_INPUT_CODE, REC_INPUT_TYPO };
+int rec_code_classify(const struct rec_format *fmt, const char *in);
+
 #endif

@@ -114,6 +114,7 @@ static const struct key keys[] = {
 	NUM(level_reset, KEY_U64, 1, 31536000, "86400"),
 	NUM(generate_cooldown, KEY_U64, 0, 2592000, "0"),
 	NUM(warn_remaining, KEY_UINT, 0, 100, "3"),
+	NUM(warn_expiry_days, KEY_UINT, 0, 36500, "7"),
 	NUM(retention_days, KEY_UINT, 0, 36500, "90"),
 	NUM(purge_batch_size, KEY_UINT, 1, 1000000, "1000"),
 	NUM(purge_max_per_run, KEY_LONG, -1, LONG_MAX, "-1"),

@@ -43,6 +43,7 @@ struct rec_config {
 	uint64_t level_reset;
 	uint64_t generate_cooldown;
 	unsigned warn_remaining;
+	unsigned warn_expiry_days;	/* 0 = no expiry reminder */
 	unsigned retention_days;
 	unsigned purge_batch_size;
 	long purge_max_per_run;		/* -1 = no limit */

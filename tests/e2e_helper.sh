@@ -192,6 +192,8 @@ check "pdf: mode 0600 even with umask 000" test "$(stat -c %a "$T/codes.pdf")" =
 check "pdf: one A4 page, every code as text and in the QR code" pdf_ok "$T/codes.pdf" 10
 check "pdf: title, user, batch id" sh -c 'grep -q "Recovery codes" "$0" && grep -q "$1" "$0" && grep -q "$2" "$0"' "$T/pdf.txt" "$ME" "$(batch_id)"
 check "pdf: instructions" grep -q "How to use these codes" "$T/pdf.txt"
+check "pdf: the QR code's caption says where a copy is safe, not 'to a phone'" \
+    sh -c 'grep -q "password" "$0" && grep -q "never the phone you log in with" "$0" && ! grep -q "copy this list to a phone" "$0"' "$T/pdf.txt"
 verify_with "$(sed -n 's/^1\. //p' "$T/qr.txt")"
 check "pdf: code #1 from the QR code is a real code" has "Code #1 would be accepted"
 run generate -y --format pdf
@@ -236,6 +238,8 @@ PY
 run generate -y --qr
 check "--qr: exit 0" rc 0
 check "--qr: the list and the QR code" has "Scan this QR code"
+check "--qr: says where a copy is safe, not 'to a phone'" \
+    sh -c 'printf "%s" "$0" | grep -q "into a password manager on another device" && ! printf "%s" "$0" | grep -q "copy the list to a phone"' "$OUT"
 check "--qr: square, a QR size, quiet zone" python3 "$T/qr2pgm.py" "$T/out" "$T/qr.pgm"
 zbarimg -q --raw "$T/qr.pgm" 2>/dev/null >"$T/qr.txt"
 grep -E '^ +[0-9]+\.  ' "$T/out" | sed 's/^ *//; s/\.  */. /' >"$T/listed.txt"

@@ -17,6 +17,10 @@ kdf_memlimit = 8K
 CONF
 chmod 0644 "$T/conf"
 M="$BIN/pam_recovery.so conf=$T/conf"
+GA=
+for d in /lib/*/security /usr/lib/*/security /lib/security /usr/lib/security; do
+	[ -e "$d/pam_google_authenticator.so" ] && GA=$d/pam_google_authenticator.so && break
+done
 echo "auth required $M" >"$T/pam.d/rt"
 # These stacks succeed exactly when the module returns PAM_IGNORE.
 printf 'auth [ignore=1 default=die] %s nouserok\nauth required pam_deny.so\nauth required pam_permit.so\n' "$M" >"$T/pam.d/rt-nouserok"
@@ -174,11 +178,128 @@ check "12 parallel wrong guesses: locked" test "$(json_field lock_remaining)" -g
 rm -rf "$T/$ME.store"
 helper generate -n 2 --format csv
 printf '%s\n' "$OUT" >"$T/codes.csv"
+# count TEXT: how often the last output says TEXT.
+count() { printf '%s\n' "$OUT" | grep -cF -- "$1"; }
+pamrun rt-acct "$ME" account
+check "account: a fresh batch that was never tested is pointed out" has "Your recovery codes were never tested. Test one with: pam-recovery verify"
+check "account alone: no 'codes left' reminder with 2 of 2 left" hasnt "recovery code left"
 pamrun rt-acct "$ME" auth account -- "$(code 1 "$T/codes.csv")"
-check "account: reminder when codes run low" has "Only 1 recovery code left"
 check "account: returns PAM_IGNORE" has "account: PAM_SUCCESS"
+check "auth then account: 'codes left' said once, by the auth stage" \
+    sh -c '[ "$0" -eq 1 ] && [ "$1" -eq 0 ]' "$(count "1 code left")" "$(count "Only 1 recovery code left")"
+check "auth then account: 'generate new codes' said once" test "$(count "pam-recovery generate")" -eq 1
+check "a used batch is not called untested" hasnt "never tested"
+pamrun rt-acct "$ME" account
+check "account alone: reminder when codes run low" test "$(count "Only 1 recovery code left")" -eq 1
+printf 'auth required %s\naccount optional %s\naccount optional %s\n' "$M" "$M" "$M" >"$T/pam.d/rt-acct2"
+pamrun rt-acct2 "$ME" account account
+check "the account stage twice in one login: the reminder once" test "$(count "Only 1 recovery code left")" -eq 1
 pamrun rt "$ME" auth -- "$(code 2 "$T/codes.csv")"
 check "last code: loud warning" has "LAST recovery code"
+pamrun rt-acct "$ME" auth account -- "$(wrong 1)"
+check "a refused code, then account: 'no usable codes' once" test "$(count "no usable recovery codes")" -eq 1
+
+# Expiry and testing: a batch that expires in 5 days, warned from 7 on.
+rm -rf "$T/$ME.store"
+sed 's/^kdf_memlimit.*/&\ncode_expiry_days = 5/' "$T/conf" >"$T/exp.conf"
+chmod 0644 "$T/exp.conf"
+"$BIN/pam-recovery" -c "$T/exp.conf" generate -n 5 --format csv >"$T/codes.csv" 2>&1
+printf 'account optional %s conf=%s\naccount optional %s conf=%s\n' "$BIN/pam_recovery.so" "$T/exp.conf" "$BIN/pam_recovery.so" "$T/exp.conf" >"$T/pam.d/rt-exp"
+printf 'account optional %s conf=%s warn_expiry_days=4\n' "$BIN/pam_recovery.so" "$T/exp.conf" >"$T/pam.d/rt-exp4"
+pamrun rt-exp "$ME" account
+check "expiry: said within warn_expiry_days, once" test "$(count "Your recovery codes expire in 5 days.")" -eq 1
+check "untested: said once" test "$(count "never tested")" -eq 1
+pamrun rt-exp4 "$ME" account
+check "expiry: not said before warn_expiry_days" hasnt "expire in"
+OUT=$(printf '%s\n' "$(code 1 "$T/codes.csv")" | "$BIN/pam-recovery" -c "$T/exp.conf" verify 2>&1)
+pamrun rt-exp "$ME" account
+check "after pam-recovery verify: no 'never tested'" hasnt "never tested"
+check "after pam-recovery verify: the expiry reminder stays" has "expire in 5 days"
+
+# --- any_code: one prompt shared with TOTP --------------------------------------
+# A recovery code is judged here; anything else goes on as PAM_AUTHTOK with
+# PAM_IGNORE.  "any-ign" succeeds exactly when the module returns
+# PAM_IGNORE; "any-totp" is the shipped sshd-any-code stack's auth part.
+AC="[success=done ignore=ignore default=die] $M any_code"
+printf 'auth [ignore=1 default=die] %s any_code\nauth required pam_deny.so\nauth required pam_permit.so\n' "$M" >"$T/pam.d/any-ign"
+printf 'auth [ignore=1 default=die] %s any_code store=%s/none.%%u\nauth required pam_deny.so\nauth required pam_permit.so\n' "$M" "$T" >"$T/pam.d/any-ign-none"
+printf 'auth [ignore=1 default=die] %s any_code nouserok store=%s/none.%%u\nauth required pam_deny.so\nauth required pam_permit.so\n' "$M" "$T" >"$T/pam.d/any-ign-nouserok"
+rm -rf "$T/$ME.store"
+helper generate -n 10 --format csv
+printf '%s\n' "$OUT" >"$T/codes.csv"
+a1=$(code 1 "$T/codes.csv")
+last=$(printf '%s' "$a1" | tail -c 1)
+if [ "$last" = 0 ]; then sub=1; else sub=0; fi
+atypo=$(printf '%s' "$a1" | sed "s/.\$/$sub/")
+
+pamrun any-ign "$ME" auth -- 123456
+check "any_code: a six-digit code is handed on (PAM_IGNORE)" has "auth: PAM_SUCCESS"
+check "any_code: one prompt, 'Verification code:'" \
+    sh -c 'printf "%s" "$0" | grep -q "prompts: 1" && printf "%s" "$0" | grep -q "^prompt: Verification code: *$"' "$OUT"
+pamrun any-ign "$ME" auth -- "$a1"
+check "any_code: a recovery code is judged here, not handed on" hasnt "auth: PAM_SUCCESS"
+check "any_code: the recovery code is accepted" has "Recovery code accepted. 9 codes left."
+pamrun any-ign "$ME" auth -- "$atypo"
+check "any_code: a typo of a recovery code is not handed on" has "auth: PAM_AUTH_ERR"
+check "any_code: the typo is reported as one" has "check for typos"
+pamrun any-ign "$ME" auth -- "$(wrong 1)"
+check "any_code: a wrong recovery code is refused here" has "auth: PAM_AUTH_ERR"
+helper status --json
+check "any_code: the wrong code counts, the typo and the TOTP code do not" test "$(json_field failures)" = 1
+pamrun any-ign-none "$ME" auth -- 123456
+check "any_code, not enrolled: a TOTP code is handed on" has "auth: PAM_SUCCESS"
+pamrun any-ign-none "$ME" auth -- "$(wrong 2)"
+check "any_code, not enrolled: a recovery code is refused" has "auth: PAM_AUTH_ERR"
+pamrun any-ign-nouserok "$ME" auth -- 12345678
+check "any_code nouserok, not enrolled: one prompt, handed on" \
+    sh -c 'printf "%s" "$0" | grep -q "auth: PAM_SUCCESS" && printf "%s" "$0" | grep -q "prompts: 1"' "$OUT"
+pamrun any-ign-nouserok "$ME" auth -- "$(wrong 2)"
+check "any_code nouserok, not enrolled: a recovery code is refused" has "auth: PAM_AUTH_ERR"
+
+# Locked: the lock holds recovery codes back, never the other factor.
+for i in 2 3 4 5; do pamrun any-ign "$ME" auth -- "$(wrong "$i")"; done
+check "any_code: the 5th wrong code locks" has "Try again in"
+pamrun any-ign "$ME" auth -- 654321
+check "any_code, locked: a TOTP code is still handed on" \
+    sh -c 'printf "%s" "$0" | grep -q "auth: PAM_SUCCESS" && printf "%s" "$0" | grep -q "prompts: 1" && ! printf "%s" "$0" | grep -q locked' "$OUT"
+pamrun any-ign "$ME" auth -- "$(code 2 "$T/codes.csv")"
+check "any_code, locked: a recovery code is refused after the one prompt" \
+    sh -c 'printf "%s" "$0" | grep -q "auth: PAM_AUTH_ERR" && printf "%s" "$0" | grep -q "prompts: 1"' "$OUT"
+check "any_code, locked: the wait is shown" has "recovery codes are locked. Try again in"
+helper status --json
+check "any_code, locked: code #2 is still unused" test "$(json_field remaining)" = 9
+
+# A store that cannot be read holds back recovery codes only.
+chmod 0750 "$T/$ME.store"
+pamrun any-ign "$ME" auth -- 123456
+check "any_code, unsafe store: a TOTP code is still handed on" has "auth: PAM_SUCCESS"
+pamrun any-ign "$ME" auth -- "$(code 2 "$T/codes.csv")"
+check "any_code, unsafe store: a recovery code gets PAM_AUTHINFO_UNAVAIL" has "auth: PAM_AUTHINFO_UNAVAIL"
+chmod 0700 "$T/$ME.store"
+
+# With the real TOTP module reading PAM_AUTHTOK (use_first_pass).
+if [ -e "$GA" ] && command -v oathtool >/dev/null; then
+	printf 'JBSWY3DPEHPK3PXP\n" TOTP_AUTH\n' >"$T/totp"
+	chmod 0600 "$T/totp"
+	printf 'auth %s\nauth required %s use_first_pass secret=%s/totp\n' "$AC" "$GA" "$T" >"$T/pam.d/any-totp"
+	rm -rf "$T/$ME.store"
+	helper generate -n 10 --format csv
+	printf '%s\n' "$OUT" >"$T/codes.csv"
+	pamrun any-totp "$ME" auth -- "$(oathtool --totp -b JBSWY3DPEHPK3PXP)"
+	check "any_code + google_authenticator: the TOTP code logs in, one prompt" \
+	    sh -c 'printf "%s" "$0" | grep -q "auth: PAM_SUCCESS" && printf "%s" "$0" | grep -q "prompts: 1"' "$OUT"
+	totp=$(oathtool --totp -b JBSWY3DPEHPK3PXP)
+	bad=$(printf '%06d' $(( (${totp#0} + 500000) % 1000000 )))
+	pamrun any-totp "$ME" auth -- "$bad"
+	check "any_code + google_authenticator: a wrong TOTP code is refused" has "auth: PAM_AUTH_ERR"
+	pamrun any-totp "$ME" auth -- "$(code 1 "$T/codes.csv")"
+	check "any_code + google_authenticator: a recovery code logs in, one prompt" \
+	    sh -c 'printf "%s" "$0" | grep -q "auth: PAM_SUCCESS" && printf "%s" "$0" | grep -q "prompts: 1" && printf "%s" "$0" | grep -q "9 codes left"' "$OUT"
+	pamrun any-totp "$ME" auth -- "$(code 1 "$T/codes.csv")"
+	check "any_code + google_authenticator: a used recovery code is refused" has "auth: PAM_AUTH_ERR"
+else
+	echo "ok - any_code with pam_google_authenticator # SKIP needs libpam-google-authenticator and oathtool"
+fi
 
 # --- one disk flush per attempt -----------------------------------------------
 # --- the module's policy on a stored batch ------------------------------------

@@ -741,6 +741,96 @@ test_invalid_format(void **state)
 	assert_true(rec_format_entropy(&bad[1]) == 0.0);
 }
 
+/*
+ * any_code: a well-formed code is ours, a near miss in our alphabet is a
+ * typo, everything else (TOTP, scratch codes, passwords) is the next
+ * module's.
+ */
+static void
+test_classify(void **state)
+{
+	static const struct {
+		const char *desc;
+		const char *in;		/* @ is a fresh code of the format */
+		int want;
+	} cases[] = {
+		{ "the code", "@", REC_INPUT_CODE },
+		{ "the code, spaced", " -@- ", REC_INPUT_CODE },
+		{ "six-digit TOTP", "123456", REC_INPUT_OTHER },
+		{ "TOTP with a space", "123 456", REC_INPUT_OTHER },
+		{ "eight-digit scratch code", "12345678", REC_INPUT_OTHER },
+		{ "empty", "", REC_INPUT_OTHER },
+		{ "a password", "Tr0ub4dor&3", REC_INPUT_OTHER },
+		{ "a word of the right length", "correcthorsebatteryx", REC_INPUT_TYPO },
+		{ "U is not Crockford", "@U", REC_INPUT_OTHER },
+		{ "two codes", "@@", REC_INPUT_OTHER },
+		{ "one too many", "@0", REC_INPUT_TYPO },
+		{ "two too many", "@00", REC_INPUT_TYPO },
+		{ "three too many", "@000", REC_INPUT_OTHER },
+	};
+	static const struct rec_format totp_sized[] = {
+		{ REC_ALPHA_DIGITS, 8, 0, 0 },
+		{ REC_ALPHA_BASE32, 8, 4, 1 },
+		{ REC_ALPHA_DIGITS, 10, 5, 1 },
+	};
+	char code[REC_CODE_MAX + 1], in[4 * REC_CODE_MAX + 2];
+
+	(void)state;
+	rec_code_generate(&fmt_default, code);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		expand(cases[i].in, code, in, sizeof(in));
+		if (rec_code_classify(&fmt_default, in) != cases[i].want)
+			fail_msg("%s: unexpected class", cases[i].desc);
+	}
+
+	/* A wrong check character, or one character lost: a typo. */
+	strcpy(in, code);
+	in[19] = in[19] == '0' ? '1' : '0';
+	assert_int_equal(rec_code_classify(&fmt_default, in), REC_INPUT_TYPO);
+	assert_int_equal(rec_code_classify(&fmt_default, code + 1),
+	    REC_INPUT_TYPO);
+	assert_int_equal(rec_code_classify(&fmt_default, code + 2),
+	    REC_INPUT_TYPO);
+	assert_int_equal(rec_code_classify(&fmt_default, code + 3),
+	    REC_INPUT_OTHER);
+
+	/* Every format: its codes are ours, in display form too. */
+	for (size_t f = 0; f < NFORMATS; f++) {
+		const struct rec_format *fmt = &formats[f].fmt;
+		char disp[REC_CODE_BUF];
+		int all_digits = 1;
+
+		rec_code_generate(fmt, code);
+		rec_code_display(fmt, code, disp, sizeof(disp));
+		for (const char *p = code; *p != '\0'; p++)
+			all_digits &= *p >= '0' && *p <= '9';
+		if (all_digits && fmt->length <= REC_OTHER_CODE_MAX)
+			continue;
+		if (rec_code_classify(fmt, code) != REC_INPUT_CODE ||
+		    rec_code_classify(fmt, disp) != REC_INPUT_CODE)
+			fail_msg("%s: a code is not ours", formats[f].name);
+	}
+
+	/* Short all-digit input goes on even where it would fit the format. */
+	for (size_t f = 0; f < sizeof(totp_sized) / sizeof(totp_sized[0]); f++)
+		for (unsigned len = 6; len <= REC_OTHER_CODE_MAX; len++) {
+			memcpy(in, "98765432", len);
+			in[len] = '\0';
+			assert_int_equal(rec_code_classify(&totp_sized[f], in),
+			    REC_INPUT_OTHER);
+		}
+	/* A nine-digit near miss of a ten-digit code is a typo. */
+	assert_int_equal(rec_code_classify(&totp_sized[2], "987654321"),
+	    REC_INPUT_TYPO);
+
+	/* Over-long input, NULL and a bad format are never ours. */
+	memset(in, 'A', sizeof(in) - 1);
+	in[sizeof(in) - 1] = '\0';
+	assert_int_equal(rec_code_classify(&fmt_default, in), REC_INPUT_OTHER);
+	assert_int_equal(rec_code_classify(&fmt_default, NULL), REC_INPUT_OTHER);
+	assert_int_equal(rec_code_classify(NULL, code), REC_INPUT_OTHER);
+}
+
 int
 main(void)
 {
@@ -758,6 +848,7 @@ main(void)
 		cmocka_unit_test(test_uniformity),
 		cmocka_unit_test(test_entropy_and_tag_bits),
 		cmocka_unit_test(test_invalid_format),
+		cmocka_unit_test(test_classify),
 	};
 
 	if (sodium_init() < 0)

@@ -48,6 +48,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.level_reset, 86400);
 	assert_int_equal(cfg.generate_cooldown, 0);
 	assert_int_equal(cfg.warn_remaining, 3);
+	assert_int_equal(cfg.warn_expiry_days, 7);
 	assert_int_equal(cfg.retention_days, 90);
 	assert_int_equal(cfg.purge_batch_size, 1000);
 	assert_true(cfg.purge_max_per_run == -1);
@@ -111,6 +112,7 @@ static const struct flip flips[] = {
 	F64(level_reset, "3600", 3600),
 	F64(generate_cooldown, "120", 120),
 	FU(warn_remaining, "0", 0),
+	FU(warn_expiry_days, "0", 0),
 	FU(retention_days, "30", 30),
 	FU(purge_batch_size, "500", 500),
 	{ "purge_max_per_run", "100", AT(purge_max_per_run), K_LONG, 0, 100, NULL },
@@ -315,6 +317,7 @@ static const struct bad bads[] = {
 	{ "level_reset", "0" }, { "level_reset", "31536001" },
 	{ "generate_cooldown", "2592001" },
 	{ "warn_remaining", "101" },
+	{ "warn_expiry_days", "36501" }, { "warn_expiry_days", "-1" },
 	{ "retention_days", "36501" },
 	{ "purge_batch_size", "0" }, { "purge_batch_size", "1000001" },
 	{ "purge_max_per_run", "-2" },

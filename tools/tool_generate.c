@@ -306,7 +306,9 @@ print_qr(const struct tool_listing *l)
 		warn("cannot make the QR code");
 		goto out;
 	}
-	printf("\nScan this QR code to copy the list to a phone:\n\n");
+	printf("\nScan this QR code into a password manager on another device "
+	    "for a copy;\nnever onto the phone that holds your authenticator, "
+	    "which is lost with it:\n\n");
 	if (tool_qr_print(stdout, &qr, tty) != 0) {
 		warn("could not write the QR code");
 		goto out;

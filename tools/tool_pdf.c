@@ -16,6 +16,17 @@
 #define CONTENT_W (PAGE_W - 2 * MARGIN)
 #define QR_MIN 150.0	/* a QR code smaller than this is hard to scan */
 #define QR_MAX 220.0
+/*
+ * Under the QR code, where a copy of the list is safe: not on the phone
+ * that holds the authenticator, the device most often lost with it.
+ * Short lines: they must fit under the smallest QR code (QR_MIN).
+ */
+static const char *const qr_caption[] = {
+	"Copy: scan into a password",
+	"manager on another device,",
+	"never the phone you log in with.",
+};
+#define QR_CAPTION_LINES (sizeof(qr_caption) / sizeof(qr_caption[0]))
 #define CODE_SIZE_MAX 16.0
 #define ROW_STEP 1.9	/* row height per point of code font size */
 #define COL_GAP 24.0
@@ -28,8 +39,8 @@ static const char *const instructions[] = {
 	"To check a code without using it up, run: pam-recovery verify",
 	"When few codes are left, make a new list with: pam-recovery generate "
 	"(this page then stops working).",
-	"Keep this page somewhere safe and private: anyone who has it can use "
-	"these codes to log in as you.",
+	"Keep this page somewhere safe and private, away from your phone: "
+	"anyone who has it can use these codes to log in as you.",
 };
 
 static cairo_status_t
@@ -133,8 +144,9 @@ draw_qr(cairo_t *cr, const struct tool_qr *qr, double x, double y, double size)
 	font(cr, "sans-serif", 0, 8);
 	cairo_set_source_rgb(cr, 0.35, 0.35, 0.35);
 	/* Below the quiet zone, which must stay empty for scanners. */
-	text_at(cr, x, y - TOOL_QR_QUIET * m + size + 9,
-	    "Scan to copy this list to a phone");
+	for (size_t i = 0; i < QR_CAPTION_LINES; i++)
+		text_at(cr, x, y - TOOL_QR_QUIET * m + size + 9 + 10 * (double)i,
+		    qr_caption[i]);
 }
 
 /*
@@ -273,8 +285,8 @@ tool_pdf_write(FILE *f, const struct tool_listing *l, const struct tool_qr *qr)
 		qrsize = qrsize < QR_MIN ? QR_MIN : qrsize > QR_MAX ? QR_MAX :
 		    qrsize;
 		draw_qr(cr, qr, PAGE_W - MARGIN - qrsize, MARGIN, qrsize);
-		if (MARGIN + qrsize + 16 > y)
-			y = MARGIN + qrsize + 16;
+		if (MARGIN + qrsize + 6 + 10 * QR_CAPTION_LINES > y)
+			y = MARGIN + qrsize + 6 + 10 * QR_CAPTION_LINES;
 	} else {
 		font(cr, "sans-serif", 0, 9);
 		text_at(cr, PAGE_W - MARGIN - 150, MARGIN + 20,
