@@ -101,6 +101,7 @@ rec_child_start(struct rec_child *c, uid_t uid, gid_t gid, rec_child_fn *fn,
 	c->fd = -1;
 	c->uid = uid;
 	c->log = log;
+	c->status = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		rec_logf(log, LOG_ERR, "socketpair: %s", strerror(errno));
 		return REC_ERR_IO;
@@ -136,7 +137,8 @@ reap(struct rec_child *c)
 	while ((w = waitpid(c->pid, &status, 0)) == -1 && errno == EINTR)
 		;
 	c->pid = -1;
-	return w == -1 ? -1 : status;
+	c->status = w == -1 ? -1 : status;
+	return c->status;
 }
 
 int

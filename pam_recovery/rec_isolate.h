@@ -37,6 +37,7 @@ struct rec_child {
 	int fd;			/* our end of the socket pair */
 	uid_t uid;
 	const struct rec_log *log;
+	int status;		/* waitpid's status once reaped, else -1 */
 };
 
 /*

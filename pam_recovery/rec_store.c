@@ -1,6 +1,7 @@
 /* rec_store.c: safe opening of an LMDB store, its transactions, its copy. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -170,11 +171,19 @@ check_size(struct rec_store *st)
 	return REC_OK;
 }
 
-/* Open the named databases, creating them in a write transaction if need be. */
+/*
+ * Open the named databases.  Every store gets them all when it is made, in
+ * a write transaction; later, a store without one is corrupt, and never
+ * written to: LMDB's write path trusts the pages it changes, and a crafted
+ * page is then a write out of bounds.  A store is new while its main
+ * database is empty, and only REC_STORE_CREATE makes one.
+ */
 static int
-open_dbs(struct rec_store *st)
+open_dbs(struct rec_store *st, unsigned flags)
 {
 	MDB_txn *txn = NULL;
+	MDB_dbi main_dbi;
+	MDB_stat ms;
 	int rc, create = 0;
 
 again:
@@ -185,7 +194,17 @@ again:
 		rc = mdb_dbi_open(txn, rec_db_names[i], create ? MDB_CREATE : 0,
 		    &st->dbi[i]);
 		if (rc == MDB_NOTFOUND && !create) {
+			rc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
+			if (rc == MDB_SUCCESS)
+				rc = mdb_stat(txn, main_dbi, &ms);
 			mdb_txn_abort(txn);
+			if (rc != MDB_SUCCESS)
+				return rec_mdb_error(st, "open databases", rc);
+			if (ms.ms_entries != 0 || !(flags & REC_STORE_CREATE)) {
+				rec_logf(st->log, LOG_ERR, "store %s: no %s "
+				    "database", st->path, rec_db_names[i]);
+				return REC_ERR_CORRUPT;
+			}
 			create = 1;
 			goto again;
 		}
@@ -248,7 +267,8 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 	 * MDB_NOTLS: reader slots belong to transactions, not threads, as a
 	 * threaded PAM host may run several handles at once.
 	 */
-	rc = mdb_env_open(st->env, path, MDB_NOTLS, 0600);
+	rc = mdb_env_open(st->env, path, MDB_NOTLS |
+	    ((flags & REC_STORE_RDONLY) ? MDB_RDONLY : 0), 0600);
 	if (rc != MDB_SUCCESS) {
 		r = rec_mdb_error(st, "open", rc);
 		goto out;
@@ -263,7 +283,7 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 		goto out;
 	}
 	if ((r = check_size(st)) != REC_OK ||
-	    (r = open_dbs(st)) != REC_OK)
+	    (r = open_dbs(st, flags)) != REC_OK)
 		goto out;
 	*out = st;
 	st = NULL;
@@ -271,6 +291,50 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 out:
 	if (dirfd != -1)
 		close(dirfd);
+	rec_store_close(st);
+	return r;
+}
+
+int
+rec_store_open_copy(int fd, const char *name, const struct rec_log *log,
+    struct rec_store **out)
+{
+	struct rec_store *st = NULL;
+	char proc[64];
+	struct stat sb;
+	int rc, r = REC_ERR_INTERNAL;
+
+	*out = NULL;
+	if (strlen(name) >= sizeof(st->path)) {
+		r = REC_ERR_USAGE;
+		goto out;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) || sb.st_size == 0) {
+		rec_logf(log, LOG_ERR, "store copy %s: not a store file", name);
+		r = REC_ERR_CORRUPT;
+		goto out;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	st->log = log;
+	memcpy(st->path, name, strlen(name) + 1);
+	if ((rc = mdb_env_create(&st->env)) != MDB_SUCCESS ||
+	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != MDB_SUCCESS ||
+	    (rc = mdb_env_set_mapsize(st->env, MAP_INITIAL)) != MDB_SUCCESS ||
+	    (rc = mdb_env_open(st->env, proc, MDB_NOSUBDIR | MDB_RDONLY |
+	    MDB_NOLOCK | MDB_NOTLS, 0600)) != MDB_SUCCESS) {
+		r = rec_mdb_error(st, "open copy", rc);
+		goto out;
+	}
+	if ((r = check_size(st)) != REC_OK || (r = open_dbs(st, 0)) != REC_OK)
+		goto out;
+	*out = st;
+	st = NULL;
+	r = REC_OK;
+out:
 	rec_store_close(st);
 	return r;
 }
