@@ -94,6 +94,7 @@ rec_to_pam(int err)
 	case REC_ERR_UNSAFE:
 	case REC_ERR_NOMEM:
 	case REC_ERR_FULL:
+	case REC_ERR_TIMEOUT:
 		return PAM_AUTHINFO_UNAVAIL;
 	case REC_ERR_CONFIG:
 		return PAM_SERVICE_ERR;
@@ -309,7 +310,7 @@ store_status(struct call *c, struct job_out *o)
 	if (!c->has_store)
 		return status_work(c, NULL, o);
 	if ((r = rec_child_start(&c->child, c->owner, c->owner_gid,
-	    store_child, c, &c->log)) != REC_OK)
+	    c->cfg.store_timeout, store_child, c, &c->log)) != REC_OK)
 		return r;
 	c->child_started = 1;
 	if ((r = rec_child_answer(&c->child, &cr, o, sizeof(*o))) != REC_OK)
@@ -499,7 +500,8 @@ authenticate(struct call *c)
 	}
 	goto out;
 store_error:
-	snprintf(detail, sizeof(detail), "error=\"%s\"", rec_strerror(r));
+	snprintf(detail, sizeof(detail), "%serror=\"%s\"",
+	    r == REC_ERR_TIMEOUT ? "reason=timeout " : "", rec_strerror(r));
 	log_event(c, "store_error", 0, 0, detail);
 	pr = rec_to_pam(r);
 	if (pr == PAM_SUCCESS)

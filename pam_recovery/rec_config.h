@@ -30,6 +30,7 @@ struct rec_config {
 	unsigned code_expiry_days;
 	uint64_t kdf_opslimit;
 	uint64_t kdf_memlimit;		/* bytes */
+	unsigned store_timeout;		/* longest wait for a store's answer */
 	unsigned max_attempts;
 	uint64_t fail_interval;
 	uint64_t base_cooldown;

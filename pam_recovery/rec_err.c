@@ -26,6 +26,7 @@ rec_strerror(int err)
 	case REC_ERR_USAGE:		return "invalid argument";
 	case REC_ERR_PERM:		return "permission denied";
 	case REC_ERR_NOTFOUND:		return "not found";
+	case REC_ERR_TIMEOUT:		return "the store did not answer in time";
 	}
 	return "unknown error";
 }

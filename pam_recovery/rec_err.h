@@ -29,6 +29,7 @@ enum rec_err {
 	REC_ERR_USAGE = -18,	/* a caller passed arguments out of range */
 	REC_ERR_PERM = -19,	/* the caller is not allowed to do this */
 	REC_ERR_NOTFOUND = -20,	/* no such batch, slot or record */
+	REC_ERR_TIMEOUT = -21,	/* a store's reader missed its deadline */
 };
 
 /* A static, human-readable sentence for err; never NULL. */

@@ -1,12 +1,17 @@
 /* rec_isolate.c: store work in a child process that is only the store's owner. */
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -30,6 +35,59 @@ send_all(int fd, const void *buf, size_t len)
 
 	while (len > 0) {
 		if ((n = send(fd, p, len, MSG_NOSIGNAL)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Milliseconds of the monotonic clock. */
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Milliseconds left until deadline, for poll(): 0 once it passed. */
+static int
+left_ms(int64_t deadline)
+{
+	int64_t left = deadline - now_ms();
+
+	return left <= 0 ? 0 : left > INT_MAX ? INT_MAX : (int)left;
+}
+
+/*
+ * Read len bytes by the deadline: 0, -1 when the other end closed or the
+ * socket broke, -2 when the deadline passed first.
+ */
+static int
+recv_by(int fd, void *buf, size_t len, int64_t deadline)
+{
+	struct pollfd pfd;
+	uint8_t *p = buf;
+	ssize_t n;
+	int ready;
+
+	while (len > 0) {
+		pfd.fd = fd;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if ((ready = poll(&pfd, 1, left_ms(deadline))) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (ready == -1)
+			return -1;
+		if (ready == 0)
+			return -2;
+		if ((n = recv(fd, p, len, MSG_DONTWAIT)) == -1 &&
+		    (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
 			return -1;
@@ -71,9 +129,13 @@ rec_child_reply(int fd, int r, const void *buf, size_t len)
 	    0 : -1;
 }
 
-/* The child: become the owner for good, do the work, end. */
+/*
+ * The child: become the owner for good, die with the caller, do the
+ * work, end.
+ */
 static void __attribute__((noreturn))
-child(int fd, uid_t uid, gid_t gid, rec_child_fn *fn, void *arg)
+child(int fd, uid_t uid, gid_t gid, pid_t parent, rec_child_fn *fn,
+    void *arg)
 {
 	/*
 	 * Large blocks from fresh zero pages, never from the host's heap: a
@@ -88,56 +150,134 @@ child(int fd, uid_t uid, gid_t gid, rec_child_fn *fn, void *arg)
 	    setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
 	    setresuid(uid, uid, uid) != 0 || (uid != 0 && setuid(0) == 0))
 		_exit(CHILD_NO_IDENTITY);
+	/*
+	 * Not before: a change of identity clears the parent-death signal.
+	 * A caller killed before this line is seen by getppid() instead.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
+	    getppid() != parent)
+		_exit(CHILD_FAILED);
 	_exit(fn(arg, fd) == 0 ? 0 : CHILD_FAILED);
 }
 
 int
-rec_child_start(struct rec_child *c, uid_t uid, gid_t gid, rec_child_fn *fn,
-    void *arg, const struct rec_log *log)
+rec_child_start(struct rec_child *c, uid_t uid, gid_t gid, unsigned timeout,
+    rec_child_fn *fn, void *arg, const struct rec_log *log)
 {
+	sigset_t chld, saved;
+	pid_t parent = getpid();
 	int sv[2];
 
 	c->pid = -1;
 	c->fd = -1;
+	c->pidfd = -1;
 	c->uid = uid;
+	c->timeout = timeout > 0 ? timeout : 1;
 	c->log = log;
 	c->status = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
 		rec_logf(log, LOG_ERR, "socketpair: %s", strerror(errno));
 		return REC_ERR_IO;
 	}
+	/*
+	 * SIGCHLD held until the child has a pidfd: a host that reaps in a
+	 * handler cannot take it (and free its pid) before then, so a kill
+	 * on a missed deadline reaches this child or nobody.
+	 */
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &chld, &saved);
 	if ((c->pid = fork()) == -1) {
 		rec_logf(log, LOG_ERR, "fork: %s", strerror(errno));
+		pthread_sigmask(SIG_SETMASK, &saved, NULL);
 		close(sv[0]);
 		close(sv[1]);
 		return REC_ERR_IO;
 	}
 	if (c->pid == 0) {
+		pthread_sigmask(SIG_SETMASK, &saved, NULL);
 		close(sv[0]);
-		child(sv[1], uid, gid, fn, arg);
+		child(sv[1], uid, gid, parent, fn, arg);
 	}
+	c->pidfd = pidfd_open(c->pid, 0);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
 	close(sv[1]);
 	c->fd = sv[0];
 	return REC_OK;
 }
 
-/* Reap the child; its exit status as waitpid gave it, or -1 if taken. */
-static int
-reap(struct rec_child *c)
+/* SIGKILL to the child, if it is still ours: it runs as the store's owner. */
+static void
+stop(struct rec_child *c)
 {
-	int status = 0;
+	if (c->pidfd != -1)
+		(void)pidfd_send_signal(c->pidfd, SIGKILL, NULL, 0);
+	else if (c->pid > 0) {
+		siginfo_t si;
+
+		/* Not ended yet (si_pid 0): still ours, its pid not reused. */
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_PID, (id_t)c->pid, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == 0 && si.si_pid == 0)
+			(void)kill(c->pid, SIGKILL);
+	}
+}
+
+/* Sleep until the child may have ended, or at most ms. */
+static void
+nap(const struct rec_child *c, int ms)
+{
+	struct pollfd pfd = { c->pidfd, POLLIN, 0 };
+	struct timespec ts = { 0, 2 * 1000 * 1000 };
+
+	if (c->pidfd != -1)
+		(void)poll(&pfd, 1, ms);
+	else if (ms > 0)
+		(void)nanosleep(&ts, NULL);
+}
+
+/*
+ * Reap the child by the deadline, killed if it has not ended by then;
+ * its exit status as waitpid gave it, or -1 if the host took it (or it
+ * could not be reaped even killed: it is left).
+ */
+static int
+reap(struct rec_child *c, int64_t deadline)
+{
+	int status = 0, killed = 0;
 	pid_t w;
 
 	if (c->fd != -1) {
 		close(c->fd);
 		c->fd = -1;
 	}
-	if (c->pid <= 0)
-		return -1;
-	while ((w = waitpid(c->pid, &status, 0)) == -1 && errno == EINTR)
-		;
+	while (c->pid > 0) {
+		if ((w = waitpid(c->pid, &status, WNOHANG)) == -1 &&
+		    errno == EINTR)
+			continue;
+		if (w != 0) {
+			c->status = w == c->pid ? status : -1;
+			break;
+		}
+		if (left_ms(deadline) > 0)
+			nap(c, left_ms(deadline));
+		else if (!killed) {
+			stop(c);
+			killed = 1;
+			/* SIGKILL lands at once, unless in the kernel. */
+			deadline = now_ms() + 1000;
+		} else {
+			rec_logf(c->log, LOG_ERR, "the store reader (pid %d) "
+			    "does not end even killed", (int)c->pid);
+			c->status = -1;
+			break;
+		}
+	}
 	c->pid = -1;
-	c->status = w == -1 ? -1 : status;
+	if (c->pidfd != -1) {
+		close(c->pidfd);
+		c->pidfd = -1;
+	}
 	return c->status;
 }
 
@@ -145,16 +285,28 @@ int
 rec_child_answer(struct rec_child *c, int *r, void *out, size_t len)
 {
 	struct answer_head h;
-	int status;
+	int64_t deadline = now_ms() + (int64_t)c->timeout * 1000;
+	int status, got = -1;
 
-	if (c->fd != -1 && recv_all(c->fd, &h, sizeof(h)) == 0 &&
-	    recv_all(c->fd, out, len) == 0) {
+	if (c->fd != -1 && (got = recv_by(c->fd, &h, sizeof(h), deadline)) == 0 &&
+	    (got = recv_by(c->fd, out, len, deadline)) == 0) {
 		*r = h.r;
 		return REC_OK;
 	}
 	sodium_memzero(out, len);
-	status = reap(c);
-	if (status != -1 && WIFSIGNALED(status))
+	if (got == -2) {
+		/* It runs as the store's owner, who may have stopped it. */
+		reap(c, 0);
+		rec_logf(c->log, LOG_ERR, "the store reader did not answer "
+		    "within %u seconds (store_timeout): stopped; its owner may "
+		    "hold the store's lock", c->timeout);
+		return REC_ERR_TIMEOUT;
+	}
+	status = reap(c, now_ms() + (int64_t)c->timeout * 1000);
+	if (status != -1 && WIFSIGNALED(status) && WTERMSIG(status) == SIGPIPE)
+		rec_logf(c->log, LOG_DEBUG, "the store reader's output was "
+		    "closed");
+	else if (status != -1 && WIFSIGNALED(status))
 		rec_logf(c->log, LOG_ERR, "the store reader died of signal %d: "
 		    "the store is probably corrupt", WTERMSIG(status));
 	else if (status != -1 && WIFEXITED(status) &&
@@ -193,7 +345,7 @@ rec_child_end(struct rec_child *c)
 	dfl.sa_handler = SIG_DFL;
 	sigemptyset(&dfl.sa_mask);
 	restore = sigaction(SIGCHLD, &dfl, &saved) == 0;
-	reap(c);
+	reap(c, now_ms() + (int64_t)c->timeout * 1000);
 	if (restore)
 		sigaction(SIGCHLD, &saved, NULL);
 }

@@ -29,6 +29,8 @@ cat >"$T/conf" <<CONF
 # The default store, ~/.pam-recovery, with tiny argon2 limits.
 kdf_opslimit = 1
 kdf_memlimit = 8K
+# A user holding their store's lock stalls nobody for longer than this.
+store_timeout = 2
 CONF
 chmod 0644 "$T/conf"
 # max_attempts is raised so that the parallel test's nine refusals of a
@@ -147,6 +149,57 @@ check "the file of generate -o belongs to the administrator" \
 admin show "$U" --bogus
 check "a usage error in the child: exit 2, no store message (exit $RC)" \
     sh -c '[ "$0" -eq 2 ] && ! printf "%s" "$1" | grep -Eq "not read|reader"' "$RC" "$OUT"
+
+# A user can hold an exclusive lock on their own lock.mdb (LMDB then waits
+# with F_SETLKW) or stop the store's reader: every wait on a store has the
+# deadline store_timeout (2 s here).  The walk skips that store and goes
+# on, a login fails closed within it, a named-user command gives up.
+G=$(id -g "$U")
+as_user "$T/pam-recovery" -c "$T/conf" generate -y -n 10 --format csv >"$T/codes2.csv" 2>&1
+setpriv --reuid="$U" --regid="$G" --init-groups perl -MFcntl -e '
+	open(my $f, "+<", $ARGV[0]) or die "open: $!";
+	my $l = pack("ssx4qqix4", F_WRLCK, 0, 0, 0, 0);
+	fcntl($f, F_SETLK, $l) or die "lock: $!";
+	$| = 1; print "locked\n"; sleep 60;' "$H/.pam-recovery/lock.mdb" >"$T/locker" 2>&1 &
+LOCKER=$!
+n=0
+while ! grep -q locked "$T/locker" && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+check "the user holds an exclusive lock on lock.mdb" grep -q locked "$T/locker"
+t0=$(date +%s)
+admin list
+t1=$(date +%s)
+check "list with a held store lock: fails for that store (exit $RC)" test "$RC" -eq 1
+check "list: names the store it skipped" has "$H/.pam-recovery: skipped: no answer within 2 seconds"
+check "list: ends within the deadline ($((t1 - t0)) s)" test $((t1 - t0)) -le 5
+t0=$(date +%s)
+admin show "$U"
+t1=$(date +%s)
+check "show with a held store lock: fails within the deadline (exit $RC, $((t1 - t0)) s)" \
+    sh -c '[ "$0" -eq 1 ] && [ "$1" -le 5 ]' "$RC" $((t1 - t0))
+t0=$(date +%s)
+login "$(code 1 "$T/codes2.csv")"
+t1=$(date +%s)
+check "a login with a held store lock: PAM_AUTHINFO_UNAVAIL within the deadline ($((t1 - t0)) s)" \
+    sh -c '[ "$0" -le 5 ] && printf "%s" "$1" | grep -q "cannot retrieve authentication info"' \
+    $((t1 - t0)) "$OUT"
+kill "$LOCKER" 2>/dev/null
+wait "$LOCKER" 2>/dev/null
+check "no store reader is left behind" sh -c '! pgrep -u "$0" >/dev/null' "$U"
+login "$(code 1 "$T/codes2.csv")"
+check "once the lock is let go, the code works" test "$RC" -eq 0
+
+# A closed output (head(1) had its line) is not a corrupt store: the
+# tool ends quietly, as any filter would.
+for cmd in "audit" "list" "check --json"; do
+	# shellcheck disable=SC2086
+	{ sleep 0.3; "$BIN/pam-recovery-admin" -c "$T/conf" $cmd 2>"$T/err"; echo $? >"$T/rc"; } | :
+	OUT=$(cat "$T/err")
+	check "admin $cmd into a closed pipe: ends by SIGPIPE, says nothing (exit $(cat "$T/rc"))" \
+	    sh -c '[ "$0" -eq 141 ] && [ -z "$1" ]' "$(cat "$T/rc")" "$OUT"
+	# shellcheck disable=SC2086
+	OUT=$("$BIN/pam-recovery-admin" -c "$T/conf" $cmd 2>&1 | head -1)
+	check "admin $cmd | head -1: no word of a corrupt store" hasnt "corrupt"
+done
 
 found=0
 for c in $(cut -d, -f2 "$T/codes.csv" | tail -n +2); do

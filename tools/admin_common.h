@@ -34,6 +34,7 @@ int admin_config(const struct admin *a, struct rec_config *cfg,
     const struct rec_log *log);
 
 typedef int admin_store_fn(struct admin *a, struct tool_target *t, void *arg);
+enum { ADMIN_LOST_DIED = 1, ADMIN_LOST_TIMEOUT = 2 };
 typedef void admin_merge_fn(void *arg, const char *path, int lost);
 
 /*
@@ -71,7 +72,10 @@ int admin_check_user(struct admin *a, const char *user, int change,
  * bytes at state (a part of arg; plain data: no pointer that fn changes),
  * which come back; then merged(arg, path, lost), unless NULL, runs here,
  * lost set when the child died without handing state back (the store at
- * path is then unread).  fn returns an exit status; the worst one is
+ * path is then unread): ADMIN_LOST_TIMEOUT when it missed store_timeout
+ * (killed, and the walk goes on), ADMIN_LOST_DIED otherwise.  A child
+ * killed by SIGPIPE (our output was closed) ends this process the same
+ * way, quietly.  fn returns an exit status; the worst one is
  * returned.
  */
 int admin_each_store(struct admin *a, admin_store_fn *fn, void *arg,

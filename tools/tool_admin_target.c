@@ -1,6 +1,7 @@
 /* tool_admin_target.c: which store the admin tool acts on, and as whom. */
 #include <err.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -352,35 +353,36 @@ drop_file(const struct each *e)
 }
 
 /*
- * Wait for the child's result, answering its questions on the way.
- * Returns 0 with *ret and the state in back, or -1 when it gave none.
+ * Wait for the child's result, answering its questions on the way; each
+ * wait has the deadline of store_timeout, our questions to the
+ * administrator none.  Returns REC_OK with *ret and the state in back;
+ * REC_ERR_TIMEOUT or REC_ERR_IO when it gave none.
  */
 static int
 serve_child(struct rec_child *c, struct each *e, int *ret, void *back)
 {
 	struct msg m;
-	int kind;
+	int kind, r;
 	int32_t yes;
 
 	for (;;) {
-		if (rec_child_answer(c, &kind, &m, sizeof(m)) != REC_OK)
-			return -1;
+		if ((r = rec_child_answer(c, &kind, &m, sizeof(m))) != REC_OK)
+			return r;
 		m.text[sizeof(m.text) - 1] = '\0';
 		switch (kind) {
 		case ASK_DONE:
-			return rec_child_answer(c, ret, back, e->state_len) ==
-			    REC_OK ? 0 : -1;
+			return rec_child_answer(c, ret, back, e->state_len);
 		case ASK_CONFIRM:
 			yes = tool_confirm(m.text);
-			if (rec_child_ask(c, &yes, sizeof(yes)) != REC_OK)
-				return -1;
+			if ((r = rec_child_ask(c, &yes, sizeof(yes))) != REC_OK)
+				return r;
 			break;
 		case ASK_CREATE:
 			if (give_file(c, e, m.text) != 0)
-				return -1;
+				return REC_ERR_IO;
 			break;
 		default:
-			return -1;
+			return REC_ERR_IO;
 		}
 	}
 }
@@ -421,9 +423,9 @@ run_isolated(struct admin *a, struct tool_target *t, const struct passwd *pw,
 	struct held h = { &a->log, LOG_ERR, "" };
 	struct rec_log log = { hold, &h, a->log.debug };
 	void *back = NULL;
-	int ret = EXIT_FAIL, r = EXIT_FAIL;
+	int ret = EXIT_FAIL, r = EXIT_FAIL, got = REC_ERR_IO;
 
-	*lost = 1;
+	*lost = ADMIN_LOST_DIED;
 	memset(&e, 0, sizeof(e));
 	e.a = a;
 	e.t = t;
@@ -437,16 +439,29 @@ run_isolated(struct admin *a, struct tool_target *t, const struct passwd *pw,
 	}
 	/* What is buffered would be written twice, by the child too. */
 	fflush(NULL);
-	if (rec_child_start(&c, pw->pw_uid, pw->pw_gid, each_child, &e,
-	    &log) == REC_OK) {
-		*lost = serve_child(&c, &e, &r, back) != 0;
+	if (rec_child_start(&c, pw->pw_uid, pw->pw_gid, a->cfg.store_timeout,
+	    each_child, &e, &log) == REC_OK) {
+		got = serve_child(&c, &e, &r, back);
 		rec_child_end(&c);
+		*lost = got == REC_OK ? 0 : got == REC_ERR_TIMEOUT ?
+		    ADMIN_LOST_TIMEOUT : ADMIN_LOST_DIED;
 		/* A usage error in the command: its exit status, as here. */
 		if (*lost && WIFEXITED(c.status) &&
 		    WEXITSTATUS(c.status) == EXIT_USAGE) {
 			drop_file(&e);
 			free(back);
 			exit(EXIT_USAGE);
+		}
+		/*
+		 * Our output was closed (a reader such as head(1) had
+		 * enough): not a damaged store.  End as any filter does.
+		 */
+		if (*lost && WIFSIGNALED(c.status) &&
+		    WTERMSIG(c.status) == SIGPIPE) {
+			drop_file(&e);
+			signal(SIGPIPE, SIG_DFL);
+			raise(SIGPIPE);
+			_exit(EXIT_FAIL);
 		}
 	}
 	if (h.msg[0] != '\0')
@@ -455,6 +470,10 @@ run_isolated(struct admin *a, struct tool_target *t, const struct passwd *pw,
 		memcpy(state, back, state_len);
 	if (!*lost)
 		ret = r;
+	else if (*lost == ADMIN_LOST_TIMEOUT)
+		warnx("%s's store %s: skipped: no answer within %u seconds "
+		    "(store_timeout)", t->who.user, t->path,
+		    a->cfg.store_timeout);
 	else
 		warnx("%s's store %s: not read to the end", t->who.user,
 		    t->path);
