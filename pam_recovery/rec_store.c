@@ -66,12 +66,13 @@ rec_mdb_error(const struct rec_store *st, const char *what, int rc)
 /* Refuse a store file that exists but is not a regular file of owner's. */
 static int
 check_file(int dirfd, const char *name, uid_t owner, const char *path,
-    const struct rec_log *log, int *exists, off_t *size)
+    const struct rec_log *log, int *exists, off_t *size, struct stat *out)
 {
 	struct stat sb;
 
 	*exists = 0;
 	*size = 0;
+	memset(out, 0, sizeof(*out));
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return REC_OK;
@@ -81,6 +82,7 @@ check_file(int dirfd, const char *name, uid_t owner, const char *path,
 	}
 	*exists = 1;
 	*size = sb.st_size;
+	*out = sb;
 	if (!S_ISREG(sb.st_mode) || sb.st_uid != owner ||
 	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		rec_logf(log, LOG_ERR, "store %s/%s: not a regular file owned "
@@ -217,12 +219,56 @@ again:
 	return rec_mdb_error(st, "open databases", rc);
 }
 
+/*
+ * LMDB opens its files by name: the name of the directory checked through
+ * dirfd, /proc/self/fd/N, so that a directory renamed or replaced since
+ * is not the one opened (the plain path only where /proc is missing).
+ */
+static const char *
+env_path(int dirfd, const char *path, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", dirfd);
+	return access(buf, F_OK) == 0 ? buf : path;
+}
+
+/*
+ * After LMDB opened the store: its data file is the one checked (or, when
+ * there was none, a new regular file of owner's), and the lock file is a
+ * regular file of owner's too.  A file swapped between check and open is
+ * refused.
+ */
+static int
+check_opened(struct rec_store *st, int dirfd, uid_t owner, int data_existed,
+    const struct stat *data)
+{
+	struct stat sb, lk;
+	int fd = -1, rc;
+
+	if ((rc = mdb_env_get_fd(st->env, &fd)) != MDB_SUCCESS)
+		return rec_mdb_error(st, "get fd", rc);
+	if (fstat(fd, &sb) == -1 ||
+	    fstatat(dirfd, "lock.mdb", &lk, AT_SYMLINK_NOFOLLOW) == -1)
+		return rec_mdb_error(st, "stat", errno);
+	if ((data_existed ? sb.st_dev != data->st_dev ||
+	    sb.st_ino != data->st_ino : !S_ISREG(sb.st_mode) ||
+	    sb.st_uid != owner || (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) ||
+	    !S_ISREG(lk.st_mode) || lk.st_uid != owner ||
+	    (lk.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		rec_logf(st->log, LOG_ERR, "store %s: its files changed while "
+		    "it was opened", st->path);
+		return REC_ERR_UNSAFE;
+	}
+	return REC_OK;
+}
+
 int
 rec_store_open(const char *path, uid_t owner, unsigned flags,
     const struct rec_log *log, struct rec_store **out)
 {
 	struct rec_store *st = NULL;
+	struct stat data_sb, lock_sb;
 	off_t data_size, lock_size;
+	char proc[64];
 	int dead = 0;
 	int dirfd = -1, data_exists, lock_exists, rc, r = REC_ERR_INTERNAL;
 
@@ -234,9 +280,9 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 	if ((r = check_dir(path, owner, flags, log, &dirfd)) != REC_OK)
 		goto out;
 	if ((r = check_file(dirfd, "data.mdb", owner, path, log,
-	    &data_exists, &data_size)) != REC_OK ||
+	    &data_exists, &data_size, &data_sb)) != REC_OK ||
 	    (r = check_file(dirfd, "lock.mdb", owner, path, log,
-	    &lock_exists, &lock_size)) != REC_OK)
+	    &lock_exists, &lock_size, &lock_sb)) != REC_OK)
 		goto out;
 	if (!data_exists && !(flags & REC_STORE_CREATE)) {
 		r = REC_ERR_NOSTORE;
@@ -267,12 +313,15 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 	 * MDB_NOTLS: reader slots belong to transactions, not threads, as a
 	 * threaded PAM host may run several handles at once.
 	 */
-	rc = mdb_env_open(st->env, path, MDB_NOTLS |
-	    ((flags & REC_STORE_RDONLY) ? MDB_RDONLY : 0), 0600);
+	rc = mdb_env_open(st->env, env_path(dirfd, path, proc, sizeof(proc)),
+	    MDB_NOTLS | ((flags & REC_STORE_RDONLY) ? MDB_RDONLY : 0), 0600);
 	if (rc != MDB_SUCCESS) {
 		r = rec_mdb_error(st, "open", rc);
 		goto out;
 	}
+	if ((r = check_opened(st, dirfd, owner, data_exists, &data_sb)) !=
+	    REC_OK)
+		goto out;
 	/*
 	 * A process killed inside a read transaction leaves its reader slot
 	 * behind; LMDB reclaims them only when nobody else has the store
