@@ -246,8 +246,9 @@ make_service(struct bench *b, const char *name, const char *store,
 	    "kdf_opslimit = %llu\n"
 	    "kdf_memlimit = %llu\n"
 	    "max_attempts = " MAX_ATTEMPTS "\n"
-	    "fail_interval = 1\n",
-	    store, (unsigned long long)ops, (unsigned long long)mem);
+	    "fail_interval = 1\n"
+	    "store_helper = %s\n",
+	    store, (unsigned long long)ops, (unsigned long long)mem, b->helper);
 	if (n < 0 || (size_t)n >= sizeof(text) ||
 	    write_file(conf, 0600, text) != 0)
 		return -1;
@@ -293,6 +294,12 @@ setup(struct bench *b)
 		bdir = "build";
 	if (base == NULL || *base == '\0')
 		base = "/tmp";
+	if ((size_t)snprintf(path, sizeof(path), "%s/pam-recovery-store",
+	    bdir) >= sizeof(path) || realpath(path, b->helper) == NULL) {
+		fprintf(stderr, "bench: %s/pam-recovery-store: %s (set B to the "
+		    "build directory)\n", bdir, strerror(errno));
+		goto out;
+	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/pam_recovery.so", bdir) >=
 	    sizeof(path) || realpath(path, b->module) == NULL) {
 		fprintf(stderr, "bench: %s/pam_recovery.so: %s (set B to the "

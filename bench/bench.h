@@ -36,6 +36,7 @@ struct bench {
 	unsigned reps, users, purge_users;
 	long cores;
 	char module[PATH_MAX];		/* absolute path of pam_recovery.so */
+	char helper[PATH_MAX];		/* and of pam-recovery-store */
 	char me[REC_USER_MAX];		/* the invoking user */
 	char pu[REC_USER_MAX];		/* who logs in to per-user stores */
 	uid_t pu_uid;			/* (nobody when me is root) */

@@ -93,6 +93,7 @@ static const struct key keys[] = {
 	NUM(kdf_memlimit, KEY_SIZE, crypto_pwhash_argon2id_MEMLIMIT_MIN,
 	    UINT64_C(4) << 30, "64M"),
 	NUM(store_timeout, KEY_UINT, 1, 3600, "10"),
+	STR(store_helper, REC_HELPER_PATH, check_absolute),
 	NUM(max_attempts, KEY_UINT, 1, 1000, "5"),
 	NUM(fail_interval, KEY_U64, 1, 2592000, "900"),
 	NUM(base_cooldown, KEY_U64, 1, 86400, "60"),

@@ -1,10 +1,12 @@
 /* rec_isolate.c: store work in a child process that is only the store's owner. */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/pidfd.h>
@@ -19,13 +21,33 @@
 #include "rec_err.h"
 #include "rec_isolate.h"
 
-/* Exit statuses of the child that explain a missing answer. */
-enum { CHILD_NO_IDENTITY = 111, CHILD_FAILED = 112 };
+enum { CHILD_NO_IDENTITY = REC_CHILD_NO_IDENTITY, CHILD_FAILED = 112 };
 
-/* What precedes each answer: the child's result. */
+/*
+ * What precedes each answer: the child's result, 4 bytes big-endian (a
+ * spawned helper is another program).
+ */
 struct answer_head {
-	int32_t r;
+	uint8_t r[4];
 };
+
+static void
+head_put(struct answer_head *h, int r)
+{
+	uint32_t v = (uint32_t)r;
+
+	h->r[0] = (uint8_t)(v >> 24);
+	h->r[1] = (uint8_t)(v >> 16);
+	h->r[2] = (uint8_t)(v >> 8);
+	h->r[3] = (uint8_t)v;
+}
+
+static int
+head_get(const struct answer_head *h)
+{
+	return (int)((uint32_t)h->r[0] << 24 | (uint32_t)h->r[1] << 16 |
+	    (uint32_t)h->r[2] << 8 | h->r[3]);
+}
 
 static int
 send_all(int fd, const void *buf, size_t len)
@@ -123,8 +145,9 @@ rec_child_request(int fd, void *buf, size_t len)
 int
 rec_child_reply(int fd, int r, const void *buf, size_t len)
 {
-	struct answer_head h = { r };
+	struct answer_head h;
 
+	head_put(&h, r);
 	return send_all(fd, &h, sizeof(h)) == 0 && send_all(fd, buf, len) == 0 ?
 	    0 : -1;
 }
@@ -204,6 +227,94 @@ rec_child_start(struct rec_child *c, uid_t uid, gid_t gid, unsigned timeout,
 	close(sv[1]);
 	c->fd = sv[0];
 	return REC_OK;
+}
+
+int
+rec_child_spawn(struct rec_child *c, uid_t uid, int exe, unsigned timeout,
+    const struct rec_log *log)
+{
+	static char *const argv[] = { "pam-recovery-store", NULL };
+	static char *const envp[] = { NULL };
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t chld, saved, none, all;
+	int sv[2] = { -1, -1 }, s = -1, x = -1, e, r = REC_ERR_IO;
+
+	c->pid = -1;
+	c->fd = -1;
+	c->pidfd = -1;
+	c->uid = uid;
+	c->timeout = timeout > 0 ? timeout : 1;
+	c->log = log;
+	c->status = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+		rec_logf(log, LOG_ERR, "socketpair: %s", strerror(errno));
+		return REC_ERR_IO;
+	}
+	/* Above 2 first, so that placing them cannot overwrite each other. */
+	if ((s = fcntl(sv[1], F_DUPFD_CLOEXEC, 10)) == -1 ||
+	    (x = fcntl(exe, F_DUPFD_CLOEXEC, 10)) == -1) {
+		rec_logf(log, LOG_ERR, "fcntl: %s", strerror(errno));
+		goto out;
+	}
+	/*
+	 * The helper inherits its socket on 0, /dev/null on 1 and 2, its own
+	 * file on 3 to be run from (/proc/self/fd/3, checked by the caller
+	 * and never looked up by name again), and nothing else: no other
+	 * descriptor, signal disposition, mask or environment of the host.
+	 */
+	sigemptyset(&none);
+	sigfillset(&all);
+	sigdelset(&all, SIGKILL);
+	sigdelset(&all, SIGSTOP);
+	if (posix_spawn_file_actions_init(&fa) != 0)
+		goto out;
+	if (posix_spawnattr_init(&at) != 0) {
+		posix_spawn_file_actions_destroy(&fa);
+		goto out;
+	}
+	if ((e = posix_spawn_file_actions_adddup2(&fa, s, 0)) != 0 ||
+	    (e = posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_RDWR,
+	    0)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(&fa, 1, 2)) != 0 ||
+	    (e = posix_spawn_file_actions_adddup2(&fa, x, 3)) != 0 ||
+	    (e = posix_spawn_file_actions_addclosefrom_np(&fa, 4)) != 0 ||
+	    (e = posix_spawnattr_setsigmask(&at, &none)) != 0 ||
+	    (e = posix_spawnattr_setsigdefault(&at, &all)) != 0 ||
+	    (e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK |
+	    POSIX_SPAWN_SETSIGDEF)) != 0)
+		rec_logf(log, LOG_ERR, "posix_spawn setup: %s", strerror(e));
+	else {
+		/* SIGCHLD held until it has a pidfd, as in rec_child_start. */
+		sigemptyset(&chld);
+		sigaddset(&chld, SIGCHLD);
+		pthread_sigmask(SIG_BLOCK, &chld, &saved);
+		e = posix_spawn(&c->pid, "/proc/self/fd/3", &fa, &at, argv,
+		    envp);
+		if (e == 0)
+			c->pidfd = pidfd_open(c->pid, 0);
+		else
+			c->pid = -1;
+		pthread_sigmask(SIG_SETMASK, &saved, NULL);
+		if (e != 0)
+			rec_logf(log, LOG_ERR, "cannot start the store helper: "
+			    "%s", strerror(e));
+		else
+			r = REC_OK;
+	}
+	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&at);
+out:
+	if (s != -1)
+		close(s);
+	if (x != -1)
+		close(x);
+	close(sv[1]);
+	if (r == REC_OK)
+		c->fd = sv[0];
+	else
+		close(sv[0]);
+	return r;
 }
 
 /* SIGKILL to the child, if it is still ours: it runs as the store's owner. */
@@ -290,7 +401,7 @@ rec_child_answer(struct rec_child *c, int *r, void *out, size_t len)
 
 	if (c->fd != -1 && (got = recv_by(c->fd, &h, sizeof(h), deadline)) == 0 &&
 	    (got = recv_by(c->fd, out, len, deadline)) == 0) {
-		*r = h.r;
+		*r = head_get(&h);
 		return REC_OK;
 	}
 	sodium_memzero(out, len);
@@ -310,7 +421,7 @@ rec_child_answer(struct rec_child *c, int *r, void *out, size_t len)
 		rec_logf(c->log, LOG_ERR, "the store reader died of signal %d: "
 		    "the store is probably corrupt", WTERMSIG(status));
 	else if (status != -1 && WIFEXITED(status) &&
-	    WEXITSTATUS(status) == CHILD_NO_IDENTITY)
+	    WEXITSTATUS(status) == REC_CHILD_NO_IDENTITY)
 		rec_logf(c->log, LOG_ERR, "the store reader could not take the "
 		    "identity of uid %u", (unsigned)c->uid);
 	else

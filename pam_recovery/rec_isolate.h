@@ -54,6 +54,22 @@ int rec_child_start(struct rec_child *c, uid_t uid, gid_t gid,
     const struct rec_log *log);
 
 /*
+ * Spawn the store helper (exe: its executable, opened and checked by the
+ * caller) as a child with rec_child_start's deadlines and answers, but
+ * without a copy of the caller: posix_spawn (vfork and exec, a constant
+ * cost whatever the host's size), its socket on descriptor 0, /dev/null
+ * on 1 and 2, nothing else inherited, signals at their defaults and an
+ * empty environment.  It starts with the caller's identity (uid is who it
+ * becomes, for messages) and takes the store owner's itself.  Returns
+ * REC_OK, or REC_ERR_IO (logged).
+ */
+int rec_child_spawn(struct rec_child *c, uid_t uid, int exe,
+    unsigned timeout, const struct rec_log *log);
+
+/* Exit status of a child that could not take the owner's identity. */
+#define REC_CHILD_NO_IDENTITY 111
+
+/*
  * The next answer: its result in *r and its len bytes in out, waiting
  * timeout seconds at most.  Returns REC_OK; REC_ERR_TIMEOUT when the
  * deadline passed (the child is killed and reaped, and that logged);

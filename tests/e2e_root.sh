@@ -15,7 +15,7 @@ U=prt$$
 SVC=pam-recovery-test-$$
 T=$(mktemp -d) || exit 1
 cleanup() {
-	rm -f "/etc/pam.d/$SVC"
+	rm -f "/etc/pam.d/$SVC" "/etc/pam.d/$SVC-h"
 	userdel -r "$U" >/dev/null 2>&1
 	rm -rf "$T"
 }
@@ -29,6 +29,7 @@ cat >"$T/conf" <<CONF
 # The default store, ~/.pam-recovery, with tiny argon2 limits.
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 # A user holding their store's lock stalls nobody for longer than this.
 store_timeout = 2
 CONF
@@ -200,6 +201,66 @@ for cmd in "audit" "list" "check --json"; do
 	OUT=$("$BIN/pam-recovery-admin" -c "$T/conf" $cmd 2>&1 | head -1)
 	check "admin $cmd | head -1: no word of a corrupt store" hasnt "corrupt"
 done
+
+# The store work of a login runs in pam-recovery-store, spawned with its
+# socket and nothing else of the host: not the host's descriptors (here an
+# open /etc/shadow), memory or environment.  The host never maps the store;
+# the helper is the user, and dies with the host.
+mkfifo "$T/fifo"
+# shellcheck disable=SC2016
+LD_PRELOAD="${SAN_PRELOAD:-}" SECRET=1 sh -c 'exec 7</etc/shadow; exec pamtester "$0" "$1" authenticate' \
+    "$SVC" "$U" <"$T/fifo" >"$T/pt.out" 2>&1 &
+PT=$!
+exec 8>"$T/fifo"
+HP=
+n=0
+while [ -z "$HP" ] && [ $n -lt 100 ]; do
+	HP=$(pgrep -u "$U" -f '^pam-recovery-store$' | head -1)
+	[ -z "$HP" ] && sleep 0.1
+	n=$((n + 1))
+done
+OUT=$(ls -l "/proc/$HP/fd" 2>&1; cat "/proc/$HP/status" 2>&1)
+check "the store helper runs while the host prompts (pid ${HP:-none})" test -n "$HP"
+check "the helper's parent is the host" test "$(ps -o ppid= -p "$HP" | tr -d ' ')" = "$PT"
+check "the helper is the user" test "$(ps -o user= -p "$HP" | tr -d ' ')" = "$U"
+# shellcheck disable=SC2016
+check "the helper holds its socket, /dev/null and its store's files, nothing else" \
+    sh -c 'for fd in $(ls "/proc/$0/fd"); do t=$(readlink "/proc/$0/fd/$fd");
+	case "$fd:$t" in 0:socket:*|1:/dev/null|2:/dev/null|*:"$1"/*.mdb) ;; *) exit 1;; esac; done' \
+    "$HP" "$H/.pam-recovery"
+check "its descriptor 0 is the socket" sh -c 'readlink "/proc/$0/fd/0" | grep -q "^socket:"' "$HP"
+check "the host's /etc/shadow is not the helper's" sh -c '! ls -l "/proc/$0/fd" | grep -q shadow' "$HP"
+check "the helper has an empty environment" test ! -s "/proc/$HP/environ"
+check "the helper maps the store" grep -q "$H/.pam-recovery/data.mdb" "/proc/$HP/maps"
+check "the host never maps the store" sh -c '! grep -q "data.mdb" "/proc/$0/maps"' "$PT"
+kill -9 "$PT"
+wait "$PT" 2>/dev/null
+exec 8>&-
+gone() { [ ! -e "/proc/$1" ] || grep -q '^[0-9]* ([^)]*) Z' "/proc/$1/stat"; }
+n=0
+while ! gone "$HP" && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+check "the helper dies with its host (kill -9)" gone "$HP"
+
+# The module runs the helper only from a file of root's that nobody else
+# may write, never through a symbolic link.
+cp "$BIN/pam-recovery-store" "$T/helper"
+chmod 0755 "$T/helper"
+hl() { printf 'auth required %s conf=%s store_helper=%s\n' "$BIN/pam_recovery.so" "$T/conf" "$1" >"/etc/pam.d/$SVC-h"
+	OUT=$(printf '%s\n' "$(code 2 "$T/codes2.csv")" | LD_PRELOAD="${SAN_PRELOAD:-}" pamtester "$SVC-h" "$U" authenticate 2>&1); RC=$?; }
+chmod 0775 "$T/helper"
+hl "$T/helper"
+check "a group-writable helper is not run: PAM_AUTHINFO_UNAVAIL" has "cannot retrieve authentication info"
+chmod 0755 "$T/helper"
+chown "$U" "$T/helper"
+hl "$T/helper"
+check "a helper of the user's is not run" has "cannot retrieve authentication info"
+chown root "$T/helper"
+ln -s "$T/helper" "$T/helper.link"
+hl "$T/helper.link"
+check "a helper reached through a symlink is not run" has "cannot retrieve authentication info"
+hl "$T/helper"
+check "a helper of root's, mode 0755, is run: the code works" test "$RC" -eq 0
+rm -f "/etc/pam.d/$SVC-h"
 
 found=0
 for c in $(cut -d, -f2 "$T/codes.csv" | tail -n +2); do

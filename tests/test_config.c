@@ -40,6 +40,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.kdf_opslimit, 2);
 	assert_int_equal(cfg.kdf_memlimit, 67108864);
 	assert_int_equal(cfg.store_timeout, 10);
+	assert_string_equal(cfg.store_helper, REC_HELPER_PATH);
 	assert_int_equal(cfg.max_attempts, 5);
 	assert_int_equal(cfg.fail_interval, 900);
 	assert_int_equal(cfg.base_cooldown, 60);
@@ -99,6 +100,7 @@ static const struct flip flips[] = {
 	F64(kdf_opslimit, "3", 3),
 	F64(kdf_memlimit, "8K", 8192),
 	FU(store_timeout, "30", 30),
+	FS(store_helper, "/opt/pam-recovery-store"),
 	FU(max_attempts, "7", 7),
 	F64(fail_interval, "600", 600),
 	F64(base_cooldown, "30", 30),
