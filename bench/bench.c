@@ -1322,6 +1322,8 @@ main(void)
 	double t0 = now_ms();
 	int ret = 1;
 
+	if (getenv("BENCH_ONE_HASH") != NULL)
+		return bench_one_hash();
 	memset(&b, 0, sizeof(b));
 	b.log.fn = log_stderr;
 	if ((b.cores = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
@@ -1373,6 +1375,12 @@ main(void)
 
 	if (measure_floor(&b) != 0)
 		goto out;
+	/* BENCH_ONLY=9: the store reader's costs alone, for a quick look. */
+	if (getenv("BENCH_ONLY") != NULL && strcmp(getenv("BENCH_ONLY"), "9") ==
+	    0) {
+		ret = measure_spawn(&b) != 0;
+		goto out;
+	}
 	printf(" 2 logins, per-user store %s/%%u.store (user %s)%s\n", b.udir,
 	    b.pu, b.pu_uid != geteuid() ? ",\n   which the module, as root, "
 	    "reads in a child that is the user" : "");
@@ -1384,7 +1392,7 @@ main(void)
 	if (system_store(&b) != 0 || throughput(&b) != 0 ||
 	    versus_apart(&b) != 0 ||
 	    measure_generate(&b) != 0 || measure_purge(&b) != 0 ||
-	    peak_memory(&b) != 0)
+	    peak_memory(&b) != 0 || measure_spawn(&b) != 0)
 		goto out;
 
 	printf("\n timing (issue #8): medians of wrong codes, ms; spread = "

@@ -118,4 +118,13 @@ int versus_apart(struct bench *b);
  */
 int measure_purge(struct bench *b);
 
+/*
+ * 9 (bench_spawn.c): a fork of a small and a 256 MiB host next to a spawn
+ * of the store helper, and a login in a fresh process next to a fresh
+ * bare argon2id.  Prints its rows; 0 or -1.  bench_one_hash() is what the
+ * fresh hash process runs (BENCH_ONE_HASH set): two hashes, timed.
+ */
+int measure_spawn(struct bench *b);
+int bench_one_hash(void);
+
 #endif

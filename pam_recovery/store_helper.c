@@ -24,8 +24,9 @@
  * descriptor 0 and nothing else of the host's (rec_child_spawn); it is not
  * setuid and is of no use to anyone else: run by a user it is that user,
  * and reads that user's store.  Started by root it becomes the store's
- * owner first thing, for good, and only then reads the configuration and
- * maps the store: the store is the one file here that its owner wrote.
+ * owner for good right after it read the configuration (root's, which
+ * the owner may not be able to read), before it touches the store: the
+ * store is the one file here that its owner wrote.
  * It dies with the module, never dumps core, and its CPU time and memory
  * are bounded to fit one call at the configured cost.
  */
@@ -197,17 +198,22 @@ main(void)
 		goto out;
 	if (read_job(buf, j) != 0)
 		goto out;
+	openlog("pam-recovery-store", LOG_PID, LOG_AUTHPRIV);
+	log.debug = j->debug;
+	/*
+	 * The configuration first, with the identity it was started with:
+	 * the module's, which may read a file of root's that the store's
+	 * owner may not (it is checked as the module checks it).
+	 */
+	if (configure(j, &cfg, &log) != REC_OK)
+		goto out;
 	if (become(j) != 0) {
 		ret = REC_CHILD_NO_IDENTITY;
 		goto out;
 	}
 	/* Cleared by the change of identity; a dead module is seen here. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
-	    (pid_t)j->parent != getppid())
-		goto out;
-	openlog("pam-recovery-store", LOG_PID, LOG_AUTHPRIV);
-	log.debug = j->debug;
-	if (configure(j, &cfg, &log) != REC_OK || limit(&cfg) != 0)
+	    (pid_t)j->parent != getppid() || limit(&cfg) != 0)
 		goto out;
 	who.user = j->user;
 	who.service = j->has_service ? j->service : NULL;
