@@ -262,6 +262,15 @@ hl "$T/helper"
 check "a helper of root's, mode 0755, is run: the code works" test "$RC" -eq 0
 rm -f "/etc/pam.d/$SVC-h"
 
+# The helper is not setuid: a user who runs it with a job of their own
+# (here: become root, read root's store) stays the user and gets nothing.
+# shellcheck disable=SC2016
+perl -e 'print pack("N/a*", pack("a4 C N N N n/a* n/a* C N n/a* C n/a* C n/a* C n/a* C C",
+	"PRSJ", 1, 0, 0, 1, "/root", "/etc/security/pam_recovery.conf", 0, 0,
+	"root", 0, "", 0, "", 0, "", 0, 0))' >"$T/job"
+as_user "$BIN/pam-recovery-store" <"$T/job" >/dev/null 2>&1
+check "run by a user, the helper cannot become root (exit 111)" test $? -eq 111
+
 found=0
 for c in $(cut -d, -f2 "$T/codes.csv" | tail -n +2); do
 	if grep -rqF "$c" "$H" /etc/pam.d 2>/dev/null; then found=1; fi
