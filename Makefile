@@ -13,7 +13,7 @@ SAN      ?=
 PKGS     := libsodium lmdb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -llmdb)
-ALL_CFLAGS  = $(WARN) $(DEFS) $(HARDEN) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Ipam_recovery
+ALL_CFLAGS  = $(WARN) $(DEFS) -DREC_HELPER_PATH='"$(HELPER_PATH)"' $(HARDEN) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Ipam_recovery
 LDHARDEN := -Wl,-z,relro,-z,now
 
 prefix   ?= /usr
@@ -25,6 +25,8 @@ BINDIR   ?= $(prefix)/bin
 MANDIR   ?= $(prefix)/share/man
 SYSCONFDIR ?= /etc
 UNITDIR  ?= /lib/systemd/system
+LIBEXECDIR ?= $(prefix)/libexec
+HELPER_PATH ?= $(LIBEXECDIR)/pam-recovery/pam-recovery-store
 
 CORE_SRC := $(sort $(wildcard pam_recovery/rec_*.c))
 CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
@@ -41,7 +43,7 @@ ADMIN_BIN := $(if $(wildcard tools/pam-recovery-admin.c),$(B)/pam-recovery-admin
 .PHONY: all tests check test asan valgrind demo bench install uninstall clean deps-build deps-test bench-plot deps-bench
 # What ships: built with the packages of "deps.sh build" only (make demo, a
 # nocheck .deb).  The test programs need the "test" packages (cmocka).
-all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery $(ADMIN_BIN)
+all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery-store $(B)/pam-recovery $(ADMIN_BIN)
 tests: $(B)/pamdrive $(B)/storeplant $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(B)
@@ -50,6 +52,8 @@ $(B)/librecovery.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(B)/pam_recovery.so: pam_recovery/pam_recovery.c pam_recovery/pam_recovery.map $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(B)/librecovery.a -Wl,--version-script=pam_recovery/pam_recovery.map -Wl,-z,defs $(LDHARDEN) -lpam $(PKG_LIBS)
+$(B)/pam-recovery-store: pam_recovery/store_helper.c $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(LDHARDEN) $(PKG_LIBS)
 $(B)/tool_%.o: tools/tool_%.c $(wildcard tools/*.h) $(wildcard pam_recovery/*.h) | $(B)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -c -o $@ $<
 $(B)/pam-recovery: tools/pam-recovery.c $(TOOL_SHARED) $(B)/librecovery.a $(wildcard debian/changelog)
@@ -122,6 +126,8 @@ install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(DOCDIR)/examples
 	install -m 0644 $(B)/pam_recovery.so $(DESTDIR)$(PAMDIR)/pam_recovery.so
+	install -d $(DESTDIR)$(dir $(HELPER_PATH))
+	install -m 0755 $(B)/pam-recovery-store $(DESTDIR)$(HELPER_PATH)
 	install -m 0755 $(B)/pam-recovery $(DESTDIR)$(BINDIR)/pam-recovery
 	$(if $(ADMIN_BIN),install -m 0755 $(ADMIN_BIN) $(DESTDIR)$(SBINDIR)/pam-recovery-admin)
 	for p in $(MANPAGES); do s=$${p##*.}; \
@@ -136,7 +142,8 @@ install: all
 	    install -m 0644 conf/pam_recovery.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_recovery.conf
 
 uninstall:
-	rm -f $(DESTDIR)$(PAMDIR)/pam_recovery.so $(DESTDIR)$(BINDIR)/pam-recovery \
+	rm -f $(DESTDIR)$(PAMDIR)/pam_recovery.so $(DESTDIR)$(HELPER_PATH) \
+	    $(DESTDIR)$(BINDIR)/pam-recovery \
 	    $(DESTDIR)$(SBINDIR)/pam-recovery-admin \
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
 	for p in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p; done

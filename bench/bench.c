@@ -246,8 +246,9 @@ make_service(struct bench *b, const char *name, const char *store,
 	    "kdf_opslimit = %llu\n"
 	    "kdf_memlimit = %llu\n"
 	    "max_attempts = " MAX_ATTEMPTS "\n"
-	    "fail_interval = 1\n",
-	    store, (unsigned long long)ops, (unsigned long long)mem);
+	    "fail_interval = 1\n"
+	    "store_helper = %s\n",
+	    store, (unsigned long long)ops, (unsigned long long)mem, b->helper);
 	if (n < 0 || (size_t)n >= sizeof(text) ||
 	    write_file(conf, 0600, text) != 0)
 		return -1;
@@ -293,6 +294,12 @@ setup(struct bench *b)
 		bdir = "build";
 	if (base == NULL || *base == '\0')
 		base = "/tmp";
+	if ((size_t)snprintf(path, sizeof(path), "%s/pam-recovery-store",
+	    bdir) >= sizeof(path) || realpath(path, b->helper) == NULL) {
+		fprintf(stderr, "bench: %s/pam-recovery-store: %s (set B to the "
+		    "build directory)\n", bdir, strerror(errno));
+		goto out;
+	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/pam_recovery.so", bdir) >=
 	    sizeof(path) || realpath(path, b->module) == NULL) {
 		fprintf(stderr, "bench: %s/pam_recovery.so: %s (set B to the "
@@ -1315,6 +1322,8 @@ main(void)
 	double t0 = now_ms();
 	int ret = 1;
 
+	if (getenv("BENCH_ONE_HASH") != NULL)
+		return bench_one_hash();
 	memset(&b, 0, sizeof(b));
 	b.log.fn = log_stderr;
 	if ((b.cores = sysconf(_SC_NPROCESSORS_ONLN)) < 1)
@@ -1366,6 +1375,12 @@ main(void)
 
 	if (measure_floor(&b) != 0)
 		goto out;
+	/* BENCH_ONLY=9: the store reader's costs alone, for a quick look. */
+	if (getenv("BENCH_ONLY") != NULL && strcmp(getenv("BENCH_ONLY"), "9") ==
+	    0) {
+		ret = measure_spawn(&b) != 0;
+		goto out;
+	}
 	printf(" 2 logins, per-user store %s/%%u.store (user %s)%s\n", b.udir,
 	    b.pu, b.pu_uid != geteuid() ? ",\n   which the module, as root, "
 	    "reads in a child that is the user" : "");
@@ -1377,7 +1392,8 @@ main(void)
 	if (system_store(&b) != 0 || throughput(&b) != 0 ||
 	    versus_apart(&b) != 0 ||
 	    measure_generate(&b) != 0 || measure_purge(&b) != 0 ||
-	    peak_memory(&b) != 0 || guess_rate(&b) != 0)
+	    peak_memory(&b) != 0 || measure_spawn(&b) != 0 ||
+	    guess_rate(&b) != 0)
 		goto out;
 
 	printf("\n timing (issue #8): medians of wrong codes, ms; spread = "

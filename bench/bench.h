@@ -36,6 +36,7 @@ struct bench {
 	unsigned reps, users, purge_users;
 	long cores;
 	char module[PATH_MAX];		/* absolute path of pam_recovery.so */
+	char helper[PATH_MAX];		/* and of pam-recovery-store */
 	char me[REC_USER_MAX];		/* the invoking user */
 	char pu[REC_USER_MAX];		/* who logs in to per-user stores */
 	uid_t pu_uid;			/* (nobody when me is root) */
@@ -118,7 +119,16 @@ int versus_apart(struct bench *b);
 int measure_purge(struct bench *b);
 
 /*
- * 9 (bench_guess.c): the hashed guesses per day an attacker gets against
+ * 9 (bench_spawn.c): a fork of a small and a 256 MiB host next to a spawn
+ * of the store helper, and a login in a fresh process next to a fresh
+ * bare argon2id.  Prints its rows; 0 or -1.  bench_one_hash() is what the
+ * fresh hash process runs (BENCH_ONE_HASH set): two hashes, timed.
+ */
+int measure_spawn(struct bench *b);
+int bench_one_hash(void);
+
+/*
+ * 10 (bench_guess.c): the hashed guesses per day an attacker gets against
  * one user under the default lockout, greedy and paced, simulated through
  * the real lockout functions.  Prints its rows; returns 0.
  */

@@ -1,4 +1,4 @@
-/* bench_guess.c: item 9, the online guesses a lockout lets through a day. */
+/* bench_guess.c: item 10, the online guesses a lockout lets through a day. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -64,7 +64,7 @@ guess_rate(struct bench *b)
 		g = greedy[d] > g ? greedy[d] : g;
 		p = paced[d] > p ? paced[d] : p;
 	}
-	printf("\n 9 online guessing: hashed guesses per day against one user "
+	printf("\n 10 online guessing: hashed guesses per day against one user "
 	    "under the default\n   lockout (%u in %llu s lock %llu s, x%u up "
 	    "to %llu s), %d simulated days through\n   rec_lock_refresh/"
 	    "remaining/fail (no sleeping); target: about 24 a day\n",

@@ -1,8 +1,11 @@
 /* pam_recovery.c: the PAM glue: arguments, conversation, privileges, syslog. */
+#include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +20,7 @@
 #include "rec_auth.h"
 #include "rec_code.h"
 #include "rec_err.h"
+#include "rec_helper.h"
 #include "rec_isolate.h"
 
 #define DEFAULT_PROMPT "Recovery code: "
@@ -53,16 +57,13 @@ struct call {
 	unsigned char pepper[REC_PEPPER_LEN];
 	int have_pepper;
 	struct rec_who who;
-	struct rec_child child;		/* the store's child, once started */
+	struct rec_child child;		/* the store helper, once started */
 	int child_started;
+	char args[REC_HELPER_ARGS_MAX];	/* key=value arguments, for it */
+	size_t args_len;
 };
 
-/* What the module sends the store's child after the status: the code. */
-struct job_in {
-	char code[REC_INPUT_MAX + 2];	/* longer input is cut to too long */
-};
-
-/* What the child answers, to the status and to the attempt. */
+/* What the store helper answers, to the status and to the attempt. */
 struct job_out {
 	struct rec_status s;
 	struct rec_result res;
@@ -102,6 +103,7 @@ rec_to_pam(int err)
 	case REC_ERR_NOSPACE:
 	case REC_ERR_ROFS:
 	case REC_ERR_NODIR:
+	case REC_ERR_TIMEOUT:
 		return PAM_AUTHINFO_UNAVAIL;
 	case REC_ERR_CONFIG:
 		return PAM_SERVICE_ERR;
@@ -199,6 +201,14 @@ call_config(struct call *c, int argc, const char **argv)
 			if (rec_config_set(&c->cfg, key, eq + 1,
 			    "module arguments", 0, &c->log) != REC_OK)
 				return PAM_SERVICE_ERR;
+			/* The store helper applies them as we did. */
+			if (strlen(a) + 1 > sizeof(c->args) - c->args_len) {
+				pam_syslog(c->pamh, LOG_ERR, "module arguments "
+				    "too long");
+				return PAM_SERVICE_ERR;
+			}
+			memcpy(c->args + c->args_len, a, strlen(a) + 1);
+			c->args_len += strlen(a) + 1;
 		} else {
 			pam_syslog(c->pamh, LOG_ERR, "unknown argument: %s", a);
 			return PAM_SERVICE_ERR;
@@ -242,107 +252,165 @@ call_open(struct call *c)
 	return REC_OK;
 }
 
-/* Open the store; a store that does not exist (or no store) is NULL. */
+/* With no store there is nothing to read, and an attempt only hashes. */
 static int
-job_store(struct call *c, struct rec_store **st)
+status_work(struct call *c, struct job_out *o)
 {
-	int r;
-
-	*st = NULL;
-	if (!c->has_store)
-		return REC_OK;
-	r = rec_store_open(c->path, c->owner, 0, &c->log, st);
-	return r == REC_ERR_NOSTORE ? REC_OK : r;
+	memset(o, 0, sizeof(*o));
+	return rec_auth_status(NULL, &c->cfg, c->user, time(NULL), &o->s);
 }
 
 static int
-status_work(struct call *c, struct rec_store *st, struct job_out *o)
+attempt_work(struct call *c, const char *code, struct job_out *o)
 {
 	memset(o, 0, sizeof(*o));
-	o->store_exists = st != NULL;
-	return rec_auth_status(st, &c->cfg, c->user, time(NULL), &o->s);
-}
-
-static int
-attempt_work(struct call *c, struct rec_store *st, const char *code,
-    struct job_out *o)
-{
-	memset(o, 0, sizeof(*o));
-	return rec_auth_attempt(st, &c->cfg, &c->who,
+	return rec_auth_attempt(NULL, &c->cfg, &c->who,
 	    c->have_pepper ? c->pepper : NULL, code, time(NULL), 0, &o->res);
 }
 
 /*
- * The child of one call: open the store once, answer the status, then
- * wait for the code (the caller closes its end instead when there is
- * nothing to try) and answer the attempt.
+ * The store helper's executable, opened without following a link and
+ * checked on the descriptor that will be run: a regular file of root's
+ * (or, not as root, of ours) that nobody else may write.  -1 when not.
  */
 static int
-store_child(void *arg, int fd)
+open_helper(struct call *c)
 {
-	struct call *c = arg;
-	struct rec_store *st = NULL;
-	struct job_in in;
-	struct job_out o;
-	int r;
+	struct stat sb;
+	int fd;
 
-	memset(&in, 0, sizeof(in));
-	memset(&o, 0, sizeof(o));
-	if ((r = job_store(c, &st)) == REC_OK)
-		r = status_work(c, st, &o);
-	if (rec_child_reply(fd, r, &o, sizeof(o)) != 0 || r != REC_OK ||
-	    rec_child_request(fd, &in, sizeof(in)) != 0)
+	fd = open(c->cfg.store_helper, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		pam_syslog(c->pamh, LOG_ERR, "store helper %s: %s",
+		    c->cfg.store_helper, errno == ELOOP ?
+		    "a symbolic link" : strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (sb.st_uid != 0 && sb.st_uid != geteuid()) ||
+	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
+	    (sb.st_mode & S_IXUSR) == 0) {
+		pam_syslog(c->pamh, LOG_ERR, "store helper %s: not an "
+		    "executable regular file of root's that only root may "
+		    "write", c->cfg.store_helper);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* The job for the helper: 32-bit big-endian length, then the message. */
+static int
+send_job(struct call *c)
+{
+	struct rec_helper_job *j = NULL;
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int r = REC_ERR_NOMEM;
+
+	if ((j = sodium_malloc(sizeof(*j))) == NULL ||
+	    (buf = sodium_malloc(REC_HELPER_JOB_MAX + 4)) == NULL)
 		goto out;
-	in.code[sizeof(in.code) - 1] = '\0';
-	r = attempt_work(c, st, in.code, &o);
-	rec_child_reply(fd, r, &o, sizeof(o));
+	memset(j, 0, sizeof(*j));
+	j->uid = (uint32_t)c->owner;
+	j->gid = (uint32_t)c->owner_gid;
+	j->parent = (uint32_t)getpid();
+	snprintf(j->store, sizeof(j->store), "%s", c->path);
+	snprintf(j->conf, sizeof(j->conf), "%s", c->o.conf != NULL ?
+	    c->o.conf : REC_CONF_DEFAULT);
+	j->conf_given = c->o.conf != NULL;
+	memcpy(j->args, c->args, c->args_len);
+	j->args_len = c->args_len;
+	snprintf(j->user, sizeof(j->user), "%s", c->user);
+	if ((j->has_service = c->who.service != NULL))
+		snprintf(j->service, sizeof(j->service), "%s", c->who.service);
+	if ((j->has_rhost = c->who.rhost != NULL))
+		snprintf(j->rhost, sizeof(j->rhost), "%s", c->who.rhost);
+	if ((j->has_tty = c->who.tty != NULL))
+		snprintf(j->tty, sizeof(j->tty), "%s", c->who.tty);
+	j->debug = c->o.debug;
+	if ((j->have_pepper = c->have_pepper))
+		memcpy(j->pepper, c->pepper, sizeof(j->pepper));
+	if ((r = rec_helper_job_encode(j, buf + 4, REC_HELPER_JOB_MAX, &len)) !=
+	    REC_OK) {
+		pam_syslog(c->pamh, LOG_ERR, "the job for the store helper "
+		    "does not fit its message");
+		goto out;
+	}
+	buf[0] = (uint8_t)(len >> 24);
+	buf[1] = (uint8_t)(len >> 16);
+	buf[2] = (uint8_t)(len >> 8);
+	buf[3] = (uint8_t)len;
+	r = rec_child_ask(&c->child, buf, len + 4);
 out:
-	sodium_memzero(&in, sizeof(in));
-	sodium_memzero(c->pepper, sizeof(c->pepper));
-	rec_store_close(st);
-	return 0;
+	sodium_free(j);
+	sodium_free(buf);
+	return r;
 }
 
 /*
- * The status of the user's codes.  The store work of the whole call runs
- * in one child that is the store's owner and nothing more: for a per-user
- * store, the user (root never maps a file the user wrote); for the system
- * store, root.  LMDB trusts the file it maps, and a damaged one must kill
- * the child, not sshd, login or sudo.  A user without a store needs no
- * child: there is nothing to read, and an attempt only hashes.
+ * The status of the user's codes.  The module never maps a store: the
+ * store work of the whole call runs in the store helper, a program of
+ * its own spawned with nothing of the host but its socket, which becomes
+ * the store's owner and nothing more: for a per-user store, the user
+ * (root never maps a file the user wrote); for the system store, root.
+ * LMDB trusts the file it maps, and a damaged one must kill the helper,
+ * not sshd, login or sudo.  A user without a store needs no helper:
+ * there is nothing to read, and an attempt only hashes.
  */
 static int
 store_status(struct call *c, struct job_out *o)
 {
-	int r, cr;
+	uint8_t buf[REC_HELPER_STATUS_LEN];
+	int r, cr, exe;
 
 	if (!c->has_store)
-		return status_work(c, NULL, o);
-	if ((r = rec_child_start(&c->child, c->owner, c->owner_gid,
-	    store_child, c, &c->log)) != REC_OK)
+		return status_work(c, o);
+	memset(o, 0, sizeof(*o));
+	if ((exe = open_helper(c)) == -1)
+		return REC_ERR_UNSAFE;
+	r = rec_child_spawn(&c->child, c->owner, exe, c->cfg.store_timeout,
+	    &c->log);
+	close(exe);
+	if (r != REC_OK)
 		return r;
 	c->child_started = 1;
-	if ((r = rec_child_answer(&c->child, &cr, o, sizeof(*o))) != REC_OK)
+	if ((r = send_job(c)) != REC_OK ||
+	    (r = rec_child_answer(&c->child, &cr, buf, sizeof(buf))) != REC_OK)
 		return r;
+	if ((r = rec_helper_status_decode(buf, &o->s, &o->store_exists)) !=
+	    REC_OK) {
+		pam_syslog(c->pamh, LOG_ERR, "the store helper's status does "
+		    "not decode");
+		return r;
+	}
 	return cr;
 }
 
-/* The attempt with what was typed, by the child of store_status. */
+/* The attempt with what was typed, by the helper of store_status. */
 static int
 store_attempt(struct call *c, const char *code, struct job_out *o)
 {
-	struct job_in in;
+	char in[REC_HELPER_CODE_LEN];
+	uint8_t buf[REC_HELPER_RESULT_LEN];
 	int r, cr;
 
 	if (!c->has_store)
-		return attempt_work(c, NULL, code, o);
-	memset(&in, 0, sizeof(in));
-	memcpy(in.code, code, strnlen(code, sizeof(in.code) - 1));
-	r = rec_child_ask(&c->child, &in, sizeof(in));
-	sodium_memzero(&in, sizeof(in));
+		return attempt_work(c, code, o);
+	memset(o, 0, sizeof(*o));
+	/* Longer input is cut to one that is still too long for a code. */
+	memset(in, 0, sizeof(in));
+	memcpy(in, code, strnlen(code, sizeof(in) - 1));
+	r = rec_child_ask(&c->child, in, sizeof(in));
+	sodium_memzero(in, sizeof(in));
 	if (r != REC_OK ||
-	    (r = rec_child_answer(&c->child, &cr, o, sizeof(*o))) != REC_OK)
+	    (r = rec_child_answer(&c->child, &cr, buf, sizeof(buf))) != REC_OK)
 		return r;
+	if ((r = rec_helper_result_decode(buf, &o->res)) != REC_OK) {
+		pam_syslog(c->pamh, LOG_ERR, "the store helper's result does "
+		    "not decode");
+		return r;
+	}
 	return cr;
 }
 

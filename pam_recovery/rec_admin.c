@@ -175,25 +175,6 @@ out:
 	return r;
 }
 
-/* Open the copy as a store and read every record back. */
-static int
-verify_copy(const char *dest, const struct rec_log *log,
-    struct rec_store_counts *counts)
-{
-	struct rec_store *copy = NULL;
-	int r = REC_ERR_INTERNAL;
-
-	if ((r = rec_store_open(dest, geteuid(), 0, log, &copy)) != REC_OK) {
-		if (r == REC_ERR_NOSTORE)
-			r = REC_ERR_IO;
-		goto out;
-	}
-	r = rec_store_verify(copy, counts);
-out:
-	rec_store_close(copy);
-	return r;
-}
-
 /*
  * Create dest (0700, ours) and open it into *dfd; REC_ERR_EXISTS when it
  * exists.  *made is set once *dfd is known to be the directory made here.
@@ -232,21 +213,57 @@ make_dest(const char *dest, const struct rec_log *log, int *dfd, int *made)
 	return REC_OK;
 }
 
-/* Write data.mdb in dfd with LMDB's copy, synced. */
-static int
-write_copy(struct rec_store *st, int dfd, const char *dest,
-    const struct rec_log *log)
+int
+rec_backup_dest(const char *dest, const struct rec_log *log, int *dfd,
+    int *fd)
 {
-	int fd, r = REC_ERR_INTERNAL;
+	int made = 0, r = REC_ERR_INTERNAL;
 
-	fd = openat(dfd, "data.mdb", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	*dfd = -1;
+	*fd = -1;
+	if ((r = make_dest(dest, log, dfd, &made)) != REC_OK)
+		goto out;
+	*fd = openat(*dfd, "data.mdb", O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
-	if (fd == -1 || fchmod(fd, 0600) == -1) {
+	if (*fd == -1 || fchmod(*fd, 0600) == -1) {
 		rec_logf(log, LOG_ERR, "backup %s/data.mdb: %s", dest,
 		    strerror(errno));
 		r = REC_ERR_IO;
 		goto out;
 	}
+	r = REC_OK;
+out:
+	if (r != REC_OK) {
+		if (*fd != -1)
+			close(*fd);
+		*fd = -1;
+		if (made)
+			rec_backup_undo(dest, *dfd);
+		else if (*dfd != -1)
+			close(*dfd);
+		*dfd = -1;
+	}
+	return r;
+}
+
+void
+rec_backup_undo(const char *dest, int dfd)
+{
+	/* Leave nothing half-written that looks like a backup. */
+	(void)unlinkat(dfd, "data.mdb", 0);
+	(void)rmdir(dest);
+	close(dfd);
+}
+
+int
+rec_store_backup_fd(struct rec_store *st, int fd, const char *dest,
+    const struct rec_log *log, struct rec_store_counts *counts)
+{
+	struct rec_store *copy = NULL;
+	struct rec_store_counts got;
+	int r = REC_ERR_INTERNAL;
+
+	memset(&got, 0, sizeof(got));
 	if ((r = rec_store_copy(st, fd)) != REC_OK)
 		goto out;
 	if (fsync(fd) == -1) {
@@ -255,13 +272,13 @@ write_copy(struct rec_store *st, int dfd, const char *dest,
 		r = REC_ERR_IO;
 		goto out;
 	}
-	r = REC_OK;
+	/* Open the copy as a store and read every record back. */
+	if ((r = rec_store_open_copy(fd, dest, log, &copy)) == REC_OK)
+		r = rec_store_verify(copy, &got);
 out:
-	if (fd != -1 && close(fd) == -1 && r == REC_OK) {
-		rec_logf(log, LOG_ERR, "backup %s/data.mdb: %s", dest,
-		    strerror(errno));
-		r = REC_ERR_IO;
-	}
+	rec_store_close(copy);
+	if (counts != NULL)
+		*counts = got;
 	return r;
 }
 
@@ -269,41 +286,25 @@ int
 rec_store_backup(struct rec_store *st, const char *dest,
     const struct rec_log *log, struct rec_store_counts *counts)
 {
-	struct rec_store_counts got;
-	int dfd = -1, made = 0, r = REC_ERR_INTERNAL;
+	int dfd = -1, fd = -1, r = REC_ERR_INTERNAL;
 
-	memset(&got, 0, sizeof(got));
-	if ((r = make_dest(dest, log, &dfd, &made)) != REC_OK)
-		goto out;
-	if ((r = write_copy(st, dfd, dest, log)) != REC_OK)
-		goto out;
-	if (fsync(dfd) == -1) {
-		rec_logf(log, LOG_ERR, "backup %s: %s", dest, strerror(errno));
-		r = REC_ERR_IO;
-		goto out;
-	}
-	r = verify_copy(dest, log, &got);
-	/*
-	 * Opening the copy made a lock file; a backup is the data file alone,
-	 * as LMDB's own copy leaves it, and the lock file is made afresh by
-	 * whoever opens the store next.
-	 */
-	if (unlinkat(dfd, "lock.mdb", 0) == -1 && errno != ENOENT &&
-	    r == REC_OK) {
-		rec_logf(log, LOG_ERR, "backup %s/lock.mdb: %s", dest,
+	if (counts != NULL)
+		memset(counts, 0, sizeof(*counts));
+	if ((r = rec_backup_dest(dest, log, &dfd, &fd)) != REC_OK)
+		return r;
+	r = rec_store_backup_fd(st, fd, dest, log, counts);
+	if (close(fd) == -1 && r == REC_OK) {
+		rec_logf(log, LOG_ERR, "backup %s/data.mdb: %s", dest,
 		    strerror(errno));
 		r = REC_ERR_IO;
 	}
-out:
-	if (r != REC_OK && made) {
-		/* Leave nothing half-written that looks like a backup. */
-		(void)unlinkat(dfd, "data.mdb", 0);
-		(void)unlinkat(dfd, "lock.mdb", 0);
-		(void)rmdir(dest);
+	if (r == REC_OK && fsync(dfd) == -1) {
+		rec_logf(log, LOG_ERR, "backup %s: %s", dest, strerror(errno));
+		r = REC_ERR_IO;
 	}
-	if (dfd != -1)
+	if (r != REC_OK)
+		rec_backup_undo(dest, dfd);
+	else
 		close(dfd);
-	if (counts != NULL)
-		*counts = got;
 	return r;
 }

@@ -53,10 +53,9 @@ int rec_store_verify(struct rec_store *st, struct rec_store_counts *counts);
  * exist: it is created with mode 0700 (whatever the umask), holding
  * data.mdb created with O_EXCL | O_NOFOLLOW and mode 0600, written by
  * LMDB's compacting copy while logins go on, synced to disk.  The copy is
- * then opened as a store owned by the caller's effective uid and every
- * record read back with rec_store_verify; counts (may be NULL) receives
- * what the copy holds.  The lock file this makes is removed again: a backup
- * is data.mdb alone.  Nothing that exists is ever overwritten:
+ * then opened read-only, without a lock file, and every record read back
+ * with rec_store_verify; counts (may be NULL) receives what the copy
+ * holds.  A backup is data.mdb alone.  Nothing that exists is ever overwritten:
  * REC_ERR_EXISTS when dest exists (or is a symlink).  On any other failure
  * the partial copy is removed again.
  * Returns REC_OK, REC_ERR_EXISTS, REC_ERR_IO, or the error that opening or
@@ -64,5 +63,21 @@ int rec_store_verify(struct rec_store *st, struct rec_store_counts *counts);
  */
 int rec_store_backup(struct rec_store *st, const char *dest,
     const struct rec_log *log, struct rec_store_counts *counts);
+
+/*
+ * The steps of rec_store_backup, for a caller that makes the destination
+ * in one process and copies in another (the admin tool: as root, then as
+ * the store's owner).  rec_backup_dest makes dest as rec_store_backup
+ * does and creates dest/data.mdb in it, opened read-write into *fd, its
+ * directory into *dfd (both -1 on failure, nothing left behind).
+ * rec_store_backup_fd writes st's copy into fd, syncs it, opens it
+ * read-only through fd and reads every record back into counts.
+ * rec_backup_undo removes a failed copy and closes dfd.
+ */
+int rec_backup_dest(const char *dest, const struct rec_log *log, int *dfd,
+    int *fd);
+int rec_store_backup_fd(struct rec_store *st, int fd, const char *dest,
+    const struct rec_log *log, struct rec_store_counts *counts);
+void rec_backup_undo(const char *dest, int dfd);
 
 #endif

@@ -181,8 +181,12 @@ rec_auth_status(struct rec_store *st, const struct rec_config *cfg,
 	 * Rare: the clock moved back.  A lock corrected only in a copy would
 	 * be measured from the jumped clock again at the next read, and last
 	 * as long as the jump; write the correction, then read what is now
-	 * enforced.
+	 * enforced.  A reader that opened the store read-only (the admin
+	 * tool's show, list) reports the corrected copy it read; the next
+	 * login or generate writes the correction.
 	 */
+	if (!rec_store_writable(st))
+		return REC_OK;
 	if ((r = rec_auth_settle(st, cfg, user, now)) != REC_OK)
 		return r;
 	memset(out, 0, sizeof(*out));

@@ -106,6 +106,8 @@ static const struct key keys[] = {
 	NUM(kdf_memlimit_max, KEY_SIZE, crypto_pwhash_argon2id_MEMLIMIT_MIN,
 	    UINT64_C(4) << 30, "256M"),
 	NUM(code_min_entropy, KEY_UINT, 0, 512, "0"),
+	NUM(store_timeout, KEY_UINT, 1, 3600, "10"),
+	STR(store_helper, REC_HELPER_PATH, check_absolute),
 	NUM(max_attempts, KEY_UINT, 1, 1000, "5"),
 	NUM(fail_interval, KEY_U64, 1, 2592000, "900"),
 	NUM(base_cooldown, KEY_U64, 1, 86400, "60"),

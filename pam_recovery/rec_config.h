@@ -8,6 +8,9 @@
 #include "rec_log.h"
 
 #define REC_CONF_DEFAULT "/etc/security/pam_recovery.conf"
+#ifndef REC_HELPER_PATH		/* the Makefile sets it from LIBEXECDIR */
+#define REC_HELPER_PATH "/usr/libexec/pam-recovery/pam-recovery-store"
+#endif
 #define REC_PATH_MAX 1024
 #define REC_STR_MAX 256
 
@@ -35,6 +38,8 @@ struct rec_config {
 	uint64_t kdf_memlimit_min;
 	uint64_t kdf_memlimit_max;
 	unsigned code_min_entropy;	/* policy: bits; 0 = the format's own */
+	unsigned store_timeout;		/* longest wait for a store's answer */
+	char store_helper[REC_PATH_MAX];	/* pam-recovery-store */
 	unsigned max_attempts;
 	uint64_t fail_interval;
 	uint64_t base_cooldown;

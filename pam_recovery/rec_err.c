@@ -34,6 +34,7 @@ rec_strerror(int err)
 	case REC_ERR_NOSPACE:		return "no space left on the store's filesystem";
 	case REC_ERR_ROFS:		return "the store's filesystem is read-only";
 	case REC_ERR_NODIR:		return "the directory that holds the store does not exist";
+	case REC_ERR_TIMEOUT:		return "the store did not answer in time";
 	}
 	return "unknown error";
 }
@@ -56,6 +57,7 @@ rec_err_reason(int err)
 	case REC_ERR_ROFS:		return "read_only";
 	case REC_ERR_NODIR:		return "no_directory";
 	case REC_ERR_POLICY:		return "policy";
+	case REC_ERR_TIMEOUT:		return "timeout";
 	}
 	return "internal";
 }

@@ -36,6 +36,7 @@ enum rec_err {
 	REC_ERR_ROFS = -24,	/* read-only filesystem (EROFS) */
 	REC_ERR_NODIR = -25,	/* the directory that holds the store is missing */
 	REC_ERR_POLICY = -26,	/* a batch outside the system's policy */
+	REC_ERR_TIMEOUT = -27,	/* a store's reader missed its deadline */
 };
 
 /* A static, human-readable sentence for err; never NULL. */

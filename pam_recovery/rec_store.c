@@ -1,6 +1,7 @@
 /* rec_store.c: safe opening of an LMDB store, its transactions, its copy. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -93,13 +94,14 @@ explain_dir(const char *path, uid_t owner, int e, const struct rec_log *log)
 /* Refuse a store file that exists but is not a regular file of owner's. */
 static int
 check_file(int dirfd, const char *name, uid_t owner, const char *path,
-    const struct rec_log *log, int *exists, off_t *size)
+    const struct rec_log *log, int *exists, off_t *size, struct stat *out)
 {
 	struct stat sb;
 	int e;
 
 	*exists = 0;
 	*size = 0;
+	memset(out, 0, sizeof(*out));
 	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
 		if (errno == ENOENT)
 			return REC_OK;
@@ -110,6 +112,7 @@ check_file(int dirfd, const char *name, uid_t owner, const char *path,
 	}
 	*exists = 1;
 	*size = sb.st_size;
+	*out = sb;
 	if (!S_ISREG(sb.st_mode) || sb.st_uid != owner ||
 	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
 		rec_logf(log, LOG_ERR, "store %s/%s: not a regular file owned "
@@ -202,11 +205,19 @@ check_size(struct rec_store *st)
 	return REC_OK;
 }
 
-/* Open the named databases, creating them in a write transaction if need be. */
+/*
+ * Open the named databases.  Every store gets them all when it is made, in
+ * a write transaction; later, a store without one is corrupt, and never
+ * written to: LMDB's write path trusts the pages it changes, and a crafted
+ * page is then a write out of bounds.  A store is new while its main
+ * database is empty, and only REC_STORE_CREATE makes one.
+ */
 static int
-open_dbs(struct rec_store *st)
+open_dbs(struct rec_store *st, unsigned flags)
 {
 	MDB_txn *txn = NULL;
+	MDB_dbi main_dbi;
+	MDB_stat ms;
 	int rc, create = 0;
 
 again:
@@ -217,7 +228,17 @@ again:
 		rc = mdb_dbi_open(txn, rec_db_names[i], create ? MDB_CREATE : 0,
 		    &st->dbi[i]);
 		if (rc == MDB_NOTFOUND && !create) {
+			rc = mdb_dbi_open(txn, NULL, 0, &main_dbi);
+			if (rc == MDB_SUCCESS)
+				rc = mdb_stat(txn, main_dbi, &ms);
 			mdb_txn_abort(txn);
+			if (rc != MDB_SUCCESS)
+				return rec_mdb_error(st, "open databases", rc);
+			if (ms.ms_entries != 0 || !(flags & REC_STORE_CREATE)) {
+				rec_logf(st->log, LOG_ERR, "store %s: no %s "
+				    "database", st->path, rec_db_names[i]);
+				return REC_ERR_CORRUPT;
+			}
 			create = 1;
 			goto again;
 		}
@@ -230,12 +251,56 @@ again:
 	return rec_mdb_error(st, "open databases", rc);
 }
 
+/*
+ * LMDB opens its files by name: the name of the directory checked through
+ * dirfd, /proc/self/fd/N, so that a directory renamed or replaced since
+ * is not the one opened (the plain path only where /proc is missing).
+ */
+static const char *
+env_path(int dirfd, const char *path, char *buf, size_t len)
+{
+	snprintf(buf, len, "/proc/self/fd/%d", dirfd);
+	return access(buf, F_OK) == 0 ? buf : path;
+}
+
+/*
+ * After LMDB opened the store: its data file is the one checked (or, when
+ * there was none, a new regular file of owner's), and the lock file is a
+ * regular file of owner's too.  A file swapped between check and open is
+ * refused.
+ */
+static int
+check_opened(struct rec_store *st, int dirfd, uid_t owner, int data_existed,
+    const struct stat *data)
+{
+	struct stat sb, lk;
+	int fd = -1, rc;
+
+	if ((rc = mdb_env_get_fd(st->env, &fd)) != MDB_SUCCESS)
+		return rec_mdb_error(st, "get fd", rc);
+	if (fstat(fd, &sb) == -1 ||
+	    fstatat(dirfd, "lock.mdb", &lk, AT_SYMLINK_NOFOLLOW) == -1)
+		return rec_mdb_error(st, "stat", errno);
+	if ((data_existed ? sb.st_dev != data->st_dev ||
+	    sb.st_ino != data->st_ino : !S_ISREG(sb.st_mode) ||
+	    sb.st_uid != owner || (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) ||
+	    !S_ISREG(lk.st_mode) || lk.st_uid != owner ||
+	    (lk.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+		rec_logf(st->log, LOG_ERR, "store %s: its files changed while "
+		    "it was opened", st->path);
+		return REC_ERR_UNSAFE;
+	}
+	return REC_OK;
+}
+
 int
 rec_store_open(const char *path, uid_t owner, unsigned flags,
     const struct rec_log *log, struct rec_store **out)
 {
 	struct rec_store *st = NULL;
+	struct stat data_sb, lock_sb;
 	off_t data_size, lock_size;
+	char proc[64];
 	int dead = 0;
 	int dirfd = -1, data_exists, lock_exists, rc, r = REC_ERR_INTERNAL;
 
@@ -247,9 +312,9 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 	if ((r = check_dir(path, owner, flags, log, &dirfd)) != REC_OK)
 		goto out;
 	if ((r = check_file(dirfd, "data.mdb", owner, path, log,
-	    &data_exists, &data_size)) != REC_OK ||
+	    &data_exists, &data_size, &data_sb)) != REC_OK ||
 	    (r = check_file(dirfd, "lock.mdb", owner, path, log,
-	    &lock_exists, &lock_size)) != REC_OK)
+	    &lock_exists, &lock_size, &lock_sb)) != REC_OK)
 		goto out;
 	if (!data_exists && !(flags & REC_STORE_CREATE)) {
 		r = REC_ERR_NOSTORE;
@@ -280,11 +345,15 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 	 * MDB_NOTLS: reader slots belong to transactions, not threads, as a
 	 * threaded PAM host may run several handles at once.
 	 */
-	rc = mdb_env_open(st->env, path, MDB_NOTLS, 0600);
+	rc = mdb_env_open(st->env, env_path(dirfd, path, proc, sizeof(proc)),
+	    MDB_NOTLS | ((flags & REC_STORE_RDONLY) ? MDB_RDONLY : 0), 0600);
 	if (rc != MDB_SUCCESS) {
 		r = rec_mdb_error(st, "open", rc);
 		goto out;
 	}
+	if ((r = check_opened(st, dirfd, owner, data_exists, &data_sb)) !=
+	    REC_OK)
+		goto out;
 	/*
 	 * A process killed inside a read transaction leaves its reader slot
 	 * behind; LMDB reclaims them only when nobody else has the store
@@ -295,7 +364,7 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 		goto out;
 	}
 	if ((r = check_size(st)) != REC_OK ||
-	    (r = open_dbs(st)) != REC_OK)
+	    (r = open_dbs(st, flags)) != REC_OK)
 		goto out;
 	*out = st;
 	st = NULL;
@@ -303,6 +372,50 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 out:
 	if (dirfd != -1)
 		close(dirfd);
+	rec_store_close(st);
+	return r;
+}
+
+int
+rec_store_open_copy(int fd, const char *name, const struct rec_log *log,
+    struct rec_store **out)
+{
+	struct rec_store *st = NULL;
+	char proc[64];
+	struct stat sb;
+	int rc, r = REC_ERR_INTERNAL;
+
+	*out = NULL;
+	if (strlen(name) >= sizeof(st->path)) {
+		r = REC_ERR_USAGE;
+		goto out;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) || sb.st_size == 0) {
+		rec_logf(log, LOG_ERR, "store copy %s: not a store file", name);
+		r = REC_ERR_CORRUPT;
+		goto out;
+	}
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	st->log = log;
+	memcpy(st->path, name, strlen(name) + 1);
+	if ((rc = mdb_env_create(&st->env)) != MDB_SUCCESS ||
+	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != MDB_SUCCESS ||
+	    (rc = mdb_env_set_mapsize(st->env, MAP_INITIAL)) != MDB_SUCCESS ||
+	    (rc = mdb_env_open(st->env, proc, MDB_NOSUBDIR | MDB_RDONLY |
+	    MDB_NOLOCK | MDB_NOTLS, 0600)) != MDB_SUCCESS) {
+		r = rec_mdb_error(st, "open copy", rc);
+		goto out;
+	}
+	if ((r = check_size(st)) != REC_OK || (r = open_dbs(st, 0)) != REC_OK)
+		goto out;
+	*out = st;
+	st = NULL;
+	r = REC_OK;
+out:
 	rec_store_close(st);
 	return r;
 }
@@ -401,6 +514,15 @@ run_txn(struct rec_store *st, enum txn_kind kind, rec_txn_fn *fn, void *arg)
 	rec_logf(st->log, LOG_ERR, "store %s: transaction retried too often",
 	    st->path);
 	return REC_ERR_IO;
+}
+
+int
+rec_store_writable(const struct rec_store *st)
+{
+	unsigned int flags = 0;
+
+	return mdb_env_get_flags(st->env, &flags) == MDB_SUCCESS &&
+	    !(flags & MDB_RDONLY);
 }
 
 int

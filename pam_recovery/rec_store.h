@@ -16,6 +16,7 @@ struct rec_txn;		/* opaque: one transaction on it */
 
 enum rec_store_flags {
 	REC_STORE_CREATE = 1 << 0,	/* create the directory (0700) and env */
+	REC_STORE_RDONLY = 1 << 1,	/* read only: LMDB's write path unused */
 };
 
 /*
@@ -33,6 +34,23 @@ enum rec_store_flags {
  */
 int rec_store_open(const char *path, uid_t owner, unsigned flags,
     const struct rec_log *log, struct rec_store **out);
+
+/*
+ * Open a store copy that is the single regular file fd (a backup being
+ * written, see rec_store_backup_fd) read-only, without a lock file: the
+ * file is reopened through /proc/self/fd, so it needs no path the caller
+ * could reach.  name is for messages.  A copy without the store's
+ * databases is REC_ERR_CORRUPT.  Returns REC_OK and *out, or the error.
+ */
+int rec_store_open_copy(int fd, const char *name, const struct rec_log *log,
+    struct rec_store **out);
+
+/*
+ * 1 when st was opened for writing, 0 when with REC_STORE_RDONLY (then
+ * rec_store_write fails): a reader that could correct a record in passing
+ * leaves that to the next writer instead.
+ */
+int rec_store_writable(const struct rec_store *st);
 
 /* Close the environment; NULL is accepted. */
 void rec_store_close(struct rec_store *st);

@@ -20,6 +20,7 @@ cat >"$T/conf" <<CONF
 store = $T/sys
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/conf"
 echo "auth required $BIN/pam_recovery.so conf=$T/conf" >"$T/pam.d/rt"
@@ -55,6 +56,7 @@ cat >"$T/other.conf" <<CONF
 store = $T/other
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/other.conf"
 mkdir -m 0700 "$T/other"

@@ -29,6 +29,7 @@ cat >"$T/conf" <<CONF
 store = $T/sys
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 max_attempts = 1000
 CONF
 chmod 0644 "$T/conf"

@@ -55,6 +55,7 @@ conf() {
 	s=$2
 	shift 2
 	{ echo "store = $s"; echo "kdf_opslimit = 1"; echo "kdf_memlimit = 8K"
+	  echo "store_helper = $BIN/pam-recovery-store"
 	  for l in "$@"; do echo "$l"; done; } >"$f"
 	chmod 0644 "$f"
 }
@@ -370,7 +371,7 @@ fi
 if ldd "$BIN/pamdrive" 2>/dev/null | grep -q libasan; then
 	skip "argon2id out of memory" "ASan cannot run under ulimit -v"
 else
-	echo "store = $T/oom.%u" >"$T/oom.conf"
+	printf 'store = %s\nstore_helper = %s\n' "$T/oom.%u" "$BIN/pam-recovery-store" >"$T/oom.conf"
 	chmod 0644 "$T/oom.conf"
 	service oom "$T/oom.conf"
 	gen "$T/oom.conf" 2 "$T/oom.csv"

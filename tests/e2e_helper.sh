@@ -21,6 +21,7 @@ mkconf() {
 store = $2
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 site_name = Example Corp
 CONF
 	chmod 0644 "$1"

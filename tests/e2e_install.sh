@@ -169,8 +169,8 @@ done
 sed -n 's/^#\([a-z_]* = \)/\1/p' conf/pam_recovery.conf | grep -v '^pepper_file ' >"$T/all.conf"
 chmod 0644 "$T/all.conf"
 mkdir "$T/pam.d"
-printf 'auth [ignore=1 default=die] %s conf=%s nouserok store=%s\nauth required pam_deny.so\nauth required pam_permit.so\n' \
-    "$BIN/pam_recovery.so" "$T/all.conf" "$T/none.%u" >"$T/pam.d/all"
+printf 'auth [ignore=1 default=die] %s conf=%s nouserok store=%s store_helper=%s\nauth required pam_deny.so\nauth required pam_permit.so\n' \
+    "$BIN/pam_recovery.so" "$T/all.conf" "$T/none.%u" "$BIN/pam-recovery-store" >"$T/pam.d/all"
 OUT=$($VG "$BIN/pamdrive" "$T/pam.d" all "$(id -un)" auth 2>&1)
 RC=$?
 vgcheck pamdrive

@@ -14,6 +14,7 @@ cat >"$T/conf" <<CONF
 store = $T/%u.store
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/conf"
 M="$BIN/pam_recovery.so conf=$T/conf"
@@ -36,6 +37,7 @@ cat >"$T/other.conf" <<CONF
 store = $T/other.%u.store
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 $VG "$BIN/pam-recovery" -c "$T/other.conf" generate -n 20 --format csv >"$T/wrong.csv" 2>&1
 wrong() { code "$1" "$T/wrong.csv"; }

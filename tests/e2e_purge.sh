@@ -14,6 +14,7 @@ cat >"$T/conf" <<CONF
 store = $T/sys
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 site_name = purge-test
 mail_from = pam-recovery@purge-test.example
 CONF

@@ -21,6 +21,7 @@ cat >"$T/conf" <<CONF
 store = $T/%u.store
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/conf"
 M="$BIN/pam_recovery.so conf=$T/conf"
@@ -115,6 +116,7 @@ cat >"$T/heavy.conf" <<CONF
 store = $T/heavy.%u
 kdf_opslimit = 3
 kdf_memlimit = 16M
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/heavy.conf"
 
@@ -165,6 +167,7 @@ if [ "$ROOT" -eq 1 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2>
 store = $T/n/heavy.%u
 kdf_opslimit = 3
 kdf_memlimit = 16M
+store_helper = $BIN/pam-recovery-store
 CONF
 	NOBODY="setpriv --reuid=$(id -u nobody) --regid=$(id -g nobody) --clear-groups"
 	$NOBODY sleep 5 &

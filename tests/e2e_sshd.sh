@@ -48,6 +48,7 @@ cat >"$T/conf" <<CONF
 # The default store, ~/.pam-recovery, with tiny argon2 limits.
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/conf"
 M="$BIN/pam_recovery.so conf=$T/conf"
@@ -80,6 +81,7 @@ cat >"$T/other.conf" <<CONF
 store = $T/other.%u
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/other.conf"
 "$BIN/pam-recovery" -c "$T/other.conf" generate -n 10 --format csv >"$T/wrong.csv" 2>&1

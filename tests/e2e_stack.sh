@@ -37,6 +37,7 @@ cat >"$T/conf" <<CONF
 store = $T/%u.store
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/conf"
 M="$BIN/pam_recovery.so conf=$T/conf"
@@ -59,6 +60,7 @@ cat >"$T/other.conf" <<CONF
 store = $T/other.%u.store
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/other.conf"
 $VG "$BIN/pam-recovery" -c "$T/other.conf" generate -n 5 --format csv >"$T/wrong.csv" 2>&1
@@ -155,6 +157,7 @@ cat >"$T/login.conf" <<CONF
 # The default store, ~/.pam-recovery.
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/login.conf"
 L="$BIN/pam_recovery.so conf=$T/login.conf"
@@ -269,6 +272,7 @@ cat >"$T/sudo.conf" <<CONF
 store = $T/system.store
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/sudo.conf"
 # sudo reads its PAM service anew for every run: first the shipped example

@@ -36,6 +36,7 @@ cat >"$T/conf" <<CONF
 store = $STORE
 kdf_opslimit = 1
 kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/conf"
 printf 'auth required %s conf=%s\naccount required pam_permit.so\nsession required pam_permit.so\n' \

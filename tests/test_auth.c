@@ -254,6 +254,44 @@ test_clock_back_lock_ends(void **state)
 	assert_int_equal(res.slot, 1);
 }
 
+/*
+ * A reader that opened the store read-only (the admin tool's show) after
+ * the clock moved back: it reports the corrected lock and writes nothing;
+ * the next writer settles the record.
+ */
+static void
+test_clock_back_read_only(void **state)
+{
+	struct fx *f = *state;
+	struct rec_store *ro = NULL;
+	struct rec_status s;
+	struct rec_result res;
+	char code[REC_CODE_MAX + 1];
+	uint64_t back = T0 - 20000;
+
+	generate(f, 10, T0);
+	for (int i = 0; i < 5; i++) {
+		wrong_code(f, code);
+		attempt(f, code, T0, &res);
+	}
+	rec_store_close(f->st);
+	f->st = NULL;
+	assert_int_equal(rec_store_open(f->path, getuid(), REC_STORE_RDONLY,
+	    NULL, &ro), REC_OK);
+	assert_int_equal(rec_store_writable(ro), 0);
+	assert_int_equal(rec_auth_status(ro, &f->cfg, "alice", back + 30, &s),
+	    REC_OK);
+	/* Not the 20 000 s of the jump: the level, from the time of reading. */
+	assert_int_equal(s.lock_remaining, 60);
+	rec_store_close(ro);
+	assert_int_equal(rec_store_open(f->path, getuid(), 0, NULL, &f->st),
+	    REC_OK);
+	assert_int_equal(rec_store_writable(f->st), 1);
+	assert_int_equal(status(f, back + 30).lock_remaining, 60);
+	assert_int_equal(status(f, back + 89).lock_remaining, 1);
+	assert_int_equal(status(f, back + 90).lock_remaining, 0);
+}
+
 /* The same for generate_cooldown: a jump back does not lengthen it. */
 static void
 test_clock_back_generate_cooldown(void **state)
@@ -940,6 +978,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_clock_backwards, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_back_lock_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_clock_back_generate_cooldown, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_clock_back_read_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify_only_does_not_consume, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_invalidate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_last_used_of_active_batch, setup, teardown),

@@ -40,6 +40,8 @@ test_defaults(void **state)
 	assert_int_equal(cfg.code_expiry_days, 0);
 	assert_int_equal(cfg.kdf_opslimit, 2);
 	assert_int_equal(cfg.kdf_memlimit, 67108864);
+	assert_int_equal(cfg.store_timeout, 10);
+	assert_string_equal(cfg.store_helper, REC_HELPER_PATH);
 	assert_int_equal(cfg.max_attempts, 5);
 	assert_int_equal(cfg.fail_interval, 900);
 	assert_int_equal(cfg.base_cooldown, 60);
@@ -104,6 +106,8 @@ static const struct flip flips[] = {
 	F64(kdf_memlimit_min, "1M", 1048576),
 	F64(kdf_memlimit_max, "1G", 1073741824),
 	FU(code_min_entropy, "64", 64),
+	FU(store_timeout, "30", 30),
+	FS(store_helper, "/opt/pam-recovery-store"),
 	FU(max_attempts, "7", 7),
 	F64(fail_interval, "600", 600),
 	F64(base_cooldown, "30", 30),

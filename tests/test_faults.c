@@ -216,7 +216,7 @@ conv(int n, const struct pam_message **msg, struct pam_response **resp,
 static int
 module_auth(struct fx *f, const char *code, int *prompts)
 {
-	char path[256], mod[4096], rel[4096];
+	char path[256], mod[4096], rel[4096], helper[4096];
 	const char *b = getenv("B");
 	struct answer a = { code, 0 };
 	struct pam_conv pc = { conv, &a };
@@ -225,12 +225,14 @@ module_auth(struct fx *f, const char *code, int *prompts)
 	int r, reopen = f->st != NULL;
 
 	store_close(f);
+	snprintf(rel, sizeof(rel), "%s/pam-recovery-store", b != NULL ? b : "build");
+	assert_non_null(realpath(rel, helper));
 	snprintf(rel, sizeof(rel), "%s/pam_recovery.so", b != NULL ? b : "build");
 	assert_non_null(realpath(rel, mod));
 	snprintf(path, sizeof(path), "%s/conf", f->dir);
 	assert_non_null(fp = fopen(path, "w"));
-	fprintf(fp, "store = %s/%%u.store\nkdf_opslimit = 1\nkdf_memlimit = 8K\n",
-	    f->dir);
+	fprintf(fp, "store = %s/%%u.store\nkdf_opslimit = 1\nkdf_memlimit = 8K\n"
+	    "store_helper = %s\n", f->dir, helper);
 	assert_int_equal(fclose(fp), 0);
 	assert_int_equal(chmod(path, 0644), 0);
 	snprintf(path, sizeof(path), "%s/pam.d", f->dir);

@@ -9,7 +9,9 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "rec_err.h"
@@ -22,6 +24,11 @@ enum plan {
 	ECHO_TWICE,	/* answer 42, then twice the request */
 	DIE_AT_ONCE,	/* SIGKILL before any answer */
 	ANSWER_THEN_GO,	/* answer, then end without reading */
+	NEVER_ANSWER,	/* wait forever without a word, as on a held lock */
+	STOP_AT_ONCE,	/* SIGSTOP before any answer, as its owner may */
+	ANSWER_THEN_HANG, /* answer, then never end, whatever is closed */
+	PIPE_AT_ONCE,	/* SIGPIPE before any answer: its output closed */
+	REPORT_PID,	/* answer with its pid, then wait forever */
 };
 
 static int
@@ -32,10 +39,24 @@ kid(void *arg, int fd)
 
 	if (plan == DIE_AT_ONCE)
 		raise(SIGKILL);
+	if (plan == STOP_AT_ONCE)
+		raise(SIGSTOP);
+	if (plan == PIPE_AT_ONCE)
+		raise(SIGPIPE);
+	if (plan == NEVER_ANSWER)
+		for (;;)
+			pause();
+	if (plan == REPORT_PID)
+		v = (uint32_t)getpid();
 	if (rec_child_reply(fd, 42, &v, sizeof(v)) != 0)
 		return 1;
 	if (plan == ANSWER_THEN_GO)
 		return 0;
+	if (plan == ANSWER_THEN_HANG || plan == REPORT_PID) {
+		signal(SIGTERM, SIG_IGN);
+		for (;;)
+			pause();
+	}
 	if (rec_child_request(fd, &req, sizeof(req)) != 0)
 		return 0;	/* the caller had nothing to ask */
 	v = 2 * req;
@@ -52,11 +73,18 @@ struct fx {
 
 /* Start a child of ours with the plan; uid is ours unless given. */
 static int
-start_as(struct fx *f, enum plan plan, uid_t uid)
+start_in(struct fx *f, enum plan plan, uid_t uid, unsigned timeout)
 {
 	f->plan = plan;
 	capture_init(&f->cap, &f->log);
-	return rec_child_start(&f->c, uid, getegid(), kid, &f->plan, &f->log);
+	return rec_child_start(&f->c, uid, getegid(), timeout, kid, &f->plan,
+	    &f->log);
+}
+
+static int
+start_as(struct fx *f, enum plan plan, uid_t uid)
+{
+	return start_in(f, plan, uid, 10);
 }
 
 static void
@@ -277,6 +305,142 @@ test_other_uid_refused(void **state)
 	assert_no_children();
 }
 
+/* Seconds of the monotonic clock since t0. */
+static double
+since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * A child that never answers (its owner holds the store's lock) or is
+ * stopped: the wait ends at the deadline, the child is killed and reaped.
+ */
+static void
+missed_deadline(enum plan plan)
+{
+	struct timespec t0;
+	struct fx f;
+	uint32_t v = 0xffffffff;
+	int r = -1;
+
+	assert_int_equal(start_in(&f, plan, geteuid(), 1), REC_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)),
+	    REC_ERR_TIMEOUT);
+	assert_true(since(&t0) >= 0.9 && since(&t0) < 3.0);
+	assert_int_equal(v, 0);
+	assert_logged(&f.cap, "did not answer within 1 seconds");
+	assert_true(WIFSIGNALED(f.c.status));
+	assert_int_equal(WTERMSIG(f.c.status), SIGKILL);
+	assert_int_equal(rec_child_ask(&f.c, &v, sizeof(v)), REC_ERR_IO);
+	rec_child_end(&f.c);
+	assert_no_children();
+}
+
+static void
+test_deadline_never_answers(void **state)
+{
+	(void)state;
+	missed_deadline(NEVER_ANSWER);
+}
+
+static void
+test_deadline_stopped(void **state)
+{
+	(void)state;
+	missed_deadline(STOP_AT_ONCE);
+}
+
+/* A child that answered but will not end: ending it is bounded too. */
+static void
+test_deadline_at_end(void **state)
+{
+	struct timespec t0;
+	struct fx f;
+	uint32_t v = 0;
+	int r = -1;
+
+	(void)state;
+	assert_int_equal(start_in(&f, ANSWER_THEN_HANG, geteuid(), 1), REC_OK);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rec_child_end(&f.c);
+	assert_true(since(&t0) < 3.0);
+	assert_true(WIFSIGNALED(f.c.status));
+	assert_int_equal(WTERMSIG(f.c.status), SIGKILL);
+	assert_no_children();
+}
+
+/* SIGPIPE (the output was closed) is no sign of a corrupt store. */
+static void
+test_sigpipe_not_corrupt(void **state)
+{
+	struct fx f;
+	uint32_t v = 0;
+	int r = -1;
+
+	(void)state;
+	start(&f, PIPE_AT_ONCE);
+	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_ERR_IO);
+	assert_true(WIFSIGNALED(f.c.status));
+	assert_int_equal(WTERMSIG(f.c.status), SIGPIPE);
+	assert_int_equal(f.cap.errors, 0);
+	rec_child_end(&f.c);
+	assert_no_children();
+}
+
+/*
+ * The child dies with the process that started it: a host killed with
+ * SIGKILL leaves no store reader behind.  A go-between process starts the
+ * child, passes its pid on and is killed; we are the subreaper that the
+ * orphan would come to.
+ */
+static void
+test_dies_with_parent(void **state)
+{
+	struct timespec t0;
+	int p[2], status;
+	pid_t mid, orphan = 0, w = 0;
+
+	(void)state;
+	assert_int_equal(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
+	assert_int_equal(pipe(p), 0);
+	if ((mid = fork()) == 0) {
+		struct fx f;
+		uint32_t v = 0;
+		int r;
+
+		close(p[0]);
+		if (start_in(&f, REPORT_PID, geteuid(), 10) != REC_OK ||
+		    rec_child_answer(&f.c, &r, &v, sizeof(v)) != REC_OK)
+			_exit(1);
+		if (write(p[1], &v, sizeof(v)) != (ssize_t)sizeof(v))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	close(p[1]);
+	assert_int_equal(read(p[0], &orphan, sizeof(orphan)),
+	    (ssize_t)sizeof(orphan));
+	close(p[0]);
+	assert_true(orphan > 0);
+	kill(mid, SIGKILL);
+	assert_int_equal(waitpid(mid, &status, 0), mid);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (since(&t0) < 5.0 && (w = waitpid(orphan, &status, WNOHANG)) == 0)
+		usleep(10000);
+	assert_int_equal(w, orphan);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGKILL);
+	prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
+	assert_no_children();
+}
+
 int
 main(void)
 {
@@ -289,6 +453,11 @@ main(void)
 		cmocka_unit_test(test_host_reaps_children),
 		cmocka_unit_test(test_end_hidden_from_host),
 		cmocka_unit_test(test_other_uid_refused),
+		cmocka_unit_test(test_deadline_never_answers),
+		cmocka_unit_test(test_deadline_stopped),
+		cmocka_unit_test(test_deadline_at_end),
+		cmocka_unit_test(test_sigpipe_not_corrupt),
+		cmocka_unit_test(test_dies_with_parent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

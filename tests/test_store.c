@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1380,6 +1381,81 @@ test_map_grown_elsewhere(void **state)
 	assert_true(c.last_seq == c.first_seq + c.n - 1);
 }
 
+static int
+put_mallory(struct rec_txn *t, void *arg)
+{
+	struct rec_user u;
+
+	(void)arg;
+	fill_user(&u, 2);
+	return rec_put_user(t, "mallory", &u);
+}
+
+static int
+has_mallory(struct rec_txn *t, void *arg)
+{
+	struct rec_user u;
+
+	*(int *)arg = rec_get_user(t, "mallory", &u) == REC_OK;
+	return REC_OK;
+}
+
+/*
+ * The files are checked, then LMDB opens them: a data file swapped in
+ * between (here a symlink to another store, over and over by a second
+ * process) must never be the one opened.  Every open either refuses or
+ * reads the store that was checked.
+ */
+static void
+test_swap_between_check_and_open(void **state)
+{
+	struct fx *f = *state;
+	struct rec_store *other = NULL, *st;
+	char other_path[160], target[200], a[200], evil[200], good[200],
+	    data[200];
+	int seen = 0, opened = 0, status;
+	pid_t swapper;
+
+	store_create(f);
+	assert_int_equal(rec_store_write(f->st, put_alice, NULL), REC_OK);
+	store_close(f);
+	snprintf(other_path, sizeof(other_path), "%s/other", f->dir);
+	assert_int_equal(rec_store_open(other_path, getuid(), REC_STORE_CREATE,
+	    &f->log, &other), REC_OK);
+	assert_int_equal(rec_store_write(other, put_mallory, NULL), REC_OK);
+	rec_store_close(other);
+	snprintf(target, sizeof(target), "%s/data.mdb", other_path);
+	snprintf(a, sizeof(a), "%s/a.mdb", f->path);
+	snprintf(evil, sizeof(evil), "%s/evil.tmp", f->path);
+	snprintf(good, sizeof(good), "%s/good.tmp", f->path);
+	snprintf(data, sizeof(data), "%s/data.mdb", f->path);
+	assert_int_equal(link(data, a), 0);
+	if ((swapper = fork()) == 0) {
+		for (;;) {
+			if (symlink(target, evil) != 0 ||
+			    rename(evil, data) != 0 || link(a, good) != 0 ||
+			    rename(good, data) != 0)
+				_exit(1);
+		}
+	}
+	assert_true(swapper > 0);
+	for (int i = 0; i < 3000; i++) {
+		st = NULL;
+		if (rec_store_open(f->path, getuid(), 0, NULL, &st) != REC_OK)
+			continue;
+		opened++;
+		assert_int_equal(rec_store_read(st, has_mallory, &seen), REC_OK);
+		rec_store_close(st);
+		if (seen)
+			break;
+	}
+	kill(swapper, SIGKILL);
+	assert_int_equal(waitpid(swapper, &status, 0), swapper);
+	assert_true(WIFSIGNALED(status));	/* it swapped to the end */
+	assert_int_equal(seen, 0);
+	assert_true(opened > 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1387,6 +1463,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_open_missing_dir),
+		T(test_swap_between_check_and_open),
 		T(test_open_no_data_file),
 		T(test_create),
 		T(test_create_in_existing_dir),

@@ -22,6 +22,7 @@ struct admin {
 	char host[256];
 	const unsigned char *pepper;	/* REC_PEPPER_LEN bytes, or NULL */
 	void (*usage)(void);		/* prints usage, exits 2 */
+	int rdonly;			/* the command only reads stores */
 };
 
 /*
@@ -32,42 +33,34 @@ struct admin {
 int admin_config(const struct admin *a, struct rec_config *cfg,
     const struct rec_log *log);
 
-/* A file-system identity taken on for one user's store, and given back. */
-struct admin_ident {
-	int switched;
-	gid_t *saved;			/* our supplementary groups */
-	int nsaved;
-};
+typedef int admin_store_fn(struct admin *a, struct tool_target *t, void *arg);
+enum { ADMIN_LOST_DIED = 1, ADMIN_LOST_TIMEOUT = 2 };
+typedef void admin_merge_fn(void *arg, const char *path, int lost);
 
 /*
- * As root, take on pw's file-system identity (fsuid, fsgid and
- * supplementary groups), so that whatever is opened or created in a
- * per-user store is done as its owner, never as root.  Not as root, or for
- * root's own store, nothing changes.  Returns REC_OK or REC_ERR_PERM
- * (printed), after which nothing was changed.
+ * fn on USER's codes, with t set up for them: the system store, or USER's
+ * per-user store (USER must exist).  With change set the command changes
+ * the store, which needs root, unless the store directory already exists
+ * and belongs to the caller (a test store).  must_exist asks for USER in
+ * the password database also with a system store.  A per-user store is
+ * only ever opened in a child that is USER for good, as in
+ * admin_each_store; t->parent then asks the administrator's questions and
+ * creates the command's file here, as ourselves; the state_len bytes at
+ * state come back as there.  A usage error in the
+ * child ends this process with EXIT_USAGE, as it would have here.
+ * Returns fn's exit status, or EXIT_FAIL after printing why (a child that
+ * died: "not read to the end").
  */
-int admin_become(struct admin_ident *id, const struct passwd *pw);
+int admin_on_user(struct admin *a, const char *user, int change,
+    int must_exist, admin_store_fn *fn, void *arg, void *state,
+    size_t state_len);
 
 /*
- * Give the identity back; REC_ERR_PERM (printed) if that failed, after
- * which the caller must stop touching files.
+ * The checks of admin_on_user alone, for a command that prepares
+ * something before: EXIT_OK, or EXIT_FAIL after printing why.
  */
-int admin_restore(struct admin_ident *id);
-
-/*
- * Set t up for USER's codes: the system store, or USER's per-user store
- * (USER must exist; id then holds USER's identity until admin_untarget).
- * With change set the command changes the store, which needs root, unless
- * the store directory already exists and belongs to the caller (a test
- * store).  must_exist asks for USER in the password database also with a
- * system store.  Returns an exit status: EXIT_OK, or EXIT_FAIL after
- * printing why.
- */
-int admin_target(struct admin *a, const char *user, int change,
-    int must_exist, struct tool_target *t, struct admin_ident *id);
-
-/* Close t's store and give back the identity; returns EXIT_OK or EXIT_FAIL. */
-int admin_untarget(struct tool_target *t, struct admin_ident *id);
+int admin_check_user(struct admin *a, const char *user, int change,
+    int must_exist);
 
 /*
  * For a per-user pattern, call fn for every user of the password database
@@ -79,11 +72,12 @@ int admin_untarget(struct tool_target *t, struct admin_ident *id);
  * bytes at state (a part of arg; plain data: no pointer that fn changes),
  * which come back; then merged(arg, path, lost), unless NULL, runs here,
  * lost set when the child died without handing state back (the store at
- * path is then unread).  fn returns an exit status; the worst one is
+ * path is then unread): ADMIN_LOST_TIMEOUT when it missed store_timeout
+ * (killed, and the walk goes on), ADMIN_LOST_DIED otherwise.  A child
+ * killed by SIGPIPE (our output was closed) ends this process the same
+ * way, quietly.  fn returns an exit status; the worst one is
  * returned.
  */
-typedef int admin_store_fn(struct admin *a, struct tool_target *t, void *arg);
-typedef void admin_merge_fn(void *arg, const char *path, int lost);
 int admin_each_store(struct admin *a, admin_store_fn *fn, void *arg,
     void *state, size_t state_len, admin_merge_fn *merged);
 

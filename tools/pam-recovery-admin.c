@@ -2,6 +2,7 @@
 #include <err.h>
 #include <getopt.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,6 +146,8 @@ main(int argc, char **argv)
 	int ch, ret = EXIT_FAIL;
 
 	tool_std_fds();
+	/* A closed output ends us quietly, as any filter (head(1) after us). */
+	signal(SIGPIPE, SIG_DFL);
 	memset(&a, 0, sizeof(a));
 	a.usage = usage;
 	while ((ch = getopt_long(argc, argv, "+c:s:h", longopts, NULL)) != -1) {

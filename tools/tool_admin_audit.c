@@ -246,7 +246,6 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 	struct filter f = { NULL, 0, 0, 0, 0 };
 	struct purge p = { a->cfg.audit_retention_days, 0 };
 	struct tool_target t;
-	struct admin_ident id;
 	int ch, purging = 0, older = 0, ret = EXIT_FAIL;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -287,6 +286,7 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 		a->usage();
 	if (purging)
 		return purge(a, &p);
+	a->rdonly = 1;
 	if (f.json)
 		printf("[");
 	if (!rec_config_per_user(&a->cfg)) {
@@ -294,11 +294,8 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 			ret = audit_store(a, &t, &f);
 		tool_target_close(&t);
 	} else if (f.user != NULL) {
-		if (admin_target(a, f.user, 0, 1, &t, &id) == EXIT_OK) {
-			ret = audit_store(a, &t, &f);
-			if (admin_untarget(&t, &id) != EXIT_OK)
-				ret = EXIT_FAIL;
-		}
+		ret = admin_on_user(a, f.user, 0, 1, audit_store, &f, &f,
+		    sizeof(f));
 	} else
 		ret = admin_each_store(a, audit_store, &f, &f, sizeof(f),
 		    NULL);

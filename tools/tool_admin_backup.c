@@ -3,9 +3,95 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "admin_common.h"
 #include "rec_err.h"
+
+/* What one backup needs where the store is open, and what it made. */
+struct backup {
+	const char *dest;
+	int fd;				/* dest/data.mdb, made by us, or -1 */
+};
+
+/* Copy t's store into b->fd (or into b->dest, made here); say what it holds. */
+static int
+backup_store(struct admin *a, struct tool_target *t, void *arg)
+{
+	struct backup *b = arg;
+	struct rec_store_counts n;
+	int r;
+
+	if (tool_target_open(t, 0) != REC_OK)
+		return EXIT_FAIL;
+	if (t->st == NULL) {
+		warnx("store %s does not exist: nothing to back up", t->path);
+		return EXIT_FAIL;
+	}
+	r = b->fd != -1 ? rec_store_backup_fd(t->st, b->fd, b->dest, &a->log,
+	    &n) : rec_store_backup(t->st, b->dest, &a->log, &n);
+	if (r != REC_OK) {
+		warnx("backup of %s to %s failed: %s", t->path, b->dest,
+		    rec_strerror(r));
+		return EXIT_FAIL;
+	}
+	printf("Copied %s to %s: %lu users, %lu batches, %lu codes, %lu audit "
+	    "events; the copy opens and reads back.\n", t->path, b->dest,
+	    n.users, n.batches, n.codes, n.events);
+	return EXIT_OK;
+}
+
+/*
+ * A per-user store is copied by a child that is its user, into a file we
+ * made as root and lend it for the copy: the user may write it but never
+ * reach it by name (dest is ours, mode 0700), and it is ours again, with
+ * mode 0600, before dest is complete.
+ */
+static int
+backup_user(struct admin *a, const char *user, const char *dest)
+{
+	struct backup b = { dest, -1 };
+	struct passwd *pw;
+	uid_t uid;
+	gid_t gid;
+	int dfd = -1, ret = EXIT_FAIL;
+
+	if (admin_check_user(a, user, 1, 1) != EXIT_OK)
+		return EXIT_FAIL;
+	if ((pw = getpwnam(user)) == NULL) {
+		warnx("%s: no such user", user);
+		return EXIT_FAIL;
+	}
+	uid = pw->pw_uid;
+	gid = pw->pw_gid;
+	if (rec_backup_dest(dest, &a->log, &dfd, &b.fd) != REC_OK) {
+		warnx("backup to %s failed", dest);
+		return EXIT_FAIL;
+	}
+	/* The copy is reopened by the child through /proc: it must be its. */
+	if (geteuid() == 0 && fchown(b.fd, uid, gid) == -1) {
+		warn("backup %s/data.mdb", dest);
+		goto out;
+	}
+	ret = admin_on_user(a, user, 1, 1, backup_store, &b, NULL, 0);
+	if (ret == EXIT_OK && ((geteuid() == 0 &&
+	    fchown(b.fd, geteuid(), getegid()) == -1) ||
+	    fchmod(b.fd, 0600) == -1 || fsync(b.fd) == -1 || fsync(dfd) == -1)) {
+		warn("backup %s/data.mdb", dest);
+		ret = EXIT_FAIL;
+	}
+out:
+	if (close(b.fd) == -1 && ret == EXIT_OK) {
+		warn("backup %s/data.mdb", dest);
+		ret = EXIT_FAIL;
+	}
+	if (ret != EXIT_OK)
+		rec_backup_undo(dest, dfd);
+	else
+		close(dfd);
+	return ret;
+}
 
 int
 admin_cmd_backup(struct admin *a, int argc, char **argv)
@@ -14,11 +100,10 @@ admin_cmd_backup(struct admin *a, int argc, char **argv)
 		{ "user", required_argument, NULL, 'u' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct rec_store_counts n;
+	struct backup b = { NULL, -1 };
 	struct tool_target t;
-	struct admin_ident id;
-	const char *user = NULL, *dest;
-	int ch, r, ret = EXIT_FAIL;
+	const char *user = NULL;
+	int ch, ret = EXIT_FAIL;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch != 'u')
@@ -27,7 +112,7 @@ admin_cmd_backup(struct admin *a, int argc, char **argv)
 	}
 	if (optind != argc - 1)
 		a->usage();
-	dest = argv[optind];
+	b.dest = argv[optind];
 	if (rec_config_per_user(&a->cfg) != (user != NULL)) {
 		if (user != NULL)
 			warnx("--user is for per-user stores; store = %s is "
@@ -38,38 +123,11 @@ admin_cmd_backup(struct admin *a, int argc, char **argv)
 		return EXIT_FAIL;
 	}
 	/* A backup holds every hash: it needs the same rights as a change. */
+	a->rdonly = 1;
 	if (user != NULL)
-		r = admin_target(a, user, 1, 1, &t, &id);
-	else {
-		r = admin_system_target(a, &t);
-		memset(&id, 0, sizeof(id));
-	}
-	if (r != EXIT_OK)
-		return EXIT_FAIL;
-	/* A per-user store is opened as its owner ... */
-	if (tool_target_open(&t, 0) != REC_OK)
-		goto out;
-	if (t.st == NULL) {
-		warnx("store %s does not exist: nothing to back up", t.path);
-		goto out;
-	}
-	/*
-	 * ... and the copy written as ourselves: LMDB holds its files open
-	 * already, and the backup belongs to the administrator.
-	 */
-	if (admin_restore(&id) != REC_OK)
-		goto out;
-	if ((r = rec_store_backup(t.st, dest, &a->log, &n)) != REC_OK) {
-		warnx("backup of %s to %s failed: %s", t.path, dest,
-		    rec_strerror(r));
-		goto out;
-	}
-	printf("Copied %s to %s: %lu users, %lu batches, %lu codes, %lu audit "
-	    "events; the copy opens and reads back.\n", t.path, dest, n.users,
-	    n.batches, n.codes, n.events);
-	ret = EXIT_OK;
-out:
-	if (admin_untarget(&t, &id) != EXIT_OK)
-		ret = EXIT_FAIL;
+		return backup_user(a, user, b.dest);
+	if (admin_system_target(a, &t) == EXIT_OK)
+		ret = backup_store(a, &t, &b);
+	tool_target_close(&t);
 	return ret;
 }

@@ -315,7 +315,10 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 static void
 check_lost(void *arg, const char *path, int lost)
 {
-	if (lost)
+	if (lost == ADMIN_LOST_TIMEOUT)
+		item(arg, FAIL, path, "skipped: no answer within store_timeout "
+		    "(its owner may hold its lock; see above)");
+	else if (lost)
 		item(arg, FAIL, path, "not read to the end: its reader died "
 		    "(the store is probably corrupt; see above)");
 }

@@ -70,8 +70,10 @@ merged(void *arg, const char *path, int lost)
 	struct run *r = arg;
 
 	if (lost) {
-		fprintf(r->errs, "  %s: not read to the end (the store is "
-		    "probably corrupt)\n", path);
+		fprintf(r->errs, "  %s: %s\n", path, lost == ADMIN_LOST_TIMEOUT ?
+		    "skipped: no answer within store_timeout (its owner may "
+		    "hold its lock)" : "not read to the end (the store is "
+		    "probably corrupt)");
 		r->tally.errors++;
 	}
 	fputs(r->tally.users, r->users);

@@ -1,11 +1,12 @@
 /* tool_admin_target.c: which store the admin tool acts on, and as whom. */
 #include <err.h>
 #include <errno.h>
-#include <grp.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "admin_common.h"
@@ -35,90 +36,6 @@ admin_config(const struct admin *a, struct rec_config *cfg,
 	return REC_OK;
 }
 
-/* The supplementary groups of pw, allocated into *out; -1 on failure. */
-static int
-groups_of(const struct passwd *pw, gid_t **out)
-{
-	int n = 16, want;
-
-	*out = NULL;
-	for (int tries = 0; tries < 8; tries++) {
-		free(*out);
-		if ((*out = calloc((size_t)n, sizeof(gid_t))) == NULL)
-			return -1;
-		want = n;
-		if (getgrouplist(pw->pw_name, pw->pw_gid, *out, &want) >= 0)
-			return want;
-		/* The list grew: try again with the size it asked for. */
-		n = want > n ? want : n * 2;
-	}
-	free(*out);
-	*out = NULL;
-	return -1;
-}
-
-int
-admin_become(struct admin_ident *id, const struct passwd *pw)
-{
-	gid_t *groups = NULL;
-	int n, ng, r = REC_ERR_PERM;
-
-	memset(id, 0, sizeof(*id));
-	if (geteuid() != 0 || pw->pw_uid == 0)
-		return REC_OK;
-	if ((n = getgroups(0, NULL)) < 0 ||
-	    (id->saved = calloc((size_t)n + 1, sizeof(gid_t))) == NULL ||
-	    (id->nsaved = getgroups(n, id->saved)) < 0 ||
-	    (ng = groups_of(pw, &groups)) < 0) {
-		warn("cannot read the groups of %s", pw->pw_name);
-		goto out;
-	}
-	if (setgroups((size_t)ng, groups) == -1) {
-		warn("cannot take the groups of %s", pw->pw_name);
-		goto out;
-	}
-	id->switched = 1;
-	/* Groups first: dropping fsuid 0 takes the file capabilities away. */
-	setfsgid(pw->pw_gid);
-	setfsuid(pw->pw_uid);
-	/* setfsuid() reports nothing: an invalid id returns the current one. */
-	if ((uid_t)setfsuid((uid_t)-1) != pw->pw_uid ||
-	    (gid_t)setfsgid((gid_t)-1) != pw->pw_gid) {
-		warnx("cannot take the file-system identity of %s",
-		    pw->pw_name);
-		admin_restore(id);
-		goto out;
-	}
-	r = REC_OK;
-out:
-	free(groups);
-	if (r != REC_OK) {
-		free(id->saved);
-		memset(id, 0, sizeof(*id));
-	}
-	return r;
-}
-
-int
-admin_restore(struct admin_ident *id)
-{
-	int r = REC_OK;
-
-	if (id->switched) {
-		setfsuid(geteuid());
-		setfsgid(getegid());
-		if ((uid_t)setfsuid((uid_t)-1) != geteuid() ||
-		    (gid_t)setfsgid((gid_t)-1) != getegid() ||
-		    setgroups((size_t)id->nsaved, id->saved) == -1) {
-			warn("cannot give back the identity taken on");
-			r = REC_ERR_PERM;
-		}
-	}
-	free(id->saved);
-	memset(id, 0, sizeof(*id));
-	return r;
-}
-
 /*
  * Changing a store needs root, except for the caller's own per-user store,
  * or a store directory that already belongs to the caller: then nothing is
@@ -146,6 +63,7 @@ fill(struct admin *a, struct tool_target *t)
 	t->who.service = SERVICE;
 	t->who.actor = a->actor;
 	t->pepper = a->pepper;
+	t->rdonly = a->rdonly;
 	snprintf(t->host, sizeof(t->host), "%s", a->host);
 }
 
@@ -169,8 +87,8 @@ admin_system_target(struct admin *a, struct tool_target *t)
 }
 
 /*
- * Set t up for USER (see admin_target) without taking any identity on;
- * *pw is USER's entry (NULL for a system store's unknown user).
+ * Set t up for USER (see admin_on_user); *pw is USER's entry (NULL for a
+ * system store's unknown user).
  */
 static int
 target_setup(struct admin *a, const char *user, int change, int must_exist,
@@ -204,29 +122,6 @@ target_setup(struct admin *a, const char *user, int change, int must_exist,
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
-}
-
-int
-admin_target(struct admin *a, const char *user, int change, int must_exist,
-    struct tool_target *t, struct admin_ident *id)
-{
-	struct passwd *pw;
-	int ret;
-
-	memset(id, 0, sizeof(*id));
-	if ((ret = target_setup(a, user, change, must_exist, t, &pw)) !=
-	    EXIT_OK)
-		return ret;
-	if (rec_config_per_user(&a->cfg) && admin_become(id, pw) != REC_OK)
-		return EXIT_FAIL;
-	return EXIT_OK;
-}
-
-int
-admin_untarget(struct tool_target *t, struct admin_ident *id)
-{
-	tool_target_close(t);
-	return admin_restore(id) == REC_OK ? EXIT_OK : EXIT_FAIL;
 }
 
 static int
@@ -274,6 +169,16 @@ out:
 	return r;
 }
 
+/*
+ * What the child of one store says to us: its work is done (its result
+ * and state follow), or it asks a question or a file of us.
+ */
+enum { ASK_DONE, ASK_CONFIRM, ASK_CREATE };
+
+struct msg {
+	char text[REC_PATH_MAX];	/* the question, or the file's path */
+};
+
 /* One store's work in its owner's child, and what it hands back. */
 struct each {
 	struct admin *a;
@@ -282,18 +187,223 @@ struct each {
 	void *arg;
 	void *state;
 	size_t state_len;
+	int fd;				/* the child's end of the socket */
+	struct tool_parent parent;
+	char made[REC_PATH_MAX];	/* the file created for the child */
+	dev_t made_dev;
+	ino_t made_ino;
 };
+
+/* In the child: ask the parent; its answer in *r. */
+static int
+ask_parent(struct each *e, int kind, const char *text)
+{
+	struct msg m;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.text, sizeof(m.text), "%s", text);
+	return rec_child_reply(e->fd, kind, &m, sizeof(m));
+}
+
+static int
+child_confirm(void *ctx, const char *question)
+{
+	struct each *e = ctx;
+	int32_t yes = 0;
+
+	fflush(NULL);
+	if (ask_parent(e, ASK_CONFIRM, question) != 0 ||
+	    rec_child_request(e->fd, &yes, sizeof(yes)) != 0)
+		return 0;
+	return yes == 1;
+}
+
+/* In the child: the file the parent created, received with its errno. */
+static FILE *
+child_create(void *ctx, const char *path)
+{
+	struct each *e = ctx;
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct iovec iov;
+	int32_t err = EIO;
+	int fd = -1;
+	FILE *f;
+
+	if (strlen(path) >= sizeof(((struct msg *)NULL)->text) ||
+	    ask_parent(e, ASK_CREATE, path) != 0)
+		goto fail;
+	memset(&mh, 0, sizeof(mh));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = &err;
+	iov.iov_len = sizeof(err);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	mh.msg_control = u.buf;
+	mh.msg_controllen = sizeof(u.buf);
+	if (recvmsg(e->fd, &mh, MSG_CMSG_CLOEXEC | MSG_WAITALL) !=
+	    (ssize_t)sizeof(err)) {
+		err = EIO;
+		goto fail;
+	}
+	cm = CMSG_FIRSTHDR(&mh);
+	if (cm != NULL && cm->cmsg_level == SOL_SOCKET &&
+	    cm->cmsg_type == SCM_RIGHTS &&
+	    cm->cmsg_len == CMSG_LEN(sizeof(int)))
+		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (err != 0 || fd == -1)
+		goto fail;
+	if ((f = fdopen(fd, "w")) != NULL)
+		return f;
+	err = errno;
+fail:
+	if (fd != -1)
+		close(fd);
+	errno = err != 0 ? err : EIO;
+	return NULL;
+}
 
 /* In the child: the work, its output flushed, then the state back. */
 static int
 each_child(void *varg, int fd)
 {
 	struct each *e = varg;
-	int ret = e->fn(e->a, e->t, e->arg);
+	struct msg m;
+	int ret;
 
+	e->fd = fd;
+	e->parent.confirm = child_confirm;
+	e->parent.create = child_create;
+	e->parent.ctx = e;
+	e->t->parent = &e->parent;
+	ret = e->fn(e->a, e->t, e->arg);
 	tool_target_close(e->t);
 	fflush(NULL);
-	return rec_child_reply(fd, ret, e->state, e->state_len) == 0 ? 0 : 1;
+	memset(&m, 0, sizeof(m));
+	return rec_child_reply(fd, ASK_DONE, &m, sizeof(m)) == 0 &&
+	    rec_child_reply(fd, ret, e->state, e->state_len) == 0 ? 0 : 1;
+}
+
+/* Here: create the child's file as ourselves and send it over. */
+static int
+give_file(struct rec_child *c, struct each *e, const char *path)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(sizeof(int))];
+	} u;
+	struct msghdr mh;
+	struct cmsghdr *cm;
+	struct iovec iov;
+	struct stat sb;
+	int32_t err = 0;
+	FILE *f = NULL;
+	int fd = -1, r;
+
+	if (e->made[0] != '\0')
+		err = EBUSY;	/* one file per command */
+	else if ((f = tool_create_private(path)) == NULL)
+		err = errno;
+	else if (fstat(fd = fileno(f), &sb) == -1) {
+		err = errno;
+		unlink(path);
+	} else {
+		snprintf(e->made, sizeof(e->made), "%s", path);
+		e->made_dev = sb.st_dev;
+		e->made_ino = sb.st_ino;
+	}
+	memset(&mh, 0, sizeof(mh));
+	memset(&u, 0, sizeof(u));
+	iov.iov_base = &err;
+	iov.iov_len = sizeof(err);
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	if (err == 0) {
+		mh.msg_control = u.buf;
+		mh.msg_controllen = sizeof(u.buf);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	}
+	r = sendmsg(c->fd, &mh, MSG_NOSIGNAL) == (ssize_t)sizeof(err) ? 0 : -1;
+	if (f != NULL)
+		fclose(f);
+	return r;
+}
+
+/*
+ * A file made for a command that then failed must not look as if it held
+ * codes; the command's own unlink ran as the store's owner.  Only the
+ * file made here is removed, not one put in its place since.
+ */
+static void
+drop_file(const struct each *e)
+{
+	struct stat sb;
+
+	if (e->made[0] != '\0' && lstat(e->made, &sb) == 0 &&
+	    sb.st_dev == e->made_dev && sb.st_ino == e->made_ino)
+		unlink(e->made);
+}
+
+/*
+ * Wait for the child's result, answering its questions on the way; each
+ * wait has the deadline of store_timeout, our questions to the
+ * administrator none.  Returns REC_OK with *ret and the state in back;
+ * REC_ERR_TIMEOUT or REC_ERR_IO when it gave none.
+ */
+static int
+serve_child(struct rec_child *c, struct each *e, int *ret, void *back)
+{
+	struct msg m;
+	int kind, r;
+	int32_t yes;
+
+	for (;;) {
+		if ((r = rec_child_answer(c, &kind, &m, sizeof(m))) != REC_OK)
+			return r;
+		m.text[sizeof(m.text) - 1] = '\0';
+		switch (kind) {
+		case ASK_DONE:
+			return rec_child_answer(c, ret, back, e->state_len);
+		case ASK_CONFIRM:
+			yes = tool_confirm(m.text);
+			if ((r = rec_child_ask(c, &yes, sizeof(yes))) != REC_OK)
+				return r;
+			break;
+		case ASK_CREATE:
+			if (give_file(c, e, m.text) != 0)
+				return REC_ERR_IO;
+			break;
+		default:
+			return REC_ERR_IO;
+		}
+	}
+}
+
+/*
+ * What the child's keeper says about a missing answer, held back until we
+ * know the child did not just end on a usage error of its command.
+ */
+struct held {
+	const struct rec_log *to;
+	int prio;
+	char msg[512];
+};
+
+static void
+hold(void *ctx, int prio, const char *msg)
+{
+	struct held *h = ctx;
+
+	h->prio = prio;
+	snprintf(h->msg, sizeof(h->msg), "%s", msg);
 }
 
 /*
@@ -304,38 +414,116 @@ each_child(void *varg, int fd)
  * error for that store alone.
  */
 static int
+run_isolated(struct admin *a, struct tool_target *t, const struct passwd *pw,
+    admin_store_fn *fn, void *arg, void *state, size_t state_len,
+    int *lost)
+{
+	struct rec_child c;
+	struct each e;
+	struct held h = { &a->log, LOG_ERR, "" };
+	struct rec_log log = { hold, &h, a->log.debug };
+	void *back = NULL;
+	int ret = EXIT_FAIL, r = EXIT_FAIL, got = REC_ERR_IO;
+
+	*lost = ADMIN_LOST_DIED;
+	memset(&e, 0, sizeof(e));
+	e.a = a;
+	e.t = t;
+	e.fn = fn;
+	e.arg = arg;
+	e.state = state;
+	e.state_len = state_len;
+	if (state_len > 0 && (back = malloc(state_len)) == NULL) {
+		warnx("out of memory");
+		return EXIT_FAIL;
+	}
+	/* What is buffered would be written twice, by the child too. */
+	fflush(NULL);
+	if (rec_child_start(&c, pw->pw_uid, pw->pw_gid, a->cfg.store_timeout,
+	    each_child, &e, &log) == REC_OK) {
+		got = serve_child(&c, &e, &r, back);
+		rec_child_end(&c);
+		*lost = got == REC_OK ? 0 : got == REC_ERR_TIMEOUT ?
+		    ADMIN_LOST_TIMEOUT : ADMIN_LOST_DIED;
+		/* A usage error in the command: its exit status, as here. */
+		if (*lost && WIFEXITED(c.status) &&
+		    WEXITSTATUS(c.status) == EXIT_USAGE) {
+			drop_file(&e);
+			free(back);
+			exit(EXIT_USAGE);
+		}
+		/*
+		 * Our output was closed (a reader such as head(1) had
+		 * enough): not a damaged store.  End as any filter does.
+		 */
+		if (*lost && WIFSIGNALED(c.status) &&
+		    WTERMSIG(c.status) == SIGPIPE) {
+			drop_file(&e);
+			signal(SIGPIPE, SIG_DFL);
+			raise(SIGPIPE);
+			_exit(EXIT_FAIL);
+		}
+	}
+	if (h.msg[0] != '\0')
+		rec_logf(h.to, h.prio, "%s", h.msg);
+	if (!*lost && state_len > 0)
+		memcpy(state, back, state_len);
+	if (!*lost)
+		ret = r;
+	else if (*lost == ADMIN_LOST_TIMEOUT)
+		warnx("%s's store %s: skipped: no answer within %u seconds "
+		    "(store_timeout)", t->who.user, t->path,
+		    a->cfg.store_timeout);
+	else
+		warnx("%s's store %s: not read to the end", t->who.user,
+		    t->path);
+	if (ret != EXIT_OK)
+		drop_file(&e);
+	free(back);
+	return ret;
+}
+
+int
+admin_check_user(struct admin *a, const char *user, int change,
+    int must_exist)
+{
+	struct tool_target t;
+	struct passwd *pw;
+
+	return target_setup(a, user, change, must_exist, &t, &pw);
+}
+
+int
+admin_on_user(struct admin *a, const char *user, int change, int must_exist,
+    admin_store_fn *fn, void *arg, void *state, size_t state_len)
+{
+	struct tool_target t;
+	struct passwd *pw;
+	int ret, lost;
+
+	if ((ret = target_setup(a, user, change, must_exist, &t, &pw)) !=
+	    EXIT_OK)
+		return ret;
+	if (rec_config_per_user(&a->cfg))
+		ret = run_isolated(a, &t, pw, fn, arg, state, state_len,
+		    &lost);
+	else
+		ret = fn(a, &t, arg);
+	tool_target_close(&t);
+	return ret;
+}
+
+static int
 each_isolated(struct admin *a, const char *user, admin_store_fn *fn,
     void *arg, void *state, size_t state_len, admin_merge_fn *merged)
 {
 	struct tool_target t;
-	struct rec_child c;
 	struct passwd *pw;
-	struct each e = { a, &t, fn, arg, state, state_len };
-	void *back = NULL;
-	int ret = EXIT_FAIL, lost = 1, r = EXIT_FAIL;
+	int ret, lost = 1;
 
 	if (target_setup(a, user, 0, 1, &t, &pw) != EXIT_OK)
 		return EXIT_FAIL;
-	if (state_len > 0 && (back = malloc(state_len)) == NULL)
-		warnx("out of memory");
-	else {
-		/* What is buffered would be written twice, by the child too. */
-		fflush(NULL);
-		if (rec_child_start(&c, pw->pw_uid, pw->pw_gid, each_child, &e,
-		    &a->log) == REC_OK) {
-			lost = rec_child_answer(&c, &r, back, state_len) !=
-			    REC_OK;
-			rec_child_end(&c);
-		}
-		if (!lost && state_len > 0)
-			memcpy(state, back, state_len);
-		if (!lost)
-			ret = r;
-		if (lost)
-			warnx("%s's store %s: not read to the end", user,
-			    t.path);
-	}
-	free(back);
+	ret = run_isolated(a, &t, pw, fn, arg, state, state_len, &lost);
 	if (merged != NULL)
 		merged(arg, t.path, lost);
 	return ret;

@@ -57,22 +57,36 @@ static const struct user_cmd {
 	int (*fn)(struct tool_target *, int, char **, void (*)(void));
 	int change;		/* writes to the store: root only */
 	int create;		/* creates the store, and USER must exist */
+	int rdonly;		/* only reads the store */
 } user_cmds[] = {
-	{ "show", tool_cmd_status, 0, 0 },
-	{ "history", tool_cmd_history, 0, 0 },
-	{ "generate", tool_cmd_generate, 1, 1 },
-	{ "invalidate", tool_cmd_invalidate, 1, 0 },
-	{ "unlock", unlock_cmd, 1, 0 },
+	{ "show", tool_cmd_status, 0, 0, 1 },
+	{ "history", tool_cmd_history, 0, 0, 1 },
+	{ "generate", tool_cmd_generate, 1, 1, 0 },
+	{ "invalidate", tool_cmd_invalidate, 1, 0, 0 },
+	{ "unlock", unlock_cmd, 1, 0, 0 },
 };
+
+/* The command and its arguments, as it runs on the store. */
+struct user_run {
+	const struct user_cmd *c;
+	int argc;
+	char **argv;
+};
+
+static int
+user_store(struct admin *a, struct tool_target *t, void *arg)
+{
+	const struct user_run *u = arg;
+
+	return u->c->fn(t, u->argc, u->argv, a->usage);
+}
 
 int
 admin_cmd_user(struct admin *a, int argc, char **argv)
 {
 	const struct user_cmd *c = NULL;
-	struct tool_target t;
-	struct admin_ident id;
+	struct user_run u;
 	const char *user;
-	int ret;
 
 	for (size_t i = 0; i < sizeof(user_cmds) / sizeof(user_cmds[0]); i++)
 		if (strcmp(argv[0], user_cmds[i].name) == 0)
@@ -86,31 +100,15 @@ admin_cmd_user(struct admin *a, int argc, char **argv)
 	user = argv[1];
 	/* The shared command sees "command [options]", as in the helper. */
 	argv[1] = argv[0];
-	argc--;
-	argv++;
-	if ((ret = admin_target(a, user, c->change, c->create, &t, &id)) !=
-	    EXIT_OK)
-		return ret;
+	u.c = c;
+	u.argc = argc - 1;
+	u.argv = argv + 1;
 	/*
-	 * A per-user store is opened (or made) with USER's identity; once it
-	 * is open, LMDB holds its files and the command goes on as ourselves,
-	 * so that a file of generate -o belongs to the administrator.  Without
-	 * a store the identity stays taken on: nothing in the command may then
-	 * open one as root.
+	 * A per-user store is opened (or made) only in a child that is USER:
+	 * a file of generate -o is still made here, and belongs to the
+	 * administrator.
 	 */
-	if (id.switched) {
-		if (tool_target_open(&t, c->create) != REC_OK) {
-			ret = EXIT_FAIL;
-			goto out;
-		}
-		if (t.st != NULL && admin_restore(&id) != REC_OK) {
-			ret = EXIT_FAIL;
-			goto out;
-		}
-	}
-	ret = c->fn(&t, argc, argv, a->usage);
-out:
-	if (admin_untarget(&t, &id) != EXIT_OK)
-		ret = EXIT_FAIL;
-	return ret;
+	a->rdonly = c->rdonly;
+	return admin_on_user(a, user, c->change, c->create, user_store, &u,
+	    NULL, 0);
 }

@@ -218,8 +218,8 @@ tool_target_open(struct tool_target *t, int create)
 
 	if (t->st != NULL)
 		return REC_OK;
-	r = rec_store_open(t->path, t->owner, create ? REC_STORE_CREATE : 0,
-	    t->log, &t->st);
+	r = rec_store_open(t->path, t->owner, create ? REC_STORE_CREATE :
+	    t->rdonly ? REC_STORE_RDONLY : 0, t->log, &t->st);
 	if (r == REC_ERR_NOSTORE) {
 		t->st = NULL;
 		return REC_OK;
@@ -278,6 +278,20 @@ tool_wants_help(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0)
 			return 1;
 	return 0;
+}
+
+int
+tool_target_confirm(const struct tool_target *t, const char *question)
+{
+	return t->parent != NULL ? t->parent->confirm(t->parent->ctx,
+	    question) : tool_confirm(question);
+}
+
+FILE *
+tool_target_create(const struct tool_target *t, const char *path)
+{
+	return t->parent != NULL ? t->parent->create(t->parent->ctx, path) :
+	    tool_create_private(path);
 }
 
 unsigned

@@ -100,9 +100,22 @@ void tool_json_str(FILE *f, const char *s);
 const char *tool_vis(const char *src, int flags, char *buf, size_t len);
 
 /*
+ * What a command that runs in a store's child (the admin tool: a child
+ * that is the store's owner) asks of the process that started it: a
+ * question on its terminal, with no deadline running, and a file for the
+ * codes created by it, as the administrator.  Both as tool_confirm and
+ * tool_create_private.
+ */
+struct tool_parent {
+	int (*confirm)(void *ctx, const char *question);
+	FILE *(*create)(void *ctx, const char *path);
+	void *ctx;
+};
+
+/*
  * What a user-level command acts on: one user's codes in one store.  The
- * user helper fills it for the invoking user; the admin tool for USER, with
- * the identity switched to the store's owner before a command runs.
+ * user helper fills it for the invoking user; the admin tool for USER, and
+ * runs the command in a child that is the store's owner.
  */
 struct tool_target {
 	const struct rec_config *cfg;
@@ -113,6 +126,8 @@ struct tool_target {
 	char host[256];
 	const unsigned char *pepper;	/* REC_PEPPER_LEN bytes, or NULL */
 	struct rec_store *st;		/* opened by tool_target_open() */
+	int rdonly;			/* open the store read-only */
+	const struct tool_parent *parent; /* NULL: ask and create here */
 };
 
 /*
@@ -123,6 +138,10 @@ int tool_target_open(struct tool_target *t, int create);
 
 /* Close t's store; safe to call twice. */
 void tool_target_close(struct tool_target *t);
+
+/* tool_confirm and tool_create_private, through t->parent when set. */
+int tool_target_confirm(const struct tool_target *t, const char *question);
+FILE *tool_target_create(const struct tool_target *t, const char *path);
 
 /*
  * The user-level commands shared by both tools.  argv[0] is the command

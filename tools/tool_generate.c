@@ -231,7 +231,7 @@ prepare(struct tool_target *t, const struct gen_opts *o,
 	r = rec_generate_prepare(t->st, t->cfg, &t->who, t->pepper, o->count,
 	    o->days, (uint64_t)time(NULL), o->flags, nb, &wait);
 	if (r == REC_ERR_EXISTS) {
-		if (!tool_confirm("The current recovery codes still work. "
+		if (!tool_target_confirm(t, "The current recovery codes still work. "
 		    "Replace them all with new ones?")) {
 			warnx("kept the current codes (use -y to replace them "
 			    "without asking)");
@@ -391,7 +391,7 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 		goto out;
 	/* The file first: a name that is taken must not cost the old codes. */
 	if (o.out != NULL) {
-		if ((f = tool_create_private(o.path)) == NULL) {
+		if ((f = tool_target_create(t, o.path)) == NULL) {
 			if (errno == EEXIST)
 				warnx("%s already exists: codes are never "
 				    "written over a file; choose another name "

@@ -188,7 +188,8 @@ tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
 	snprintf(question, sizeof(question), "Invalidate all %u remaining "
 	    "recovery codes of %s? They stop working at once.",
 	    before.remaining, user);
-	if (all && !yes && before.remaining > 0 && !tool_confirm(question)) {
+	if (all && !yes && before.remaining > 0 &&
+	    !tool_target_confirm(t, question)) {
 		warnx("kept the codes (use -y to invalidate them without "
 		    "asking)");
 		goto out;

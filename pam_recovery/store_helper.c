@@ -1,0 +1,246 @@
+/* store_helper.c: pam-recovery-store, the module's store work in its own program. */
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "rec_auth.h"
+#include "rec_err.h"
+#include "rec_helper.h"
+#include "rec_isolate.h"
+
+/*
+ * The module spawns this program for each PAM call with its socket on
+ * descriptor 0 and nothing else of the host's (rec_child_spawn); it is not
+ * setuid and is of no use to anyone else: run by a user it is that user,
+ * and reads that user's store.  Started by root it becomes the store's
+ * owner for good right after it read the configuration (root's, which
+ * the owner may not be able to read), before it touches the store: the
+ * store is the one file here that its owner wrote.
+ * It dies with the module, never dumps core, and its CPU time and memory
+ * are bounded to fit one call at the configured cost.
+ */
+
+enum { EXIT_FAILED = 112 };
+
+/* Read exactly len bytes from fd: 0, or -1 at the end of input. */
+static int
+read_all(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = read(fd, p, len)) == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* The job: a 32-bit big-endian length, then that many bytes. */
+static int
+read_job(uint8_t *buf, struct rec_helper_job *j)
+{
+	uint8_t b[4];
+	uint32_t len;
+
+	if (read_all(0, b, sizeof(b)) != 0)
+		return -1;
+	len = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	    (uint32_t)b[2] << 8 | b[3];
+	if (len > REC_HELPER_JOB_MAX || read_all(0, buf, len) != 0)
+		return -1;
+	return rec_helper_job_decode(buf, len, j) == REC_OK ? 0 : -1;
+}
+
+/* Become uid/gid for good (as root), or be it already. */
+static int
+become(const struct rec_helper_job *j)
+{
+	gid_t gid = j->gid;
+
+	if (geteuid() != 0)
+		return geteuid() == j->uid && getuid() == j->uid ? 0 : -1;
+	if (setgroups(1, &gid) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(j->uid, j->uid, j->uid) != 0 ||
+	    (j->uid != 0 && setuid(0) == 0))
+		return -1;
+	return 0;
+}
+
+/* The size of our private writable memory now, from /proc, in bytes. */
+static uint64_t
+data_now(void)
+{
+	char line[128];
+	unsigned long long kb = 0;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmData: %llu kB", &kb) == 1)
+			break;
+	fclose(f);
+	return (uint64_t)kb * 1024;
+}
+
+/*
+ * Limits that fit one call: the memory of one hash (kdf_memlimit) and
+ * 64 MiB for the rest over what this program holds already (a sanitizer's
+ * shadow, say), CPU seconds for two answers at the deadline, no core.
+ * LMDB maps the store shared, which RLIMIT_DATA does not count.
+ */
+static int
+limit(const struct rec_config *cfg)
+{
+	struct rlimit cpu, data;
+	uint64_t d = data_now() + cfg->kdf_memlimit + (UINT64_C(64) << 20);
+
+	cpu.rlim_cur = 2 * (rlim_t)cfg->store_timeout + 1;
+	cpu.rlim_max = cpu.rlim_cur + 1;
+	data.rlim_cur = data.rlim_max = (rlim_t)d;
+	return setrlimit(RLIMIT_CPU, &cpu) == 0 &&
+	    setrlimit(RLIMIT_DATA, &data) == 0 ? 0 : -1;
+}
+
+/* Messages go nowhere but to a caller who asked (debug): to syslog. */
+static void
+log_sink(void *ctx, int prio, const char *msg)
+{
+	(void)ctx;
+	syslog(prio, "%s", msg);
+}
+
+/* The configuration as the module has it: the file, then its arguments. */
+static int
+configure(const struct rec_helper_job *j, struct rec_config *cfg,
+    const struct rec_log *log)
+{
+	int r;
+
+	rec_config_defaults(cfg);
+	r = rec_config_load(cfg, j->conf[0] != '\0' ? j->conf :
+	    REC_CONF_DEFAULT, log);
+	if (r == REC_ERR_NOTFOUND && !j->conf_given)
+		r = REC_OK;
+	for (size_t off = 0; r == REC_OK && off < j->args_len;
+	    off += strlen(j->args + off) + 1) {
+		const char *a = j->args + off, *eq = strchr(a, '=');
+		char key[64];
+
+		if (eq == NULL || (size_t)(eq - a) >= sizeof(key))
+			return REC_ERR_CONFIG;
+		memcpy(key, a, (size_t)(eq - a));
+		key[eq - a] = '\0';
+		r = rec_config_set(cfg, key, eq + 1, "module arguments", 0, log);
+	}
+	return r == REC_OK ? rec_config_validate(cfg, log) : r;
+}
+
+/* Open the store; one that does not exist (or none) is NULL. */
+static int
+open_store(const struct rec_helper_job *j, const struct rec_log *log,
+    struct rec_store **st)
+{
+	int r;
+
+	*st = NULL;
+	if (j->store[0] == '\0')
+		return REC_OK;
+	r = rec_store_open(j->store, j->uid, 0, log, st);
+	return r == REC_ERR_NOSTORE ? REC_OK : r;
+}
+
+int
+main(void)
+{
+	struct rec_helper_job *j = NULL;
+	struct rec_config cfg;
+	struct rec_log log = { log_sink, NULL, 0 };
+	struct rec_store *st = NULL;
+	struct rec_status s;
+	struct rec_result res;
+	struct rec_who who;
+	uint8_t *buf = NULL, st_out[REC_HELPER_STATUS_LEN],
+	    res_out[REC_HELPER_RESULT_LEN];
+	char code[REC_HELPER_CODE_LEN];
+	int r, ret = EXIT_FAILED;
+
+	/* It will hold a code and perhaps the pepper: no core, no ptrace. */
+	struct rlimit none = { 0, 0 };
+
+	setrlimit(RLIMIT_CORE, &none);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Run from /proc/self/fd/3, it would be called "3" in ps(1). */
+	prctl(PR_SET_NAME, "pam-recovery-st", 0, 0, 0);
+	/* Descriptor 3 is the executable it was started from. */
+	close_range(3, ~0U, 0);
+	memset(code, 0, sizeof(code));
+	memset(&s, 0, sizeof(s));
+	memset(&res, 0, sizeof(res));
+	if (sodium_init() < 0 || (j = sodium_malloc(sizeof(*j))) == NULL ||
+	    (buf = malloc(REC_HELPER_JOB_MAX)) == NULL)
+		goto out;
+	if (read_job(buf, j) != 0)
+		goto out;
+	openlog("pam-recovery-store", LOG_PID, LOG_AUTHPRIV);
+	log.debug = j->debug;
+	/*
+	 * The configuration first, with the identity it was started with:
+	 * the module's, which may read a file of root's that the store's
+	 * owner may not (it is checked as the module checks it).
+	 */
+	if (configure(j, &cfg, &log) != REC_OK)
+		goto out;
+	if (become(j) != 0) {
+		ret = REC_CHILD_NO_IDENTITY;
+		goto out;
+	}
+	/* Cleared by the change of identity; a dead module is seen here. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 ||
+	    (pid_t)j->parent != getppid() || limit(&cfg) != 0)
+		goto out;
+	who.user = j->user;
+	who.service = j->has_service ? j->service : NULL;
+	who.rhost = j->has_rhost ? j->rhost : NULL;
+	who.tty = j->has_tty ? j->tty : NULL;
+	who.actor = NULL;
+	if ((r = open_store(j, &log, &st)) == REC_OK)
+		r = rec_auth_status(st, &cfg, j->user, (uint64_t)time(NULL),
+		    &s);
+	rec_helper_status_encode(&s, st != NULL, st_out);
+	if (rec_child_reply(0, r, st_out, sizeof(st_out)) != 0 ||
+	    r != REC_OK)
+		goto done;
+	/* The end of input instead of a code: nothing to try. */
+	if (rec_child_request(0, code, sizeof(code)) != 0)
+		goto done;
+	code[sizeof(code) - 1] = '\0';
+	r = rec_auth_attempt(st, &cfg, &who, j->have_pepper ? j->pepper : NULL,
+	    code, (uint64_t)time(NULL), 0, &res);
+	rec_helper_result_encode(&res, res_out);
+	rec_child_reply(0, r, res_out, sizeof(res_out));
+done:
+	ret = 0;
+out:
+	sodium_memzero(code, sizeof(code));
+	rec_store_close(st);
+	sodium_free(j);
+	free(buf);
+	return ret;
+}
