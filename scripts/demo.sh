@@ -11,10 +11,13 @@ mkdir "$T/pam.d"
 cat >"$T/pam_recovery.conf" <<CONF
 # The demo keeps its store in a temporary directory; everything else is the
 # shipped default (argon2id at 64 MiB, 5 attempts, then 60 s, 120 s, ...).
+# The store helper is the one just built, not the installed one.
 store = $T/%u.store
+store_helper = $BIN/pam-recovery-store
 CONF
 cat >"$T/wrong.conf" <<CONF
 store = $T/someone-else.%u.store
+store_helper = $BIN/pam-recovery-store
 CONF
 echo "auth required $BIN/pam_recovery.so conf=$T/pam_recovery.conf" >"$T/pam.d/demo"
 
