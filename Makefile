@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # pam_recovery: one-time recovery codes for Linux logins.
 # Settings first; one line per artefact below.
 
@@ -119,7 +120,7 @@ DOCDIR ?= $(prefix)/share/doc/pam-recovery
 MANPAGES := $(wildcard conf/man/*.[1-8] tools/*.[1-8])
 DATADIR  ?= $(prefix)/share/pam-recovery
 EXAMPLES := $(wildcard conf/pam.d/*.example conf/sshd_config.recovery.example)
-DOCS     := README.md INSTALL SECURITY.md
+DOCS     := README.md INSTALL SECURITY.md LICENSE
 HOOKS    := $(wildcard conf/*.sh)
 UNITS    := $(wildcard conf/systemd/*.service conf/systemd/*.timer)
 install: all

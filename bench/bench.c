@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench.c: pam_recovery's speed at the default argon2id cost, via libpam. */
 #include <sys/fsuid.h>
 #include <sys/mman.h>

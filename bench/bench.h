@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench.h: what the parts of the benchmark share: the run, samples, logins. */
 #ifndef BENCH_H
 #define BENCH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench_guess.c: item 10, the online guesses a lockout lets through a day. */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench_purge.c: item 7, purge throughput and a login's latency meanwhile. */
 #include <sys/mman.h>
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench_spawn.c: item 9: what starting the store reader costs, and a login in a fresh process. */
 #include <errno.h>
 #include <fcntl.h>

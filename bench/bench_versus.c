@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bench_versus.c: item 5, our overhead next to pam_google_authenticator. */
 #include <sys/mount.h>
 #include <sys/stat.h>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # plot.gp: login latency against codes and users, from a BENCH_DATA file.
 # usage: gnuplot -e "data='build/bench.dat'; out='bench/login-latency.png'" bench/plot.gp
 # Block 0 of the data is the per-user store by number of codes, block 1 the

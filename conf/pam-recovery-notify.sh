@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # pam-recovery-notify.sh: pam_exec(8) session hook that mails the user when a
 # recovery code was used to log in.
 #

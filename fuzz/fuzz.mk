@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # fuzz.mk: libFuzzer targets (clang) for the code that reads untrusted bytes:
 # the configuration parser, code normalisation, the store record decoders and
 # the store helper's messages.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_config.c: libFuzzer target for rec_config_set and rec_config_load. */
 #include <fcntl.h>
 #include <stdint.h>

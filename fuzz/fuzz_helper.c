@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_helper.c: libFuzzer target for the decoders of the store helper's messages. */
 #include <stdint.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_normalise.c: libFuzzer target for rec_code_normalise in every format. */
 #include <stdint.h>
 #include <stdio.h>

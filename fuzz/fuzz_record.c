@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fuzz_record.c: libFuzzer target for the decoders of every store record. */
 #include <stdint.h>
 #include <stdio.h>

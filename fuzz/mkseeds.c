@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mkseeds.c: writes the seed corpus of fuzz_normalise and fuzz_record (make fuzz-seeds). */
 #include <err.h>
 #include <stdio.h>

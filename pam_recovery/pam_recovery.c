@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pam_recovery.c: the PAM glue: arguments, conversation, privileges, syslog. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_admin.c: the administrator's operations: unlock, verify, backup. */
 #include <errno.h>
 #include <fcntl.h>

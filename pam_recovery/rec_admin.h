@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_admin.h: the administrator's operations: unlock, verify, backup. */
 #ifndef REC_ADMIN_H
 #define REC_ADMIN_H

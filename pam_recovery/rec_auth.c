@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_auth.c: one attempt: normalise, pre-count, hash outside, consume. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_auth.h: one login attempt, and the state a prompt depends on. */
 #ifndef REC_AUTH_H
 #define REC_AUTH_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_code.c: code alphabets, generation, Luhn mod N check, input, display. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_code.h: code formats: generation, check, normalisation, display. */
 #ifndef REC_CODE_H
 #define REC_CODE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_config.c: the key table of pam_recovery.conf(5), its parsers, the file. */
 #include <errno.h>
 #include <fcntl.h>

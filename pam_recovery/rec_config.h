@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_config.h: the configuration keys, their defaults, ranges and parsers. */
 #ifndef REC_CONFIG_H
 #define REC_CONFIG_H

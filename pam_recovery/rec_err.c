@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_err.c: sentences for the project's error codes. */
 #include <errno.h>
 

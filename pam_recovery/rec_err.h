@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_err.h: the project's one error space and its translator. */
 #ifndef REC_ERR_H
 #define REC_ERR_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_generate.c: issuing a batch, invalidating codes, export marks. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_generate.h: issuing a new batch of codes, and invalidating codes. */
 #ifndef REC_GENERATE_H
 #define REC_GENERATE_H

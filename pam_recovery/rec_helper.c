@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_helper.c: the messages between the module and its store helper, encoded. */
 #include <string.h>
 

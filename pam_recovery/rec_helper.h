@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_helper.h: the messages between the module and its store helper. */
 #ifndef REC_HELPER_H
 #define REC_HELPER_H

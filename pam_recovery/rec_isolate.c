@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_isolate.c: store work in a child process that is only the store's owner. */
 #include <errno.h>
 #include <fcntl.h>

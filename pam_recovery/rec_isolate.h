@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_isolate.h: store work in a child process that is only the store's owner. */
 #ifndef REC_ISOLATE_H
 #define REC_ISOLATE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_kdf.c: argon2id hashing of codes, candidate tags and the pepper key. */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_kdf.h: argon2id hashing of codes, the fast candidate tag, the pepper. */
 #ifndef REC_KDF_H
 #define REC_KDF_H

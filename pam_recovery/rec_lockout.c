@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_lockout.c: the exponential-cooldown arithmetic; time is an argument. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_lockout.h: the exponential-cooldown state machine, pure. */
 #ifndef REC_LOCKOUT_H
 #define REC_LOCKOUT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_log.c: formatting messages for the caller's log sink. */
 #include <stdarg.h>
 #include <stdio.h>

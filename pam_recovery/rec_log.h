@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_log.h: the log sink through which the core reports details. */
 #ifndef REC_LOG_H
 #define REC_LOG_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_policy.c: the system's limits on a batch: cost, format, lifetime. */
 #include <inttypes.h>
 

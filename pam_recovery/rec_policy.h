@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_policy.h: what the system configuration allows a batch to be. */
 #ifndef REC_POLICY_H
 #define REC_POLICY_H

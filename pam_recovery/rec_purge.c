@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_purge.c: deleting dead codes, batches and old events, step by step. */
 #include <stdio.h>
 #include <stdlib.h>

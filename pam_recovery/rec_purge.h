@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_purge.h: removing dead codes, batches and old events, step by step. */
 #ifndef REC_PURGE_H
 #define REC_PURGE_H

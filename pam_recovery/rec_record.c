@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_record.c: field-by-field big-endian encoding of store records. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_record.h: the records of a store and their on-disk encoding. */
 #ifndef REC_RECORD_H
 #define REC_RECORD_H

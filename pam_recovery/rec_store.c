@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_store.c: safe opening of an LMDB store, its transactions, its copy. */
 #include <errno.h>
 #include <fcntl.h>

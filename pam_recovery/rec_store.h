@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_store.h: opening an LMDB store safely, and its short transactions. */
 #ifndef REC_STORE_H
 #define REC_STORE_H

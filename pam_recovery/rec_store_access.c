@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_store_access.c: reading, writing and walking the records of a store. */
 #include <string.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_store_int.h: what the store's own files share; nobody else includes it. */
 #ifndef REC_STORE_INT_H
 #define REC_STORE_INT_H

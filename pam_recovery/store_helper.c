@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* store_helper.c: pam-recovery-store, the module's store work in its own program. */
 #include <errno.h>
 #include <grp.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # demo.sh: the whole path, with no system changes: a temporary per-user store,
 # the built module loaded by the real libpam (pam_start_confdir), the helper.
 set -u

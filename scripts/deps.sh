@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # deps.sh: make sure the Debian packages a job needs are installed.
 # usage: sh scripts/deps.sh [build|test|ci|bench]   (default: build)
 # As root, installs what is missing with apt-get; otherwise prints the exact

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_admin.sh: pam-recovery-admin on a system store in a temporary directory,
 # owned by whoever runs the test (root, or an unprivileged user, which the
 # code accepts for a store it owns), with logins through the real libpam.

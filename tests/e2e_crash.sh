@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_crash.sh: crash consistency (issue #8).  A fixed pseudo-random loop of
 # generate, login, invalidate and purge on a system store, about 30% of them
 # killed with SIGKILL 0-30 ms in, while a companion user logs in alongside;

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_demo.sh: the README's first command does what the README says: make
 # demo's script, run as is on the built tree, logs in with a code, refuses
 # it the second time, reports a typo without counting it, and locks after

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_deps.sh: every header and library a make target compiles or links
 # against comes from a Debian package that the scripts/deps.sh list of that
 # target installs (or that one of those packages depends on), so that

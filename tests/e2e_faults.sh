@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_faults.sh: the fault matrix of issue #8 through the built module and
 # helper: a damaged store, full and read-only filesystems, unusable lock
 # files, closed standard descriptors, argon2id out of memory, a bad pepper.

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_helper.sh: every command of the user helper pam-recovery, as the
 # invoking user, against real stores in a temporary directory: output,
 # JSON, exit statuses, files, the PDF and QR codes, and the notify hook.

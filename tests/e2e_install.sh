@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_install.sh: "make install" and "make uninstall" into a staging
 # directory, checked file by file; and every man page lint-clean.
 set -u
@@ -55,7 +56,7 @@ for f in conf/pam.d/*.example conf/sshd_config.recovery.example; do
 	n=$(basename "$f")
 	check "example $n in $DOC/examples" test -f "$D$DOC/examples/$n"
 done
-for n in README.md INSTALL SECURITY.md; do
+for n in README.md INSTALL SECURITY.md LICENSE; do
 	check "$n in $DOC, mode 0644" mode "$DOC/$n" 644
 done
 for f in conf/*.sh; do
@@ -175,6 +176,16 @@ OUT=$($VG "$BIN/pamdrive" "$T/pam.d" all "$(id -un)" auth 2>&1)
 RC=$?
 vgcheck pamdrive
 check "every value shown in pam_recovery.conf is accepted by the module" has "auth: PAM_SUCCESS"
+
+# --- licence: BSD-2-Clause, said once in LICENSE and by every source file ----------
+check "LICENSE is the BSD 2-Clause licence" grep -q '^BSD 2-Clause License$' LICENSE
+check "debian/copyright names BSD-2-Clause for every file" \
+    sh -c '! grep "^License:" debian/copyright | grep -qv "BSD-2-Clause"'
+OUT=$(find pam_recovery tools tests fuzz bench scripts conf .ci Makefile -type f \
+    \( -name '*.[ch]' -o -name '*.sh' -o -name '*.map' -o -name '*.mk' -o -name '*.gp' \
+    -o -name '*.[158]' -o -name Makefile -o -path .ci/run \) |
+    while read -r f; do head -n 3 "$f" | grep -q 'SPDX-License-Identifier: BSD-2-Clause' || echo "$f"; done)
+check "every source file has an SPDX line in its first lines" test -z "$OUT"
 
 # --- man pages: mandoc -Tlint -Wall -------------------------------------------------
 # Cross-references to pages that are not installed on this machine, and

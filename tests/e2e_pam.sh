@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_pam.sh: the built module through the real libpam (pam_start_confdir),
 # as the invoking user, with a per-user store in a temporary directory.
 set -u

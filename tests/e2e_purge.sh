@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_purge.sh: pam-recovery-admin purge on a system store in a temporary
 # directory: dry run, bounded runs, the report and its mail, idempotence.
 set -u

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_root.sh: as root, a real user, a real /etc/pam.d service and pamtester:
 # the module drops to the user's identity for the per-user store.
 set -u

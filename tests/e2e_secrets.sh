@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_secrets.sh: codes exist only where the user asked for them.  After
 # generating (-o FILE) and logging in every way, no code -- as printed,
 # normalised, or in lower case -- appears in any file under the test's

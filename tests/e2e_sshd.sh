@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_sshd.sh: as root, a real sshd on a loopback port with its own PAM
 # service, a real user, and the real ssh client answering the
 # keyboard-interactive prompt through SSH_ASKPASS: what an SSH user sees.

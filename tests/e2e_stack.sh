@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_stack.sh: pam_recovery stacked with other modules, as administrators
 # write it: after another factor (TOTP too, when pam_google_authenticator is
 # installed), with use_first_pass / try_first_pass, with nouserok; and, as

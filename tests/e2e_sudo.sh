@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # e2e_sudo.sh: as root, sudo step-up with a system store: a real user, codes
 # issued by pam-recovery-admin, a real /etc/pam.d service and sudoers rule.
 set -u

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # lib.sh: helpers for the end-to-end scripts (sourced, not run).
 # Provides: check NAME CONDITION-COMMAND..., expect_out NAME PATTERN,
 # pamrun SERVICE USER ANSWERS..., finish.  Uses $B and $VG from run.sh.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pamdrive.c: drive the real libpam against a service file in a test directory. */
 #include <stdio.h>
 #include <stdlib.h>

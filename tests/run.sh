@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # run.sh: run the unit tests and end-to-end scripts; print one closing line,
 # "RUN run: N passed, N failed".
 # Environment: B (build directory, default build), VALGRIND=1 to run every

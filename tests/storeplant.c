@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* storeplant.c: write into a store what the owner of a per-user store could, and the module never would (tests only). */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
 # syslogcap.sh: used by the end-to-end scripts (copied into their temporary
 # directory); not a test of its own.
 # cap.sh T COMMAND...: run COMMAND with a /dev/log of its own (this must run

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_admin.c: the administrator's unlock and backup against a real store. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_auth.c: attempts and generation against a real store in a temp dir. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_code.c: unit tests of code generation, check characters and input. */
 #include <stdarg.h>
 #include <stddef.h>

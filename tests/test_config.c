@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_config.c: unit tests of the configuration keys, the file reader and store path expansion. */
 #include <stdarg.h>
 #include <stddef.h>

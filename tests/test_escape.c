@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_escape.c: unit tests of the tools' escaping of strings for text and JSON. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_faults.c: damaged records, map growth and a missing pepper. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_helper.c: unit tests of the store helper's messages. */
 #include <stdarg.h>
 #include <stddef.h>

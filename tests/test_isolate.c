@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_isolate.c: unit tests of the store's child and its socket. */
 #include <stdarg.h>
 #include <stddef.h>

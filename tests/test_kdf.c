@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_kdf.c: unit tests of argon2id hashing, tags and pepper files. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_lockout.c: table tests of the exponential-cooldown lockout. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_module.c: the built module exports exactly the PAM entry points. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_purge.c: purge and audit purge against a real store, time passed in. */
 #include <stdarg.h>
 #include <stddef.h>

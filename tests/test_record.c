@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_record.c: unit tests of the on-disk record encoding and its bounds. */
 #include <stdarg.h>
 #include <stddef.h>

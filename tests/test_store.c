@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* test_store.c: unit tests of safe store opening and its transactions. */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* admin_check.h: what the check command's report and its deep walk share. */
 #ifndef ADMIN_CHECK_H
 #define ADMIN_CHECK_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* admin_common.h: what the pieces of pam-recovery-admin share. */
 #ifndef ADMIN_COMMON_H
 #define ADMIN_COMMON_H

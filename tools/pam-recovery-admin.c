@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pam-recovery-admin.c: the administrator's tool: options and dispatch. */
 #include <err.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* pam-recovery.c: the user's helper: make, print, check and invalidate one's own codes. */
 #include <err.h>
 #include <errno.h>

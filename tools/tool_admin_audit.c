@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_admin_audit.c: the audit command: the trail of events, filtered. */
 #include <err.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_admin_backup.c: the backup command: a hot copy of a store. */
 #include <err.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_admin_calibrate.c: the calibrate command: argon2id cost for a time. */
 #include <err.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_admin_check.c: the check command: configuration, stores, hash cost. */
 #include <err.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_admin_deep.c: check --deep: every batch's counters against its codes. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_admin_list.c: the list command: every user with codes, one line each. */
 #include <err.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_admin_purge.c: pam-recovery-admin purge, its report and its mail. */
 #include <err.h>
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_admin_target.c: which store the admin tool acts on, and as whom. */
 #include <err.h>
 #include <errno.h>

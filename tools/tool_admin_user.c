@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_admin_user.c: the commands on one user: show ... invalidate, unlock. */
 #include <err.h>
 #include <getopt.h>

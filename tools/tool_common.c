@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_common.c: configuration, printing and prompting shared by both tools. */
 #include <err.h>
 #include <errno.h>

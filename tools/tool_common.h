@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_common.h: what the user helper and the admin tool share. */
 #ifndef TOOL_COMMON_H
 #define TOOL_COMMON_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_escape.c: strings from a store or the environment, made safe to print as text or JSON. */
 #define LIBBSD_NETBSD_VIS	/* the prototypes of NetBSD's vis(3) */
 #include <bsd/vis.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_generate.c: the generate command, shared by the user helper and the admin tool. */
 #include <err.h>
 #include <errno.h>

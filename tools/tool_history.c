@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_history.c: the history command (batch cards), shared by the user helper and the admin tool. */
 #include <err.h>
 #include <getopt.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_invalidate.c: the invalidate command, shared by the user helper and the admin tool. */
 #include <err.h>
 #include <errno.h>

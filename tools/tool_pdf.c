@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_pdf.c: the printable one-page A4 PDF of a list of codes (cairo). */
 #include <err.h>
 #include <stdio.h>

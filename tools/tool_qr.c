@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_qr.c: the QR code of a list of codes (libqrencode), and its terminal form. */
 #include <errno.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_status.c: the status command, shared by the user helper and the admin tool. */
 #include <err.h>
 #include <getopt.h>

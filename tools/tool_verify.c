@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* tool_verify.c: the verify command: would this code be accepted? It is not used up. */
 #include <err.h>
 #include <errno.h>
