@@ -105,6 +105,7 @@ rec_to_pam(int err)
 	case REC_ERR_ROFS:
 	case REC_ERR_NODIR:
 	case REC_ERR_TIMEOUT:
+	case REC_ERR_MISSING:
 		return PAM_AUTHINFO_UNAVAIL;
 	case REC_ERR_CONFIG:
 		return PAM_SERVICE_ERR;

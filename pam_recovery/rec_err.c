@@ -36,6 +36,7 @@ rec_strerror(int err)
 	case REC_ERR_ROFS:		return "the store's filesystem is read-only";
 	case REC_ERR_NODIR:		return "the directory that holds the store does not exist";
 	case REC_ERR_TIMEOUT:		return "the store did not answer in time";
+	case REC_ERR_MISSING:		return "the system store does not exist";
 	}
 	return "unknown error";
 }
@@ -59,6 +60,7 @@ rec_err_reason(int err)
 	case REC_ERR_NODIR:		return "no_directory";
 	case REC_ERR_POLICY:		return "policy";
 	case REC_ERR_TIMEOUT:		return "timeout";
+	case REC_ERR_MISSING:		return "missing";
 	}
 	return "internal";
 }

@@ -38,6 +38,7 @@ enum rec_err {
 	REC_ERR_NODIR = -25,	/* the directory that holds the store is missing */
 	REC_ERR_POLICY = -26,	/* a batch outside the system's policy */
 	REC_ERR_TIMEOUT = -27,	/* a store's reader missed its deadline */
+	REC_ERR_MISSING = -28,	/* a system store that does not exist */
 };
 
 /* A static, human-readable sentence for err; never NULL. */

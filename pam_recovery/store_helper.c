@@ -153,10 +153,14 @@ configure(const struct rec_helper_job *j, struct rec_config *cfg,
 	return r == REC_OK ? rec_config_validate(cfg, log) : r;
 }
 
-/* Open the store; one that does not exist (or none) is NULL. */
+/*
+ * Open the store.  A per-user store that does not exist (or none) is NULL:
+ * its user has no codes.  A system store that does not exist is a broken
+ * configuration, not a whole host of users who are not enrolled.
+ */
 static int
-open_store(const struct rec_helper_job *j, const struct rec_log *log,
-    struct rec_store **st)
+open_store(const struct rec_helper_job *j, const struct rec_config *cfg,
+    const struct rec_log *log, struct rec_store **st)
 {
 	int r;
 
@@ -164,6 +168,12 @@ open_store(const struct rec_helper_job *j, const struct rec_log *log,
 	if (j->store[0] == '\0')
 		return REC_OK;
 	r = rec_store_open(j->store, j->uid, 0, log, st);
+	if (r == REC_ERR_NOSTORE && !rec_config_per_user(cfg)) {
+		rec_logf(log, LOG_ERR, "store %s: the system store does not "
+		    "exist (pam-recovery-admin generate USER creates it)",
+		    j->store);
+		return REC_ERR_MISSING;
+	}
 	return r == REC_ERR_NOSTORE ? REC_OK : r;
 }
 
@@ -221,7 +231,7 @@ main(void)
 	who.rhost = j->has_rhost ? j->rhost : NULL;
 	who.tty = j->has_tty ? j->tty : NULL;
 	who.actor = NULL;
-	if ((r = open_store(j, &log, &st)) == REC_OK)
+	if ((r = open_store(j, &cfg, &log, &st)) == REC_OK)
 		r = rec_auth_status(st, &cfg, j->user, (uint64_t)time(NULL),
 		    &s);
 	rec_helper_status_encode(&s, st != NULL, st_out);

@@ -312,6 +312,27 @@ else
 	skip "store owned by root" "needs root and the user nobody"
 fi
 
+# --- a system store that does not exist (spec 12): not "not enrolled" ------
+conf "$T/nosys.conf" "$T/no-such-system-store"
+service nosys "$T/nosys.conf"
+service nosys-ok "$T/nosys.conf" nouserok
+pamlog nosys "$ME" auth -- "$(wrong 1)"
+check "missing system store: PAM_AUTHINFO_UNAVAIL, not a user without codes" \
+    result PAM_AUTHINFO_UNAVAIL
+logged "missing system store: store_error reason=missing" "reason=missing"
+logged "missing system store: logged as a store_error" "event=store_error"
+pamlog nosys-ok "$ME" auth -- "$(wrong 1)"
+check "missing system store with nouserok: PAM_AUTHINFO_UNAVAIL, not PAM_IGNORE" \
+    result PAM_AUTHINFO_UNAVAIL
+logged "missing system store with nouserok: the reason is logged" "reason=missing"
+conf "$T/nouser.conf" "$T/no-such-dir/%u.store"
+# PAM_IGNORE skips pam_deny: the stack's pam_permit gives PAM_SUCCESS.
+printf 'auth [ignore=1 default=die] %s conf=%s nouserok\nauth required pam_deny.so\nauth required pam_permit.so\n' \
+    "$BIN/pam_recovery.so" "$T/nouser.conf" >"$T/pam.d/nouser"
+pamrun nouser "$ME" auth -- "$(wrong 1)"
+check "missing per-user store with nouserok: still PAM_IGNORE, no prompt" \
+    sh -c 'printf "%s" "$0" | grep -q "auth: PAM_SUCCESS" && printf "%s" "$0" | grep -q "prompts: 0"' "$OUT"
+
 # --- full and read-only filesystems (root: a small tmpfs) ---------------------
 if [ "$ROOT" -eq 1 ] && mkdir "$T/mnt" && mount -t tmpfs -o size=512k,mode=0755 tmpfs "$T/mnt"; then
 	MNT=$T/mnt

@@ -370,6 +370,7 @@ test_errno_mapping(void **state)
 		assert_string_equal(rec_err_reason(t[i].want), t[i].reason);
 	}
 	assert_string_equal(rec_err_reason(REC_ERR_OWNER), "owner");
+	assert_string_equal(rec_err_reason(REC_ERR_MISSING), "missing");
 	assert_string_not_equal(rec_strerror(REC_ERR_NOSPACE),
 	    rec_strerror(REC_ERR_IO));
 	assert_string_not_equal(rec_strerror(REC_ERR_ROFS),
