@@ -530,6 +530,18 @@ get_code(struct call *c, const struct rec_format *fmt, char **resp)
 	return c->o.any_code ? hand_on(c, fmt, resp) : PAM_SUCCESS;
 }
 
+/*
+ * How a user gets new codes: they make their own in a per-user store; the
+ * codes of a system store come from the administrator (pam-recovery
+ * refuses to touch it), so pointing such a user at the helper is a dead end.
+ */
+static const char *
+renew_advice(const struct call *c)
+{
+	return c->per_user ? "Generate new ones with: pam-recovery generate" :
+	    "Ask your administrator for new ones.";
+}
+
 static void
 announce_success(struct call *c, const struct rec_result *res)
 {
@@ -546,10 +558,13 @@ announce_success(struct call *c, const struct rec_result *res)
 	    res->remaining, res->remaining == 1 ? "" : "s");
 	if (res->remaining == 0)
 		pam_error(c->pamh, "WARNING: that was your LAST recovery code. "
-		    "Generate new ones now with: pam-recovery generate");
+		    "%s", c->per_user ? "Generate new ones now with: "
+		    "pam-recovery generate" : "Ask your administrator for new "
+		    "ones now.");
 	else if (res->remaining <= c->cfg.warn_remaining)
-		pam_info(c->pamh, "Generate new codes soon with: "
-		    "pam-recovery generate");
+		pam_info(c->pamh, "%s", c->per_user ? "Generate new codes soon "
+		    "with: pam-recovery generate" : "Ask your administrator for "
+		    "new codes soon.");
 }
 
 /*
@@ -752,12 +767,14 @@ remind(struct call *c, const struct rec_status *s, uint64_t now)
 	if (!(done & SAID_REMAINING)) {
 		if (!usable) {
 			pam_info(c->pamh, "You have no usable recovery codes. "
-			    "Generate some with: pam-recovery generate");
+			    "%s", c->per_user ? "Generate some with: "
+			    "pam-recovery generate" : "Ask your administrator "
+			    "for some.");
 			now_said |= SAID_REMAINING;
 		} else if (s->remaining <= c->cfg.warn_remaining) {
-			pam_info(c->pamh, "Only %u recovery code%s left. "
-			    "Generate new ones with: pam-recovery generate",
-			    s->remaining, s->remaining == 1 ? "" : "s");
+			pam_info(c->pamh, "Only %u recovery code%s left. %s",
+			    s->remaining, s->remaining == 1 ? "" : "s",
+			    renew_advice(c));
 			now_said |= SAID_REMAINING;
 		}
 	}
@@ -766,12 +783,13 @@ remind(struct call *c, const struct rec_status *s, uint64_t now)
 	    s->expires - now <= (uint64_t)c->cfg.warn_expiry_days * 86400) {
 		days = (s->expires - now + 86399) / 86400;
 		pam_info(c->pamh, "Your recovery codes expire in %llu day%s. "
-		    "Generate new ones with: pam-recovery generate",
-		    (unsigned long long)days, days == 1 ? "" : "s");
+		    "%s", (unsigned long long)days, days == 1 ? "" : "s",
+		    renew_advice(c));
 		now_said |= SAID_EXPIRY;
 	}
-	if (usable && !(done & SAID_UNVERIFIED) && s->verified == 0 &&
-	    s->used == 0) {
+	/* Only the owner of a per-user store can test a code (verify). */
+	if (usable && c->per_user && !(done & SAID_UNVERIFIED) &&
+	    s->verified == 0 && s->used == 0) {
 		pam_info(c->pamh, "Your recovery codes were never tested. Test "
 		    "one with: pam-recovery verify");
 		now_said |= SAID_UNVERIFIED;

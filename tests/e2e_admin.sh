@@ -479,4 +479,24 @@ check "forged: the purge report gives the records to $PU and marks them" \
     sh -c 'printf "%s\n" "$0" | grep -q "^  $1 .* (forged records for evil\\\\033\[2J\\\\nroot\\\\s9999\\\\scodes)"' "$OUT" "$PU"
 check "forged: the purge report has no raw ESC, no forged line" clean
 
+# --- advice that fits the store (#12): users of a system store ask the admin --
+sed "s|^store = .*|store = $T/advsys|" "$T/conf" >"$T/adv.conf"
+chmod 0644 "$T/adv.conf"
+printf 'auth required %s conf=%s\naccount optional %s conf=%s\n' \
+    "$BIN/pam_recovery.so" "$T/adv.conf" "$BIN/pam_recovery.so" "$T/adv.conf" >"$T/pam.d/rt-adv"
+"$BIN/pam-recovery-admin" -c "$T/adv.conf" generate "$ME" -y -n 2 --format csv >"$T/adv.csv" 2>/dev/null
+pamrun rt-adv "$ME" account
+check "system store, account: no 'never tested' (its user cannot run verify)" hasnt "never tested"
+pamrun rt-adv "$ME" auth account -- "$(code 1 "$T/adv.csv")"
+check "system store, a code used: PAM_SUCCESS" has "auth: PAM_SUCCESS"
+check "system store, few codes left: ask the administrator" has "Ask your administrator for new codes soon."
+check "system store: never pointed at pam-recovery generate" hasnt "pam-recovery generate"
+pamrun rt-adv "$ME" auth -- "$(code 2 "$T/adv.csv")"
+check "system store, the last code: ask the administrator now" \
+    has "that was your LAST recovery code. Ask your administrator for new ones now."
+pamrun rt-adv "$ME" account
+check "system store, none left: ask the administrator" \
+    has "You have no usable recovery codes. Ask your administrator for some."
+check "system store, none left: not pointed at pam-recovery generate" hasnt "pam-recovery generate"
+
 finish
