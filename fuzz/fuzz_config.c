@@ -172,7 +172,9 @@ static void
 fuzz_load(const uint8_t *data, size_t size)
 {
 	struct rec_config cfg, before;
-	int r;
+	char names[REC_SECTIONS_MAX][REC_SERVICE_MAX];
+	unsigned n = 0;
+	int r, r2;
 
 	/*
 	 * Write, then cut to size: truncating to zero first would make ext4
@@ -190,6 +192,19 @@ fuzz_load(const uint8_t *data, size_t size)
 		use_config(&cfg);
 	else if (r != REC_ERR_CONFIG || memcmp(&cfg, &before, sizeof(cfg)) != 0)
 		abort();	/* a bad file must change nothing */
+
+	/* The same file for a service: good or bad alike, sections included. */
+	rec_config_defaults(&cfg);
+	if ((r2 = rec_config_load_service(&cfg, conf_path, "sudo",
+	    &fuzz_log)) == REC_OK)
+		use_config(&cfg);
+	else if (r2 != REC_ERR_CONFIG || memcmp(&cfg, &before, sizeof(cfg)) != 0)
+		abort();
+	if ((r == REC_OK) != (r2 == REC_OK))
+		abort();	/* every section is checked for every reader */
+	if (rec_config_sections(conf_path, names, &n, &fuzz_log) != r ||
+	    n > REC_SECTIONS_MAX)
+		abort();
 }
 
 int

@@ -157,8 +157,10 @@ item(pam_handle_t *pamh, int type)
 }
 
 /*
- * Parse argv over the configuration file: conf= first, then the file, then
- * every key=value argument, which wins.  Fails closed on anything unknown.
+ * Parse argv over the configuration file: conf= first, then the file (its
+ * global settings, then the [service NAME] section of this PAM service),
+ * then every key=value argument, which wins.  Fails closed on anything
+ * unknown.
  */
 static int
 call_config(struct call *c, int argc, const char **argv)
@@ -170,7 +172,8 @@ call_config(struct call *c, int argc, const char **argv)
 		if (strncmp(argv[i], "conf=", 5) == 0)
 			path = c->o.conf = argv[i] + 5;
 	rec_config_defaults(&c->cfg);
-	r = rec_config_load(&c->cfg, path, &c->log);
+	r = rec_config_load_service(&c->cfg, path, item(c->pamh, PAM_SERVICE),
+	    &c->log);
 	if (r == REC_ERR_NOTFOUND && c->o.conf == NULL)
 		r = REC_OK;
 	else if (r == REC_ERR_NOTFOUND)

@@ -609,18 +609,81 @@ parse_line(struct rec_config *cfg, char *line, const char *path,
 	return rec_config_set(cfg, key, value, path, lineno, log);
 }
 
+int
+rec_service_name_ok(const char *name)
+{
+	size_t n = 0;
+
+	if (name == NULL || *name == '\0' || *name == '.')
+		return 0;
+	for (; name[n] != '\0'; n++) {
+		unsigned char c = (unsigned char)name[n];
+
+		if (n >= REC_SERVICE_MAX - 1 || !(is_digit(c) ||
+		    (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    c == '-' || c == '_' || c == '.' || c == '@'))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * A section header, "[service NAME]", trimmed, NUL-terminated in place:
+ * the name into name (REC_SERVICE_MAX).  Anything else in brackets is an
+ * error, so that a misspelt header never turns a section's keys into
+ * global ones.
+ */
+static int
+parse_header(char *s, const char *path, unsigned lineno, char *name,
+    const struct rec_log *log)
+{
+	size_t len = strlen(s);
+	char *n, v[SHOW_MAX + 1];
+
+	if (len < 2 || s[len - 1] != ']') {
+		conf_err(log, path, lineno, NULL, "a section header is "
+		    "\"[service NAME]\"");
+		return REC_ERR_CONFIG;
+	}
+	s[len - 1] = '\0';
+	n = trim(s + 1);
+	if (strncmp(n, "service", 7) != 0 || !is_blank((unsigned char)n[7])) {
+		conf_err(log, path, lineno, NULL, "a section header is "
+		    "\"[service NAME]\"");
+		return REC_ERR_CONFIG;
+	}
+	n = trim(n + 7);
+	if (!rec_service_name_ok(n)) {
+		conf_err(log, path, lineno, NULL, "[service %s]: not a PAM "
+		    "service name (letters, digits, '-', '_', '.', '@'; at "
+		    "most %d)", show(v, sizeof(v), n), REC_SERVICE_MAX - 1);
+		return REC_ERR_CONFIG;
+	}
+	memcpy(name, n, strlen(n) + 1);
+	return REC_OK;
+}
+
 /*
  * Parse buf (len bytes, buf[len] writable) line by line.  Bad lines are all
  * reported, so one run of "check" shows every mistake, up to a limit that
  * keeps a wrong file from flooding the log.
+ *
+ * Lines before the first "[service NAME]" header are the global settings;
+ * the lines after a header, up to the next, are that service's.  The
+ * section of service (when not NULL) is applied on top of the global
+ * settings; every other section is parsed into a scratch copy, so that a
+ * bad line anywhere fails every reader of the file alike.  A section may
+ * appear once; a key may be set once in each.
  */
 static int
 parse_text(struct rec_config *cfg, char *buf, size_t len, const char *path,
+    const char *service, char names[][REC_SERVICE_MAX], unsigned *count,
     const struct rec_log *log)
 {
-	int errors = 0;
-	unsigned lineno = 0, seen[NKEYS] = { 0 };
-	char *line, *end = buf + len, *eol;
+	int errors = 0, stop = 0;
+	unsigned lineno = 0, seen[NKEYS] = { 0 }, headers = 0;
+	char *line, *end = buf + len, *eol, *s, name[REC_SERVICE_MAX];
+	struct rec_config scratch, *target = cfg;
 
 	for (line = buf; line < end && errors < CONF_ERRORS_MAX; line = eol + 1) {
 		lineno++;
@@ -634,13 +697,41 @@ parse_text(struct rec_config *cfg, char *buf, size_t len, const char *path,
 		} else if (strlen(line) != (size_t)(eol - line)) {
 			conf_err(log, path, lineno, NULL, "line contains a NUL byte");
 			errors++;
-		} else if (parse_line(cfg, line, path, lineno, seen, log) !=
+		} else if (*(s = trim(line)) == '[') {
+			if (parse_header(s, path, lineno, name, log) != REC_OK)
+				stop = 1;
+			for (unsigned i = 0; !stop && i < headers; i++)
+				if (strcmp(names[i], name) == 0) {
+					conf_err(log, path, lineno, NULL,
+					    "[service %s] appears twice", name);
+					stop = 1;
+				}
+			if (!stop && headers == REC_SECTIONS_MAX) {
+				conf_err(log, path, lineno, NULL, "more than "
+				    "%d service sections", REC_SECTIONS_MAX);
+				stop = 1;
+			}
+			/* The lines that follow would land in the wrong place. */
+			if (stop) {
+				errors++;
+				break;
+			}
+			memcpy(names[headers++], name, sizeof(name));
+			memset(seen, 0, sizeof(seen));
+			if (service != NULL && strcmp(service, name) == 0)
+				target = cfg;
+			else {
+				rec_config_defaults(&scratch);
+				target = &scratch;
+			}
+		} else if (parse_line(target, line, path, lineno, seen, log) !=
 		    REC_OK) {
 			errors++;
 		}
 	}
-	if (line < end)
+	if (line < end && !stop)
 		conf_err(log, path, lineno, NULL, "too many errors, giving up");
+	*count = headers;
 	return errors > 0 ? REC_ERR_CONFIG : REC_OK;
 }
 
@@ -651,9 +742,9 @@ parse_text(struct rec_config *cfg, char *buf, size_t len, const char *path,
  * check and the read.  Everything is parsed into a copy so that cfg is only
  * changed by a file that is good as a whole.
  */
-int
-rec_config_load(struct rec_config *cfg, const char *path,
-    const struct rec_log *log)
+static int
+load(struct rec_config *cfg, const char *path, const char *service,
+    char names[][REC_SERVICE_MAX], unsigned *count, const struct rec_log *log)
 {
 	int r = REC_ERR_INTERNAL, fd = -1;
 	struct rec_config tmp;
@@ -736,7 +827,10 @@ rec_config_load(struct rec_config *cfg, const char *path,
 	buf[len] = '\0';
 
 	tmp = *cfg;
-	if ((r = parse_text(&tmp, buf, len, path, log)) != REC_OK)
+	if (service != NULL && !rec_service_name_ok(service))
+		service = NULL;		/* no section can be its */
+	if ((r = parse_text(&tmp, buf, len, path, service, names, count,
+	    log)) != REC_OK)
 		goto out;
 	*cfg = tmp;
 	r = REC_OK;
@@ -745,6 +839,34 @@ out:
 	if (fd != -1)
 		close(fd);
 	return r;
+}
+
+int
+rec_config_load(struct rec_config *cfg, const char *path,
+    const struct rec_log *log)
+{
+	return rec_config_load_service(cfg, path, NULL, log);
+}
+
+int
+rec_config_load_service(struct rec_config *cfg, const char *path,
+    const char *service, const struct rec_log *log)
+{
+	char names[REC_SECTIONS_MAX][REC_SERVICE_MAX];
+	unsigned count = 0;
+
+	return load(cfg, path, service, names, &count, log);
+}
+
+int
+rec_config_sections(const char *path, char names[][REC_SERVICE_MAX],
+    unsigned *count, const struct rec_log *log)
+{
+	struct rec_config cfg;
+
+	*count = 0;
+	rec_config_defaults(&cfg);
+	return load(&cfg, path, NULL, names, count, log);
 }
 
 int

@@ -14,6 +14,8 @@
 #endif
 #define REC_PATH_MAX 1024
 #define REC_STR_MAX 256
+#define REC_SERVICE_MAX 64	/* a PAM service name and its NUL */
+#define REC_SECTIONS_MAX 32	/* [service NAME] sections in one file */
 
 enum rec_alphabet { REC_ALPHA_BASE32, REC_ALPHA_BASE60, REC_ALPHA_DIGITS };
 enum rec_export { REC_EXPORT_TXT, REC_EXPORT_CSV, REC_EXPORT_JSON, REC_EXPORT_PDF };
@@ -88,6 +90,28 @@ int rec_config_set(struct rec_config *cfg, const char *key, const char *value,
  */
 int rec_config_load(struct rec_config *cfg, const char *path,
     const struct rec_log *log);
+
+/*
+ * As rec_config_load, and then the keys of the file's "[service NAME]"
+ * section for service (the PAM service) on top of the global ones; NULL,
+ * or a service without a section, gets the global settings.  Every
+ * section is checked, whichever is applied: a bad line anywhere is an error
+ * for every reader of the file.  The module, the store helper and both
+ * tools resolve a service's settings through this one function (spec 12).
+ */
+int rec_config_load_service(struct rec_config *cfg, const char *path,
+    const char *service, const struct rec_log *log);
+
+/*
+ * The names of the file's [service NAME] sections, in file order, into
+ * names (REC_SECTIONS_MAX of them); *count is set.  Returns as
+ * rec_config_load.
+ */
+int rec_config_sections(const char *path, char names[][REC_SERVICE_MAX],
+    unsigned *count, const struct rec_log *log);
+
+/* True when name can be a PAM service name of a [service NAME] section. */
+int rec_service_name_ok(const char *name);
 
 /*
  * Check relations between keys that a single key cannot check (cooldown_cap

@@ -127,7 +127,10 @@ log_sink(void *ctx, int prio, const char *msg)
 	syslog(prio, "%s", msg);
 }
 
-/* The configuration as the module has it: the file, then its arguments. */
+/*
+ * The configuration as the module has it: the file with the section of the
+ * module's PAM service, then its arguments.
+ */
 static int
 configure(const struct rec_helper_job *j, struct rec_config *cfg,
     const struct rec_log *log)
@@ -135,8 +138,8 @@ configure(const struct rec_helper_job *j, struct rec_config *cfg,
 	int r;
 
 	rec_config_defaults(cfg);
-	r = rec_config_load(cfg, j->conf[0] != '\0' ? j->conf :
-	    REC_CONF_DEFAULT, log);
+	r = rec_config_load_service(cfg, j->conf[0] != '\0' ? j->conf :
+	    REC_CONF_DEFAULT, j->has_service ? j->service : NULL, log);
 	if (r == REC_ERR_NOTFOUND && !j->conf_given)
 		r = REC_OK;
 	for (size_t off = 0; r == REC_OK && off < j->args_len;

@@ -499,4 +499,47 @@ check "system store, none left: ask the administrator" \
     has "You have no usable recovery codes. Ask your administrator for some."
 check "system store, none left: not pointed at pam-recovery generate" hasnt "pam-recovery generate"
 
+# --- one file, several stacks: [service NAME] sections (#12, spec 12) ----------
+{ sed '/^store = /d' "$T/conf"; echo "store = $T/gsys"
+  echo "[service rt-msudo]"; echo "store = $T/ssys"; echo "max_attempts = 2"; } >"$T/multi.conf"
+chmod 0644 "$T/multi.conf"
+for n in rt-msudo rt-mother; do
+	echo "auth required $BIN/pam_recovery.so conf=$T/multi.conf" >"$T/pam.d/$n"
+done
+admin -c "$T/multi.conf" generate "$ME" -y -n 3 --format csv
+check "two stores in one file, no --service: generate refuses to guess" \
+    sh -c '[ "$0" -ne 0 ] && [ -z "$1" ]' "$RC" "$OUT"
+check "two stores: the refusal names both stores and the option" \
+    sh -c 'printf "%s\n" "$0" | grep -qF "$1  (the global settings)" &&
+	printf "%s\n" "$0" | grep -qF "$2  (--service rt-msudo)" &&
+	printf "%s\n" "$0" | grep -q "say which with --service NAME"' "$ERR" "$T/gsys" "$T/ssys"
+check "two stores: nothing was created" test ! -e "$T/gsys" -a ! -e "$T/ssys"
+admin -c "$T/multi.conf" --service rt-msudo generate "$ME" -y -n 3 --format csv
+printf '%s\n' "$OUT" >"$T/multi.csv"
+check "--service rt-msudo generate: exit 0" test "$RC" -eq 0
+check "--service: says which store it writes" err_has "[service rt-msudo]: store $T/ssys"
+check "--service: the section's store got the codes, the global one nothing" \
+    test -e "$T/ssys/data.mdb" -a ! -e "$T/gsys"
+pamrun rt-msudo "$ME" auth -- "$(code 1 "$T/multi.csv")"
+check "the module on service rt-msudo uses its section's store" has "auth: PAM_SUCCESS"
+pamrun rt-mother "$ME" auth -- "$(code 2 "$T/multi.csv")"
+check "the module on another service uses the global store (missing here)" \
+    has "auth: PAM_AUTHINFO_UNAVAIL"
+for i in 1 2; do pamrun rt-msudo "$ME" auth -- "$(code 1 "$T/multi.csv")"; done
+admin -c "$T/multi.conf" --service rt-msudo show "$ME" --json
+check "the section's max_attempts = 2 holds at login: locked after 2" \
+    sh -c 'printf "%s" "$0" | grep -q "\"lock_remaining\":[1-9]"' "$OUT"
+admin -c "$T/multi.conf" --service no-such-svc list
+check "--service without a section: the global settings, and it says so" \
+    err_has "has no [service no-such-svc]: the global settings"
+admin -c "$T/multi.conf" --service 'a/b' list
+check "--service a/b: usage error" test "$RC" -eq 2
+OUT=$("$BIN/pam-recovery" -c "$T/multi.conf" status 2>&1)
+RC=$?
+check "pam-recovery, two stores, no --service: refuses to guess (exit 1)" \
+    sh -c '[ "$1" -eq 1 ] && printf "%s" "$0" | grep -q "say which with --service NAME"' "$OUT" "$RC"
+OUT=$("$BIN/pam-recovery" -c "$T/multi.conf" --service rt-msudo status 2>&1)
+check "pam-recovery --service rt-msudo: a system store, issued by the admin" \
+    has "codes are issued by the administrator"
+
 finish

@@ -751,6 +751,103 @@ test_file_strict_lines(void **state)
 	assert_string_equal(cfg.store, "/srv/a#b");
 }
 
+/*
+ * [service NAME] sections (spec 12): the section of the service asked for
+ * goes over the global settings; other sections are checked but not
+ * applied; a key may be set once per section.
+ */
+static void
+test_file_service_sections(void **state)
+{
+	struct tmpdir *t = *state;
+	struct rec_config cfg;
+	struct rec_log log;
+	struct capture c;
+	char names[REC_SECTIONS_MAX][REC_SERVICE_MAX];
+	unsigned n = 0;
+	const char *path;
+
+	path = WRITE(t, "svc.conf",
+	    "store = ~/.pam-recovery\n"
+	    "max_attempts = 4\n"
+	    "[service sudo]\n"
+	    "store = /var/lib/pam-recovery\n"
+	    "pepper_file = /etc/security/pam_recovery.pepper\n"
+	    "max_attempts = 3\n"
+	    "  [ service  login ]  \n"
+	    "code_count = 7\n", 0644);
+	capture_init(&c, &log);
+	rec_config_defaults(&cfg);
+	assert_int_equal(rec_config_load_service(&cfg, path, "sudo", &log),
+	    REC_OK);
+	assert_int_equal(c.errors, 0);
+	assert_string_equal(cfg.store, "/var/lib/pam-recovery");
+	assert_string_equal(cfg.pepper_file, "/etc/security/pam_recovery.pepper");
+	assert_int_equal(cfg.max_attempts, 3);
+	assert_int_equal(cfg.code_count, 10);	/* login's, not sudo's */
+
+	rec_config_defaults(&cfg);
+	assert_int_equal(rec_config_load_service(&cfg, path, "login", &log),
+	    REC_OK);
+	assert_string_equal(cfg.store, "~/.pam-recovery");
+	assert_int_equal(cfg.max_attempts, 4);	/* the global value */
+	assert_int_equal(cfg.code_count, 7);
+	assert_string_equal(cfg.pepper_file, "");
+
+	/* No service, one without a section, a name no section can have. */
+	static const char *const global[] = { NULL, "sshd", "../sudo" };
+	for (size_t i = 0; i < sizeof(global) / sizeof(global[0]); i++) {
+		rec_config_defaults(&cfg);
+		assert_int_equal(rec_config_load_service(&cfg, path, global[i],
+		    &log), REC_OK);
+		assert_string_equal(cfg.store, "~/.pam-recovery");
+		assert_int_equal(cfg.max_attempts, 4);
+		assert_int_equal(cfg.code_count, 10);
+	}
+	assert_int_equal(rec_config_sections(path, names, &n, &log), REC_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(names[0], "sudo");
+	assert_string_equal(names[1], "login");
+}
+
+static void
+test_file_service_sections_bad(void **state)
+{
+	struct tmpdir *t = *state;
+	struct capture c;
+	struct rec_config cfg;
+	struct rec_log log;
+	const char *path;
+
+	/* A bad line in any section fails every reader, whichever service. */
+	LOAD_BAD(t, "s1.conf", "store = /a\n[service sudo]\nmax_attempts = x\n",
+	    REC_ERR_CONFIG, &c);
+	assert_logged(&c, "s1.conf:3");
+	path = tmp_path(t, "s1.conf");
+	capture_init(&c, &log);
+	rec_config_defaults(&cfg);
+	assert_int_equal(rec_config_load_service(&cfg, path, "login", &log),
+	    REC_ERR_CONFIG);
+	LOAD_BAD(t, "s2.conf", "[service sudo]\n[service sudo]\n",
+	    REC_ERR_CONFIG, &c);
+	assert_logged(&c, "appears twice");
+	LOAD_BAD(t, "s3.conf", "[sudo]\nstore = /a\n", REC_ERR_CONFIG, &c);
+	assert_logged(&c, "[service NAME]");
+	LOAD_BAD(t, "s4.conf", "[service su do]\n", REC_ERR_CONFIG, &c);
+	assert_logged(&c, "not a PAM service name");
+	LOAD_BAD(t, "s5.conf", "[service sudo\n", REC_ERR_CONFIG, &c);
+	LOAD_BAD(t, "s6.conf", "[service sudo]\nstore = /a\nstore = /b\n",
+	    REC_ERR_CONFIG, &c);
+	assert_logged(&c, "set again");
+	LOAD_BAD(t, "s7.conf", "[service ]\n", REC_ERR_CONFIG, &c);
+	assert_true(rec_service_name_ok("sshd"));
+	assert_true(rec_service_name_ok("pam-recovery_self.2@x"));
+	assert_false(rec_service_name_ok(""));
+	assert_false(rec_service_name_ok(".."));
+	assert_false(rec_service_name_ok("a/b"));
+	assert_false(rec_service_name_ok(NULL));
+}
+
 /* Module arguments override the file's keys: that is no "set again". */
 static void
 test_file_then_arguments(void **state)
@@ -1254,6 +1351,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_file_bad_lines,
 		    setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_strict_lines,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_service_sections,
+		    setup_tmpdir, teardown_tmpdir),
+		cmocka_unit_test_setup_teardown(test_file_service_sections_bad,
 		    setup_tmpdir, teardown_tmpdir),
 		cmocka_unit_test_setup_teardown(test_file_then_arguments,
 		    setup_tmpdir, teardown_tmpdir),

@@ -19,6 +19,7 @@ struct admin {
 	struct rec_log log;
 	const char *conf;		/* -c PATH, or NULL for the default */
 	const char *store;		/* -s PATH, or NULL */
+	const char *service;		/* --service NAME, or NULL */
 	char actor[REC_FIELD_MAX];	/* SUDO_USER, or the real user */
 	char host[256];
 	const unsigned char *pepper;	/* REC_PEPPER_LEN bytes, or NULL */
@@ -27,8 +28,11 @@ struct admin {
 };
 
 /*
- * Load the configuration named by a->conf into cfg, apply a->store over
+ * Load the configuration named by a->conf into cfg for a->service (its
+ * [service NAME] section over the global settings), apply a->store over
  * it, and validate: the same steps for every command and for check.
+ * Without --service or --store, a file whose sections name other stores
+ * than the global one is refused (tool_one_store): no guessing.
  * Errors go to log.  Returns REC_OK or the error.
  */
 int admin_config(const struct admin *a, struct rec_config *cfg,

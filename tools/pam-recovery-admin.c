@@ -92,6 +92,7 @@ help(void)
 	printf("\nOptions:\n"
 	    "  -c, --conf PATH   another configuration file (default %s)\n"
 	    "  -s, --store PATH  act on this store (or per-user pattern)\n"
+	    "      --service NAME  the settings and store of PAM service NAME\n"
 	    "  -h, --help        this help (COMMAND --help: that command's)\n"
 	    "      --version     the version\n\n"
 	    "Exit status: 0 success, 1 failure, 2 usage error.  See "
@@ -137,6 +138,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "conf", required_argument, NULL, 'c' },
 		{ "store", required_argument, NULL, 's' },
+		{ "service", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -158,6 +160,14 @@ main(int argc, char **argv)
 			break;
 		case 's':
 			a.store = optarg;
+			break;
+		case 'S':
+			if (!rec_service_name_ok(optarg)) {
+				warnx("--service %s: not a PAM service name",
+				    optarg);
+				usage();
+			}
+			a.service = optarg;
 			break;
 		case 'h':
 			help();

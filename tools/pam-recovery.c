@@ -75,6 +75,7 @@ help(void)
 		tool_about(stdout, commands[i].name, commands[i].about);
 	printf("\nOptions:\n"
 	    "  -c, --conf PATH  another configuration file (default %s)\n"
+	    "      --service NAME  the settings and store of PAM service NAME\n"
 	    "  -h, --help       this help (COMMAND --help: that command's)\n"
 	    "      --version    the version\n\n"
 	    "Exit status: 0 success, 1 failure, 2 usage error.  See "
@@ -99,6 +100,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "conf", required_argument, NULL, 'c' },
+		{ "service", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -106,7 +108,7 @@ main(int argc, char **argv)
 	struct rec_config cfg;
 	struct rec_log log;
 	struct tool_target t;
-	const char *conf = NULL, *cmd;
+	const char *conf = NULL, *service = NULL, *cmd;
 	struct passwd *pw;
 	const struct command *c = NULL;
 	int ch;
@@ -116,7 +118,14 @@ main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
 		if (ch == 'c')
 			conf = optarg;
-		else if (ch == 'h')
+		else if (ch == 'S') {
+			if (!rec_service_name_ok(optarg)) {
+				warnx("--service %s: not a PAM service name",
+				    optarg);
+				usage();
+			}
+			service = optarg;
+		} else if (ch == 'h')
 			help();
 		else if (ch == 'V') {
 			printf(PROG " %s\n", REC_VERSION);
@@ -145,7 +154,8 @@ main(int argc, char **argv)
 	if (sodium_init() < 0)
 		errx(EXIT_FAIL, "libsodium failed to initialise");
 	tool_log_init(&log, 0);
-	if (tool_load_user_config(conf, &cfg, &log) != REC_OK)
+	if (tool_load_user_config(conf, service, &cfg, &log) != REC_OK ||
+	    tool_one_store(conf, service, &cfg, &log) != REC_OK)
 		return EXIT_FAIL;
 	if (!rec_config_per_user(&cfg))
 		errx(EXIT_FAIL, "this system keeps recovery codes in the system "

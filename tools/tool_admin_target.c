@@ -22,7 +22,10 @@ admin_config(const struct admin *a, struct rec_config *cfg,
 {
 	int r;
 
-	if ((r = tool_load_config(a->conf, cfg, log)) != REC_OK)
+	if ((r = tool_load_config(a->conf, a->service, cfg, log)) != REC_OK)
+		return r;
+	if (a->store == NULL &&
+	    (r = tool_one_store(a->conf, a->service, cfg, log)) != REC_OK)
 		return r;
 	if (a->store != NULL && ((r = rec_config_set(cfg, "store", a->store,
 	    "--store", 0, log)) != REC_OK ||

@@ -53,13 +53,14 @@ tool_log_init(struct rec_log *log, int debug)
 }
 
 int
-tool_load_config(const char *path, struct rec_config *cfg,
-    const struct rec_log *log)
+tool_load_config(const char *path, const char *service,
+    struct rec_config *cfg, const struct rec_log *log)
 {
 	int r;
 
 	rec_config_defaults(cfg);
-	r = rec_config_load(cfg, path != NULL ? path : REC_CONF_DEFAULT, log);
+	r = rec_config_load_service(cfg, path != NULL ? path : REC_CONF_DEFAULT,
+	    service, log);
 	if (r == REC_ERR_NOTFOUND && path == NULL)
 		r = REC_OK;
 	else if (r == REC_ERR_NOTFOUND)
@@ -70,22 +71,23 @@ tool_load_config(const char *path, struct rec_config *cfg,
 }
 
 int
-tool_load_user_config(const char *path, struct rec_config *cfg,
-    const struct rec_log *log)
+tool_load_user_config(const char *path, const char *service,
+    struct rec_config *cfg, const struct rec_log *log)
 {
 	struct rec_config policy;
 	int r;
 
 	if (path == NULL)
-		return tool_load_config(NULL, cfg, log);
-	if ((r = tool_load_config(NULL, &policy, log)) != REC_OK) {
+		return tool_load_config(NULL, service, cfg, log);
+	if ((r = tool_load_config(NULL, service, &policy, log)) != REC_OK) {
 		rec_logf(log, LOG_ERR, "the system configuration %s sets the "
 		    "policy for every configuration, and cannot be used",
 		    REC_CONF_DEFAULT);
 		return r;
 	}
 	rec_config_defaults(cfg);
-	if ((r = rec_config_load(cfg, path, log)) == REC_ERR_NOTFOUND)
+	if ((r = rec_config_load_service(cfg, path, service, log)) ==
+	    REC_ERR_NOTFOUND)
 		rec_logf(log, LOG_ERR, "configuration %s: not found", path);
 	if (r != REC_OK)
 		return r;
@@ -95,6 +97,54 @@ tool_load_user_config(const char *path, struct rec_config *cfg,
 		    "the built-in defaults, when it does not exist)", path,
 		    REC_CONF_DEFAULT);
 	return r;
+}
+
+int
+tool_one_store(const char *path, const char *service,
+    const struct rec_config *cfg, const struct rec_log *log)
+{
+	char names[REC_SECTIONS_MAX][REC_SERVICE_MAX];
+	struct rec_config s;
+	unsigned n = 0, differ = 0;
+	int r;
+
+	if (path == NULL)
+		path = REC_CONF_DEFAULT;
+	r = rec_config_sections(path, names, &n, log);
+	if (r == REC_ERR_NOTFOUND)
+		return REC_OK;
+	if (r != REC_OK)
+		return r;
+	if (service != NULL) {
+		for (unsigned i = 0; i < n; i++)
+			if (strcmp(names[i], service) == 0) {
+				rec_logf(log, LOG_NOTICE, "[service %s]: store "
+				    "%s", service, cfg->store);
+				return REC_OK;
+			}
+		rec_logf(log, LOG_NOTICE, "%s has no [service %s]: the global "
+		    "settings, store %s", path, service, cfg->store);
+		return REC_OK;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		rec_config_defaults(&s);
+		if ((r = rec_config_load_service(&s, path, names[i], log)) !=
+		    REC_OK)
+			return r;
+		differ += strcmp(s.store, cfg->store) != 0;
+	}
+	if (differ == 0)
+		return REC_OK;
+	rec_logf(log, LOG_ERR, "%s names more than one store; say which with "
+	    "--service NAME:", path);
+	rec_logf(log, LOG_ERR, "  %s  (the global settings)", cfg->store);
+	for (unsigned i = 0; i < n; i++) {
+		rec_config_defaults(&s);
+		if (rec_config_load_service(&s, path, names[i], log) == REC_OK)
+			rec_logf(log, LOG_ERR, "  %s  (--service %s)", s.store,
+			    names[i]);
+	}
+	return REC_ERR_USAGE;
 }
 
 int

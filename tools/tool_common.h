@@ -28,11 +28,23 @@ void tool_log_init(struct rec_log *log, int debug);
  * Defaults, then the file (a missing default file means defaults, a missing
  * named one is an error), then validation.  Errors are already printed.
  */
-int tool_load_config(const char *path, struct rec_config *cfg,
-    const struct rec_log *log);
+int tool_load_config(const char *path, const char *service,
+    struct rec_config *cfg, const struct rec_log *log);
 
 /*
- * The user helper's configuration.  Without path, as tool_load_config.
+ * Whether the configuration file path (NULL: the default) leaves no doubt
+ * about the store cfg holds (loaded for service, or for none).  Without a
+ * service, a [service NAME] section whose store differs from the global
+ * one means the tool would be guessing: the choices are printed and
+ * REC_ERR_USAGE returned.  With a service, the store chosen is said on
+ * stderr.  Returns REC_OK, or the error of reading the file.
+ */
+int tool_one_store(const char *path, const char *service,
+    const struct rec_config *cfg, const struct rec_log *log);
+
+/*
+ * The user helper's configuration, for service (NULL: the global
+ * settings).  Without path, as tool_load_config.
  * With path (pam-recovery -c, a file the user may own), the system
  * configuration REC_CONF_DEFAULT (or, when it does not exist, the built-in
  * defaults) still sets the policy: path may tighten the cost bounds and the
@@ -40,8 +52,8 @@ int tool_load_config(const char *path, struct rec_config *cfg,
  * (code_expiry_days, generate_cooldown, audit) take the stricter of both
  * (rec_policy_apply); a cost or format outside the policy is an error.
  */
-int tool_load_user_config(const char *path, struct rec_config *cfg,
-    const struct rec_log *log);
+int tool_load_user_config(const char *path, const char *service,
+    struct rec_config *cfg, const struct rec_log *log);
 
 /* Ask a yes/no question on the terminal; 1 only for an explicit yes. */
 int tool_confirm(const char *question);
