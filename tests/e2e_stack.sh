@@ -226,10 +226,7 @@ login2() {
 	exec 3>&-
 	wait "$pid"
 	RC=$?
-	# Valgrind's own notes ("--PID-- WARNING: unhandled syscall" for
-	# pidfd_open) land between the prompts on the same stream: drop them,
-	# newline and all, so the prompts' order can be read.
-	OUT=$(perl -0pe 's/--[0-9]+-- [^\n]*\n//g' "$T/two")
+	OUT=$(vgstrip <"$T/two")
 	vgcheck pamtester
 }
 login2 "$SVC-2" not-the-password "$(lc 2)"

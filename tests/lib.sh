@@ -19,6 +19,11 @@ check() {
 	if "$@"; then pass "$name"; else failed "$name" "$OUT"; fi
 }
 
+# vgstrip: stdin without valgrind's own notes ("--PID-- WARNING: unhandled
+# syscall" for pidfd_open), newline and all; they land in the middle of
+# output that is read as prompts in order, or as JSON.
+vgstrip() { perl -0pe 's/--[0-9]+-- [^\n]*\n//g'; }
+
 # has PATTERN: the last output contains the fixed string PATTERN.
 has() { printf '%s\n' "$OUT" | grep -qF -- "$1"; }
 hasnt() { ! has "$1"; }

@@ -244,11 +244,13 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct filter f = { NULL, 0, 0, 0, 0 };
+	struct filter f;
 	struct purge p = { a->cfg.audit_retention_days, 0 };
 	struct tool_target t;
 	int ch, purging = 0, older = 0, ret = EXIT_FAIL;
 
+	/* All of it, padding too: the walk's children send it back. */
+	memset(&f, 0, sizeof(f));
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'u':

@@ -176,9 +176,12 @@ admin_cmd_list(struct admin *a, int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct listing l = { 0, 0, (uint64_t)time(NULL), 0 };
+	struct listing l;
 	int ch, ret;
 
+	/* All of it, padding too: the walk's children send it back. */
+	memset(&l, 0, sizeof(l));
+	l.now = (uint64_t)time(NULL);
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch != 'j')
 			a->usage();
