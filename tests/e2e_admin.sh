@@ -542,4 +542,37 @@ OUT=$("$BIN/pam-recovery" -c "$T/multi.conf" --service rt-msudo status 2>&1)
 check "pam-recovery --service rt-msudo: a system store, issued by the admin" \
     has "codes are issued by the administrator"
 
+# --- check reads the PAM stacks (#12 item 2, spec 12) -------------------------
+mkdir "$T/pamd" "$T/emptysys"
+chmod 0700 "$T/emptysys"
+M=$BIN/pam_recovery.so
+printf 'auth sufficient %s conf=%s\naccount optional %s conf=%s\n' "$M" "$T/conf" "$M" "$T/conf" >"$T/pamd/stk-ok"
+printf 'auth [success=done default=ignore] %s conf=%s store=%s\n' "$M" "$T/conf" "$T/nope" >"$T/pamd/stk-missing"
+printf -- '-auth required %s conf=%s store=%s pepper_file=/etc/x.key\n' "$M" "$T/conf" "$T/%u.x" >"$T/pamd/stk-pepper"
+printf 'auth required %s conf=%s store=%s nouserok\n' "$M" "$T/conf" "$T/emptysys" >"$T/pamd/stk-empty"
+printf 'auth required %s conf=%s no_such_key=1\n' "$M" "$T/conf" >"$T/pamd/stk-badarg"
+printf 'auth required pam_unix.so\n# auth required pam_recovery.so\n' >"$T/pamd/stk-other"
+cp "$T/pamd/stk-missing" "$T/pamd/stk-missing~"
+admin check --pam-dir "$T/pamd"
+check "check --pam-dir: fails (exit 1) on broken stacks" test "$RC" -eq 1
+check "check: a stack whose system store exists with codes is OK" \
+    sh -c 'printf "%s\n" "$0" | grep -q "^OK    $1/stk-ok:1 (auth): system store $2: "' "$OUT" "$T/pamd" "$T/sys"
+check "check: the account line of the same store is not checked twice" \
+    sh -c 'printf "%s\n" "$0" | grep -q "^OK    $1/stk-ok:2 (account): system store $2 (checked above)"' "$OUT" "$T/pamd" "$T/sys"
+check "check: a missing system store fails, with the fix" \
+    sh -c 'printf "%s\n" "$0" | grep "^FAIL  $1/stk-missing:1 (auth)" | grep -q "does not exist.*reason=missing.*--service stk-missing generate USER"' "$OUT" "$T/pamd"
+check "check: a pepper with per-user stores fails" \
+    sh -c 'printf "%s\n" "$0" | grep "^FAIL  $1/stk-pepper:1 (-auth)" | grep -q "pepper_file with the per-user store"' "$OUT" "$T/pamd"
+check "check: a system store without codes fails" \
+    sh -c 'printf "%s\n" "$0" | grep "^FAIL  $1/stk-empty:1" | grep -q "no user has codes"' "$OUT" "$T/pamd"
+check "check: a line the module would refuse fails, naming the key" \
+    sh -c 'printf "%s\n" "$0" | grep "^FAIL  $1/stk-badarg:1" | grep -q "no_such_key"' "$OUT" "$T/pamd"
+check "check: other modules, comments and backup files are not stacks" \
+    sh -c '! printf "%s\n" "$0" | grep -q -e stk-other -e "stk-missing~"' "$OUT"
+admin check --pam-dir "$T/pamd" --json
+check "check --pam-dir --json: JSON" json_ok
+rm "$T/pamd"/stk-missing* "$T/pamd"/stk-pepper "$T/pamd"/stk-empty "$T/pamd"/stk-badarg
+admin check --pam-dir "$T/pamd"
+check "check --pam-dir: good stacks only: exit 0" test "$RC" -eq 0
+
 finish

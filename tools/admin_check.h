@@ -43,4 +43,13 @@ void admin_check_item(struct report *rp, enum level lv, const char *what,
 void admin_check_deep(struct report *rp, struct rec_store *st,
     const char *path, const char *owner);
 
+/*
+ * Every line of the PAM service files in dir that loads pam_recovery.so,
+ * resolved as the module will resolve it (conf=, the [service NAME]
+ * section, the arguments): a line the module would refuse, a pepper with
+ * per-user stores, a system store that does not exist or holds no codes
+ * are failures, each with its fix.  Each system store is checked once.
+ */
+void admin_check_stacks(struct report *rp, struct admin *a, const char *dir);
+
 #endif

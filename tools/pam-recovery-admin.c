@@ -50,9 +50,10 @@ static const struct command {
 	    "audit --purge [--older-than DAYS] [--dry-run]",
 	    "the audit trail (DATE: YYYY-MM-DD[THH:MM:SS], UTC),\n"
 	    "or delete events older than DAYS (default audit_retention_days)" },
-	{ "check", admin_cmd_check, 0, 0, "check [--deep] [--json]",
-	    "configuration, stores, hash cost; fails on any error\n"
-	    "(--deep: also every batch's counters against its codes)" },
+	{ "check", admin_cmd_check, 0, 0,
+	    "check [--deep] [--json] [--pam-dir DIR]",
+	    "configuration, stores, hash cost, the PAM stacks; fails on any\n"
+	    "error (--deep: also every batch's counters against its codes)" },
 	{ "calibrate", admin_cmd_calibrate, 0, 0,
 	    "calibrate [--target-ms MS] [--max-memory SIZE]",
 	    "suggest kdf_opslimit and kdf_memlimit for a time" },

@@ -330,12 +330,16 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "deep", no_argument, NULL, 'd' },
+		{ "pam-dir", required_argument, NULL, 'p' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report rp;
 	struct rec_log log = { capture, &rp, 0 };
 	struct tool_target t;
 	const char *conf = a->conf != NULL ? a->conf : REC_CONF_DEFAULT;
+	/* The system as a whole: its stacks too, unless -c or -s narrow it. */
+	const char *pamdir = a->conf == NULL && a->store == NULL ?
+	    "/etc/pam.d" : NULL;
 	int ch, per_user;
 
 	memset(&rp, 0, sizeof(rp));
@@ -347,6 +351,9 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 		case 'd':
 			rp.deep = 1;
 			break;
+		case 'p':
+			pamdir = optarg;
+			break;
 		default:
 			a->usage();
 		}
@@ -357,7 +364,7 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 		printf("{\"checks\":[");
 	if (admin_config(a, &a->cfg, &log) != REC_OK) {
 		item(&rp, FAIL, "configuration", "%s", rp.captured);
-		goto out;
+		goto stacks;
 	}
 	item(&rp, OK, "configuration", "%s%s, store = %s", conf,
 	    a->conf == NULL && access(conf, F_OK) != 0 ?
@@ -380,7 +387,9 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 			item(&rp, WARN, "stores", "not root: only your own "
 			    "store was checked");
 	}
-out:
+stacks:
+	if (pamdir != NULL)
+		admin_check_stacks(&rp, a, pamdir);
 	if (rp.json && rp.deep)
 		printf("\n],\"deep\":{\"stores\":%lu,\"violations\":%lu},"
 		    "\"warnings\":%u,\"failures\":%u,\"ok\":%s}\n",
