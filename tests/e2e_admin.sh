@@ -510,8 +510,8 @@ admin -c "$T/multi.conf" generate "$ME" -y -n 3 --format csv
 check "two stores in one file, no --service: generate refuses to guess" \
     sh -c '[ "$0" -ne 0 ] && [ -z "$1" ]' "$RC" "$OUT"
 check "two stores: the refusal names both stores and the option" \
-    sh -c 'printf "%s\n" "$0" | grep -qF "$1  (the global settings)" &&
-	printf "%s\n" "$0" | grep -qF "$2  (--service rt-msudo)" &&
+    sh -c 'printf "%s\n" "$0" | grep -qF "$1  (global settings)" &&
+	printf "%s\n" "$0" | grep -qF "$2  ([service rt-msudo]: --service rt-msudo)" &&
 	printf "%s\n" "$0" | grep -q "say which with --service NAME"' "$ERR" "$T/gsys" "$T/ssys"
 check "two stores: nothing was created" test ! -e "$T/gsys" -a ! -e "$T/ssys"
 admin -c "$T/multi.conf" --service rt-msudo generate "$ME" -y -n 3 --format csv
@@ -529,6 +529,20 @@ for i in 1 2; do pamrun rt-msudo "$ME" auth -- "$(code 1 "$T/multi.csv")"; done
 admin -c "$T/multi.conf" --service rt-msudo show "$ME" --json
 check "the section's max_attempts = 2 holds at login: locked after 2" \
     sh -c 'printf "%s" "$0" | grep -q "\"lock_remaining\":[1-9]"' "$OUT"
+admin -c "$T/multi.conf" show "$ME"
+check "two stores, show USER without --service: each store in turn, labelled" \
+    sh -c 'printf "%s\n" "$0" | grep -qxF "== store $1 (global settings)" &&
+	printf "%s\n" "$0" | grep -qxF "== store $2 ([service rt-msudo])"' "$OUT" "$T/gsys" "$T/ssys"
+check "two stores, show: the codes appear under the section's store" \
+    sh -c 'printf "%s\n" "$0" | sed -n "/^== store .*ssys/,\$p" | grep -q "Recovery codes for $1: 2 of 3 left"' "$OUT" "$ME"
+check "two stores, show: none under the global store" \
+    sh -c 'printf "%s\n" "$0" | sed -n "/^== store .*gsys/,/^== store .*ssys/p" | grep -q "No recovery codes for $1"' "$OUT" "$ME"
+admin -c "$T/multi.conf" list
+check "two stores, list: a heading per store" \
+    sh -c 'test "$(printf "%s\n" "$0" | grep -c "^== store ")" -eq 2' "$OUT"
+admin -c "$T/multi.conf" show "$ME" --json
+check "two stores, show --json without --service: refused (one document)" \
+    sh -c '[ "$1" -ne 0 ] && printf "%s" "$0" | grep -q "say which with --service NAME"' "$ERR" "$RC"
 admin -c "$T/multi.conf" --service no-such-svc list
 check "--service without a section: the global settings, and it says so" \
     err_has "has no [service no-such-svc]: the global settings"

@@ -20,6 +20,7 @@ struct admin {
 	const char *conf;		/* -c PATH, or NULL for the default */
 	const char *store;		/* -s PATH, or NULL */
 	const char *service;		/* --service NAME, or NULL */
+	int each_store;			/* browsing every store in turn */
 	char actor[REC_FIELD_MAX];	/* SUDO_USER, or the real user */
 	char host[256];
 	const unsigned char *pepper;	/* REC_PEPPER_LEN bytes, or NULL */

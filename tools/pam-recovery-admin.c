@@ -133,6 +133,68 @@ actor_name(char *buf, size_t len)
 		snprintf(buf, len, "uid=%u", (unsigned)getuid());
 }
 
+/*
+ * The commands that only look (list, show, history, audit) over a file
+ * whose [service NAME] sections name several stores: each store in turn,
+ * under a heading that names the services using it, rather than a guess
+ * or a refusal.  JSON output stays one document: there --service is
+ * needed.  Returns the worst exit status, or -1 when this does not apply.
+ */
+static int
+browse_each(struct admin *a, const struct command *c, int argc, char **argv)
+{
+	static const char *const browse[] = { "list", "show", "history",
+	    "audit" };
+	struct tool_stores *set = NULL;
+	struct rec_config global;
+	char **av = NULL;
+	struct rec_log quiet = { NULL, NULL, 0 };
+	char v[TOOL_VIS_LEN(REC_PATH_MAX)], l[TOOL_VIS_LEN(1024)];
+	int ret = -1, r;
+	size_t i;
+
+	for (i = 0; i < sizeof(browse) / sizeof(browse[0]); i++)
+		if (strcmp(c->name, browse[i]) == 0)
+			break;
+	if (i == sizeof(browse) / sizeof(browse[0]) || a->service != NULL ||
+	    a->store != NULL)
+		return -1;
+	for (int k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
+		if (strcmp(argv[k], "--json") == 0)
+			return -1;
+	if (tool_load_config(a->conf, NULL, &global, &quiet) != REC_OK ||
+	    (set = malloc(sizeof(*set))) == NULL ||
+	    (av = calloc((size_t)argc + 1, sizeof(*av))) == NULL ||
+	    tool_config_stores(a->conf, &global, set, &quiet) != REC_OK ||
+	    set->n < 2)
+		goto out;
+	a->each_store = 1;
+	ret = EXIT_OK;
+	for (unsigned s = 0; s < set->n; s++) {
+		printf("%s== store %s (%s)\n", s > 0 ? "\n" : "",
+		    tool_vis(set->s[s].store, TOOL_VIS_SPACE, v, sizeof(v)),
+		    tool_vis(set->s[s].label, 0, l, sizeof(l)));
+		fflush(stdout);
+		a->service = s == 0 ? NULL : set->s[s].service;
+		if (admin_config(a, &a->cfg, &a->log) != REC_OK) {
+			ret = EXIT_FAIL;
+			continue;
+		}
+		/* Commands rewrite their argv (show USER): a fresh copy each. */
+		memcpy(av, argv, (size_t)(argc + 1) * sizeof(*av));
+		optind = 0;
+		if ((r = c->fn(a, argc, av)) != EXIT_OK && r > ret)
+			ret = r;
+		fflush(stdout);
+	}
+	a->service = NULL;
+	a->each_store = 0;
+out:
+	free(av);
+	free(set);
+	return ret;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -200,6 +262,10 @@ main(int argc, char **argv)
 	actor_name(a.actor, sizeof(a.actor));
 	if (gethostname(a.host, sizeof(a.host) - 1) != 0)
 		snprintf(a.host, sizeof(a.host), "localhost");
+	if (c->config && !c->pepper && (ret = browse_each(&a, c, argc,
+	    argv)) != -1)
+		goto out;
+	ret = EXIT_FAIL;
 	if (c->config && admin_config(&a, &a.cfg, &a.log) != REC_OK)
 		goto out;
 	if (c->pepper && a.cfg.pepper_file[0] != '\0') {

@@ -24,7 +24,7 @@ admin_config(const struct admin *a, struct rec_config *cfg,
 
 	if ((r = tool_load_config(a->conf, a->service, cfg, log)) != REC_OK)
 		return r;
-	if (a->store == NULL &&
+	if (a->store == NULL && !a->each_store &&
 	    (r = tool_one_store(a->conf, a->service, cfg, log)) != REC_OK)
 		return r;
 	if (a->store != NULL && ((r = rec_config_set(cfg, "store", a->store,

@@ -100,14 +100,19 @@ tool_load_user_config(const char *path, const char *service,
 }
 
 int
-tool_one_store(const char *path, const char *service,
-    const struct rec_config *cfg, const struct rec_log *log)
+tool_config_stores(const char *path, const struct rec_config *cfg,
+    struct tool_stores *set, const struct rec_log *log)
 {
 	char names[REC_SECTIONS_MAX][REC_SERVICE_MAX];
 	struct rec_config s;
-	unsigned n = 0, differ = 0;
+	unsigned n = 0, i, k;
+	size_t used;
 	int r;
 
+	memset(set, 0, sizeof(*set));
+	snprintf(set->s[0].store, sizeof(set->s[0].store), "%s", cfg->store);
+	snprintf(set->s[0].label, sizeof(set->s[0].label), "global settings");
+	set->n = 1;
 	if (path == NULL)
 		path = REC_CONF_DEFAULT;
 	r = rec_config_sections(path, names, &n, log);
@@ -115,36 +120,70 @@ tool_one_store(const char *path, const char *service,
 		return REC_OK;
 	if (r != REC_OK)
 		return r;
-	if (service != NULL) {
-		for (unsigned i = 0; i < n; i++)
-			if (strcmp(names[i], service) == 0) {
-				rec_logf(log, LOG_NOTICE, "[service %s]: store "
-				    "%s", service, cfg->store);
-				return REC_OK;
-			}
-		rec_logf(log, LOG_NOTICE, "%s has no [service %s]: the global "
-		    "settings, store %s", path, service, cfg->store);
-		return REC_OK;
-	}
-	for (unsigned i = 0; i < n; i++) {
+	for (i = 0; i < n; i++) {
 		rec_config_defaults(&s);
 		if ((r = rec_config_load_service(&s, path, names[i], log)) !=
 		    REC_OK)
 			return r;
-		differ += strcmp(s.store, cfg->store) != 0;
+		for (k = 0; k < set->n; k++)
+			if (strcmp(set->s[k].store, s.store) == 0)
+				break;
+		if (k == set->n) {
+			set->n++;
+			snprintf(set->s[k].store, sizeof(set->s[k].store), "%s",
+			    s.store);
+			snprintf(set->s[k].service, sizeof(set->s[k].service),
+			    "%s", names[i]);
+		}
+		used = strlen(set->s[k].label);
+		snprintf(set->s[k].label + used, sizeof(set->s[k].label) - used,
+		    "%s[service %s]", used > 0 ? ", " : "", names[i]);
 	}
-	if (differ == 0)
+	return REC_OK;
+}
+
+int
+tool_one_store(const char *path, const char *service,
+    const struct rec_config *cfg, const struct rec_log *log)
+{
+	struct tool_stores *set;
+	int r;
+
+	if (service != NULL) {
+		char names[REC_SECTIONS_MAX][REC_SERVICE_MAX];
+		unsigned n = 0, i;
+
+		if (path == NULL)
+			path = REC_CONF_DEFAULT;
+		r = rec_config_sections(path, names, &n, log);
+		if (r != REC_OK && r != REC_ERR_NOTFOUND)
+			return r;
+		for (i = 0; i < n && strcmp(names[i], service) != 0; i++)
+			;
+		if (i < n)
+			rec_logf(log, LOG_NOTICE, "[service %s]: store %s",
+			    service, cfg->store);
+		else
+			rec_logf(log, LOG_NOTICE, "%s has no [service %s]: the "
+			    "global settings, store %s", path, service,
+			    cfg->store);
 		return REC_OK;
-	rec_logf(log, LOG_ERR, "%s names more than one store; say which with "
-	    "--service NAME:", path);
-	rec_logf(log, LOG_ERR, "  %s  (the global settings)", cfg->store);
-	for (unsigned i = 0; i < n; i++) {
-		rec_config_defaults(&s);
-		if (rec_config_load_service(&s, path, names[i], log) == REC_OK)
-			rec_logf(log, LOG_ERR, "  %s  (--service %s)", s.store,
-			    names[i]);
 	}
-	return REC_ERR_USAGE;
+	if ((set = malloc(sizeof(*set))) == NULL)
+		return REC_ERR_NOMEM;
+	if ((r = tool_config_stores(path, cfg, set, log)) == REC_OK &&
+	    set->n > 1) {
+		rec_logf(log, LOG_ERR, "%s names more than one store; say which "
+		    "with --service NAME:", path != NULL ? path :
+		    REC_CONF_DEFAULT);
+		for (unsigned i = 0; i < set->n; i++)
+			rec_logf(log, LOG_ERR, "  %s  (%s%s%s)", set->s[i].store,
+			    set->s[i].label, i == 0 ? "" : ": --service ",
+			    i == 0 ? "" : set->s[i].service);
+		r = REC_ERR_USAGE;
+	}
+	free(set);
+	return r;
 }
 
 int

@@ -42,6 +42,26 @@ int tool_load_config(const char *path, const char *service,
 int tool_one_store(const char *path, const char *service,
     const struct rec_config *cfg, const struct rec_log *log);
 
+/* The distinct stores of a configuration file, each with its services. */
+struct tool_stores {
+	unsigned n;		/* s[0] is the global settings' store */
+	struct {
+		char store[REC_PATH_MAX];
+		char service[REC_SERVICE_MAX];	/* a service using it; "" = global */
+		char label[1024];	/* "global settings, [service sudo]" */
+	} s[REC_SECTIONS_MAX + 1];
+};
+
+/*
+ * Fill set with the stores of the file at path (NULL: the default): the
+ * global settings' (cfg, loaded without a service) first, then each other
+ * store a [service NAME] section names, once, labelled with every section
+ * that uses it.  Returns REC_OK (a missing file: just the global store) or
+ * the error of reading the file.
+ */
+int tool_config_stores(const char *path, const struct rec_config *cfg,
+    struct tool_stores *set, const struct rec_log *log);
+
 /*
  * The user helper's configuration, for service (NULL: the global
  * settings).  Without path, as tool_load_config.
