@@ -419,3 +419,106 @@ rec_audit_purge(struct rec_store *st, unsigned days, uint64_t now,
 	free(a.seqs);
 	return r;
 }
+
+/* The batch ids of one user, gathered before any is deleted. */
+struct forget {
+	const struct rec_config *cfg;
+	const struct rec_who *who;	/* who->user: the user forgotten */
+	uint64_t now;
+	int dry_run;
+	uint64_t *ids;
+	size_t nids, cap;
+	uint16_t *counts;
+	uint64_t removed;
+};
+
+static int
+forget_batch(const char *user, const struct rec_batch *b, void *arg)
+{
+	struct forget *f = arg;
+	void *p;
+
+	(void)user;
+	if (f->nids == f->cap) {
+		f->cap = f->cap == 0 ? 16 : f->cap * 2;
+		if ((p = reallocarray(f->ids, f->cap, sizeof(*f->ids))) == NULL)
+			return REC_ERR_NOMEM;
+		f->ids = p;
+		if ((p = reallocarray(f->counts, f->cap, sizeof(*f->counts))) ==
+		    NULL)
+			return REC_ERR_NOMEM;
+		f->counts = p;
+	}
+	f->ids[f->nids] = b->id;
+	f->counts[f->nids++] = b->count;
+	return REC_OK;
+}
+
+/* One deletion: counted when there was a record, NOTFOUND is none. */
+static int
+forget_one(struct forget *f, int r)
+{
+	if (r == REC_OK)
+		f->removed++;
+	return r == REC_ERR_NOTFOUND ? REC_OK : r;
+}
+
+static int
+forget_txn(struct rec_txn *t, void *arg)
+{
+	struct forget *f = arg;
+	struct rec_code_rec c;
+	struct rec_user u;
+	char detail[64];
+	int r;
+
+	f->nids = 0;
+	f->removed = 0;
+	if ((r = rec_each_batch(t, f->who->user, forget_batch, f)) != REC_OK)
+		return r;
+	for (size_t i = 0; i < f->nids; i++) {
+		for (unsigned s = 1; s <= f->counts[i]; s++) {
+			r = f->dry_run ? rec_get_code(t, f->who->user,
+			    f->ids[i], s, &c) : rec_del_code(t, f->who->user,
+			    f->ids[i], s);
+			if ((r = forget_one(f, r)) != REC_OK)
+				return r;
+		}
+		r = f->dry_run ? REC_OK : rec_del_batch(t, f->who->user,
+		    f->ids[i]);
+		if ((r = forget_one(f, r)) != REC_OK)
+			return r;
+	}
+	r = f->dry_run ? rec_get_user(t, f->who->user, &u) :
+	    rec_del_user(t, f->who->user);
+	if ((r = forget_one(f, r)) != REC_OK || f->dry_run || f->removed == 0)
+		return r;
+	snprintf(detail, sizeof(detail), "%llu records",
+	    (unsigned long long)f->removed);
+	return rec_audit(t, f->cfg, f->who, REC_EV_FORGOTTEN, f->now, 0, 0,
+	    detail);
+}
+
+int
+rec_forget(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, uint64_t now, int dry_run, uint64_t *removed)
+{
+	struct forget f;
+	int r;
+
+	memset(&f, 0, sizeof(f));
+	f.cfg = cfg;
+	f.who = who;
+	f.now = now;
+	f.dry_run = dry_run;
+	*removed = 0;
+	if (st == NULL || who == NULL || who->user == NULL)
+		return REC_ERR_USAGE;
+	r = dry_run ? rec_store_read(st, forget_txn, &f) :
+	    rec_store_write(st, forget_txn, &f);
+	if (r == REC_OK)
+		*removed = f.removed;
+	free(f.ids);
+	free(f.counts);
+	return r;
+}

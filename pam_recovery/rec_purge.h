@@ -56,4 +56,15 @@ int rec_purge(struct rec_store *st, const struct rec_config *cfg,
 int rec_audit_purge(struct rec_store *st, unsigned days, uint64_t now,
     unsigned batch_size, int dry_run, uint64_t *deleted);
 
+/*
+ * Forget who->user in st (offboarding): delete the user's code records,
+ * batch cards and user record (lock state) in one write transaction, and
+ * append one REC_EV_FORGOTTEN event (actor from who) with the count; the
+ * audit trail itself stays.  With dry_run, count and change nothing.
+ * *removed receives the number of records (0: the user had none, and
+ * nothing is audited).  Returns REC_OK or a store error.
+ */
+int rec_forget(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, uint64_t now, int dry_run, uint64_t *removed);
+
 #endif

@@ -312,7 +312,7 @@ rec_event_decode(const uint8_t *buf, size_t len, struct rec_event *e)
 	getstr(&r, e->actor, sizeof(e->actor));
 	getstr(&r, e->detail, sizeof(e->detail));
 	if (finish(&r) != REC_OK || e->type < REC_EV_CODE_USED ||
-	    e->type > REC_EV_ADMIN)
+	    e->type > REC_EV_FORGOTTEN)
 		return REC_ERR_CORRUPT;
 	return REC_OK;
 }
@@ -355,6 +355,7 @@ rec_event_name(enum rec_event_type t)
 		[REC_EV_VERIFIED] = "verified",
 		[REC_EV_PURGED] = "purged",
 		[REC_EV_ADMIN] = "admin",
+		[REC_EV_FORGOTTEN] = "forgotten",
 	};
 
 	if ((unsigned)t < sizeof(names) / sizeof(names[0]) && names[t] != NULL)

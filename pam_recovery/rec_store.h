@@ -130,6 +130,7 @@ int rec_each_user(struct rec_txn *t, rec_user_fn *fn, void *arg);
 int rec_del_code(struct rec_txn *t, const char *user, uint64_t batch,
     unsigned slot);
 int rec_del_batch(struct rec_txn *t, const char *user, uint64_t id);
+int rec_del_user(struct rec_txn *t, const char *user);
 int rec_del_event(struct rec_txn *t, uint64_t seq);
 
 /*

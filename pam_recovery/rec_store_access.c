@@ -374,6 +374,14 @@ rec_del_batch(struct rec_txn *t, const char *user, uint64_t id)
 	return del_raw(t, DB_BATCHES, key, make_key(key, user, &id, NULL));
 }
 
+int
+rec_del_user(struct rec_txn *t, const char *user)
+{
+	uint8_t key[KEY_MAX];
+
+	return del_raw(t, DB_USERS, key, make_key(key, user, NULL, NULL));
+}
+
 static void
 seq_key(uint8_t key[8], uint64_t seq)
 {

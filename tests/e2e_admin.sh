@@ -589,4 +589,67 @@ rm "$T/pamd"/stk-missing* "$T/pamd"/stk-pepper "$T/pamd"/stk-empty "$T/pamd"/stk
 admin check --pam-dir "$T/pamd"
 check "check --pam-dir: good stacks only: exit 0" test "$RC" -eq 0
 
+# --- offboarding: forget USER, purge --departed, list hides empty users (#17.8) --
+# 2 codes, their batch and the user record: 4 records.
+sed "s|^store = .*|store = $T/offsys|" "$T/conf" >"$T/off.conf"
+chmod 0644 "$T/off.conf"
+off() { admin -c "$T/off.conf" "$@"; }
+off generate "$ME" -y -n 3 --format csv
+off generate "$U2" -y -n 2 --format csv
+off forget "$U2" </dev/null
+check "forget without a terminal or -y: exit 1, nothing changed" \
+    sh -c '[ "$1" -eq 1 ] && printf "%s" "$0" | grep -q "Nothing changed"' "$OUT" "$RC"
+off list
+check "forget refused: $U2 still listed" sh -c 'printf "%s\n" "$0" | grep -q "^$1 "' "$OUT" "$U2"
+off forget "$U2" -y
+check "forget USER -y: exit 0, says how many records went" \
+    sh -c '[ "$2" -eq 0 ] && printf "%s" "$0" | grep -q "^Forgot $1: 4 records removed from "' "$OUT" "$U2" "$RC"
+off list
+check "forget: $U2 is no longer listed, $ME still is" \
+    sh -c '! printf "%s\n" "$0" | grep -q "^$1 " && printf "%s\n" "$0" | grep -q "^$2 "' "$OUT" "$U2" "$ME"
+off show "$U2"
+check "forget: show $U2 finds no codes" has "No recovery codes for $U2"
+off audit --user "$U2"
+check "forget: audited with the count and the administrator" \
+    sh -c 'printf "%s\n" "$0" | grep " forgotten user=$1 " | grep -q "4 records"' "$OUT" "$U2"
+check "forget: the audit trail before it stays" \
+    sh -c 'printf "%s\n" "$0" | grep -q " generated user=$1 "' "$OUT" "$U2"
+off forget "$U2" -y
+check "forget again: nothing to forget, exit 0" \
+    sh -c '[ "$1" -eq 0 ] && printf "%s" "$0" | grep -q "Nothing to forget"' "$OUT" "$RC"
+# All codes invalidated and purged: nothing left, so not listed (#17.8).
+off invalidate "$ME" --all -y
+sleep 1
+off purge --retention-days 0
+off list
+check "a user whose codes were all invalidated and purged is not listed" \
+    sh -c '! printf "%s\n" "$0" | grep -q "^$1 "' "$OUT" "$ME"
+off purge --departed --report
+check "purge --departed with other purge options: usage error" test "$RC" -eq 2
+if [ "$ROOT" -eq 1 ] && command -v useradd >/dev/null; then
+	DU=prd$$
+	useradd -M -N -s /usr/sbin/nologin "$DU" 2>/dev/null
+	trap 'userdel "$DU" 2>/dev/null; rm -rf "$T"' EXIT
+	off generate "$DU" -y -n 2 --format csv
+	off generate "$ME" -y -n 2 --format csv
+	off purge --departed --dry-run
+	check "purge --departed while $DU exists: nobody to forget" has "0 departed users found"
+	userdel "$DU"
+	off purge --departed --dry-run
+	check "purge --departed --dry-run: names the departed user, changes nothing" \
+	    sh -c 'printf "%s" "$0" | grep -q "^Would forget $1: 4 records (no such user)"' "$OUT" "$DU"
+	off list
+	check "dry run: $DU still listed" sh -c 'printf "%s\n" "$0" | grep -q "^$1 "' "$OUT" "$DU"
+	off purge --departed
+	check "purge --departed: forgets $DU, exit 0" \
+	    sh -c '[ "$2" -eq 0 ] && printf "%s" "$0" | grep -q "^Forgot $1: 4 records"' "$OUT" "$DU" "$RC"
+	off list
+	check "purge --departed: $DU gone, $ME kept" \
+	    sh -c '! printf "%s\n" "$0" | grep -q "^$1 " && printf "%s\n" "$0" | grep -q "^$2 "' "$OUT" "$DU" "$ME"
+	off audit --user "$DU"
+	check "purge --departed: audited as forgotten" has " forgotten user=$DU "
+else
+	echo "# purge --departed with a real departed user: skipped (needs root and useradd)"
+fi
+
 finish

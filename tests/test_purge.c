@@ -311,6 +311,75 @@ test_audit_purge(void **state)
 	assert_int_equal(deleted, 0);
 }
 
+/* The last audit event of a store, for rec_forget's. */
+static int
+last_event(uint64_t seq, const struct rec_event *ev, void *arg)
+{
+	(void)seq;
+	memcpy(arg, ev, sizeof(*ev));
+	return REC_OK;
+}
+
+static int
+last_txn(struct rec_txn *t, void *arg)
+{
+	return rec_each_event(t, last_event, arg);
+}
+
+/*
+ * Offboarding: forget removes one user's codes, batches and user record,
+ * nobody else's, audits the count once, and a second run finds nothing.
+ */
+static void
+test_forget(void **state)
+{
+	struct fx *f = *state;
+	struct rec_who who = { .user = "alice", .actor = "admin" };
+	struct rec_event ev;
+	struct inv iv;
+	uint64_t n = 99;
+	unsigned before = 0, after = 0;
+
+	generate(f, "alice", 3, 0, T0);
+	generate(f, "alice", 2, 0, T0 + 1);	/* replaces: 2 batches */
+	assert_int_equal(use(f, "alice", 1, T0 + 2), REC_OK);
+	generate(f, "bob", 4, 0, T0 + 3);
+	/* Dry run: counts 3 + 2 codes, 2 batches, 1 user; changes nothing. */
+	assert_int_equal(rec_store_read(f->st, test_count_events, &before),
+	    REC_OK);
+	assert_int_equal(rec_forget(f->st, &f->cfg, &who, T0 + 4, 1, &n),
+	    REC_OK);
+	assert_int_equal(n, 8);
+	iv = invariants(f);
+	assert_int_equal(iv.batches, 3);
+	assert_int_equal(iv.codes, 9);
+	assert_int_equal(rec_forget(f->st, &f->cfg, &who, T0 + 4, 0, &n),
+	    REC_OK);
+	assert_int_equal(n, 8);
+	iv = invariants(f);
+	assert_int_equal(iv.batches, 1);	/* bob's */
+	assert_int_equal(iv.codes, 4);
+	/* One event, naming alice, the actor and the count. */
+	assert_int_equal(rec_store_read(f->st, test_count_events, &after),
+	    REC_OK);
+	assert_int_equal(after, before + 1);
+	assert_int_equal(rec_store_read(f->st, last_txn, &ev), REC_OK);
+	assert_int_equal(ev.type, REC_EV_FORGOTTEN);
+	assert_string_equal(ev.user, "alice");
+	assert_string_equal(ev.actor, "admin");
+	assert_string_equal(ev.detail, "8 records");
+	assert_string_equal(rec_event_name(ev.type), "forgotten");
+	/* Nothing left: nothing removed, nothing audited. */
+	assert_int_equal(rec_forget(f->st, &f->cfg, &who, T0 + 5, 0, &n),
+	    REC_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(rec_store_read(f->st, test_count_events, &before),
+	    REC_OK);
+	assert_int_equal(before, after);
+	assert_int_equal(rec_forget(NULL, &f->cfg, &who, T0, 0, &n),
+	    REC_ERR_USAGE);
+}
+
 int
 main(void)
 {
@@ -321,6 +390,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bounded_and_resumable, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_report_once_per_user, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_purge, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -607,7 +607,8 @@ test_event_type_range(void **state)
 		{ 0, REC_ERR_CORRUPT },
 		{ REC_EV_CODE_USED, REC_OK },
 		{ REC_EV_ADMIN, REC_OK },
-		{ REC_EV_ADMIN + 1, REC_ERR_CORRUPT },
+		{ REC_EV_FORGOTTEN, REC_OK },
+		{ REC_EV_FORGOTTEN + 1, REC_ERR_CORRUPT },
 		{ 99, REC_ERR_CORRUPT },
 		{ 255, REC_ERR_CORRUPT },
 	};

@@ -108,5 +108,20 @@ int admin_cmd_check(struct admin *a, int argc, char **argv);
 int admin_cmd_calibrate(struct admin *a, int argc, char **argv);
 int admin_cmd_backup(struct admin *a, int argc, char **argv);
 int admin_cmd_purge(struct admin *a, int argc, char **argv);
+int admin_cmd_forget(struct admin *a, int argc, char **argv);
+
+/*
+ * Forget USER in t's store (open or not): count, confirm unless yes, then
+ * rec_forget, and say what went.  EXIT_OK when there was nothing.
+ */
+int admin_forget_in(struct admin *a, struct tool_target *t, int yes);
+
+/*
+ * purge --departed: forget every user of the system store who is no longer
+ * in the password database (getpwnam finds no such user); a lookup that
+ * fails otherwise keeps the user and fails the run.  Per-user stores have
+ * nothing to do.  With dry_run, only says who would go.
+ */
+int admin_purge_departed(struct admin *a, int dry_run);
 
 #endif

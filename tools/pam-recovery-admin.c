@@ -43,6 +43,8 @@ static const struct command {
 	{ "invalidate", admin_cmd_user, 1, 0,
 	    "invalidate USER N... | --all [-y]",
 	    "make USER's codes N... (or --all) unusable" },
+	{ "forget", admin_cmd_forget, 1, 0, "forget USER [-y]",
+	    "remove every record of USER (offboarding; audited)" },
 	{ "unlock", admin_cmd_user, 1, 0, "unlock USER",
 	    "clear USER's lockout and generate cooldown" },
 	{ "audit", admin_cmd_audit, 1, 0,
@@ -61,8 +63,10 @@ static const struct command {
 	    "hot copy of a store into the new directory DEST" },
 	{ "purge", admin_cmd_purge, 1, 0,
 	    "purge [--dry-run] [--retention-days N] [--batch-size N]\n"
-	    " [--max N] [--report] [--mail ADDR]",
-	    "delete dead codes and batches older than the retention" },
+	    " [--max N] [--report] [--mail ADDR]\n"
+	    "purge --departed [--dry-run]",
+	    "delete dead codes and batches older than the retention,\n"
+	    "or (--departed) every record of users no longer in passwd" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -61,6 +61,29 @@ row(struct listing *l, const char *user, const struct rec_status *s)
 	l->rows++;
 }
 
+struct alive {
+	const char *user;
+	unsigned long batches;	/* not yet purged */
+};
+
+static int
+alive_batch(const char *user, const struct rec_batch *b, void *arg)
+{
+	(void)user;
+	if (b->status != REC_BATCH_PURGED)
+		((struct alive *)arg)->batches++;
+	return REC_OK;
+}
+
+static int
+alive_txn(struct rec_txn *t, void *arg)
+{
+	struct alive *al = arg;
+
+	al->batches = 0;
+	return rec_each_batch(t, al->user, alive_batch, al);
+}
+
 /* One user of an open store. */
 static int
 list_one(struct admin *a, struct rec_store *st, const char *user,
@@ -74,6 +97,21 @@ list_one(struct admin *a, struct rec_store *st, const char *user,
 		warnx("%s: %s", tool_vis(user, 0, name, sizeof(name)),
 		    rec_strerror(r));
 		return EXIT_FAIL;
+	}
+	/*
+	 * Nothing left of them (no active codes, no lock state, every batch
+	 * purged): not a user with codes, so not listed (issue #17.8).
+	 */
+	if (!s.enrolled && s.failures == 0 && s.lock_remaining == 0) {
+		struct alive al = { user, 0 };
+
+		if ((r = rec_store_read(st, alive_txn, &al)) != REC_OK) {
+			warnx("%s: %s", tool_vis(user, 0, name, sizeof(name)),
+			    rec_strerror(r));
+			return EXIT_FAIL;
+		}
+		if (al.batches == 0)
+			return EXIT_OK;
 	}
 	row(l, user, &s);
 	return EXIT_OK;

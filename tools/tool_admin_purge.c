@@ -258,6 +258,7 @@ admin_cmd_purge(struct admin *a, int argc, char **argv)
 		{ "max", required_argument, NULL, 'm' },
 		{ "report", no_argument, NULL, 'R' },
 		{ "mail", required_argument, NULL, 'M' },
+		{ "departed", no_argument, NULL, 'D' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct run r;
@@ -266,7 +267,7 @@ admin_cmd_purge(struct admin *a, int argc, char **argv)
 	const char *to;
 	double secs;
 	char *end;
-	int ch, ret = EXIT_FAIL;
+	int ch, ret = EXIT_FAIL, departed = 0, others = 0;
 
 	memset(&r, 0, sizeof(r));
 	r.o.retention_days = a->cfg.retention_days;
@@ -300,12 +301,18 @@ admin_cmd_purge(struct admin *a, int argc, char **argv)
 		case 'M':
 			r.mail = optarg;
 			break;
+		case 'D':
+			departed = 1;
+			break;
 		default:
 			a->usage();
 		}
+		others += ch != 'n' && ch != 'D';
 	}
-	if (optind != argc)
+	if (optind != argc || (departed && others > 0))
 		a->usage();
+	if (departed)
+		return admin_purge_departed(a, r.o.dry_run);
 	to = r.mail != NULL ? r.mail : a->cfg.admin_email[0] != '\0' ?
 	    a->cfg.admin_email : NULL;
 	r.users = open_memstream(&r.users_buf, &r.users_len);
