@@ -7,7 +7,7 @@
 set -u
 
 BUILD="gcc make pkg-config libpam0g-dev libsodium-dev liblmdb-dev libqrencode-dev libcairo2-dev libbsd-dev fonts-dejavu-core"
-TEST="$BUILD libcmocka-dev valgrind pamtester passwd util-linux poppler-utils zbar-tools openssh-server openssh-client sudo mandoc libpam-google-authenticator oathtool strace"
+TEST="$BUILD libcmocka-dev valgrind pamtester passwd util-linux poppler-utils zbar-tools openssh-server openssh-client sudo mandoc libpam-google-authenticator oathtool strace age"
 CI="$TEST lmdb-utils jq clang libclang-rt-14-dev"
 BENCH="$BUILD libpam-google-authenticator gnuplot-nox"
 

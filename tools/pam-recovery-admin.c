@@ -38,8 +38,10 @@ static const struct command {
 	    "USER's batches, newest first" },
 	{ "generate", admin_cmd_user, 1, 1,
 	    "generate USER [-n N] [--expires DAYS]\n"
-	    " [--format txt|csv|json|pdf] [-o FILE] [--qr] [-y]",
-	    "issue codes for USER (shown once)" },
+	    " [--format txt|csv|json|pdf] [-o FILE] [--qr] [-y]\n"
+	    " [--encrypt-to-ssh-key KEYFILE -o FILE]",
+	    "issue codes for USER (shown once; or sealed with age to\n"
+	    "USER's SSH public key, for a help desk that must not read them)" },
 	{ "invalidate", admin_cmd_user, 1, 0,
 	    "invalidate USER N... | --all [-y]",
 	    "make USER's codes N... (or --all) unusable" },

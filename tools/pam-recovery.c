@@ -32,7 +32,8 @@ static const struct command {
 } commands[] = {
 	{ "generate", tool_cmd_generate,
 	    "generate [-n N] [--expires DAYS] [-o FILE]\n"
-	    " [--format txt|csv|json|pdf] [--qr] [-y]",
+	    " [--format txt|csv|json|pdf] [--qr] [-y]\n"
+	    " [--encrypt-to-ssh-key KEYFILE]",
 	    "make a new list of codes (the old list stops working) and\n"
 	    "show it once: -n how many, --expires after DAYS, --format,\n"
 	    "-o write a new file (0600, never overwritten), --qr also\n"

@@ -301,4 +301,28 @@ int tool_qr_print(FILE *f, const struct tool_qr *qr, int ansi);
 int tool_pdf_write(FILE *f, const struct tool_listing *l,
     const struct tool_qr *qr);
 
+/*
+ * Sealing a code sheet to SSH public keys with age(1) (Debian: age), so
+ * that whoever handles the file cannot read it: the plaintext goes through
+ * a pipe into age, never to the disk.
+ */
+#define TOOL_AGE_PATH "/usr/bin/age"
+
+/*
+ * Before any code exists: age is installed, and keyfile holds one or more
+ * ssh-ed25519 / ssh-rsa public key lines (blank lines and # comments
+ * aside).  Returns 0, or -1 after saying why.
+ */
+int tool_seal_check(const char *keyfile);
+
+/*
+ * Start age encrypting to keyfile, writing to the descriptor out; returns
+ * the stream its plaintext goes into, or NULL after saying why.  *pid is
+ * age's, for tool_seal_close.
+ */
+FILE *tool_seal_open(const char *keyfile, int out, pid_t *pid);
+
+/* Close the stream and wait for age: 0 when it sealed everything. */
+int tool_seal_close(FILE *f, pid_t pid);
+
 #endif

@@ -25,6 +25,7 @@ struct gen_opts {
 	enum rec_export format;
 	int format_given, qr;
 	const char *out;		/* -o as given, or NULL */
+	const char *seal;		/* --encrypt-to-ssh-key KEYFILE */
 	char path[REC_PATH_MAX];	/* the file actually written */
 };
 
@@ -132,6 +133,7 @@ parse_args(const struct tool_target *t, struct gen_opts *o, int argc,
 		{ "output", required_argument, NULL, 'o' },
 		{ "qr", no_argument, NULL, 'q' },
 		{ "yes", no_argument, NULL, 'y' },
+		{ "encrypt-to-ssh-key", required_argument, NULL, 'K' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int ch;
@@ -164,6 +166,9 @@ parse_args(const struct tool_target *t, struct gen_opts *o, int argc,
 		case 'y':
 			o->flags |= REC_GEN_REPLACE;
 			break;
+		case 'K':
+			o->seal = optarg;
+			break;
 		default:
 			usage();
 		}
@@ -178,6 +183,16 @@ parse_args(const struct tool_target *t, struct gen_opts *o, int argc,
 	    isatty(STDOUT_FILENO)) {
 		warnx("a PDF is not for the terminal: write it with -o FILE, "
 		    "or redirect standard output");
+		usage();
+	}
+	if (o->seal != NULL && o->out == NULL) {
+		warnx("--encrypt-to-ssh-key writes the sealed sheet to a file: "
+		    "give it with -o FILE");
+		usage();
+	}
+	if (o->seal != NULL && o->qr) {
+		warnx("--qr would show the codes in clear on this terminal: "
+		    "leave it out when sealing");
 		usage();
 	}
 	if (o->qr && o->out == NULL && o->format != REC_EXPORT_TXT) {
@@ -351,7 +366,8 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 {
 	struct gen_opts o;
 	struct rec_new_batch *nb = NULL;
-	FILE *f = NULL;
+	FILE *f = NULL, *sf = NULL;
+	pid_t age = -1;
 	uint64_t wait = 0;
 	int r, ret = EXIT_FAIL, fits, created = 0, staged = 0;
 
@@ -368,6 +384,9 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 		    "");
 		goto out;
 	}
+	/* Before any code exists: a sheet that cannot be sealed is none. */
+	if (o.seal != NULL && tool_seal_check(o.seal) != 0)
+		goto out;
 	/* Codes will be in this process's memory: keep them out of cores. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (o.qr && (fits = qr_fits(t, o.count)) != 1) {
@@ -421,7 +440,18 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 		goto out;
 	}
 	staged = 1;
-	if (emit(t, &o, f != NULL ? f : stdout, nb) != 0)
+	if (o.seal != NULL) {
+		/* The plaintext goes through a pipe into age, never to disk. */
+		if (fflush(f) != 0 || (sf = tool_seal_open(o.seal, fileno(f),
+		    &age)) == NULL)
+			goto out;
+		r = emit(t, &o, sf, nb);
+		r = tool_seal_close(sf, age) != 0 || r != 0;
+		sf = NULL;
+		age = -1;
+		if (r != 0)
+			goto out;
+	} else if (emit(t, &o, f != NULL ? f : stdout, nb) != 0)
 		goto out;
 	if (f != NULL) {
 		r = fclose(f);
@@ -436,12 +466,20 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	if (explain(rec_generate_commit(t->st, t->cfg, &t->who, nb,
 	    (uint64_t)time(NULL), &wait), wait) != REC_OK)
 		goto out;
-	if (o.out != NULL)
+	if (o.seal != NULL)
+		fprintf(stderr, "Wrote %u code%s to %s (%s sealed with age to "
+		    "the public key in %s, mode 0600); its owner opens it with: "
+		    "age -d -i ~/.ssh/id_ed25519 %s\n", nb->batch.count,
+		    nb->batch.count == 1 ? "" : "s", o.path,
+		    rec_export_name(o.format), o.seal, o.path);
+	else if (o.out != NULL)
 		fprintf(stderr, "Wrote %u code%s to %s (%s, mode 0600).\n",
 		    nb->batch.count, nb->batch.count == 1 ? "" : "s", o.path,
 		    rec_export_name(o.format));
 	ret = EXIT_OK;
 out:
+	if (sf != NULL || age > 0)
+		tool_seal_close(sf, age);
 	if (f != NULL)
 		fclose(f);
 	/* A file that did not get the codes must not look as if it had. */
