@@ -652,4 +652,33 @@ else
 	echo "# purge --departed with a real departed user: skipped (needs root and useradd)"
 fi
 
+# --- which codes are left: show USER --codes (#17.1) ---------------------------
+sed "s|^store = .*|store = $T/codessys|" "$T/conf" >"$T/codes.conf"
+chmod 0644 "$T/codes.conf"
+echo "auth required $BIN/pam_recovery.so conf=$T/codes.conf" >"$T/pam.d/rt-codes"
+cadm() { admin -c "$T/codes.conf" "$@"; }
+cadm generate "$ME" -y -n 5 --format csv
+printf '%s\n' "$OUT" >"$T/codes5.csv"
+pamrun rt-codes "$ME" auth -- "$(code 2 "$T/codes5.csv")"
+cadm invalidate "$ME" 4 -y
+cadm show "$ME" --codes
+check "show --codes: one line per slot" test "$(printf '%s\n' "$OUT" | grep -c '^  *[1-5]  ')" -eq 5
+check "show --codes: slot 1 unused" sh -c 'printf "%s\n" "$0" | grep -q "^    1  unused *$"' "$OUT"
+check "show --codes: slot 2 used, when, host, service and rhost" \
+    sh -c 'printf "%s\n" "$0" | grep -q "^    2  used        20[0-9-]* [0-9:]* UTC on $1 via rt-codes from 127.0.0.1$"' "$OUT" "$(hostname)"
+check "show --codes: slot 4 invalidated, when, by the administrator" \
+    sh -c 'printf "%s\n" "$0" | grep -q "^    4  invalidated 20[0-9-]* [0-9:]* UTC by $1$"' "$OUT" "$ME"
+cadm show "$ME" --codes --json
+check "show --codes --json: JSON" json_ok
+check "show --codes --json: slot states" \
+    test "$(printf '%s' "$OUT" | jq -r '[.codes[].state] | join(",")')" = "unused,used,unused,invalidated,unused"
+check "show --codes --json: the used code's service and rhost" \
+    test "$(printf '%s' "$OUT" | jq -r '.codes[1] | .service + " " + .rhost + " " + (.audited|tostring)')" = "rt-codes 127.0.0.1 true"
+check "show --codes --json: who invalidated" \
+    test "$(printf '%s' "$OUT" | jq -r '.codes[3].by')" = "$ME"
+cadm invalidate "$ME" 1 3 -y
+cadm show "$ME" --codes
+check "show --codes: codes invalidated together are each attributed" \
+    sh -c 'test "$(printf "%s\n" "$0" | grep -c "invalidated 20.* by $1$")" -eq 3' "$OUT" "$ME"
+
 finish

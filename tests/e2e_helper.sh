@@ -506,4 +506,25 @@ check "generate, store directory missing: names it" has "$T/missing does not exi
 check "generate, store directory missing: no input/output error" hasnt "input/output"
 check "generate, store directory missing: no code shown" hasnt "slot,code"
 
+# --- status --codes (#17.1): the user's own view of each code --------------------
+rm -rf "$STORE"
+run generate -y -n 4 --format csv
+cp "$T/out" "$T/sc.csv"
+pamrun rt "$ME" auth -- "$(code 3 "$T/sc.csv")"
+run invalidate -y 1
+run status --codes
+check "status --codes: exit 0, one line per code" \
+    sh -c '[ "$1" -eq 0 ] && test "$(grep -c "^  *[1-4]  " "$0")" -eq 4' "$T/out" "$RC"
+check "status --codes: the code used at a login, with service and rhost" \
+    sh -c 'grep -q "^    3  used        .* via rt from 127.0.0.1$" "$0"' "$T/out"
+check "status --codes: the one invalidated by the user" \
+    sh -c 'grep -q "^    1  invalidated .* by the user$" "$0"' "$T/out"
+check "status --codes: the others unused" \
+    sh -c 'test "$(grep -c "^    [24]  unused" "$0")" -eq 2' "$T/out"
+run status --codes --json
+check "status --codes --json: JSON with a codes array" \
+    sh -c '[ "$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(\",\".join(c[\"state\"] for c in d[\"codes\"]))" "$0")" = "invalidated,unused,used,unused" ]' "$T/out"
+run status --json
+check "status --json without --codes: no codes array" jsonok "d['remaining'] == 2 and 'codes' not in d"
+
 finish

@@ -31,7 +31,7 @@ static const struct command {
 } commands[] = {
 	{ "list", admin_cmd_list, 1, 0, "list [--json]",
 	    "users with codes: left, expiry, last use, lock" },
-	{ "show", admin_cmd_user, 1, 0, "show USER [--json]",
+	{ "show", admin_cmd_user, 1, 0, "show USER [--codes] [--json]",
 	    "USER's codes, as USER sees them" },
 	{ "history", admin_cmd_user, 1, 0,
 	    "history USER [--page N] [--per-page N] [--json]",

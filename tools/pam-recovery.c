@@ -38,8 +38,9 @@ static const struct command {
 	    "show it once: -n how many, --expires after DAYS, --format,\n"
 	    "-o write a new file (0600, never overwritten), --qr also\n"
 	    "print a QR code, -y replace working codes without asking" },
-	{ "status", tool_cmd_status, "status [--json]",
-	    "how many codes are left, expiry, lockout" },
+	{ "status", tool_cmd_status, "status [--codes] [--json]",
+	    "how many codes are left, expiry, lockout (--codes: each\n"
+	    "code: unused, used when and from where, invalidated by whom)" },
 	{ "history", tool_cmd_history,
 	    "history [--page N] [--per-page N] [--json]",
 	    "the lists made so far, newest first" },

@@ -3,14 +3,47 @@
 #include <err.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "rec_err.h"
+#include "rec_slots.h"
 #include "tool_common.h"
 
+/* The "codes" member: one object per slot (status --codes --json). */
 static void
-print_json(const char *user, const struct rec_status *s, uint64_t now)
+print_slots_json(const struct tool_target *t, const struct rec_slots *sl)
 {
+	printf(",\"codes\":[");
+	for (unsigned i = 0; i < sl->n; i++) {
+		const struct rec_slot *s = &sl->s[i];
+
+		printf("%s{\"slot\":%u,\"state\":\"%s\",\"when\":%llu",
+		    i > 0 ? "," : "", s->slot, rec_slot_state_name(s->state),
+		    (unsigned long long)s->when);
+		if (s->state == REC_SLOT_USED || s->state == REC_SLOT_GONE) {
+			printf(",\"host\":");
+			tool_json_str(stdout, t->host);
+		}
+		if (s->audited) {
+			printf(",\"service\":");
+			tool_json_str(stdout, s->service);
+			printf(",\"rhost\":");
+			tool_json_str(stdout, s->rhost);
+			printf(",\"by\":");
+			tool_json_str(stdout, s->actor);
+		}
+		printf(",\"audited\":%s}", s->audited ? "true" : "false");
+	}
+	printf("]");
+}
+
+static void
+print_json(const struct tool_target *t, const struct rec_status *s,
+    uint64_t now, const struct rec_slots *sl)
+{
+	const char *user = t->who.user;
+
 	char id[20];
 
 	printf("{\"user\":");
@@ -23,12 +56,54 @@ print_json(const char *user, const struct rec_status *s, uint64_t now)
 	printf(",\"count\":%u,\"used\":%u,\"invalidated\":%u,\"remaining\":%u,"
 	    "\"created\":%llu,\"expires\":%llu,\"expired\":%s,\"verified\":%llu,"
 	    "\"last_used\":%llu,\"failures\":%u,\"locked_until\":%llu,"
-	    "\"lock_remaining\":%llu}\n", s->count, s->used, s->invalidated,
+	    "\"lock_remaining\":%llu", s->count, s->used, s->invalidated,
 	    s->remaining, (unsigned long long)s->created,
 	    (unsigned long long)s->expires, s->expired ? "true" : "false",
 	    (unsigned long long)s->verified, (unsigned long long)s->last_used,
 	    s->failures, (unsigned long long)(s->lock_remaining ?
 	    now + s->lock_remaining : 0), (unsigned long long)s->lock_remaining);
+	if (sl != NULL)
+		print_slots_json(t, sl);
+	printf("}\n");
+}
+
+/* One line per code (status --codes); strings from the store escaped. */
+static void
+print_slots(const struct tool_target *t, const struct rec_slots *sl)
+{
+	char when[32], a[TOOL_VIS_LEN(REC_FIELD_MAX)], b[TOOL_VIS_LEN(256)];
+	char c[TOOL_VIS_LEN(REC_FIELD_MAX)];
+
+	if (sl->n == 0)
+		return;
+	printf("Codes:\n");
+	for (unsigned i = 0; i < sl->n; i++) {
+		const struct rec_slot *s = &sl->s[i];
+
+		printf("  %3u  %-11s", s->slot, rec_slot_state_name(s->state));
+		if (s->state == REC_SLOT_USED || s->state == REC_SLOT_GONE ||
+		    s->state == REC_SLOT_INVALIDATED)
+			printf(" %s", tool_time(s->when, when, sizeof(when)));
+		if (s->state == REC_SLOT_USED || (s->state == REC_SLOT_GONE &&
+		    s->audited && s->actor[0] == '\0'))
+			printf(" on %s", tool_vis(t->host, TOOL_VIS_SPACE, b,
+			    sizeof(b)));
+		if (s->audited && s->state != REC_SLOT_INVALIDATED)
+			printf(" via %s from %s", s->service[0] != '\0' ?
+			    tool_vis(s->service, TOOL_VIS_SPACE, a, sizeof(a)) :
+			    "-", s->rhost[0] != '\0' ? tool_vis(s->rhost,
+			    TOOL_VIS_SPACE, c, sizeof(c)) : "-");
+		if (s->audited && s->state == REC_SLOT_INVALIDATED)
+			printf(" by %s", s->actor[0] != '\0' ? tool_vis(
+			    s->actor, TOOL_VIS_SPACE, a, sizeof(a)) :
+			    "the user");
+		if (!s->audited && (s->state == REC_SLOT_USED ||
+		    s->state == REC_SLOT_INVALIDATED))
+			printf(" (no audit event says more)");
+		if (s->state == REC_SLOT_GONE)
+			printf(" (its record was purged)");
+		printf("\n");
+	}
 }
 
 static void
@@ -71,16 +146,21 @@ tool_cmd_status(struct tool_target *t, int argc, char **argv,
 {
 	static const struct option longopts[] = {
 		{ "json", no_argument, NULL, 'j' },
+		{ "codes", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct rec_status s;
+	struct rec_slots *sl = NULL;
 	uint64_t now = (uint64_t)time(NULL);
-	int ch, json = 0, ret = EXIT_FAIL, r;
+	int ch, json = 0, codes = 0, ret = EXIT_FAIL, r;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (ch != 'j')
+		if (ch == 'j')
+			json = 1;
+		else if (ch == 'C')
+			codes = 1;
+		else
 			usage();
-		json = 1;
 	}
 	if (optind != argc)
 		usage();
@@ -94,12 +174,22 @@ tool_cmd_status(struct tool_target *t, int argc, char **argv,
 		warnx("store %s: %s", t->path, rec_strerror(r));
 		goto out;
 	}
+	if (codes && ((sl = malloc(sizeof(*sl))) == NULL ||
+	    (r = rec_slots_read(t->st, t->who.user, now, sl)) != REC_OK)) {
+		warnx("store %s: %s", t->path, rec_strerror(sl == NULL ?
+		    REC_ERR_NOMEM : r));
+		goto out;
+	}
 	if (json)
-		print_json(t->who.user, &s, now);
-	else
+		print_json(t, &s, now, sl);
+	else {
 		print_text(t, &s);
+		if (sl != NULL)
+			print_slots(t, sl);
+	}
 	ret = EXIT_OK;
 out:
+	free(sl);
 	tool_target_close(t);
 	return ret;
 }
