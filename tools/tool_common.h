@@ -318,7 +318,8 @@ int tool_seal_check(const char *keyfile);
 /*
  * Start age encrypting to keyfile, writing to the descriptor out; returns
  * the stream its plaintext goes into, or NULL after saying why.  *pid is
- * age's, for tool_seal_close.
+ * age's, for tool_seal_close.  SIGPIPE is ignored until then, so that an
+ * age that exits early is a failed write, not a killed tool.
  */
 FILE *tool_seal_open(const char *keyfile, int out, pid_t *pid);
 

@@ -3,6 +3,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,14 @@
 #include "tool_common.h"
 
 #define SEAL_KEYS_MAX	(64 * 1024)	/* a file of public keys is small */
+
+/*
+ * While the pipe to age is open SIGPIPE is ignored, so that an age that
+ * refuses the key and exits early makes our write fail with EPIPE (the
+ * batch is then discarded) instead of killing the tool mid-generate.
+ */
+static struct sigaction seal_oldpipe;
+static int seal_pipe_ignored;
 
 int
 tool_seal_check(const char *keyfile)
@@ -77,7 +86,10 @@ tool_seal_open(const char *keyfile, int out, pid_t *pid)
 	char *const argv[] = { "age", "--encrypt", "-R", (char *)keyfile,
 	    NULL };
 	char *const envp[] = { "PATH=/usr/bin:/bin", NULL };
+	struct sigaction ign;
 	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t attr;
+	sigset_t dfl;
 	int fds[2] = { -1, -1 }, r;
 	FILE *f = NULL;
 
@@ -86,7 +98,28 @@ tool_seal_open(const char *keyfile, int out, pid_t *pid)
 		warn("pipe");
 		return NULL;
 	}
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	if (!seal_pipe_ignored) {
+		if (sigaction(SIGPIPE, &ign, &seal_oldpipe) == -1) {
+			warn("sigaction");
+			goto out;
+		}
+		seal_pipe_ignored = 1;
+	}
+	if ((r = posix_spawnattr_init(&attr)) != 0) {
+		errno = r;
+		warn("age");
+		goto out;
+	}
+	/* age itself gets the default SIGPIPE back. */
+	sigemptyset(&dfl);
+	sigaddset(&dfl, SIGPIPE);
+	posix_spawnattr_setsigdefault(&attr, &dfl);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
 	if ((r = posix_spawn_file_actions_init(&fa)) != 0) {
+		posix_spawnattr_destroy(&attr);
 		errno = r;
 		warn("age");
 		goto out;
@@ -94,8 +127,9 @@ tool_seal_open(const char *keyfile, int out, pid_t *pid)
 	/* dup2 clears close-on-exec on the copies age gets. */
 	posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
 	posix_spawn_file_actions_adddup2(&fa, out, STDOUT_FILENO);
-	r = posix_spawn(pid, TOOL_AGE_PATH, &fa, NULL, argv, envp);
+	r = posix_spawn(pid, TOOL_AGE_PATH, &fa, &attr, argv, envp);
 	posix_spawn_file_actions_destroy(&fa);
+	posix_spawnattr_destroy(&attr);
 	if (r != 0) {
 		errno = r;
 		warn("%s", TOOL_AGE_PATH);
@@ -120,6 +154,10 @@ tool_seal_close(FILE *f, pid_t pid)
 
 	if (f != NULL && fclose(f) != 0)
 		r = -1;
+	if (seal_pipe_ignored) {
+		sigaction(SIGPIPE, &seal_oldpipe, NULL);
+		seal_pipe_ignored = 0;
+	}
 	if (pid <= 0)
 		return -1;
 	while (waitpid(pid, &st, 0) == -1)
