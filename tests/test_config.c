@@ -1112,6 +1112,22 @@ test_policy_apply(void **state)
 	assert_int_equal(cfg.code_expiry_days, 30);
 	assert_int_equal(cfg.generate_cooldown, 3600);
 	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+
+	/* The notice of changes is the system's: not replaced, not silenced. */
+	snprintf(policy.notify_command, sizeof(policy.notify_command),
+	    "/usr/local/sbin/recovery-notice");
+	policy.notify_timeout = 9;
+	rec_config_defaults(&cfg);
+	snprintf(cfg.notify_command, sizeof(cfg.notify_command), "/tmp/mine");
+	cfg.notify_timeout = 60;
+	rec_policy_apply(&cfg, &policy, "user.conf", &log);
+	assert_string_equal(cfg.notify_command,
+	    "/usr/local/sbin/recovery-notice");
+	assert_int_equal(cfg.notify_timeout, 9);
+	rec_config_defaults(&policy);
+	rec_policy_apply(&cfg, &policy, "user.conf", &log);
+	assert_string_equal(cfg.notify_command, "");
+	assert_int_equal(cfg.notify_timeout, 5);
 }
 
 /* --- Store paths --------------------------------------------------------- */
