@@ -1,8 +1,20 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
-# pam-recovery-notify.sh: pam_exec(8) session hook that mails the user when a
-# recovery code was used to log in.
+# pam-recovery-notify.sh: mail the user (and a copy to the administrator) when
+# a recovery code was used, or, as notify_command, on every change.
 #
+# Two ways to run it:
+#
+# 1. As notify_command (pam_recovery.conf(5)): the module, pam-recovery and
+#    pam-recovery-admin run it with PAM_RECOVERY_EVENT set (code_used,
+#    generated, invalidated, locked, unlocked, expiring), PAM_USER,
+#    PAM_RECOVERY_REMAINING, PAM_RECOVERY_HOST and, at login, PAM_SERVICE
+#    and PAM_RHOST.  notify_command takes no arguments: to pass options, point
+#    it at a small root-owned wrapper, e.g. /usr/local/sbin/recovery-notice:
+#      #!/bin/sh
+#      exec /usr/share/pam-recovery/pam-recovery-notify.sh -c admin@example.org
+#
+# 2. As a pam_exec(8) session hook, mailing only when a code was used:
 # /etc/pam.d/sshd (after the session modules that must succeed), followed
 # by pam_recovery's session line, which takes the variables out of the
 # environment the user's shell gets (see pam_recovery(8), ENVIRONMENT):
@@ -39,9 +51,13 @@ while getopts c:f:s:t: opt; do
 	esac
 done
 
-[ "${PAM_RECOVERY_USED:-}" = 1 ] || exit 0
-# pam_exec runs session hooks at close_session too: one mail per login.
-[ "${PAM_TYPE:-open_session}" = open_session ] || exit 0
+event=$(printf '%s' "${PAM_RECOVERY_EVENT:-}" | tr -cd 'a-z_')
+if [ -z "$event" ]; then
+	[ "${PAM_RECOVERY_USED:-}" = 1 ] || exit 0
+	# pam_exec runs session hooks at close_session too: one mail per login.
+	[ "${PAM_TYPE:-open_session}" = open_session ] || exit 0
+	event=code_used
+fi
 
 # Values from the login end up in mail headers: keep only characters that
 # cannot start a new header line or otherwise surprise a mail reader.
@@ -51,7 +67,8 @@ user=$(clean "${PAM_USER:-}")
 service=$(clean "${PAM_SERVICE:-unknown}")
 rhost=$(clean "${PAM_RHOST:-}")
 remaining=$(printf '%s' "${PAM_RECOVERY_REMAINING:-}" | tr -cd '0-9')
-host=$(clean "$(hostname -f 2>/dev/null || hostname 2>/dev/null || uname -n)")
+host=$(clean "${PAM_RECOVERY_HOST:-}")
+[ -n "$host" ] || host=$(clean "$(hostname -f 2>/dev/null || hostname 2>/dev/null || uname -n)")
 [ -n "$host" ] || host=localhost
 to=$(clean "${to:-$user}")
 cc=$(clean "$cc")
@@ -69,24 +86,56 @@ else
 	advice="See what is left with \"pam-recovery status\"."
 fi
 
+case $event in
+code_used)
+	subject="A recovery code was used to log in as $user on $host"
+	what="A one-time recovery code was just used to log in to the account" ;;
+generated)
+	subject="New recovery codes were made for $user on $host"
+	what="A new list of recovery codes replaced the old one for the account"
+	advice="The old codes no longer work." ;;
+invalidated)
+	subject="Recovery codes were invalidated for $user on $host"
+	what="Recovery codes were invalidated for the account"
+	advice="Those codes no longer work. See what is left with \"pam-recovery status\"." ;;
+locked)
+	subject="Recovery codes are locked for $user on $host"
+	what="Too many wrong recovery codes locked recovery logins to the account"
+	advice="Recovery codes are refused until the lock runs out." ;;
+unlocked)
+	subject="Recovery codes were unlocked for $user on $host"
+	what="The administrator lifted the recovery-code lock on the account"
+	advice="Recovery codes work again." ;;
+expiring)
+	subject="Recovery codes expire soon for $user on $host"
+	what="The recovery codes expire soon for the account"
+	advice="Make a new list now with \"pam-recovery generate\"." ;;
+*)
+	exit 0 ;;
+esac
+
 message() {
 	printf 'From: %s\n' "$from"
 	printf 'To: %s\n' "$to"
 	[ -z "$cc" ] || printf 'Cc: %s\n' "$cc"
-	printf 'Subject: A recovery code was used to log in as %s on %s\n' "$user" "$host"
+	printf 'Subject: %s\n' "$subject"
 	printf 'Date: %s\n' "$date"
 	printf 'Message-ID: <%s.%s.pam-recovery@%s>\n' "$(date +%s)" "$$" "$host"
 	printf 'Auto-Submitted: auto-generated\n'
 	printf 'MIME-Version: 1.0\n'
 	printf 'Content-Type: text/plain; charset=us-ascii\n'
 	printf '\n'
-	printf 'A one-time recovery code was just used to log in to the account\n'
+	printf '%s\n' "$what"
 	printf '%s on %s.\n\n' "$user" "$host"
+	printf '  Event:   %s\n' "$event"
 	printf '  Service: %s\n' "$service"
 	printf '  From:    %s\n' "${rhost:-(local)}"
 	printf '  Time:    %s\n' "$date"
 	printf '  Left:    %s recovery codes\n\n' "$remaining"
-	printf 'If this was you, that code is now used up.\n%s\n\n' "$advice"
+	if [ "$event" = code_used ]; then
+		printf 'If this was you, that code is now used up.\n'
+	fi
+	printf '%s\n\n' "$advice"
 	printf 'If this was NOT you, someone has your recovery codes: log in, run\n'
 	printf '"pam-recovery invalidate --all", change your password, and tell your\n'
 	printf 'administrator at once.\n'
@@ -97,7 +146,7 @@ limit=
 command -v timeout >/dev/null 2>&1 && limit="timeout 30"
 if ! message | $limit "$sendmail" -t -oi >/dev/null 2>&1; then
 	logger -p authpriv.warning -t pam-recovery-notify \
-	    "could not mail $to about a recovery code used by $user ($service from ${rhost:-local})" \
+	    "could not mail $to about $event for $user ($service from ${rhost:-local})" \
 	    2>/dev/null
 fi
 exit 0

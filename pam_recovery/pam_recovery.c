@@ -23,6 +23,7 @@
 #include "rec_err.h"
 #include "rec_helper.h"
 #include "rec_isolate.h"
+#include "rec_notify.h"
 
 #define DEFAULT_PROMPT "Recovery code: "
 #define ANY_CODE_PROMPT "Verification code: "
@@ -144,6 +145,21 @@ log_event(struct call *c, const char *event, uint64_t batch, unsigned slot,
 	pam_syslog(c->pamh, LOG_NOTICE, "event=%s user=%s service=%s rhost=%s "
 	    "tty=%s%s%s%s", event, user, service, rhost, tty, tail,
 	    extra != NULL ? " " : "", extra != NULL ? extra : "");
+}
+
+/*
+ * Tell the notify_command of a change (rec_notify).  Its failure is logged
+ * there and never changes the outcome of the login.
+ */
+static void
+notify(struct call *c, enum rec_notify_event event, long remaining)
+{
+	struct rec_notice n = { .event = event, .user = c->who.user,
+	    .remaining = remaining, .service = c->who.service,
+	    .rhost = c->who.rhost };
+
+	(void)rec_notify(c->cfg.notify_command, c->cfg.notify_timeout, &n,
+	    &c->log);
 }
 
 static const char *
@@ -555,6 +571,7 @@ announce_success(struct call *c, const struct rec_result *res)
 	pam_putenv(c->pamh, "PAM_RECOVERY_USED=1");
 	snprintf(env, sizeof(env), "PAM_RECOVERY_REMAINING=%u", res->remaining);
 	pam_putenv(c->pamh, env);
+	notify(c, REC_NOTIFY_CODE_USED, (long)res->remaining);
 	if (c->o.silent)
 		return;
 	pam_info(c->pamh, "Recovery code accepted. %u code%s left.",
@@ -702,6 +719,7 @@ authenticate(struct call *c)
 			snprintf(detail, sizeof(detail), "seconds=%llu",
 			    (unsigned long long)res.lock_remaining);
 			log_event(c, "locked", res.batch, 0, detail);
+			notify(c, REC_NOTIFY_LOCKED, -1);
 			say_wait(c, res.lock_remaining);
 		}
 		break;
@@ -789,6 +807,7 @@ remind(struct call *c, const struct rec_status *s, uint64_t now)
 		    "%s", (unsigned long long)days, days == 1 ? "" : "s",
 		    renew_advice(c));
 		now_said |= SAID_EXPIRY;
+		notify(c, REC_NOTIFY_EXPIRING, (long)s->remaining);
 	}
 	/* Only the owner of a per-user store can test a code (verify). */
 	if (usable && c->per_user && !(done & SAID_UNVERIFIED) &&

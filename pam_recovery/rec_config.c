@@ -130,6 +130,8 @@ static const struct key keys[] = {
 	STR(site_name, NULL, NULL),
 	STR(admin_email, "", check_mail),
 	STR(mail_from, "", check_mail),
+	STR(notify_command, "", check_absolute),
+	NUM(notify_timeout, KEY_UINT, 1, 60, "5"),
 };
 
 _Static_assert(sizeof(enum rec_alphabet) == sizeof(int), "enums are stored as int");

@@ -64,6 +64,8 @@ struct rec_config {
 	char site_name[REC_STR_MAX];	/* default: the host name */
 	char admin_email[REC_STR_MAX];
 	char mail_from[REC_STR_MAX];
+	char notify_command[REC_PATH_MAX];	/* "" = no notice of changes */
+	unsigned notify_timeout;	/* seconds before the command is killed */
 };
 
 /* Fill cfg with every key's default. */

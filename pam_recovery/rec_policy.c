@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_policy.c: the system's limits on a batch: cost, format, lifetime. */
 #include <inttypes.h>
+#include <string.h>
 
 #include "rec_code.h"
 #include "rec_err.h"
+
 #include "rec_policy.h"
 
 #define DAY UINT64_C(86400)
@@ -98,6 +100,10 @@ rec_policy_apply(struct rec_config *cfg, const struct rec_config *policy,
 	unsigned days;
 
 	rec_config_defaults(&def);
+	/* The user's file cannot silence or replace the notice of changes. */
+	memcpy(cfg->notify_command, policy->notify_command,
+	    sizeof(cfg->notify_command));
+	cfg->notify_timeout = policy->notify_timeout;
 	cfg->kdf_opslimit_min = max_u64(cfg->kdf_opslimit_min,
 	    policy->kdf_opslimit_min);
 	cfg->kdf_opslimit_max = min_u64(cfg->kdf_opslimit_max,

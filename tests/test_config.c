@@ -64,6 +64,8 @@ test_defaults(void **state)
 	assert_true(cfg.site_name[0] != '\0');
 	assert_string_equal(cfg.admin_email, "");
 	assert_string_equal(cfg.mail_from, "");
+	assert_string_equal(cfg.notify_command, "");
+	assert_int_equal(cfg.notify_timeout, 5);
 	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
 	assert_int_equal(rec_config_per_user(&cfg), 1);
 }
@@ -130,6 +132,8 @@ static const struct flip flips[] = {
 	FS(site_name, "Example Corp #1"),
 	FS(admin_email, "root@example.org"),
 	FS(mail_from, "pam-recovery@example.org"),
+	FS(notify_command, "/usr/local/sbin/recovery-notice"),
+	FU(notify_timeout, "60", 60),
 };
 
 #define NFLIPS (sizeof(flips) / sizeof(flips[0]))
@@ -329,6 +333,8 @@ static const struct bad bads[] = {
 	{ "audit_retention_days", "36501" },
 	{ "history_max_visible", "0" }, { "history_max_visible", "10001" },
 	{ "history_per_page", "0" }, { "history_per_page", "1001" },
+	{ "notify_timeout", "0" }, { "notify_timeout", "61" },
+	{ "notify_command", "notify.sh" },
 	/* junk, signs, blanks, bases, empty */
 	{ "code_count", "" }, { "code_count", "abc" }, { "code_count", "5x" },
 	{ "code_count", " 5" }, { "code_count", "5 " }, { "code_count", "-1" },
@@ -1204,6 +1210,22 @@ test_policy_apply(void **state)
 	assert_int_equal(cfg.code_expiry_days, 30);
 	assert_int_equal(cfg.generate_cooldown, 3600);
 	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+
+	/* The notice of changes is the system's: not replaced, not silenced. */
+	snprintf(policy.notify_command, sizeof(policy.notify_command),
+	    "/usr/local/sbin/recovery-notice");
+	policy.notify_timeout = 9;
+	rec_config_defaults(&cfg);
+	snprintf(cfg.notify_command, sizeof(cfg.notify_command), "/tmp/mine");
+	cfg.notify_timeout = 60;
+	rec_policy_apply(&cfg, &policy, "user.conf", &log);
+	assert_string_equal(cfg.notify_command,
+	    "/usr/local/sbin/recovery-notice");
+	assert_int_equal(cfg.notify_timeout, 9);
+	rec_config_defaults(&policy);
+	rec_policy_apply(&cfg, &policy, "user.conf", &log);
+	assert_string_equal(cfg.notify_command, "");
+	assert_int_equal(cfg.notify_timeout, 5);
 }
 
 /* --- Store paths --------------------------------------------------------- */

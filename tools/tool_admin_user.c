@@ -8,6 +8,7 @@
 
 #include "admin_common.h"
 #include "rec_err.h"
+#include "rec_notify.h"
 
 static int
 unlock_cmd(struct tool_target *t, int argc, char **argv, void (*usage)(void))
@@ -37,6 +38,7 @@ unlock_cmd(struct tool_target *t, int argc, char **argv, void (*usage)(void))
 		warnx("cannot unlock %s: %s", user, rec_strerror(r));
 		return EXIT_FAIL;
 	}
+	tool_target_notify(t, REC_NOTIFY_UNLOCKED, -1);
 	if (found.lock_remaining > 0)
 		printf("Unlocked %s: the lock had %s to go after %u failed "
 		    "attempt%s.\n", user,

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "rec_err.h"
+#include "rec_notify.h"
 #include "rec_policy.h"
 #include "tool_common.h"
 
@@ -50,6 +51,16 @@ tool_log_init(struct rec_log *log, int debug)
 	log->fn = stderr_sink;
 	log->ctx = NULL;
 	log->debug = debug;
+}
+
+void
+tool_target_notify(const struct tool_target *t, int event, long remaining)
+{
+	struct rec_notice n = { .event = (enum rec_notify_event)event,
+	    .user = t->who.user, .remaining = remaining };
+
+	(void)rec_notify(t->cfg->notify_command, t->cfg->notify_timeout, &n,
+	    t->log);
 }
 
 int

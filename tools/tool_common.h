@@ -172,6 +172,13 @@ int tool_target_open(struct tool_target *t, int create);
 /* Close t's store; safe to call twice. */
 void tool_target_close(struct tool_target *t);
 
+/*
+ * Tell the notify_command of a change made to t's user (rec_notify), as
+ * the process that made it.  A failure is logged and changes nothing.
+ */
+void tool_target_notify(const struct tool_target *t, int event,
+    long remaining);
+
 /* tool_confirm and tool_create_private, through t->parent when set. */
 int tool_target_confirm(const struct tool_target *t, const char *question);
 FILE *tool_target_create(const struct tool_target *t, const char *path);

@@ -17,6 +17,7 @@
 #include <sodium.h>
 
 #include "rec_err.h"
+#include "rec_notify.h"
 #include "tool_common.h"
 
 /* What the command line asked for. */
@@ -466,6 +467,7 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	if (explain(rec_generate_commit(t->st, t->cfg, &t->who, nb,
 	    (uint64_t)time(NULL), &wait), wait) != REC_OK)
 		goto out;
+	tool_target_notify(t, REC_NOTIFY_GENERATED, (long)nb->batch.count);
 	if (o.seal != NULL)
 		fprintf(stderr, "Wrote %u code%s to %s (%s sealed with age to "
 		    "the public key in %s, mode 0600); its owner opens it with: "

@@ -11,6 +11,7 @@
 #include <sodium.h>
 
 #include "rec_err.h"
+#include "rec_notify.h"
 #include "tool_common.h"
 
 /* The active batch and the state of each of its codes, read before acting. */
@@ -200,6 +201,7 @@ tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
 		warnx("cannot invalidate: %s", rec_strerror(r));
 		goto out;
 	}
+	tool_target_notify(t, REC_NOTIFY_INVALIDATED, all ? 0 : -1);
 	if (all)
 		printf("Invalidated all %u remaining codes of batch %s.\n"
 		    "%s has no working recovery codes now: generate new ones "

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* rec_notify.h: run the administrator's notify_command on every change. */
+#ifndef REC_NOTIFY_H
+#define REC_NOTIFY_H
+
+#include "rec_log.h"
+
+/* What changed; the names are the values of PAM_RECOVERY_EVENT. */
+enum rec_notify_event {
+	REC_NOTIFY_CODE_USED,
+	REC_NOTIFY_GENERATED,
+	REC_NOTIFY_INVALIDATED,
+	REC_NOTIFY_LOCKED,
+	REC_NOTIFY_UNLOCKED,
+	REC_NOTIFY_EXPIRING,
+};
+
+/* The facts handed to the command; service and rhost may be NULL. */
+struct rec_notice {
+	enum rec_notify_event event;
+	const char *user;
+	long remaining;		/* codes left; -1 = not known */
+	const char *service;
+	const char *rhost;
+};
+
+/* The event's name ("code_used", ...), or NULL for an unknown event. */
+const char *rec_notify_event_name(enum rec_notify_event event);
+
+/*
+ * Check that path may be run as the notify command: absolute, a regular
+ * file owned by root, executable, not writable by group or other, checked
+ * without following a symbolic link at the last component.  Returns REC_OK,
+ * REC_ERR_CONFIG for a path that is not absolute, REC_ERR_UNSAFE for owner
+ * or mode refused, REC_ERR_NOTFOUND when it does not exist, REC_ERR_IO.
+ */
+int rec_notify_check(const char *path);
+
+/*
+ * Run command (the notify_command; "" or NULL = nothing to do, REC_OK) for
+ * notice with a clean environment: PAM_RECOVERY_EVENT, PAM_USER,
+ * PAM_RECOVERY_REMAINING, PAM_RECOVERY_HOST, PAM_SERVICE and PAM_RHOST when
+ * known, and a fixed PATH.  No shell; stdin, stdout and stderr are
+ * /dev/null.  Waits up to timeout seconds, then kills it (SIGKILL) and
+ * reaps it.  The caller's signal dispositions are left alone.  Every
+ * failure is logged through log and returned (REC_ERR_UNSAFE, REC_ERR_CONFIG,
+ * REC_ERR_NOTFOUND, REC_ERR_IO, REC_ERR_TIMEOUT, REC_ERR_INTERNAL when the
+ * command exits non-zero or dies); callers must not let it change the
+ * outcome of what they did.
+ */
+int rec_notify(const char *command, unsigned timeout,
+    const struct rec_notice *notice, const struct rec_log *log);
+
+#endif

@@ -1,0 +1,122 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# e2e_notify.sh: notify_command on every change, through the real module,
+# the admin tool and the user helper, with the notify script and a fake
+# sendmail; a slow or failing command changes no outcome.
+set -u
+suite=e2e_notify
+. tests/lib.sh
+
+# The command must be root-owned: files we create are only that as root.
+if [ "$(id -u)" -ne 0 ]; then
+	echo "e2e_notify: skipped (notify_command must be root-owned: run as root)"
+	exit 0
+fi
+T=$(mktemp -d) || exit 1
+trap 'rm -rf "$T"' EXIT
+chmod 0755 "$T"
+ME=$(id -un)
+SRC=$(pwd)
+mkdir "$T/pam.d" "$T/mail"
+mkdir -m 0700 "$T/sys" "$T/other"
+# Fake sendmail: each message in a file of its own.
+cat >"$T/sendmail" <<SM
+#!/bin/sh
+cat >"$T/mail/\$\$.msg"
+SM
+# The notify_command: the notify script with -s and -c, through a wrapper.
+cat >"$T/notify" <<NT
+#!/bin/sh
+exec /bin/sh $SRC/conf/pam-recovery-notify.sh -s $T/sendmail -c admin@example.org
+NT
+printf '#!/bin/sh\nexec sleep 30\n' >"$T/slow"
+printf '#!/bin/sh\nexit 7\n' >"$T/fail"
+chmod 0755 "$T/sendmail" "$T/notify" "$T/slow" "$T/fail"
+
+conf() {
+	cat >"$T/conf" <<CONF
+store = $T/sys
+kdf_opslimit = 1
+kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
+max_attempts = 2
+notify_command = $1
+notify_timeout = 1
+CONF
+	chmod 0644 "$T/conf"
+}
+conf "$T/notify"
+cat >"$T/other.conf" <<CONF
+store = $T/other
+kdf_opslimit = 1
+kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
+CONF
+printf 'auth required %s/pam_recovery.so conf=%s/conf\naccount optional %s/pam_recovery.so conf=%s/conf\n' \
+    "$BIN" "$T" "$BIN" "$T" >"$T/pam.d/rt"
+"$BIN/pam-recovery-admin" -c "$T/other.conf" generate "$ME" -n 5 --format csv >"$T/wrong.csv" 2>/dev/null
+login() { pamrun rt "$ME" auth -- "$1"; }
+# mail SUBJECT-WORDS: exactly one new message, with that subject; consumed.
+mail() {
+	n=$(ls "$T/mail" | wc -l)
+	m=$(cat "$T/mail"/*.msg 2>/dev/null)
+	rm -f "$T/mail"/*.msg
+	[ "$n" -eq 1 ] && printf '%s\n' "$m" | grep -q "^Subject: .*$1" &&
+	    printf '%s\n' "$m" | grep -qx "To: $ME" &&
+	    printf '%s\n' "$m" | grep -qx "Cc: admin@example.org" &&
+	    printf '%s\n' "$m" | grep -q "Event: *$2\$"
+}
+nomail() { [ "$(ls "$T/mail" | wc -l)" -eq 0 ]; }
+
+admin generate "$ME" -n 5 --format csv
+printf '%s\n' "$OUT" >"$T/codes.csv"
+check "admin generate: exit 0" test "$RC" -eq 0
+check "admin generate: one mail, generated" mail "New recovery codes" generated
+login "$(code 1 "$T/codes.csv")"
+check "login with a code succeeds" has "auth: PAM_SUCCESS"
+check "code used: one mail" mail "was used to log in" code_used
+admin invalidate "$ME" 2
+check "admin invalidate: exit 0" test "$RC" -eq 0
+check "admin invalidate: one mail" mail "were invalidated" invalidated
+login "$(code 1 "$T/wrong.csv")"
+check "a wrong code: no mail" nomail
+login "$(code 2 "$T/wrong.csv")"
+check "the second wrong code locks" has "auth: PAM_AUTH_ERR"
+check "locked: one mail" mail "are locked" locked
+admin unlock "$ME"
+check "admin unlock: exit 0" test "$RC" -eq 0
+check "admin unlock: one mail" mail "were unlocked" unlocked
+
+# A batch that expires within warn_expiry_days: the account stage's
+# reminder goes to the command too.
+admin generate "$ME" -y -n 3 -e 2 --format csv
+check "admin generate --expires 2: exit 0" test "$RC" -eq 0
+check "admin generate --expires 2: one mail" mail "New recovery codes" generated
+pamrun rt "$ME" account
+check "account stage reminds of the expiry" has "expire in"
+check "expiring: one mail" mail "expire soon" expiring
+admin generate "$ME" -y -n 5 --format csv
+printf '%s\n' "$OUT" >"$T/codes.csv"
+rm -f "$T/mail"/*.msg
+
+# A slow command is killed after notify_timeout; the login still succeeds.
+conf "$T/slow"
+login "$(code 3 "$T/codes.csv")"
+check "slow command: the login succeeds" has "auth: PAM_SUCCESS"
+check "slow command: killed, no sleep 30 left running" sh -c '! pgrep -x -f "sleep 30" >/dev/null'
+# A failing command changes nothing either.
+conf "$T/fail"
+login "$(code 4 "$T/codes.csv")"
+check "failing command: the login succeeds" has "auth: PAM_SUCCESS"
+admin invalidate "$ME" 5
+check "failing command: admin invalidate still exits 0" test "$RC" -eq 0
+conf "$T/nonexistent"
+admin unlock "$ME"
+check "missing command: admin unlock still exits 0" test "$RC" -eq 0
+# A group-writable command is refused, and not run.
+conf "$T/notify"
+chmod 0775 "$T/notify"
+admin generate "$ME" -y -n 2 --format csv
+check "group-writable command: generate still exits 0" test "$RC" -eq 0
+check "group-writable command: not run" nomail
+finish
