@@ -119,6 +119,8 @@ count_batch(const char *user, const struct rec_batch *b, void *varg)
 	int r;
 
 	v->counts.batches++;
+	if (b->status == REC_BATCH_ACTIVE && b->peppered)
+		v->counts.peppered++;
 	if ((r = rec_get_codes(v->t, user, b->id, v->codes, REC_COUNT_MAX,
 	    &n)) != REC_OK)
 		return r;

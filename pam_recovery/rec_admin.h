@@ -39,6 +39,7 @@ int rec_admin_event(struct rec_store *st, const struct rec_config *cfg,
 /* How many records a store holds. */
 struct rec_store_counts {
 	unsigned long users, batches, codes, events;
+	unsigned long peppered;	/* active batches whose codes need the pepper */
 };
 
 /*

@@ -588,6 +588,26 @@ check "check --pam-dir --json: JSON" json_ok
 rm "$T/pamd"/stk-missing* "$T/pamd"/stk-pepper "$T/pamd"/stk-empty "$T/pamd"/stk-badarg
 admin check --pam-dir "$T/pamd"
 check "check --pam-dir: good stacks only: exit 0" test "$RC" -eq 0
+# A system store whose active batch was made with a pepper, and a stack line
+# that no longer names it: those codes can never work there.
+mkdir -m 0700 "$T/pepsys"
+head -c 64 /dev/urandom >"$T/pep.key"
+chmod 0600 "$T/pep.key"
+sed "s|^store = .*|store = $T/pepsys|" "$T/conf" >"$T/pep.conf"
+echo "pepper_file = $T/pep.key" >>"$T/pep.conf"
+chmod 0644 "$T/pep.conf"
+admin -c "$T/pep.conf" generate "$ME" -y -n 2 --format csv
+check "a peppered batch in a system store: generated" test "$RC" -eq 0
+printf 'auth required %s conf=%s store=%s\n' "$M" "$T/conf" "$T/pepsys" >"$T/pamd/stk-nopep"
+printf 'auth required %s conf=%s store=%s pepper_file=%s\naccount required %s conf=%s store=%s\n' "$M" "$T/conf" "$T/pepsys" "$T/pep.key" "$M" "$T/conf" "$T/pepsys" >"$T/pamd/stk-pep"
+admin check --pam-dir "$T/pamd"
+check "check: a peppered batch under a line without the pepper fails, with the fix" \
+    sh -c 'printf "%s\n" "$0" | grep "^FAIL  $1/stk-nopep:1" | grep -q "1 active batch made with a pepper.*no pepper_file"' "$OUT" "$T/pamd"
+check "check: the same store under a line with the pepper is OK" \
+    sh -c 'printf "%s\n" "$0" | grep -q "^OK    $1/stk-pep:1 (auth): system store"' "$OUT" "$T/pamd"
+check "check: an account line needs no pepper" \
+    sh -c 'printf "%s\n" "$0" | grep -q "^OK    $1/stk-pep:2 (account): system store"' "$OUT" "$T/pamd"
+rm "$T/pamd/stk-nopep" "$T/pamd/stk-pep"
 
 # --- offboarding: forget USER, purge --departed, list hides empty users (#17.8) --
 # 2 codes, their batch and the user record: 4 records.

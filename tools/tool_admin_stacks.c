@@ -132,10 +132,37 @@ resolve(struct report *rp, const char *what, const char *service,
 	return REC_OK;
 }
 
-/* A system store a stack uses: there, owned by root, and holding codes. */
+/* A system store seen in a stack, and its active peppered batches. */
+struct seen_store {
+	char path[REC_PATH_MAX];
+	unsigned long peppered;
+};
+
+/* An auth line without the pepper its store's active batches need. */
+static int
+pepper_missing(struct report *rp, const char *what, const char *service,
+    const char *path, unsigned long peppered, const struct rec_config *cfg)
+{
+	if (peppered == 0 || cfg->pepper_file[0] != '\0')
+		return 0;
+	admin_check_item(rp, FAIL, what, NULL, "the system store %s has %lu "
+	    "active batch%s made with a pepper, and this line has no "
+	    "pepper_file: those codes never work through it; fix: set "
+	    "pepper_file again in [service %s], or issue new codes with "
+	    "pam-recovery-admin --service %s generate USER", path, peppered,
+	    peppered == 1 ? "" : "es", service, service);
+	return 1;
+}
+
+/*
+ * A system store a stack uses: there, owned by root, and holding codes;
+ * for an auth line, with the pepper its batches need.  *peppered receives
+ * the number of its active peppered batches.
+ */
 static void
 check_system_store(struct report *rp, struct admin *a, const char *what,
-    const char *service, const struct rec_config *cfg)
+    const char *service, const struct rec_config *cfg, int auth,
+    unsigned long *peppered)
 {
 	struct rec_log log = { keep, rp, 0 };
 	struct rec_config saved = a->cfg;
@@ -145,6 +172,7 @@ check_system_store(struct report *rp, struct admin *a, const char *what,
 	int r;
 
 	a->cfg = *cfg;
+	*peppered = 0;
 	if (admin_system_target(a, &t) != EXIT_OK) {
 		admin_check_item(rp, FAIL, what, NULL, "store %s: not a usable "
 		    "path", cfg->store);
@@ -162,6 +190,7 @@ check_system_store(struct report *rp, struct admin *a, const char *what,
 	memset(&n, 0, sizeof(n));
 	if ((r = tool_target_open(&t, 0)) == REC_OK && t.st != NULL)
 		r = rec_store_verify(t.st, &n);
+	*peppered = n.peppered;
 	if (r != REC_OK)
 		admin_check_item(rp, FAIL, what, NULL, "store %s: %s", t.path,
 		    rp->captured[0] != '\0' ? rp->captured : rec_strerror(r));
@@ -170,6 +199,9 @@ check_system_store(struct report *rp, struct admin *a, const char *what,
 		    "the system store %s: a recovery code never works through "
 		    "this line; fix: pam-recovery-admin --service %s generate "
 		    "USER", t.path, service);
+	else if (auth && pepper_missing(rp, what, service, t.path,
+	    n.peppered, cfg))
+		;
 	else
 		admin_check_item(rp, OK, what, NULL, "system store %s: %lu "
 		    "users, %lu codes", t.path, n.users, n.codes);
@@ -181,7 +213,7 @@ out:
 /* Every line of one service file that loads pam_recovery.so. */
 static unsigned
 check_file(struct report *rp, struct admin *a, int dfd, const char *dir,
-    const char *service, char seen[][REC_PATH_MAX], unsigned *nseen)
+    const char *service, struct seen_store *seen, unsigned *nseen)
 {
 	struct rec_config cfg;
 	struct stat sb;
@@ -218,20 +250,31 @@ check_file(struct report *rp, struct admin *a, int dfd, const char *dir,
 			    "%s", cfg.store);
 			continue;
 		}
-		/* One store, many lines (auth, account): checked once. */
+		/*
+		 * One store, many lines (auth, account): read once; each auth
+		 * line still needs the pepper of its active batches.
+		 */
+		int auth = strcmp(w[0], "auth") == 0 ||
+		    strcmp(w[0], "-auth") == 0;
 		unsigned i;
 		for (i = 0; i < *nseen; i++)
-			if (strcmp(seen[i], cfg.store) == 0)
+			if (strcmp(seen[i].path, cfg.store) == 0)
 				break;
 		if (i < *nseen) {
-			admin_check_item(rp, OK, what, NULL, "system store %s "
-			    "(checked above)", cfg.store);
+			if (!auth || !pepper_missing(rp, what, service,
+			    cfg.store, seen[i].peppered, &cfg))
+				admin_check_item(rp, OK, what, NULL, "system "
+				    "store %s (checked above)", cfg.store);
 			continue;
 		}
-		if (*nseen < STACK_STORES_MAX)
-			snprintf(seen[(*nseen)++], REC_PATH_MAX, "%s",
+		unsigned long peppered;
+		check_system_store(rp, a, what, service, &cfg, auth,
+		    &peppered);
+		if (*nseen < STACK_STORES_MAX) {
+			snprintf(seen[*nseen].path, REC_PATH_MAX, "%s",
 			    cfg.store);
-		check_system_store(rp, a, what, service, &cfg);
+			seen[(*nseen)++].peppered = peppered;
+		}
 	}
 out:
 	free(buf);
@@ -243,7 +286,7 @@ out:
 void
 admin_check_stacks(struct report *rp, struct admin *a, const char *dir)
 {
-	char seen[STACK_STORES_MAX][REC_PATH_MAX];
+	struct seen_store seen[STACK_STORES_MAX];
 	unsigned nseen = 0, found = 0;
 	struct dirent **names = NULL;
 	int n, dfd;
