@@ -433,6 +433,16 @@ out:
 	return r;
 }
 
+/*
+ * The attempt: normalise (malformed input costs no hash and is not
+ * counted); refuse while locked (no hash); count the failure in a short
+ * write transaction before hashing, so that parallel attempts cannot
+ * outrun the lockout; hash outside any transaction; then, for a match,
+ * consume the code in a second write transaction that re-checks it is
+ * still unused and clears the lockout, so that of two racing attempts
+ * with one code only one succeeds.  A store error after the count
+ * refunds it.
+ */
 int
 rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, const unsigned char *pepper, const char *input,

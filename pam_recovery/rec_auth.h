@@ -68,16 +68,14 @@ struct rec_result {
 };
 
 /*
- * Try one code typed by a person.  Normalises it (malformed input costs no
- * hash and is not counted), refuses while locked (no hash), counts the
- * failure in a short write transaction before hashing, hashes outside any
- * transaction (one argon2id evaluation whatever the number of codes, or a
- * dummy one when nothing can match), and then, for a match, consumes the
- * code in a second write transaction that re-checks it is still unused and
- * clears the lockout.  With REC_ATTEMPT_TEST the code is not consumed but the
- * batch is marked verified.  Every outcome is appended to the audit trail
- * when cfg->audit is on.  st NULL means the user has no store.  pepper is
- * REC_PEPPER_LEN bytes or NULL.
+ * Try one code typed by a person, at the cost of one argon2id evaluation
+ * whatever the number of codes (a dummy one when nothing can match; none
+ * for malformed input or while locked).  A failure is counted before the
+ * hash; a match is consumed at most once, however many attempts race.
+ * With REC_ATTEMPT_TEST the code is not consumed but the batch is marked
+ * verified.  Every outcome is appended to the audit trail when cfg->audit
+ * is on.  st NULL means the user has no store.  pepper is REC_PEPPER_LEN
+ * bytes or NULL.  How the transactions make that hold: rec_auth.c.
  * Returns REC_OK (accepted), REC_ERR_MALFORMED, REC_ERR_LOCKED,
  * REC_ERR_NOMATCH, REC_ERR_USED, REC_ERR_INVALIDATED, REC_ERR_EXPIRED,
  * REC_ERR_NOSTORE (not enrolled), or a store or memory error (then any

@@ -22,6 +22,24 @@
 #include "rec_err.h"
 #include "rec_isolate.h"
 
+/*
+ * LMDB trusts the files it maps: a user writes their own store, so a root
+ * process must never map it, and a store damaged by any means must not
+ * take the host (sshd, login, sudo) down.  The store work of one PAM call
+ * runs in one forked child that is uid and nothing more (as root: groups,
+ * gid and uid all set for good; not as root: uid must be the caller's
+ * own), and talks to the caller over a socket pair: the caller reads
+ * answers and may send requests between them (with MSG_NOSIGNAL: a dead
+ * child is an error, not a SIGPIPE in the host).  A bad file can at worst
+ * kill the child, which the caller sees as an answer that never came.
+ *
+ * SIGCHLD is left as the host set it while the child lives, since it may
+ * live through a conversation; only rec_child_end, which makes it exit,
+ * sets SIGCHLD to its default for that moment.  A host that reaps its
+ * children itself (or ignores SIGCHLD) may still take the exit status of
+ * a child that died early, so the answers read from the socket are what
+ * count, and the status only explains a missing answer in the log.
+ */
 enum { CHILD_NO_IDENTITY = REC_CHILD_NO_IDENTITY, CHILD_FAILED = 112 };
 
 /*

@@ -9,27 +9,10 @@
 #include "rec_log.h"
 
 /*
- * LMDB trusts the files it maps: a user writes their own store, so a root
- * process must never map it, and a store damaged by any means must not
- * take the host (sshd, login, sudo) down.  The store work of one PAM call
- * runs in one forked child that is uid and nothing more (as root: groups,
- * gid and uid all set for good; not as root: uid must be the caller's
- * own), and talks to the caller over a socket pair: the caller reads
- * answers and may send requests between them (with MSG_NOSIGNAL: a dead
- * child is an error, not a SIGPIPE in the host).  A bad file can at worst
- * kill the child, which the caller sees as an answer that never came.
- *
  * The child runs fn(arg, fd): it reads requests from fd with
  * rec_child_request and writes answers to it with rec_child_reply, and
  * returns 0 to end normally.  It never returns into the caller's code: it
- * ends with _exit().
- *
- * SIGCHLD is left as the host set it while the child lives, since it may
- * live through a conversation; only rec_child_end, which makes it exit,
- * sets SIGCHLD to its default for that moment.  A host that reaps its
- * children itself (or ignores SIGCHLD) may still take the exit status of
- * a child that died early, so the answers read from the socket are what
- * count, and the status only explains a missing answer in the log.
+ * ends with _exit().  Why a child, and how SIGCHLD is handled: rec_isolate.c.
  */
 typedef int rec_child_fn(void *arg, int fd);
 
