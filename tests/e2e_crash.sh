@@ -8,7 +8,7 @@
 #
 # CRASH_SEED and CRASH_OPS replay or stretch a run (the seed fixes every
 # choice; where the kills land is up to the clock, so ops.log, kept on
-# failure, says what happened).  Under valgrind ($VG) the loop has 100
+# failure, says what happened).  Under valgrind ($VG) the loop has 50
 # operations, and the killed ones run without valgrind: its start-up alone
 # outlasts the kill delay, so the kill would only ever hit valgrind.  The
 # companion, the bookkeeping reads and the final logins run without it too;
@@ -18,7 +18,7 @@ suite=e2e_crash
 . tests/lib.sh
 
 SEED=${CRASH_SEED:-20261123}
-if [ -n "$VG" ]; then OPS=${CRASH_OPS:-100}; else OPS=${CRASH_OPS:-1000}; fi
+if [ -n "$VG" ]; then OPS=${CRASH_OPS:-50}; else OPS=${CRASH_OPS:-1000}; fi
 
 T=$(mktemp -d) || exit 1
 trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT

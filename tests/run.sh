@@ -4,6 +4,7 @@
 # "RUN run: N passed, N failed".
 # Environment: B (build directory, default build), VALGRIND=1 to run every
 # program under valgrind (errors and definite/indirect leaks fail the test),
+# RUN_JOBS (suites run at once; default CPUs + 1),
 # CHECK_RUN (the run's name: plain, asan+ubsan, valgrind), CHECK_TOTALS (a
 # file to which "RUN PASSED FAILED" is appended for make check's total).
 #
@@ -43,17 +44,42 @@ fi
 export VG
 pass=0
 fail=0
-log=$(mktemp) || exit 1
-skips=$(mktemp) || exit 1
-trap 'rm -f "$log" "$skips"' EXIT
+dir=$(mktemp -d) || exit 1
+skips=$dir/skips
+: >"$skips"
+trap 'rm -rf "$dir"' EXIT
 
-for t in "$B"/test_*; do
-	[ -x "$t" ] || continue
-	$VG "$t" >"$log" 2>&1
-	rc=$?
-	cat "$log"
-	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
-	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$log" | tail -n 1)
+# The unit tests and the end-to-end scripts run RUN_JOBS at a time (default:
+# one more than the CPUs; each suite has its own temporary directory, users,
+# services and ports), the longest first; their logs are then printed whole,
+# in the usual order, each with its time.
+jobs=${RUN_JOBS:-$(($(nproc 2>/dev/null || echo 1) + 1))}
+slow="tests/e2e_crash.sh tests/e2e_admin.sh tests/e2e_helper.sh tests/e2e_secrets.sh"
+units=$(for t in "$B"/test_*; do [ -x "$t" ] && echo "$t"; done)
+scripts=$(ls tests/e2e_*.sh)
+{
+	for s in $slow; do [ -f "$s" ] && echo "$s"; done
+	for s in $scripts; do
+		case " $slow " in *" $s "*) ;; *) echo "$s" ;; esac
+	done
+	printf '%s\n' $units
+} | xargs -P "$jobs" -I{} sh -c '
+	n=$(basename "$1" .sh)
+	t0=$(date +%s)
+	case "$1" in
+	*.sh) sh "$1" ;;
+	*) $VG "$1" ;;
+	esac >"$2/$n.log" 2>&1
+	echo $? >"$2/$n.rc"
+	echo "$(($(date +%s) - t0))" >"$2/$n.secs"
+	echo "  ($n done in $(cat "$2/$n.secs") s)"' _ {} "$dir"
+
+for t in $units; do
+	n=$(basename "$t")
+	cat "$dir/$n.log"
+	rc=$(cat "$dir/$n.rc" 2>/dev/null || echo 127)
+	p=$(sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p' "$dir/$n.log" | tail -n 1)
+	f=$(sed -n 's/^\[  FAILED  \] \([0-9]*\) test.*/\1/p' "$dir/$n.log" | tail -n 1)
 	pass=$((pass + ${p:-0}))
 	fail=$((fail + ${f:-0}))
 	if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
@@ -62,13 +88,14 @@ for t in "$B"/test_*; do
 	fi
 done
 
-for s in tests/e2e_*.sh; do
-	sh "$s" >"$log" 2>&1
-	rc=$?
-	cat "$log"
-	grep '^e2e[^:]*: skipped' "$log" >>"$skips"
-	p=$(sed -n 's/^e2e[^:]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$log" | tail -n 1)
-	f=$(sed -n 's/^e2e[^:]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$log" | tail -n 1)
+for s in $scripts; do
+	n=$(basename "$s" .sh)
+	cat "$dir/$n.log"
+	echo "($n: $(cat "$dir/$n.secs" 2>/dev/null || echo '?') s)"
+	rc=$(cat "$dir/$n.rc" 2>/dev/null || echo 127)
+	grep '^e2e[^:]*: skipped' "$dir/$n.log" >>"$skips"
+	p=$(sed -n 's/^e2e[^:]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\1/p' "$dir/$n.log" | tail -n 1)
+	f=$(sed -n 's/^e2e[^:]*: \([0-9]*\) passed, \([0-9]*\) failed.*/\2/p' "$dir/$n.log" | tail -n 1)
 	pass=$((pass + ${p:-0}))
 	fail=$((fail + ${f:-0}))
 	if [ "$rc" -ne 0 ] && [ "${f:-0}" -eq 0 ]; then
