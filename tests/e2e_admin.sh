@@ -556,6 +556,10 @@ OUT=$("$BIN/pam-recovery" -c "$T/multi.conf" --service rt-msudo status 2>&1)
 check "pam-recovery --service rt-msudo: a system store, issued by the admin" \
     has "codes are issued by the administrator"
 
+admin -c "$T/multi.conf" --service rt-msudo invalidate "$ME" --all -y
+check "--service rt-msudo invalidate: the advice names the service too" \
+    has "pam-recovery-admin --service rt-msudo generate $ME"
+
 # --- check reads the PAM stacks (#12 item 2, spec 12) -------------------------
 mkdir "$T/pamd" "$T/emptysys"
 chmod 0700 "$T/emptysys"

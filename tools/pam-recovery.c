@@ -173,6 +173,7 @@ main(int argc, char **argv)
 	t.owner = getuid();
 	t.who.user = pw->pw_name;
 	t.who.service = "pam-recovery";
+	t.service = service;
 	if (rec_config_store_path(&cfg, pw->pw_name, pw->pw_dir, t.path,
 	    sizeof(t.path)) != REC_OK)
 		errx(EXIT_FAIL, "cannot work out the store path from %s",

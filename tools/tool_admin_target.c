@@ -65,6 +65,7 @@ fill(struct admin *a, struct tool_target *t)
 	t->cfg = &a->cfg;
 	t->log = &a->log;
 	t->who.service = SERVICE;
+	t->service = a->service;
 	t->who.actor = a->actor;
 	t->pepper = a->pepper;
 	t->rdonly = a->rdonly;

@@ -447,12 +447,16 @@ const char *
 tool_generate_hint(const struct tool_target *t, char *buf, size_t len)
 {
 	char user[TOOL_VIS_LEN(REC_USER_MAX)];
+	char svc[sizeof(" --service ") + REC_SERVICE_MAX] = "";
 
+	/* A service name is checked by rec_service_name_ok: nothing to escape. */
+	if (t->service != NULL)
+		snprintf(svc, sizeof(svc), " --service %s", t->service);
 	if (t->who.actor != NULL)
-		snprintf(buf, len, "pam-recovery-admin generate %s",
+		snprintf(buf, len, "pam-recovery-admin%s generate %s", svc,
 		    tool_vis(t->who.user, TOOL_VIS_SPACE, user, sizeof(user)));
 	else
-		snprintf(buf, len, "pam-recovery generate");
+		snprintf(buf, len, "pam-recovery%s generate", svc);
 	return buf;
 }
 

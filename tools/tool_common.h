@@ -156,6 +156,7 @@ struct tool_target {
 	char path[REC_PATH_MAX];	/* the store directory */
 	uid_t owner;			/* who must own it */
 	struct rec_who who;		/* user (and actor, for the admin) */
+	const char *service;		/* --service NAME, or NULL */
 	char host[256];
 	const unsigned char *pepper;	/* REC_PEPPER_LEN bytes, or NULL */
 	struct rec_store *st;		/* opened by tool_target_open() */
@@ -240,9 +241,10 @@ const char *tool_duration(uint64_t secs, char *buf, size_t len);
 /*
  * The command that makes new codes for t's user, for hints in messages:
  * "pam-recovery generate" or "pam-recovery-admin generate USER" (USER
- * escaped by tool_vis; TOOL_HINT_LEN bytes hold all of it).
+ * escaped by tool_vis), with " --service NAME" after the program's name
+ * when the command was given one; TOOL_HINT_LEN bytes hold all of it.
  */
-#define TOOL_HINT_LEN (TOOL_VIS_LEN(REC_USER_MAX) + 32)
+#define TOOL_HINT_LEN (TOOL_VIS_LEN(REC_USER_MAX) + REC_SERVICE_MAX + 48)
 const char *tool_generate_hint(const struct tool_target *t, char *buf,
     size_t len);
 
