@@ -8,9 +8,11 @@
 #
 # CRASH_SEED and CRASH_OPS replay or stretch a run (the seed fixes every
 # choice; where the kills land is up to the clock, so ops.log, kept on
-# failure, says what happened).  Under valgrind ($VG) the loop has 50
-# operations, and the killed ones run without valgrind: its start-up alone
-# outlasts the kill delay, so the kill would only ever hit valgrind.  The
+# failure, says what happened).  The plain run has 1000 operations; the
+# ASan+UBSan run, whose every operation costs several times more, 250 (each
+# run's memory checks see every kind of operation long before that); under
+# valgrind ($VG) 50, and the killed ones run without valgrind: its start-up
+# alone outlasts the kill delay, so the kill would only ever hit valgrind.  The
 # companion, the bookkeeping reads and the final logins run without it too;
 # check --deep, show and audit run under it.
 set -u
@@ -18,7 +20,14 @@ suite=e2e_crash
 . tests/lib.sh
 
 SEED=${CRASH_SEED:-20261123}
-if [ -n "$VG" ]; then OPS=${CRASH_OPS:-50}; else OPS=${CRASH_OPS:-1000}; fi
+if [ -n "$VG" ]; then
+	OPS=${CRASH_OPS:-50}
+else
+	case "${CHECK_RUN:-plain}" in
+	asan*)	OPS=${CRASH_OPS:-250} ;;
+	*)	OPS=${CRASH_OPS:-1000} ;;
+	esac
+fi
 
 T=$(mktemp -d) || exit 1
 trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
