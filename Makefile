@@ -82,9 +82,12 @@ deps-test:
 deps-bench:
 	@sh scripts/deps.sh bench
 
-# One run of the suite; its closing line names the run (CHECK_RUN).
+# One run of the suite; its closing line names the run (CHECK_RUN).  The
+# packages first, then the build on every CPU, then the suites.
 CHECK_RUN ?= plain
-test: deps-test all tests
+JOBS ?= $(shell nproc 2>/dev/null || echo 1)
+test: deps-test
+	@$(MAKE) --no-print-directory -j$(JOBS) all tests
 	@B=$(B) SAN_PRELOAD="$(SAN_PRELOAD)" CHECK_RUN="$(CHECK_RUN)" CHECK_TOTALS="$(CHECK_TOTALS)" sh tests/run.sh
 
 # System programs (pamtester) that load the instrumented module get the
@@ -93,7 +96,8 @@ asan:
 	$(MAKE) B=build-asan CC=gcc SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" CFLAGS="-O1 -g" \
 	    SAN_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" CHECK_RUN=asan+ubsan test
 
-valgrind: deps-test all tests
+valgrind: deps-test
+	@$(MAKE) --no-print-directory -j$(JOBS) all tests
 	@B=$(B) VALGRIND=1 CHECK_RUN=valgrind CHECK_TOTALS="$(CHECK_TOTALS)" sh tests/run.sh
 
 # The three runs, each to its end even when one fails, then one closing line
@@ -101,7 +105,8 @@ valgrind: deps-test all tests
 CHECK_RUNS = $(abspath $(B))/check.runs
 check:
 	@mkdir -p $(B) && rm -f $(CHECK_RUNS)
-	@for t in test asan valgrind; do $(MAKE) $$t CHECK_TOTALS=$(CHECK_RUNS); done; true
+	@for t in test asan valgrind; do s=$$(date +%s); $(MAKE) $$t CHECK_TOTALS=$(CHECK_RUNS); \
+	    echo "(make $$t: $$(($$(date +%s) - s)) s)"; done; true
 	@sh tests/run.sh --total $(CHECK_RUNS) plain asan+ubsan valgrind
 
 bench: deps-bench all $(B)/bench

@@ -37,7 +37,7 @@ RUN=${CHECK_RUN:-plain}
 B=${B:-build}
 export B
 if [ "${VALGRIND:-}" = 1 ]; then
-	VG="valgrind -q --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-fds=no"
+	VG="valgrind -q --read-inline-info=no --error-exitcode=99 --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --track-fds=no"
 else
 	VG=""
 fi
