@@ -16,7 +16,7 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_B       ?= $(B)-fuzz
-FUZZ_TARGETS := config normalise record helper
+FUZZ_TARGETS := config normalise record helper self
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS   = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -D_GNU_SOURCE -O1 -g \
     $(FUZZ_SAN) $(PKG_CFLAGS) -Ipam_recovery
