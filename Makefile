@@ -44,7 +44,7 @@ ADMIN_BIN := $(if $(wildcard tools/pam-recovery-admin.c),$(B)/pam-recovery-admin
 .PHONY: all tests check test asan valgrind demo bench install uninstall clean deps-build deps-test bench-plot deps-bench
 # What ships: built with the packages of "deps.sh build" only (make demo, a
 # nocheck .deb).  The test programs need the "test" packages (cmocka).
-all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery-store $(B)/pam-recovery $(ADMIN_BIN)
+all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery-store $(B)/pam-recovery $(ADMIN_BIN) $(B)/pam-recovery-selfd
 tests: $(B)/pamdrive $(B)/storeplant $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(B)
@@ -61,6 +61,8 @@ $(B)/pam-recovery: tools/pam-recovery.c $(TOOL_SHARED) $(B)/librecovery.a $(wild
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
 $(B)/pam-recovery-admin: tools/pam-recovery-admin.c $(TOOL_SHARED) $(ADMIN_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
+$(B)/pam-recovery-selfd: tools/pam-recovery-selfd.c $(TOOL_SHARED) $(B)/librecovery.a $(wildcard debian/changelog)
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) -lpam
 $(B)/pamdrive: tests/pamdrive.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
 $(B)/storeplant: tests/storeplant.c $(B)/librecovery.a
@@ -127,7 +129,7 @@ DATADIR  ?= $(prefix)/share/pam-recovery
 EXAMPLES := $(wildcard conf/pam.d/*.example conf/sshd_config.recovery.example)
 DOCS     := README.md INSTALL SECURITY.md LICENSE
 HOOKS    := $(wildcard conf/*.sh)
-UNITS    := $(wildcard conf/systemd/*.service conf/systemd/*.timer)
+UNITS    := $(wildcard conf/systemd/*.service conf/systemd/*.timer conf/systemd/*.socket)
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
 	    $(DESTDIR)$(SYSCONFDIR)/security $(DESTDIR)$(DOCDIR)/examples
@@ -136,6 +138,7 @@ install: all
 	install -m 0755 $(B)/pam-recovery-store $(DESTDIR)$(HELPER_PATH)
 	install -m 0755 $(B)/pam-recovery $(DESTDIR)$(BINDIR)/pam-recovery
 	$(if $(ADMIN_BIN),install -m 0755 $(ADMIN_BIN) $(DESTDIR)$(SBINDIR)/pam-recovery-admin)
+	install -m 0755 $(B)/pam-recovery-selfd $(DESTDIR)$(SBINDIR)/pam-recovery-selfd
 	for p in $(MANPAGES); do s=$${p##*.}; \
 	    install -d $(DESTDIR)$(MANDIR)/man$$s && \
 	    install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
@@ -151,6 +154,7 @@ uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_recovery.so $(DESTDIR)$(HELPER_PATH) \
 	    $(DESTDIR)$(BINDIR)/pam-recovery \
 	    $(DESTDIR)$(SBINDIR)/pam-recovery-admin \
+	    $(DESTDIR)$(SBINDIR)/pam-recovery-selfd \
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
 	for p in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p; done
 	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)

@@ -24,6 +24,7 @@ static const char *const key_names[] = {
 	"purge_batch_size", "purge_max_per_run", "audit",
 	"audit_retention_days", "history_max_visible", "history_per_page",
 	"export_format", "export_name", "site_name", "admin_email", "mail_from",
+	"notify_command", "notify_timeout", "self_socket",
 };
 #define NKEYS (sizeof(key_names) / sizeof(key_names[0]))
 

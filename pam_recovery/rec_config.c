@@ -132,6 +132,7 @@ static const struct key keys[] = {
 	STR(mail_from, "", check_mail),
 	STR(notify_command, "", check_absolute),
 	NUM(notify_timeout, KEY_UINT, 1, 60, "5"),
+	STR(self_socket, "/run/pam-recovery/self.sock", check_absolute),
 };
 
 _Static_assert(sizeof(enum rec_alphabet) == sizeof(int), "enums are stored as int");

@@ -66,6 +66,7 @@ struct rec_config {
 	char mail_from[REC_STR_MAX];
 	char notify_command[REC_PATH_MAX];	/* "" = no notice of changes */
 	unsigned notify_timeout;	/* seconds before the command is killed */
+	char self_socket[REC_PATH_MAX];	/* pam-recovery-selfd's socket */
 };
 
 /* Fill cfg with every key's default. */

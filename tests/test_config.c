@@ -66,6 +66,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg.mail_from, "");
 	assert_string_equal(cfg.notify_command, "");
 	assert_int_equal(cfg.notify_timeout, 5);
+	assert_string_equal(cfg.self_socket, "/run/pam-recovery/self.sock");
 	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
 	assert_int_equal(rec_config_per_user(&cfg), 1);
 }
@@ -134,6 +135,7 @@ static const struct flip flips[] = {
 	FS(mail_from, "pam-recovery@example.org"),
 	FS(notify_command, "/usr/local/sbin/recovery-notice"),
 	FU(notify_timeout, "60", 60),
+	FS(self_socket, "/tmp/self.sock"),
 };
 
 #define NFLIPS (sizeof(flips) / sizeof(flips[0]))
@@ -335,6 +337,7 @@ static const struct bad bads[] = {
 	{ "history_per_page", "0" }, { "history_per_page", "1001" },
 	{ "notify_timeout", "0" }, { "notify_timeout", "61" },
 	{ "notify_command", "notify.sh" },
+	{ "self_socket", "self.sock" },
 	/* junk, signs, blanks, bases, empty */
 	{ "code_count", "" }, { "code_count", "abc" }, { "code_count", "5x" },
 	{ "code_count", " 5" }, { "code_count", "5 " }, { "code_count", "-1" },

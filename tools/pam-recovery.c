@@ -20,36 +20,9 @@
 #define PROG "pam-recovery"
 #define LEAD PROG " [-c conf] "
 
-/*
- * The commands, each with the same calling convention, and the synopsis
- * and description from which usage, --help and COMMAND --help are printed.
- */
-static const struct command {
-	const char *name;
-	int (*run)(struct tool_target *, int, char **, void (*)(void));
-	const char *syn;
-	const char *about;
-} commands[] = {
-	{ "generate", tool_cmd_generate,
-	    "generate [-n N] [--expires DAYS] [-o FILE]\n"
-	    " [--format txt|csv|json|pdf] [--qr] [-y]\n"
-	    " [--encrypt-to-ssh-key KEYFILE]",
-	    "make a new list of codes (the old list stops working) and\n"
-	    "show it once: -n how many, --expires after DAYS, --format,\n"
-	    "-o write a new file (0600, never overwritten), --qr also\n"
-	    "print a QR code, -y replace working codes without asking" },
-	{ "status", tool_cmd_status, "status [--codes] [--json]",
-	    "how many codes are left, expiry, lockout (--codes: each\n"
-	    "code: unused, used when and from where, invalidated by whom)" },
-	{ "history", tool_cmd_history,
-	    "history [--page N] [--per-page N] [--json]",
-	    "the lists made so far, newest first" },
-	{ "verify", tool_cmd_verify, "verify",
-	    "check a code without using it up (asks for it without echo)" },
-	{ "invalidate", tool_cmd_invalidate, "invalidate N... | --all [-y]",
-	    "make codes N... (as numbered on the list), or --all, unusable" },
-};
-#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+/* The commands: tool_user_commands (tool_user.c), shared with pam-recovery-selfd. */
+#define commands tool_user_commands
+#define NCOMMANDS tool_user_ncommands
 
 static void
 synopsis(FILE *f)
@@ -87,7 +60,7 @@ help(void)
 
 /* COMMAND --help: its synopsis and what it does. */
 static void
-command_help(const struct command *c)
+command_help(const struct tool_command *c)
 {
 	tool_synopsis(stdout, "usage: " LEAD, "       " LEAD, c->syn);
 	putchar('\n');
@@ -112,7 +85,7 @@ main(int argc, char **argv)
 	struct tool_target t;
 	const char *conf = NULL, *service = NULL, *cmd;
 	struct passwd *pw;
-	const struct command *c = NULL;
+	const struct tool_command *c = NULL;
 	int ch;
 
 	tool_std_fds();
@@ -159,6 +132,9 @@ main(int argc, char **argv)
 	if (tool_load_user_config(conf, service, &cfg, &log) != REC_OK ||
 	    tool_one_store(conf, service, &cfg, &log) != REC_OK)
 		return EXIT_FAIL;
+	/* A system store is root's: its users go through pam-recovery-selfd. */
+	if (!rec_config_per_user(&cfg) && getuid() != 0)
+		return tool_self_client(&cfg, service, argc, argv);
 	if (!rec_config_per_user(&cfg))
 		errx(EXIT_FAIL, "this system keeps recovery codes in the system "
 		    "store %s: codes are issued by the administrator "

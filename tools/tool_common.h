@@ -216,6 +216,61 @@ void tool_about(FILE *f, const char *name, const char *about);
  */
 int tool_wants_help(int argc, char **argv);
 
+/*
+ * A command of pam-recovery: its function, and the synopsis and
+ * description from which usage, --help and COMMAND --help are printed.
+ */
+struct tool_command {
+	const char *name;
+	int (*run)(struct tool_target *, int, char **, void (*)(void));
+	const char *syn;
+	const char *about;
+};
+extern const struct tool_command tool_user_commands[];
+extern const size_t tool_user_ncommands;
+
+/* The user's command of that name, or NULL. */
+const struct tool_command *tool_user_command(const char *name);
+
+/*
+ * The self-service (pam-recovery-selfd): its messages over a UNIX
+ * SOCK_SEQPACKET socket, one rec_self message per packet.
+ */
+#define TOOL_SELF_FDS_MAX	2
+#define TOOL_SELF_CLIENT_WAIT_MS (15 * 60 * 1000)	/* the service's own deadline is shorter */
+
+/*
+ * Send one message of type with len bytes of payload, and nfds
+ * descriptors of fds (0 to TOOL_SELF_FDS_MAX).  Returns 0, or -1 with
+ * errno set.
+ */
+int tool_self_send(int fd, int type, const void *p, size_t len,
+    const int *fds, int nfds);
+
+/*
+ * Receive one message within timeout_ms (-1: no limit): its type, its
+ * payload in p (REC_SELF_PAYLOAD_MAX bytes) and length in *len, and the
+ * descriptors that came with it in fds (TOOL_SELF_FDS_MAX; more are
+ * closed) and *nfds, both may be NULL (then every descriptor is closed).
+ * Returns 0, or -1 with errno set: ETIMEDOUT, ECONNRESET (the other end
+ * closed), EPROTO (a message that does not decode; its descriptors are
+ * closed).
+ */
+int tool_self_recv(int fd, int timeout_ms, int *type, uint8_t *p,
+    size_t *len, int *fds, int *nfds);
+
+/*
+ * Run argv (a user's command and its arguments) for the calling user on
+ * the system store of cfg through the self-service at cfg->self_socket,
+ * whose peer must be root: its prompts are answered from the terminal
+ * (or one line of standard input each), its questions asked here, the
+ * files it writes made here as the user; the command's output comes
+ * straight to our standard output and error.  Returns its exit status,
+ * or EXIT_FAIL after saying why.
+ */
+int tool_self_client(const struct rec_config *cfg, const char *service,
+    int argc, char **argv);
+
 /* A number from min to max, or usage() naming what it is for. */
 unsigned tool_number(const char *s, unsigned min, unsigned max,
     const char *what, void (*usage)(void));
