@@ -149,6 +149,9 @@ install: all
 	@# An administrator's configuration is never overwritten.
 	test -e $(DESTDIR)$(SYSCONFDIR)/security/pam_recovery.conf || \
 	    install -m 0644 conf/pam_recovery.conf $(DESTDIR)$(SYSCONFDIR)/security/pam_recovery.conf
+	install -d $(DESTDIR)$(SYSCONFDIR)/pam.d
+	test -e $(DESTDIR)$(SYSCONFDIR)/pam.d/pam-recovery-self || \
+	    install -m 0644 conf/pam.d/pam-recovery-self $(DESTDIR)$(SYSCONFDIR)/pam.d/pam-recovery-self
 
 uninstall:
 	rm -f $(DESTDIR)$(PAMDIR)/pam_recovery.so $(DESTDIR)$(HELPER_PATH) \
@@ -158,7 +161,7 @@ uninstall:
 	    $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
 	for p in $(notdir $(MANPAGES)); do rm -f $(DESTDIR)$(MANDIR)/man$${p##*.}/$$p; done
 	rm -rf $(DESTDIR)$(DOCDIR) $(DESTDIR)$(DATADIR)
-	@echo "kept $(DESTDIR)$(SYSCONFDIR)/security/pam_recovery.conf and users' stores"
+	@echo "kept $(DESTDIR)$(SYSCONFDIR)/security/pam_recovery.conf, $(DESTDIR)$(SYSCONFDIR)/pam.d/pam-recovery-self and users' stores"
 
 clean:
 	rm -rf build build-asan

@@ -149,10 +149,13 @@ inst install
 check "a second make install succeeds" test "$RC" -eq 0
 check "a second make install keeps the administrator's configuration" cmp -s "$T/edited.conf" "$D$C"
 
+check "make install puts the self-service's PAM service in /etc/pam.d" \
+    cmp -s conf/pam.d/pam-recovery-self "$D/etc/pam.d/pam-recovery-self"
 inst uninstall
 check "make uninstall succeeds" test "$RC" -eq 0
 left=$(cd "$D" && find . ! -type d | sort)
-check "make uninstall removes everything but the configuration" test "$left" = "./etc/security/pam_recovery.conf"
+check "make uninstall removes everything but the configuration and the PAM service" \
+    test "$left" = "$(printf './etc/pam.d/pam-recovery-self\n./etc/security/pam_recovery.conf')"
 check "make uninstall keeps the configuration as edited" cmp -s "$T/edited.conf" "$D$C"
 
 # --- the shipped configuration documents every key -----------------------------
