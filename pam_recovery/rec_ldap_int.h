@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* rec_ldap_int.h: private to rec_ldap.c and rec_ldap_entry.c. */
+#ifndef REC_LDAP_INT_H
+#define REC_LDAP_INT_H
+
+#include <stddef.h>
+
+#include <ldap.h>
+
+#include "rec_config.h"
+#include "rec_log.h"
+
+#define REC_DN_MAX 2048		/* longest DN built here */
+
+struct rec_ldap {
+	LDAP *ld;
+	const struct rec_log *log;
+	struct rec_config cfg;
+	char uri[REC_PATH_MAX];	/* the URI in use, for messages */
+	int broken;		/* an operation timed out: nothing more */
+	struct ldap_conncb cb;	/* bounds the socket's reads and writes */
+};
+
+/*
+ * Wait for the result of msgid for at most cfg.ldap_timeout seconds into
+ * *res (the caller frees it with ldap_msgfree).  A silent server is
+ * abandoned and REC_ERR_TIMEOUT, and the connection is not used again;
+ * a lost connection is REC_ERR_IO.  what names the operation in messages.
+ */
+int rec_ldap_wait(struct rec_ldap *c, int msgid, const char *what,
+    LDAPMessage **res);
+
+/*
+ * The result code of an operation's result message res (freed here), and
+ * the server's message logged at LOG_DEBUG.  *lrc receives the LDAP code.
+ * Returns REC_OK for LDAP_SUCCESS, else rec_ldap_err(*lrc).
+ */
+int rec_ldap_result(struct rec_ldap *c, LDAPMessage *res, const char *what,
+    int *lrc);
+
+/* The project error for an LDAP result code. */
+int rec_ldap_err(int lrc);
+
+/*
+ * The DN of user's entry below ldap_base, the user name escaped
+ * (RFC 4514), into dn (REC_DN_MAX).  REC_ERR_USAGE for an empty or too long
+ * name or one with a control character.
+ */
+int rec_ldap_user_dn(const struct rec_ldap *c, const char *user, char *dn);
+
+#endif
