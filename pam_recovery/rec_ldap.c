@@ -322,6 +322,8 @@ do_bind(struct rec_ldap *c, enum scheme s)
 		}
 		dn = NULL;
 		mech = "EXTERNAL";
+		/* An empty initial response: no authorisation identity of our own. */
+		cred.bv_val = (char *)"";
 	} else {
 		if (c->cfg.ldap_bind_pw_file[0] == '\0') {
 			rec_logf(c->log, LOG_ERR, "directory: ldap_bind_dn is "
