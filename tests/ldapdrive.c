@@ -25,8 +25,9 @@
  *        ldapdrive CONF invalidate USER SLOT ACTOR
  *        ldapdrive CONF audit USER TYPE SERVICE
  *        ldapdrive CONF events USER
- * Prints "ok ...", or "error REASON" (rec_err_reason) and exits 2 for a
- * store error; login prints "used", "nomatch" or "locked" and exits 3.
+ * Prints "ok ...", or "error REASON (SENTENCE)" (rec_err_reason,
+ * rec_strerror) and exits 2 for a store error; login prints "used",
+ * "nomatch" or "locked" and count "locked", and exit 3.
  * Every run prints "elapsed_ms=N" on stderr.  The kdf costs of CONF are used
  * as they are (tests set tiny ones).
  */
@@ -51,7 +52,7 @@ now_ms(void)
 static int
 fail(int r)
 {
-	printf("error %s\n", rec_err_reason(r));
+	printf("error %s (%s)\n", rec_err_reason(r), rec_strerror(r));
 	return 2;
 }
 
@@ -235,6 +236,10 @@ run(struct rec_ldap *c, const struct rec_config *cfg, int argc, char **argv)
 	if (strcmp(cmd, "count") == 0 && argc == 4) {
 		r = rec_ldap_count_attempt(c, user, (uint64_t)time(NULL), cfg,
 		    &counted);
+		if (r == REC_ERR_LOCKED) {
+			printf("locked\n");
+			return 3;
+		}
 		if (r != REC_OK)
 			return fail(r);
 		printf("ok %u\n", counted.failures);
