@@ -126,6 +126,7 @@ DATADIR  ?= $(prefix)/share/pam-recovery
 EXAMPLES := $(wildcard conf/pam.d/*.example conf/sshd_config.recovery.example)
 DOCS     := README.md INSTALL SECURITY.md LICENSE
 HOOKS    := $(wildcard conf/*.sh)
+LDAPDOCS := $(wildcard conf/ldap/*)
 UNITS    := $(wildcard conf/systemd/*.service conf/systemd/*.timer)
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
@@ -140,6 +141,7 @@ install: all
 	    install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(if $(LDAPDOCS),install -d $(DESTDIR)$(DOCDIR)/ldap && install -m 0644 $(LDAPDOCS) $(DESTDIR)$(DOCDIR)/ldap/)
 	$(if $(HOOKS),install -d $(DESTDIR)$(DATADIR) && install -m 0755 $(HOOKS) $(DESTDIR)$(DATADIR)/)
 	$(if $(UNITS),install -d $(DESTDIR)$(UNITDIR) && install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/)
 	@# An administrator's configuration is never overwritten.
