@@ -14,6 +14,7 @@
 #include "rec_secret.h"
 
 #define PW_FILE_MAX 1024	/* a bind password file is small */
+#define OPT_OK LDAP_OPT_SUCCESS
 
 enum scheme { S_LDAP, S_LDAPS, S_LDAPI };
 
@@ -245,22 +246,22 @@ set_options(struct rec_ldap *c, LDAP *ld)
 	struct timeval tv = { .tv_sec = (time_t)c->cfg.ldap_timeout };
 	int v3 = LDAP_VERSION3, demand = LDAP_OPT_X_TLS_DEMAND, zero = 0;
 
-	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != LDAP_OPT_SUCCESS ||
-	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != LDAP_OPT_SUCCESS)
+	if (ldap_set_option(ld, LDAP_OPT_PROTOCOL_VERSION, &v3) != OPT_OK ||
+	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != OPT_OK ||
+	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != OPT_OK ||
+	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != OPT_OK ||
+	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &demand) != OPT_OK)
 		return REC_ERR_INTERNAL;
 	c->cb.lc_add = conn_add;
 	c->cb.lc_del = conn_del;
 	c->cb.lc_arg = c;
-	if (ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &c->cb) != LDAP_OPT_SUCCESS)
+	if (ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &c->cb) != OPT_OK)
 		return REC_ERR_INTERNAL;
 	if (c->cfg.ldap_ca_file[0] != '\0' && ldap_set_option(ld,
-	    LDAP_OPT_X_TLS_CACERTFILE, c->cfg.ldap_ca_file) != LDAP_OPT_SUCCESS)
+	    LDAP_OPT_X_TLS_CACERTFILE, c->cfg.ldap_ca_file) != OPT_OK)
 		return REC_ERR_CONFIG;
 	/* The TLS settings above take effect in a context of this handle's own. */
-	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != LDAP_OPT_SUCCESS) {
+	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != OPT_OK) {
 		rec_logf(c->log, LOG_ERR, "directory: cannot set up TLS with CA "
 		    "file %s", c->cfg.ldap_ca_file[0] != '\0' ?
 		    c->cfg.ldap_ca_file : "(libldap's default)");

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_ldap_entry.c: the directory's entries and values, and the atomic Modifies. */
+/* rec_ldap_entry.c: the directory's entries, values and atomic Modifies. */
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -130,8 +130,8 @@ mods_list(struct mods *m)
 /* ---- Values ---------------------------------------------------------- */
 
 /* "failures window_start last_fail locked_until cooldown" */
-static int
-lock_encode(const struct rec_lock *lk, char *buf, size_t len)
+int
+rec_ldap_lock_encode(const struct rec_lock *lk, char *buf, size_t len)
 {
 	int n = snprintf(buf, len, "%" PRIu32 " %" PRIu64 " %" PRIu64 " %"
 	    PRIu64 " %" PRIu64, lk->failures, lk->window_start, lk->last_fail,
@@ -178,8 +178,8 @@ parse_nums(const char *s, uint64_t *v, unsigned n)
 	return *s == '\0' ? REC_OK : REC_ERR_CORRUPT;
 }
 
-static int
-lock_parse(const char *s, struct rec_lock *lk)
+int
+rec_ldap_lock_parse(const char *s, struct rec_lock *lk)
 {
 	uint64_t v[5];
 
@@ -198,9 +198,9 @@ lock_parse(const char *s, struct rec_lock *lk)
  * hash as a PHC string (standard base64 without padding) at its batch's
  * cost.  The same bytes as the LMDB store's record: salt, hash, tag.
  */
-static int
-code_encode(const struct rec_batch *b, const struct rec_code_rec *cr,
-    char *buf, size_t len)
+int
+rec_ldap_code_encode(const struct rec_batch *b,
+    const struct rec_code_rec *cr, char *buf, size_t len)
 {
 	char salt[sodium_base64_ENCODED_LEN(REC_SALT_LEN,
 	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
@@ -223,8 +223,9 @@ code_encode(const struct rec_batch *b, const struct rec_code_rec *cr,
  * a value that comes out the same is accepted, so that the value a
  * consume deletes is exactly the one in the directory.
  */
-static int
-code_parse(const struct rec_batch *b, const char *s, struct rec_code_rec *cr)
+int
+rec_ldap_code_parse(const struct rec_batch *b, const char *s,
+    struct rec_code_rec *cr)
 {
 	char again[VAL_MAX];
 	const char *p, *end, *dollar;
@@ -233,9 +234,9 @@ code_parse(const struct rec_batch *b, const char *s, struct rec_code_rec *cr)
 	int r = REC_ERR_CORRUPT;
 
 	memset(cr, 0, sizeof(*cr));
-	if (parse_num(s, REC_COUNT_MAX, &slot, &end) != REC_OK || *end != ' ' ||
-	    parse_num(end + 1, UINT16_MAX, &tag, &end) != REC_OK ||
-	    *end != ' ')
+	if (parse_num(s, REC_COUNT_MAX, &slot, &end) != REC_OK || slot == 0 ||
+	    *end != ' ' || parse_num(end + 1, UINT16_MAX, &tag, &end) !=
+	    REC_OK || *end != ' ')
 		goto out;
 	cr->slot = (uint8_t)slot;
 	cr->tag = (uint16_t)tag;
@@ -252,7 +253,7 @@ code_parse(const struct rec_batch *b, const char *s, struct rec_code_rec *cr)
 	    p + 1, strlen(p + 1), NULL, &n, NULL,
 	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0 || n != REC_HASH_LEN)
 		goto out;
-	if (code_encode(b, cr, again, sizeof(again)) != REC_OK ||
+	if (rec_ldap_code_encode(b, cr, again, sizeof(again)) != REC_OK ||
 	    strcmp(again, s) != 0)
 		goto out;
 	r = REC_OK;
@@ -264,15 +265,17 @@ out:
 }
 
 /* A mark of a used or invalidated code: "SLOT TIME WHAT". */
-static int
-mark_parse(const char *s, enum rec_code_state state, struct rec_code_rec *cr)
+int
+rec_ldap_mark_parse(const char *s, enum rec_code_state state,
+    struct rec_code_rec *cr)
 {
 	uint64_t slot, t;
 	const char *end;
 
 	memset(cr, 0, sizeof(*cr));
-	if (parse_num(s, REC_COUNT_MAX, &slot, &end) != REC_OK || *end != ' ' ||
-	    parse_num(end + 1, UINT64_MAX, &t, &end) != REC_OK || *end != ' ')
+	if (parse_num(s, REC_COUNT_MAX, &slot, &end) != REC_OK || slot == 0 ||
+	    *end != ' ' || parse_num(end + 1, UINT64_MAX, &t, &end) != REC_OK ||
+	    *end != ' ' || end[1] == '\0')
 		return REC_ERR_CORRUPT;
 	cr->slot = (uint8_t)slot;
 	cr->state = (uint8_t)state;
@@ -281,8 +284,8 @@ mark_parse(const char *s, enum rec_code_state state, struct rec_code_rec *cr)
 }
 
 /* "ALPHABET LENGTH GROUP CHECK" */
-static int
-format_parse(const char *s, struct rec_format *f)
+int
+rec_ldap_format_parse(const char *s, struct rec_format *f)
 {
 	static const enum rec_alphabet alphas[] = {
 		REC_ALPHA_BASE32, REC_ALPHA_BASE60, REC_ALPHA_DIGITS,
@@ -481,11 +484,11 @@ parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u)
 	    &u->last_generated) != REC_OK)
 		return REC_ERR_CORRUPT;
 	if ((r = get_str(ld, e, "pamRecoveryLock", buf, sizeof(buf))) == REC_OK)
-		r = lock_parse(buf, &u->lock);
+		r = rec_ldap_lock_parse(buf, &u->lock);
 	if (r != REC_OK && r != REC_ERR_NOTFOUND)
 		return REC_ERR_CORRUPT;
 	if ((r = get_str(ld, e, "pamRecoveryGenLock", buf, sizeof(buf))) == REC_OK)
-		r = lock_parse(buf, &u->gen);
+		r = rec_ldap_lock_parse(buf, &u->gen);
 	if (r != REC_OK && r != REC_ERR_NOTFOUND)
 		return REC_ERR_CORRUPT;
 	return REC_OK;
@@ -522,7 +525,7 @@ parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b)
 		goto out;
 	b->tag_bits = (uint8_t)v;
 	if (get_str(ld, e, "pamRecoveryFormat", buf, sizeof(buf)) != REC_OK ||
-	    format_parse(buf, &b->fmt) != REC_OK)
+	    rec_ldap_format_parse(buf, &b->fmt) != REC_OK)
 		goto out;
 	if (get_str(ld, e, "pamRecoveryPeppered", buf, sizeof(buf)) == REC_OK) {
 		if (strcmp(buf, "TRUE") == 0)
@@ -580,8 +583,8 @@ parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
 			if (strlen(buf) != v[i]->bv_len)
 				goto out;
 			if (kinds[k].state == REC_CODE_UNUSED ?
-			    code_parse(b, buf, &codes[*n]) :
-			    mark_parse(buf, kinds[k].state, &codes[*n]))
+			    rec_ldap_code_parse(b, buf, &codes[*n]) :
+			    rec_ldap_mark_parse(buf, kinds[k].state, &codes[*n]))
 				goto out;
 			if (kinds[k].state == REC_CODE_USED)
 				b->used++;
@@ -700,7 +703,7 @@ read_lock(struct rec_ldap *c, const char *dn, struct rec_lock *lk, int *have)
 		r = REC_OK;
 		goto out;
 	}
-	if (r == REC_OK && (r = lock_parse(buf, lk)) == REC_OK)
+	if (r == REC_OK && (r = rec_ldap_lock_parse(buf, lk)) == REC_OK)
 		*have = 1;
 	if (r != REC_OK)
 		rec_logf(c->log, LOG_ERR, "directory %s: %s: pamRecoveryLock "
@@ -733,8 +736,8 @@ rec_ldap_lock_update(struct rec_ldap *c, const char *user,
 		}
 		if (r != REC_OK)
 			goto out;
-		if ((r = lock_encode(&old, oldv, sizeof(oldv))) != REC_OK ||
-		    (r = lock_encode(&lk, newv, sizeof(newv))) != REC_OK)
+		if ((r = rec_ldap_lock_encode(&old, oldv, sizeof(oldv))) != REC_OK ||
+		    (r = rec_ldap_lock_encode(&lk, newv, sizeof(newv))) != REC_OK)
 			goto out;
 		if (have && strcmp(oldv, newv) == 0) {
 			if (out != NULL)
@@ -814,12 +817,22 @@ struct refund_arg {
 	const struct rec_lock *before, *counted;
 };
 
+/* Field by field: the padding of two copies need not agree. */
+static int
+lock_equal(const struct rec_lock *a, const struct rec_lock *b)
+{
+	return a->failures == b->failures &&
+	    a->window_start == b->window_start &&
+	    a->last_fail == b->last_fail && a->locked_until == b->locked_until &&
+	    a->cooldown == b->cooldown;
+}
+
 static int
 refund_fn(struct rec_lock *lk, void *varg)
 {
 	struct refund_arg *a = varg;
 
-	if (memcmp(lk, a->counted, sizeof(*lk)) == 0)
+	if (lock_equal(lk, a->counted))
 		*lk = *a->before;
 	else if (lk->failures > 0)
 		lk->failures--;
@@ -882,7 +895,7 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
 		goto out;
 	}
 	if ((r = batch_dn(c, user, b->id, dn)) != REC_OK ||
-	    (r = code_encode(b, code, val, sizeof(val))) != REC_OK)
+	    (r = rec_ldap_code_encode(b, code, val, sizeof(val))) != REC_OK)
 		goto out;
 	if ((m = mods_new()) == NULL) {
 		r = REC_ERR_NOMEM;
@@ -1002,7 +1015,7 @@ rec_ldap_write_batch(struct rec_ldap *c, const char *user,
 			r = REC_ERR_USAGE;
 			goto out;
 		}
-		if ((r = code_encode(b, &codes[i], val, sizeof(val))) != REC_OK)
+		if ((r = rec_ldap_code_encode(b, &codes[i], val, sizeof(val))) != REC_OK)
 			goto out;
 		mods_bin(m, val, strlen(val));
 	}

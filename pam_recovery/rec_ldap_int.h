@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_ldap_int.h: private to rec_ldap.c and rec_ldap_entry.c. */
+/* rec_ldap_int.h: private to rec_ldap.c, rec_ldap_entry.c and their test. */
 #ifndef REC_LDAP_INT_H
 #define REC_LDAP_INT_H
 
@@ -9,6 +9,7 @@
 
 #include "rec_config.h"
 #include "rec_log.h"
+#include "rec_record.h"
 
 #define REC_DN_MAX 2048		/* longest DN built here */
 
@@ -47,5 +48,22 @@ int rec_ldap_err(int lrc);
  * name or one with a control character.
  */
 int rec_ldap_user_dn(const struct rec_ldap *c, const char *user, char *dn);
+
+/*
+ * The values of the directory (conf/ldap/README).  Encoders return REC_OK,
+ * or REC_ERR_INTERNAL when len is too small.  Parsers accept exactly what
+ * the encoders write (decimal without leading zeros, single blanks, base64
+ * without padding, the batch's own cost in a code's PHC string) and return
+ * REC_OK or REC_ERR_CORRUPT.
+ */
+int rec_ldap_lock_encode(const struct rec_lock *lk, char *buf, size_t len);
+int rec_ldap_lock_parse(const char *s, struct rec_lock *lk);
+int rec_ldap_code_encode(const struct rec_batch *b,
+    const struct rec_code_rec *cr, char *buf, size_t len);
+int rec_ldap_code_parse(const struct rec_batch *b, const char *s,
+    struct rec_code_rec *cr);
+int rec_ldap_mark_parse(const char *s, enum rec_code_state state,
+    struct rec_code_rec *cr);
+int rec_ldap_format_parse(const char *s, struct rec_format *f);
 
 #endif
