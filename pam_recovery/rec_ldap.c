@@ -99,7 +99,7 @@ rec_ldap_user_dn(const struct rec_ldap *c, const char *user, char *dn)
 
 	if (user == NULL || (len = strlen(user)) == 0 || len >= REC_USER_MAX)
 		return REC_ERR_USAGE;
-	/* RFC 4514: escape the specials, a leading '#' or blank, a trailing blank. */
+	/* RFC 4514: the specials, a leading '#' or blank, a trailing blank. */
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)user[i];
 
@@ -260,10 +260,10 @@ set_options(struct rec_ldap *c, LDAP *ld)
 	if (c->cfg.ldap_ca_file[0] != '\0' && ldap_set_option(ld,
 	    LDAP_OPT_X_TLS_CACERTFILE, c->cfg.ldap_ca_file) != OPT_OK)
 		return REC_ERR_CONFIG;
-	/* The TLS settings above take effect in a context of this handle's own. */
+	/* The TLS settings above take effect in this handle's own context. */
 	if (ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != OPT_OK) {
-		rec_logf(c->log, LOG_ERR, "directory: cannot set up TLS with CA "
-		    "file %s", c->cfg.ldap_ca_file[0] != '\0' ?
+		rec_logf(c->log, LOG_ERR, "directory: cannot set up TLS with "
+		    "CA file %s", c->cfg.ldap_ca_file[0] != '\0' ?
 		    c->cfg.ldap_ca_file : "(libldap's default)");
 		return REC_ERR_CONFIG;
 	}
@@ -292,7 +292,8 @@ start_tls(struct rec_ldap *c)
 	if ((lrc = ldap_install_tls(c->ld)) != LDAP_SUCCESS) {
 		char *diag = NULL;
 
-		(void)ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+		(void)ldap_get_option(c->ld, LDAP_OPT_DIAGNOSTIC_MESSAGE,
+		    &diag);
 		rec_logf(c->log, LOG_ERR, "directory %s: TLS: %s%s%s", c->uri,
 		    ldap_err2string(lrc), diag != NULL ? ": " : "",
 		    diag != NULL ? diag : "");
@@ -323,7 +324,7 @@ do_bind(struct rec_ldap *c, enum scheme s)
 		}
 		dn = NULL;
 		mech = "EXTERNAL";
-		/* An empty initial response: no authorisation identity of our own. */
+		/* An empty initial response: no authorisation identity. */
 		cred.bv_val = (char *)"";
 	} else {
 		if (c->cfg.ldap_bind_pw_file[0] == '\0') {
@@ -332,8 +333,9 @@ do_bind(struct rec_ldap *c, enum scheme s)
 			r = REC_ERR_CONFIG;
 			goto out;
 		}
-		if ((r = rec_secret_read(c->cfg.ldap_bind_pw_file,
-		    "ldap_bind_pw_file", pw, sizeof(pw), &len, c->log)) != REC_OK)
+		r = rec_secret_read(c->cfg.ldap_bind_pw_file,
+		    "ldap_bind_pw_file", pw, sizeof(pw), &len, c->log);
+		if (r != REC_OK)
 			goto out;
 		/* One line; its newline is not part of the password. */
 		if (len > 0 && pw[len - 1] == '\n')

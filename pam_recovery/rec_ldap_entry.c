@@ -13,7 +13,6 @@
 #include "rec_ldap_int.h"
 #include "rec_lockout.h"
 
-#define VAL_MAX 384		/* longest value built here */
 #define MODS_MAX 24		/* attributes of one Modify or Add */
 #define VALS_MAX (REC_COUNT_MAX + 2 * MODS_MAX)
 #define CAS_MAX 256		/* rounds of a contended lockout update */
@@ -31,7 +30,7 @@ struct mods {
 	LDAPMod *list[MODS_MAX + 1];
 	struct berval bv[VALS_MAX];
 	struct berval *bvp[VALS_MAX + MODS_MAX];
-	char text[VALS_MAX][VAL_MAX];
+	char text[VALS_MAX][REC_LDAP_VAL_MAX];
 	unsigned nmod, nbv, nbvp;
 	int open, bad;
 };
@@ -80,7 +79,7 @@ mods_attr(struct mods *m, int op, const char *attr)
 static void
 mods_bin(struct mods *m, const void *v, size_t len)
 {
-	if (!m->open || m->nbv == VALS_MAX || len > VAL_MAX ||
+	if (!m->open || m->nbv == VALS_MAX || len > REC_LDAP_VAL_MAX ||
 	    m->nbvp >= VALS_MAX + MODS_MAX - 1) {
 		m->bad = 1;
 		return;
@@ -97,7 +96,7 @@ static void mods_fmt(struct mods *, const char *, ...)
 static void
 mods_fmt(struct mods *m, const char *fmt, ...)
 {
-	char buf[VAL_MAX];
+	char buf[REC_LDAP_VAL_MAX];
 	va_list ap;
 	int n;
 
@@ -125,200 +124,6 @@ mods_list(struct mods *m)
 	mods_end(m);
 	m->list[m->nmod] = NULL;
 	return m->bad ? NULL : m->list;
-}
-
-/* ---- Values ---------------------------------------------------------- */
-
-/* "failures window_start last_fail locked_until cooldown" */
-int
-rec_ldap_lock_encode(const struct rec_lock *lk, char *buf, size_t len)
-{
-	int n = snprintf(buf, len, "%" PRIu32 " %" PRIu64 " %" PRIu64 " %"
-	    PRIu64 " %" PRIu64, lk->failures, lk->window_start, lk->last_fail,
-	    lk->locked_until, lk->cooldown);
-
-	return n < 0 || (size_t)n >= len ? REC_ERR_INTERNAL : REC_OK;
-}
-
-/*
- * Strict decimal: digits only, no sign, no leading zero (but "0"), in
- * range; *end after the digits.
- */
-static int
-parse_num(const char *s, uint64_t max, uint64_t *v, const char **end)
-{
-	uint64_t x = 0;
-	const char *p = s;
-
-	if (*p < '0' || *p > '9' || (p[0] == '0' && p[1] >= '0' && p[1] <= '9'))
-		return REC_ERR_CORRUPT;
-	for (; *p >= '0' && *p <= '9'; p++) {
-		if (x > (max - (uint64_t)(*p - '0')) / 10)
-			return REC_ERR_CORRUPT;
-		x = x * 10 + (uint64_t)(*p - '0');
-	}
-	*v = x;
-	*end = p;
-	return REC_OK;
-}
-
-/* Numbers separated by single blanks, exactly n of them. */
-static int
-parse_nums(const char *s, uint64_t *v, unsigned n)
-{
-	const char *end;
-
-	for (unsigned i = 0; i < n; i++) {
-		if (parse_num(s, UINT64_MAX, &v[i], &end) != REC_OK)
-			return REC_ERR_CORRUPT;
-		if (i + 1 < n && *end != ' ')
-			return REC_ERR_CORRUPT;
-		s = i + 1 < n ? end + 1 : end;
-	}
-	return *s == '\0' ? REC_OK : REC_ERR_CORRUPT;
-}
-
-int
-rec_ldap_lock_parse(const char *s, struct rec_lock *lk)
-{
-	uint64_t v[5];
-
-	if (parse_nums(s, v, 5) != REC_OK || v[0] > UINT32_MAX)
-		return REC_ERR_CORRUPT;
-	lk->failures = (uint32_t)v[0];
-	lk->window_start = v[1];
-	lk->last_fail = v[2];
-	lk->locked_until = v[3];
-	lk->cooldown = v[4];
-	return REC_OK;
-}
-
-/*
- * An unused code: "SLOT TAG $argon2id$v=19$m=KIB,t=OPS,p=1$SALT$HASH", the
- * hash as a PHC string (standard base64 without padding) at its batch's
- * cost.  The same bytes as the LMDB store's record: salt, hash, tag.
- */
-int
-rec_ldap_code_encode(const struct rec_batch *b,
-    const struct rec_code_rec *cr, char *buf, size_t len)
-{
-	char salt[sodium_base64_ENCODED_LEN(REC_SALT_LEN,
-	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
-	char hash[sodium_base64_ENCODED_LEN(REC_HASH_LEN,
-	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING)];
-	int n;
-
-	sodium_bin2base64(salt, sizeof(salt), cr->salt, REC_SALT_LEN,
-	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
-	sodium_bin2base64(hash, sizeof(hash), cr->hash, REC_HASH_LEN,
-	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
-	n = snprintf(buf, len, "%u %u $argon2id$v=19$m=%" PRIu64 ",t=%" PRIu64
-	    ",p=1$%s$%s", cr->slot, cr->tag, b->memlimit / 1024, b->opslimit,
-	    salt, hash);
-	return n < 0 || (size_t)n >= len ? REC_ERR_INTERNAL : REC_OK;
-}
-
-/*
- * Parse a code value of batch b: taken apart, then built again, and only
- * a value that comes out the same is accepted, so that the value a
- * consume deletes is exactly the one in the directory.
- */
-int
-rec_ldap_code_parse(const struct rec_batch *b, const char *s,
-    struct rec_code_rec *cr)
-{
-	char again[VAL_MAX];
-	const char *p, *end, *dollar;
-	uint64_t slot, tag;
-	size_t n;
-	int r = REC_ERR_CORRUPT;
-
-	memset(cr, 0, sizeof(*cr));
-	if (parse_num(s, REC_COUNT_MAX, &slot, &end) != REC_OK || slot == 0 ||
-	    *end != ' ' || parse_num(end + 1, UINT16_MAX, &tag, &end) !=
-	    REC_OK || *end != ' ')
-		goto out;
-	cr->slot = (uint8_t)slot;
-	cr->tag = (uint16_t)tag;
-	cr->state = REC_CODE_UNUSED;
-	/* The salt and the hash: the last two '$' fields. */
-	if ((p = strrchr(end, '$')) == NULL || p == end)
-		goto out;
-	for (dollar = p - 1; dollar > end && *dollar != '$'; dollar--)
-		;
-	if (*dollar != '$' || sodium_base642bin(cr->salt, REC_SALT_LEN,
-	    dollar + 1, (size_t)(p - dollar - 1), NULL, &n, NULL,
-	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0 ||
-	    n != REC_SALT_LEN || sodium_base642bin(cr->hash, REC_HASH_LEN,
-	    p + 1, strlen(p + 1), NULL, &n, NULL,
-	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING) != 0 || n != REC_HASH_LEN)
-		goto out;
-	if (rec_ldap_code_encode(b, cr, again, sizeof(again)) != REC_OK ||
-	    strcmp(again, s) != 0)
-		goto out;
-	r = REC_OK;
-out:
-	sodium_memzero(again, sizeof(again));
-	if (r != REC_OK)
-		sodium_memzero(cr, sizeof(*cr));
-	return r;
-}
-
-/* A mark of a used or invalidated code: "SLOT TIME WHAT". */
-int
-rec_ldap_mark_parse(const char *s, enum rec_code_state state,
-    struct rec_code_rec *cr)
-{
-	uint64_t slot, t;
-	const char *end;
-
-	memset(cr, 0, sizeof(*cr));
-	if (parse_num(s, REC_COUNT_MAX, &slot, &end) != REC_OK || slot == 0 ||
-	    *end != ' ' || parse_num(end + 1, UINT64_MAX, &t, &end) != REC_OK ||
-	    *end != ' ' || end[1] == '\0')
-		return REC_ERR_CORRUPT;
-	cr->slot = (uint8_t)slot;
-	cr->state = (uint8_t)state;
-	cr->changed = t;
-	return REC_OK;
-}
-
-/* "ALPHABET LENGTH GROUP CHECK" */
-int
-rec_ldap_format_parse(const char *s, struct rec_format *f)
-{
-	static const enum rec_alphabet alphas[] = {
-		REC_ALPHA_BASE32, REC_ALPHA_BASE60, REC_ALPHA_DIGITS,
-	};
-	uint64_t v[3];
-	size_t n = strcspn(s, " ");
-
-	for (unsigned i = 0; i < sizeof(alphas) / sizeof(alphas[0]); i++) {
-		const char *name = rec_alphabet_name(alphas[i]);
-
-		if (strlen(name) != n || strncmp(s, name, n) != 0)
-			continue;
-		if (s[n] != ' ' || parse_nums(s + n + 1, v, 3) != REC_OK ||
-		    v[0] > REC_CODE_MAX || v[1] > v[0] || v[2] > 1)
-			return REC_ERR_CORRUPT;
-		f->alphabet = alphas[i];
-		f->length = (unsigned)v[0];
-		f->group = (unsigned)v[1];
-		f->check = (int)v[2];
-		return REC_OK;
-	}
-	return REC_ERR_CORRUPT;
-}
-
-/* Printable ASCII of s into out (len), '?' for anything else. */
-static void
-printable(const char *s, char *out, size_t len)
-{
-	size_t i;
-
-	for (i = 0; s[i] != '\0' && i + 1 < len; i++)
-		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
-	out[i] = '\0';
 }
 
 /* ---- Reading entries ------------------------------------------------- */
@@ -357,7 +162,7 @@ get_u64(LDAP *ld, LDAPMessage *e, const char *attr, int optional,
 		*out = def;
 		return REC_OK;
 	}
-	if (r != REC_OK || parse_num(buf, max, out, &end) != REC_OK ||
+	if (r != REC_OK || rec_ldap_parse_num(buf, max, out, &end) != REC_OK ||
 	    *end != '\0')
 		return REC_ERR_CORRUPT;
 	return REC_OK;
@@ -472,7 +277,7 @@ write_failed(struct rec_ldap *c, int r, int lrc, const char *what,
 static int
 parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u)
 {
-	char buf[VAL_MAX];
+	char buf[REC_LDAP_VAL_MAX];
 	int r;
 
 	memset(u, 0, sizeof(*u));
@@ -483,11 +288,13 @@ parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u)
 	    get_u64(ld, e, "pamRecoveryLastGenerated", 1, 0, UINT64_MAX,
 	    &u->last_generated) != REC_OK)
 		return REC_ERR_CORRUPT;
-	if ((r = get_str(ld, e, "pamRecoveryLock", buf, sizeof(buf))) == REC_OK)
+	r = get_str(ld, e, "pamRecoveryLock", buf, sizeof(buf));
+	if (r == REC_OK)
 		r = rec_ldap_lock_parse(buf, &u->lock);
 	if (r != REC_OK && r != REC_ERR_NOTFOUND)
 		return REC_ERR_CORRUPT;
-	if ((r = get_str(ld, e, "pamRecoveryGenLock", buf, sizeof(buf))) == REC_OK)
+	r = get_str(ld, e, "pamRecoveryGenLock", buf, sizeof(buf));
+	if (r == REC_OK)
 		r = rec_ldap_lock_parse(buf, &u->gen);
 	if (r != REC_OK && r != REC_ERR_NOTFOUND)
 		return REC_ERR_CORRUPT;
@@ -497,20 +304,24 @@ parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u)
 static int
 parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b)
 {
-	char buf[VAL_MAX];
+	char buf[REC_LDAP_VAL_MAX];
 	uint64_t v;
 	struct berval **key = NULL;
 	int r = REC_ERR_CORRUPT;
 
 	memset(b, 0, sizeof(*b));
 	if (get_u64(ld, e, "pamRecoveryBatchId", 0, 0, UINT64_MAX, &b->id) ||
-	    get_u64(ld, e, "pamRecoveryBatchStatus", 0, 0, REC_BATCH_STAGED, &v))
+	    get_u64(ld, e, "pamRecoveryBatchStatus", 0, 0, REC_BATCH_STAGED,
+	    &v))
 		goto out;
 	b->status = (uint8_t)v;
 	if (b->status < REC_BATCH_ACTIVE ||
-	    get_u64(ld, e, "pamRecoveryCreated", 0, 0, UINT64_MAX, &b->created) ||
-	    get_u64(ld, e, "pamRecoveryExpires", 1, 0, UINT64_MAX, &b->expires) ||
-	    get_u64(ld, e, "pamRecoveryVerified", 1, 0, UINT64_MAX, &b->verified) ||
+	    get_u64(ld, e, "pamRecoveryCreated", 0, 0, UINT64_MAX,
+	    &b->created) ||
+	    get_u64(ld, e, "pamRecoveryExpires", 1, 0, UINT64_MAX,
+	    &b->expires) ||
+	    get_u64(ld, e, "pamRecoveryVerified", 1, 0, UINT64_MAX,
+	    &b->verified) ||
 	    get_u64(ld, e, "pamRecoveryExported", 1, 0, UINT32_MAX, &v))
 		goto out;
 	b->exported = (uint32_t)v;
@@ -568,7 +379,7 @@ parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
 		{ "pamRecoveryUsedCode", REC_CODE_USED },
 		{ "pamRecoveryInvalidCode", REC_CODE_INVALID },
 	};
-	char buf[VAL_MAX];
+	char buf[REC_LDAP_VAL_MAX];
 	struct berval **v = NULL;
 	int r = REC_ERR_CORRUPT;
 
@@ -584,7 +395,8 @@ parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
 				goto out;
 			if (kinds[k].state == REC_CODE_UNUSED ?
 			    rec_ldap_code_parse(b, buf, &codes[*n]) :
-			    rec_ldap_mark_parse(buf, kinds[k].state, &codes[*n]))
+			    rec_ldap_mark_parse(buf, kinds[k].state,
+			    &codes[*n]))
 				goto out;
 			if (kinds[k].state == REC_CODE_USED)
 				b->used++;
@@ -682,7 +494,7 @@ static int
 read_lock(struct rec_ldap *c, const char *dn, struct rec_lock *lk, int *have)
 {
 	char *attrs[] = { "objectClass", "pamRecoveryLock", NULL };
-	char buf[VAL_MAX];
+	char buf[REC_LDAP_VAL_MAX];
 	LDAPMessage *res = NULL, *e;
 	int r;
 
@@ -717,7 +529,7 @@ int
 rec_ldap_lock_update(struct rec_ldap *c, const char *user,
     rec_ldap_lock_fn *fn, void *arg, struct rec_lock *out)
 {
-	char dn[REC_DN_MAX], oldv[VAL_MAX], newv[VAL_MAX];
+	char dn[REC_DN_MAX], oldv[REC_LDAP_VAL_MAX], newv[REC_LDAP_VAL_MAX];
 	struct rec_lock old, lk;
 	struct mods *m = NULL;
 	int r = REC_ERR_INTERNAL, have, lrc;
@@ -736,8 +548,9 @@ rec_ldap_lock_update(struct rec_ldap *c, const char *user,
 		}
 		if (r != REC_OK)
 			goto out;
-		if ((r = rec_ldap_lock_encode(&old, oldv, sizeof(oldv))) != REC_OK ||
-		    (r = rec_ldap_lock_encode(&lk, newv, sizeof(newv))) != REC_OK)
+		if ((r = rec_ldap_lock_encode(&old, oldv, sizeof(oldv))) !=
+		    REC_OK || (r = rec_ldap_lock_encode(&lk, newv,
+		    sizeof(newv))) != REC_OK)
 			goto out;
 		if (have && strcmp(oldv, newv) == 0) {
 			if (out != NULL)
@@ -767,12 +580,14 @@ rec_ldap_lock_update(struct rec_ldap *c, const char *user,
 				*out = lk;
 			goto out;
 		}
-		if (lrc != LDAP_NO_SUCH_ATTRIBUTE && lrc != LDAP_TYPE_OR_VALUE_EXISTS &&
+		if (lrc != LDAP_NO_SUCH_ATTRIBUTE &&
+		    lrc != LDAP_TYPE_OR_VALUE_EXISTS &&
 		    lrc != LDAP_CONSTRAINT_VIOLATION) {
 			if (lrc == LDAP_NO_SUCH_OBJECT)
 				r = REC_ERR_NOSTORE;
 			else if (r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
-				r = write_failed(c, r, lrc, "lockout update", dn);
+				r = write_failed(c, r, lrc, "lockout update",
+				    dn);
 			goto out;
 		}
 	}
@@ -823,8 +638,8 @@ lock_equal(const struct rec_lock *a, const struct rec_lock *b)
 {
 	return a->failures == b->failures &&
 	    a->window_start == b->window_start &&
-	    a->last_fail == b->last_fail && a->locked_until == b->locked_until &&
-	    a->cooldown == b->cooldown;
+	    a->last_fail == b->last_fail &&
+	    a->locked_until == b->locked_until && a->cooldown == b->cooldown;
 }
 
 static int
@@ -885,7 +700,7 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
     const struct rec_batch *b, const struct rec_code_rec *code,
     enum rec_code_state to, uint64_t now, const char *what)
 {
-	char dn[REC_DN_MAX], val[VAL_MAX], word[REC_FIELD_MAX];
+	char dn[REC_DN_MAX], val[REC_LDAP_VAL_MAX], word[REC_FIELD_MAX];
 	struct mods *m = NULL;
 	int r = REC_ERR_INTERNAL, lrc;
 
@@ -901,7 +716,7 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
 		r = REC_ERR_NOMEM;
 		goto out;
 	}
-	printable(what, word, sizeof(word));
+	rec_ldap_printable(what, word, sizeof(word));
 	mods_attr(m, LDAP_MOD_DELETE, "pamRecoveryCode");
 	mods_bin(m, val, strlen(val));
 	mods_attr(m, LDAP_MOD_ADD, to == REC_CODE_USED ? "pamRecoveryUsedCode" :
@@ -969,7 +784,7 @@ rec_ldap_write_batch(struct rec_ldap *c, const char *user,
     const struct rec_batch *b, const struct rec_code_rec *codes, unsigned n,
     uint64_t now)
 {
-	char udn[REC_DN_MAX], dn[REC_DN_MAX], val[VAL_MAX];
+	char udn[REC_DN_MAX], dn[REC_DN_MAX], val[REC_LDAP_VAL_MAX];
 	struct rec_ldap_user *old = NULL;
 	struct mods *m = NULL;
 	int r = REC_ERR_INTERNAL, lrc;
@@ -983,7 +798,8 @@ rec_ldap_write_batch(struct rec_ldap *c, const char *user,
 	    (r = batch_dn(c, user, b->id, dn)) != REC_OK ||
 	    (r = ensure_user(c, user, udn)) != REC_OK)
 		goto out;
-	if ((m = mods_new()) == NULL || (old = calloc(1, sizeof(*old))) == NULL) {
+	if ((m = mods_new()) == NULL ||
+	    (old = calloc(1, sizeof(*old))) == NULL) {
 		r = REC_ERR_NOMEM;
 		goto out;
 	}
@@ -1015,7 +831,8 @@ rec_ldap_write_batch(struct rec_ldap *c, const char *user,
 			r = REC_ERR_USAGE;
 			goto out;
 		}
-		if ((r = rec_ldap_code_encode(b, &codes[i], val, sizeof(val))) != REC_OK)
+		r = rec_ldap_code_encode(b, &codes[i], val, sizeof(val));
+		if (r != REC_OK)
 			goto out;
 		mods_bin(m, val, strlen(val));
 	}
@@ -1069,7 +886,7 @@ mods_text(struct mods *m, const char *attr, const char *s)
 
 	if (s == NULL || s[0] == '\0')
 		return;		/* a Directory String is never empty */
-	printable(s, buf, sizeof(buf));
+	rec_ldap_printable(s, buf, sizeof(buf));
 	mods_attr(m, LDAP_MOD_ADD, attr);
 	mods_fmt(m, "%s", buf);
 }
@@ -1141,12 +958,13 @@ static int
 parse_event(LDAP *ld, LDAPMessage *e, const char *user, struct rec_event *ev,
     char *host, size_t hostlen)
 {
-	char buf[VAL_MAX];
+	char buf[REC_LDAP_VAL_MAX];
 	uint64_t slot;
 
 	memset(ev, 0, sizeof(*ev));
 	snprintf(ev->user, sizeof(ev->user), "%s", user);
-	if (get_u64(ld, e, "pamRecoveryEventTime", 0, 0, UINT64_MAX, &ev->time) ||
+	if (get_u64(ld, e, "pamRecoveryEventTime", 0, 0, UINT64_MAX,
+	    &ev->time) ||
 	    get_u64(ld, e, "pamRecoveryEventBatch", 1, 0, UINT64_MAX,
 	    &ev->batch) || get_u64(ld, e, "pamRecoveryEventSlot", 1, 0,
 	    REC_COUNT_MAX, &slot) ||
@@ -1155,11 +973,13 @@ parse_event(LDAP *ld, LDAPMessage *e, const char *user, struct rec_event *ev,
 	    get_str(ld, e, "pamRecoveryHost", host, hostlen))
 		return REC_ERR_CORRUPT;
 	ev->slot = (uint8_t)slot;
-	(void)get_str(ld, e, "pamRecoveryService", ev->service, sizeof(ev->service));
+	(void)get_str(ld, e, "pamRecoveryService", ev->service,
+	    sizeof(ev->service));
 	(void)get_str(ld, e, "pamRecoveryRhost", ev->rhost, sizeof(ev->rhost));
 	(void)get_str(ld, e, "pamRecoveryTty", ev->tty, sizeof(ev->tty));
 	(void)get_str(ld, e, "pamRecoveryActor", ev->actor, sizeof(ev->actor));
-	(void)get_str(ld, e, "pamRecoveryDetail", ev->detail, sizeof(ev->detail));
+	(void)get_str(ld, e, "pamRecoveryDetail", ev->detail,
+	    sizeof(ev->detail));
 	return REC_OK;
 }
 
@@ -1184,8 +1004,8 @@ rec_ldap_each_event(struct rec_ldap *c, const char *user,
 	    e = ldap_next_entry(c->ld, e)) {
 		if ((r = parse_event(c->ld, e, user, &ev, host,
 		    sizeof(host))) != REC_OK) {
-			rec_logf(c->log, LOG_ERR, "directory %s: an audit event "
-			    "of user %s does not parse", c->uri, user);
+			rec_logf(c->log, LOG_ERR, "directory %s: an audit "
+			    "event of user %s does not parse", c->uri, user);
 			goto out;
 		}
 		if ((r = fn(&ev, host, arg)) != REC_OK) {

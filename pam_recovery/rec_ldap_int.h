@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_ldap_int.h: private to rec_ldap.c, rec_ldap_entry.c and their test. */
+/* rec_ldap_int.h: private to rec_ldap*.c and their test. */
 #ifndef REC_LDAP_INT_H
 #define REC_LDAP_INT_H
 
@@ -12,6 +12,7 @@
 #include "rec_record.h"
 
 #define REC_DN_MAX 2048		/* longest DN built here */
+#define REC_LDAP_VAL_MAX 384	/* longest value built or read */
 
 struct rec_ldap {
 	LDAP *ld;
@@ -65,5 +66,15 @@ int rec_ldap_code_parse(const struct rec_batch *b, const char *s,
 int rec_ldap_mark_parse(const char *s, enum rec_code_state state,
     struct rec_code_rec *cr);
 int rec_ldap_format_parse(const char *s, struct rec_format *f);
+
+/*
+ * A decimal number as the encoders write it (digits, no sign, no leading
+ * zero) of at most max, at the start of s; *end after its digits.
+ */
+int rec_ldap_parse_num(const char *s, uint64_t max, uint64_t *v,
+    const char **end);
+
+/* Printable ASCII of s into out (len), '?' for anything else. */
+void rec_ldap_printable(const char *s, char *out, size_t len);
 
 #endif

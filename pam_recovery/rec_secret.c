@@ -24,7 +24,8 @@ rec_secret_read(const char *path, const char *what, unsigned char *buf,
 	*len = 0;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
 	    O_NOCTTY)) == -1) {
-		rec_logf(log, LOG_ERR, "%s %s: %s", what, path, strerror(errno));
+		rec_logf(log, LOG_ERR, "%s %s: %s", what, path,
+		    strerror(errno));
 		r = REC_ERR_IO;
 		goto out;
 	}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* ldapdrive.c: drive the directory store's client against a test slapd, one operation per run (tests only). */
+/* ldapdrive.c: one operation of the directory client per run (tests only). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,7 +15,7 @@
 
 /*
  * usage: ldapdrive CONF ping
- *        ldapdrive CONF pause-read USER   (bind, "bound", a line on stdin, read)
+ *        ldapdrive CONF pause-read USER   (bind, "bound", a stdin line, read)
  *        ldapdrive CONF gen USER N        (prints the N codes, one a line)
  *        ldapdrive CONF login USER CODE   (count, hash one candidate, consume)
  *        ldapdrive CONF count USER        (prints this attempt's count)
@@ -203,8 +203,8 @@ static int
 print_event(const struct rec_event *ev, const char *host, void *arg)
 {
 	(void)arg;
-	printf("event %s host=%s service=%s actor=%s\n", rec_event_name(ev->type),
-	    host, ev->service, ev->actor);
+	printf("event %s host=%s service=%s actor=%s\n",
+	    rec_event_name(ev->type), host, ev->service, ev->actor);
 	return REC_OK;
 }
 
@@ -296,7 +296,7 @@ main(int argc, char **argv)
 	int r, rc;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: ldapdrive CONF COMMAND [USER ARGS...]\n");
+		fprintf(stderr, "usage: ldapdrive CONF COMMAND [ARGS...]\n");
 		return 1;
 	}
 	if (sodium_init() < 0)
@@ -310,6 +310,7 @@ main(int argc, char **argv)
 	else
 		rc = run(c, &cfg, argc, argv);
 	rec_ldap_close(c);
-	fprintf(stderr, "elapsed_ms=%llu\n", (unsigned long long)(now_ms() - t0));
+	fprintf(stderr, "elapsed_ms=%llu\n",
+	    (unsigned long long)(now_ms() - t0));
 	return rc;
 }

@@ -13,7 +13,7 @@
 #include "rec_ldap.h"
 #include "rec_ldap_int.h"
 
-/* ---- The lockout value ---------------------------------------------------- */
+/* ---- The lockout value ------------------------------------------------ */
 
 static void
 assert_lock_equal(const struct rec_lock *a, const struct rec_lock *b)
@@ -88,7 +88,8 @@ test_code_round_trip(void **state)
 	in.tag = 77;
 	randombytes_buf(in.salt, sizeof(in.salt));
 	randombytes_buf(in.hash, sizeof(in.hash));
-	assert_int_equal(rec_ldap_code_encode(&b, &in, buf, sizeof(buf)), REC_OK);
+	assert_int_equal(rec_ldap_code_encode(&b, &in, buf, sizeof(buf)),
+	    REC_OK);
 	assert_non_null(strstr(buf, "3 77 $argon2id$v=19$m=65536,t=2,p=1$"));
 	assert_null(strchr(strstr(buf, "p=1$") + 4, '='));	/* no padding */
 	assert_int_equal(rec_ldap_code_parse(&b, buf, &out), REC_OK);
@@ -184,7 +185,8 @@ test_formats(void **state)
 {
 	static const char *const bad[] = {
 		"", "base64 20 5 1", "base32 20 21 1", "base32 20 5 2",
-		"base32  20 5 1", "base32 20 5", "BASE32 20 5 1", "base32 20 5 1 ",
+		"base32  20 5 1", "base32 20 5", "BASE32 20 5 1",
+		"base32 20 5 1 ",
 		"base32 99999 5 1",
 	};
 	struct rec_format f;
@@ -232,7 +234,8 @@ test_user_dn(void **state)
 	snprintf(c.cfg.ldap_base, sizeof(c.cfg.ldap_base),
 	    "ou=recovery,dc=example,dc=org");
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
-		assert_int_equal(rec_ldap_user_dn(&c, good[i].user, dn), REC_OK);
+		assert_int_equal(rec_ldap_user_dn(&c, good[i].user, dn),
+		    REC_OK);
 		assert_string_equal(dn, good[i].dn);
 	}
 	assert_int_equal(rec_ldap_user_dn(&c, "", dn), REC_ERR_USAGE);
