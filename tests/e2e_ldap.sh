@@ -307,7 +307,7 @@ drive insecure status alice
 check "plain ldap:// with ldap_insecure = yes works" has "ok batch 1"
 conf badpw "$SLAPD_HOST_DN" wrong
 drive badpw status alice
-check "a wrong bind password: permission denied, not a user without codes" has "error internal (permission denied)"
+check "a wrong bind password: permission denied, not a user without codes" has "error permission (permission denied)"
 conf loose "$SLAPD_HOST_DN" hostpw
 chmod 0640 "$T/loose.pw"
 drive loose status alice
