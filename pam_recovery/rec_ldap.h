@@ -106,7 +106,8 @@ int rec_ldap_clear_lock(struct rec_ldap *c, const char *user);
  * Consume (to REC_CODE_USED, with host) or invalidate (REC_CODE_INVALID,
  * with actor in what) the unused code *code of batch *b, read by
  * rec_ldap_read_user, in one Modify of the batch entry: delete the code's
- * exact value, add the mark "SLOT NOW WHAT".  Of any number of concurrent
+ * exact value, add the mark "VALUE NOW WHAT" (which keeps its hash, so a
+ * code tried again is known as used).  Of any number of concurrent
  * calls for one code, at any hosts, exactly one succeeds: the others'
  * delete finds no such value and the directory applies nothing of their
  * Modify.  Returns REC_OK, REC_ERR_USED when the code is no longer

@@ -395,7 +395,7 @@ parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
 				goto out;
 			if (kinds[k].state == REC_CODE_UNUSED ?
 			    rec_ldap_code_parse(b, buf, &codes[*n]) :
-			    rec_ldap_mark_parse(buf, kinds[k].state,
+			    rec_ldap_mark_parse(b, buf, kinds[k].state,
 			    &codes[*n]))
 				goto out;
 			if (kinds[k].state == REC_CODE_USED)
@@ -701,6 +701,7 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
     enum rec_code_state to, uint64_t now, const char *what)
 {
 	char dn[REC_DN_MAX], val[REC_LDAP_VAL_MAX], word[REC_FIELD_MAX];
+	char mark[REC_LDAP_VAL_MAX];
 	struct mods *m = NULL;
 	int r = REC_ERR_INTERNAL, lrc;
 
@@ -721,7 +722,10 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
 	mods_bin(m, val, strlen(val));
 	mods_attr(m, LDAP_MOD_ADD, to == REC_CODE_USED ? "pamRecoveryUsedCode" :
 	    "pamRecoveryInvalidCode");
-	mods_fmt(m, "%u %" PRIu64 " %s", code->slot, now, word);
+	if ((r = rec_ldap_mark_encode(b, code, now, word, mark,
+	    sizeof(mark))) != REC_OK)
+		goto out;
+	mods_bin(m, mark, strlen(mark));
 	r = modify(c, dn, m, &lrc);
 	/* The loser of a race: the value is gone, nothing was applied. */
 	if (r != REC_OK && (lrc == LDAP_NO_SUCH_ATTRIBUTE ||
@@ -732,6 +736,7 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
 		    "invalidate", dn);
 out:
 	sodium_memzero(val, sizeof(val));
+	sodium_memzero(mark, sizeof(mark));
 	mods_free(m);
 	return r;
 }

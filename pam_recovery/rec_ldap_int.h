@@ -12,7 +12,7 @@
 #include "rec_record.h"
 
 #define REC_DN_MAX 2048		/* longest DN built here */
-#define REC_LDAP_VAL_MAX 384	/* longest value built or read */
+#define REC_LDAP_VAL_MAX 512	/* longest value built or read */
 
 struct rec_ldap {
 	LDAP *ld;
@@ -63,8 +63,11 @@ int rec_ldap_code_encode(const struct rec_batch *b,
     const struct rec_code_rec *cr, char *buf, size_t len);
 int rec_ldap_code_parse(const struct rec_batch *b, const char *s,
     struct rec_code_rec *cr);
-int rec_ldap_mark_parse(const char *s, enum rec_code_state state,
-    struct rec_code_rec *cr);
+int rec_ldap_mark_encode(const struct rec_batch *b,
+    const struct rec_code_rec *cr, uint64_t t, const char *what, char *buf,
+    size_t len);
+int rec_ldap_mark_parse(const struct rec_batch *b, const char *s,
+    enum rec_code_state state, struct rec_code_rec *cr);
 int rec_ldap_format_parse(const char *s, struct rec_format *f);
 
 /*

@@ -146,24 +146,55 @@ out:
 	return r;
 }
 
-/* A mark of a used or invalidated code: "SLOT TIME WHAT". */
+/*
+ * A mark of a used or invalidated code: the code's value, then the time
+ * and who ("SLOT TAG PHC TIME WHAT").  The hash stays, as in the LMDB
+ * store, so that a code tried again is known as used, not as wrong.
+ */
 int
-rec_ldap_mark_parse(const char *s, enum rec_code_state state,
-    struct rec_code_rec *cr)
+rec_ldap_mark_encode(const struct rec_batch *b,
+    const struct rec_code_rec *cr, uint64_t t, const char *what, char *buf,
+    size_t len)
 {
-	uint64_t slot, t;
-	const char *end;
+	char val[REC_LDAP_VAL_MAX];
+	int r, n;
 
-	memset(cr, 0, sizeof(*cr));
-	if (rec_ldap_parse_num(s, REC_COUNT_MAX, &slot, &end) != REC_OK ||
-	    slot == 0 || *end != ' ' ||
-	    rec_ldap_parse_num(end + 1, UINT64_MAX, &t, &end) != REC_OK ||
+	if ((r = rec_ldap_code_encode(b, cr, val, sizeof(val))) != REC_OK)
+		return r;
+	n = snprintf(buf, len, "%s %" PRIu64 " %s", val, t, what);
+	sodium_memzero(val, sizeof(val));
+	return n < 0 || (size_t)n >= len ? REC_ERR_INTERNAL : REC_OK;
+}
+
+int
+rec_ldap_mark_parse(const struct rec_batch *b, const char *s,
+    enum rec_code_state state, struct rec_code_rec *cr)
+{
+	char val[REC_LDAP_VAL_MAX];
+	const char *p = s, *end;
+	uint64_t t;
+	size_t n;
+	int r = REC_ERR_CORRUPT;
+
+	/* The code's value is the first three fields. */
+	for (int i = 0; i < 3 && p != NULL; i++)
+		p = strchr(i == 0 ? p : p + 1, ' ');
+	if (p == NULL || (n = (size_t)(p - s)) >= sizeof(val))
+		goto out;
+	memcpy(val, s, n);
+	val[n] = '\0';
+	if (rec_ldap_code_parse(b, val, cr) != REC_OK ||
+	    rec_ldap_parse_num(p + 1, UINT64_MAX, &t, &end) != REC_OK ||
 	    *end != ' ' || end[1] == '\0')
-		return REC_ERR_CORRUPT;
-	cr->slot = (uint8_t)slot;
+		goto out;
 	cr->state = (uint8_t)state;
 	cr->changed = t;
-	return REC_OK;
+	r = REC_OK;
+out:
+	sodium_memzero(val, sizeof(val));
+	if (r != REC_OK)
+		sodium_memzero(cr, sizeof(*cr));
+	return r;
 }
 
 /* "ALPHABET LENGTH GROUP CHECK" */

@@ -27,7 +27,7 @@
  *        ldapdrive CONF events USER
  * Prints "ok ...", or "error REASON (SENTENCE)" (rec_err_reason,
  * rec_strerror) and exits 2 for a store error; login prints "used",
- * "nomatch" or "locked" and count "locked", and exit 3.
+ * "invalidated", "nomatch" or "locked" and count "locked", and exit 3.
  * Every run prints "elapsed_ms=N" on stderr.  The kdf costs of CONF are used
  * as they are (tests set tiny ones).
  */
@@ -129,11 +129,15 @@ login(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
 	if (!st.have_batch || rec_code_normalise(&st.batch.fmt, input, code) !=
 	    REC_OK)
 		return fail(REC_ERR_NOSTORE);
+	/* An unused code with the tag, else a used one: reuse shows as such. */
 	tag = rec_kdf_tag(code, NULL, st.batch.tag_key, st.batch.tag_bits);
-	for (unsigned i = 0; i < st.ncodes; i++)
-		if (st.codes[i].state == REC_CODE_UNUSED &&
-		    (st.batch.tag_bits == 0 || st.codes[i].tag == tag))
+	for (unsigned i = 0; i < st.ncodes; i++) {
+		if (st.batch.tag_bits != 0 && st.codes[i].tag != tag)
+			continue;
+		if (pick == REC_COUNT_MAX || (st.codes[pick].state !=
+		    REC_CODE_UNUSED && st.codes[i].state == REC_CODE_UNUSED))
 			pick = i;
+	}
 	if (pick == REC_COUNT_MAX) {
 		/* One hash all the same, as for a wrong code. */
 		(void)rec_kdf_dummy(cfg->kdf_opslimit, cfg->kdf_memlimit);
@@ -145,6 +149,11 @@ login(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
 		return fail(r);
 	if (!rec_kdf_equal(h, st.codes[pick].hash)) {
 		printf("nomatch\n");
+		return 3;
+	}
+	if (st.codes[pick].state != REC_CODE_UNUSED) {
+		printf("%s\n", st.codes[pick].state == REC_CODE_USED ? "used" :
+		    "invalidated");
 		return 3;
 	}
 	r = rec_ldap_mark_code(c, user, &st.batch, &st.codes[pick],

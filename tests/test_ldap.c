@@ -154,30 +154,59 @@ test_code_refused(void **state)
 	}
 }
 
+/* A mark keeps the code's value (its hash), then the time and who. */
 static void
 test_marks(void **state)
 {
-	struct rec_code_rec out;
+	static const char *const bad[] = {
+		"", "3 1700000000 host-a",
+		"3 7 $argon2id$v=19$m=8,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 1700000000",
+		"3 7 $argon2id$v=19$m=8,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 1700000000 ",
+		"3 7 $argon2id$v=19$m=8,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA x host",
+		"3 7 $argon2id$v=19$m=16,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 1 host",
+		"0 7 $argon2id$v=19$m=8,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$"
+		    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA 1 host",
+	};
+	struct rec_batch b;
+	struct rec_code_rec in, out;
+	char buf[512];
 
 	(void)state;
-	assert_int_equal(rec_ldap_mark_parse("3 1700000000 host-a",
-	    REC_CODE_USED, &out), REC_OK);
+	batch_at(&b, 1, 8192);
+	memset(&in, 0, sizeof(in));
+	in.slot = 3;
+	in.tag = 7;
+	randombytes_buf(in.salt, sizeof(in.salt));
+	randombytes_buf(in.hash, sizeof(in.hash));
+	assert_int_equal(rec_ldap_mark_encode(&b, &in, 1700000000,
+	    "host-a", buf, sizeof(buf)), REC_OK);
+	assert_int_equal(rec_ldap_mark_parse(&b, buf, REC_CODE_USED, &out),
+	    REC_OK);
 	assert_int_equal(out.slot, 3);
+	assert_int_equal(out.tag, 7);
 	assert_int_equal(out.state, REC_CODE_USED);
 	assert_true(out.changed == 1700000000);
-	assert_int_equal(rec_ldap_mark_parse("100 0 admin:root",
-	    REC_CODE_INVALID, &out), REC_OK);
+	assert_memory_equal(out.hash, in.hash, sizeof(in.hash));
+	assert_memory_equal(out.salt, in.salt, sizeof(in.salt));
+	/* Who may hold blanks: it is the rest of the value. */
+	assert_int_equal(rec_ldap_mark_encode(&b, &in, 0, "admin root",
+	    buf, sizeof(buf)), REC_OK);
+	assert_int_equal(rec_ldap_mark_parse(&b, buf, REC_CODE_INVALID, &out),
+	    REC_OK);
 	assert_int_equal(out.state, REC_CODE_INVALID);
-	assert_int_equal(rec_ldap_mark_parse("3 1700000000", REC_CODE_USED,
-	    &out), REC_ERR_CORRUPT);
-	assert_int_equal(rec_ldap_mark_parse("3 1700000000 ", REC_CODE_USED,
-	    &out), REC_ERR_CORRUPT);
-	assert_int_equal(rec_ldap_mark_parse("0 1 h", REC_CODE_USED, &out),
-	    REC_ERR_CORRUPT);
-	assert_int_equal(rec_ldap_mark_parse("101 1 h", REC_CODE_USED, &out),
-	    REC_ERR_CORRUPT);
-	assert_int_equal(rec_ldap_mark_parse("x 1 h", REC_CODE_USED, &out),
-	    REC_ERR_CORRUPT);
+	assert_int_equal(rec_ldap_mark_encode(&b, &in, 0, "x", buf, 64),
+	    REC_ERR_INTERNAL);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (rec_ldap_mark_parse(&b, bad[i], REC_CODE_USED, &out) !=
+		    REC_ERR_CORRUPT) {
+			print_error("accepted \"%s\"\n", bad[i]);
+			fail();
+		}
+	}
 }
 
 static void
