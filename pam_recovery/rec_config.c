@@ -230,7 +230,8 @@ check_mail(const char *v)
 
 /*
  * A list of ldap://, ldaps:// or ldapi:// URIs separated by blanks; libldap
- * parses each one when it connects.
+ * parses each one when it connects.  A bare ldapi:// is slapd's default
+ * socket; ldap:// and ldaps:// must name a server.
  */
 static const char *
 check_uris(const char *v)
@@ -241,9 +242,9 @@ check_uris(const char *v)
 		n = strcspn(v, " \t");
 		if (!((n > 7 && strncmp(v, "ldap://", 7) == 0) ||
 		    (n > 8 && strncmp(v, "ldaps://", 8) == 0) ||
-		    (n > 8 && strncmp(v, "ldapi://", 8) == 0)))
-			return "each URI must start with ldap://, ldaps:// or "
-			    "ldapi:// and name a server or socket";
+		    (n >= 8 && strncmp(v, "ldapi://", 8) == 0)))
+			return "each URI must be ldap://HOST, ldaps://HOST or "
+			    "ldapi:// (optionally with a socket path)";
 		v += n;
 	}
 	return NULL;
