@@ -103,6 +103,17 @@ int rec_ldap_refund(struct rec_ldap *c, const char *user,
 int rec_ldap_clear_lock(struct rec_ldap *c, const char *user);
 
 /*
+ * Take generate_cooldown for one generation by user, fleet-wide, before
+ * the batch is written: the same compare-and-swap on pamRecoveryGenLock,
+ * the cooldown escalating as rec_lock_gen_config makes it; the user's
+ * entry is created when it has none.  Returns REC_OK (nothing to do when
+ * generate_cooldown is 0), REC_ERR_COOLDOWN with the seconds left in
+ * *wait, or a store error.
+ */
+int rec_ldap_take_generate(struct rec_ldap *c, const char *user,
+    uint64_t now, const struct rec_config *cfg, uint64_t *wait);
+
+/*
  * Consume (to REC_CODE_USED, with host) or invalidate (REC_CODE_INVALID,
  * with actor in what) the unused code *code of batch *b, read by
  * rec_ldap_read_user, in one Modify of the batch entry: delete the code's

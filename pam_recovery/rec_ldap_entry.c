@@ -489,11 +489,12 @@ out:
 
 /* ---- The lockout state ------------------------------------------------ */
 
-/* The lockout value of user's entry (*have 0 when it has none). */
+/* The lockout value attr of user's entry (*have 0 when it has none). */
 static int
-read_lock(struct rec_ldap *c, const char *dn, struct rec_lock *lk, int *have)
+read_lock(struct rec_ldap *c, const char *dn, const char *attr,
+    struct rec_lock *lk, int *have)
 {
-	char *attrs[] = { "objectClass", "pamRecoveryLock", NULL };
+	char *attrs[] = { "objectClass", (char *)attr, NULL };
 	char buf[REC_LDAP_VAL_MAX];
 	LDAPMessage *res = NULL, *e;
 	int r;
@@ -510,7 +511,7 @@ read_lock(struct rec_ldap *c, const char *dn, struct rec_lock *lk, int *have)
 		r = REC_ERR_NOSTORE;
 		goto out;
 	}
-	r = get_str(c->ld, e, "pamRecoveryLock", buf, sizeof(buf));
+	r = get_str(c->ld, e, attr, buf, sizeof(buf));
 	if (r == REC_ERR_NOTFOUND) {
 		r = REC_OK;
 		goto out;
@@ -518,15 +519,16 @@ read_lock(struct rec_ldap *c, const char *dn, struct rec_lock *lk, int *have)
 	if (r == REC_OK && (r = rec_ldap_lock_parse(buf, lk)) == REC_OK)
 		*have = 1;
 	if (r != REC_OK)
-		rec_logf(c->log, LOG_ERR, "directory %s: %s: pamRecoveryLock "
-		    "does not parse", c->uri, dn);
+		rec_logf(c->log, LOG_ERR, "directory %s: %s: %s does not "
+		    "parse", c->uri, dn, attr);
 out:
 	ldap_msgfree(res);
 	return r;
 }
 
-int
-rec_ldap_lock_update(struct rec_ldap *c, const char *user,
+/* The compare-and-swap of rec_ldap_lock_update on the value attr. */
+static int
+swap_lock(struct rec_ldap *c, const char *user, const char *attr,
     rec_ldap_lock_fn *fn, void *arg, struct rec_lock *out)
 {
 	char dn[REC_DN_MAX], oldv[REC_LDAP_VAL_MAX], newv[REC_LDAP_VAL_MAX];
@@ -537,7 +539,7 @@ rec_ldap_lock_update(struct rec_ldap *c, const char *user,
 	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
 		goto out;
 	for (unsigned round = 0; round < CAS_MAX; round++) {
-		if ((r = read_lock(c, dn, &old, &have)) != REC_OK)
+		if ((r = read_lock(c, dn, attr, &old, &have)) != REC_OK)
 			goto out;
 		lk = old;
 		if ((r = fn(&lk, arg)) == REC_STOP) {
@@ -569,10 +571,10 @@ rec_ldap_lock_update(struct rec_ldap *c, const char *user,
 		 * finds one) and nothing is applied.
 		 */
 		if (have) {
-			mods_attr(m, LDAP_MOD_DELETE, "pamRecoveryLock");
+			mods_attr(m, LDAP_MOD_DELETE, attr);
 			mods_bin(m, oldv, strlen(oldv));
 		}
-		mods_attr(m, LDAP_MOD_ADD, "pamRecoveryLock");
+		mods_attr(m, LDAP_MOD_ADD, attr);
 		mods_bin(m, newv, strlen(newv));
 		r = modify(c, dn, m, &lrc);
 		if (r == REC_OK) {
@@ -597,6 +599,13 @@ rec_ldap_lock_update(struct rec_ldap *c, const char *user,
 out:
 	mods_free(m);
 	return r;
+}
+
+int
+rec_ldap_lock_update(struct rec_ldap *c, const char *user,
+    rec_ldap_lock_fn *fn, void *arg, struct rec_lock *out)
+{
+	return swap_lock(c, user, "pamRecoveryLock", fn, arg, out);
 }
 
 struct count_arg {
@@ -677,6 +686,46 @@ int
 rec_ldap_clear_lock(struct rec_ldap *c, const char *user)
 {
 	return rec_ldap_lock_update(c, user, clear_fn, NULL, NULL);
+}
+
+struct gen_arg {
+	uint64_t now;
+	struct rec_config gc;	/* generate_cooldown as a lockout */
+	uint64_t wait;
+};
+
+static int
+gen_fn(struct rec_lock *lk, void *varg)
+{
+	struct gen_arg *a = varg;
+
+	rec_lock_refresh(lk, a->now, &a->gc);
+	if ((a->wait = rec_lock_remaining(lk, a->now, &a->gc)) == 0)
+		(void)rec_lock_fail(lk, a->now, &a->gc);
+	return REC_OK;
+}
+
+static int ensure_user(struct rec_ldap *, const char *, const char *);
+
+int
+rec_ldap_take_generate(struct rec_ldap *c, const char *user, uint64_t now,
+    const struct rec_config *cfg, uint64_t *wait)
+{
+	struct gen_arg a = { .now = now };
+	char dn[REC_DN_MAX];
+	int r;
+
+	*wait = 0;
+	if (cfg->generate_cooldown == 0)
+		return REC_OK;
+	rec_lock_gen_config(cfg, &a.gc);
+	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK ||
+	    (r = ensure_user(c, user, dn)) != REC_OK ||
+	    (r = swap_lock(c, user, "pamRecoveryGenLock", gen_fn, &a,
+	    NULL)) != REC_OK)
+		return r;
+	*wait = a.wait;
+	return a.wait > 0 ? REC_ERR_COOLDOWN : REC_OK;
 }
 
 /* ---- Codes and batches ------------------------------------------------ */

@@ -293,6 +293,29 @@ drive hosta refund bob
 drive hosta status bob
 check "an attempt refunded leaves no failure behind" has "failures 1 "
 
+# ---- generate_cooldown, fleet-wide -------------------------------------------
+conf admincd "$SLAPD_ADMIN_DN" adminpw generate_cooldown=60
+rm -f "$T"/gen.*
+i=0
+while [ "$i" -lt 10 ]; do
+	"$D" "$T/admincd.conf" take-generate carol >"$T/gen.$i" 2>&1 &
+	i=$((i + 1))
+done
+wait
+OUT=$(cat "$T"/gen.*)
+n=$(cat "$T"/gen.* | grep -c '^ok')
+w=$(cat "$T"/gen.* | grep -c '^cooldown ')
+check "10 parallel generations for a new user, generate_cooldown 60: one goes ($n), 9 wait ($w)" \
+    test "$n" -eq 1 -a "$w" -eq 9
+drive admincd take-generate carol
+check "the next one is told how long to wait (at most 60 s)" \
+    sh -c 'printf "%s\n" "$1" | grep -Eq "^cooldown ([1-5]?[0-9]|60)\$"' sh "$OUT"
+quick admin status carol
+check "carol's entry was created, with no batch yet" has "ok batch 0"
+conf hostcd "$SLAPD_HOST_DN" hostpw generate_cooldown=60
+drive hostcd take-generate alice
+check "the hosts' account cannot take a generation" has "error permission"
+
 # ---- Binding and TLS --------------------------------------------------------
 conf ext "" "" "ldap_uri=$SLAPD_LDAPI" host_name=host-c
 drive ext status alice

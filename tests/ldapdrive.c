@@ -21,6 +21,7 @@
  *        ldapdrive CONF count USER        (prints this attempt's count)
  *        ldapdrive CONF refund USER       (count one, then give it back)
  *        ldapdrive CONF clear USER
+ *        ldapdrive CONF take-generate USER   ("ok" or "cooldown N")
  *        ldapdrive CONF status USER
  *        ldapdrive CONF invalidate USER SLOT ACTOR
  *        ldapdrive CONF audit USER TYPE SERVICE
@@ -266,6 +267,17 @@ run(struct rec_ldap *c, const struct rec_config *cfg, int argc, char **argv)
 			return fail(r);
 		printf("ok\n");
 		return 0;
+	}
+	if (strcmp(cmd, "take-generate") == 0 && argc == 4) {
+		uint64_t wait = 0;
+
+		r = rec_ldap_take_generate(c, user, (uint64_t)time(NULL), cfg,
+		    &wait);
+		if (r == REC_ERR_COOLDOWN) {
+			printf("cooldown %llu\n", (unsigned long long)wait);
+			return 3;
+		}
+		return r == REC_OK ? (printf("ok\n"), 0) : fail(r);
 	}
 	if (strcmp(cmd, "clear") == 0 && argc == 4)
 		return (r = rec_ldap_clear_lock(c, user)) == REC_OK ?
