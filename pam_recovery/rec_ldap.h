@@ -130,6 +130,13 @@ int rec_ldap_mark_code(struct rec_ldap *c, const char *user,
     enum rec_code_state to, uint64_t now, const char *what);
 
 /*
+ * Record on user's entry that a code was used at now (last_used of struct
+ * rec_user), after a successful rec_ldap_mark_code.  REC_ERR_NOSTORE when
+ * the user has no entry.
+ */
+int rec_ldap_note_use(struct rec_ldap *c, const char *user, uint64_t now);
+
+/*
  * Write batch *b with its n unused codes (slots 1..b->count, hashes and
  * tags as for the LMDB store) for user, creating the user's entry when it
  * has none.  When b->status is REC_BATCH_ACTIVE the user's active batch

@@ -790,6 +790,27 @@ out:
 	return r;
 }
 
+int
+rec_ldap_note_use(struct rec_ldap *c, const char *user, uint64_t now)
+{
+	char dn[REC_DN_MAX];
+	struct mods *m = NULL;
+	int r, lrc;
+
+	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
+		return r;
+	if ((m = mods_new()) == NULL)
+		return REC_ERR_NOMEM;
+	mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryLastUsed", now);
+	r = modify(c, dn, m, &lrc);
+	if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
+		r = REC_ERR_NOSTORE;
+	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
+		r = write_failed(c, r, lrc, "last use", dn);
+	mods_free(m);
+	return r;
+}
+
 /* The user's entry, unless it exists already. */
 static int
 ensure_user(struct rec_ldap *c, const char *user, const char *dn)

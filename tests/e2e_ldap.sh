@@ -150,7 +150,8 @@ check "admin writes a batch of 5 for alice" test "$RC" -eq 0 -a "$(grep -c . "$T
 quick admin gen bob 3
 check "admin writes a batch of 3 for bob" test "$RC" -eq 0
 drive hosta status alice
-check "host reads alice: 5 unused codes" has "ok batch 1 count 5 unused 5 used 0 invalid 0"
+check "host reads alice: 5 unused codes, never used" has "ok batch 1 count 5 unused 5 used 0 invalid 0"
+check "... never used" has "last_used never"
 
 # ---- ACLs: who reads hashes, who writes what -------------------------------
 # ld TOOL WHO ARGS...: an ldap-utils tool over StartTLS as WHO (anon, host,
@@ -219,6 +220,7 @@ drive hostb login alice "$C1"
 check "host-b: the same code on the very next login is refused as used" has "used"
 quick hostb status alice
 check "alice: 4 unused, 1 used" has "unused 4 used 1 invalid 0"
+check "alice's entry records the last use" has "last_used set"
 ld ldapsearch admin -o ldif-wrap=no -LLL -b "$BATCH" -s base pamRecoveryUsedCode
 check "the used mark names host-a" has "pamRecoveryUsedCode: 1 "
 check "... host-a" has " host-a"

@@ -163,7 +163,8 @@ login(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
 		printf("used\n");
 		return 3;
 	}
-	if (r != REC_OK || (r = rec_ldap_clear_lock(c, user)) != REC_OK)
+	if (r != REC_OK || (r = rec_ldap_clear_lock(c, user)) != REC_OK ||
+	    (r = rec_ldap_note_use(c, user, (uint64_t)time(NULL))) != REC_OK)
 		return fail(r);
 	printf("ok slot %u\n", st.codes[pick].slot);
 	return 0;
@@ -181,10 +182,11 @@ status(struct rec_ldap *c, const char *user)
 	for (unsigned i = 0; i < st.ncodes; i++)
 		n[st.codes[i].state]++;
 	printf("ok batch %d count %u unused %u used %u invalid %u "
-	    "failures %u locked_until %llu\n", st.have_batch,
+	    "failures %u locked_until %llu last_used %s\n", st.have_batch,
 	    st.have_batch ? st.batch.count : 0, n[0], n[1], n[2],
 	    st.user.lock.failures,
-	    (unsigned long long)st.user.lock.locked_until);
+	    (unsigned long long)st.user.lock.locked_until,
+	    st.user.last_used != 0 ? "set" : "never");
 	return 0;
 }
 
