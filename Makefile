@@ -14,6 +14,8 @@ SAN      ?=
 PKGS     := libsodium lmdb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -llmdb)
+# libldap: the directory store's client (rec_ldap*.c); linked by what uses it.
+LDAP_LIBS  := $(shell pkg-config --libs ldap 2>/dev/null || echo -lldap -llber)
 ALL_CFLAGS  = $(WARN) $(DEFS) -DREC_HELPER_PATH='"$(HELPER_PATH)"' $(HARDEN) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Ipam_recovery
 LDHARDEN := -Wl,-z,relro,-z,now
 
@@ -45,7 +47,7 @@ ADMIN_BIN := $(if $(wildcard tools/pam-recovery-admin.c),$(B)/pam-recovery-admin
 # What ships: built with the packages of "deps.sh build" only (make demo, a
 # nocheck .deb).  The test programs need the "test" packages (cmocka).
 all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery-store $(B)/pam-recovery $(ADMIN_BIN) $(B)/pam-recovery-selfd
-tests: $(B)/pamdrive $(B)/storeplant $(UNIT_BIN)
+tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -67,8 +69,10 @@ $(B)/pamdrive: tests/pamdrive.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
 $(B)/storeplant: tests/storeplant.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS)
+$(B)/ldapdrive: tests/ldapdrive.c $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/test_%: tests/test_%.c $(wildcard tests/*.h) $(B)/librecovery.a
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(PKG_LIBS) -lcmocka -lpam -ldl
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS) -lcmocka -lpam -ldl
 $(B)/test_escape: tests/test_escape.c tools/tool_common.h $(B)/tool_escape.o
 	$(CC) $(ALL_CFLAGS) -Itests -Itools -o $@ $< $(B)/tool_escape.o $(TOOL_LIBS) -lcmocka
 BENCH_SRC := $(sort $(wildcard bench/*.c))
@@ -129,6 +133,7 @@ DATADIR  ?= $(prefix)/share/pam-recovery
 EXAMPLES := $(wildcard conf/pam.d/*.example conf/sshd_config.recovery.example)
 DOCS     := README.md INSTALL SECURITY.md LICENSE
 HOOKS    := $(wildcard conf/*.sh)
+LDAPDOCS := $(wildcard conf/ldap/*)
 UNITS    := $(wildcard conf/systemd/*.service conf/systemd/*.timer conf/systemd/*.socket)
 install: all
 	install -d $(DESTDIR)$(PAMDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(SBINDIR) \
@@ -144,6 +149,7 @@ install: all
 	    install -m 0644 $$p $(DESTDIR)$(MANDIR)/man$$s/ || exit 1; done
 	install -m 0644 $(EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
 	install -m 0644 $(DOCS) $(DESTDIR)$(DOCDIR)/
+	$(if $(LDAPDOCS),install -d $(DESTDIR)$(DOCDIR)/ldap && install -m 0644 $(LDAPDOCS) $(DESTDIR)$(DOCDIR)/ldap/)
 	$(if $(HOOKS),install -d $(DESTDIR)$(DATADIR) && install -m 0755 $(HOOKS) $(DESTDIR)$(DATADIR)/)
 	$(if $(UNITS),install -d $(DESTDIR)$(UNITDIR) && install -m 0644 $(UNITS) $(DESTDIR)$(UNITDIR)/)
 	@# An administrator's configuration is never overwritten.

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # fuzz.mk: libFuzzer targets (clang) for the code that reads untrusted bytes:
-# the configuration parser, code normalisation, the store record decoders and
-# the store helper's messages.
+# the configuration parser, code normalisation, the store record decoders,
+# the store helper's messages and the directory store's values.
 #
 #   make fuzz [FUZZ_SECONDS=60]   each target for FUZZ_SECONDS, on a copy of
 #                                 its seed corpus; fails on any crash
@@ -16,7 +16,7 @@
 FUZZ_CC      ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_B       ?= $(B)-fuzz
-FUZZ_TARGETS := config normalise record helper self
+FUZZ_TARGETS := config normalise record helper self ldapvalue
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 FUZZ_CFLAGS   = -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes -D_GNU_SOURCE -O1 -g \
     $(FUZZ_SAN) $(PKG_CFLAGS) -Ipam_recovery

@@ -24,7 +24,10 @@ static const char *const key_names[] = {
 	"purge_batch_size", "purge_max_per_run", "audit",
 	"audit_retention_days", "history_max_visible", "history_per_page",
 	"export_format", "export_name", "site_name", "admin_email", "mail_from",
-	"notify_command", "notify_timeout", "self_socket",
+	"notify_command", "notify_timeout", "self_socket", "ldap_uri",
+	"ldap_write_uri", "ldap_base", "ldap_bind_dn", "ldap_bind_pw_file",
+	"ldap_ca_file", "ldap_starttls", "ldap_insecure", "ldap_timeout",
+	"host_name",
 };
 #define NKEYS (sizeof(key_names) / sizeof(key_names[0]))
 

@@ -62,6 +62,8 @@ static const char *check_store(const char *);
 static const char *check_absolute(const char *);
 static const char *check_export_name(const char *);
 static const char *check_mail(const char *);
+static const char *check_uris(const char *);
+static const char *check_host_name(const char *);
 
 #define NUM(f, t, lo, hi, d)	{ .name = #f, .type = t, \
 	.off = offsetof(struct rec_config, f), \
@@ -133,6 +135,16 @@ static const struct key keys[] = {
 	STR(notify_command, "", check_absolute),
 	NUM(notify_timeout, KEY_UINT, 1, 60, "5"),
 	STR(self_socket, "/run/pam-recovery/self.sock", check_absolute),
+	STR(ldap_uri, "", check_uris),
+	STR(ldap_write_uri, "", check_uris),
+	STR(ldap_base, "", NULL),
+	STR(ldap_bind_dn, "", NULL),
+	STR(ldap_bind_pw_file, "", check_absolute),
+	STR(ldap_ca_file, "", check_absolute),
+	BOOL(ldap_starttls, "yes"),
+	BOOL(ldap_insecure, "no"),
+	NUM(ldap_timeout, KEY_UINT, 1, 300, "5"),
+	STR(host_name, NULL, check_host_name),
 };
 
 _Static_assert(sizeof(enum rec_alphabet) == sizeof(int), "enums are stored as int");
@@ -215,6 +227,37 @@ static const char *
 check_mail(const char *v)
 {
 	return v[0] == '-' ? "must not start with '-'" : NULL;
+}
+
+/*
+ * A list of ldap://, ldaps:// or ldapi:// URIs separated by blanks; libldap
+ * parses each one when it connects.  A bare ldapi:// is slapd's default
+ * socket; ldap:// and ldaps:// must name a server.
+ */
+static const char *
+check_uris(const char *v)
+{
+	size_t n;
+
+	for (v += strspn(v, " \t"); *v != '\0'; v += strspn(v, " \t")) {
+		n = strcspn(v, " \t");
+		if (!((n > 7 && strncmp(v, "ldap://", 7) == 0) ||
+		    (n > 8 && strncmp(v, "ldaps://", 8) == 0) ||
+		    (n >= 8 && strncmp(v, "ldapi://", 8) == 0)))
+			return "each URI must be ldap://HOST, ldaps://HOST or "
+			    "ldapi:// (optionally with a socket path)";
+		v += n;
+	}
+	return NULL;
+}
+
+/* The last field of a used code's value in the directory: one word. */
+static const char *
+check_host_name(const char *v)
+{
+	if (v[0] == '\0')
+		return "must not be empty";
+	return strpbrk(v, " \t") != NULL ? "must not contain blanks" : NULL;
 }
 
 /*
@@ -527,6 +570,11 @@ rec_config_defaults(struct rec_config *cfg)
 	cfg->site_name[sizeof(cfg->site_name) - 1] = '\0';
 	if (cfg->site_name[0] == '\0')
 		snprintf(cfg->site_name, sizeof(cfg->site_name), "localhost");
+	/* The same name, cut at a blank that a host name never holds. */
+	memcpy(cfg->host_name, cfg->site_name, sizeof(cfg->host_name));
+	cfg->host_name[strcspn(cfg->host_name, " \t")] = '\0';
+	if (cfg->host_name[0] == '\0')
+		snprintf(cfg->host_name, sizeof(cfg->host_name), "localhost");
 }
 
 static char *

@@ -67,6 +67,17 @@ struct rec_config {
 	char notify_command[REC_PATH_MAX];	/* "" = no notice of changes */
 	unsigned notify_timeout;	/* seconds before the command is killed */
 	char self_socket[REC_PATH_MAX];	/* pam-recovery-selfd's socket */
+	/* The directory store (spec 10). */
+	char ldap_uri[REC_PATH_MAX];	/* URIs to read from, in order */
+	char ldap_write_uri[REC_PATH_MAX];	/* "" = ldap_uri */
+	char ldap_base[REC_PATH_MAX];	/* subtree of the recovery entries */
+	char ldap_bind_dn[REC_PATH_MAX];	/* "" = SASL EXTERNAL over ldapi */
+	char ldap_bind_pw_file[REC_PATH_MAX];
+	char ldap_ca_file[REC_PATH_MAX];	/* "" = libldap's (system) CAs */
+	int ldap_starttls;
+	int ldap_insecure;		/* allow ldap:// without StartTLS */
+	unsigned ldap_timeout;		/* seconds: connecting, each operation */
+	char host_name[REC_STR_MAX];	/* default: the host name */
 };
 
 /* Fill cfg with every key's default. */

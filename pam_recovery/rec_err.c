@@ -55,6 +55,7 @@ rec_err_reason(int err)
 	case REC_ERR_FULL:		return "map_full";
 	case REC_ERR_OWNER:		return "owner";
 	case REC_ERR_ACCESS:		return "permission";
+	case REC_ERR_PERM:		return "permission";
 	case REC_ERR_NOSPACE:		return "no_space";
 	case REC_ERR_ROFS:		return "read_only";
 	case REC_ERR_NODIR:		return "no_directory";

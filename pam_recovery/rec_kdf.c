@@ -1,15 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_kdf.c: argon2id hashing of codes, candidate tags and the pepper key. */
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <sodium.h>
 
 #include "rec_err.h"
 #include "rec_kdf.h"
+#include "rec_secret.h"
 
 #define PEPPER_FILE_MAX 4096
 
@@ -94,50 +91,12 @@ rec_kdf_load_pepper(const char *path, unsigned char out[REC_PEPPER_LEN],
     const struct rec_log *log)
 {
 	unsigned char buf[PEPPER_FILE_MAX];
-	struct stat sb;
-	ssize_t n;
 	size_t len = 0;
-	int fd = -1, r = REC_ERR_INTERNAL;
+	int r = REC_ERR_INTERNAL;
 
-	/* O_NONBLOCK: a FIFO put in its place must not hang the login. */
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-	    O_NOCTTY)) == -1) {
-		rec_logf(log, LOG_ERR, "pepper file %s: %s", path, strerror(errno));
-		r = REC_ERR_IO;
+	if ((r = rec_secret_read(path, "pepper file", buf, sizeof(buf), &len,
+	    log)) != REC_OK)
 		goto out;
-	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		rec_logf(log, LOG_ERR, "pepper file %s: not a regular file", path);
-		r = REC_ERR_UNSAFE;
-		goto out;
-	}
-	if (sb.st_size > PEPPER_FILE_MAX) {
-		rec_logf(log, LOG_ERR, "pepper file %s: larger than %d bytes",
-		    path, PEPPER_FILE_MAX);
-		r = REC_ERR_CONFIG;
-		goto out;
-	}
-	if ((sb.st_uid != 0 && sb.st_uid != geteuid()) ||
-	    (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		rec_logf(log, LOG_ERR, "pepper file %s: must be owned by root "
-		    "with mode 0600 or stricter", path);
-		r = REC_ERR_UNSAFE;
-		goto out;
-	}
-	while (len < sizeof(buf)) {
-		n = read(fd, buf + len, sizeof(buf) - len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			rec_logf(log, LOG_ERR, "pepper file %s: %s", path,
-			    strerror(errno));
-			r = REC_ERR_IO;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
 	if (len < REC_PEPPER_LEN) {
 		rec_logf(log, LOG_ERR, "pepper file %s: shorter than %d bytes",
 		    path, REC_PEPPER_LEN);
@@ -148,7 +107,5 @@ rec_kdf_load_pepper(const char *path, unsigned char out[REC_PEPPER_LEN],
 	r = REC_OK;
 out:
 	sodium_memzero(buf, sizeof(buf));
-	if (fd != -1)
-		close(fd);
 	return r;
 }

@@ -6,8 +6,8 @@
 # apt-get line and fails, so that nothing half-works.
 set -u
 
-BUILD="gcc make pkg-config libpam0g-dev libsodium-dev liblmdb-dev libqrencode-dev libcairo2-dev libbsd-dev fonts-dejavu-core"
-TEST="$BUILD libcmocka-dev valgrind pamtester passwd util-linux poppler-utils zbar-tools openssh-server openssh-client sudo mandoc libpam-google-authenticator oathtool strace age"
+BUILD="gcc make pkg-config libpam0g-dev libsodium-dev liblmdb-dev libqrencode-dev libcairo2-dev libbsd-dev libldap2-dev fonts-dejavu-core"
+TEST="$BUILD libcmocka-dev valgrind pamtester passwd util-linux poppler-utils zbar-tools openssh-server openssh-client sudo mandoc libpam-google-authenticator oathtool strace age slapd ldap-utils openssl"
 CI="$TEST lmdb-utils jq clang libclang-rt-14-dev"
 BENCH="$BUILD libpam-google-authenticator gnuplot-nox"
 

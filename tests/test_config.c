@@ -67,6 +67,20 @@ test_defaults(void **state)
 	assert_string_equal(cfg.notify_command, "");
 	assert_int_equal(cfg.notify_timeout, 5);
 	assert_string_equal(cfg.self_socket, "/run/pam-recovery/self.sock");
+	assert_string_equal(cfg.ldap_uri, "");
+	assert_string_equal(cfg.ldap_write_uri, "");
+	assert_string_equal(cfg.ldap_base, "");
+	assert_string_equal(cfg.ldap_bind_dn, "");
+	assert_string_equal(cfg.ldap_bind_pw_file, "");
+	assert_string_equal(cfg.ldap_ca_file, "");
+	assert_int_equal(cfg.ldap_starttls, 1);
+	assert_int_equal(cfg.ldap_insecure, 0);
+	assert_int_equal(cfg.ldap_timeout, 5);
+	/* The host name, like site_name, cut at a blank. */
+	assert_true(cfg.host_name[0] != '\0');
+	assert_null(strpbrk(cfg.host_name, " \t"));
+	assert_int_equal(strncmp(cfg.host_name, cfg.site_name,
+	    strlen(cfg.host_name)), 0);
 	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
 	assert_int_equal(rec_config_per_user(&cfg), 1);
 }
@@ -136,6 +150,16 @@ static const struct flip flips[] = {
 	FS(notify_command, "/usr/local/sbin/recovery-notice"),
 	FU(notify_timeout, "60", 60),
 	FS(self_socket, "/tmp/self.sock"),
+	FS(ldap_uri, "ldaps://ldap1.example.org ldapi://"),
+	FS(ldap_write_uri, "ldap://provider.example.org:389/"),
+	FS(ldap_base, "ou=recovery,dc=example,dc=org"),
+	FS(ldap_bind_dn, "cn=pam-recovery-host,ou=services,dc=example,dc=org"),
+	FS(ldap_bind_pw_file, "/etc/security/pam_recovery.ldap"),
+	FS(ldap_ca_file, "/etc/ssl/certs/site-ca.pem"),
+	FI(ldap_starttls, "no", 0),
+	FI(ldap_insecure, "yes", 1),
+	FU(ldap_timeout, "30", 30),
+	FS(host_name, "web7.example.org"),
 };
 
 #define NFLIPS (sizeof(flips) / sizeof(flips[0]))
@@ -372,6 +396,13 @@ static const struct bad bads[] = {
 	{ "site_name", "bad\001name" }, { "site_name", "tab\tname" },
 	{ "site_name", "new\nline" }, { "site_name", "del\177" },
 	{ "admin_email", "-oQ/tmp/x" }, { "mail_from", "-f" },
+	{ "ldap_uri", "ldap.example.org" }, { "ldap_uri", "http://x/" },
+	{ "ldap_uri", "ldaps://a ldap:/b" }, { "ldap_uri", "ldap://" },
+	{ "ldap_uri", "ldaps://" }, { "ldap_uri", "ldapi:/" },
+	{ "ldap_write_uri", "ldapx://a" }, { "ldap_bind_pw_file", "pw" },
+	{ "ldap_ca_file", "ca.pem" }, { "ldap_timeout", "0" },
+	{ "ldap_timeout", "301" }, { "ldap_starttls", "sometimes" },
+	{ "host_name", "" }, { "host_name", "web 7" },
 	/* unknown keys */
 	{ "nonsense", "1" }, { "Code_Count", "5" }, { "code_count ", "5" },
 	{ "", "5" }, { "conf", "/etc/x" },

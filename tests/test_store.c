@@ -371,6 +371,8 @@ test_errno_mapping(void **state)
 	}
 	assert_string_equal(rec_err_reason(REC_ERR_OWNER), "owner");
 	assert_string_equal(rec_err_reason(REC_ERR_MISSING), "missing");
+	/* A directory that refuses the bind or a write. */
+	assert_string_equal(rec_err_reason(REC_ERR_PERM), "permission");
 	assert_string_not_equal(rec_strerror(REC_ERR_NOSPACE),
 	    rec_strerror(REC_ERR_IO));
 	assert_string_not_equal(rec_strerror(REC_ERR_ROFS),

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* rec_ldap.h: the directory store's client: entries, atomic operations. */
+#ifndef REC_LDAP_H
+#define REC_LDAP_H
+
+#include <stdint.h>
+
+#include "rec_config.h"
+#include "rec_log.h"
+#include "rec_record.h"
+#include "rec_store.h"	/* REC_STOP */
+
+/*
+ * The entries (conf/ldap/README): below cfg->ldap_base, one
+ * uid=USER entry per user (object class pamRecoveryUser: active batch,
+ * lockout state), and below it one entry per batch
+ * (pamRecoveryBatchId=ID: parameters and one pamRecoveryCode value per
+ * unused code) and one per audit event (pamRecoveryEventId=...).
+ *
+ * Every function returns REC_OK or a negative REC_ERR_*; a directory that
+ * cannot be reached or does not answer within cfg->ldap_timeout is
+ * REC_ERR_IO or REC_ERR_TIMEOUT, never a success nor a "no such user".
+ * Every refusal is logged with the directory's reason.
+ */
+
+struct rec_ldap;	/* opaque: one bound connection */
+
+/*
+ * Connect to the first URI of cfg->ldap_uri (or of cfg->ldap_write_uri,
+ * when write is set and it is not empty) that answers, each within
+ * ldap_timeout: ldaps:// and StartTLS on ldap:// (ldap_starttls) verify
+ * the server's certificate against ldap_ca_file (or libldap's CAs);
+ * ldap:// without StartTLS is refused unless ldap_insecure; ldapi:// needs
+ * no TLS.  Then bind: simple, as ldap_bind_dn with the password of
+ * ldap_bind_pw_file (root-owned, 0600, read by rec_secret_read and wiped
+ * after the bind), or SASL EXTERNAL over ldapi:// when ldap_bind_dn is
+ * empty.  cfg is copied; *out is the connection, closed by rec_ldap_close.
+ * REC_ERR_CONFIG for missing or refused settings, REC_ERR_UNSAFE for a
+ * password file with loose permissions, REC_ERR_PERM for refused
+ * credentials, REC_ERR_IO or REC_ERR_TIMEOUT when no URI could be used.
+ */
+int rec_ldap_open(const struct rec_config *cfg, int write,
+    const struct rec_log *log, struct rec_ldap **out);
+
+/* Unbind and free; NULL is accepted. */
+void rec_ldap_close(struct rec_ldap *c);
+
+/* What a login reads about a user, in one search. */
+struct rec_ldap_user {
+	struct rec_user user;	/* active batch, lockout, last use */
+	int have_batch;		/* the active batch's entry was found */
+	struct rec_batch batch;	/* the active batch; used and invalidated
+				   counted from its values */
+	struct rec_code_rec codes[REC_COUNT_MAX];	/* its codes, by slot */
+	unsigned ncodes;
+};
+
+/*
+ * Read user's entry, its active batch and that batch's codes into *out.
+ * REC_ERR_NOSTORE when the user has no entry; REC_ERR_CORRUPT for a value
+ * that does not parse as written by rec_ldap_write_batch (or codes that do
+ * not match their batch, rec_batch_check_codes).
+ */
+int rec_ldap_read_user(struct rec_ldap *c, const char *user,
+    struct rec_ldap_user *out);
+
+/*
+ * Change user's lockout state atomically, fleet-wide: read it, let fn
+ * change *lk (fn returns REC_OK to write the change, REC_STOP to leave the
+ * state as it is, or an error), and write it back with one Modify that
+ * deletes the exact old value and adds the new one, so the Modify fails
+ * when another host changed the state in between; then start again, at
+ * most a bounded number of times.  fn may be called several times and
+ * must compute everything from *lk.  *out (may be NULL) receives the state
+ * as written (or as read, after REC_STOP).  Returns REC_OK (also after
+ * REC_STOP), REC_ERR_NOSTORE for a user without an entry, fn's error, or a
+ * store error.
+ */
+typedef int rec_ldap_lock_fn(struct rec_lock *lk, void *arg);
+int rec_ldap_lock_update(struct rec_ldap *c, const char *user,
+    rec_ldap_lock_fn *fn, void *arg, struct rec_lock *out);
+
+/*
+ * Count one attempt before any hash is evaluated (spec 5): refresh the
+ * state at now, and unless the user is locked, count a failure
+ * (rec_lock_fail).  Returns REC_OK with the counted state in *out (its
+ * failures is this attempt's count: of N concurrent attempts, each gets
+ * its own), REC_ERR_LOCKED with nothing counted, or as
+ * rec_ldap_lock_update.
+ */
+int rec_ldap_count_attempt(struct rec_ldap *c, const char *user,
+    uint64_t now, const struct rec_config *cfg, struct rec_lock *out);
+
+/*
+ * Give back an attempt that could not be judged: when the state is still
+ * *counted (what rec_ldap_count_attempt wrote), put *before back exactly;
+ * otherwise take one failure off.  Returns as rec_ldap_lock_update.
+ */
+int rec_ldap_refund(struct rec_ldap *c, const char *user,
+    const struct rec_lock *before, const struct rec_lock *counted);
+
+/* A success or an administrator's unlock: the all-zero state. */
+int rec_ldap_clear_lock(struct rec_ldap *c, const char *user);
+
+/*
+ * Take generate_cooldown for one generation by user, fleet-wide, before
+ * the batch is written: the same compare-and-swap on pamRecoveryGenLock,
+ * the cooldown escalating as rec_lock_gen_config makes it; the user's
+ * entry is created when it has none.  Returns REC_OK (nothing to do when
+ * generate_cooldown is 0), REC_ERR_COOLDOWN with the seconds left in
+ * *wait, or a store error.
+ */
+int rec_ldap_take_generate(struct rec_ldap *c, const char *user,
+    uint64_t now, const struct rec_config *cfg, uint64_t *wait);
+
+/*
+ * Consume (to REC_CODE_USED, with host) or invalidate (REC_CODE_INVALID,
+ * with actor in what) the unused code *code of batch *b, read by
+ * rec_ldap_read_user, in one Modify of the batch entry: delete the code's
+ * exact value, add the mark "VALUE NOW WHAT" (which keeps its hash, so a
+ * code tried again is known as used).  Of any number of concurrent
+ * calls for one code, at any hosts, exactly one succeeds: the others'
+ * delete finds no such value and the directory applies nothing of their
+ * Modify.  Returns REC_OK, REC_ERR_USED when the code is no longer
+ * unused (used or invalidated meanwhile), REC_ERR_USAGE for a code that
+ * was not unused when read, or a store error.
+ */
+int rec_ldap_mark_code(struct rec_ldap *c, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *code,
+    enum rec_code_state to, uint64_t now, const char *what);
+
+/*
+ * Record on user's entry that a code was used at now (last_used of struct
+ * rec_user), after a successful rec_ldap_mark_code.  REC_ERR_NOSTORE when
+ * the user has no entry.
+ */
+int rec_ldap_note_use(struct rec_ldap *c, const char *user, uint64_t now);
+
+/*
+ * Write batch *b with its n unused codes (slots 1..b->count, hashes and
+ * tags as for the LMDB store) for user, creating the user's entry when it
+ * has none.  When b->status is REC_BATCH_ACTIVE the user's active batch
+ * then becomes b (last_generated = now) and the batch active before is
+ * marked invalidated; a login only trusts the batch the user's entry
+ * names, so a write that stops half-way leaves the old batch in force.
+ * REC_ERR_EXISTS when a batch with that id exists.
+ */
+int rec_ldap_write_batch(struct rec_ldap *c, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *codes, unsigned n,
+    uint64_t now);
+
+/*
+ * Record *ev below its user's entry, with host (cfg->host_name), under an
+ * id made of its time and 64 random bits, so hosts need no common counter.
+ * Text fields are kept to printable ASCII ('?' for anything else).
+ * REC_ERR_NOSTORE when the user has no entry.
+ */
+int rec_ldap_audit(struct rec_ldap *c, const struct rec_event *ev,
+    const char *host);
+
+/*
+ * Call fn for each audit event of user, in no particular order, with the
+ * host that recorded it.  fn returns REC_OK to go on, REC_STOP to stop, or
+ * an error, which is returned.
+ */
+typedef int rec_ldap_event_fn(const struct rec_event *ev, const char *host,
+    void *arg);
+int rec_ldap_each_event(struct rec_ldap *c, const char *user,
+    rec_ldap_event_fn *fn, void *arg);
+
+#endif

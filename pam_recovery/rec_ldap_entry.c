@@ -1,0 +1,1096 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* rec_ldap_entry.c: the directory's entries, values and atomic Modifies. */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "rec_err.h"
+#include "rec_ldap.h"
+#include "rec_ldap_int.h"
+#include "rec_lockout.h"
+
+#define MODS_MAX 24		/* attributes of one Modify or Add */
+#define VALS_MAX (REC_COUNT_MAX + 2 * MODS_MAX)
+#define CAS_MAX 256		/* rounds of a contended lockout update */
+
+#define OC_USER "pamRecoveryUser"
+#define OC_BATCH "pamRecoveryBatch"
+#define OC_EVENT "pamRecoveryEvent"
+
+/*
+ * A Modify or Add being built: every value is a copy kept here, so the
+ * whole request is one allocation, wiped when freed.
+ */
+struct mods {
+	LDAPMod mod[MODS_MAX];
+	LDAPMod *list[MODS_MAX + 1];
+	struct berval bv[VALS_MAX];
+	struct berval *bvp[VALS_MAX + MODS_MAX];
+	char text[VALS_MAX][REC_LDAP_VAL_MAX];
+	unsigned nmod, nbv, nbvp;
+	int open, bad;
+};
+
+static struct mods *
+mods_new(void)
+{
+	return calloc(1, sizeof(struct mods));
+}
+
+static void
+mods_free(struct mods *m)
+{
+	if (m == NULL)
+		return;
+	sodium_memzero(m, sizeof(*m));
+	free(m);
+}
+
+static void
+mods_end(struct mods *m)
+{
+	if (!m->open)
+		return;
+	m->bvp[m->nbvp++] = NULL;
+	m->open = 0;
+}
+
+/* Start the values of attribute attr, for op (LDAP_MOD_ADD, _DELETE, ...). */
+static void
+mods_attr(struct mods *m, int op, const char *attr)
+{
+	mods_end(m);
+	if (m->nmod == MODS_MAX || m->nbvp >= VALS_MAX + MODS_MAX - 1) {
+		m->bad = 1;
+		return;
+	}
+	m->mod[m->nmod].mod_op = op | LDAP_MOD_BVALUES;
+	m->mod[m->nmod].mod_type = (char *)attr;
+	m->mod[m->nmod].mod_bvalues = &m->bvp[m->nbvp];
+	m->list[m->nmod] = &m->mod[m->nmod];
+	m->nmod++;
+	m->open = 1;
+}
+
+static void
+mods_bin(struct mods *m, const void *v, size_t len)
+{
+	if (!m->open || m->nbv == VALS_MAX || len > REC_LDAP_VAL_MAX ||
+	    m->nbvp >= VALS_MAX + MODS_MAX - 1) {
+		m->bad = 1;
+		return;
+	}
+	memcpy(m->text[m->nbv], v, len);
+	m->bv[m->nbv].bv_val = m->text[m->nbv];
+	m->bv[m->nbv].bv_len = len;
+	m->bvp[m->nbvp++] = &m->bv[m->nbv++];
+}
+
+static void mods_fmt(struct mods *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+mods_fmt(struct mods *m, const char *fmt, ...)
+{
+	char buf[REC_LDAP_VAL_MAX];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(buf))
+		m->bad = 1;
+	else
+		mods_bin(m, buf, (size_t)n);
+	sodium_memzero(buf, sizeof(buf));
+}
+
+/* One attribute with one number, or one string, as a whole. */
+static void
+mods_u64(struct mods *m, int op, const char *attr, uint64_t v)
+{
+	mods_attr(m, op, attr);
+	mods_fmt(m, "%" PRIu64, v);
+}
+
+static LDAPMod **
+mods_list(struct mods *m)
+{
+	mods_end(m);
+	m->list[m->nmod] = NULL;
+	return m->bad ? NULL : m->list;
+}
+
+/* ---- Reading entries ------------------------------------------------- */
+
+/* The one value of attr in entry e into buf (len), NUL-terminated. */
+static int
+get_str(LDAP *ld, LDAPMessage *e, const char *attr, char *buf, size_t len)
+{
+	struct berval **v = ldap_get_values_len(ld, e, attr);
+	int r = REC_ERR_NOTFOUND;
+
+	if (v == NULL || v[0] == NULL)
+		goto out;
+	r = REC_ERR_CORRUPT;
+	if (v[1] != NULL || v[0]->bv_len >= len ||
+	    memchr(v[0]->bv_val, '\0', v[0]->bv_len) != NULL)
+		goto out;
+	memcpy(buf, v[0]->bv_val, v[0]->bv_len);
+	buf[v[0]->bv_len] = '\0';
+	r = REC_OK;
+out:
+	ldap_value_free_len(v);
+	return r;
+}
+
+/* A number attribute; absent is def when optional, else corrupt. */
+static int
+get_u64(LDAP *ld, LDAPMessage *e, const char *attr, int optional,
+    uint64_t def, uint64_t max, uint64_t *out)
+{
+	char buf[32];
+	const char *end;
+	int r = get_str(ld, e, attr, buf, sizeof(buf));
+
+	if (r == REC_ERR_NOTFOUND && optional) {
+		*out = def;
+		return REC_OK;
+	}
+	if (r != REC_OK || rec_ldap_parse_num(buf, max, out, &end) != REC_OK ||
+	    *end != '\0')
+		return REC_ERR_CORRUPT;
+	return REC_OK;
+}
+
+/* Search below base, all results at once within the deadline. */
+static int
+search(struct rec_ldap *c, const char *base, int scope, const char *filter,
+    char **attrs, LDAPMessage **res)
+{
+	struct timeval tv = { .tv_sec = (time_t)c->cfg.ldap_timeout };
+	LDAPMessage *all = NULL, *m;
+	int msgid, lrc, r = REC_ERR_INTERNAL;
+
+	*res = NULL;
+	if (c->broken)
+		return REC_ERR_IO;
+	if ((lrc = ldap_search_ext(c->ld, base, scope, filter, attrs, 0, NULL,
+	    NULL, &tv, LDAP_NO_LIMIT, &msgid)) != LDAP_SUCCESS) {
+		rec_logf(c->log, LOG_ERR, "directory %s: search %s: %s", c->uri,
+		    base, ldap_err2string(lrc));
+		return REC_ERR_IO;
+	}
+	if ((r = rec_ldap_wait(c, msgid, "search", &all)) != REC_OK)
+		goto out;
+	for (m = ldap_first_message(c->ld, all); m != NULL;
+	    m = ldap_next_message(c->ld, m))
+		if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT)
+			break;
+	if (m == NULL) {
+		r = REC_ERR_IO;
+		goto out;
+	}
+	lrc = LDAP_OTHER;
+	if (ldap_parse_result(c->ld, m, &lrc, NULL, NULL, NULL, NULL, 0) !=
+	    LDAP_SUCCESS || lrc != LDAP_SUCCESS) {
+		r = rec_ldap_err(lrc);
+		if (r != REC_ERR_NOTFOUND)
+			rec_logf(c->log, LOG_ERR, "directory %s: search %s: %s",
+			    c->uri, base, ldap_err2string(lrc));
+		goto out;
+	}
+	*res = all;
+	all = NULL;
+	r = REC_OK;
+out:
+	ldap_msgfree(all);
+	return r;
+}
+
+/* Send a Modify, Add or Delete already started as msgid and judge it. */
+static int
+finish_op(struct rec_ldap *c, int lrc, int msgid, const char *what,
+    const char *dn, int *result)
+{
+	LDAPMessage *res = NULL;
+	int r;
+
+	*result = LDAP_OTHER;
+	if (lrc != LDAP_SUCCESS) {
+		rec_logf(c->log, LOG_ERR, "directory %s: %s %s: %s", c->uri,
+		    what, dn, ldap_err2string(lrc));
+		return REC_ERR_IO;
+	}
+	if ((r = rec_ldap_wait(c, msgid, what, &res)) != REC_OK)
+		return r;
+	return rec_ldap_result(c, res, what, result);
+}
+
+static int
+modify(struct rec_ldap *c, const char *dn, struct mods *m, int *result)
+{
+	LDAPMod **list = mods_list(m);
+	int msgid = -1, lrc;
+
+	*result = LDAP_OTHER;
+	if (list == NULL)
+		return REC_ERR_INTERNAL;
+	if (c->broken)
+		return REC_ERR_IO;
+	lrc = ldap_modify_ext(c->ld, dn, list, NULL, NULL, &msgid);
+	return finish_op(c, lrc, msgid, "modify", dn, result);
+}
+
+static int
+add(struct rec_ldap *c, const char *dn, struct mods *m, int *result)
+{
+	LDAPMod **list = mods_list(m);
+	int msgid = -1, lrc;
+
+	*result = LDAP_OTHER;
+	if (list == NULL)
+		return REC_ERR_INTERNAL;
+	if (c->broken)
+		return REC_ERR_IO;
+	lrc = ldap_add_ext(c->ld, dn, list, NULL, NULL, &msgid);
+	return finish_op(c, lrc, msgid, "add", dn, result);
+}
+
+/* Log a failed write that is not one of the expected races. */
+static int
+write_failed(struct rec_ldap *c, int r, int lrc, const char *what,
+    const char *dn)
+{
+	rec_logf(c->log, LOG_ERR, "directory %s: %s %s: %s", c->uri, what, dn,
+	    ldap_err2string(lrc));
+	return r;
+}
+
+/* ---- The user's entry and the active batch --------------------------- */
+
+static int
+parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u)
+{
+	char buf[REC_LDAP_VAL_MAX];
+	int r;
+
+	memset(u, 0, sizeof(*u));
+	if (get_u64(ld, e, "pamRecoveryActiveBatch", 1, 0, UINT64_MAX,
+	    &u->active_batch) != REC_OK ||
+	    get_u64(ld, e, "pamRecoveryLastUsed", 1, 0, UINT64_MAX,
+	    &u->last_used) != REC_OK ||
+	    get_u64(ld, e, "pamRecoveryLastGenerated", 1, 0, UINT64_MAX,
+	    &u->last_generated) != REC_OK)
+		return REC_ERR_CORRUPT;
+	r = get_str(ld, e, "pamRecoveryLock", buf, sizeof(buf));
+	if (r == REC_OK)
+		r = rec_ldap_lock_parse(buf, &u->lock);
+	if (r != REC_OK && r != REC_ERR_NOTFOUND)
+		return REC_ERR_CORRUPT;
+	r = get_str(ld, e, "pamRecoveryGenLock", buf, sizeof(buf));
+	if (r == REC_OK)
+		r = rec_ldap_lock_parse(buf, &u->gen);
+	if (r != REC_OK && r != REC_ERR_NOTFOUND)
+		return REC_ERR_CORRUPT;
+	return REC_OK;
+}
+
+static int
+parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b)
+{
+	char buf[REC_LDAP_VAL_MAX];
+	uint64_t v;
+	struct berval **key = NULL;
+	int r = REC_ERR_CORRUPT;
+
+	memset(b, 0, sizeof(*b));
+	if (get_u64(ld, e, "pamRecoveryBatchId", 0, 0, UINT64_MAX, &b->id) ||
+	    get_u64(ld, e, "pamRecoveryBatchStatus", 0, 0, REC_BATCH_STAGED,
+	    &v))
+		goto out;
+	b->status = (uint8_t)v;
+	if (b->status < REC_BATCH_ACTIVE ||
+	    get_u64(ld, e, "pamRecoveryCreated", 0, 0, UINT64_MAX,
+	    &b->created) ||
+	    get_u64(ld, e, "pamRecoveryExpires", 1, 0, UINT64_MAX,
+	    &b->expires) ||
+	    get_u64(ld, e, "pamRecoveryVerified", 1, 0, UINT64_MAX,
+	    &b->verified) ||
+	    get_u64(ld, e, "pamRecoveryExported", 1, 0, UINT32_MAX, &v))
+		goto out;
+	b->exported = (uint32_t)v;
+	if (get_u64(ld, e, "pamRecoveryCodeCount", 0, 0, REC_COUNT_MAX, &v) ||
+	    v == 0)
+		goto out;
+	b->count = (uint16_t)v;
+	if (get_u64(ld, e, "pamRecoveryOpsLimit", 0, 0, UINT64_MAX,
+	    &b->opslimit) || get_u64(ld, e, "pamRecoveryMemLimit", 0, 0,
+	    UINT64_MAX, &b->memlimit) || get_u64(ld, e, "pamRecoveryTagBits", 1,
+	    0, 16, &v))
+		goto out;
+	b->tag_bits = (uint8_t)v;
+	if (get_str(ld, e, "pamRecoveryFormat", buf, sizeof(buf)) != REC_OK ||
+	    rec_ldap_format_parse(buf, &b->fmt) != REC_OK)
+		goto out;
+	if (get_str(ld, e, "pamRecoveryPeppered", buf, sizeof(buf)) == REC_OK) {
+		if (strcmp(buf, "TRUE") == 0)
+			b->peppered = 1;
+		else if (strcmp(buf, "FALSE") != 0)
+			goto out;
+	}
+	key = ldap_get_values_len(ld, e, "pamRecoveryTagKey");
+	if (b->tag_bits != 0) {
+		if (key == NULL || key[0] == NULL || key[1] != NULL ||
+		    key[0]->bv_len != REC_TAGKEY_LEN)
+			goto out;
+		memcpy(b->tag_key, key[0]->bv_val, REC_TAGKEY_LEN);
+	}
+	b->modified = b->created;
+	r = REC_OK;
+out:
+	ldap_value_free_len(key);
+	return r;
+}
+
+static int
+by_slot(const void *a, const void *b)
+{
+	const struct rec_code_rec *x = a, *y = b;
+
+	return (x->slot > y->slot) - (x->slot < y->slot);
+}
+
+/* The code values and marks of batch entry e, counted into b. */
+static int
+parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
+    struct rec_code_rec *codes, unsigned *n)
+{
+	static const struct {
+		const char *attr;
+		enum rec_code_state state;
+	} kinds[] = {
+		{ "pamRecoveryCode", REC_CODE_UNUSED },
+		{ "pamRecoveryUsedCode", REC_CODE_USED },
+		{ "pamRecoveryInvalidCode", REC_CODE_INVALID },
+	};
+	char buf[REC_LDAP_VAL_MAX];
+	struct berval **v = NULL;
+	int r = REC_ERR_CORRUPT;
+
+	*n = 0;
+	for (unsigned k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		v = ldap_get_values_len(ld, e, kinds[k].attr);
+		for (unsigned i = 0; v != NULL && v[i] != NULL; i++) {
+			if (*n == REC_COUNT_MAX || v[i]->bv_len >= sizeof(buf))
+				goto out;
+			memcpy(buf, v[i]->bv_val, v[i]->bv_len);
+			buf[v[i]->bv_len] = '\0';
+			if (strlen(buf) != v[i]->bv_len)
+				goto out;
+			if (kinds[k].state == REC_CODE_UNUSED ?
+			    rec_ldap_code_parse(b, buf, &codes[*n]) :
+			    rec_ldap_mark_parse(b, buf, kinds[k].state,
+			    &codes[*n]))
+				goto out;
+			if (kinds[k].state == REC_CODE_USED)
+				b->used++;
+			else if (kinds[k].state == REC_CODE_INVALID)
+				b->invalidated++;
+			if (codes[*n].changed > b->modified)
+				b->modified = codes[*n].changed;
+			(*n)++;
+		}
+		ldap_value_free_len(v);
+		v = NULL;
+	}
+	qsort(codes, *n, sizeof(codes[0]), by_slot);
+	r = rec_batch_check_codes(b, codes, *n);
+out:
+	ldap_value_free_len(v);
+	sodium_memzero(buf, sizeof(buf));
+	return r;
+}
+
+static int
+is_class(LDAP *ld, LDAPMessage *e, const char *oc)
+{
+	struct berval **v = ldap_get_values_len(ld, e, "objectClass");
+	int yes = 0;
+
+	for (unsigned i = 0; v != NULL && v[i] != NULL; i++)
+		if (v[i]->bv_len == strlen(oc) &&
+		    strncasecmp(v[i]->bv_val, oc, v[i]->bv_len) == 0)
+			yes = 1;
+	ldap_value_free_len(v);
+	return yes;
+}
+
+int
+rec_ldap_read_user(struct rec_ldap *c, const char *user,
+    struct rec_ldap_user *out)
+{
+	char dn[REC_DN_MAX];
+	LDAPMessage *res = NULL, *e, *ue = NULL;
+	uint64_t id;
+	int r = REC_ERR_INTERNAL;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
+		goto out;
+	r = search(c, dn, LDAP_SCOPE_SUBTREE, "(|(objectClass=" OC_USER
+	    ")(objectClass=" OC_BATCH "))", NULL, &res);
+	if (r == REC_ERR_NOTFOUND) {
+		r = REC_ERR_NOSTORE;
+		goto out;
+	}
+	if (r != REC_OK)
+		goto out;
+	for (e = ldap_first_entry(c->ld, res); e != NULL;
+	    e = ldap_next_entry(c->ld, e))
+		if (is_class(c->ld, e, OC_USER))
+			ue = e;
+	if (ue == NULL) {
+		r = REC_ERR_NOSTORE;
+		goto out;
+	}
+	if ((r = parse_user(c->ld, ue, &out->user)) != REC_OK)
+		goto bad;
+	for (e = ldap_first_entry(c->ld, res); e != NULL &&
+	    out->user.active_batch != 0; e = ldap_next_entry(c->ld, e)) {
+		if (!is_class(c->ld, e, OC_BATCH) || get_u64(c->ld, e,
+		    "pamRecoveryBatchId", 0, 0, UINT64_MAX, &id) != REC_OK ||
+		    id != out->user.active_batch)
+			continue;
+		if ((r = parse_batch(c->ld, e, &out->batch)) != REC_OK ||
+		    (r = parse_codes(c->ld, e, &out->batch, out->codes,
+		    &out->ncodes)) != REC_OK)
+			goto bad;
+		out->have_batch = 1;
+		break;
+	}
+	r = REC_OK;
+	goto out;
+bad:
+	rec_logf(c->log, LOG_ERR, "directory %s: the recovery entries of user "
+	    "%s do not parse", c->uri, user);
+	r = REC_ERR_CORRUPT;
+out:
+	ldap_msgfree(res);
+	if (r != REC_OK)
+		sodium_memzero(out, sizeof(*out));
+	return r;
+}
+
+/* ---- The lockout state ------------------------------------------------ */
+
+/* The lockout value attr of user's entry (*have 0 when it has none). */
+static int
+read_lock(struct rec_ldap *c, const char *dn, const char *attr,
+    struct rec_lock *lk, int *have)
+{
+	char *attrs[] = { "objectClass", (char *)attr, NULL };
+	char buf[REC_LDAP_VAL_MAX];
+	LDAPMessage *res = NULL, *e;
+	int r;
+
+	memset(lk, 0, sizeof(*lk));
+	*have = 0;
+	r = search(c, dn, LDAP_SCOPE_BASE, "(objectClass=" OC_USER ")", attrs,
+	    &res);
+	if (r == REC_ERR_NOTFOUND)
+		r = REC_ERR_NOSTORE;
+	if (r != REC_OK)
+		goto out;
+	if ((e = ldap_first_entry(c->ld, res)) == NULL) {
+		r = REC_ERR_NOSTORE;
+		goto out;
+	}
+	r = get_str(c->ld, e, attr, buf, sizeof(buf));
+	if (r == REC_ERR_NOTFOUND) {
+		r = REC_OK;
+		goto out;
+	}
+	if (r == REC_OK && (r = rec_ldap_lock_parse(buf, lk)) == REC_OK)
+		*have = 1;
+	if (r != REC_OK)
+		rec_logf(c->log, LOG_ERR, "directory %s: %s: %s does not "
+		    "parse", c->uri, dn, attr);
+out:
+	ldap_msgfree(res);
+	return r;
+}
+
+/* The compare-and-swap of rec_ldap_lock_update on the value attr. */
+static int
+swap_lock(struct rec_ldap *c, const char *user, const char *attr,
+    rec_ldap_lock_fn *fn, void *arg, struct rec_lock *out)
+{
+	char dn[REC_DN_MAX], oldv[REC_LDAP_VAL_MAX], newv[REC_LDAP_VAL_MAX];
+	struct rec_lock old, lk;
+	struct mods *m = NULL;
+	int r = REC_ERR_INTERNAL, have, lrc;
+
+	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
+		goto out;
+	for (unsigned round = 0; round < CAS_MAX; round++) {
+		if ((r = read_lock(c, dn, attr, &old, &have)) != REC_OK)
+			goto out;
+		lk = old;
+		if ((r = fn(&lk, arg)) == REC_STOP) {
+			if (out != NULL)
+				*out = lk;
+			r = REC_OK;
+			goto out;
+		}
+		if (r != REC_OK)
+			goto out;
+		if ((r = rec_ldap_lock_encode(&old, oldv, sizeof(oldv))) !=
+		    REC_OK || (r = rec_ldap_lock_encode(&lk, newv,
+		    sizeof(newv))) != REC_OK)
+			goto out;
+		if (have && strcmp(oldv, newv) == 0) {
+			if (out != NULL)
+				*out = lk;
+			goto out;
+		}
+		mods_free(m);
+		if ((m = mods_new()) == NULL) {
+			r = REC_ERR_NOMEM;
+			goto out;
+		}
+		/*
+		 * The exact old value goes and the new one comes in one
+		 * Modify: when another host wrote in between, the delete
+		 * finds no such value (or, where there was none, the add
+		 * finds one) and nothing is applied.
+		 */
+		if (have) {
+			mods_attr(m, LDAP_MOD_DELETE, attr);
+			mods_bin(m, oldv, strlen(oldv));
+		}
+		mods_attr(m, LDAP_MOD_ADD, attr);
+		mods_bin(m, newv, strlen(newv));
+		r = modify(c, dn, m, &lrc);
+		if (r == REC_OK) {
+			if (out != NULL)
+				*out = lk;
+			goto out;
+		}
+		if (lrc != LDAP_NO_SUCH_ATTRIBUTE &&
+		    lrc != LDAP_TYPE_OR_VALUE_EXISTS &&
+		    lrc != LDAP_CONSTRAINT_VIOLATION) {
+			if (lrc == LDAP_NO_SUCH_OBJECT)
+				r = REC_ERR_NOSTORE;
+			else if (r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
+				r = write_failed(c, r, lrc, "lockout update",
+				    dn);
+			goto out;
+		}
+	}
+	rec_logf(c->log, LOG_ERR, "directory %s: lockout of user %s: still "
+	    "contended after %d rounds", c->uri, user, CAS_MAX);
+	r = REC_ERR_IO;
+out:
+	mods_free(m);
+	return r;
+}
+
+int
+rec_ldap_lock_update(struct rec_ldap *c, const char *user,
+    rec_ldap_lock_fn *fn, void *arg, struct rec_lock *out)
+{
+	return swap_lock(c, user, "pamRecoveryLock", fn, arg, out);
+}
+
+struct count_arg {
+	uint64_t now;
+	const struct rec_config *cfg;
+	int locked;
+};
+
+static int
+count_fn(struct rec_lock *lk, void *varg)
+{
+	struct count_arg *a = varg;
+
+	rec_lock_refresh(lk, a->now, a->cfg);
+	a->locked = rec_lock_remaining(lk, a->now, a->cfg) > 0;
+	if (a->locked)
+		return REC_OK;	/* the refreshed state, nothing counted */
+	(void)rec_lock_fail(lk, a->now, a->cfg);
+	return REC_OK;
+}
+
+int
+rec_ldap_count_attempt(struct rec_ldap *c, const char *user, uint64_t now,
+    const struct rec_config *cfg, struct rec_lock *out)
+{
+	struct count_arg a = { .now = now, .cfg = cfg };
+	int r = rec_ldap_lock_update(c, user, count_fn, &a, out);
+
+	return r == REC_OK && a.locked ? REC_ERR_LOCKED : r;
+}
+
+struct refund_arg {
+	const struct rec_lock *before, *counted;
+};
+
+/* Field by field: the padding of two copies need not agree. */
+static int
+lock_equal(const struct rec_lock *a, const struct rec_lock *b)
+{
+	return a->failures == b->failures &&
+	    a->window_start == b->window_start &&
+	    a->last_fail == b->last_fail &&
+	    a->locked_until == b->locked_until && a->cooldown == b->cooldown;
+}
+
+static int
+refund_fn(struct rec_lock *lk, void *varg)
+{
+	struct refund_arg *a = varg;
+
+	if (lock_equal(lk, a->counted))
+		*lk = *a->before;
+	else if (lk->failures > 0)
+		lk->failures--;
+	else
+		return REC_STOP;
+	return REC_OK;
+}
+
+int
+rec_ldap_refund(struct rec_ldap *c, const char *user,
+    const struct rec_lock *before, const struct rec_lock *counted)
+{
+	struct refund_arg a = { .before = before, .counted = counted };
+
+	return rec_ldap_lock_update(c, user, refund_fn, &a, NULL);
+}
+
+static int
+clear_fn(struct rec_lock *lk, void *varg)
+{
+	(void)varg;
+	rec_lock_clear(lk);
+	return REC_OK;
+}
+
+int
+rec_ldap_clear_lock(struct rec_ldap *c, const char *user)
+{
+	return rec_ldap_lock_update(c, user, clear_fn, NULL, NULL);
+}
+
+struct gen_arg {
+	uint64_t now;
+	struct rec_config gc;	/* generate_cooldown as a lockout */
+	uint64_t wait;
+};
+
+static int
+gen_fn(struct rec_lock *lk, void *varg)
+{
+	struct gen_arg *a = varg;
+
+	rec_lock_refresh(lk, a->now, &a->gc);
+	if ((a->wait = rec_lock_remaining(lk, a->now, &a->gc)) == 0)
+		(void)rec_lock_fail(lk, a->now, &a->gc);
+	return REC_OK;
+}
+
+static int ensure_user(struct rec_ldap *, const char *, const char *);
+
+int
+rec_ldap_take_generate(struct rec_ldap *c, const char *user, uint64_t now,
+    const struct rec_config *cfg, uint64_t *wait)
+{
+	struct gen_arg a = { .now = now };
+	char dn[REC_DN_MAX];
+	int r;
+
+	*wait = 0;
+	if (cfg->generate_cooldown == 0)
+		return REC_OK;
+	rec_lock_gen_config(cfg, &a.gc);
+	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK ||
+	    (r = ensure_user(c, user, dn)) != REC_OK ||
+	    (r = swap_lock(c, user, "pamRecoveryGenLock", gen_fn, &a,
+	    NULL)) != REC_OK)
+		return r;
+	*wait = a.wait;
+	return a.wait > 0 ? REC_ERR_COOLDOWN : REC_OK;
+}
+
+/* ---- Codes and batches ------------------------------------------------ */
+
+static int
+batch_dn(struct rec_ldap *c, const char *user, uint64_t id, char *dn)
+{
+	char udn[REC_DN_MAX];
+	int r;
+
+	if ((r = rec_ldap_user_dn(c, user, udn)) != REC_OK)
+		return r;
+	if ((size_t)snprintf(dn, REC_DN_MAX, "pamRecoveryBatchId=%" PRIu64
+	    ",%s", id, udn) >= REC_DN_MAX)
+		return REC_ERR_USAGE;
+	return REC_OK;
+}
+
+int
+rec_ldap_mark_code(struct rec_ldap *c, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *code,
+    enum rec_code_state to, uint64_t now, const char *what)
+{
+	char dn[REC_DN_MAX], val[REC_LDAP_VAL_MAX], word[REC_FIELD_MAX];
+	char mark[REC_LDAP_VAL_MAX];
+	struct mods *m = NULL;
+	int r = REC_ERR_INTERNAL, lrc;
+
+	if (code->state != REC_CODE_UNUSED || (to != REC_CODE_USED &&
+	    to != REC_CODE_INVALID) || what == NULL || what[0] == '\0') {
+		r = REC_ERR_USAGE;
+		goto out;
+	}
+	if ((r = batch_dn(c, user, b->id, dn)) != REC_OK ||
+	    (r = rec_ldap_code_encode(b, code, val, sizeof(val))) != REC_OK)
+		goto out;
+	if ((m = mods_new()) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	rec_ldap_printable(what, word, sizeof(word));
+	mods_attr(m, LDAP_MOD_DELETE, "pamRecoveryCode");
+	mods_bin(m, val, strlen(val));
+	mods_attr(m, LDAP_MOD_ADD, to == REC_CODE_USED ? "pamRecoveryUsedCode" :
+	    "pamRecoveryInvalidCode");
+	if ((r = rec_ldap_mark_encode(b, code, now, word, mark,
+	    sizeof(mark))) != REC_OK)
+		goto out;
+	mods_bin(m, mark, strlen(mark));
+	r = modify(c, dn, m, &lrc);
+	/* The loser of a race: the value is gone, nothing was applied. */
+	if (r != REC_OK && (lrc == LDAP_NO_SUCH_ATTRIBUTE ||
+	    lrc == LDAP_NO_SUCH_OBJECT))
+		r = REC_ERR_USED;
+	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
+		r = write_failed(c, r, lrc, to == REC_CODE_USED ? "consume" :
+		    "invalidate", dn);
+out:
+	sodium_memzero(val, sizeof(val));
+	sodium_memzero(mark, sizeof(mark));
+	mods_free(m);
+	return r;
+}
+
+int
+rec_ldap_note_use(struct rec_ldap *c, const char *user, uint64_t now)
+{
+	char dn[REC_DN_MAX];
+	struct mods *m = NULL;
+	int r, lrc;
+
+	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
+		return r;
+	if ((m = mods_new()) == NULL)
+		return REC_ERR_NOMEM;
+	mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryLastUsed", now);
+	r = modify(c, dn, m, &lrc);
+	if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
+		r = REC_ERR_NOSTORE;
+	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
+		r = write_failed(c, r, lrc, "last use", dn);
+	mods_free(m);
+	return r;
+}
+
+/* The user's entry, unless it exists already. */
+static int
+ensure_user(struct rec_ldap *c, const char *user, const char *dn)
+{
+	struct mods *m = NULL;
+	int r, lrc;
+
+	if ((m = mods_new()) == NULL)
+		return REC_ERR_NOMEM;
+	mods_attr(m, LDAP_MOD_ADD, "objectClass");
+	mods_fmt(m, "%s", OC_USER);
+	mods_attr(m, LDAP_MOD_ADD, "uid");
+	mods_fmt(m, "%s", user);
+	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryLock");
+	mods_fmt(m, "0 0 0 0 0");
+	r = add(c, dn, m, &lrc);
+	if (r != REC_OK && lrc == LDAP_ALREADY_EXISTS)
+		r = REC_OK;
+	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
+		r = write_failed(c, r, lrc, "add", dn);
+	mods_free(m);
+	return r;
+}
+
+static int
+set_status(struct rec_ldap *c, const char *user, uint64_t id, unsigned status)
+{
+	char dn[REC_DN_MAX];
+	struct mods *m = NULL;
+	int r, lrc;
+
+	if ((r = batch_dn(c, user, id, dn)) != REC_OK)
+		return r;
+	if ((m = mods_new()) == NULL)
+		return REC_ERR_NOMEM;
+	mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryBatchStatus", status);
+	r = modify(c, dn, m, &lrc);
+	if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
+		r = write_failed(c, r, lrc, "batch status", dn);
+	mods_free(m);
+	return r;
+}
+
+int
+rec_ldap_write_batch(struct rec_ldap *c, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *codes, unsigned n,
+    uint64_t now)
+{
+	char udn[REC_DN_MAX], dn[REC_DN_MAX], val[REC_LDAP_VAL_MAX];
+	struct rec_ldap_user *old = NULL;
+	struct mods *m = NULL;
+	int r = REC_ERR_INTERNAL, lrc;
+
+	if (n == 0 || n > b->count || b->count > REC_COUNT_MAX || b->id == 0 ||
+	    b->status < REC_BATCH_ACTIVE || b->status > REC_BATCH_STAGED) {
+		r = REC_ERR_USAGE;
+		goto out;
+	}
+	if ((r = rec_ldap_user_dn(c, user, udn)) != REC_OK ||
+	    (r = batch_dn(c, user, b->id, dn)) != REC_OK ||
+	    (r = ensure_user(c, user, udn)) != REC_OK)
+		goto out;
+	if ((m = mods_new()) == NULL ||
+	    (old = calloc(1, sizeof(*old))) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	mods_attr(m, LDAP_MOD_ADD, "objectClass");
+	mods_fmt(m, "%s", OC_BATCH);
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchId", b->id);
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus", b->status);
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCreated", b->created);
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExpires", b->expires);
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryVerified", b->verified);
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExported", b->exported);
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCodeCount", b->count);
+	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryFormat");
+	mods_fmt(m, "%s %u %u %d", rec_alphabet_name(b->fmt.alphabet),
+	    b->fmt.length, b->fmt.group, b->fmt.check ? 1 : 0);
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryOpsLimit", b->opslimit);
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryMemLimit", b->memlimit);
+	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryPeppered");
+	mods_fmt(m, "%s", b->peppered ? "TRUE" : "FALSE");
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryTagBits", b->tag_bits);
+	if (b->tag_bits != 0) {
+		mods_attr(m, LDAP_MOD_ADD, "pamRecoveryTagKey");
+		mods_bin(m, b->tag_key, REC_TAGKEY_LEN);
+	}
+	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryCode");
+	for (unsigned i = 0; i < n; i++) {
+		if (codes[i].state != REC_CODE_UNUSED || codes[i].slot == 0 ||
+		    codes[i].slot > b->count) {
+			r = REC_ERR_USAGE;
+			goto out;
+		}
+		r = rec_ldap_code_encode(b, &codes[i], val, sizeof(val));
+		if (r != REC_OK)
+			goto out;
+		mods_bin(m, val, strlen(val));
+	}
+	r = add(c, dn, m, &lrc);
+	if (r != REC_OK) {
+		if (r != REC_ERR_TIMEOUT && r != REC_ERR_IO &&
+		    lrc != LDAP_ALREADY_EXISTS)
+			r = write_failed(c, r, lrc, "add", dn);
+		goto out;
+	}
+	if (b->status != REC_BATCH_ACTIVE) {
+		r = REC_OK;
+		goto out;
+	}
+	/* Switch the user over, then retire the batch that was active. */
+	if ((r = rec_ldap_read_user(c, user, old)) != REC_OK)
+		goto out;
+	mods_free(m);
+	if ((m = mods_new()) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryActiveBatch", b->id);
+	mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryLastGenerated", now);
+	if ((r = modify(c, udn, m, &lrc)) != REC_OK) {
+		if (r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
+			r = write_failed(c, r, lrc, "activate batch", udn);
+		goto out;
+	}
+	if (old->user.active_batch != 0 && old->user.active_batch != b->id &&
+	    (r = set_status(c, user, old->user.active_batch,
+	    REC_BATCH_INVALIDATED)) != REC_OK && r != REC_ERR_NOTFOUND)
+		goto out;
+	r = REC_OK;
+out:
+	sodium_memzero(val, sizeof(val));
+	if (old != NULL) {
+		sodium_memzero(old, sizeof(*old));
+		free(old);
+	}
+	mods_free(m);
+	return r;
+}
+
+/* ---- Audit events ----------------------------------------------------- */
+
+static void
+mods_text(struct mods *m, const char *attr, const char *s)
+{
+	char buf[REC_FIELD_MAX];
+
+	if (s == NULL || s[0] == '\0')
+		return;		/* a Directory String is never empty */
+	rec_ldap_printable(s, buf, sizeof(buf));
+	mods_attr(m, LDAP_MOD_ADD, attr);
+	mods_fmt(m, "%s", buf);
+}
+
+int
+rec_ldap_audit(struct rec_ldap *c, const struct rec_event *ev,
+    const char *host)
+{
+	char udn[REC_DN_MAX], dn[REC_DN_MAX], id[48];
+	uint64_t rnd;
+	struct mods *m = NULL;
+	int r = REC_ERR_INTERNAL, lrc;
+
+	if (ev->type < REC_EV_CODE_USED || ev->type > REC_EV_FORGOTTEN ||
+	    host == NULL || host[0] == '\0') {
+		r = REC_ERR_USAGE;
+		goto out;
+	}
+	if ((r = rec_ldap_user_dn(c, ev->user, udn)) != REC_OK)
+		goto out;
+	randombytes_buf(&rnd, sizeof(rnd));
+	snprintf(id, sizeof(id), "%016" PRIx64 "-%016" PRIx64, ev->time, rnd);
+	if ((size_t)snprintf(dn, sizeof(dn), "pamRecoveryEventId=%s,%s", id,
+	    udn) >= sizeof(dn)) {
+		r = REC_ERR_USAGE;
+		goto out;
+	}
+	if ((m = mods_new()) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	mods_attr(m, LDAP_MOD_ADD, "objectClass");
+	mods_fmt(m, "%s", OC_EVENT);
+	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryEventId");
+	mods_fmt(m, "%s", id);
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryEventTime", ev->time);
+	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryEventType");
+	mods_fmt(m, "%s", rec_event_name(ev->type));
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryEventBatch", ev->batch);
+	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryEventSlot", ev->slot);
+	mods_text(m, "pamRecoveryHost", host);
+	mods_text(m, "pamRecoveryService", ev->service);
+	mods_text(m, "pamRecoveryRhost", ev->rhost);
+	mods_text(m, "pamRecoveryTty", ev->tty);
+	mods_text(m, "pamRecoveryActor", ev->actor);
+	mods_text(m, "pamRecoveryDetail", ev->detail);
+	r = add(c, dn, m, &lrc);
+	if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
+		r = REC_ERR_NOSTORE;
+	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
+		r = write_failed(c, r, lrc, "audit", dn);
+out:
+	mods_free(m);
+	return r;
+}
+
+static int
+event_type(const char *name, uint8_t *type)
+{
+	for (unsigned t = REC_EV_CODE_USED; t <= REC_EV_FORGOTTEN; t++)
+		if (strcmp(rec_event_name((enum rec_event_type)t), name) == 0) {
+			*type = (uint8_t)t;
+			return REC_OK;
+		}
+	return REC_ERR_CORRUPT;
+}
+
+static int
+parse_event(LDAP *ld, LDAPMessage *e, const char *user, struct rec_event *ev,
+    char *host, size_t hostlen)
+{
+	char buf[REC_LDAP_VAL_MAX];
+	uint64_t slot;
+
+	memset(ev, 0, sizeof(*ev));
+	snprintf(ev->user, sizeof(ev->user), "%s", user);
+	if (get_u64(ld, e, "pamRecoveryEventTime", 0, 0, UINT64_MAX,
+	    &ev->time) ||
+	    get_u64(ld, e, "pamRecoveryEventBatch", 1, 0, UINT64_MAX,
+	    &ev->batch) || get_u64(ld, e, "pamRecoveryEventSlot", 1, 0,
+	    REC_COUNT_MAX, &slot) ||
+	    get_str(ld, e, "pamRecoveryEventType", buf, sizeof(buf)) ||
+	    event_type(buf, &ev->type) ||
+	    get_str(ld, e, "pamRecoveryHost", host, hostlen))
+		return REC_ERR_CORRUPT;
+	ev->slot = (uint8_t)slot;
+	(void)get_str(ld, e, "pamRecoveryService", ev->service,
+	    sizeof(ev->service));
+	(void)get_str(ld, e, "pamRecoveryRhost", ev->rhost, sizeof(ev->rhost));
+	(void)get_str(ld, e, "pamRecoveryTty", ev->tty, sizeof(ev->tty));
+	(void)get_str(ld, e, "pamRecoveryActor", ev->actor, sizeof(ev->actor));
+	(void)get_str(ld, e, "pamRecoveryDetail", ev->detail,
+	    sizeof(ev->detail));
+	return REC_OK;
+}
+
+int
+rec_ldap_each_event(struct rec_ldap *c, const char *user,
+    rec_ldap_event_fn *fn, void *arg)
+{
+	char dn[REC_DN_MAX], host[REC_FIELD_MAX];
+	struct rec_event ev;
+	LDAPMessage *res = NULL, *e;
+	int r = REC_ERR_INTERNAL;
+
+	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
+		goto out;
+	r = search(c, dn, LDAP_SCOPE_ONELEVEL, "(objectClass=" OC_EVENT ")",
+	    NULL, &res);
+	if (r == REC_ERR_NOTFOUND)
+		r = REC_ERR_NOSTORE;
+	if (r != REC_OK)
+		goto out;
+	for (e = ldap_first_entry(c->ld, res); e != NULL;
+	    e = ldap_next_entry(c->ld, e)) {
+		if ((r = parse_event(c->ld, e, user, &ev, host,
+		    sizeof(host))) != REC_OK) {
+			rec_logf(c->log, LOG_ERR, "directory %s: an audit "
+			    "event of user %s does not parse", c->uri, user);
+			goto out;
+		}
+		if ((r = fn(&ev, host, arg)) != REC_OK) {
+			if (r == REC_STOP)
+				r = REC_OK;
+			goto out;
+		}
+	}
+	r = REC_OK;
+out:
+	ldap_msgfree(res);
+	return r;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* rec_ldap_int.h: private to rec_ldap*.c and their test. */
+#ifndef REC_LDAP_INT_H
+#define REC_LDAP_INT_H
+
+#include <stddef.h>
+
+#include <ldap.h>
+
+#include "rec_config.h"
+#include "rec_log.h"
+#include "rec_record.h"
+
+#define REC_DN_MAX 2048		/* longest DN built here */
+#define REC_LDAP_VAL_MAX 512	/* longest value built or read */
+
+struct rec_ldap {
+	LDAP *ld;
+	const struct rec_log *log;
+	struct rec_config cfg;
+	char uri[REC_PATH_MAX];	/* the URI in use, for messages */
+	int broken;		/* an operation timed out: nothing more */
+	struct ldap_conncb cb;	/* bounds the socket's reads and writes */
+};
+
+/*
+ * Wait for the result of msgid for at most cfg.ldap_timeout seconds into
+ * *res (the caller frees it with ldap_msgfree).  A silent server is
+ * abandoned and REC_ERR_TIMEOUT, and the connection is not used again;
+ * a lost connection is REC_ERR_IO.  what names the operation in messages.
+ */
+int rec_ldap_wait(struct rec_ldap *c, int msgid, const char *what,
+    LDAPMessage **res);
+
+/*
+ * The result code of an operation's result message res (freed here), and
+ * the server's message logged at LOG_DEBUG.  *lrc receives the LDAP code.
+ * Returns REC_OK for LDAP_SUCCESS, else rec_ldap_err(*lrc).
+ */
+int rec_ldap_result(struct rec_ldap *c, LDAPMessage *res, const char *what,
+    int *lrc);
+
+/* The project error for an LDAP result code. */
+int rec_ldap_err(int lrc);
+
+/*
+ * The DN of user's entry below ldap_base, the user name escaped
+ * (RFC 4514), into dn (REC_DN_MAX).  REC_ERR_USAGE for an empty or too long
+ * name or one with a control character.
+ */
+int rec_ldap_user_dn(const struct rec_ldap *c, const char *user, char *dn);
+
+/*
+ * The values of the directory (conf/ldap/README).  Encoders return REC_OK,
+ * or REC_ERR_INTERNAL when len is too small.  Parsers accept exactly what
+ * the encoders write (decimal without leading zeros, single blanks, base64
+ * without padding, the batch's own cost in a code's PHC string) and return
+ * REC_OK or REC_ERR_CORRUPT.
+ */
+int rec_ldap_lock_encode(const struct rec_lock *lk, char *buf, size_t len);
+int rec_ldap_lock_parse(const char *s, struct rec_lock *lk);
+int rec_ldap_code_encode(const struct rec_batch *b,
+    const struct rec_code_rec *cr, char *buf, size_t len);
+int rec_ldap_code_parse(const struct rec_batch *b, const char *s,
+    struct rec_code_rec *cr);
+int rec_ldap_mark_encode(const struct rec_batch *b,
+    const struct rec_code_rec *cr, uint64_t t, const char *what, char *buf,
+    size_t len);
+int rec_ldap_mark_parse(const struct rec_batch *b, const char *s,
+    enum rec_code_state state, struct rec_code_rec *cr);
+int rec_ldap_format_parse(const char *s, struct rec_format *f);
+
+/*
+ * A decimal number as the encoders write it (digits, no sign, no leading
+ * zero) of at most max, at the start of s; *end after its digits.
+ */
+int rec_ldap_parse_num(const char *s, uint64_t max, uint64_t *v,
+    const char **end);
+
+/* Printable ASCII of s into out (len), '?' for anything else. */
+void rec_ldap_printable(const char *s, char *out, size_t len);
+
+#endif

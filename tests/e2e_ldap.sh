@@ -1,0 +1,493 @@
+#!/bin/sh
+# SPDX-License-Identifier: BSD-2-Clause
+# e2e_ldap.sh: the directory store's schema, ACLs and client against a
+# throw-away slapd of the test's own (tests/slapd.sh): both schema forms
+# load, the example ACLs keep hashes from everyone but the hosts and keep
+# the hosts to what a login needs, one code consumed by 20 parallel logins
+# over two hosts succeeds once, 30 parallel attempts are each counted once,
+# TLS is verified, plain LDAP refused, and a silent or stopped directory
+# fails with a store error within ldap_timeout.
+set -u
+suite=e2e_ldap
+. tests/lib.sh
+. tests/slapd.sh
+PATH=$PATH:/usr/sbin:/sbin
+
+why=$(slapd_missing)
+if [ -n "$why" ]; then
+	echo "e2e_ldap: skipped ($why; install slapd ldap-utils openssl python3)"
+	exit 0
+fi
+T=$(mktemp -d) || exit 1
+SILENT=
+cleanup() {
+	slapd_stop "$T/a"
+	slapd_stop "$T/c"
+	[ -n "$SILENT" ] && kill "$SILENT" 2>/dev/null
+	rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+SRC=$(pwd)
+D=$BIN/ldapdrive
+export LDAPTLS_CACERT="$T/a/ca.pem" LDAPTLS_REQCERT=demand
+mkdir "$T/a" "$T/c"
+
+# ---- The two schema forms say the same -------------------------------------
+# defs FILE: each attribute type and object class definition on one line,
+# blanks collapsed, from the slapd.conf form or the cn=config form.
+defs() {
+	python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+if sys.argv[1].endswith(".ldif"):
+    text = text.replace("\n ", "")
+    found = re.findall(r"^olc(?:AttributeTypes|ObjectClasses): (.*)$", text, re.M)
+else:
+    text = re.sub(r"(?m)^#.*$", "", text)
+    found = re.split(r"(?i)\b(?:attributetype|objectclass)\s+", text)[1:]
+for d in found:
+    print(" ".join(d.split()))
+PY
+}
+defs conf/ldap/pam-recovery.schema >"$T/schema.defs"
+defs conf/ldap/pam-recovery.ldif >"$T/ldif.defs"
+OUT=$(diff "$T/schema.defs" "$T/ldif.defs")
+check "schema: .schema and .ldif define the same $(grep -c . "$T/schema.defs") types and classes" \
+    test -z "$OUT" -a "$(grep -c . "$T/schema.defs")" -eq 35
+OUT=$(grep -o "2\.25\.[0-9]*" "$T/schema.defs" | sort -u)
+check "schema: every OID under one 2.25 UUID arc" test "$(printf '%s\n' "$OUT" | grep -c .)" -eq 1
+
+# rules FILE: the access directives of an ACL file, one a line, either form.
+rules() {
+	python3 - "$1" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+if sys.argv[1].endswith(".ldif"):
+    text = text.replace("\n ", "")
+    found = [re.sub(r"^\{\d+\}", "", r) for r in re.findall(r"^olcAccess: (.*)$", text, re.M)]
+else:
+    text = re.sub(r"\n[ \t]+", " ", re.sub(r"(?m)^#.*\n", "", text))
+    found = re.findall(r"^access (.*)$", text, re.M)
+for r in found:
+    print(" ".join(r.split()))
+PY
+}
+for a in acl acl-self; do
+	rules conf/ldap/$a.conf >"$T/$a.conf.rules"
+	rules conf/ldap/$a.ldif >"$T/$a.ldif.rules"
+	OUT=$(diff "$T/$a.conf.rules" "$T/$a.ldif.rules")
+	check "ACLs: $a.conf and $a.ldif hold the same $(grep -c . "$T/$a.conf.rules") rules" \
+	    test -z "$OUT" -a "$(grep -c . "$T/$a.conf.rules")" -ge 4
+done
+
+# ---- A slapd.conf server with the .schema and both ACL files ---------------
+RC=0
+slapd_pki "$T/a" || RC=$?
+OUT="openssl failed"
+check "a test CA and a server certificate made" test "$RC" -eq 0
+slapd_conf "$T/a" self
+RC=$?
+OUT=$(cat "$T/a/slapadd.log")
+check "slapd.conf with pam-recovery.schema, acl-self.conf, acl.conf: slapadd loads the seed" test "$RC" -eq 0
+OUT=$(slaptest -u -f "$T/a/slapd.conf" 2>&1)
+check "slaptest accepts the slapd.conf" has "config file testing succeeded"
+RC=0
+slapd_start "$T/a" || RC=$?
+OUT=$(cat "$T/a/slapd.log")
+check "slapd -f starts on 127.0.0.1:$SLAPD_PORT (and ldaps, ldapi)" test "$RC" -eq 0
+if [ "$RC" -ne 0 ]; then
+	finish
+	exit 1
+fi
+H="ldap://127.0.0.1:$SLAPD_PORT/"
+HS="ldaps://127.0.0.1:$SLAPD_SPORT/"
+
+# conf NAME BIND-DN PASSWORD [KEY=VALUE...]: a client configuration; the
+# KEY=VALUE pairs replace the defaults below or add keys.
+conf() {
+	n=$1 dn=$2 pw=$3
+	shift 3
+	printf '%s\n' "$pw" >"$T/$n.pw"
+	chmod 0600 "$T/$n.pw"
+	for kv in "ldap_uri=$H" "ldap_base=$SLAPD_BASE" "ldap_bind_dn=$dn" \
+	    "ldap_bind_pw_file=$T/$n.pw" "ldap_ca_file=$T/a/ca.pem" \
+	    ldap_timeout=5 kdf_opslimit=1 kdf_memlimit=8K max_attempts=1000; do
+		k=${kv%%=*}
+		case " $* " in *" $k="*) continue ;; esac
+		[ -z "$dn" ] && case "$k" in ldap_bind_*) continue ;; esac
+		echo "$k = ${kv#*=}"
+	done >"$T/$n.conf"
+	for kv in "$@"; do echo "${kv%%=*} = ${kv#*=}"; done >>"$T/$n.conf"
+	chmod 0644 "$T/$n.conf"
+}
+conf admin "$SLAPD_ADMIN_DN" adminpw host_name=adminhost
+conf hosta "$SLAPD_HOST_DN" hostpw host_name=host-a
+conf hostb "$SLAPD_HOST_DN" hostpw host_name=host-b
+# drive NAME ARGS...: ldapdrive with NAME's configuration; output and
+# messages in OUT, status in RC.
+drive() {
+	n=$1
+	shift
+	OUT=$($VG "$D" "$T/$n.conf" "$@" 2>"$T/drive.err")
+	RC=$?
+	OUT="$OUT
+$(cat "$T/drive.err")"
+	vgcheck ldapdrive
+}
+# quick NAME ARGS...: the same, never under valgrind, for runs that repeat
+# a path already driven under it (each run there costs a second or more).
+quick() {
+	qvg=$VG
+	VG=
+	drive "$@"
+	VG=$qvg
+}
+
+drive admin gen alice 5
+printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$' >"$T/alice.codes"
+check "admin writes a batch of 5 for alice" test "$RC" -eq 0 -a "$(grep -c . "$T/alice.codes")" -eq 5
+quick admin gen bob 3
+check "admin writes a batch of 3 for bob" test "$RC" -eq 0
+drive hosta status alice
+check "host reads alice: 5 unused codes, never used" has "ok batch 1 count 5 unused 5 used 0 invalid 0"
+check "... never used" has "last_used never"
+
+# ---- ACLs: who reads hashes, who writes what -------------------------------
+# ld TOOL WHO ARGS...: an ldap-utils tool over StartTLS as WHO (anon, host,
+# admin, alice, bob).
+ld() {
+	tool=$1 who=$2
+	shift 2
+	case "$who" in
+	anon) set -- -x -ZZ -H "$H" "$@" ;;
+	host) set -- -x -ZZ -H "$H" -D "$SLAPD_HOST_DN" -w hostpw "$@" ;;
+	admin) set -- -x -ZZ -H "$H" -D "$SLAPD_ADMIN_DN" -w adminpw "$@" ;;
+	*) set -- -x -ZZ -H "$H" -D "uid=$who,ou=people,$SLAPD_SUFFIX" -w "$who-pw" "$@" ;;
+	esac
+	OUT=$("$tool" "$@" 2>&1)
+	RC=$?
+}
+# hashes WHO USER: how many code values WHO can read below USER's entry.
+hashes() {
+	ld ldapsearch "$1" -o ldif-wrap=no -LLL -b "uid=$2,$SLAPD_BASE" pamRecoveryCode
+	printf '%s\n' "$OUT" | grep -c '^pamRecoveryCode:'
+}
+check "anonymous reads no hash" test "$(hashes anon alice)" -eq 0
+check "another user (bob) reads none of alice's hashes" test "$(hashes bob alice)" -eq 0
+check "the hosts' account reads alice's 5 hashes" test "$(hashes host alice)" -eq 5
+check "with acl-self, alice reads her own 5" test "$(hashes alice alice)" -eq 5
+ld ldapsearch anon -LLL -b "$SLAPD_BASE" -s sub "(objectClass=*)" pamRecoveryTagKey
+check "anonymous sees no recovery entry at all" hasnt "dn:"
+BATCH=$(ldapsearch -o ldif-wrap=no -x -ZZ -H "$H" -D "$SLAPD_ADMIN_DN" -w adminpw -LLL \
+    -b "uid=alice,$SLAPD_BASE" "(objectClass=pamRecoveryBatch)" dn 2>/dev/null |
+    sed -n 's/^dn: //p' | head -n 1)
+# modify WHO DN LDIF-LINES: one Modify as WHO; RC is ldapmodify's status.
+modify() {
+	who=$1 dn=$2
+	shift 2
+	printf 'dn: %s\nchangetype: modify\n' "$dn" >"$T/mod.ldif"
+	printf '%s\n' "$@" >>"$T/mod.ldif"
+	ld ldapmodify "$who" -f "$T/mod.ldif"
+}
+FAKE='pamRecoveryCode: 9 1 $argon2id$v=19$m=8,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA'
+modify host "$BATCH" "add: pamRecoveryCode" "$FAKE"
+check "the hosts' account cannot plant a code (insufficient access)" test "$RC" -eq 50
+modify host "uid=alice,$SLAPD_BASE" "replace: pamRecoveryActiveBatch" "pamRecoveryActiveBatch: 1"
+check "the hosts' account cannot switch a user's active batch" test "$RC" -eq 50
+modify host "$BATCH" "replace: pamRecoveryBatchStatus" "pamRecoveryBatchStatus: 1"
+check "the hosts' account cannot change a batch's status" test "$RC" -eq 50
+modify host "$BATCH" "replace: pamRecoveryExpires" "pamRecoveryExpires: 1"
+check "the hosts' account cannot change an expiry" test "$RC" -eq 50
+modify host "$BATCH" "delete: pamRecoveryUsedCode"
+check "the hosts' account cannot erase used marks" test "$RC" -ne 0
+ld ldapdelete host "$BATCH"
+check "the hosts' account cannot delete a batch" test "$RC" -eq 50
+modify bob "$BATCH" "add: pamRecoveryCode" "$FAKE"
+check "another user cannot plant a code for alice" test "$RC" -eq 50
+modify alice "uid=alice,$SLAPD_BASE" "replace: pamRecoveryLock" "pamRecoveryLock: 0 0 0 0 0"
+check "alice cannot reset her own lockout" test "$RC" -eq 50
+modify alice "$BATCH" "add: pamRecoveryCode" "$FAKE"
+check "with acl-self, alice can add a code to her own batch" test "$RC" -eq 0
+modify alice "$BATCH" "delete: pamRecoveryCode" "$FAKE"
+check "... and take it away again" test "$RC" -eq 0
+
+# ---- Logins and audit through the client -----------------------------------
+C1=$(sed -n 1p "$T/alice.codes")
+drive hosta login alice "$C1"
+check "host-a: alice's code #1 logs in" has "ok slot 1"
+drive hostb login alice "$C1"
+check "host-b: the same code on the very next login is refused as used" has "used"
+quick hostb status alice
+check "alice: 4 unused, 1 used" has "unused 4 used 1 invalid 0"
+check "alice's entry records the last use" has "last_used set"
+ld ldapsearch admin -o ldif-wrap=no -LLL -b "$BATCH" -s base pamRecoveryUsedCode
+check "the used mark names host-a" has "pamRecoveryUsedCode: 1 "
+check "... host-a" has " host-a"
+drive hosta audit alice code_used sshd
+check "host-a records an audit event" test "$RC" -eq 0
+drive admin events alice
+check "the event reads back with its host" has "event code_used host=host-a service=sshd"
+ld ldapdelete host "$(ldapsearch -o ldif-wrap=no -x -ZZ -H "$H" -D "$SLAPD_ADMIN_DN" -w adminpw -LLL \
+    -b "uid=alice,$SLAPD_BASE" "(objectClass=pamRecoveryEvent)" dn 2>/dev/null |
+    sed -n 's/^dn: //p' | head -n 1)"
+check "the hosts' account cannot delete an audit event" test "$RC" -eq 50
+drive admin invalidate alice 5 admin:root
+check "admin invalidates code #5" test "$RC" -eq 0
+drive hosta login alice "$(sed -n 5p "$T/alice.codes")"
+check "the invalidated code #5 is refused as invalidated" has "invalidated"
+quick hosta status alice
+check "alice: 3 unused, 1 used, 1 invalidated" has "unused 3 used 1 invalid 1"
+
+# ---- Single use and counting under concurrency -----------------------------
+# race N ARGS...: N ldapdrive runs at once, half as host-a, half as host-b;
+# their outputs in $T/race.*.  Not under valgrind: N of them at once would
+# take minutes; the single runs above and below cover the same code.
+race() {
+	n=$1
+	shift
+	rm -f "$T"/race.*
+	i=0
+	while [ "$i" -lt "$n" ]; do
+		h=hosta
+		[ $((i % 2)) -eq 1 ] && h=hostb
+		"$D" "$T/$h.conf" "$@" >"$T/race.$i" 2>&1 &
+		i=$((i + 1))
+	done
+	wait
+}
+for round in 1 2 3; do
+	code=$(sed -n "$((round + 1))p" "$T/alice.codes")
+	race 20 login alice "$code"
+	ok=$(cat "$T"/race.* | grep -c '^ok slot')
+	used=$(cat "$T"/race.* | grep -c '^used')
+	OUT=$(cat "$T"/race.*)
+	check "round $round: 20 parallel logins with one code over two hosts: exactly one success ($ok), 19 told it is used ($used)" \
+	    test "$ok" -eq 1 -a "$used" -eq 19
+done
+quick admin status alice
+check "after the three rounds: 0 unused, 4 used, 1 invalidated" has "unused 0 used 4 invalid 1"
+
+quick hosta clear alice
+race 30 count bob
+OUT=$(cat "$T"/race.*)
+n=$(grep -h '^ok ' "$T"/race.* | grep -c .)
+d=$(grep -h '^ok ' "$T"/race.* | sort -u | grep -c .)
+check "30 parallel pre-counts: 30 counted ($n), 30 distinct counter values ($d)" \
+    test "$n" -eq 30 -a "$d" -eq 30
+quick hosta status bob
+check "bob's lockout state holds 30 failures" has "failures 30 "
+quick hosta clear bob
+sed -i 's/max_attempts = 1000/max_attempts = 5/' "$T/hosta.conf" "$T/hostb.conf"
+race 30 count bob
+OUT=$(cat "$T"/race.*)
+n=$(grep -h '^ok ' "$T"/race.* | grep -c .)
+l=$(grep -h '^locked' "$T"/race.* | grep -c .)
+check "30 parallel attempts over two hosts, max_attempts 5: exactly 5 counted ($n), 25 refused as locked ($l)" \
+    test "$n" -eq 5 -a "$l" -eq 25
+quick hostb status bob
+check "the lock is seen at host-b" has "failures 5 "
+check "... with a lock set" hasnt "locked_until 0"
+sed -i 's/max_attempts = 5/max_attempts = 1000/' "$T/hosta.conf" "$T/hostb.conf"
+quick hosta clear bob
+drive hosta count bob
+drive hosta refund bob
+drive hosta status bob
+check "an attempt refunded leaves no failure behind" has "failures 1 "
+
+# ---- generate_cooldown, fleet-wide -------------------------------------------
+conf admincd "$SLAPD_ADMIN_DN" adminpw generate_cooldown=60
+rm -f "$T"/gen.*
+i=0
+while [ "$i" -lt 10 ]; do
+	"$D" "$T/admincd.conf" take-generate carol >"$T/gen.$i" 2>&1 &
+	i=$((i + 1))
+done
+wait
+OUT=$(cat "$T"/gen.*)
+n=$(cat "$T"/gen.* | grep -c '^ok')
+w=$(cat "$T"/gen.* | grep -c '^cooldown ')
+check "10 parallel generations for a new user, generate_cooldown 60: one goes ($n), 9 wait ($w)" \
+    test "$n" -eq 1 -a "$w" -eq 9
+drive admincd take-generate carol
+check "the next one is told how long to wait (at most 60 s)" \
+    sh -c 'printf "%s\n" "$1" | grep -Eq "^cooldown ([1-5]?[0-9]|60)\$"' sh "$OUT"
+quick admin status carol
+check "carol's entry was created, with no batch yet" has "ok batch 0"
+conf hostcd "$SLAPD_HOST_DN" hostpw generate_cooldown=60
+drive hostcd take-generate alice
+check "the hosts' account cannot take a generation" has "error permission"
+
+# ---- Binding and TLS --------------------------------------------------------
+conf ext "" "" "ldap_uri=$SLAPD_LDAPI" host_name=host-c
+drive ext status alice
+check "ldapi:// with SASL EXTERNAL (root mapped to the hosts' account) reads alice" has "ok batch 1"
+conf ldaps "$SLAPD_HOST_DN" hostpw "ldap_uri=$HS"
+drive ldaps status alice
+check "ldaps:// with the test CA works" has "ok batch 1"
+conf wrongca "$SLAPD_HOST_DN" hostpw "ldap_ca_file=$T/a/other-ca.pem"
+drive wrongca status alice
+check "StartTLS against another CA: refused with a store error" has "error io"
+conf wrongcas "$SLAPD_HOST_DN" hostpw "ldap_uri=$HS" "ldap_ca_file=$T/a/other-ca.pem"
+drive wrongcas status alice
+check "ldaps:// against another CA: refused with a store error" has "error io"
+conf plain "$SLAPD_HOST_DN" hostpw ldap_starttls=no
+drive plain status alice
+check "plain ldap:// without ldap_insecure: refused as a configuration error" has "error config"
+check "... saying why" has "refusing ldap:// without StartTLS"
+conf insecure "$SLAPD_HOST_DN" hostpw ldap_starttls=no ldap_insecure=yes
+drive insecure status alice
+check "plain ldap:// with ldap_insecure = yes works" has "ok batch 1"
+conf badpw "$SLAPD_HOST_DN" wrong
+drive badpw status alice
+check "a wrong bind password: permission denied, not a user without codes" has "error permission (permission denied)"
+conf loose "$SLAPD_HOST_DN" hostpw
+chmod 0640 "$T/loose.pw"
+drive loose status alice
+check "a bind password file readable by its group: refused as unsafe" has "error unsafe"
+check "... naming the file" has "loose.pw: must be owned by root with mode 0600"
+conf nobind "" "" host_name=host-d
+drive nobind status alice
+check "no ldap_bind_dn over ldap://: a configuration error" has "error config"
+drive hosta status nobody-here
+check "a user without an entry: no codes (missing), not a store error" has "error missing"
+
+# ---- A silent, stopped or absent directory ---------------------------------
+# A listener that accepts every connection and never answers (60 s at most).
+python3 -c '
+import socket, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64); s.settimeout(0.2)
+print(s.getsockname()[1], flush=True)
+held = []; end = time.time() + 60
+while time.time() < end:
+    try: held.append(s.accept()[0])
+    except socket.timeout: pass
+' >"$T/silent.port" &
+SILENT=$!
+i=0
+while [ ! -s "$T/silent.port" ] && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+SP=$(cat "$T/silent.port")
+# silent NAME WHAT: a store error (timeout or io) within the deadline.
+silent() {
+	OUT=$(timeout 60 $VG "$D" "$T/$1.conf" status alice 2>&1)
+	RC=$?
+	echo "# $2: $(printf '%s\n' "$OUT" | sed -n 's/^elapsed_ms=//p') ms with ldap_timeout = 1"
+	check "$2: fails with a store error, never a success" \
+	    test "$RC" -eq 2 -a -n "$(printf '%s\n' "$OUT" | grep -E '^error (timeout|io) ')"
+}
+conf s1 "$SLAPD_HOST_DN" hostpw "ldap_uri=ldap://127.0.0.1:$SP/" ldap_timeout=1
+silent s1 "silent server, StartTLS"
+conf s2 "$SLAPD_HOST_DN" hostpw "ldap_uri=ldaps://127.0.0.1:$SP/" ldap_timeout=1
+silent s2 "silent server, ldaps:// (TLS handshake)"
+conf s3 "$SLAPD_HOST_DN" hostpw "ldap_uri=ldap://127.0.0.1:$SP/" ldap_starttls=no ldap_insecure=yes ldap_timeout=1
+silent s3 "silent server, plain bind"
+conf s4 "$SLAPD_HOST_DN" hostpw "ldap_uri=ldaps://127.0.0.1:$SP/ $HS" ldap_timeout=1
+OUT=$(timeout 60 $VG "$D" "$T/s4.conf" status alice 2>&1)
+check "a silent first URI, then the next one answers" has "ok batch 1"
+kill "$SILENT" 2>/dev/null
+SILENT=
+conf s5 "$SLAPD_HOST_DN" hostpw "ldap_uri=ldap://127.0.0.1:$SP/" ldap_timeout=1
+silent s5 "nothing listening"
+# Stopped after the bind: the search itself must time out.
+conf s6 "$SLAPD_HOST_DN" hostpw ldap_timeout=1
+mkfifo "$T/go"
+(timeout 60 $VG "$D" "$T/s6.conf" pause-read alice <"$T/go" >"$T/s6.out" 2>&1) &
+DRV=$!
+exec 3>"$T/go"
+i=0
+while ! grep -q bound "$T/s6.out" 2>/dev/null && [ "$i" -lt 300 ]; do sleep 0.1; i=$((i + 1)); done
+kill -STOP "$(cat "$T/a/slapd.pid")"
+echo go >&3
+exec 3>&-
+wait "$DRV"
+RC=$?
+kill -CONT "$(cat "$T/a/slapd.pid")"
+OUT=$(cat "$T/s6.out")
+echo "# slapd stopped after the bind: $(sed -n 's/^elapsed_ms=//p' "$T/s6.out") ms in all with ldap_timeout = 1"
+check "slapd stopped after the bind: the read fails with a timeout" \
+    test "$RC" -eq 2 -a -n "$(grep '^error timeout' "$T/s6.out")"
+quick hosta status alice
+check "slapd continued: reads work again" has "ok batch 1"
+slapd_stop "$T/a"
+
+# ---- cn=config from the .ldif files ----------------------------------------
+cp "$T/a/ca.pem" "$T/a/server.pem" "$T/a/server.key" "$T/c/"
+mkdir "$T/c/cn=config" "$T/c/db"
+cat >"$T/c/config.ldif" <<LDIF
+dn: cn=config
+objectClass: olcGlobal
+cn: config
+olcPidFile: $T/c/slapd.pid
+olcArgsFile: $T/c/slapd.args
+olcTLSCACertificateFile: $T/c/ca.pem
+olcTLSCertificateFile: $T/c/server.pem
+olcTLSCertificateKeyFile: $T/c/server.key
+
+dn: cn=module{0},cn=config
+objectClass: olcModuleList
+cn: module{0}
+olcModulePath: $SLAPD_MODS
+olcModuleLoad: back_mdb
+
+dn: cn=schema,cn=config
+objectClass: olcSchemaConfig
+cn: schema
+
+include: file:///etc/ldap/schema/core.ldif
+
+include: file://$SRC/conf/ldap/pam-recovery.ldif
+
+dn: olcDatabase={0}config,cn=config
+objectClass: olcDatabaseConfig
+olcDatabase: {0}config
+olcAccess: {0}to * by dn.exact=gidNumber=0+uidNumber=0,cn=peercred,cn=external,cn=auth manage by * break
+
+dn: olcDatabase={1}mdb,cn=config
+objectClass: olcDatabaseConfig
+objectClass: olcMdbConfig
+olcDatabase: {1}mdb
+olcSuffix: $SLAPD_SUFFIX
+olcRootDN: $SLAPD_ROOT_DN
+olcRootPW: secret
+olcDbDirectory: $T/c/db
+olcDbMaxSize: 67108864
+olcDbIndex: objectClass eq
+olcAccess: {0}to attrs=userPassword by anonymous auth by * none
+olcAccess: {1}to * by * read
+LDIF
+OUT=$(slapadd -n 0 -F "$T/c/cn=config" -l "$T/c/config.ldif" 2>&1)
+check "cn=config built with slapadd from pam-recovery.ldif" test $? -eq 0
+OUT=$(slaptest -u -F "$T/c/cn=config" 2>&1)
+check "slaptest accepts the cn=config" has "config file testing succeeded"
+slapd_seed | slapadd -q -n 1 -F "$T/c/cn=config" >"$T/c/slapadd.log" 2>&1
+RC=0
+slapd_start "$T/c" -F "$T/c/cn=config" || RC=$?
+OUT=$(cat "$T/c/slapd.log")
+check "slapd -F cn=config starts" test "$RC" -eq 0
+H="ldap://127.0.0.1:$SLAPD_PORT/"
+OUT=$(ldapmodify -Y EXTERNAL -H "$SLAPD_LDAPI" -f conf/ldap/acl.ldif 2>&1)
+check "acl.ldif loads with ldapmodify -Y EXTERNAL" test $? -eq 0
+OUT=$(ldapmodify -Y EXTERNAL -H "$SLAPD_LDAPI" -f conf/ldap/acl-self.ldif 2>&1)
+check "acl-self.ldif loads after it" test $? -eq 0
+OUT=$(ldapsearch -Y EXTERNAL -H "$SLAPD_LDAPI" -LLL -b "olcDatabase={1}mdb,cn=config" olcAccess 2>&1 |
+    tr -d '\n' | sed 's/ //g')
+check "the recovery rules come before the site's own (which open everything)" \
+    sh -c 'printf "%s" "$1" | sed "s/.*ou=recovery//" | grep -q "}to\*by\*read"' sh "$OUT"
+conf ca "$SLAPD_ADMIN_DN" adminpw
+quick ca gen alice 3
+check "cn=config server: admin writes alice's batch" test "$RC" -eq 0
+C1=$(printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$' | head -n 1)
+check "cn=config server: anonymous reads no hash" test "$(hashes anon alice)" -eq 0
+check "cn=config server: bob reads no hash of alice's" test "$(hashes bob alice)" -eq 0
+check "cn=config server: the hosts' account reads 3" test "$(hashes host alice)" -eq 3
+BATCH=$(ldapsearch -o ldif-wrap=no -x -ZZ -H "$H" -D "$SLAPD_ADMIN_DN" -w adminpw -LLL \
+    -b "uid=alice,$SLAPD_BASE" "(objectClass=pamRecoveryBatch)" dn 2>/dev/null |
+    sed -n 's/^dn: //p' | head -n 1)
+modify host "$BATCH" "add: pamRecoveryCode" "$FAKE"
+check "cn=config server: the hosts' account cannot plant a code" test "$RC" -eq 50
+conf chost "$SLAPD_HOST_DN" hostpw host_name=host-a
+quick chost login alice "$C1"
+check "cn=config server: a host consumes alice's code" has "ok slot 1"
+slapd_stop "$T/c"
+
+finish

@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* ldapdrive.c: one operation of the directory client per run (tests only). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "rec_code.h"
+#include "rec_config.h"
+#include "rec_err.h"
+#include "rec_kdf.h"
+#include "rec_ldap.h"
+
+/*
+ * usage: ldapdrive CONF ping
+ *        ldapdrive CONF pause-read USER   (bind, "bound", a stdin line, read)
+ *        ldapdrive CONF gen USER N        (prints the N codes, one a line)
+ *        ldapdrive CONF login USER CODE   (count, hash one candidate, consume)
+ *        ldapdrive CONF count USER        (prints this attempt's count)
+ *        ldapdrive CONF refund USER       (count one, then give it back)
+ *        ldapdrive CONF clear USER
+ *        ldapdrive CONF take-generate USER   ("ok" or "cooldown N")
+ *        ldapdrive CONF status USER
+ *        ldapdrive CONF invalidate USER SLOT ACTOR
+ *        ldapdrive CONF audit USER TYPE SERVICE
+ *        ldapdrive CONF events USER
+ * Prints "ok ...", or "error REASON (SENTENCE)" (rec_err_reason,
+ * rec_strerror) and exits 2 for a store error; login prints "used",
+ * "invalidated", "nomatch" or "locked" and count "locked", and exit 3.
+ * Every run prints "elapsed_ms=N" on stderr.  The kdf costs of CONF are used
+ * as they are (tests set tiny ones).
+ */
+
+static void
+log_stderr(void *ctx, int prio, const char *msg)
+{
+	(void)ctx;
+	(void)prio;
+	fprintf(stderr, "ldapdrive: %s\n", msg);
+}
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int
+fail(int r)
+{
+	printf("error %s (%s)\n", rec_err_reason(r), rec_strerror(r));
+	return 2;
+}
+
+/* A batch of n codes with distinct tags, as rec_generate makes them. */
+static int
+gen(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
+    unsigned n)
+{
+	static struct rec_code_rec codes[REC_COUNT_MAX];
+	static char text[REC_COUNT_MAX][REC_CODE_MAX + 1];
+	struct rec_batch b;
+	uint64_t now = (uint64_t)time(NULL);
+	uint32_t rnd;
+	int r;
+
+	if (n == 0 || n > REC_COUNT_MAX)
+		return REC_ERR_USAGE;
+	memset(&b, 0, sizeof(b));
+	randombytes_buf(&rnd, sizeof(rnd));
+	b.id = now << 24 | (rnd & 0xffffff);
+	b.status = REC_BATCH_ACTIVE;
+	b.created = b.modified = now;
+	b.count = (uint16_t)n;
+	b.opslimit = cfg->kdf_opslimit;
+	b.memlimit = cfg->kdf_memlimit;
+	rec_format_from_config(&b.fmt, cfg);
+	b.tag_bits = (uint8_t)rec_batch_tag_bits(&b.fmt, n);
+	randombytes_buf(b.tag_key, sizeof(b.tag_key));
+	for (unsigned i = 0; i < n; i++) {
+		unsigned j;
+
+		do {
+			rec_code_generate(&b.fmt, text[i]);
+			codes[i].tag = rec_kdf_tag(text[i], NULL, b.tag_key,
+			    b.tag_bits);
+			for (j = 0; j < i && (b.tag_bits == 0 ||
+			    codes[j].tag != codes[i].tag); j++)
+				;
+		} while (j < i);
+		codes[i].slot = (uint8_t)(i + 1);
+		codes[i].state = REC_CODE_UNUSED;
+		randombytes_buf(codes[i].salt, REC_SALT_LEN);
+		if ((r = rec_kdf_hash(text[i], NULL, codes[i].salt, b.opslimit,
+		    b.memlimit, codes[i].hash)) != REC_OK)
+			return r;
+	}
+	if ((r = rec_ldap_write_batch(c, user, &b, codes, n, now)) != REC_OK)
+		return r;
+	for (unsigned i = 0; i < n; i++)
+		printf("%s\n", text[i]);
+	return REC_OK;
+}
+
+/* The login path of the module, in small: count, one hash, consume, clear. */
+static int
+login(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
+    const char *input)
+{
+	static struct rec_ldap_user st;
+	struct rec_lock counted;
+	char code[REC_CODE_MAX + 1];
+	uint8_t h[REC_HASH_LEN];
+	uint16_t tag;
+	unsigned pick = REC_COUNT_MAX;
+	int r;
+
+	if ((r = rec_ldap_count_attempt(c, user, (uint64_t)time(NULL), cfg,
+	    &counted)) == REC_ERR_LOCKED) {
+		printf("locked\n");
+		return 3;
+	}
+	if (r != REC_OK || (r = rec_ldap_read_user(c, user, &st)) != REC_OK)
+		return fail(r);
+	if (!st.have_batch || rec_code_normalise(&st.batch.fmt, input, code) !=
+	    REC_OK)
+		return fail(REC_ERR_NOSTORE);
+	/* An unused code with the tag, else a used one: reuse shows as such. */
+	tag = rec_kdf_tag(code, NULL, st.batch.tag_key, st.batch.tag_bits);
+	for (unsigned i = 0; i < st.ncodes; i++) {
+		if (st.batch.tag_bits != 0 && st.codes[i].tag != tag)
+			continue;
+		if (pick == REC_COUNT_MAX || (st.codes[pick].state !=
+		    REC_CODE_UNUSED && st.codes[i].state == REC_CODE_UNUSED))
+			pick = i;
+	}
+	if (pick == REC_COUNT_MAX) {
+		/* One hash all the same, as for a wrong code. */
+		(void)rec_kdf_dummy(cfg->kdf_opslimit, cfg->kdf_memlimit);
+		printf("nomatch\n");
+		return 3;
+	}
+	if ((r = rec_kdf_hash(code, NULL, st.codes[pick].salt,
+	    st.batch.opslimit, st.batch.memlimit, h)) != REC_OK)
+		return fail(r);
+	if (!rec_kdf_equal(h, st.codes[pick].hash)) {
+		printf("nomatch\n");
+		return 3;
+	}
+	if (st.codes[pick].state != REC_CODE_UNUSED) {
+		printf("%s\n", st.codes[pick].state == REC_CODE_USED ? "used" :
+		    "invalidated");
+		return 3;
+	}
+	r = rec_ldap_mark_code(c, user, &st.batch, &st.codes[pick],
+	    REC_CODE_USED, (uint64_t)time(NULL), cfg->host_name);
+	if (r == REC_ERR_USED) {
+		printf("used\n");
+		return 3;
+	}
+	if (r != REC_OK || (r = rec_ldap_clear_lock(c, user)) != REC_OK ||
+	    (r = rec_ldap_note_use(c, user, (uint64_t)time(NULL))) != REC_OK)
+		return fail(r);
+	printf("ok slot %u\n", st.codes[pick].slot);
+	return 0;
+}
+
+static int
+status(struct rec_ldap *c, const char *user)
+{
+	static struct rec_ldap_user st;
+	unsigned n[3] = { 0, 0, 0 };
+	int r;
+
+	if ((r = rec_ldap_read_user(c, user, &st)) != REC_OK)
+		return fail(r);
+	for (unsigned i = 0; i < st.ncodes; i++)
+		n[st.codes[i].state]++;
+	printf("ok batch %d count %u unused %u used %u invalid %u "
+	    "failures %u locked_until %llu last_used %s\n", st.have_batch,
+	    st.have_batch ? st.batch.count : 0, n[0], n[1], n[2],
+	    st.user.lock.failures,
+	    (unsigned long long)st.user.lock.locked_until,
+	    st.user.last_used != 0 ? "set" : "never");
+	return 0;
+}
+
+static int
+invalidate(struct rec_ldap *c, const char *user, unsigned slot,
+    const char *actor)
+{
+	static struct rec_ldap_user st;
+	int r;
+
+	if ((r = rec_ldap_read_user(c, user, &st)) != REC_OK)
+		return fail(r);
+	for (unsigned i = 0; i < st.ncodes; i++)
+		if (st.codes[i].slot == slot) {
+			r = rec_ldap_mark_code(c, user, &st.batch, &st.codes[i],
+			    REC_CODE_INVALID, (uint64_t)time(NULL), actor);
+			if (r != REC_OK)
+				return fail(r);
+			printf("ok\n");
+			return 0;
+		}
+	return fail(REC_ERR_NOTFOUND);
+}
+
+static int
+print_event(const struct rec_event *ev, const char *host, void *arg)
+{
+	(void)arg;
+	printf("event %s host=%s service=%s actor=%s\n",
+	    rec_event_name(ev->type), host, ev->service, ev->actor);
+	return REC_OK;
+}
+
+static int
+run(struct rec_ldap *c, const struct rec_config *cfg, int argc, char **argv)
+{
+	const char *cmd = argv[2], *user = argc > 3 ? argv[3] : "";
+	struct rec_lock before, counted;
+	struct rec_event ev;
+	char line[16];
+	int r;
+
+	if (strcmp(cmd, "ping") == 0) {
+		printf("ok\n");
+		return 0;
+	}
+	if (strcmp(cmd, "pause-read") == 0 && argc == 4) {
+		printf("bound\n");
+		fflush(stdout);
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			return 1;
+		return status(c, user);
+	}
+	if (strcmp(cmd, "gen") == 0 && argc == 5)
+		return (r = gen(c, cfg, user, (unsigned)atoi(argv[4]))) ==
+		    REC_OK ? 0 : fail(r);
+	if (strcmp(cmd, "login") == 0 && argc == 5)
+		return login(c, cfg, user, argv[4]);
+	if (strcmp(cmd, "count") == 0 && argc == 4) {
+		r = rec_ldap_count_attempt(c, user, (uint64_t)time(NULL), cfg,
+		    &counted);
+		if (r == REC_ERR_LOCKED) {
+			printf("locked\n");
+			return 3;
+		}
+		if (r != REC_OK)
+			return fail(r);
+		printf("ok %u\n", counted.failures);
+		return 0;
+	}
+	if (strcmp(cmd, "refund") == 0 && argc == 4) {
+		static struct rec_ldap_user st;
+
+		if ((r = rec_ldap_read_user(c, user, &st)) != REC_OK)
+			return fail(r);
+		before = st.user.lock;
+		if ((r = rec_ldap_count_attempt(c, user, (uint64_t)time(NULL),
+		    cfg, &counted)) != REC_OK ||
+		    (r = rec_ldap_refund(c, user, &before, &counted)) != REC_OK)
+			return fail(r);
+		printf("ok\n");
+		return 0;
+	}
+	if (strcmp(cmd, "take-generate") == 0 && argc == 4) {
+		uint64_t wait = 0;
+
+		r = rec_ldap_take_generate(c, user, (uint64_t)time(NULL), cfg,
+		    &wait);
+		if (r == REC_ERR_COOLDOWN) {
+			printf("cooldown %llu\n", (unsigned long long)wait);
+			return 3;
+		}
+		return r == REC_OK ? (printf("ok\n"), 0) : fail(r);
+	}
+	if (strcmp(cmd, "clear") == 0 && argc == 4)
+		return (r = rec_ldap_clear_lock(c, user)) == REC_OK ?
+		    (printf("ok\n"), 0) : fail(r);
+	if (strcmp(cmd, "status") == 0 && argc == 4)
+		return status(c, user);
+	if (strcmp(cmd, "invalidate") == 0 && argc == 6)
+		return invalidate(c, user, (unsigned)atoi(argv[4]), argv[5]);
+	if (strcmp(cmd, "audit") == 0 && argc == 6) {
+		memset(&ev, 0, sizeof(ev));
+		ev.time = (uint64_t)time(NULL);
+		for (unsigned t = REC_EV_CODE_USED; t <= REC_EV_FORGOTTEN; t++)
+			if (strcmp(rec_event_name(t), argv[4]) == 0)
+				ev.type = (uint8_t)t;
+		snprintf(ev.user, sizeof(ev.user), "%s", user);
+		snprintf(ev.service, sizeof(ev.service), "%s", argv[5]);
+		snprintf(ev.actor, sizeof(ev.actor), "tester");
+		if ((r = rec_ldap_audit(c, &ev, cfg->host_name)) != REC_OK)
+			return fail(r);
+		printf("ok\n");
+		return 0;
+	}
+	if (strcmp(cmd, "events") == 0 && argc == 4)
+		return (r = rec_ldap_each_event(c, user, print_event, NULL)) ==
+		    REC_OK ? 0 : fail(r);
+	fprintf(stderr, "ldapdrive: bad command line\n");
+	return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct rec_log log = { log_stderr, NULL, 0 };
+	struct rec_config cfg;
+	struct rec_ldap *c = NULL;
+	uint64_t t0 = now_ms();
+	int r, rc;
+
+	if (argc < 3) {
+		fprintf(stderr, "usage: ldapdrive CONF COMMAND [ARGS...]\n");
+		return 1;
+	}
+	if (sodium_init() < 0)
+		return 1;
+	rec_config_defaults(&cfg);
+	if ((r = rec_config_load(&cfg, argv[1], &log)) != REC_OK)
+		return fail(r);
+	r = rec_ldap_open(&cfg, 1, &log, &c);
+	if (r != REC_OK)
+		rc = fail(r);
+	else
+		rc = run(c, &cfg, argc, argv);
+	rec_ldap_close(c);
+	fprintf(stderr, "elapsed_ms=%llu\n",
+	    (unsigned long long)(now_ms() - t0));
+	return rc;
+}

@@ -1,0 +1,177 @@
+# SPDX-License-Identifier: BSD-2-Clause
+# slapd.sh: a throw-away slapd for the directory-store tests (sourced, not
+# run).  Provides: slapd_missing (why the tests must skip, or nothing),
+# slapd_pki DIR (a test CA and a server certificate for 127.0.0.1, made
+# now), slapd_conf DIR [self] (slapd.conf: the shipped schema and ACLs, an
+# mdb database in DIR/db), slapd_start DIR (on a free loopback port with
+# StartTLS, ldaps and an ldapi socket in DIR; sets SLAPD_PORT, SLAPD_SPORT,
+# SLAPD_LDAPI), slapd_stop DIR (by its PID).  Never touches a system slapd:
+# every file, port and socket is the test's own.
+# Entries: suffix dc=example,dc=org, root cn=root (password "secret"), the
+# recovery subtree ou=recovery, the hosts' account
+# cn=pam-recovery-host,ou=services (password "hostpw"), the administrators'
+# cn=pam-recovery-admin,ou=services ("adminpw"), users uid=NAME,ou=people
+# (password NAME-pw), and root over ldapi mapped to the hosts' account.
+
+SLAPD_SUFFIX="dc=example,dc=org"
+SLAPD_BASE="ou=recovery,$SLAPD_SUFFIX"
+SLAPD_HOST_DN="cn=pam-recovery-host,ou=services,$SLAPD_SUFFIX"
+SLAPD_ADMIN_DN="cn=pam-recovery-admin,ou=services,$SLAPD_SUFFIX"
+SLAPD_ROOT_DN="cn=root,$SLAPD_SUFFIX"
+SLAPD_MODS=/usr/lib/ldap
+
+slapd_missing() {
+	for p in slapd slapadd slaptest ldapsearch ldapmodify ldapadd openssl python3; do
+		PATH=$PATH:/usr/sbin:/sbin command -v "$p" >/dev/null || { echo "$p not installed"; return; }
+	done
+	[ -e "$SLAPD_MODS/back_mdb.so" ] || [ -e "$SLAPD_MODS/back_mdb.la" ] ||
+	    echo "slapd's back_mdb module not in $SLAPD_MODS"
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on just now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+slapd_pki() {
+	d=$1
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=pam_recovery test CA" \
+	    -keyout "$d/ca.key" -out "$d/ca.pem" \
+	    -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign \
+	    >/dev/null 2>&1 || return 1
+	openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj "/CN=127.0.0.1" \
+	    -keyout "$d/server.key" -out "$d/server.csr" >/dev/null 2>&1 || return 1
+	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n' >"$d/ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" \
+	    -CAcreateserial -days 2 -extfile "$d/ext" -out "$d/server.pem" >/dev/null 2>&1 || return 1
+	# A second CA that signed nothing here: verification must fail with it.
+	openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj "/CN=another CA" \
+	    -keyout "$d/other-ca.key" -out "$d/other-ca.pem" >/dev/null 2>&1
+}
+
+# slapd_conf DIR [self]: self adds acl-self.conf before acl.conf.
+slapd_conf() {
+	d=$1
+	src=$(pwd)
+	mkdir -p "$d/db"
+	{
+		echo "include /etc/ldap/schema/core.schema"
+		echo "include $src/conf/ldap/pam-recovery.schema"
+		echo "pidfile $d/slapd.pid"
+		echo "argsfile $d/slapd.args"
+		echo "modulepath $SLAPD_MODS"
+		echo "moduleload back_mdb"
+		echo "TLSCACertificateFile $d/ca.pem"
+		echo "TLSCertificateFile $d/server.pem"
+		echo "TLSCertificateKeyFile $d/server.key"
+		# slapd.conf unescapes once more: "\\+" is a regex's literal '+'.
+		printf '%s\n' "authz-regexp \"^gidNumber=0\\\\+uidNumber=0,cn=peercred,cn=external,cn=auth\$\" \"$SLAPD_HOST_DN\""
+		echo "database mdb"
+		echo "maxsize 67108864"
+		echo "suffix \"$SLAPD_SUFFIX\""
+		echo "rootdn \"$SLAPD_ROOT_DN\""
+		echo "rootpw secret"
+		echo "directory $d/db"
+		echo "index objectClass eq"
+		[ "${2:-}" = self ] && echo "include $src/conf/ldap/acl-self.conf"
+		echo "include $src/conf/ldap/acl.conf"
+		# The site's own rules after ours: passwords for binding only,
+		# everything else open, so the rules above must hold on their own.
+		echo "access to attrs=userPassword by anonymous auth by * none"
+		echo "access to * by * read"
+	} >"$d/slapd.conf"
+	slapd_seed "$d" >"$d/seed.ldif"
+	slapadd -q -f "$d/slapd.conf" -l "$d/seed.ldif" >"$d/slapadd.log" 2>&1
+}
+
+# The entries every test starts from.
+slapd_seed() {
+	cat <<LDIF
+dn: $SLAPD_SUFFIX
+objectClass: dcObject
+objectClass: organization
+dc: example
+o: Example
+
+dn: ou=services,$SLAPD_SUFFIX
+objectClass: organizationalUnit
+ou: services
+
+dn: ou=people,$SLAPD_SUFFIX
+objectClass: organizationalUnit
+ou: people
+
+dn: $SLAPD_BASE
+objectClass: organizationalUnit
+ou: recovery
+
+dn: $SLAPD_HOST_DN
+objectClass: applicationProcess
+objectClass: simpleSecurityObject
+cn: pam-recovery-host
+userPassword: hostpw
+
+dn: $SLAPD_ADMIN_DN
+objectClass: applicationProcess
+objectClass: simpleSecurityObject
+cn: pam-recovery-admin
+userPassword: adminpw
+LDIF
+	for u in alice bob; do
+		printf '\ndn: uid=%s,ou=people,%s\nobjectClass: applicationProcess\nobjectClass: uidObject\nobjectClass: simpleSecurityObject\ncn: %s\nuid: %s\nuserPassword: %s-pw\n' \
+		    "$u" "$SLAPD_SUFFIX" "$u" "$u" "$u"
+	done
+}
+
+# slapd_urlpath PATH: PATH with '/' as %2F, for an ldapi:// URI.
+slapd_urlpath() { printf '%s' "$1" | sed 's,/,%2F,g'; }
+
+# slapd_wait URI N: up to N tries, a tenth of a second apart.
+slapd_wait() {
+	i=0
+	while [ "$i" -lt "$2" ]; do
+		ldapsearch -x -H "$1" -b "" -s base -LLL namingContexts >/dev/null 2>&1 && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+
+# slapd_start DIR [slapd options...]: start slapd -f DIR/slapd.conf (or the
+# options given, e.g. -F DIR/cn=config), wait for it, bounded.
+slapd_start() {
+	d=$1
+	shift
+	[ $# -gt 0 ] || set -- -f "$d/slapd.conf"
+	tries=0
+	while [ "$tries" -lt 5 ]; do
+		SLAPD_PORT=$(free_port) && SLAPD_SPORT=$(free_port) || return 1
+		SLAPD_LDAPI="ldapi://$(slapd_urlpath "$d/ldapi")"
+		rm -f "$d/slapd.pid"
+		slapd "$@" -h "ldap://127.0.0.1:$SLAPD_PORT/ ldaps://127.0.0.1:$SLAPD_SPORT/ $SLAPD_LDAPI" \
+		    >"$d/slapd.log" 2>&1 || { tries=$((tries + 1)); continue; }
+		# slapd forks; its pidfile names the daemon.
+		if slapd_wait "$SLAPD_LDAPI" 100; then
+			export SLAPD_PORT SLAPD_SPORT SLAPD_LDAPI
+			return 0
+		fi
+		slapd_stop "$d"
+		tries=$((tries + 1))
+	done
+	return 1
+}
+
+slapd_stop() {
+	d=$1
+	[ -s "$d/slapd.pid" ] || return 0
+	pid=$(cat "$d/slapd.pid")
+	kill -CONT "$pid" 2>/dev/null	# a test may have stopped it
+	kill "$pid" 2>/dev/null
+	i=0
+	while kill -0 "$pid" 2>/dev/null && [ "$i" -lt 100 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+	kill -9 "$pid" 2>/dev/null
+	rm -f "$d/slapd.pid"
+}
