@@ -16,8 +16,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -llmdb)
 # libldap: the directory store's client (rec_ldap*.c); linked by what uses it.
 LDAP_LIBS  := $(shell pkg-config --libs ldap 2>/dev/null || echo -lldap -llber)
-ALL_CFLAGS  = $(WARN) $(DEFS) -DREC_HELPER_PATH='"$(HELPER_PATH)"' $(HARDEN) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Ipam_recovery
-LDHARDEN := -Wl,-z,relro,-z,now
+# CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line are
+# honoured (dpkg-buildflags); -MMD writes each object's header dependencies.
+ALL_CFLAGS  = $(WARN) $(DEFS) -DREC_HELPER_PATH='"$(HELPER_PATH)"' $(CPPFLAGS) $(HARDEN) $(CFLAGS) $(SAN) $(PKG_CFLAGS) -Ipam_recovery -MMD -MP
+LDHARDEN = -Wl,-z,relro,-z,now $(LDFLAGS)
 
 prefix   ?= /usr
 DESTDIR  ?=
@@ -31,17 +33,92 @@ UNITDIR  ?= /lib/systemd/system
 LIBEXECDIR ?= $(prefix)/libexec
 HELPER_PATH ?= $(LIBEXECDIR)/pam-recovery/pam-recovery-store
 
-CORE_SRC := $(sort $(wildcard pam_recovery/rec_*.c))
+# What goes into what, file by file (pam_faillock's Makefile.am shape).  A
+# new source file is one more line in its list; a new program, one list and
+# one rule below; a new unit test, one name in UNIT_TESTS.
+CORE_SRC := \
+	pam_recovery/rec_admin.c \
+	pam_recovery/rec_auth.c \
+	pam_recovery/rec_code.c \
+	pam_recovery/rec_config.c \
+	pam_recovery/rec_err.c \
+	pam_recovery/rec_generate.c \
+	pam_recovery/rec_helper.c \
+	pam_recovery/rec_isolate.c \
+	pam_recovery/rec_kdf.c \
+	pam_recovery/rec_ldap.c \
+	pam_recovery/rec_ldap_entry.c \
+	pam_recovery/rec_ldap_value.c \
+	pam_recovery/rec_lockout.c \
+	pam_recovery/rec_log.c \
+	pam_recovery/rec_notify.c \
+	pam_recovery/rec_policy.c \
+	pam_recovery/rec_purge.c \
+	pam_recovery/rec_record.c \
+	pam_recovery/rec_secret.c \
+	pam_recovery/rec_self.c \
+	pam_recovery/rec_slots.c \
+	pam_recovery/rec_store.c \
+	pam_recovery/rec_store_access.c
 CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
-UNIT_SRC := $(sort $(wildcard tests/test_*.c))
-UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/%)
-TOOL_ALL    := $(patsubst tools/%.c,$(B)/%.o,$(wildcard tools/tool_*.c))
-ADMIN_OBJ   := $(filter $(B)/tool_admin_%.o,$(TOOL_ALL))
-TOOL_SHARED := $(filter-out $(ADMIN_OBJ),$(TOOL_ALL))
+MODULE_SRC := pam_recovery/pam_recovery.c
+STORE_HELPER_SRC := pam_recovery/store_helper.c
+# The user's commands, shared by pam-recovery, pam-recovery-admin and
+# pam-recovery-selfd.
+TOOL_SRC := \
+	tools/tool_common.c \
+	tools/tool_escape.c \
+	tools/tool_generate.c \
+	tools/tool_history.c \
+	tools/tool_invalidate.c \
+	tools/tool_pdf.c \
+	tools/tool_qr.c \
+	tools/tool_seal.c \
+	tools/tool_self.c \
+	tools/tool_status.c \
+	tools/tool_user.c \
+	tools/tool_verify.c
+TOOL_OBJ := $(TOOL_SRC:tools/%.c=$(B)/%.o)
+USER_TOOL_SRC := tools/pam-recovery.c
+ADMIN_TOOL_SRC := tools/pam-recovery-admin.c
+ADMIN_SRC := \
+	tools/tool_admin_audit.c \
+	tools/tool_admin_backup.c \
+	tools/tool_admin_calibrate.c \
+	tools/tool_admin_check.c \
+	tools/tool_admin_deep.c \
+	tools/tool_admin_forget.c \
+	tools/tool_admin_list.c \
+	tools/tool_admin_purge.c \
+	tools/tool_admin_stacks.c \
+	tools/tool_admin_target.c \
+	tools/tool_admin_user.c
+ADMIN_OBJ := $(ADMIN_SRC:tools/%.c=$(B)/%.o)
+SELFD_SRC := tools/pam-recovery-selfd.c
+UNIT_TESTS := \
+	test_admin \
+	test_auth \
+	test_code \
+	test_config \
+	test_escape \
+	test_faults \
+	test_helper \
+	test_isolate \
+	test_kdf \
+	test_ldap \
+	test_lockout \
+	test_module \
+	test_notify \
+	test_purge \
+	test_record \
+	test_self \
+	test_slots \
+	test_store
+UNIT_BIN := $(UNIT_TESTS:%=$(B)/%)
 TOOL_PKGS := libqrencode cairo libbsd
 TOOL_CFLAGS = $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)
 TOOL_LIBS = $(shell pkg-config --libs $(TOOL_PKGS) 2>/dev/null)
-ADMIN_BIN := $(if $(wildcard tools/pam-recovery-admin.c),$(B)/pam-recovery-admin)
+ADMIN_BIN := $(B)/pam-recovery-admin
 
 .PHONY: all tests check test asan valgrind demo bench install uninstall clean deps-build deps-test bench-plot deps-bench
 # What ships: built with the packages of "deps.sh build" only (make demo, a
@@ -49,21 +126,21 @@ ADMIN_BIN := $(if $(wildcard tools/pam-recovery-admin.c),$(B)/pam-recovery-admin
 all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery-store $(B)/pam-recovery $(ADMIN_BIN) $(B)/pam-recovery-selfd
 tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(UNIT_BIN)
 
-$(B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(B)
+$(B)/%.o: pam_recovery/%.c | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 $(B)/librecovery.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
-$(B)/pam_recovery.so: pam_recovery/pam_recovery.c pam_recovery/pam_recovery.map $(B)/librecovery.a
+$(B)/pam_recovery.so: $(MODULE_SRC) pam_recovery/pam_recovery.map $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(B)/librecovery.a -Wl,--version-script=pam_recovery/pam_recovery.map -Wl,-z,defs $(LDHARDEN) -lpam $(PKG_LIBS)
-$(B)/pam-recovery-store: pam_recovery/store_helper.c $(B)/librecovery.a
+$(B)/pam-recovery-store: $(STORE_HELPER_SRC) $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(LDHARDEN) $(PKG_LIBS)
-$(B)/tool_%.o: tools/tool_%.c $(wildcard tools/*.h) $(wildcard pam_recovery/*.h) | $(B)
+$(B)/tool_%.o: tools/tool_%.c | $(B)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -c -o $@ $<
-$(B)/pam-recovery: tools/pam-recovery.c $(TOOL_SHARED) $(B)/librecovery.a $(wildcard debian/changelog)
+$(B)/pam-recovery: $(USER_TOOL_SRC) $(TOOL_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
-$(B)/pam-recovery-admin: tools/pam-recovery-admin.c $(TOOL_SHARED) $(ADMIN_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
+$(B)/pam-recovery-admin: $(ADMIN_TOOL_SRC) $(TOOL_OBJ) $(ADMIN_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
-$(B)/pam-recovery-selfd: tools/pam-recovery-selfd.c $(TOOL_SHARED) $(B)/librecovery.a $(wildcard debian/changelog)
+$(B)/pam-recovery-selfd: $(SELFD_SRC) $(TOOL_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) -lpam
 $(B)/pamdrive: tests/pamdrive.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
@@ -71,11 +148,12 @@ $(B)/storeplant: tests/storeplant.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS)
 $(B)/ldapdrive: tests/ldapdrive.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
-$(B)/test_%: tests/test_%.c $(wildcard tests/*.h) $(B)/librecovery.a
+$(B)/test_%: tests/test_%.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS) -lcmocka -lpam -ldl
-$(B)/test_escape: tests/test_escape.c tools/tool_common.h $(B)/tool_escape.o
+$(B)/test_escape: tests/test_escape.c $(B)/tool_escape.o
 	$(CC) $(ALL_CFLAGS) -Itests -Itools -o $@ $< $(B)/tool_escape.o $(TOOL_LIBS) -lcmocka
-BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_SRC := bench/bench.c bench/bench_guess.c bench/bench_purge.c bench/bench_spawn.c \
+	bench/bench_versus.c
 $(B)/bench: $(BENCH_SRC) bench/bench.h $(B)/librecovery.a $(B)/pam_recovery.so
 	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(B)/librecovery.a $(PKG_LIBS) -lpam -lpthread
 $(B):
@@ -174,3 +252,6 @@ clean:
 
 # Fuzzing targets (libFuzzer, clang) live beside their sources.
 -include fuzz/fuzz.mk
+
+# Header dependencies written by -MMD.
+-include $(wildcard $(B)/*.d)
