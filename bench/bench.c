@@ -408,7 +408,7 @@ setup(struct bench *b)
 	    REC_OK || make_service(b, SVC_TINY_SYS_SHM, b->tiny_sys_shm_store,
 	    TINY_OPS, TINY_MEM, &other) != 0))
 		goto out;
-	rec_format_from_config(&b->fmt, &b->scfg);
+	rec_config_format(&b->scfg, &b->fmt);
 	ret = 0;
 out:
 	return ret;

@@ -24,7 +24,7 @@
  * per_day[d] receives the guesses of day d.
  */
 static void
-simulate(const struct rec_config *cfg, int paced,
+simulate(const struct rec_lock_policy *cfg, int paced,
     unsigned per_day[SIM_DAYS])
 {
 	struct rec_lock st, trial;
@@ -55,12 +55,14 @@ int
 guess_rate(struct bench *b)
 {
 	struct rec_config cfg;
+	struct rec_lock_policy pol;
 	unsigned greedy[SIM_DAYS], paced[SIM_DAYS], g = 0, p = 0;
 
 	(void)b;
 	rec_config_defaults(&cfg);
-	simulate(&cfg, 0, greedy);
-	simulate(&cfg, 1, paced);
+	rec_config_lock_policy(&cfg, &pol);
+	simulate(&pol, 0, greedy);
+	simulate(&pol, 1, paced);
 	for (unsigned d = 1; d < SIM_DAYS; d++) {
 		g = greedy[d] > g ? greedy[d] : g;
 		p = paced[d] > p ? paced[d] : p;

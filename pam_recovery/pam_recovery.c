@@ -600,7 +600,7 @@ hand_on_despite_store(struct call *c)
 	char *resp = NULL;
 	int pr;
 
-	rec_format_from_config(&fmt, &c->cfg);
+	rec_config_format(&c->cfg, &fmt);
 	pr = get_code(c, &fmt, &resp);
 	if (resp != NULL) {
 		sodium_memzero(resp, strlen(resp));

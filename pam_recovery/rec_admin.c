@@ -22,6 +22,7 @@ static int
 unlock_txn(struct rec_txn *t, void *varg)
 {
 	struct unlock *a = varg;
+	struct rec_lock_policy lp;
 	struct rec_user u;
 	char detail[128];
 	int r;
@@ -29,8 +30,9 @@ unlock_txn(struct rec_txn *t, void *varg)
 	memset(&a->found, 0, sizeof(a->found));
 	if ((r = rec_get_user(t, a->who->user, &u)) != REC_OK)
 		return r;
-	rec_lock_refresh(&u.lock, a->now, a->cfg);
-	a->found.lock_remaining = rec_lock_remaining(&u.lock, a->now, a->cfg);
+	rec_config_lock_policy(a->cfg, &lp);
+	rec_lock_refresh(&u.lock, a->now, &lp);
+	a->found.lock_remaining = rec_lock_remaining(&u.lock, a->now, &lp);
 	a->found.failures = u.lock.failures;
 	/*
 	 * The generate cooldown has its own derived settings in

@@ -18,6 +18,7 @@ struct candidate {
 /* State carried between the transactions of one attempt. */
 struct attempt {
 	const struct rec_config *cfg;
+	struct rec_lock_policy lock;	/* of cfg */
 	const struct rec_who *who;
 	uint64_t now;
 	unsigned flags;
@@ -87,18 +88,19 @@ static int
 needs_settle(const struct rec_user *u, uint64_t now,
     const struct rec_config *cfg)
 {
-	struct rec_config gc;
+	struct rec_lock_policy lp, gp;
 
-	rec_lock_gen_config(cfg, &gc);
-	return rec_lock_clock_back(&u->lock, now, cfg) ||
-	    rec_lock_clock_back(&u->gen, now, &gc);
+	rec_config_lock_policy(cfg, &lp);
+	rec_config_gen_policy(cfg, &gp);
+	return rec_lock_clock_back(&u->lock, now, &lp) ||
+	    rec_lock_clock_back(&u->gen, now, &gp);
 }
 
 static int
 settle_txn(struct rec_txn *t, void *varg)
 {
 	struct status_arg *a = varg;
-	struct rec_config gc;
+	struct rec_lock_policy lp, gp;
 	struct rec_user u;
 	int r;
 
@@ -106,9 +108,10 @@ settle_txn(struct rec_txn *t, void *varg)
 		return REC_OK;
 	if (r != REC_OK || !needs_settle(&u, a->now, a->cfg))
 		return r;
-	rec_lock_gen_config(a->cfg, &gc);
-	rec_lock_refresh(&u.lock, a->now, a->cfg);
-	rec_lock_refresh(&u.gen, a->now, &gc);
+	rec_config_lock_policy(a->cfg, &lp);
+	rec_config_gen_policy(a->cfg, &gp);
+	rec_lock_refresh(&u.lock, a->now, &lp);
+	rec_lock_refresh(&u.gen, a->now, &gp);
 	return rec_put_user(t, a->user, &u);
 }
 
@@ -126,6 +129,7 @@ status_txn(struct rec_txn *t, void *varg)
 {
 	struct status_arg *a = varg;
 	struct rec_status *s = a->out;
+	struct rec_lock_policy lp;
 	struct rec_user u;
 	struct rec_batch b;
 	int r;
@@ -135,8 +139,9 @@ status_txn(struct rec_txn *t, void *varg)
 	if (r != REC_OK)
 		return r;
 	a->settle = needs_settle(&u, a->now, a->cfg);
-	rec_lock_refresh(&u.lock, a->now, a->cfg);
-	s->lock_remaining = rec_lock_remaining(&u.lock, a->now, a->cfg);
+	rec_config_lock_policy(a->cfg, &lp);
+	rec_lock_refresh(&u.lock, a->now, &lp);
+	s->lock_remaining = rec_lock_remaining(&u.lock, a->now, &lp);
 	s->failures = u.lock.failures;
 	if (u.active_batch == 0)
 		return REC_OK;
@@ -173,7 +178,7 @@ rec_auth_status(struct rec_store *st, const struct rec_config *cfg,
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	rec_format_from_config(&out->fmt, cfg);
+	rec_config_format(cfg, &out->fmt);
 	if (st == NULL)
 		return REC_OK;
 	if ((r = rec_store_read(st, status_txn, &a)) != REC_OK || !a.settle)
@@ -191,7 +196,7 @@ rec_auth_status(struct rec_store *st, const struct rec_config *cfg,
 	if ((r = rec_auth_settle(st, cfg, user, now)) != REC_OK)
 		return r;
 	memset(out, 0, sizeof(*out));
-	rec_format_from_config(&out->fmt, cfg);
+	rec_config_format(cfg, &out->fmt);
 	a.settle = 0;
 	return rec_store_read(st, status_txn, &a);
 }
@@ -225,8 +230,8 @@ precount_txn(struct rec_txn *t, void *varg)
 	if (r != REC_OK)
 		goto out;
 	a->after = a->before;
-	rec_lock_refresh(&a->after.lock, a->now, a->cfg);
-	if (rec_lock_remaining(&a->after.lock, a->now, a->cfg) > 0) {
+	rec_lock_refresh(&a->after.lock, a->now, &a->lock);
+	if (rec_lock_remaining(&a->after.lock, a->now, &a->lock) > 0) {
 		a->outcome = REC_ERR_LOCKED;
 		r = rec_put_user(t, a->who->user, &a->after);
 		goto out;
@@ -283,7 +288,7 @@ precount_txn(struct rec_txn *t, void *varg)
 	 * judged a failure (reject_after): a valid code clears it in phase 2,
 	 * and an attempt that is refunded never counted.
 	 */
-	a->locked_now = rec_lock_fail(&a->after.lock, a->now, a->cfg);
+	a->locked_now = rec_lock_fail(&a->after.lock, a->now, &a->lock);
 	if ((r = rec_put_user(t, a->who->user, &a->after)) != REC_OK)
 		goto out;
 	a->outcome = REC_OK;
@@ -463,6 +468,7 @@ rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
 	}
 	memset(a, 0, sizeof(*a));
 	a->cfg = cfg;
+	rec_config_lock_policy(cfg, &a->lock);
 	a->who = who;
 	a->now = now;
 	a->flags = flags;
@@ -493,7 +499,8 @@ rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
 		goto out;
 	res->batch = a->batch.id;
 	res->locked_now = a->locked_now;
-	res->lock_remaining = rec_lock_remaining(&a->after.lock, now, cfg);
+	res->lock_remaining = rec_lock_remaining(&a->after.lock, now,
+	    &a->lock);
 	if (a->outcome == REC_ERR_LOCKED || a->outcome == REC_ERR_CONFIG) {
 		r = a->outcome;
 		goto out;

@@ -100,15 +100,6 @@ fold_base32(unsigned char c)
 	return c;
 }
 
-void
-rec_format_from_config(struct rec_format *fmt, const struct rec_config *cfg)
-{
-	fmt->alphabet = cfg->code_alphabet;
-	fmt->length = cfg->code_length;
-	fmt->group = cfg->code_group;
-	fmt->check = cfg->code_check ? 1 : 0;
-}
-
 unsigned
 rec_format_radix(const struct rec_format *fmt)
 {

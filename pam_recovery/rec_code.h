@@ -6,8 +6,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "rec_config.h"
-
 #define REC_CODE_MAX 64		/* longest code_length accepted */
 #define REC_CODE_BUF (REC_CODE_MAX * 2 + 1) /* grouped form with separators */
 /*
@@ -20,15 +18,15 @@
 #define REC_WARN_ENTROPY 64	/* warned below, in bits */
 #define REC_TAG_MAX_BITS 16	/* most bits of a code ever used as its tag */
 
-/* A code format, derived from the code_* keys. */
+enum rec_alphabet { REC_ALPHA_BASE32, REC_ALPHA_BASE60, REC_ALPHA_DIGITS };
+
+/* A code format, built from the code_* keys by rec_config_format(). */
 struct rec_format {
 	enum rec_alphabet alphabet;
 	unsigned length;	/* characters, check character included */
 	unsigned group;		/* 0 = no grouping */
 	int check;		/* last character is a Luhn mod N check */
 };
-
-void rec_format_from_config(struct rec_format *fmt, const struct rec_config *cfg);
 
 /* Number of symbols of the alphabet (32, 60 or 10). */
 unsigned rec_format_radix(const struct rec_format *fmt);

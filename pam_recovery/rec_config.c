@@ -979,7 +979,7 @@ rec_config_validate(const struct rec_config *cfg, const struct rec_log *log)
 		r = REC_ERR_CONFIG;
 	}
 
-	rec_format_from_config(&fmt, cfg);
+	rec_config_format(cfg, &fmt);
 	bits = rec_format_entropy(&fmt);
 	if (cfg->code_min_entropy != 0 && !(bits + 1e-9 >= cfg->code_min_entropy)) {
 		conf_err(log, NULL, 0, "code_min_entropy",
@@ -1130,4 +1130,37 @@ rec_export_name(enum rec_export e)
 	if ((size_t)e >= sizeof(export_names) / sizeof(export_names[0]))
 		return "unknown";
 	return export_names[e];
+}
+
+void
+rec_config_format(const struct rec_config *cfg, struct rec_format *fmt)
+{
+	fmt->alphabet = cfg->code_alphabet;
+	fmt->length = cfg->code_length;
+	fmt->group = cfg->code_group;
+	fmt->check = cfg->code_check ? 1 : 0;
+}
+
+void
+rec_config_lock_policy(const struct rec_config *cfg,
+    struct rec_lock_policy *pol)
+{
+	pol->max_attempts = cfg->max_attempts;
+	pol->fail_interval = cfg->fail_interval;
+	pol->base_cooldown = cfg->base_cooldown;
+	pol->cooldown_multiplier = cfg->cooldown_multiplier;
+	pol->cooldown_cap = cfg->cooldown_cap;
+	pol->level_reset = cfg->level_reset;
+}
+
+void
+rec_config_gen_policy(const struct rec_config *cfg,
+    struct rec_lock_policy *pol)
+{
+	rec_config_lock_policy(cfg, pol);
+	pol->max_attempts = 1;
+	pol->base_cooldown = cfg->generate_cooldown;
+	pol->fail_interval = cfg->level_reset;
+	if (pol->cooldown_cap < pol->base_cooldown)
+		pol->cooldown_cap = pol->base_cooldown;
 }

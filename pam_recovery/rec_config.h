@@ -6,18 +6,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "rec_code.h"
+#include "rec_limits.h"
+#include "rec_lockout.h"
 #include "rec_log.h"
 
 #define REC_CONF_DEFAULT "/etc/security/pam_recovery.conf"
 #ifndef REC_HELPER_PATH		/* the Makefile sets it from LIBEXECDIR */
 #define REC_HELPER_PATH "/usr/libexec/pam-recovery/pam-recovery-store"
 #endif
-#define REC_PATH_MAX 1024
 #define REC_STR_MAX 256
 #define REC_SERVICE_MAX 64	/* a PAM service name and its NUL */
 #define REC_SECTIONS_MAX 32	/* [service NAME] sections in one file */
 
-enum rec_alphabet { REC_ALPHA_BASE32, REC_ALPHA_BASE60, REC_ALPHA_DIGITS };
 enum rec_export { REC_EXPORT_TXT, REC_EXPORT_CSV, REC_EXPORT_JSON, REC_EXPORT_PDF };
 
 /*
@@ -150,5 +151,18 @@ int rec_config_store_path(const struct rec_config *cfg, const char *user,
 /* Name of an enum value as written in the file ("base32", "pdf", ...). */
 const char *rec_alphabet_name(enum rec_alphabet a);
 const char *rec_export_name(enum rec_export e);
+
+/*
+ * What the lower layers run by, built from cfg: the code format of the
+ * code_* keys; the login lockout's policy; and the generate cooldown's,
+ * in which every generation is a failure that locks at once for
+ * generate_cooldown (fail_interval level_reset, at least that long a cap),
+ * escalating like the login lockout.
+ */
+void rec_config_format(const struct rec_config *cfg, struct rec_format *fmt);
+void rec_config_lock_policy(const struct rec_config *cfg,
+    struct rec_lock_policy *pol);
+void rec_config_gen_policy(const struct rec_config *cfg,
+    struct rec_lock_policy *pol);
 
 #endif

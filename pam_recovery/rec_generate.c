@@ -51,7 +51,7 @@ invalidate_all(struct rec_txn *t, const char *user, struct rec_batch *b,
 static int
 gen_check(struct rec_txn *t, struct gen *g, struct rec_user *u, int store)
 {
-	struct rec_config gc;
+	struct rec_lock_policy gc;
 	struct rec_batch old;
 	int r;
 
@@ -63,7 +63,7 @@ gen_check(struct rec_txn *t, struct gen *g, struct rec_user *u, int store)
 		return r;
 	g->outcome = REC_OK;
 	if (g->cfg->generate_cooldown > 0) {
-		rec_lock_gen_config(g->cfg, &gc);
+		rec_config_gen_policy(g->cfg, &gc);
 		g->settle = rec_lock_clock_back(&u->gen, g->now, &gc);
 		rec_lock_refresh(&u->gen, g->now, &gc);
 		if ((g->wait = rec_lock_remaining(&u->gen, g->now, &gc)) > 0) {
@@ -224,7 +224,7 @@ rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
 	if ((r = g.outcome) != REC_OK)
 		goto out;
 	out->flags = flags;
-	rec_format_from_config(&b->fmt, cfg);
+	rec_config_format(cfg, &b->fmt);
 	/* Batch ids sort by creation time; the low bits make them unique. */
 	b->id = now << 24 | (1 + randombytes_uniform((1u << 24) - 1));
 	b->status = REC_BATCH_ACTIVE;

@@ -610,7 +610,7 @@ rec_ldap_lock_update(struct rec_ldap *c, const char *user,
 
 struct count_arg {
 	uint64_t now;
-	const struct rec_config *cfg;
+	struct rec_lock_policy pol;
 	int locked;
 };
 
@@ -619,11 +619,11 @@ count_fn(struct rec_lock *lk, void *varg)
 {
 	struct count_arg *a = varg;
 
-	rec_lock_refresh(lk, a->now, a->cfg);
-	a->locked = rec_lock_remaining(lk, a->now, a->cfg) > 0;
+	rec_lock_refresh(lk, a->now, &a->pol);
+	a->locked = rec_lock_remaining(lk, a->now, &a->pol) > 0;
 	if (a->locked)
 		return REC_OK;	/* the refreshed state, nothing counted */
-	(void)rec_lock_fail(lk, a->now, a->cfg);
+	(void)rec_lock_fail(lk, a->now, &a->pol);
 	return REC_OK;
 }
 
@@ -631,8 +631,11 @@ int
 rec_ldap_count_attempt(struct rec_ldap *c, const char *user, uint64_t now,
     const struct rec_config *cfg, struct rec_lock *out)
 {
-	struct count_arg a = { .now = now, .cfg = cfg };
-	int r = rec_ldap_lock_update(c, user, count_fn, &a, out);
+	struct count_arg a = { .now = now };
+	int r;
+
+	rec_config_lock_policy(cfg, &a.pol);
+	r = rec_ldap_lock_update(c, user, count_fn, &a, out);
 
 	return r == REC_OK && a.locked ? REC_ERR_LOCKED : r;
 }
@@ -690,7 +693,7 @@ rec_ldap_clear_lock(struct rec_ldap *c, const char *user)
 
 struct gen_arg {
 	uint64_t now;
-	struct rec_config gc;	/* generate_cooldown as a lockout */
+	struct rec_lock_policy gc;	/* generate_cooldown as a lockout */
 	uint64_t wait;
 };
 
@@ -718,7 +721,7 @@ rec_ldap_take_generate(struct rec_ldap *c, const char *user, uint64_t now,
 	*wait = 0;
 	if (cfg->generate_cooldown == 0)
 		return REC_OK;
-	rec_lock_gen_config(cfg, &a.gc);
+	rec_config_gen_policy(cfg, &a.gc);
 	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK ||
 	    (r = ensure_user(c, user, dn)) != REC_OK ||
 	    (r = swap_lock(c, user, "pamRecoveryGenLock", gen_fn, &a,

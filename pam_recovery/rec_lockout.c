@@ -38,10 +38,10 @@ min_u64(uint64_t a, uint64_t b)
  * than one who is locked at the top of the ladder: one per cooldown_cap.
  */
 static uint64_t
-drain_period(const struct rec_config *cfg)
+drain_period(const struct rec_lock_policy *pol)
 {
-	uint64_t p = cfg->fail_interval > cfg->cooldown_cap ?
-	    cfg->fail_interval : cfg->cooldown_cap;
+	uint64_t p = pol->fail_interval > pol->cooldown_cap ?
+	    pol->fail_interval : pol->cooldown_cap;
 
 	return p > 0 ? p : 1;
 }
@@ -53,33 +53,33 @@ drain_period(const struct rec_config *cfg)
  * "locked" without a level (a hand-edited store) gets cooldown_cap.
  */
 static uint64_t
-lock_bound(const struct rec_lock *st, const struct rec_config *cfg)
+lock_bound(const struct rec_lock *st, const struct rec_lock_policy *pol)
 {
 	if (st->cooldown == 0)
-		return cfg->cooldown_cap;
-	return min_u64(st->cooldown, cfg->cooldown_cap);
+		return pol->cooldown_cap;
+	return min_u64(st->cooldown, pol->cooldown_cap);
 }
 
 uint64_t
 rec_lock_remaining(const struct rec_lock *st, uint64_t now,
-    const struct rec_config *cfg)
+    const struct rec_lock_policy *pol)
 {
 	if (st->locked_until <= now)
 		return 0;
-	return min_u64(st->locked_until - now, lock_bound(st, cfg));
+	return min_u64(st->locked_until - now, lock_bound(st, pol));
 }
 
 int
 rec_lock_clock_back(const struct rec_lock *st, uint64_t now,
-    const struct rec_config *cfg)
+    const struct rec_lock_policy *pol)
 {
 	return st->last_fail > now || st->window_start > now ||
-	    st->locked_until > sat_add(now, lock_bound(st, cfg));
+	    st->locked_until > sat_add(now, lock_bound(st, pol));
 }
 
 void
 rec_lock_refresh(struct rec_lock *st, uint64_t now,
-    const struct rec_config *cfg)
+    const struct rec_lock_policy *pol)
 {
 	/*
 	 * The clock moved backwards: nothing can have happened after now, and
@@ -90,12 +90,12 @@ rec_lock_refresh(struct rec_lock *st, uint64_t now,
 		st->last_fail = now;
 	if (st->window_start > now)
 		st->window_start = now;
-	if (st->locked_until > sat_add(now, lock_bound(st, cfg)))
-		st->locked_until = sat_add(now, lock_bound(st, cfg));
+	if (st->locked_until > sat_add(now, lock_bound(st, pol)))
+		st->locked_until = sat_add(now, lock_bound(st, pol));
 
 	/* A quiet level_reset since the last failure forgives everything. */
 	if (st->last_fail != 0 && st->locked_until <= now &&
-	    now >= sat_add(st->last_fail, cfg->level_reset)) {
+	    now >= sat_add(st->last_fail, pol->level_reset)) {
 		rec_lock_clear(st);
 		return;
 	}
@@ -106,7 +106,7 @@ rec_lock_refresh(struct rec_lock *st, uint64_t now,
 	 * lock, only a success or level_reset lowers the level.
 	 */
 	if (st->cooldown == 0 && st->window_start != 0) {
-		uint64_t period = drain_period(cfg);
+		uint64_t period = drain_period(pol);
 		uint64_t k = (now - st->window_start) / period;
 
 		if (st->failures == 0 || k >= st->failures) {
@@ -120,12 +120,12 @@ rec_lock_refresh(struct rec_lock *st, uint64_t now,
 }
 
 int
-rec_lock_fail(struct rec_lock *st, uint64_t now, const struct rec_config *cfg)
+rec_lock_fail(struct rec_lock *st, uint64_t now, const struct rec_lock_policy *pol)
 {
 	uint64_t multiplier;
 
 	/* Idempotent, so a caller that already refreshed loses nothing. */
-	rec_lock_refresh(st, now, cfg);
+	rec_lock_refresh(st, now, pol);
 
 	if (st->failures < UINT32_MAX)
 		st->failures++;
@@ -135,28 +135,17 @@ rec_lock_fail(struct rec_lock *st, uint64_t now, const struct rec_config *cfg)
 
 	if (st->cooldown > 0) {
 		/* A multiplier of 0 would reset the level; hold it instead. */
-		multiplier = cfg->cooldown_multiplier > 0 ?
-		    cfg->cooldown_multiplier : 1;
+		multiplier = pol->cooldown_multiplier > 0 ?
+		    pol->cooldown_multiplier : 1;
 		st->cooldown = min_u64(sat_mul(st->cooldown, multiplier),
-		    cfg->cooldown_cap);
-	} else if (st->failures >= cfg->max_attempts) {
-		st->cooldown = min_u64(cfg->base_cooldown, cfg->cooldown_cap);
+		    pol->cooldown_cap);
+	} else if (st->failures >= pol->max_attempts) {
+		st->cooldown = min_u64(pol->base_cooldown, pol->cooldown_cap);
 	} else
 		return 0;
 
 	st->locked_until = sat_add(now, st->cooldown);
 	return st->locked_until > now;
-}
-
-void
-rec_lock_gen_config(const struct rec_config *cfg, struct rec_config *gc)
-{
-	*gc = *cfg;
-	gc->max_attempts = 1;
-	gc->base_cooldown = cfg->generate_cooldown;
-	gc->fail_interval = cfg->level_reset;
-	if (gc->cooldown_cap < gc->base_cooldown)
-		gc->cooldown_cap = gc->base_cooldown;
 }
 
 void

@@ -5,8 +5,6 @@
 
 #include <stdint.h>
 
-#include "rec_config.h"
-
 /*
  * The persistent lockout state of one user.  Times are Unix seconds.  All
  * zero means "no failures".  cooldown is the length of the current lock
@@ -20,6 +18,20 @@
  * guesses paced to stay under the lock come no faster than one per
  * cooldown_cap, like those of an attacker at the top of the lock ladder.
  */
+/*
+ * The six numbers a lock runs by, built from the configuration by
+ * rec_config_lock_policy() (the login lockout) and rec_config_gen_policy()
+ * (the generate cooldown); see pam_recovery.conf(5) for each.
+ */
+struct rec_lock_policy {
+	unsigned max_attempts;		/* failures in the bucket that lock */
+	uint64_t fail_interval;		/* seconds */
+	uint64_t base_cooldown;		/* the first lock, seconds */
+	unsigned cooldown_multiplier;	/* each failure after a lock */
+	uint64_t cooldown_cap;		/* the longest lock, seconds */
+	uint64_t level_reset;		/* quiet seconds that clear the state */
+};
+
 struct rec_lock {
 	uint32_t failures;	/* failures not yet forgiven */
 	uint64_t window_start;	/* start of the current drain period */
@@ -34,7 +46,7 @@ struct rec_lock {
  * moved backwards.
  */
 uint64_t rec_lock_remaining(const struct rec_lock *st, uint64_t now,
-    const struct rec_config *cfg);
+    const struct rec_lock_policy *pol);
 
 /*
  * 1 when the clock has moved back behind st: a failure or a lock start in
@@ -44,7 +56,7 @@ uint64_t rec_lock_remaining(const struct rec_lock *st, uint64_t now,
  * the jumped clock again at every read and lasts as long as the jump.
  */
 int rec_lock_clock_back(const struct rec_lock *st, uint64_t now,
-    const struct rec_config *cfg);
+    const struct rec_lock_policy *pol);
 
 /*
  * Bring st up to date at now without counting anything: clear a state with
@@ -54,21 +66,14 @@ int rec_lock_clock_back(const struct rec_lock *st, uint64_t now,
  * (cooldown, at most cooldown_cap) after now in to now + that level.
  */
 void rec_lock_refresh(struct rec_lock *st, uint64_t now,
-    const struct rec_config *cfg);
+    const struct rec_lock_policy *pol);
 
 /*
  * Count one failure at now (after rec_lock_refresh).  Locks for
  * base_cooldown when the window reaches max_attempts, and after a lock
  * escalates every further failure.  Returns 1 when this failure set a lock.
  */
-int rec_lock_fail(struct rec_lock *st, uint64_t now, const struct rec_config *cfg);
-
-/*
- * The configuration of the generate_cooldown state (struct rec_user's gen):
- * cfg with every generation counted as a failure that locks at once for
- * generate_cooldown, escalating like the login lockout.
- */
-void rec_lock_gen_config(const struct rec_config *cfg, struct rec_config *gc);
+int rec_lock_fail(struct rec_lock *st, uint64_t now, const struct rec_lock_policy *pol);
 
 /* A success or an administrator's unlock: back to the all-zero state. */
 void rec_lock_clear(struct rec_lock *st);

@@ -23,7 +23,7 @@ rec_policy_min_entropy(const struct rec_config *cfg)
 
 	if (cfg->code_min_entropy != 0)
 		return (double)cfg->code_min_entropy;
-	rec_format_from_config(&fmt, cfg);
+	rec_config_format(cfg, &fmt);
 	return rec_format_entropy(&fmt);
 }
 

@@ -5,6 +5,7 @@
 
 #include <lmdb.h>
 
+#include "rec_limits.h"
 #include "rec_store.h"
 
 enum { DB_USERS, DB_BATCHES, DB_CODES, DB_AUDIT, DB_COUNT };

@@ -79,7 +79,7 @@ gen(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
 	b.count = (uint16_t)n;
 	b.opslimit = cfg->kdf_opslimit;
 	b.memlimit = cfg->kdf_memlimit;
-	rec_format_from_config(&b.fmt, cfg);
+	rec_config_format(cfg, &b.fmt);
 	b.tag_bits = (uint8_t)rec_batch_tag_bits(&b.fmt, n);
 	randombytes_buf(b.tag_key, sizeof(b.tag_key));
 	for (unsigned i = 0; i < n; i++) {

@@ -90,7 +90,7 @@ lock_out(struct fx *f, uint64_t now)
 	struct rec_format fmt;
 	char wrong[REC_CODE_MAX + 1];
 
-	rec_format_from_config(&fmt, &f->cfg);
+	rec_config_format(&f->cfg, &fmt);
 	for (unsigned i = 0; i < f->cfg.max_attempts; i++) {
 		rec_code_generate(&fmt, wrong);
 		assert_int_equal(attempt(f->st, f, wrong, now), REC_ERR_NOMATCH);
@@ -170,7 +170,7 @@ test_unlock_resets_escalation(void **state)
 
 	generate(f, 5, T0);
 	lock_out(f, T0);
-	rec_format_from_config(&fmt, &f->cfg);
+	rec_config_format(&f->cfg, &fmt);
 	rec_code_generate(&fmt, wrong);
 	assert_int_equal(rec_unlock(f->st, &f->cfg, &f->admin, T0, NULL), REC_OK);
 	for (unsigned i = 0; i + 1 < f->cfg.max_attempts; i++)

@@ -12,6 +12,7 @@
 #include <sodium.h>
 
 #include "rec_code.h"
+#include "rec_config.h"
 #include "rec_err.h"
 
 #define B32 "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -126,7 +127,7 @@ test_radix_and_config(void **state)
 	cfg.code_length = 36;
 	cfg.code_group = 6;
 	cfg.code_check = 7;	/* any true value */
-	rec_format_from_config(&fmt, &cfg);
+	rec_config_format(&cfg, &fmt);
 	assert_int_equal(fmt.alphabet, REC_ALPHA_BASE60);
 	assert_int_equal(fmt.length, 36);
 	assert_int_equal(fmt.group, 6);
@@ -136,7 +137,7 @@ test_radix_and_config(void **state)
 	cfg.code_length = 12;
 	cfg.code_group = 0;
 	cfg.code_check = 0;
-	rec_format_from_config(&fmt, &cfg);
+	rec_config_format(&cfg, &fmt);
 	assert_int_equal(fmt.alphabet, REC_ALPHA_DIGITS);
 	assert_int_equal(fmt.length, 12);
 	assert_int_equal(fmt.group, 0);

@@ -111,7 +111,7 @@ wrong_code(const struct fx *f, char *out)
 {
 	struct rec_format fmt;
 
-	rec_format_from_config(&fmt, &f->cfg);
+	rec_config_format(&f->cfg, &fmt);
 	rec_code_generate(&fmt, out);
 }
 

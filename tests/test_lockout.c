@@ -15,31 +15,10 @@
 #define TOP	UINT64_MAX
 
 /*
- * The configuration the tests start from: the documented defaults, set by
- * hand so these tests depend on nothing but the state machine.
+ * The policy the tests start from: the documented defaults, set by hand so
+ * these tests depend on nothing but the state machine.
  */
-struct knobs {
-	unsigned max_attempts;
-	uint64_t fail_interval;
-	uint64_t base_cooldown;
-	unsigned cooldown_multiplier;
-	uint64_t cooldown_cap;
-	uint64_t level_reset;
-};
-
-static const struct knobs defaults = { 5, 900, 60, 2, 3600, 86400 };
-
-static void
-make_config(struct rec_config *cfg, const struct knobs *k)
-{
-	memset(cfg, 0, sizeof(*cfg));
-	cfg->max_attempts = k->max_attempts;
-	cfg->fail_interval = k->fail_interval;
-	cfg->base_cooldown = k->base_cooldown;
-	cfg->cooldown_multiplier = k->cooldown_multiplier;
-	cfg->cooldown_cap = k->cooldown_cap;
-	cfg->level_reset = k->level_reset;
-}
+static const struct rec_lock_policy defaults = { 5, 900, 60, 2, 3600, 86400 };
 
 enum op {
 	END = 0,
@@ -61,17 +40,17 @@ struct ev {
 
 struct scenario {
 	const char *name;
-	const struct knobs *k;	/* NULL = defaults */
+	const struct rec_lock_policy *k;	/* NULL = defaults */
 	struct ev ev[24];
 };
 
-static const struct knobs mult1 = { 5, 900, 60, 1, 3600, 86400 };
-static const struct knobs mult0 = { 5, 900, 60, 0, 3600, 86400 };
-static const struct knobs cap_below_base = { 5, 900, 60, 2, 30, 86400 };
-static const struct knobs one_attempt = { 1, 900, 60, 2, 3600, 86400 };
-static const struct knobs mult10 = { 3, 60, 10, 10, 100000, 86400 };
-static const struct knobs huge = { 5, TOP, TOP, UINT32_MAX, TOP, TOP };
-static const struct knobs short_reset = { 5, 900, 60, 2, 3600, 100 };
+static const struct rec_lock_policy mult1 = { 5, 900, 60, 1, 3600, 86400 };
+static const struct rec_lock_policy mult0 = { 5, 900, 60, 0, 3600, 86400 };
+static const struct rec_lock_policy cap_below_base = { 5, 900, 60, 2, 30, 86400 };
+static const struct rec_lock_policy one_attempt = { 1, 900, 60, 2, 3600, 86400 };
+static const struct rec_lock_policy mult10 = { 3, 60, 10, 10, 100000, 86400 };
+static const struct rec_lock_policy huge = { 5, TOP, TOP, UINT32_MAX, TOP, TOP };
+static const struct rec_lock_policy short_reset = { 5, 900, 60, 2, 3600, 100 };
 
 /* Five failures from t on, one second apart; the fifth locks for 60. */
 #define FIVE(t) \
@@ -289,7 +268,7 @@ static const struct scenario scenarios[] = {
 static void
 test_scenarios(void **state)
 {
-	struct rec_config cfg;
+	struct rec_lock_policy cfg;
 	struct rec_lock st, copy;
 	unsigned n = 0;
 
@@ -297,7 +276,7 @@ test_scenarios(void **state)
 	for (size_t s = 0; s < sizeof(scenarios) / sizeof(scenarios[0]); s++) {
 		const struct scenario *sc = &scenarios[s];
 
-		make_config(&cfg, sc->k != NULL ? sc->k : &defaults);
+		cfg = *(sc->k != NULL ? sc->k : &defaults);
 		memset(&st, 0, sizeof(st));
 		for (size_t i = 0; i < sizeof(sc->ev) / sizeof(sc->ev[0]) &&
 		    sc->ev[i].op != END; i++) {
@@ -351,12 +330,12 @@ test_scenarios(void **state)
 static void
 test_clock_backwards_pulls_in(void **state)
 {
-	struct rec_config cfg;
+	struct rec_lock_policy cfg;
 	struct rec_lock st;
 	uint64_t now = T0 - 10 * DAY;
 
 	(void)state;
-	make_config(&cfg, &defaults);
+	cfg = *(&defaults);
 	memset(&st, 0, sizeof(st));
 	for (int i = 0; i < 12; i++)
 		(void)rec_lock_fail(&st, T0 + (uint64_t)i, &cfg);
@@ -412,11 +391,11 @@ test_clock_back_table(void **state)
 		{ "the end of time, read at the epoch", { 5, TOP, TOP, TOP, 60 },
 		    1, 1 },
 	};
-	struct rec_config cfg;
+	struct rec_lock_policy cfg;
 	struct rec_lock st;
 
 	(void)state;
-	make_config(&cfg, &defaults);
+	cfg = *(&defaults);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		if (rec_lock_clock_back(&cases[i].st, cases[i].now, &cfg) !=
 		    cases[i].back)
@@ -433,11 +412,11 @@ test_clock_back_table(void **state)
 static void
 test_failure_count(void **state)
 {
-	struct rec_config cfg;
+	struct rec_lock_policy cfg;
 	struct rec_lock st;
 
 	(void)state;
-	make_config(&cfg, &defaults);
+	cfg = *(&defaults);
 	memset(&st, 0, sizeof(st));
 	for (uint64_t i = 0; i < 3; i++)
 		(void)rec_lock_fail(&st, T0 + i, &cfg);
@@ -485,12 +464,12 @@ test_refresh_idempotent(void **state)
 		0, 1, 1, 2, 59, 60, 61, 300, 899, 900, 901, 3600, 86399,
 		86400, 86401, 10 * DAY,
 	};
-	struct rec_config cfg;
+	struct rec_lock_policy cfg;
 	struct rec_lock a, b, c;
 	uint64_t t = T0;
 
 	(void)state;
-	make_config(&cfg, &defaults);
+	cfg = *(&defaults);
 	memset(&a, 0, sizeof(a));
 	memset(&b, 0, sizeof(b));
 	for (int round = 0; round < 4; round++) {
@@ -515,12 +494,12 @@ test_refresh_idempotent(void **state)
 static void
 test_caller_model(void **state)
 {
-	struct rec_config cfg;
+	struct rec_lock_policy cfg;
 	struct rec_lock st;
 	unsigned hashed = 0, refused = 0;
 
 	(void)state;
-	make_config(&cfg, &defaults);
+	cfg = *(&defaults);
 	memset(&st, 0, sizeof(st));
 	for (int i = 0; i < 50; i++) {
 		rec_lock_refresh(&st, T0, &cfg);
@@ -542,7 +521,7 @@ test_caller_model(void **state)
  * lock (paced).  The same loop as bench/bench_guess.c's item 9.
  */
 static void
-guesses(const struct rec_config *cfg, int paced, unsigned per_day[8])
+guesses(const struct rec_lock_policy *cfg, int paced, unsigned per_day[8])
 {
 	struct rec_lock st, trial;
 	uint64_t t = T0, wait;
@@ -575,7 +554,7 @@ static void
 test_paced_attacker(void **state)
 {
 	static const struct {
-		struct knobs k;
+		struct rec_lock_policy k;
 		unsigned day1, later;	/* most guesses, either strategy */
 	} cases[] = {
 		{ { 5, 900, 60, 2, 3600, 86400 }, 33, 24 },
@@ -584,14 +563,14 @@ test_paced_attacker(void **state)
 		{ { 3, 60, 10, 2, 600, 86400 }, 151, 144 },
 		{ { 10, 900, 60, 2, 3600, 86400 }, 38, 24 },
 	};
-	struct rec_config cfg;
+	struct rec_lock_policy cfg;
 	unsigned g[8], p[8];
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		unsigned greedy = 0, paced = 0;
 
-		make_config(&cfg, &cases[i].k);
+		cfg = *(&cases[i].k);
 		guesses(&cfg, 0, g);
 		guesses(&cfg, 1, p);
 		for (int d = 1; d < 8; d++) {
@@ -627,14 +606,14 @@ xorshift(uint64_t *s)
 static void
 test_invariants_random(void **state)
 {
-	struct rec_config cfg;
+	struct rec_lock_policy cfg;
 	struct rec_lock st;
 	uint64_t seed = UINT64_C(0x9e3779b97f4a7c15), now, r, shortest;
 	unsigned since_lock;
 
 	(void)state;
 	for (int run = 0; run < 2000; run++) {
-		struct knobs k = {
+		struct rec_lock_policy k = {
 			1 + (unsigned)(xorshift(&seed) % 10),
 			1 + xorshift(&seed) % 2000,
 			1 + xorshift(&seed) % 300,
@@ -648,7 +627,7 @@ test_invariants_random(void **state)
 			k.cooldown_cap = 1 + xorshift(&seed) % k.base_cooldown;
 		shortest = k.base_cooldown < k.cooldown_cap ?
 		    k.base_cooldown : k.cooldown_cap;
-		make_config(&cfg, &k);
+		cfg = *(&k);
 		memset(&st, 0, sizeof(st));
 		if (xorshift(&seed) % 4 == 0)
 			now = TOP - xorshift(&seed) % 100000;

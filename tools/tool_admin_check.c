@@ -112,7 +112,7 @@ check_format(struct report *rp, const struct rec_config *cfg)
 	double bits;
 	unsigned tag;
 
-	rec_format_from_config(&fmt, cfg);
+	rec_config_format(cfg, &fmt);
 	bits = rec_format_entropy(&fmt);
 	tag = rec_format_tag_bits(&fmt);
 	item(rp, bits < REC_MIN_ENTROPY ? FAIL :

@@ -107,7 +107,7 @@ qr_fits(const struct tool_target *t, unsigned count)
 
 	if ((shape = calloc(1, sizeof(*shape))) == NULL)
 		return -1;
-	rec_format_from_config(&shape->batch.fmt, t->cfg);
+	rec_config_format(t->cfg, &shape->batch.fmt);
 	shape->batch.count = (uint16_t)count;
 	ch = shape->batch.fmt.alphabet == REC_ALPHA_DIGITS ? '9' :
 	    shape->batch.fmt.alphabet == REC_ALPHA_BASE60 ? 'z' : 'Z';
