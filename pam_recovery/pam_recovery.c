@@ -20,6 +20,7 @@
 
 #include "rec_auth.h"
 #include "rec_code.h"
+#include "rec_be.h"
 #include "rec_err.h"
 #include "rec_helper.h"
 #include "rec_isolate.h"
@@ -358,10 +359,7 @@ send_job(struct call *c)
 		    "does not fit its message");
 		goto out;
 	}
-	buf[0] = (uint8_t)(len >> 24);
-	buf[1] = (uint8_t)(len >> 16);
-	buf[2] = (uint8_t)(len >> 8);
-	buf[3] = (uint8_t)len;
+	rec_be_put32(buf, (uint32_t)len);
 	r = rec_child_ask(&c->child, buf, len + 4);
 out:
 	sodium_free(j);

@@ -2,6 +2,7 @@
 /* rec_helper.c: the messages between the module and its store helper, encoded. */
 #include <string.h>
 
+#include "rec_be.h"
 #include "rec_err.h"
 #include "rec_helper.h"
 
@@ -42,8 +43,9 @@ put_u8(struct wbuf *w, unsigned v)
 static void
 put_u32(struct wbuf *w, uint32_t v)
 {
-	uint8_t b[4] = { v >> 24, v >> 16, v >> 8, v };
+	uint8_t b[4];
 
+	rec_be_put32(b, v);
 	put(w, b, 4);
 }
 
@@ -59,12 +61,14 @@ static void
 put_str(struct wbuf *w, const char *s, size_t max)
 {
 	size_t n = strnlen(s, max);
+	uint8_t b[2];
 
 	if (n >= max) {
 		w->bad = 1;
 		return;
 	}
-	put(w, (uint8_t[2]){ (uint8_t)(n >> 8), (uint8_t)n }, 2);
+	rec_be_put16(b, (uint16_t)n);
+	put(w, b, 2);
 	put(w, s, n);
 }
 
@@ -106,8 +110,7 @@ get_u32(struct rbuf *r)
 	uint8_t b[4];
 
 	get(r, b, 4);
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	    (uint32_t)b[2] << 8 | b[3];
+	return rec_be_get32(b);
 }
 
 static uint64_t
@@ -126,7 +129,7 @@ get_str(struct rbuf *r, char *out, size_t max)
 	size_t n;
 
 	get(r, b, 2);
-	n = (size_t)b[0] << 8 | b[1];
+	n = rec_be_get16(b);
 	if (r->bad || n >= max || n > r->len - r->off) {
 		r->bad = 1;
 		out[0] = '\0';

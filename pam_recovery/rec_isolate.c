@@ -19,6 +19,7 @@
 
 #include <sodium.h>
 
+#include "rec_be.h"
 #include "rec_err.h"
 #include "rec_isolate.h"
 
@@ -55,17 +56,13 @@ head_put(struct answer_head *h, int r)
 {
 	uint32_t v = (uint32_t)r;
 
-	h->r[0] = (uint8_t)(v >> 24);
-	h->r[1] = (uint8_t)(v >> 16);
-	h->r[2] = (uint8_t)(v >> 8);
-	h->r[3] = (uint8_t)v;
+	rec_be_put32(h->r, v);
 }
 
 static int
 head_get(const struct answer_head *h)
 {
-	return (int)((uint32_t)h->r[0] << 24 | (uint32_t)h->r[1] << 16 |
-	    (uint32_t)h->r[2] << 8 | h->r[3]);
+	return (int)rec_be_get32(h->r);
 }
 
 static int

@@ -2,6 +2,7 @@
 /* rec_record.c: field-by-field big-endian encoding of store records. */
 #include <string.h>
 
+#include "rec_be.h"
 #include "rec_err.h"
 #include "rec_record.h"
 
@@ -22,24 +23,21 @@ put8(uint8_t *p, uint8_t v)
 static uint8_t *
 put16(uint8_t *p, uint16_t v)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
+	rec_be_put16(p, v);
 	return p + 2;
 }
 
 static uint8_t *
 put32(uint8_t *p, uint32_t v)
 {
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (24 - 8 * i));
+	rec_be_put32(p, v);
 	return p + 4;
 }
 
 static uint8_t *
 put64(uint8_t *p, uint64_t v)
 {
-	for (int i = 0; i < 8; i++)
-		p[i] = (uint8_t)(v >> (56 - 8 * i));
+	rec_be_put64(p, v);
 	return p + 8;
 }
 

@@ -2,6 +2,7 @@
 /* rec_self.c: the messages between pam-recovery and pam-recovery-selfd. */
 #include <string.h>
 
+#include "rec_be.h"
 #include "rec_err.h"
 #include "rec_self.h"
 
@@ -26,8 +27,7 @@ rec_self_head(uint8_t head[REC_SELF_HEAD_LEN], int type, size_t len)
 		return REC_ERR_USAGE;
 	head[0] = REC_SELF_VERSION;
 	head[1] = (uint8_t)type;
-	head[2] = (uint8_t)(len >> 8);
-	head[3] = (uint8_t)len;
+	rec_be_put16(head + 2, (uint16_t)len);
 	return REC_OK;
 }
 
@@ -35,7 +35,7 @@ int
 rec_self_parse_head(const uint8_t head[REC_SELF_HEAD_LEN], int *type,
     size_t *len)
 {
-	size_t n = (size_t)head[2] << 8 | head[3];
+	size_t n = rec_be_get16(head + 2);
 
 	if (head[0] != REC_SELF_VERSION || !known_type(head[1]) ||
 	    n > REC_SELF_PAYLOAD_MAX)
@@ -53,8 +53,8 @@ put_string(uint8_t *buf, size_t cap, size_t *at, const char *s, size_t max)
 
 	if (n > max || cap - *at < 2 + n)
 		return REC_ERR_USAGE;
-	buf[(*at)++] = (uint8_t)(n >> 8);
-	buf[(*at)++] = (uint8_t)n;
+	rec_be_put16(buf + *at, (uint16_t)n);
+	*at += 2;
 	memcpy(buf + *at, s, n);
 	*at += n;
 	return REC_OK;
@@ -93,7 +93,7 @@ get_string(const uint8_t *p, size_t len, size_t *at, char *out, size_t max)
 
 	if (len - *at < 2)
 		return REC_ERR_MALFORMED;
-	n = (size_t)p[*at] << 8 | p[*at + 1];
+	n = rec_be_get16(p + *at);
 	*at += 2;
 	if (n > max || len - *at < n || memchr(p + *at, '\0', n) != NULL)
 		return REC_ERR_MALFORMED;

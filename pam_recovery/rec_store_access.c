@@ -2,6 +2,7 @@
 /* rec_store_access.c: reading, writing and walking the records of a store. */
 #include <string.h>
 
+#include "rec_be.h"
 #include "rec_err.h"
 #include "rec_store_int.h"
 
@@ -34,12 +35,7 @@ make_key(uint8_t *key, const char *user, const uint64_t *batch,
 static uint64_t
 key_batch(const MDB_val *k, size_t userlen)
 {
-	const uint8_t *p = (const uint8_t *)k->mv_data + userlen + 1;
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
+	return rec_be_get64((const uint8_t *)k->mv_data + userlen + 1);
 }
 
 static int
@@ -392,11 +388,7 @@ seq_key(uint8_t key[8], uint64_t seq)
 static uint64_t
 key_seq(const MDB_val *k)
 {
-	uint64_t seq = 0;
-
-	for (int i = 0; i < 8; i++)
-		seq = seq << 8 | ((const uint8_t *)k->mv_data)[i];
-	return seq;
+	return rec_be_get64(k->mv_data);
 }
 
 int

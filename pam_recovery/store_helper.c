@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "rec_auth.h"
+#include "rec_be.h"
 #include "rec_err.h"
 #include "rec_helper.h"
 #include "rec_isolate.h"
@@ -61,8 +62,7 @@ read_job(uint8_t *buf, struct rec_helper_job *j)
 
 	if (read_all(0, b, sizeof(b)) != 0)
 		return -1;
-	len = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	    (uint32_t)b[2] << 8 | b[3];
+	len = rec_be_get32(b);
 	if (len > REC_HELPER_JOB_MAX || read_all(0, buf, len) != 0)
 		return -1;
 	return rec_helper_job_decode(buf, len, j) == REC_OK ? 0 : -1;

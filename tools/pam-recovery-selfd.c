@@ -24,6 +24,7 @@
 #include <security/pam_appl.h>
 #include <sodium.h>
 
+#include "rec_be.h"
 #include "rec_err.h"
 #include "rec_kdf.h"
 #include "rec_self.h"
@@ -297,8 +298,7 @@ relay_create(void *ctx, const char *path)
 		goto fail;
 	if (t != REC_SELF_FILE || len != 4)
 		goto fail;
-	e = (int)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-	    (uint32_t)p[2] << 8 | p[3]);
+	e = (int)rec_be_get32(p);
 	if (e != 0 || n != 1)
 		goto fail;
 	if ((f = fdopen(fd, "w")) != NULL)

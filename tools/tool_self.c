@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "rec_be.h"
 #include "rec_err.h"
 #include "rec_self.h"
 #include "tool_common.h"
@@ -162,10 +163,7 @@ give_file(int fd, const char *path)
 		e = errno != 0 ? errno : EIO;
 	else
 		d = fileno(f);
-	err[0] = (uint8_t)(e >> 24);
-	err[1] = (uint8_t)(e >> 16);
-	err[2] = (uint8_t)(e >> 8);
-	err[3] = (uint8_t)e;
+	rec_be_put32(err, (uint32_t)e);
 	r = tool_self_send(fd, REC_SELF_FILE, err, sizeof(err), &d,
 	    d == -1 ? 0 : 1);
 	if (f != NULL)
