@@ -354,13 +354,8 @@ invalidate_txn(struct rec_txn *t, void *varg)
 	unsigned changed = 0, last = 0;
 	int r;
 
-	if ((r = rec_get_user(t, iv->who->user, &u)) == REC_ERR_NOTFOUND ||
-	    (r == REC_OK && u.active_batch == 0))
-		return REC_ERR_NOSTORE;
-	if (r != REC_OK)
+	if ((r = rec_get_active_batch(t, iv->who->user, &u, &b)) != REC_OK)
 		return r;
-	if ((r = rec_get_batch(t, iv->who->user, u.active_batch, &b)) != REC_OK)
-		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
 	if (iv->nslots == 0) {
 		if ((r = invalidate_all(t, iv->who->user, &b, iv->now)) != REC_OK)
 			return r;

@@ -75,13 +75,8 @@ read_txn(struct rec_txn *t, void *arg)
 	int r, expired;
 
 	memset(o, 0, sizeof(*o));
-	if ((r = rec_get_user(t, rd->user, &u)) == REC_ERR_NOTFOUND ||
-	    (r == REC_OK && u.active_batch == 0))
-		return REC_OK;
-	if (r != REC_OK)
-		return r;
-	if ((r = rec_get_batch(t, rd->user, u.active_batch, &b)) != REC_OK)
-		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
+	if ((r = rec_get_active_batch(t, rd->user, &u, &b)) != REC_OK)
+		return r == REC_ERR_NOSTORE ? REC_OK : r;
 	if (b.status != REC_BATCH_ACTIVE)
 		return REC_OK;
 	if ((r = rec_get_codes(t, rd->user, b.id, rd->codes, REC_COUNT_MAX,

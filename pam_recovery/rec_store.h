@@ -91,6 +91,15 @@ int rec_put_user(struct rec_txn *t, const char *user, const struct rec_user *u);
 int rec_get_batch(struct rec_txn *t, const char *user, uint64_t id,
     struct rec_batch *b);
 int rec_put_batch(struct rec_txn *t, const char *user, const struct rec_batch *b);
+
+/*
+ * user's record in *u and its active batch in *b: REC_OK;
+ * REC_ERR_NOSTORE when the user has no record or no active batch;
+ * REC_ERR_CORRUPT when the record names a batch that is not there; else
+ * as the getters.
+ */
+int rec_get_active_batch(struct rec_txn *t, const char *user,
+    struct rec_user *u, struct rec_batch *b);
 int rec_get_code(struct rec_txn *t, const char *user, uint64_t batch,
     unsigned slot, struct rec_code_rec *c);
 int rec_put_code(struct rec_txn *t, const char *user, uint64_t batch,

@@ -116,6 +116,22 @@ rec_get_batch(struct rec_txn *t, const char *user, uint64_t id,
 }
 
 int
+rec_get_active_batch(struct rec_txn *t, const char *user, struct rec_user *u,
+    struct rec_batch *b)
+{
+	int r;
+
+	if ((r = rec_get_user(t, user, u)) == REC_ERR_NOTFOUND ||
+	    (r == REC_OK && u->active_batch == 0))
+		return REC_ERR_NOSTORE;
+	if (r != REC_OK)
+		return r;
+	if ((r = rec_get_batch(t, user, u->active_batch, b)) == REC_ERR_NOTFOUND)
+		return REC_ERR_CORRUPT;
+	return r;
+}
+
+int
 rec_put_batch(struct rec_txn *t, const char *user, const struct rec_batch *b)
 {
 	uint8_t key[KEY_MAX], buf[REC_RECORD_BUF];

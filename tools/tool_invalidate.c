@@ -32,13 +32,7 @@ states_txn(struct rec_txn *t, void *varg)
 	unsigned n = 0;
 	int r = REC_ERR_INTERNAL;
 
-	if ((r = rec_get_user(t, s->user, &u)) == REC_ERR_NOTFOUND ||
-	    (r == REC_OK && u.active_batch == 0)) {
-		r = REC_ERR_NOSTORE;
-		goto out;
-	}
-	if (r != REC_OK ||
-	    (r = rec_get_batch(t, s->user, u.active_batch, &b)) != REC_OK ||
+	if ((r = rec_get_active_batch(t, s->user, &u, &b)) != REC_OK ||
 	    (r = rec_get_codes(t, s->user, b.id, codes, REC_COUNT_MAX, &n)) !=
 	    REC_OK)
 		goto out;
