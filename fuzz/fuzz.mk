@@ -5,7 +5,7 @@
 #
 #   make fuzz [FUZZ_SECONDS=60]   each target for FUZZ_SECONDS, on a copy of
 #                                 its seed corpus; fails on any crash
-#   make fuzz-short               the same, 10 s each (CI)
+#   make fuzz-short               the same, 6 s each (CI)
 #   make fuzz-build               only build the targets
 #
 # The core is compiled again here with clang, ASan, UBSan and the fuzzer's
@@ -57,7 +57,7 @@ fuzz: $(FUZZ_BIN)
 	done
 
 fuzz-short:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=6
 
 fuzz-clean:
 	rm -rf $(FUZZ_B)

@@ -11,7 +11,7 @@
 # failure, says what happened).  The plain run has 1000 operations; the
 # ASan+UBSan run, whose every operation costs several times more, 250 (each
 # run's memory checks see every kind of operation long before that); under
-# valgrind ($VG) 50, and the killed ones run without valgrind: its start-up
+# valgrind ($VG) 20, and the killed ones run without valgrind: its start-up
 # alone outlasts the kill delay, so the kill would only ever hit valgrind.  The
 # companion, the bookkeeping reads and the final logins run without it too;
 # check --deep, show and audit run under it.
@@ -21,7 +21,7 @@ suite=e2e_crash
 
 SEED=${CRASH_SEED:-20261123}
 if [ -n "$VG" ]; then
-	OPS=${CRASH_OPS:-50}
+	OPS=${CRASH_OPS:-20}
 else
 	case "${CHECK_RUN:-plain}" in
 	asan*)	OPS=${CRASH_OPS:-250} ;;
