@@ -206,23 +206,27 @@ LOCKER=$!
 n=0
 while ! grep -q locked "$T/locker" && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 check "the user holds an exclusive lock on lock.mdb" grep -q locked "$T/locker"
+# The bound is store_timeout plus the programs' own start-up: seconds
+# plainly, far more under valgrind on a busy machine.  It shows a wait
+# that ends, not a speed.
+if [ -n "$VG" ]; then LIMIT=30; else LIMIT=5; fi
 t0=$(date +%s)
 admin list
 t1=$(date +%s)
 check "list with a held store lock: fails for that store (exit $RC)" test "$RC" -eq 1
 check "list: names the store it skipped" has "$H/.pam-recovery: skipped: no answer within 2 seconds"
-check "list: ends within the deadline ($((t1 - t0)) s)" test $((t1 - t0)) -le 5
+check "list: ends within the deadline ($((t1 - t0)) s)" test $((t1 - t0)) -le "$LIMIT"
 t0=$(date +%s)
 admin show "$U"
 t1=$(date +%s)
 check "show with a held store lock: fails within the deadline (exit $RC, $((t1 - t0)) s)" \
-    sh -c '[ "$0" -eq 1 ] && [ "$1" -le 5 ]' "$RC" $((t1 - t0))
+    sh -c '[ "$0" -eq 1 ] && [ "$1" -le "$2" ]' "$RC" $((t1 - t0)) "$LIMIT"
 t0=$(date +%s)
 login "$(code 1 "$T/codes2.csv")"
 t1=$(date +%s)
 check "a login with a held store lock: PAM_AUTHINFO_UNAVAIL within the deadline ($((t1 - t0)) s)" \
-    sh -c '[ "$0" -le 5 ] && printf "%s" "$1" | grep -q "cannot retrieve authentication info"' \
-    $((t1 - t0)) "$OUT"
+    sh -c '[ "$0" -le "$2" ] && printf "%s" "$1" | grep -q "cannot retrieve authentication info"' \
+    $((t1 - t0)) "$OUT" "$LIMIT"
 kill "$LOCKER" 2>/dev/null
 wait "$LOCKER" 2>/dev/null
 check "no store reader is left behind" sh -c '! pgrep -u "$0" >/dev/null' "$U"
