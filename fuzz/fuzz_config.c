@@ -27,7 +27,7 @@ static const char *const key_names[] = {
 	"notify_command", "notify_timeout", "self_socket", "ldap_uri",
 	"ldap_write_uri", "ldap_base", "ldap_bind_dn", "ldap_bind_pw_file",
 	"ldap_ca_file", "ldap_starttls", "ldap_insecure", "ldap_timeout",
-	"host_name",
+	"host_name", "reauth", "reauth_pam_dir",
 };
 #define NKEYS (sizeof(key_names) / sizeof(key_names[0]))
 

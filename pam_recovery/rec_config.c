@@ -145,6 +145,8 @@ static const struct key keys[] = {
 	BOOL(ldap_insecure, "no"),
 	NUM(ldap_timeout, KEY_UINT, 1, 300, "5"),
 	STR(host_name, NULL, check_host_name),
+	BOOL(reauth, "no"),
+	STR(reauth_pam_dir, "", check_absolute),
 };
 
 _Static_assert(sizeof(enum rec_alphabet) == sizeof(int), "enums are stored as int");

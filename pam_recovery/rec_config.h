@@ -79,6 +79,8 @@ struct rec_config {
 	int ldap_insecure;		/* allow ldap:// without StartTLS */
 	unsigned ldap_timeout;		/* seconds: connecting, each operation */
 	char host_name[REC_STR_MAX];	/* default: the host name */
+	int reauth;			/* helper: password before changes */
+	char reauth_pam_dir[REC_PATH_MAX];	/* "" = /etc/pam.d */
 };
 
 /* Fill cfg with every key's default. */

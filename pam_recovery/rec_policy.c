@@ -104,6 +104,24 @@ rec_policy_apply(struct rec_config *cfg, const struct rec_config *policy,
 	memcpy(cfg->notify_command, policy->notify_command,
 	    sizeof(cfg->notify_command));
 	cfg->notify_timeout = policy->notify_timeout;
+	/*
+	 * Nor skip the password the system asks before a change, nor name
+	 * the PAM stack that checks it: a stack of the user's own would say
+	 * yes to anything.
+	 */
+	if (!cfg->reauth && policy->reauth) {
+		rec_logf(log, LOG_WARNING, "%s: reauth = no ignored: the system "
+		    "configuration (%s) asks for the password", origin,
+		    REC_CONF_DEFAULT);
+		cfg->reauth = 1;
+	}
+	if (cfg->reauth_pam_dir[0] != '\0' &&
+	    strcmp(cfg->reauth_pam_dir, policy->reauth_pam_dir) != 0)
+		rec_logf(log, LOG_WARNING, "%s: reauth_pam_dir ignored: only "
+		    "the system configuration (%s) may set it", origin,
+		    REC_CONF_DEFAULT);
+	memcpy(cfg->reauth_pam_dir, policy->reauth_pam_dir,
+	    sizeof(cfg->reauth_pam_dir));
 	cfg->kdf_opslimit_min = max_u64(cfg->kdf_opslimit_min,
 	    policy->kdf_opslimit_min);
 	cfg->kdf_opslimit_max = min_u64(cfg->kdf_opslimit_max,

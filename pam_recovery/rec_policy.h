@@ -44,8 +44,9 @@ uint64_t rec_policy_expires(const struct rec_batch *b,
  * files' (the user may only tighten them), the entropy floor is the higher
  * of both, and the life-cycle keys take the stricter value: the shorter
  * code_expiry_days (0 = never is the weakest), the longer
- * generate_cooldown, audit when either says so; notify_command and
- * notify_timeout are the system's, whatever cfg said.  A weakened life-cycle key
+ * generate_cooldown, audit and reauth when either says so;
+ * notify_command, notify_timeout and reauth_pam_dir are the system's,
+ * whatever cfg said.  A weakened life-cycle key
  * that the user's file set is reported with a warning naming origin.
  * Afterwards rec_config_validate(cfg) refuses a cost or format outside the
  * policy.  Returns REC_OK.

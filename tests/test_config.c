@@ -81,6 +81,8 @@ test_defaults(void **state)
 	assert_null(strpbrk(cfg.host_name, " \t"));
 	assert_int_equal(strncmp(cfg.host_name, cfg.site_name,
 	    strlen(cfg.host_name)), 0);
+	assert_int_equal(cfg.reauth, 0);
+	assert_string_equal(cfg.reauth_pam_dir, "");
 	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
 	assert_int_equal(rec_config_per_user(&cfg), 1);
 }
@@ -160,6 +162,8 @@ static const struct flip flips[] = {
 	FI(ldap_insecure, "yes", 1),
 	FU(ldap_timeout, "30", 30),
 	FS(host_name, "web7.example.org"),
+	FI(reauth, "yes", 1),
+	FS(reauth_pam_dir, "/etc/pam-recovery/pam.d"),
 };
 
 #define NFLIPS (sizeof(flips) / sizeof(flips[0]))
@@ -362,6 +366,7 @@ static const struct bad bads[] = {
 	{ "notify_timeout", "0" }, { "notify_timeout", "61" },
 	{ "notify_command", "notify.sh" },
 	{ "self_socket", "self.sock" },
+	{ "reauth", "maybe" }, { "reauth_pam_dir", "pam.d" },
 	/* junk, signs, blanks, bases, empty */
 	{ "code_count", "" }, { "code_count", "abc" }, { "code_count", "5x" },
 	{ "code_count", " 5" }, { "code_count", "5 " }, { "code_count", "-1" },
@@ -1260,6 +1265,42 @@ test_policy_apply(void **state)
 	rec_policy_apply(&cfg, &policy, "user.conf", &log);
 	assert_string_equal(cfg.notify_command, "");
 	assert_int_equal(cfg.notify_timeout, 5);
+
+	/*
+	 * The password before a change: a user's file cannot turn it off,
+	 * nor name the PAM stack that checks it; it may turn it on.
+	 */
+	rec_config_defaults(&policy);
+	policy.reauth = 1;
+	snprintf(policy.reauth_pam_dir, sizeof(policy.reauth_pam_dir),
+	    "/etc/pam-recovery/pam.d");
+	rec_config_defaults(&cfg);
+	snprintf(cfg.reauth_pam_dir, sizeof(cfg.reauth_pam_dir), "/tmp/mine");
+	capture_init(&c, &log);
+	rec_policy_apply(&cfg, &policy, "user.conf", &log);
+	assert_int_equal(cfg.reauth, 1);
+	assert_string_equal(cfg.reauth_pam_dir, "/etc/pam-recovery/pam.d");
+	assert_logged(&c, "user.conf: reauth = no ignored");
+	assert_logged(&c, "user.conf: reauth_pam_dir ignored");
+	/* Not set by the file: the system's, without a warning. */
+	rec_config_defaults(&cfg);
+	cfg.reauth = 1;
+	capture_init(&c, &log);
+	rec_policy_apply(&cfg, &policy, "user.conf", &log);
+	assert_int_equal(c.count, 0);
+	assert_int_equal(cfg.reauth, 1);
+	assert_string_equal(cfg.reauth_pam_dir, "/etc/pam-recovery/pam.d");
+	/* A system that does not ask: the user may, with /etc/pam.d. */
+	rec_config_defaults(&policy);
+	rec_config_defaults(&cfg);
+	cfg.reauth = 1;
+	snprintf(cfg.reauth_pam_dir, sizeof(cfg.reauth_pam_dir), "/tmp/mine");
+	rec_policy_apply(&cfg, &policy, "user.conf", &log);
+	assert_int_equal(cfg.reauth, 1);
+	assert_string_equal(cfg.reauth_pam_dir, "");
+	rec_config_defaults(&cfg);
+	rec_policy_apply(&cfg, &policy, "user.conf", &log);
+	assert_int_equal(cfg.reauth, 0);
 }
 
 /* --- Store paths --------------------------------------------------------- */
