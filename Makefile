@@ -80,6 +80,9 @@ TOOL_SRC := \
 	tools/tool_verify.c
 TOOL_OBJ := $(TOOL_SRC:tools/%.c=$(B)/%.o)
 USER_TOOL_SRC := tools/pam-recovery.c
+# The user helper's own: it alone asks PAM for the password (reauth).
+USER_SRC := tools/helper_reauth.c
+USER_OBJ := $(USER_SRC:tools/%.c=$(B)/%.o)
 ADMIN_TOOL_SRC := tools/pam-recovery-admin.c
 ADMIN_SRC := \
 	tools/tool_admin_audit.c \
@@ -136,8 +139,11 @@ $(B)/pam-recovery-store: $(STORE_HELPER_SRC) $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(LDHARDEN) $(PKG_LIBS)
 $(B)/tool_%.o: tools/tool_%.c | $(B)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -c -o $@ $<
-$(B)/pam-recovery: $(USER_TOOL_SRC) $(TOOL_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
+$(B)/helper_%.o: tools/helper_%.c | $(B)
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -c -o $@ $<
+# libpam and libpam_misc (misc_conv) for reauth, in pam-recovery only.
+$(B)/pam-recovery: $(USER_TOOL_SRC) $(USER_OBJ) $(TOOL_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) -lpam -lpam_misc
 $(B)/pam-recovery-admin: $(ADMIN_TOOL_SRC) $(TOOL_OBJ) $(ADMIN_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
 $(B)/pam-recovery-selfd: $(SELFD_SRC) $(TOOL_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "rec_err.h"
+#include "helper_reauth.h"
 #include "tool_common.h"
 
 #define PROG "pam-recovery"
@@ -150,6 +151,8 @@ main(int argc, char **argv)
 	t.who.user = pw->pw_name;
 	t.who.service = "pam-recovery";
 	t.service = service;
+	if (cfg.reauth)
+		t.reauth = helper_reauth;
 	if (rec_config_store_path(&cfg, pw->pw_name, pw->pw_dir, t.path,
 	    sizeof(t.path)) != REC_OK)
 		errx(EXIT_FAIL, "cannot work out the store path from %s",

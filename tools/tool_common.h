@@ -162,6 +162,13 @@ struct tool_target {
 	struct rec_store *st;		/* opened by tool_target_open() */
 	int rdonly;			/* open the store read-only */
 	const struct tool_parent *parent; /* NULL: ask and create here */
+	/*
+	 * Asked by generate and invalidate once their arguments are good,
+	 * before anything is read or changed: nonzero refuses the command
+	 * (exit 1) after saying why.  NULL: nothing to ask (reauth = no, the
+	 * admin tool, or pam-recovery-selfd, which has asked already).
+	 */
+	int (*reauth)(const struct tool_target *t);
 };
 
 /*

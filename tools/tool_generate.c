@@ -388,6 +388,8 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	/* Before any code exists: a sheet that cannot be sealed is none. */
 	if (o.seal != NULL && tool_seal_check(o.seal) != 0)
 		goto out;
+	if (t->reauth != NULL && t->reauth(t) != 0)
+		goto out;
 	/* Codes will be in this process's memory: keep them out of cores. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	if (o.qr && (fits = qr_fits(t, o.count)) != 1) {

@@ -151,6 +151,8 @@ tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
 	before.user = t->who.user;
 	tool_generate_hint(t, hint, sizeof(hint));
 	tool_vis(t->who.user, 0, user, sizeof(user));
+	if (t->reauth != NULL && t->reauth(t) != 0)
+		goto out;
 	if (tool_target_open(t, 0) != REC_OK)
 		goto out;
 	r = t->st == NULL ? REC_ERR_NOSTORE :
