@@ -8,8 +8,10 @@
 # 1. As notify_command (pam_recovery.conf(5)): the module, pam-recovery and
 #    pam-recovery-admin run it with PAM_RECOVERY_EVENT set (code_used,
 #    generated, invalidated, locked, unlocked, expiring), PAM_USER,
-#    PAM_RECOVERY_REMAINING, PAM_RECOVERY_HOST and, at login, PAM_SERVICE
-#    and PAM_RHOST.  notify_command takes no arguments: to pass options, point
+#    PAM_RECOVERY_REMAINING, PAM_RECOVERY_HOST, PAM_RECOVERY_STORE_KIND
+#    (system or user: whose codes they are), PAM_RECOVERY_ADMIN_EMAIL (the
+#    configuration's admin_email, when set) and, at login, PAM_SERVICE and
+#    PAM_RHOST.  notify_command takes no arguments: to pass options, point
 #    it at a small root-owned wrapper, e.g. /usr/local/sbin/recovery-notice:
 #      #!/bin/sh
 #      exec /usr/share/pam-recovery/pam-recovery-notify.sh -c admin@example.org
@@ -27,8 +29,14 @@
 # PAM_RECOVERY_USED is 1, and only once per login (on open_session).
 #
 # Options, written after the script's path on the pam_exec line:
-#   -c ADDRESS   also send a copy to ADDRESS (the administrator)
+#   -c ADDRESS   also send a copy to ADDRESS (the administrator; default:
+#                PAM_RECOVERY_ADMIN_EMAIL, the configuration's admin_email)
 #   -f ADDRESS   sender (default: root@HOST)
+#   -k KIND      system or user: whose store the codes are in, when
+#                PAM_RECOVERY_STORE_KIND does not say (the pam_exec hook).
+#                With a system store only the administrator issues codes,
+#                so the mail says to ask the administrator, never to run
+#                pam-recovery; default user
 #   -s PATH      the sendmail program (default: sendmail on PATH, then
 #                /usr/sbin/sendmail, /usr/lib/sendmail)
 #   -t ADDRESS   recipient (default: the user, delivered locally; forward it
@@ -40,11 +48,12 @@
 PATH=${PATH:+$PATH:}/usr/sbin:/usr/lib:/usr/bin:/bin
 export PATH
 
-cc='' from='' sendmail=sendmail to=''
-while getopts c:f:s:t: opt; do
+cc='' from='' sendmail=sendmail to='' kind=''
+while getopts c:f:k:s:t: opt; do
 	case $opt in
 	c) cc=$OPTARG ;;
 	f) from=$OPTARG ;;
+	k) kind=$OPTARG ;;
 	s) sendmail=$OPTARG ;;
 	t) to=$OPTARG ;;
 	*) ;;
@@ -71,19 +80,36 @@ host=$(clean "${PAM_RECOVERY_HOST:-}")
 [ -n "$host" ] || host=$(clean "$(hostname -f 2>/dev/null || hostname 2>/dev/null || uname -n)")
 [ -n "$host" ] || host=localhost
 to=$(clean "${to:-$user}")
-cc=$(clean "$cc")
+cc=$(clean "${cc:-${PAM_RECOVERY_ADMIN_EMAIL:-}}")
+kind=${PAM_RECOVERY_STORE_KIND:-${kind:-user}}
+[ "$kind" = system ] || kind=user
 from=$(clean "${from:-root@$host}")
 date=$(LC_ALL=C date '+%a, %d %b %Y %H:%M:%S %z')
 
+# Who makes new codes: the user with pam-recovery (a per-user store), or
+# only the administrator (a system store: pam-recovery cannot write it).
+if [ "$kind" = system ]; then
+	ask="ask your administrator${cc:+ ($cc)}"
+	status="To know how many are left, $ask."
+	renew="$ask for new codes"
+	lost='tell your administrator at once, who can invalidate them, and
+change your password.'
+else
+	status="See what is left with \"pam-recovery status\"."
+	renew="make a new list with \"pam-recovery generate\""
+	lost='log in, run
+"pam-recovery invalidate --all", change your password, and tell your
+administrator at once.'
+fi
 if [ -z "$remaining" ]; then
 	remaining=unknown
-	advice="See what is left with \"pam-recovery status\"."
+	advice=$status
 elif [ "$remaining" -eq 0 ]; then
-	advice="That was the LAST one: make a new list now with \"pam-recovery generate\"."
+	advice="That was the LAST one: $renew now."
 elif [ "$remaining" -le 3 ]; then
-	advice="Only a few are left: make a new list with \"pam-recovery generate\"."
+	advice="Only a few are left: $renew."
 else
-	advice="See what is left with \"pam-recovery status\"."
+	advice=$status
 fi
 
 case $event in
@@ -97,7 +123,7 @@ generated)
 invalidated)
 	subject="Recovery codes were invalidated for $user on $host"
 	what="Recovery codes were invalidated for the account"
-	advice="Those codes no longer work. See what is left with \"pam-recovery status\"." ;;
+	advice="Those codes no longer work. $status" ;;
 locked)
 	subject="Recovery codes are locked for $user on $host"
 	what="Too many wrong recovery codes locked recovery logins to the account"
@@ -109,7 +135,7 @@ unlocked)
 expiring)
 	subject="Recovery codes expire soon for $user on $host"
 	what="The recovery codes expire soon for the account"
-	advice="Make a new list now with \"pam-recovery generate\"." ;;
+	advice="Before they do, $renew." ;;
 *)
 	exit 0 ;;
 esac
@@ -136,9 +162,7 @@ message() {
 		printf 'If this was you, that code is now used up.\n'
 	fi
 	printf '%s\n\n' "$advice"
-	printf 'If this was NOT you, someone has your recovery codes: log in, run\n'
-	printf '"pam-recovery invalidate --all", change your password, and tell your\n'
-	printf 'administrator at once.\n'
+	printf 'If this was NOT you, someone has your recovery codes: %s\n' "$lost"
 }
 
 # A mail system that hangs must not hold the login for long.

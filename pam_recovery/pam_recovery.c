@@ -157,7 +157,8 @@ notify(struct call *c, enum rec_notify_event event, long remaining)
 {
 	struct rec_notice n = { .event = event, .user = c->who.user,
 	    .remaining = remaining, .service = c->who.service,
-	    .rhost = c->who.rhost };
+	    .rhost = c->who.rhost, .system_store = !rec_config_per_user(&c->cfg),
+	    .admin_email = c->cfg.admin_email };
 
 	(void)rec_notify(c->cfg.notify_command, c->cfg.notify_timeout, &n,
 	    &c->log);

@@ -15,13 +15,20 @@ enum rec_notify_event {
 	REC_NOTIFY_EXPIRING,
 };
 
-/* The facts handed to the command; service and rhost may be NULL. */
+/*
+ * The facts handed to the command; service, rhost and admin_email may be
+ * NULL (admin_email "" too: not set).  system_store says whose the codes
+ * are, so that the command can tell the user who makes new ones: the
+ * administrator (a system store) or the user (a per-user store).
+ */
 struct rec_notice {
 	enum rec_notify_event event;
 	const char *user;
 	long remaining;		/* codes left; -1 = not known */
 	const char *service;
 	const char *rhost;
+	int system_store;	/* 1: a system store, 0: a per-user store */
+	const char *admin_email;	/* the configuration's admin_email */
 };
 
 /* The event's name ("code_used", ...), or NULL for an unknown event. */
@@ -39,8 +46,9 @@ int rec_notify_check(const char *path);
 /*
  * Run command (the notify_command; "" or NULL = nothing to do, REC_OK) for
  * notice with a clean environment: PAM_RECOVERY_EVENT, PAM_USER,
- * PAM_RECOVERY_REMAINING, PAM_RECOVERY_HOST, PAM_SERVICE and PAM_RHOST when
- * known, and a fixed PATH.  No shell; stdin, stdout and stderr are
+ * PAM_RECOVERY_REMAINING, PAM_RECOVERY_HOST, PAM_RECOVERY_STORE_KIND
+ * ("system" or "user"), PAM_SERVICE, PAM_RHOST and PAM_RECOVERY_ADMIN_EMAIL
+ * when known, and a fixed PATH.  No shell; stdin, stdout and stderr are
  * /dev/null.  Waits up to timeout seconds, then kills it (SIGKILL) and
  * reaps it.  The caller's signal dispositions are left alone.  Every
  * failure is logged through log and returned (REC_ERR_UNSAFE, REC_ERR_CONFIG,

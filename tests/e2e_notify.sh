@@ -122,4 +122,89 @@ chmod 0775 "$T/notify"
 admin generate "$ME" -y -n 2 --format csv
 check "group-writable command: generate still exits 0" test "$RC" -eq 0
 check "group-writable command: not run" nomail
+
+# --- advice that fits the store -----------------------------------------------
+# The script without -c: the copy goes to the configuration's admin_email,
+# which the command gets as PAM_RECOVERY_ADMIN_EMAIL.
+cat >"$T/plain" <<NT
+#!/bin/sh
+exec /bin/sh $SRC/conf/pam-recovery-notify.sh -s $T/sendmail
+NT
+chmod 0755 "$T/plain"
+# onemail: exactly one new message, into OUT; consumed.
+onemail() {
+	n=$(ls "$T/mail" | wc -l)
+	OUT=$(cat "$T/mail"/*.msg 2>/dev/null)
+	rm -f "$T/mail"/*.msg
+	[ "$n" -eq 1 ]
+}
+# A system store: only the administrator issues codes.
+conf "$T/plain"
+printf 'admin_email = boss@example.org\n' >>"$T/conf"
+admin unlock "$ME"
+rm -f "$T/mail"/*.msg
+admin generate "$ME" -y -n 2 --format csv
+printf '%s\n' "$OUT" >"$T/sys.csv"
+check "system store: generated, one mail" onemail
+check "system store: Cc to admin_email" has "Cc: boss@example.org"
+login "$(code 1 "$T/sys.csv")"
+check "system store, code used: one mail" onemail
+check "system store, code used: ask the administrator for new codes" \
+    has "Only a few are left: ask your administrator (boss@example.org) for new codes."
+check "system store, code used: no pam-recovery generate" hasnt "pam-recovery generate"
+check "system store, code used: no pam-recovery status" hasnt "pam-recovery status"
+check "system store, code used: no pam-recovery invalidate" hasnt "pam-recovery invalidate"
+check "system store, code used: not you? tell the administrator" \
+    has "tell your administrator at once, who can invalidate them"
+login "$(code 2 "$T/sys.csv")"
+check "system store, last code: one mail" onemail
+check "system store, last code: ask the administrator now" \
+    has "That was the LAST one: ask your administrator (boss@example.org) for new codes now."
+admin generate "$ME" -y -n 3 --format csv
+onemail
+admin invalidate "$ME" 1
+check "system store, invalidated: one mail" onemail
+check "system store, invalidated: no pam-recovery status" hasnt "pam-recovery status"
+admin generate "$ME" -y -n 3 -e 2 --format csv
+onemail
+pamrun rt "$ME" account
+check "system store, expiring: one mail" onemail
+check "system store, expiring: ask the administrator" \
+    has "Before they do, ask your administrator (boss@example.org) for new codes."
+
+# A per-user store: the user makes new codes; no admin_email, no Cc.
+mkdir -m 0700 "$T/$ME.ustore"
+cat >"$T/user.conf" <<CONF
+store = $T/%u.ustore
+kdf_opslimit = 1
+kdf_memlimit = 8K
+store_helper = $BIN/pam-recovery-store
+notify_command = $T/plain
+CONF
+chmod 0644 "$T/user.conf"
+printf 'auth required %s/pam_recovery.so conf=%s/user.conf\n' "$BIN" "$T" >"$T/pam.d/ru"
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/user.conf" generate "$ME" -n 2 --format csv 2>/dev/null)
+printf '%s\n' "$OUT" >"$T/user.csv"
+check "per-user store: generated, one mail" onemail
+check "per-user store: no Cc without admin_email" hasnt "Cc:"
+pamrun ru "$ME" auth -- "$(code 1 "$T/user.csv")"
+check "per-user store: the login succeeds" has "auth: PAM_SUCCESS"
+check "per-user store, code used: one mail" onemail
+check "per-user store, code used: make a new list with pam-recovery generate" \
+    has 'Only a few are left: make a new list with "pam-recovery generate".'
+check "per-user store, code used: not you? pam-recovery invalidate --all" \
+    has '"pam-recovery invalidate --all"'
+check "per-user store, code used: no ask-the-administrator advice" hasnt "ask your administrator"
+
+# As a pam_exec hook nothing says whose the store is: -k system does.
+OUT=$(env -i PATH="$PATH" PAM_RECOVERY_USED=1 PAM_RECOVERY_REMAINING=0 PAM_USER="$ME" \
+    PAM_TYPE=open_session PAM_SERVICE=sudo /bin/sh conf/pam-recovery-notify.sh -k system \
+    -s "$T/sendmail" -c boss@example.org)
+check "hook, -k system: one mail" onemail
+check "hook, -k system: ask the administrator" \
+    has "That was the LAST one: ask your administrator (boss@example.org) for new codes now."
+OUT=$(env -i PATH="$PATH" PAM_RECOVERY_USED=1 PAM_RECOVERY_REMAINING=0 PAM_USER="$ME" \
+    PAM_TYPE=open_session /bin/sh conf/pam-recovery-notify.sh -s "$T/sendmail")
+check "hook, no -k: one mail" onemail
+check "hook, no -k: a per-user store's advice" has '"pam-recovery generate"'
 finish

@@ -90,7 +90,8 @@ test_environment(void **state)
 {
 	struct fx *f = *state;
 	struct rec_notice n = { .event = REC_NOTIFY_CODE_USED, .user = "alice",
-	    .remaining = 7, .service = "sshd", .rhost = "192.0.2.1" };
+	    .remaining = 7, .service = "sshd", .rhost = "192.0.2.1",
+	    .system_store = 1, .admin_email = "root@example.org" };
 	struct sigaction before, after;
 	char body[512], buf[4096], host[256];
 
@@ -112,6 +113,8 @@ test_environment(void **state)
 	assert_non_null(strstr(buf, "PAM_RECOVERY_REMAINING=7\n"));
 	assert_non_null(strstr(buf, "PAM_SERVICE=sshd\n"));
 	assert_non_null(strstr(buf, "PAM_RHOST=192.0.2.1\n"));
+	assert_non_null(strstr(buf, "PAM_RECOVERY_STORE_KIND=system\n"));
+	assert_non_null(strstr(buf, "PAM_RECOVERY_ADMIN_EMAIL=root@example.org\n"));
 	assert_non_null(strstr(buf, "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"));
 	assert_int_equal(gethostname(host, sizeof(host)), 0);
 	host[sizeof(host) - 1] = '\0';
@@ -142,6 +145,13 @@ test_optional_values(void **state)
 	assert_non_null(strstr(buf, "PAM_RECOVERY_REMAINING=\n"));
 	assert_null(strstr(buf, "PAM_SERVICE="));
 	assert_null(strstr(buf, "PAM_RHOST="));
+	assert_non_null(strstr(buf, "PAM_RECOVERY_STORE_KIND=user\n"));
+	assert_null(strstr(buf, "PAM_RECOVERY_ADMIN_EMAIL="));
+	/* An admin_email left empty is not set either. */
+	n.admin_email = "";
+	assert_int_equal(rec_notify(f->cmd, 5, &n, &f->log), REC_OK);
+	read_out(f, buf, sizeof(buf));
+	assert_null(strstr(buf, "PAM_RECOVERY_ADMIN_EMAIL="));
 }
 
 static void

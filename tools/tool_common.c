@@ -57,7 +57,9 @@ void
 tool_target_notify(const struct tool_target *t, int event, long remaining)
 {
 	struct rec_notice n = { .event = (enum rec_notify_event)event,
-	    .user = t->who.user, .remaining = remaining };
+	    .user = t->who.user, .remaining = remaining,
+	    .system_store = !rec_config_per_user(t->cfg),
+	    .admin_email = t->cfg->admin_email };
 
 	(void)rec_notify(t->cfg->notify_command, t->cfg->notify_timeout, &n,
 	    t->log);
