@@ -499,6 +499,49 @@ check "system store, none left: ask the administrator" \
     has "You have no usable recovery codes. Ask your administrator for some."
 check "system store, none left: not pointed at pam-recovery generate" hasnt "pam-recovery generate"
 
+# The printed sheets say so too: a system store's user cannot run
+# pam-recovery verify or generate on its codes.  sheet CONF ARGS...: the
+# admin tool with configuration CONF, like admin.
+sheet() {
+	OUT=$($VG "$BIN/pam-recovery-admin" -c "$@" 2>"$T/err")
+	RC=$?
+	ERR=$(cat "$T/err")
+	vgcheck pam-recovery-admin
+	sancheck
+}
+{ cat "$T/adv.conf"; echo "admin_email = boss@example.org"; } >"$T/adv-mail.conf"
+chmod 0644 "$T/adv-mail.conf"
+sheet "$T/adv.conf" generate "$ME" -y -n 3 --format txt
+check "system store, txt sheet: exit 0" test "$RC" -eq 0
+check "system store, txt sheet: ask the administrator" has "When few are left, ask your administrator for new ones."
+check "system store, txt sheet: no pam-recovery command" hasnt "pam-recovery"
+sheet "$T/adv-mail.conf" generate "$ME" -y -n 3 --format txt
+check "system store, txt sheet: names admin_email" \
+    has "When few are left, ask your administrator (boss@example.org) for new ones."
+sheet "$T/pu.conf" generate "$PU" -y -n 3 --format txt
+check "per-user store, txt sheet: exit 0" test "$RC" -eq 0
+check "per-user store, txt sheet: unchanged, no administrator line" hasnt "administrator"
+if command -v pdftotext >/dev/null; then
+	# pdftext FILE: the PDF's text on one line, into OUT.
+	pdftext() { OUT=$(pdftotext "$1" - | tr '\n' ' ' | tr -s ' '); }
+	sheet "$T/adv-mail.conf" generate "$ME" -y -n 3 -o "$T/adv.pdf"
+	check "system store, pdf sheet: exit 0" test "$RC" -eq 0
+	pdftext "$T/adv.pdf"
+	check "system store, pdf sheet: ask the administrator, with admin_email" \
+	    has "When few codes are left, ask your administrator (boss@example.org) for new ones"
+	check "system store, pdf sheet: no pam-recovery generate" hasnt "pam-recovery generate"
+	check "system store, pdf sheet: no pam-recovery verify" hasnt "pam-recovery verify"
+	check "system store, pdf sheet: still says how to use the codes" has "type any one unused code"
+	sheet "$T/pu.conf" generate "$PU" -y -n 3 -o "$T/pu.pdf"
+	check "per-user store, pdf sheet: exit 0" test "$RC" -eq 0
+	pdftext "$T/pu.pdf"
+	check "per-user store, pdf sheet: pam-recovery verify, as before" has "run: pam-recovery verify"
+	check "per-user store, pdf sheet: pam-recovery generate, as before" has "make a new list with: pam-recovery generate"
+	check "per-user store, pdf sheet: no administrator line" hasnt "ask your administrator"
+else
+	echo "ok - printed sheets of a system store # SKIP no pdftotext (poppler-utils)"
+fi
+
 # --- one file, several stacks: [service NAME] sections (#12, spec 12) ----------
 { sed '/^store = /d' "$T/conf"; echo "store = $T/gsys"
   echo "[service rt-msudo]"; echo "store = $T/ssys"; echo "max_attempts = 2"; } >"$T/multi.conf"

@@ -236,13 +236,26 @@ tool_batch_id(uint64_t id, char *buf, size_t len)
 	return buf;
 }
 
+const char *
+tool_admin_contact(const struct tool_listing *l, char *buf, size_t len)
+{
+	char safe[TOOL_VIS_LEN(REC_STR_MAX)];
+
+	if (l->admin_email == NULL || l->admin_email[0] == '\0')
+		snprintf(buf, len, "%s", "");
+	else
+		snprintf(buf, len, " (%s)", tool_vis(l->admin_email, 0, safe,
+		    sizeof(safe)));
+	return buf;
+}
+
 int
 tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
 {
 	const struct rec_batch *b = &l->nb->batch;
 	char code[REC_CODE_BUF], created[32], expires[32], id[20];
 	char user[TOOL_VIS_LEN(REC_USER_MAX)], site[TOOL_VIS_LEN(REC_STR_MAX)];
-	char host[TOOL_VIS_LEN(256)];
+	char host[TOOL_VIS_LEN(256)], contact[TOOL_CONTACT_LEN];
 
 	tool_time(b->created, created, sizeof(created));
 	tool_time(b->expires, expires, sizeof(expires));
@@ -284,10 +297,15 @@ tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
 	}
 	if (format == REC_EXPORT_JSON)
 		fprintf(f, "]}\n");
-	else if (format != REC_EXPORT_CSV)
+	else if (format != REC_EXPORT_CSV) {
 		fprintf(f, "\nEach code works once, at the \"Recovery code:\" "
 		    "prompt (SSH, sudo or console).\nKeep them somewhere safe, "
 		    "away from this computer.\n");
+		if (l->system_store)
+			fprintf(f, "When few are left, ask your administrator%s "
+			    "for new ones.\n", tool_admin_contact(l, contact,
+			    sizeof(contact)));
+	}
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }
 

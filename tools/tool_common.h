@@ -90,10 +90,27 @@ struct tool_listing {
 	const char *host;
 	const char *site;
 	const struct rec_new_batch *nb;
+	/*
+	 * Codes of a system store: only the administrator issues new ones,
+	 * and its user cannot run pam-recovery on them, so the sheet says to
+	 * ask the administrator (admin_email, when not NULL or "") instead.
+	 */
+	int system_store;
+	const char *admin_email;
 };
 
 /*
- * Print the codes of a new batch in `format` (txt, csv or json) to f.
+ * " (admin@example.org)", the administrator's address as the sheets of a
+ * system store name it (escaped by tool_vis), or "" when l has none; into
+ * buf of len bytes (TOOL_CONTACT_LEN holds it all).  Returns buf.
+ */
+#define TOOL_CONTACT_LEN (TOOL_VIS_LEN(REC_STR_MAX) + 4)
+const char *tool_admin_contact(const struct tool_listing *l, char *buf,
+    size_t len);
+
+/*
+ * Print the codes of a new batch in `format` (txt, csv or json) to f; a txt
+ * listing of a system store says to ask the administrator for new codes.
  * Returns 0, or -1 when writing failed.
  */
 int tool_print_codes(FILE *f, enum rec_export format,

@@ -100,7 +100,8 @@ static int
 qr_fits(const struct tool_target *t, unsigned count)
 {
 	struct rec_new_batch *shape;
-	struct tool_listing l = { t->who.user, t->host, t->cfg->site_name, NULL };
+	struct tool_listing l = { .user = t->who.user, .host = t->host,
+	    .site = t->cfg->site_name };
 	struct tool_qr qr;
 	int fits = -1;
 	char ch;
@@ -346,7 +347,10 @@ static int
 emit(struct tool_target *t, const struct gen_opts *o, FILE *f,
     const struct rec_new_batch *nb)
 {
-	struct tool_listing l = { t->who.user, t->host, t->cfg->site_name, nb };
+	struct tool_listing l = { .user = t->who.user, .host = t->host,
+	    .site = t->cfg->site_name, .nb = nb,
+	    .system_store = !rec_config_per_user(t->cfg),
+	    .admin_email = t->cfg->admin_email };
 
 	if (o->format == REC_EXPORT_PDF) {
 		if (write_pdf(f, &l) != 0)

@@ -44,6 +44,24 @@ static const char *const instructions[] = {
 	"anyone who has it can use these codes to log in as you.",
 };
 
+/*
+ * The codes of a system store: its user can neither check nor renew them
+ * with pam-recovery, only the administrator issues codes.  NULL stands
+ * for the line that says whom to ask, made with the contact when
+ * admin_email is set.
+ */
+static const char *const instructions_system[] = {
+	"When asked for a \u201cRecovery code:\u201d (SSH, sudo or console "
+	"login), type any one unused code from this page.",
+	"Each code works only once: tick its box when you have used it.",
+	"Upper or lower case, spaces and dashes do not matter.",
+	NULL,
+	"Keep this page somewhere safe and private, away from your phone: "
+	"anyone who has it can use these codes to log in as you.",
+};
+
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
 static cairo_status_t
 write_stream(void *closure, const unsigned char *data, unsigned int len)
 {
@@ -241,26 +259,43 @@ draw_wrapped(cairo_t *cr, double x, double y, double w, double step,
 }
 
 static double
-instructions_height(void)
+instructions_height(const struct tool_listing *l)
 {
+	size_t n = l->system_store ? NELEM(instructions_system) :
+	    NELEM(instructions);
+
 	/* Heading, and at most two lines per point at 10 pt. */
-	return 30 + sizeof(instructions) / sizeof(instructions[0]) * 2 * 13.5;
+	return 30 + n * 2 * 13.5;
 }
 
 static void
-draw_instructions(cairo_t *cr, double y)
+draw_instructions(cairo_t *cr, double y, const struct tool_listing *l)
 {
+	const char *const *lines = l->system_store ? instructions_system :
+	    instructions;
+	size_t n = l->system_store ? NELEM(instructions_system) :
+	    NELEM(instructions);
+	char contact[TOOL_CONTACT_LEN], renew[TOOL_CONTACT_LEN + 128];
+
 	cairo_set_source_rgb(cr, 0, 0, 0);
 	font(cr, "sans-serif", 1, 12);
 	text_at(cr, MARGIN, y, "How to use these codes");
 	font(cr, "sans-serif", 0, 10);
 	y += 6;
-	for (size_t i = 0; i < sizeof(instructions) / sizeof(instructions[0]);
-	    i++) {
+	for (size_t i = 0; i < n; i++) {
+		const char *text = lines[i];
+
+		if (text == NULL) {
+			snprintf(renew, sizeof(renew), "When few codes are "
+			    "left, ask your administrator%s for new ones (this "
+			    "page then stops working).", tool_admin_contact(l,
+			    contact, sizeof(contact)));
+			text = renew;
+		}
 		y += 16;
 		text_at(cr, MARGIN + 4, y, "\u2022");
 		y = draw_wrapped(cr, MARGIN + 16, y, CONTENT_W - 16, 13.5,
-		    instructions[i]);
+		    text);
 	}
 }
 
@@ -294,11 +329,11 @@ tool_pdf_write(FILE *f, const struct tool_listing *l, const struct tool_qr *qr)
 		    "(too many codes for one QR code)");
 	}
 	y += 16;
-	top = PAGE_H - MARGIN - instructions_height();
+	top = PAGE_H - MARGIN - instructions_height(l);
 	rule(cr, y);
 	rule(cr, top - 26);
 	draw_codes(cr, l, MARGIN, y + 8, CONTENT_W, top - y - 44);
-	draw_instructions(cr, top);
+	draw_instructions(cr, top, l);
 	cairo_show_page(cr);
 	s = cairo_status(cr);
 	cairo_destroy(cr);
