@@ -119,6 +119,8 @@ check "generate -o FILE through the service: exit 0" test "$RC" -eq 0
 check "the file belongs to the user, mode 0600" \
     test "$(stat -c '%U %a' "$H/codes.txt")" = "$U 600"
 check "the file holds the 4 new codes" test "$(grep -c '^ *[0-9]*\.' "$H/codes.txt")" -ge 4
+check "a sheet the user made through the service does not send them to the administrator" \
+    sh -c '! grep -q "ask your administrator" "$0"' "$H/codes.txt"
 as "$U" 'right-password\n' invalidate --all -y
 check "invalidate --all through the service: exit 0" test "$RC" -eq 0
 admin show "$U"

@@ -427,7 +427,7 @@ worker(int conn, uid_t uid)
 	t.owner = 0;
 	t.who.user = pw->pw_name;
 	t.who.service = PAM_SERVICE_NAME;
-	t.who.actor = "self";
+	t.who.actor = TOOL_ACTOR_SELF;
 	t.service = service;
 	t.parent = &parent;
 	if (gethostname(t.host, sizeof(t.host) - 1) != 0)

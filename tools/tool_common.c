@@ -301,7 +301,7 @@ tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
 		fprintf(f, "\nEach code works once, at the \"Recovery code:\" "
 		    "prompt (SSH, sudo or console).\nKeep them somewhere safe, "
 		    "away from this computer.\n");
-		if (l->system_store)
+		if (l->ask_admin)
 			fprintf(f, "When few are left, ask your administrator%s "
 			    "for new ones.\n", tool_admin_contact(l, contact,
 			    sizeof(contact)));
@@ -463,6 +463,13 @@ tool_duration(uint64_t secs, char *buf, size_t len)
 	return buf;
 }
 
+int
+tool_by_admin(const struct tool_target *t)
+{
+	return t->who.actor != NULL &&
+	    strcmp(t->who.actor, TOOL_ACTOR_SELF) != 0;
+}
+
 const char *
 tool_generate_hint(const struct tool_target *t, char *buf, size_t len)
 {
@@ -472,7 +479,7 @@ tool_generate_hint(const struct tool_target *t, char *buf, size_t len)
 	/* A service name is checked by rec_service_name_ok: nothing to escape. */
 	if (t->service != NULL)
 		snprintf(svc, sizeof(svc), " --service %s", t->service);
-	if (t->who.actor != NULL)
+	if (tool_by_admin(t))
 		snprintf(buf, len, "pam-recovery-admin%s generate %s", svc,
 		    tool_vis(t->who.user, TOOL_VIS_SPACE, user, sizeof(user)));
 	else

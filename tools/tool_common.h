@@ -91,11 +91,12 @@ struct tool_listing {
 	const char *site;
 	const struct rec_new_batch *nb;
 	/*
-	 * Codes of a system store: only the administrator issues new ones,
-	 * and its user cannot run pam-recovery on them, so the sheet says to
-	 * ask the administrator (admin_email, when not NULL or "") instead.
+	 * Codes an administrator issued for a system store: the sheet says
+	 * to ask the administrator (admin_email, when not NULL or "") for new
+	 * ones, and names no pam-recovery command, as the module's messages
+	 * do.  0 for a per-user store and for the self-service's own sheets.
 	 */
-	int system_store;
+	int ask_admin;
 	const char *admin_email;
 };
 
@@ -316,6 +317,16 @@ int tool_cmd_verify(struct tool_target *t, int argc, char **argv,
 
 /* "45 seconds", "2 minutes 5 seconds", "1 hour": a wait as people say it. */
 const char *tool_duration(uint64_t secs, char *buf, size_t len);
+
+/* The actor of pam-recovery-selfd: the user, through the self-service. */
+#define TOOL_ACTOR_SELF "self"
+
+/*
+ * Whether an administrator acts for t's user (pam-recovery-admin: actor
+ * set), rather than the user (pam-recovery, or pam-recovery-selfd, whose
+ * actor is TOOL_ACTOR_SELF).
+ */
+int tool_by_admin(const struct tool_target *t);
 
 /*
  * The command that makes new codes for t's user, for hints in messages:

@@ -349,7 +349,7 @@ emit(struct tool_target *t, const struct gen_opts *o, FILE *f,
 {
 	struct tool_listing l = { .user = t->who.user, .host = t->host,
 	    .site = t->cfg->site_name, .nb = nb,
-	    .system_store = !rec_config_per_user(t->cfg),
+	    .ask_admin = !rec_config_per_user(t->cfg) && tool_by_admin(t),
 	    .admin_email = t->cfg->admin_email };
 
 	if (o->format == REC_EXPORT_PDF) {

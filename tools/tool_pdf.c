@@ -261,7 +261,7 @@ draw_wrapped(cairo_t *cr, double x, double y, double w, double step,
 static double
 instructions_height(const struct tool_listing *l)
 {
-	size_t n = l->system_store ? NELEM(instructions_system) :
+	size_t n = l->ask_admin ? NELEM(instructions_system) :
 	    NELEM(instructions);
 
 	/* Heading, and at most two lines per point at 10 pt. */
@@ -271,9 +271,9 @@ instructions_height(const struct tool_listing *l)
 static void
 draw_instructions(cairo_t *cr, double y, const struct tool_listing *l)
 {
-	const char *const *lines = l->system_store ? instructions_system :
+	const char *const *lines = l->ask_admin ? instructions_system :
 	    instructions;
-	size_t n = l->system_store ? NELEM(instructions_system) :
+	size_t n = l->ask_admin ? NELEM(instructions_system) :
 	    NELEM(instructions);
 	char contact[TOOL_CONTACT_LEN], renew[TOOL_CONTACT_LEN + 128];
 
