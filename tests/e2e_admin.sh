@@ -7,6 +7,12 @@ set -u
 suite=e2e_admin
 . tests/lib.sh
 
+# The PDF sheets go through cairo: fontconfig's allocations kept until exit
+# are suppressed, as in e2e_helper, and only those.
+[ -n "$VG" ] && VG="$VG --suppressions=$(pwd)/tests/valgrind.supp"
+LSAN_OPTIONS="${LSAN_OPTIONS:+$LSAN_OPTIONS:}suppressions=$(pwd)/tests/lsan.supp:print_suppressions=0"
+export LSAN_OPTIONS
+
 T=$(mktemp -d) || exit 1
 trap 'chmod -R u+rwx "$T" 2>/dev/null; rm -rf "$T"' EXIT
 ME=$(id -un)
