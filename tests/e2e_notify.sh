@@ -180,6 +180,7 @@ kdf_opslimit = 1
 kdf_memlimit = 8K
 store_helper = $BIN/pam-recovery-store
 notify_command = $T/plain
+notify_timeout = 30
 CONF
 chmod 0644 "$T/user.conf"
 printf 'auth required %s/pam_recovery.so conf=%s/user.conf\n' "$BIN" "$T" >"$T/pam.d/ru"
