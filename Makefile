@@ -42,9 +42,9 @@ CORE_SRC := \
 	pam_recovery/rec_code.c \
 	pam_recovery/rec_config.c \
 	pam_recovery/rec_err.c \
-	pam_recovery/rec_generate.c \
+	pam_recovery/rec_issue.c \
 	pam_recovery/rec_helper.c \
-	pam_recovery/rec_isolate.c \
+	pam_recovery/rec_child.c \
 	pam_recovery/rec_kdf.c \
 	pam_recovery/rec_ldap.c \
 	pam_recovery/rec_ldap_entry.c \
@@ -106,7 +106,7 @@ UNIT_TESTS := \
 	test_escape \
 	test_faults \
 	test_helper \
-	test_isolate \
+	test_child \
 	test_kdf \
 	test_ldap \
 	test_lockout \

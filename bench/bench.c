@@ -27,7 +27,7 @@
 
 #include "rec_auth.h"
 #include "rec_err.h"
-#include "rec_generate.h"
+#include "rec_issue.h"
 
 #include "bench.h"
 
@@ -46,7 +46,7 @@
 #define DEFAULT_USERS	100000
 #define MAX_USERS	10000000
 #define DEFAULT_PURGE_USERS 100000
-#define GEN_REPS	3	/* rec_generate of 10 codes, timed */
+#define GEN_REPS	3	/* rec_issue_generate of 10 codes, timed */
 #define MAX_HASHERS	64	/* hashing processes of the fill */
 #define MAX_WORKERS	8	/* throughput levels go up to this */
 #define MAX_ATTEMPTS	"1000"	/* the configuration's maximum */
@@ -582,7 +582,8 @@ login(const struct bench *b, const char *service, const char *user,
  * by owner; created if need be) at cfg's cost, replacing any batch it has.
  * The store is open for this call only: LMDB must never be open twice in
  * one process, and the module opens it in this process at every login.
- * *ms and *cpu (unless NULL) receive the wall and CPU time of rec_generate
+ * *ms and *cpu (unless NULL) receive the wall and CPU time of
+ * rec_issue_generate
  * alone.
  */
 int
@@ -610,8 +611,9 @@ issue(const struct bench *b, const char *path, uid_t owner,
 		goto out;
 	c0 = cpu_ms();
 	t0 = now_ms();
-	r = rec_generate(st, cfg, &who, NULL, count, 0, (uint64_t)time(NULL),
-	    REC_GEN_REPLACE, nb, NULL);
+	r = rec_issue_generate(st, cfg, &who,
+	    &(struct rec_issue_req){ .count = count,
+	    .now = (uint64_t)time(NULL), .flags = REC_GEN_REPLACE }, nb, NULL);
 	if (ms != NULL)
 		*ms = now_ms() - t0;
 	if (cpu != NULL)
@@ -894,13 +896,13 @@ fill_txn(struct rec_txn *t, void *arg)
 		memset(&u, 0, sizeof(u));
 		u.active_batch = bt->id;
 		u.last_generated = c->now;
-		if ((r = rec_put_batch(t, name, bt)) != REC_OK)
+		if ((r = rec_batch_put(t, name, bt)) != REC_OK)
 			return r;
 		for (unsigned k = 0; k < FILL_CODES; k++)
-			if ((r = rec_put_code(t, name, bt->id,
+			if ((r = rec_coderec_put(t, name, bt->id,
 			    &c->sh->codes[i * FILL_CODES + k])) != REC_OK)
 				return r;
-		if ((r = rec_put_user(t, name, &u)) != REC_OK)
+		if ((r = rec_user_put(t, name, &u)) != REC_OK)
 			return r;
 	}
 	return REC_OK;
@@ -1173,8 +1175,8 @@ out:
 }
 
 /*
- * 6. rec_generate of 10 codes at the configured cost, in the system store,
- * each after 10 bare evaluations to compare it with.
+ * 6. rec_issue_generate of 10 codes at the configured cost, in the system
+ * store, each after 10 bare evaluations to compare it with.
  */
 static int
 measure_generate(struct bench *b)
@@ -1198,8 +1200,8 @@ measure_generate(struct bench *b)
 	cpu = summarise(vc, GEN_REPS).med;
 	fcpu = summarise(fc, GEN_REPS * 10).med;
 	printf("\n   %-40s %3u %7.2f %7.2f %7.2f %7.1f %6.3f %6.3f  (vs 10 x "
-	    "floor)\n", "6 generate 10 codes (rec_generate)", GEN_REPS, s.min,
-	    s.med, s.p99, 10 * fs.med, s.med / (10 * fs.med),
+	    "floor)\n", "6 generate 10 codes (rec_issue_generate)", GEN_REPS,
+	    s.min, s.med, s.p99, 10 * fs.med, s.med / (10 * fs.med),
 	    cpu / (10 * fcpu));
 	ret = 0;
 out:

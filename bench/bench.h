@@ -9,7 +9,7 @@
 #include <stdio.h>
 
 #include "rec_auth.h"
-#include "rec_generate.h"
+#include "rec_issue.h"
 
 #define FILL_CODES	10	/* codes per filled user */
 #define FILL_CHUNK	5000	/* users per write transaction of a fill */
@@ -99,7 +99,7 @@ int login(const struct bench *b, const char *service, const char *user,
  * Issue a fresh batch of count codes for user in the store at path (owned
  * by owner: this process's or pu's; created if need be) at cfg's cost into
  * nb, replacing any batch it has; the store is open for this call only.
- * *ms and *cpu (unless NULL) receive the time of rec_generate alone.
+ * *ms and *cpu (unless NULL) receive the time of rec_issue_generate alone.
  * Returns 0 or -1.
  */
 int issue(const struct bench *b, const char *path, uid_t owner,

@@ -32,7 +32,7 @@ struct dead_chunk {
 
 /*
  * Each user gets one dead batch of FILL_CODES codes last changed at old:
- * every other one invalidated (codes, batch and user as rec_invalidate
+ * every other one invalidated (codes, batch and user as rec_issue_invalidate
  * leaves them), the others used up.  Salts and hashes are random bytes: a
  * dead code is never evaluated again, and its record is as large.
  */
@@ -63,7 +63,7 @@ dead_txn(struct rec_txn *t, void *arg)
 		bt.tag_bits = (uint8_t)bits;
 		randombytes_buf(bt.tag_key, sizeof(bt.tag_key));
 		bt.fmt = *c->fmt;
-		if ((r = rec_put_batch(t, name, &bt)) != REC_OK)
+		if ((r = rec_batch_put(t, name, &bt)) != REC_OK)
 			return r;
 		for (unsigned k = 0; k < FILL_CODES; k++) {
 			memset(&cr, 0, sizeof(cr));
@@ -73,14 +73,15 @@ dead_txn(struct rec_txn *t, void *arg)
 			randombytes_buf(cr.salt, sizeof(cr.salt));
 			randombytes_buf(cr.hash, sizeof(cr.hash));
 			cr.changed = c->old;
-			if ((r = rec_put_code(t, name, bt.id, &cr)) != REC_OK)
+			if ((r = rec_coderec_put(t, name, bt.id,
+			    &cr)) != REC_OK)
 				return r;
 		}
 		memset(&u, 0, sizeof(u));
 		u.active_batch = used ? bt.id : 0;
 		u.last_used = used ? c->old : 0;
 		u.last_generated = c->old;
-		if ((r = rec_put_user(t, name, &u)) != REC_OK)
+		if ((r = rec_user_put(t, name, &u)) != REC_OK)
 			return r;
 	}
 	return REC_OK;

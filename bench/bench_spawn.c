@@ -15,9 +15,9 @@
 #include <sodium.h>
 
 #include "bench.h"
+#include "rec_child.h"
 #include "rec_code.h"
 #include "rec_err.h"
-#include "rec_isolate.h"
 #include "rec_kdf.h"
 
 #define HOST_BIG	(256UL << 20)	/* a host the size the issue measured */

@@ -121,8 +121,8 @@ use_config(const struct rec_config *cfg)
 		    (n >= 3 && strcmp(path + n - 3, "/..") == 0))
 			abort();
 	}
-	(void)rec_alphabet_name(cfg->code_alphabet);
-	(void)rec_export_name(cfg->export_format);
+	(void)rec_config_alphabet_name(cfg->code_alphabet);
+	(void)rec_config_export_name(cfg->export_format);
 }
 
 /*

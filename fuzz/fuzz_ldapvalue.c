@@ -72,8 +72,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rec_ldap_format_parse(in, &f) == REC_OK) {
 			REQUIRE(f.group <= f.length && f.check <= 1);
 			snprintf(out, sizeof(out), "%s %u %u %d",
-			    rec_alphabet_name(f.alphabet), f.length, f.group,
-			    f.check);
+			    rec_config_alphabet_name(f.alphabet), f.length,
+			    f.group, f.check);
 			REQUIRE(strcmp(in, out) == 0);
 		}
 		break;

@@ -19,11 +19,11 @@
 #include <sodium.h>
 
 #include "rec_auth.h"
-#include "rec_code.h"
 #include "rec_be.h"
+#include "rec_child.h"
+#include "rec_code.h"
 #include "rec_err.h"
 #include "rec_helper.h"
-#include "rec_isolate.h"
 #include "rec_notify.h"
 
 #define DEFAULT_PROMPT "Recovery code: "
@@ -288,7 +288,9 @@ attempt_work(struct call *c, const char *code, struct job_out *o)
 {
 	memset(o, 0, sizeof(*o));
 	return rec_auth_attempt(NULL, &c->cfg, &c->who,
-	    c->have_pepper ? c->pepper : NULL, code, time(NULL), 0, &o->res);
+	    &(struct rec_attempt){ .input = code,
+	    .pepper = c->have_pepper ? c->pepper : NULL, .now = time(NULL) },
+	    &o->res);
 }
 
 /*
@@ -361,7 +363,7 @@ send_job(struct call *c)
 		goto out;
 	}
 	rec_be_put32(buf, (uint32_t)len);
-	r = rec_child_ask(&c->child, buf, len + 4);
+	r = rec_child_send_request(&c->child, buf, len + 4);
 out:
 	sodium_free(j);
 	sodium_free(buf);
@@ -396,7 +398,8 @@ store_status(struct call *c, struct job_out *o)
 		return r;
 	c->child_started = 1;
 	if ((r = send_job(c)) != REC_OK ||
-	    (r = rec_child_answer(&c->child, &cr, buf, sizeof(buf))) != REC_OK)
+	    (r = rec_child_receive_reply(&c->child, &cr, buf,
+	    sizeof(buf))) != REC_OK)
 		return r;
 	if ((r = rec_helper_status_decode(buf, &o->s, &o->store_exists)) !=
 	    REC_OK) {
@@ -421,10 +424,11 @@ store_attempt(struct call *c, const char *code, struct job_out *o)
 	/* Longer input is cut to one that is still too long for a code. */
 	memset(in, 0, sizeof(in));
 	memcpy(in, code, strnlen(code, sizeof(in) - 1));
-	r = rec_child_ask(&c->child, in, sizeof(in));
+	r = rec_child_send_request(&c->child, in, sizeof(in));
 	sodium_memzero(in, sizeof(in));
 	if (r != REC_OK ||
-	    (r = rec_child_answer(&c->child, &cr, buf, sizeof(buf))) != REC_OK)
+	    (r = rec_child_receive_reply(&c->child, &cr, buf,
+	    sizeof(buf))) != REC_OK)
 		return r;
 	if ((r = rec_helper_result_decode(buf, &o->res)) != REC_OK) {
 		pam_syslog(c->pamh, LOG_ERR, "the store helper's result does "

@@ -28,7 +28,7 @@ unlock_txn(struct rec_txn *t, void *varg)
 	int r;
 
 	memset(&a->found, 0, sizeof(a->found));
-	if ((r = rec_get_user(t, a->who->user, &u)) != REC_OK)
+	if ((r = rec_user_get(t, a->who->user, &u)) != REC_OK)
 		return r;
 	rec_config_lock_policy(a->cfg, &lp);
 	rec_lock_refresh(&u.lock, a->now, &lp);
@@ -36,24 +36,25 @@ unlock_txn(struct rec_txn *t, void *varg)
 	a->found.failures = u.lock.failures;
 	/*
 	 * The generate cooldown has its own derived settings in
-	 * rec_generate.c; what is left of it is plain arithmetic on its end.
+	 * rec_issue.c; what is left of it is plain arithmetic on its end.
 	 */
 	if (u.gen.locked_until > a->now)
 		a->found.gen_remaining = u.gen.locked_until - a->now;
 	rec_lock_clear(&u.lock);
 	rec_lock_clear(&u.gen);
-	if ((r = rec_put_user(t, a->who->user, &u)) != REC_OK)
+	if ((r = rec_user_put(t, a->who->user, &u)) != REC_OK)
 		return r;
 	snprintf(detail, sizeof(detail), "lock_remaining=%llu failures=%u "
 	    "generate_cooldown=%llu",
 	    (unsigned long long)a->found.lock_remaining, a->found.failures,
 	    (unsigned long long)a->found.gen_remaining);
-	return rec_audit(t, a->cfg, a->who, REC_EV_UNLOCKED, a->now,
-	    u.active_batch, 0, detail);
+	return rec_auth_audit(t, a->cfg, a->who, a->now,
+	    &(struct rec_mark){ .type = REC_EV_UNLOCKED,
+	    .batch = u.active_batch, .detail = detail });
 }
 
 int
-rec_unlock(struct rec_store *st, const struct rec_config *cfg,
+rec_admin_unlock(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, uint64_t now, struct rec_unlocked *info)
 {
 	struct unlock a;
@@ -82,7 +83,8 @@ note_txn(struct rec_txn *t, void *varg)
 {
 	struct note *n = varg;
 
-	return rec_audit(t, n->cfg, n->who, n->type, n->now, 0, 0, n->detail);
+	return rec_auth_audit(t, n->cfg, n->who, n->now,
+	    &(struct rec_mark){ .type = n->type, .detail = n->detail });
 }
 
 int
@@ -123,7 +125,7 @@ count_batch(const char *user, const struct rec_batch *b, void *varg)
 	v->counts.batches++;
 	if (b->status == REC_BATCH_ACTIVE && b->peppered)
 		v->counts.peppered++;
-	if ((r = rec_get_codes(v->t, user, b->id, v->codes, REC_COUNT_MAX,
+	if ((r = rec_coderec_get_all(v->t, user, b->id, v->codes, REC_COUNT_MAX,
 	    &n)) != REC_OK)
 		return r;
 	v->counts.codes += n;
@@ -149,14 +151,14 @@ verify_txn(struct rec_txn *t, void *varg)
 
 	v->t = t;
 	memset(&v->counts, 0, sizeof(v->counts));
-	if ((r = rec_each_user(t, count_user, v)) != REC_OK ||
-	    (r = rec_each_batch(t, NULL, count_batch, v)) != REC_OK)
+	if ((r = rec_user_each(t, count_user, v)) != REC_OK ||
+	    (r = rec_batch_each(t, NULL, count_batch, v)) != REC_OK)
 		return r;
-	return rec_each_event(t, count_event, v);
+	return rec_event_each(t, count_event, v);
 }
 
 int
-rec_store_verify(struct rec_store *st, struct rec_store_counts *counts)
+rec_admin_verify(struct rec_store *st, struct rec_store_counts *counts)
 {
 	struct verify *v = NULL;
 	int r = REC_ERR_INTERNAL;
@@ -219,7 +221,7 @@ make_dest(const char *dest, const struct rec_log *log, int *dfd, int *made)
 }
 
 int
-rec_backup_dest(const char *dest, const struct rec_log *log, int *dfd,
+rec_admin_backup_dest(const char *dest, const struct rec_log *log, int *dfd,
     int *fd)
 {
 	int made = 0, r = REC_ERR_INTERNAL;
@@ -243,7 +245,7 @@ out:
 			close(*fd);
 		*fd = -1;
 		if (made)
-			rec_backup_undo(dest, *dfd);
+			rec_admin_backup_undo(dest, *dfd);
 		else if (*dfd != -1)
 			close(*dfd);
 		*dfd = -1;
@@ -252,7 +254,7 @@ out:
 }
 
 void
-rec_backup_undo(const char *dest, int dfd)
+rec_admin_backup_undo(const char *dest, int dfd)
 {
 	/* Leave nothing half-written that looks like a backup. */
 	(void)unlinkat(dfd, "data.mdb", 0);
@@ -261,7 +263,7 @@ rec_backup_undo(const char *dest, int dfd)
 }
 
 int
-rec_store_backup_fd(struct rec_store *st, int fd, const char *dest,
+rec_admin_backup_fd(struct rec_store *st, int fd, const char *dest,
     const struct rec_log *log, struct rec_store_counts *counts)
 {
 	struct rec_store *copy = NULL;
@@ -279,7 +281,7 @@ rec_store_backup_fd(struct rec_store *st, int fd, const char *dest,
 	}
 	/* Open the copy as a store and read every record back. */
 	if ((r = rec_store_open_copy(fd, dest, log, &copy)) == REC_OK)
-		r = rec_store_verify(copy, &got);
+		r = rec_admin_verify(copy, &got);
 out:
 	rec_store_close(copy);
 	if (counts != NULL)
@@ -288,16 +290,16 @@ out:
 }
 
 int
-rec_store_backup(struct rec_store *st, const char *dest,
+rec_admin_backup(struct rec_store *st, const char *dest,
     const struct rec_log *log, struct rec_store_counts *counts)
 {
 	int dfd = -1, fd = -1, r = REC_ERR_INTERNAL;
 
 	if (counts != NULL)
 		memset(counts, 0, sizeof(*counts));
-	if ((r = rec_backup_dest(dest, log, &dfd, &fd)) != REC_OK)
+	if ((r = rec_admin_backup_dest(dest, log, &dfd, &fd)) != REC_OK)
 		return r;
-	r = rec_store_backup_fd(st, fd, dest, log, counts);
+	r = rec_admin_backup_fd(st, fd, dest, log, counts);
 	if (close(fd) == -1 && r == REC_OK) {
 		rec_logf(log, LOG_ERR, "backup %s/data.mdb: %s", dest,
 		    strerror(errno));
@@ -308,7 +310,7 @@ rec_store_backup(struct rec_store *st, const char *dest,
 		r = REC_ERR_IO;
 	}
 	if (r != REC_OK)
-		rec_backup_undo(dest, dfd);
+		rec_admin_backup_undo(dest, dfd);
 	else
 		close(dfd);
 	return r;

@@ -23,7 +23,7 @@ struct rec_unlocked {
  * REC_ERR_NOTFOUND when the store has no record of the user (nothing is
  * written), or a store error.
  */
-int rec_unlock(struct rec_store *st, const struct rec_config *cfg,
+int rec_admin_unlock(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, uint64_t now, struct rec_unlocked *info);
 
 /*
@@ -48,7 +48,7 @@ struct rec_store_counts {
  * is found now rather than at a login.  counts (may be NULL) receives the
  * numbers.  Returns REC_OK, or the first error (REC_ERR_CORRUPT, ...).
  */
-int rec_store_verify(struct rec_store *st, struct rec_store_counts *counts);
+int rec_admin_verify(struct rec_store *st, struct rec_store_counts *counts);
 
 /*
  * Make a consistent hot copy of st in dest, a directory that must not
@@ -56,30 +56,30 @@ int rec_store_verify(struct rec_store *st, struct rec_store_counts *counts);
  * data.mdb created with O_EXCL | O_NOFOLLOW and mode 0600, written by
  * LMDB's compacting copy while logins go on, synced to disk.  The copy is
  * then opened read-only, without a lock file, and every record read back
- * with rec_store_verify; counts (may be NULL) receives what the copy
+ * with rec_admin_verify; counts (may be NULL) receives what the copy
  * holds.  A backup is data.mdb alone.  Nothing that exists is ever overwritten:
  * REC_ERR_EXISTS when dest exists (or is a symlink).  On any other failure
  * the partial copy is removed again.
  * Returns REC_OK, REC_ERR_EXISTS, REC_ERR_IO, or the error that opening or
  * reading the copy gave (REC_ERR_CORRUPT, REC_ERR_UNSAFE, ...).
  */
-int rec_store_backup(struct rec_store *st, const char *dest,
+int rec_admin_backup(struct rec_store *st, const char *dest,
     const struct rec_log *log, struct rec_store_counts *counts);
 
 /*
- * The steps of rec_store_backup, for a caller that makes the destination
+ * The steps of rec_admin_backup, for a caller that makes the destination
  * in one process and copies in another (the admin tool: as root, then as
- * the store's owner).  rec_backup_dest makes dest as rec_store_backup
+ * the store's owner).  rec_admin_backup_dest makes dest as rec_admin_backup
  * does and creates dest/data.mdb in it, opened read-write into *fd, its
  * directory into *dfd (both -1 on failure, nothing left behind).
- * rec_store_backup_fd writes st's copy into fd, syncs it, opens it
+ * rec_admin_backup_fd writes st's copy into fd, syncs it, opens it
  * read-only through fd and reads every record back into counts.
- * rec_backup_undo removes a failed copy and closes dfd.
+ * rec_admin_backup_undo removes a failed copy and closes dfd.
  */
-int rec_backup_dest(const char *dest, const struct rec_log *log, int *dfd,
+int rec_admin_backup_dest(const char *dest, const struct rec_log *log, int *dfd,
     int *fd);
-int rec_store_backup_fd(struct rec_store *st, int fd, const char *dest,
+int rec_admin_backup_fd(struct rec_store *st, int fd, const char *dest,
     const struct rec_log *log, struct rec_store_counts *counts);
-void rec_backup_undo(const char *dest, int dfd);
+void rec_admin_backup_undo(const char *dest, int dfd);
 
 #endif

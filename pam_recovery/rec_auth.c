@@ -44,9 +44,8 @@ copy_field(char *dst, size_t len, const char *src)
 }
 
 int
-rec_audit(struct rec_txn *t, const struct rec_config *cfg,
-    const struct rec_who *who, enum rec_event_type type, uint64_t now, uint64_t batch, unsigned slot,
-    const char *detail)
+rec_auth_audit(struct rec_txn *t, const struct rec_config *cfg,
+    const struct rec_who *who, uint64_t now, const struct rec_mark *m)
 {
 	struct rec_event ev;
 
@@ -54,16 +53,16 @@ rec_audit(struct rec_txn *t, const struct rec_config *cfg,
 		return REC_OK;
 	memset(&ev, 0, sizeof(ev));
 	ev.time = now;
-	ev.type = (uint8_t)type;
-	ev.batch = batch;
-	ev.slot = (uint8_t)slot;
+	ev.type = (uint8_t)m->type;
+	ev.batch = m->batch;
+	ev.slot = (uint8_t)m->slot;
 	copy_field(ev.user, sizeof(ev.user), who->user);
 	copy_field(ev.service, sizeof(ev.service), who->service);
 	copy_field(ev.rhost, sizeof(ev.rhost), who->rhost);
 	copy_field(ev.tty, sizeof(ev.tty), who->tty);
 	copy_field(ev.actor, sizeof(ev.actor), who->actor);
-	copy_field(ev.detail, sizeof(ev.detail), detail);
-	return rec_audit_append(t, &ev);
+	copy_field(ev.detail, sizeof(ev.detail), m->detail);
+	return rec_event_append(t, &ev);
 }
 
 /* Decoding refuses used + invalidated > count, and so do the writers. */
@@ -104,7 +103,7 @@ settle_txn(struct rec_txn *t, void *varg)
 	struct rec_user u;
 	int r;
 
-	if ((r = rec_get_user(t, a->user, &u)) == REC_ERR_NOTFOUND)
+	if ((r = rec_user_get(t, a->user, &u)) == REC_ERR_NOTFOUND)
 		return REC_OK;
 	if (r != REC_OK || !needs_settle(&u, a->now, a->cfg))
 		return r;
@@ -112,7 +111,7 @@ settle_txn(struct rec_txn *t, void *varg)
 	rec_config_gen_policy(a->cfg, &gp);
 	rec_lock_refresh(&u.lock, a->now, &lp);
 	rec_lock_refresh(&u.gen, a->now, &gp);
-	return rec_put_user(t, a->user, &u);
+	return rec_user_put(t, a->user, &u);
 }
 
 int
@@ -134,7 +133,7 @@ status_txn(struct rec_txn *t, void *varg)
 	struct rec_batch b;
 	int r;
 
-	if ((r = rec_get_user(t, a->user, &u)) == REC_ERR_NOTFOUND)
+	if ((r = rec_user_get(t, a->user, &u)) == REC_ERR_NOTFOUND)
 		return REC_OK;
 	if (r != REC_OK)
 		return r;
@@ -145,7 +144,7 @@ status_txn(struct rec_txn *t, void *varg)
 	s->failures = u.lock.failures;
 	if (u.active_batch == 0)
 		return REC_OK;
-	if ((r = rec_get_batch(t, a->user, u.active_batch, &b)) != REC_OK)
+	if ((r = rec_batch_get(t, a->user, u.active_batch, &b)) != REC_OK)
 		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
 	if ((r = rec_policy_batch(&b, a->cfg, a->now, a->user,
 	    rec_txn_log(t))) != REC_OK)
@@ -222,7 +221,8 @@ precount_txn(struct rec_txn *t, void *varg)
 
 	a->ncand = 0;
 	a->locked_now = 0;
-	if ((r = rec_get_user(t, a->who->user, &a->before)) == REC_ERR_NOTFOUND) {
+	if ((r = rec_user_get(t, a->who->user,
+	    &a->before)) == REC_ERR_NOTFOUND) {
 		a->outcome = REC_ERR_NOSTORE;
 		r = REC_OK;
 		goto out;
@@ -233,7 +233,7 @@ precount_txn(struct rec_txn *t, void *varg)
 	rec_lock_refresh(&a->after.lock, a->now, &a->lock);
 	if (rec_lock_remaining(&a->after.lock, a->now, &a->lock) > 0) {
 		a->outcome = REC_ERR_LOCKED;
-		r = rec_put_user(t, a->who->user, &a->after);
+		r = rec_user_put(t, a->who->user, &a->after);
 		goto out;
 	}
 	if (a->after.active_batch == 0) {
@@ -241,7 +241,7 @@ precount_txn(struct rec_txn *t, void *varg)
 		r = REC_OK;
 		goto out;
 	}
-	if ((r = rec_get_batch(t, a->who->user, a->after.active_batch,
+	if ((r = rec_batch_get(t, a->who->user, a->after.active_batch,
 	    &a->batch)) != REC_OK) {
 		if (r == REC_ERR_NOTFOUND)
 			r = REC_ERR_CORRUPT;
@@ -259,7 +259,7 @@ precount_txn(struct rec_txn *t, void *varg)
 		goto out;
 	}
 	a->pepper = a->batch.peppered ? a->pepper_in : NULL;
-	if ((r = rec_get_codes(t, a->who->user, a->batch.id, codes,
+	if ((r = rec_coderec_get_all(t, a->who->user, a->batch.id, codes,
 	    REC_COUNT_MAX, &n)) != REC_OK)
 		goto out;
 	if ((r = rec_batch_check_codes(&a->batch, codes, n)) != REC_OK) {
@@ -289,7 +289,7 @@ precount_txn(struct rec_txn *t, void *varg)
 	 * and an attempt that is refunded never counted.
 	 */
 	a->locked_now = rec_lock_fail(&a->after.lock, a->now, &a->lock);
-	if ((r = rec_put_user(t, a->who->user, &a->after)) != REC_OK)
+	if ((r = rec_user_put(t, a->who->user, &a->after)) != REC_OK)
 		goto out;
 	a->outcome = REC_OK;
 	r = REC_OK;
@@ -308,13 +308,15 @@ reject_after(struct rec_txn *t, const struct attempt *a, uint64_t batch,
 {
 	int r;
 
-	if ((r = rec_audit(t, a->cfg, a->who, REC_EV_CODE_REJECTED, a->now,
-	    batch, slot, why)) != REC_OK)
+	if ((r = rec_auth_audit(t, a->cfg, a->who, a->now,
+	    &(struct rec_mark){ .type = REC_EV_CODE_REJECTED, .batch = batch,
+	    .slot = slot, .detail = why })) != REC_OK)
 		return r;
 	if (!a->locked_now)
 		return REC_OK;
-	return rec_audit(t, a->cfg, a->who, REC_EV_LOCKED, a->now, batch, 0,
-	    "too many failed attempts");
+	return rec_auth_audit(t, a->cfg, a->who, a->now,
+	    &(struct rec_mark){ .type = REC_EV_LOCKED, .batch = batch,
+	    .detail = "too many failed attempts" });
 }
 
 /*
@@ -331,11 +333,11 @@ consume_txn(struct rec_txn *t, void *varg)
 	struct rec_code_rec c;
 	int test = (a->flags & REC_ATTEMPT_TEST) != 0, r;
 
-	if ((r = rec_get_user(t, a->who->user, &u)) != REC_OK ||
-	    (r = rec_get_batch(t, a->who->user, a->batch.id, &b)) != REC_OK)
+	if ((r = rec_user_get(t, a->who->user, &u)) != REC_OK ||
+	    (r = rec_batch_get(t, a->who->user, a->batch.id, &b)) != REC_OK)
 		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
 	/* Purge may have removed the code since: only dead codes go. */
-	if ((r = rec_get_code(t, a->who->user, a->batch.id, a->slot, &c)) ==
+	if ((r = rec_coderec_get(t, a->who->user, a->batch.id, a->slot, &c)) ==
 	    REC_ERR_NOTFOUND) {
 		memset(&c, 0, sizeof(c));
 		c.state = REC_CODE_USED;
@@ -369,12 +371,14 @@ consume_txn(struct rec_txn *t, void *varg)
 	}
 	b.modified = a->now;
 	rec_lock_clear(&u.lock);
-	if ((r = rec_put_user(t, a->who->user, &u)) != REC_OK ||
-	    (r = rec_put_batch(t, a->who->user, &b)) != REC_OK ||
-	    (!test && (r = rec_put_code(t, a->who->user, b.id, &c)) != REC_OK))
+	if ((r = rec_user_put(t, a->who->user, &u)) != REC_OK ||
+	    (r = rec_batch_put(t, a->who->user, &b)) != REC_OK ||
+	    (!test && (r = rec_coderec_put(t, a->who->user, b.id,
+	    &c)) != REC_OK))
 		return r;
-	return rec_audit(t, a->cfg, a->who, test ? REC_EV_VERIFIED :
-	    REC_EV_CODE_USED, a->now, b.id, a->slot, "");
+	return rec_auth_audit(t, a->cfg, a->who, a->now,
+	    &(struct rec_mark){ .type = test ? REC_EV_VERIFIED :
+	    REC_EV_CODE_USED, .batch = b.id, .slot = a->slot, .detail = "" });
 }
 
 /* Phase 2 for a code that matched nothing: the failure stays counted. */
@@ -400,7 +404,7 @@ refund_txn(struct rec_txn *t, void *varg)
 	size_t n, m;
 	int r;
 
-	if ((r = rec_get_user(t, a->who->user, &u)) != REC_OK)
+	if ((r = rec_user_get(t, a->who->user, &u)) != REC_OK)
 		return r;
 	n = rec_user_encode(&u, now_enc);
 	m = rec_user_encode(&a->after, after_enc);
@@ -408,7 +412,7 @@ refund_txn(struct rec_txn *t, void *varg)
 		u = a->before;
 	else if (u.lock.failures > 0)
 		u.lock.failures--;
-	return rec_put_user(t, a->who->user, &u);
+	return rec_user_put(t, a->who->user, &u);
 }
 
 /*
@@ -450,9 +454,13 @@ out:
  */
 int
 rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
-    const struct rec_who *who, const unsigned char *pepper, const char *input,
-    uint64_t now, unsigned flags, struct rec_result *res)
+    const struct rec_who *who, const struct rec_attempt *in,
+    struct rec_result *res)
 {
+	const unsigned char *pepper = in->pepper;
+	const char *input = in->input;
+	uint64_t now = in->now;
+	unsigned flags = in->flags;
 	struct attempt *a = NULL;
 	struct rec_status s;
 	char code[REC_CODE_MAX + 1];

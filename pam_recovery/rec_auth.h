@@ -46,7 +46,7 @@ int rec_auth_status(struct rec_store *st, const struct rec_config *cfg,
  * Write user's lockout and generate_cooldown states back refreshed at now
  * when the clock has moved back behind them (rec_lock_clock_back), so that
  * the corrected lock is the one every later read and attempt enforces.
- * rec_auth_status() and rec_generate_prepare() call it when they see the
+ * rec_auth_status() and rec_issue_prepare() call it when they see the
  * need.  Returns REC_OK (also when there is nothing to correct or no such
  * user) or a store error.
  */
@@ -55,6 +55,14 @@ int rec_auth_settle(struct rec_store *st, const struct rec_config *cfg,
 
 enum rec_attempt_flags {
 	REC_ATTEMPT_TEST = 1 << 0,	/* verify only: do not consume the code */
+};
+
+/* One attempt: what was typed, and how to try it. */
+struct rec_attempt {
+	const char *input;		/* the code as typed */
+	const unsigned char *pepper;	/* REC_PEPPER_LEN bytes, or NULL */
+	uint64_t now;
+	unsigned flags;			/* enum rec_attempt_flags */
 };
 
 /* The outcome of an attempt, filled on every return. */
@@ -74,23 +82,30 @@ struct rec_result {
  * hash; a match is consumed at most once, however many attempts race.
  * With REC_ATTEMPT_TEST the code is not consumed but the batch is marked
  * verified.  Every outcome is appended to the audit trail when cfg->audit
- * is on.  st NULL means the user has no store.  pepper is REC_PEPPER_LEN
- * bytes or NULL.  How the transactions make that hold: rec_auth.c.
+ * is on.  st NULL means the user has no store.  How the transactions make that
+ * hold: rec_auth.c.
  * Returns REC_OK (accepted), REC_ERR_MALFORMED, REC_ERR_LOCKED,
  * REC_ERR_NOMATCH, REC_ERR_USED, REC_ERR_INVALIDATED, REC_ERR_EXPIRED,
  * REC_ERR_NOSTORE (not enrolled), or a store or memory error (then any
  * failure counted for this attempt is refunded).
  */
 int rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
-    const struct rec_who *who, const unsigned char *pepper, const char *input,
-    uint64_t now, unsigned flags, struct rec_result *res);
+    const struct rec_who *who, const struct rec_attempt *in,
+    struct rec_result *res);
+
+/* What an audit event says beyond who and when. */
+struct rec_mark {
+	enum rec_event_type type;
+	uint64_t batch;		/* 0: none */
+	unsigned slot;		/* 0: none */
+	const char *detail;	/* NULL: none */
+};
 
 /*
- * Append one audit event inside a write transaction, unless cfg->audit is
- * off.  detail may be NULL.  Returns as rec_audit_append.
+ * Append one audit event, who did m->type at now, inside a write
+ * transaction, unless cfg->audit is off.  Returns as rec_event_append.
  */
-int rec_audit(struct rec_txn *t, const struct rec_config *cfg,
-    const struct rec_who *who, enum rec_event_type type, uint64_t now,
-    uint64_t batch, unsigned slot, const char *detail);
+int rec_auth_audit(struct rec_txn *t, const struct rec_config *cfg,
+    const struct rec_who *who, uint64_t now, const struct rec_mark *m);
 
 #endif

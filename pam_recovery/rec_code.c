@@ -148,7 +148,7 @@ rec_format_tag_bits(const struct rec_format *fmt)
 }
 
 unsigned
-rec_batch_tag_bits(const struct rec_format *fmt, unsigned count)
+rec_format_batch_tag_bits(const struct rec_format *fmt, unsigned count)
 {
 	unsigned bits = rec_format_tag_bits(fmt), need = 0;
 

@@ -49,7 +49,8 @@ unsigned rec_format_tag_bits(const struct rec_format *fmt);
  * For formats under REC_WARN_ENTROPY + 7 bits this leaves an offline
  * attacker fewer than 64 bits behind the tag; such formats are weak anyway.
  */
-unsigned rec_batch_tag_bits(const struct rec_format *fmt, unsigned count);
+unsigned rec_format_batch_tag_bits(const struct rec_format *fmt,
+    unsigned count);
 
 /*
  * Generate one code, uniformly from libsodium's CSPRNG, into out (at least

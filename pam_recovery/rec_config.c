@@ -663,7 +663,7 @@ parse_line(struct rec_config *cfg, char *line, const char *path,
 }
 
 int
-rec_service_name_ok(const char *name)
+rec_config_service_ok(const char *name)
 {
 	size_t n = 0;
 
@@ -706,7 +706,7 @@ parse_header(char *s, const char *path, unsigned lineno, char *name,
 		return REC_ERR_CONFIG;
 	}
 	n = trim(n + 7);
-	if (!rec_service_name_ok(n)) {
+	if (!rec_config_service_ok(n)) {
 		conf_err(log, path, lineno, NULL, "[service %s]: not a PAM "
 		    "service name (letters, digits, '-', '_', '.', '@'; at "
 		    "most %d)", show(v, sizeof(v), n), REC_SERVICE_MAX - 1);
@@ -880,7 +880,7 @@ load(struct rec_config *cfg, const char *path, const char *service,
 	buf[len] = '\0';
 
 	tmp = *cfg;
-	if (service != NULL && !rec_service_name_ok(service))
+	if (service != NULL && !rec_config_service_ok(service))
 		service = NULL;		/* no section can be its */
 	if ((r = parse_text(&tmp, buf, len, path, service, names, count,
 	    log)) != REC_OK)
@@ -986,14 +986,16 @@ rec_config_validate(const struct rec_config *cfg, const struct rec_log *log)
 	if (cfg->code_min_entropy != 0 && !(bits + 1e-9 >= cfg->code_min_entropy)) {
 		conf_err(log, NULL, 0, "code_min_entropy",
 		    "the code format (%s, %u characters) has %.1f bits of "
-		    "entropy, fewer than %u", rec_alphabet_name(fmt.alphabet),
+		    "entropy, fewer than %u",
+		    rec_config_alphabet_name(fmt.alphabet),
 		    fmt.length, bits, cfg->code_min_entropy);
 		r = REC_ERR_CONFIG;
 	}
 	if (!(bits >= REC_MIN_ENTROPY)) {
 		conf_err(log, NULL, 0, "code_length",
 		    "the code format (%s, %u characters, check %s) has %.1f bits "
-		    "of entropy, fewer than %d", rec_alphabet_name(fmt.alphabet),
+		    "of entropy, fewer than %d",
+		    rec_config_alphabet_name(fmt.alphabet),
 		    fmt.length, fmt.check ? "yes" : "no", bits, REC_MIN_ENTROPY);
 		r = REC_ERR_CONFIG;
 	}
@@ -1119,7 +1121,7 @@ out:
 }
 
 const char *
-rec_alphabet_name(enum rec_alphabet a)
+rec_config_alphabet_name(enum rec_alphabet a)
 {
 	if ((size_t)a >= sizeof(alphabet_names) / sizeof(alphabet_names[0]))
 		return "unknown";
@@ -1127,7 +1129,7 @@ rec_alphabet_name(enum rec_alphabet a)
 }
 
 const char *
-rec_export_name(enum rec_export e)
+rec_config_export_name(enum rec_export e)
 {
 	if ((size_t)e >= sizeof(export_names) / sizeof(export_names[0]))
 		return "unknown";

@@ -128,7 +128,7 @@ int rec_config_sections(const char *path, char names[][REC_SERVICE_MAX],
     unsigned *count, const struct rec_log *log);
 
 /* True when name can be a PAM service name of a [service NAME] section. */
-int rec_service_name_ok(const char *name);
+int rec_config_service_ok(const char *name);
 
 /*
  * Check relations between keys that a single key cannot check (cooldown_cap
@@ -151,8 +151,8 @@ int rec_config_store_path(const struct rec_config *cfg, const char *user,
     const char *home, char *out, size_t outlen);
 
 /* Name of an enum value as written in the file ("base32", "pdf", ...). */
-const char *rec_alphabet_name(enum rec_alphabet a);
-const char *rec_export_name(enum rec_export e);
+const char *rec_config_alphabet_name(enum rec_alphabet a);
+const char *rec_config_export_name(enum rec_export e);
 
 /*
  * What the lower layers run by, built from cfg: the code format of the

@@ -891,7 +891,7 @@ rec_ldap_write_batch(struct rec_ldap *c, const char *user,
 	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExported", b->exported);
 	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCodeCount", b->count);
 	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryFormat");
-	mods_fmt(m, "%s %u %u %d", rec_alphabet_name(b->fmt.alphabet),
+	mods_fmt(m, "%s %u %u %d", rec_config_alphabet_name(b->fmt.alphabet),
 	    b->fmt.length, b->fmt.group, b->fmt.check ? 1 : 0);
 	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryOpsLimit", b->opslimit);
 	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryMemLimit", b->memlimit);

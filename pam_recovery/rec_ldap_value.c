@@ -208,7 +208,7 @@ rec_ldap_format_parse(const char *s, struct rec_format *f)
 	size_t n = strcspn(s, " ");
 
 	for (unsigned i = 0; i < sizeof(alphas) / sizeof(alphas[0]); i++) {
-		const char *name = rec_alphabet_name(alphas[i]);
+		const char *name = rec_config_alphabet_name(alphas[i]);
 
 		if (strlen(name) != n || strncmp(s, name, n) != 0)
 			continue;

@@ -123,8 +123,8 @@ plan_batch(struct rec_txn *t, struct run *p, const char *user,
 	if (b->status == REC_BATCH_PURGED)
 		return older(b->modified, p->cutoff) ?
 		    plan(p, user, b->id, 0, JOB_DELETE) : REC_OK;
-	if ((r = rec_get_codes(t, user, b->id, p->codes, REC_COUNT_MAX, &n)) !=
-	    REC_OK)
+	if ((r = rec_coderec_get_all(t, user, b->id, p->codes, REC_COUNT_MAX,
+	    &n)) != REC_OK)
 		return r;
 	for (unsigned i = 0; i < n; i++) {
 		const struct rec_code_rec *c = &p->codes[i];
@@ -172,18 +172,18 @@ mark_purged(struct rec_txn *t, const struct job *j, uint64_t now)
 	struct rec_user u;
 	int r;
 
-	if ((r = rec_get_batch(t, j->user, j->batch, &b)) != REC_OK)
+	if ((r = rec_batch_get(t, j->user, j->batch, &b)) != REC_OK)
 		return r;
 	b.status = REC_BATCH_PURGED;
 	b.modified = now;
-	if ((r = rec_put_batch(t, j->user, &b)) != REC_OK)
+	if ((r = rec_batch_put(t, j->user, &b)) != REC_OK)
 		return r;
-	if ((r = rec_get_user(t, j->user, &u)) == REC_ERR_NOTFOUND)
+	if ((r = rec_user_get(t, j->user, &u)) == REC_ERR_NOTFOUND)
 		return REC_OK;
 	if (r != REC_OK || u.active_batch != j->batch)
 		return r;
 	u.active_batch = 0;
-	return rec_put_user(t, j->user, &u);
+	return rec_user_put(t, j->user, &u);
 }
 
 static int
@@ -198,18 +198,18 @@ step_txn(struct rec_txn *t, void *arg)
 	memset(&p->count, 0, sizeof(p->count));
 	snprintf(p->next_user, sizeof(p->next_user), "%s", p->after_user);
 	p->next_id = p->after_id;
-	if ((r = rec_scan_batches(t, p->after_user, p->after_id, visit,
+	if ((r = rec_batch_scan(t, p->after_user, p->after_id, visit,
 	    pair)) != REC_OK)
 		return r;
 	for (unsigned i = 0; i < p->njobs && !p->o->dry_run; i++) {
 		const struct job *j = &p->jobs[i];
 
 		if (j->kind == JOB_CODE)
-			r = rec_del_code(t, j->user, j->batch, j->slot);
+			r = rec_coderec_del(t, j->user, j->batch, j->slot);
 		else if (j->kind == JOB_MARK)
 			r = mark_purged(t, j, p->o->now);
 		else
-			r = rec_del_batch(t, j->user, j->batch);
+			r = rec_batch_del(t, j->user, j->batch);
 		if (r != REC_OK)
 			return r;
 	}
@@ -251,7 +251,7 @@ left_txn(struct rec_txn *t, void *arg)
 	struct rec_purge_stats *s = arg;
 
 	s->batches_left = s->codes_left = 0;
-	return rec_each_batch(t, NULL, count_left, s);
+	return rec_batch_each(t, NULL, count_left, s);
 }
 
 struct audit_arg {
@@ -271,7 +271,8 @@ audit_txn(struct rec_txn *t, void *varg)
 	    "%llu deleted", (unsigned long long)a->s->codes,
 	    (unsigned long long)a->s->batches_purged,
 	    (unsigned long long)a->s->batches_deleted);
-	return rec_audit(t, a->cfg, a->who, REC_EV_PURGED, a->now, 0, 0, detail);
+	return rec_auth_audit(t, a->cfg, a->who, a->now,
+	    &(struct rec_mark){ .type = REC_EV_PURGED, .detail = detail });
 }
 
 int
@@ -382,16 +383,16 @@ audit_purge_txn(struct rec_txn *t, void *arg)
 	a->n = 0;
 	a->more = 0;
 	a->after = a->from;
-	if ((r = rec_scan_events(t, a->after, old_event, a)) != REC_OK)
+	if ((r = rec_event_scan(t, a->after, old_event, a)) != REC_OK)
 		return r;
 	for (unsigned i = 0; i < a->n && !a->dry_run; i++)
-		if ((r = rec_del_event(t, a->seqs[i])) != REC_OK)
+		if ((r = rec_event_del(t, a->seqs[i])) != REC_OK)
 			return r;
 	return REC_OK;
 }
 
 int
-rec_audit_purge(struct rec_store *st, unsigned days, uint64_t now,
+rec_purge_audit(struct rec_store *st, unsigned days, uint64_t now,
     unsigned batch_size, int dry_run, uint64_t *deleted)
 {
 	struct audit_purge a;
@@ -474,33 +475,33 @@ forget_txn(struct rec_txn *t, void *arg)
 
 	f->nids = 0;
 	f->removed = 0;
-	if ((r = rec_each_batch(t, f->who->user, forget_batch, f)) != REC_OK)
+	if ((r = rec_batch_each(t, f->who->user, forget_batch, f)) != REC_OK)
 		return r;
 	for (size_t i = 0; i < f->nids; i++) {
 		for (unsigned s = 1; s <= f->counts[i]; s++) {
-			r = f->dry_run ? rec_get_code(t, f->who->user,
-			    f->ids[i], s, &c) : rec_del_code(t, f->who->user,
+			r = f->dry_run ? rec_coderec_get(t, f->who->user,
+			    f->ids[i], s, &c) : rec_coderec_del(t, f->who->user,
 			    f->ids[i], s);
 			if ((r = forget_one(f, r)) != REC_OK)
 				return r;
 		}
-		r = f->dry_run ? REC_OK : rec_del_batch(t, f->who->user,
+		r = f->dry_run ? REC_OK : rec_batch_del(t, f->who->user,
 		    f->ids[i]);
 		if ((r = forget_one(f, r)) != REC_OK)
 			return r;
 	}
-	r = f->dry_run ? rec_get_user(t, f->who->user, &u) :
-	    rec_del_user(t, f->who->user);
+	r = f->dry_run ? rec_user_get(t, f->who->user, &u) :
+	    rec_user_del(t, f->who->user);
 	if ((r = forget_one(f, r)) != REC_OK || f->dry_run || f->removed == 0)
 		return r;
 	snprintf(detail, sizeof(detail), "%llu records",
 	    (unsigned long long)f->removed);
-	return rec_audit(t, f->cfg, f->who, REC_EV_FORGOTTEN, f->now, 0, 0,
-	    detail);
+	return rec_auth_audit(t, f->cfg, f->who, f->now,
+	    &(struct rec_mark){ .type = REC_EV_FORGOTTEN, .detail = detail });
 }
 
 int
-rec_forget(struct rec_store *st, const struct rec_config *cfg,
+rec_purge_forget(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, uint64_t now, int dry_run, uint64_t *removed)
 {
 	struct forget f;

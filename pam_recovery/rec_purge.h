@@ -53,7 +53,7 @@ int rec_purge(struct rec_store *st, const struct rec_config *cfg,
  * Delete audit events older than days, at most batch_size per transaction.
  * *deleted receives the count.
  */
-int rec_audit_purge(struct rec_store *st, unsigned days, uint64_t now,
+int rec_purge_audit(struct rec_store *st, unsigned days, uint64_t now,
     unsigned batch_size, int dry_run, uint64_t *deleted);
 
 /*
@@ -64,7 +64,7 @@ int rec_audit_purge(struct rec_store *st, unsigned days, uint64_t now,
  * *removed receives the number of records (0: the user had none, and
  * nothing is audited).  Returns REC_OK or a store error.
  */
-int rec_forget(struct rec_store *st, const struct rec_config *cfg,
+int rec_purge_forget(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, uint64_t now, int dry_run, uint64_t *removed);
 
 #endif

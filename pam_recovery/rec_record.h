@@ -100,9 +100,10 @@ int rec_event_decode(const uint8_t *buf, size_t len, struct rec_event *e);
 
 /*
  * Check the code records of batch b (n of them, in slot order, as
- * rec_get_codes returns them) against its counts: slots within 1..count and
- * each once, no more unused codes than count - used - invalidated, no more
- * used or invalid codes than the batch counted.  A store that breaks these
+ * rec_coderec_get_all returns them) against its counts: slots within
+ * 1..count and each once, no more unused codes than count - used -
+ * invalidated, no more used or invalid codes than the batch counted.  A store
+ * that breaks these
  * was not written by us.  Returns REC_OK or REC_ERR_CORRUPT.
  */
 int rec_batch_check_codes(const struct rec_batch *b,

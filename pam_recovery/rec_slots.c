@@ -75,11 +75,12 @@ read_txn(struct rec_txn *t, void *arg)
 	int r, expired;
 
 	memset(o, 0, sizeof(*o));
-	if ((r = rec_get_active_batch(t, rd->user, &u, &b)) != REC_OK)
+	if ((r = rec_batch_get_active(t, rd->user, &u, &b)) != REC_OK)
 		return r == REC_ERR_NOSTORE ? REC_OK : r;
 	if (b.status != REC_BATCH_ACTIVE)
 		return REC_OK;
-	if ((r = rec_get_codes(t, rd->user, b.id, rd->codes, REC_COUNT_MAX,
+	if ((r = rec_coderec_get_all(t, rd->user, b.id, rd->codes,
+	    REC_COUNT_MAX,
 	    &n)) != REC_OK || (r = rec_batch_check_codes(&b, rd->codes, n)) !=
 	    REC_OK)
 		return r;
@@ -104,7 +105,7 @@ read_txn(struct rec_txn *t, void *arg)
 			s->when = 0;
 		}
 	}
-	return rec_each_event(t, match, rd);
+	return rec_event_each(t, match, rd);
 }
 
 int

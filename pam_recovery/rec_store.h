@@ -38,7 +38,7 @@ int rec_store_open(const char *path, uid_t owner, unsigned flags,
 
 /*
  * Open a store copy that is the single regular file fd (a backup being
- * written, see rec_store_backup_fd) read-only, without a lock file: the
+ * written, see rec_admin_backup_fd) read-only, without a lock file: the
  * file is reopened through /proc/self/fd, so it needs no path the caller
  * could reach.  name is for messages.  A copy without the store's
  * databases is REC_ERR_CORRUPT.  Returns REC_OK and *out, or the error.
@@ -86,11 +86,12 @@ const struct rec_log *rec_txn_log(struct rec_txn *txn);
  * or REC_ERR_FULL (handled by rec_store_write).  A user name that is empty
  * or REC_USER_MAX bytes or longer is REC_ERR_USAGE, never cut short.
  */
-int rec_get_user(struct rec_txn *t, const char *user, struct rec_user *u);
-int rec_put_user(struct rec_txn *t, const char *user, const struct rec_user *u);
-int rec_get_batch(struct rec_txn *t, const char *user, uint64_t id,
+int rec_user_get(struct rec_txn *t, const char *user, struct rec_user *u);
+int rec_user_put(struct rec_txn *t, const char *user, const struct rec_user *u);
+int rec_batch_get(struct rec_txn *t, const char *user, uint64_t id,
     struct rec_batch *b);
-int rec_put_batch(struct rec_txn *t, const char *user, const struct rec_batch *b);
+int rec_batch_put(struct rec_txn *t, const char *user,
+    const struct rec_batch *b);
 
 /*
  * user's record in *u and its active batch in *b: REC_OK;
@@ -98,18 +99,18 @@ int rec_put_batch(struct rec_txn *t, const char *user, const struct rec_batch *b
  * REC_ERR_CORRUPT when the record names a batch that is not there; else
  * as the getters.
  */
-int rec_get_active_batch(struct rec_txn *t, const char *user,
+int rec_batch_get_active(struct rec_txn *t, const char *user,
     struct rec_user *u, struct rec_batch *b);
-int rec_get_code(struct rec_txn *t, const char *user, uint64_t batch,
+int rec_coderec_get(struct rec_txn *t, const char *user, uint64_t batch,
     unsigned slot, struct rec_code_rec *c);
-int rec_put_code(struct rec_txn *t, const char *user, uint64_t batch,
+int rec_coderec_put(struct rec_txn *t, const char *user, uint64_t batch,
     const struct rec_code_rec *c);
 
 /*
  * Read every code record of a batch, in slot order, into codes (room for max).
  * *n receives how many there are.
  */
-int rec_get_codes(struct rec_txn *t, const char *user, uint64_t batch,
+int rec_coderec_get_all(struct rec_txn *t, const char *user, uint64_t batch,
     struct rec_code_rec *codes, unsigned max, unsigned *n);
 
 /*
@@ -121,26 +122,26 @@ int rec_get_codes(struct rec_txn *t, const char *user, uint64_t batch,
 
 /* Call fn for each batch of user (user NULL: of every user), in key order. */
 typedef int rec_batch_fn(const char *user, const struct rec_batch *b, void *arg);
-int rec_each_batch(struct rec_txn *t, const char *user, rec_batch_fn *fn,
+int rec_batch_each(struct rec_txn *t, const char *user, rec_batch_fn *fn,
     void *arg);
 
 /*
  * Call fn for each batch of every user after (after_user, after_id) in key
  * order (from the first when after_user is NULL or ""): purge resumes here.
  */
-int rec_scan_batches(struct rec_txn *t, const char *after_user,
+int rec_batch_scan(struct rec_txn *t, const char *after_user,
     uint64_t after_id, rec_batch_fn *fn, void *arg);
 
 /* Call fn for each user record, in name order. */
 typedef int rec_user_fn(const char *user, const struct rec_user *u, void *arg);
-int rec_each_user(struct rec_txn *t, rec_user_fn *fn, void *arg);
+int rec_user_each(struct rec_txn *t, rec_user_fn *fn, void *arg);
 
 /* Delete one record; REC_ERR_NOTFOUND when there is none. */
-int rec_del_code(struct rec_txn *t, const char *user, uint64_t batch,
+int rec_coderec_del(struct rec_txn *t, const char *user, uint64_t batch,
     unsigned slot);
-int rec_del_batch(struct rec_txn *t, const char *user, uint64_t id);
-int rec_del_user(struct rec_txn *t, const char *user);
-int rec_del_event(struct rec_txn *t, uint64_t seq);
+int rec_batch_del(struct rec_txn *t, const char *user, uint64_t id);
+int rec_user_del(struct rec_txn *t, const char *user);
+int rec_event_del(struct rec_txn *t, uint64_t seq);
 
 /*
  * Write a consistent copy of the whole environment to fd (a new, empty,
@@ -161,14 +162,14 @@ int rec_store_copy(struct rec_store *st, int fd);
 int rec_store_probe(struct rec_store *st, unsigned long *free_entries);
 
 /* Append an audit event (given a fresh sequence number). */
-int rec_audit_append(struct rec_txn *t, const struct rec_event *ev);
+int rec_event_append(struct rec_txn *t, const struct rec_event *ev);
 
 /* Call fn for each audit event in order, from the oldest. */
 typedef int rec_event_fn(uint64_t seq, const struct rec_event *ev, void *arg);
-int rec_each_event(struct rec_txn *t, rec_event_fn *fn, void *arg);
+int rec_event_each(struct rec_txn *t, rec_event_fn *fn, void *arg);
 
 /* The same from sequence number `from` on (0: from the oldest). */
-int rec_scan_events(struct rec_txn *t, uint64_t from, rec_event_fn *fn,
+int rec_event_scan(struct rec_txn *t, uint64_t from, rec_event_fn *fn,
     void *arg);
 
 #endif

@@ -76,7 +76,7 @@ corrupt(struct rec_txn *t, const char *what, const char *user)
 }
 
 int
-rec_get_user(struct rec_txn *t, const char *user, struct rec_user *u)
+rec_user_get(struct rec_txn *t, const char *user, struct rec_user *u)
 {
 	uint8_t key[KEY_MAX];
 	MDB_val v;
@@ -91,7 +91,7 @@ rec_get_user(struct rec_txn *t, const char *user, struct rec_user *u)
 }
 
 int
-rec_put_user(struct rec_txn *t, const char *user, const struct rec_user *u)
+rec_user_put(struct rec_txn *t, const char *user, const struct rec_user *u)
 {
 	uint8_t key[KEY_MAX], buf[REC_RECORD_BUF];
 
@@ -100,7 +100,7 @@ rec_put_user(struct rec_txn *t, const char *user, const struct rec_user *u)
 }
 
 int
-rec_get_batch(struct rec_txn *t, const char *user, uint64_t id,
+rec_batch_get(struct rec_txn *t, const char *user, uint64_t id,
     struct rec_batch *b)
 {
 	uint8_t key[KEY_MAX];
@@ -116,23 +116,24 @@ rec_get_batch(struct rec_txn *t, const char *user, uint64_t id,
 }
 
 int
-rec_get_active_batch(struct rec_txn *t, const char *user, struct rec_user *u,
+rec_batch_get_active(struct rec_txn *t, const char *user, struct rec_user *u,
     struct rec_batch *b)
 {
 	int r;
 
-	if ((r = rec_get_user(t, user, u)) == REC_ERR_NOTFOUND ||
+	if ((r = rec_user_get(t, user, u)) == REC_ERR_NOTFOUND ||
 	    (r == REC_OK && u->active_batch == 0))
 		return REC_ERR_NOSTORE;
 	if (r != REC_OK)
 		return r;
-	if ((r = rec_get_batch(t, user, u->active_batch, b)) == REC_ERR_NOTFOUND)
+	if ((r = rec_batch_get(t, user, u->active_batch,
+	    b)) == REC_ERR_NOTFOUND)
 		return REC_ERR_CORRUPT;
 	return r;
 }
 
 int
-rec_put_batch(struct rec_txn *t, const char *user, const struct rec_batch *b)
+rec_batch_put(struct rec_txn *t, const char *user, const struct rec_batch *b)
 {
 	uint8_t key[KEY_MAX], buf[REC_RECORD_BUF];
 
@@ -141,7 +142,7 @@ rec_put_batch(struct rec_txn *t, const char *user, const struct rec_batch *b)
 }
 
 int
-rec_get_code(struct rec_txn *t, const char *user, uint64_t batch,
+rec_coderec_get(struct rec_txn *t, const char *user, uint64_t batch,
     unsigned slot, struct rec_code_rec *c)
 {
 	uint8_t key[KEY_MAX];
@@ -158,7 +159,7 @@ rec_get_code(struct rec_txn *t, const char *user, uint64_t batch,
 }
 
 int
-rec_put_code(struct rec_txn *t, const char *user, uint64_t batch,
+rec_coderec_put(struct rec_txn *t, const char *user, uint64_t batch,
     const struct rec_code_rec *c)
 {
 	uint8_t key[KEY_MAX], buf[REC_RECORD_BUF];
@@ -255,7 +256,7 @@ collect_code(struct rec_txn *t, const MDB_val *k, const MDB_val *v, void *varg)
 }
 
 int
-rec_get_codes(struct rec_txn *t, const char *user, uint64_t batch,
+rec_coderec_get_all(struct rec_txn *t, const char *user, uint64_t batch,
     struct rec_code_rec *codes, unsigned max, unsigned *n)
 {
 	uint8_t key[KEY_MAX];
@@ -296,7 +297,7 @@ visit_batch(struct rec_txn *t, const MDB_val *k, const MDB_val *v, void *varg)
 }
 
 int
-rec_each_batch(struct rec_txn *t, const char *user, rec_batch_fn *fn, void *arg)
+rec_batch_each(struct rec_txn *t, const char *user, rec_batch_fn *fn, void *arg)
 {
 	uint8_t key[KEY_MAX];
 	size_t plen = 0;
@@ -311,7 +312,7 @@ rec_each_batch(struct rec_txn *t, const char *user, rec_batch_fn *fn, void *arg)
 }
 
 int
-rec_scan_batches(struct rec_txn *t, const char *after_user, uint64_t after_id,
+rec_batch_scan(struct rec_txn *t, const char *after_user, uint64_t after_id,
     rec_batch_fn *fn, void *arg)
 {
 	uint8_t key[KEY_MAX];
@@ -349,7 +350,7 @@ visit_user(struct rec_txn *t, const MDB_val *k, const MDB_val *v, void *varg)
 }
 
 int
-rec_each_user(struct rec_txn *t, rec_user_fn *fn, void *arg)
+rec_user_each(struct rec_txn *t, rec_user_fn *fn, void *arg)
 {
 	struct user_arg a = { fn, arg };
 
@@ -370,7 +371,7 @@ del_raw(struct rec_txn *t, int db, const uint8_t *key, size_t klen)
 }
 
 int
-rec_del_code(struct rec_txn *t, const char *user, uint64_t batch,
+rec_coderec_del(struct rec_txn *t, const char *user, uint64_t batch,
     unsigned slot)
 {
 	uint8_t key[KEY_MAX];
@@ -379,7 +380,7 @@ rec_del_code(struct rec_txn *t, const char *user, uint64_t batch,
 }
 
 int
-rec_del_batch(struct rec_txn *t, const char *user, uint64_t id)
+rec_batch_del(struct rec_txn *t, const char *user, uint64_t id)
 {
 	uint8_t key[KEY_MAX];
 
@@ -387,7 +388,7 @@ rec_del_batch(struct rec_txn *t, const char *user, uint64_t id)
 }
 
 int
-rec_del_user(struct rec_txn *t, const char *user)
+rec_user_del(struct rec_txn *t, const char *user)
 {
 	uint8_t key[KEY_MAX];
 
@@ -408,7 +409,7 @@ key_seq(const MDB_val *k)
 }
 
 int
-rec_audit_append(struct rec_txn *t, const struct rec_event *ev)
+rec_event_append(struct rec_txn *t, const struct rec_event *ev)
 {
 	uint8_t key[8], buf[REC_RECORD_BUF];
 	MDB_cursor *cur = NULL;
@@ -455,13 +456,13 @@ visit_event(struct rec_txn *t, const MDB_val *k, const MDB_val *v, void *varg)
 }
 
 int
-rec_each_event(struct rec_txn *t, rec_event_fn *fn, void *arg)
+rec_event_each(struct rec_txn *t, rec_event_fn *fn, void *arg)
 {
-	return rec_scan_events(t, 0, fn, arg);
+	return rec_event_scan(t, 0, fn, arg);
 }
 
 int
-rec_scan_events(struct rec_txn *t, uint64_t from, rec_event_fn *fn, void *arg)
+rec_event_scan(struct rec_txn *t, uint64_t from, rec_event_fn *fn, void *arg)
 {
 	uint8_t key[8];
 	struct event_arg a = { fn, arg };
@@ -472,7 +473,7 @@ rec_scan_events(struct rec_txn *t, uint64_t from, rec_event_fn *fn, void *arg)
 }
 
 int
-rec_del_event(struct rec_txn *t, uint64_t seq)
+rec_event_del(struct rec_txn *t, uint64_t seq)
 {
 	uint8_t key[8];
 

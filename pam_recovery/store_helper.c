@@ -17,9 +17,9 @@
 
 #include "rec_auth.h"
 #include "rec_be.h"
+#include "rec_child.h"
 #include "rec_err.h"
 #include "rec_helper.h"
-#include "rec_isolate.h"
 
 /*
  * The module spawns this program for each PAM call with its socket on
@@ -238,17 +238,19 @@ main(void)
 		r = rec_auth_status(st, &cfg, j->user, (uint64_t)time(NULL),
 		    &s);
 	rec_helper_status_encode(&s, st != NULL, st_out);
-	if (rec_child_reply(0, r, st_out, sizeof(st_out)) != 0 ||
+	if (rec_child_send_reply(0, r, st_out, sizeof(st_out)) != 0 ||
 	    r != REC_OK)
 		goto done;
 	/* The end of input instead of a code: nothing to try. */
-	if (rec_child_request(0, code, sizeof(code)) != 0)
+	if (rec_child_receive_request(0, code, sizeof(code)) != 0)
 		goto done;
 	code[sizeof(code) - 1] = '\0';
-	r = rec_auth_attempt(st, &cfg, &who, j->have_pepper ? j->pepper : NULL,
-	    code, (uint64_t)time(NULL), 0, &res);
+	r = rec_auth_attempt(st, &cfg, &who,
+	    &(struct rec_attempt){ .input = code,
+	    .pepper = j->have_pepper ? j->pepper : NULL,
+	    .now = (uint64_t)time(NULL) }, &res);
 	rec_helper_result_encode(&res, res_out);
-	rec_child_reply(0, r, res_out, sizeof(res_out));
+	rec_child_send_reply(0, r, res_out, sizeof(res_out));
 done:
 	ret = 0;
 out:

@@ -57,7 +57,7 @@ fail(int r)
 	return 2;
 }
 
-/* A batch of n codes with distinct tags, as rec_generate makes them. */
+/* A batch of n codes with distinct tags, as rec_issue_generate makes them. */
 static int
 gen(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
     unsigned n)
@@ -80,7 +80,7 @@ gen(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
 	b.opslimit = cfg->kdf_opslimit;
 	b.memlimit = cfg->kdf_memlimit;
 	rec_config_format(cfg, &b.fmt);
-	b.tag_bits = (uint8_t)rec_batch_tag_bits(&b.fmt, n);
+	b.tag_bits = (uint8_t)rec_format_batch_tag_bits(&b.fmt, n);
 	randombytes_buf(b.tag_key, sizeof(b.tag_key));
 	for (unsigned i = 0; i < n; i++) {
 		unsigned j;

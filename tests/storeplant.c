@@ -9,7 +9,7 @@
 #include <sodium.h>
 
 #include "rec_err.h"
-#include "rec_generate.h"
+#include "rec_issue.h"
 #include "rec_store.h"
 
 /*
@@ -44,7 +44,7 @@ event_txn(struct rec_txn *t, void *arg)
 	snprintf(ev.service, sizeof(ev.service), "%s", p->service);
 	snprintf(ev.rhost, sizeof(ev.rhost), "%s", p->rhost);
 	snprintf(ev.detail, sizeof(ev.detail), "%s", p->detail);
-	return rec_audit_append(t, &ev);
+	return rec_event_append(t, &ev);
 }
 
 static int
@@ -55,7 +55,7 @@ user_txn(struct rec_txn *t, void *arg)
 
 	memset(&u, 0, sizeof(u));
 	u.active_batch = 0x5eed;
-	return rec_put_user(t, p->user, &u);
+	return rec_user_put(t, p->user, &u);
 }
 
 static int
@@ -68,12 +68,13 @@ batch(struct rec_store *st, const struct rec_config *cfg,
 
 	if ((nb = sodium_malloc(sizeof(*nb))) == NULL)
 		return REC_ERR_NOMEM;
-	r = rec_generate(st, cfg, &who, NULL, 2, 0, p->now, REC_GEN_REPLACE,
-	    nb, NULL);
+	r = rec_issue_generate(st, cfg, &who,
+	    &(struct rec_issue_req){ .count = 2, .now = p->now,
+	    .flags = REC_GEN_REPLACE }, nb, NULL);
 	rec_new_batch_wipe(nb);
 	sodium_free(nb);
 	if (r == REC_OK)
-		r = rec_invalidate(st, cfg, &who, NULL, 0, p->now);
+		r = rec_issue_invalidate(st, cfg, &who, NULL, 0, p->now);
 	return r;
 }
 

@@ -17,7 +17,7 @@
 #include "testutil.h"
 #include "rec_admin.h"
 #include "rec_err.h"
-#include "rec_generate.h"
+#include "rec_issue.h"
 
 #define T0 1800000000ULL	/* a fixed "now"; tests never read the clock */
 
@@ -62,8 +62,9 @@ teardown(void **state)
 static void
 generate(struct fx *f, unsigned n, uint64_t now)
 {
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, n, 0, now,
-	    REC_GEN_REPLACE, &f->nb, NULL), REC_OK);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = n, .now = now,
+	    .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_OK);
 }
 
 static int
@@ -71,7 +72,8 @@ attempt(struct rec_store *st, struct fx *f, const char *code, uint64_t now)
 {
 	struct rec_result res;
 
-	return rec_auth_attempt(st, &f->cfg, &f->who, NULL, code, now, 0, &res);
+	return rec_auth_attempt(st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = code, .now = now }, &res);
 }
 
 static struct rec_status
@@ -121,7 +123,7 @@ last_event(uint64_t seq, const struct rec_event *ev, void *varg)
 static int
 read_last(struct rec_txn *t, void *varg)
 {
-	return rec_each_event(t, last_event, varg);
+	return rec_event_each(t, last_event, varg);
 }
 
 static struct last
@@ -145,8 +147,8 @@ test_unlock_clears_lock(void **state)
 	lock_out(f, T0);
 	assert_int_equal(attempt(f->st, f, f->nb.codes[0], T0 + 1),
 	    REC_ERR_LOCKED);
-	assert_int_equal(rec_unlock(f->st, &f->cfg, &f->admin, T0 + 1, &found),
-	    REC_OK);
+	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &f->admin, T0 + 1,
+	    &found), REC_OK);
 	assert_int_equal(found.lock_remaining, f->cfg.base_cooldown - 1);
 	assert_int_equal(found.failures, f->cfg.max_attempts);
 	assert_int_equal(status(f->st, f, T0 + 1).lock_remaining, 0);
@@ -172,12 +174,14 @@ test_unlock_resets_escalation(void **state)
 	lock_out(f, T0);
 	rec_config_format(&f->cfg, &fmt);
 	rec_code_generate(&fmt, wrong);
-	assert_int_equal(rec_unlock(f->st, &f->cfg, &f->admin, T0, NULL), REC_OK);
+	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &f->admin, T0, NULL),
+	    REC_OK);
 	for (unsigned i = 0; i + 1 < f->cfg.max_attempts; i++)
 		assert_int_equal(attempt(f->st, f, wrong, T0 + 1), REC_ERR_NOMATCH);
 	assert_int_equal(status(f->st, f, T0 + 1).lock_remaining, 0);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who, NULL, wrong,
-	    T0 + 1, 0, &res), REC_ERR_NOMATCH);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = wrong, .now = T0 + 1 }, &res),
+	    REC_ERR_NOMATCH);
 	assert_int_equal(res.lock_remaining, f->cfg.base_cooldown);
 }
 
@@ -188,8 +192,8 @@ test_unlock_not_locked_is_audited(void **state)
 	struct rec_unlocked found;
 
 	generate(f, 3, T0);
-	assert_int_equal(rec_unlock(f->st, &f->cfg, &f->admin, T0, &found),
-	    REC_OK);
+	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &f->admin, T0,
+	    &found), REC_OK);
 	assert_int_equal(found.lock_remaining, 0);
 	assert_int_equal(found.failures, 0);
 	assert_int_equal(audit_tail(f->st).type, REC_EV_UNLOCKED);
@@ -202,7 +206,7 @@ test_unlock_unknown_user(void **state)
 	struct rec_who nobody = { "nobody-here", NULL, NULL, NULL, "helpdesk" };
 
 	generate(f, 3, T0);
-	assert_int_equal(rec_unlock(f->st, &f->cfg, &nobody, T0, NULL),
+	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &nobody, T0, NULL),
 	    REC_ERR_NOTFOUND);
 	/* Nothing was written: the last event is still the generation. */
 	assert_int_equal(audit_tail(f->st).type, REC_EV_GENERATED);
@@ -219,11 +223,12 @@ test_unlock_clears_generate_cooldown(void **state)
 	assert_int_equal(rec_config_set(&f->cfg, "generate_cooldown", "600",
 	    "test", 0, NULL), REC_OK);
 	generate(f, 3, T0);
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0, T0 + 10,
-	    REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 3, .now = T0 + 10,
+	    .flags = REC_GEN_REPLACE }, &f->nb, &wait), REC_ERR_COOLDOWN);
 	assert_int_equal(wait, 590);
-	assert_int_equal(rec_unlock(f->st, &f->cfg, &f->admin, T0 + 10, &found),
-	    REC_OK);
+	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &f->admin, T0 + 10,
+	    &found), REC_OK);
 	assert_int_equal(found.gen_remaining, 590);
 	generate(f, 3, T0 + 11);
 }
@@ -236,7 +241,8 @@ test_unlock_audit_off(void **state)
 	generate(f, 3, T0);
 	assert_int_equal(rec_config_set(&f->cfg, "audit", "no", "test", 0, NULL),
 	    REC_OK);
-	assert_int_equal(rec_unlock(f->st, &f->cfg, &f->admin, T0, NULL), REC_OK);
+	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &f->admin, T0, NULL),
+	    REC_OK);
 	assert_int_equal(audit_tail(f->st).type, REC_EV_GENERATED);
 }
 
@@ -280,7 +286,7 @@ backup_and_check(struct fx *f, mode_t mask)
 	generate(f, 5, T0);
 	assert_int_equal(attempt(f->st, f, f->nb.codes[1], T0), REC_OK);
 	old = umask(mask);
-	assert_int_equal(rec_store_backup(f->st, f->dest, NULL, &info), REC_OK);
+	assert_int_equal(rec_admin_backup(f->st, f->dest, NULL, &info), REC_OK);
 	umask(old);
 	assert_int_equal(info.users, 1);
 	assert_int_equal(info.batches, 1);
@@ -323,13 +329,13 @@ test_backup_never_overwrites(void **state)
 
 	generate(f, 3, T0);
 	assert_int_equal(mkdir(f->dest, 0700), 0);
-	assert_int_equal(rec_store_backup(f->st, f->dest, NULL, NULL),
+	assert_int_equal(rec_admin_backup(f->st, f->dest, NULL, NULL),
 	    REC_ERR_EXISTS);
 	/* The existing directory was left alone. */
 	assert_int_equal(rmdir(f->dest), 0);
 	snprintf(link, sizeof(link), "%s/elsewhere", f->dir);
 	assert_int_equal(symlink(link, f->dest), 0);
-	assert_int_equal(rec_store_backup(f->st, f->dest, NULL, NULL),
+	assert_int_equal(rec_admin_backup(f->st, f->dest, NULL, NULL),
 	    REC_ERR_EXISTS);
 	assert_int_equal(access(link, F_OK), -1);
 }
@@ -341,7 +347,7 @@ test_backup_missing_parent(void **state)
 	char dest[192];
 
 	snprintf(dest, sizeof(dest), "%s/no/such/dir", f->dir);
-	assert_int_equal(rec_store_backup(f->st, dest, NULL, NULL), REC_ERR_IO);
+	assert_int_equal(rec_admin_backup(f->st, dest, NULL, NULL), REC_ERR_IO);
 }
 
 /* A backup of the backup: the copy is a complete store. */
@@ -354,11 +360,11 @@ test_backup_of_backup(void **state)
 	char again[160];
 
 	generate(f, 4, T0);
-	assert_int_equal(rec_store_backup(f->st, f->dest, NULL, &info), REC_OK);
+	assert_int_equal(rec_admin_backup(f->st, f->dest, NULL, &info), REC_OK);
 	assert_int_equal(rec_store_open(f->dest, getuid(), 0, NULL, &copy),
 	    REC_OK);
 	snprintf(again, sizeof(again), "%s/again", f->dir);
-	assert_int_equal(rec_store_backup(copy, again, NULL, &info), REC_OK);
+	assert_int_equal(rec_admin_backup(copy, again, NULL, &info), REC_OK);
 	assert_int_equal(info.batches, 1);
 	rec_store_close(copy);
 }

@@ -18,7 +18,7 @@
 
 #include "testutil.h"
 #include "rec_err.h"
-#include "rec_generate.h"
+#include "rec_issue.h"
 
 #define T0 1800000000ULL	/* a fixed "now"; tests never read the clock */
 
@@ -58,14 +58,16 @@ teardown(void **state)
 static void
 generate(struct fx *f, unsigned n, uint64_t now)
 {
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, n, 0, now,
-	    REC_GEN_REPLACE, &f->nb, NULL), REC_OK);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = n, .now = now,
+	    .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_OK);
 }
 
 static int
 attempt(struct fx *f, const char *code, uint64_t now, struct rec_result *res)
 {
-	return rec_auth_attempt(f->st, &f->cfg, &f->who, NULL, code, now, 0, res);
+	return rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = code, .now = now }, res);
 }
 
 /* A well-formed code that no batch holds (2^-95 chance of a clash). */
@@ -150,8 +152,9 @@ test_not_enrolled_costs_one_eval(void **state)
 	char code[REC_CODE_MAX + 1];
 
 	wrong_code(f, code);
-	assert_int_equal(rec_auth_attempt(NULL, &f->cfg, &f->who, NULL, code, T0,
-	    0, &res), REC_ERR_NOSTORE);
+	assert_int_equal(rec_auth_attempt(NULL, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = code, .now = T0 }, &res),
+	    REC_ERR_NOSTORE);
 	assert_int_equal(res.kdf_evals, 1);
 	assert_int_equal(attempt(f, code, T0, &res), REC_ERR_NOSTORE);
 	assert_int_equal(res.kdf_evals, 1);
@@ -303,11 +306,13 @@ test_clock_back_generate_cooldown(void **state)
 	assert_int_equal(rec_config_set(&f->cfg, "generate_cooldown", "60",
 	    "test", 0, NULL), REC_OK);
 	generate(f, 3, T0);
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
-	    back, REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 3, .now = back,
+	    .flags = REC_GEN_REPLACE }, &f->nb, &wait), REC_ERR_COOLDOWN);
 	assert_int_equal(wait, 60);
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
-	    back + 59, REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 3, .now = back + 59,
+	    .flags = REC_GEN_REPLACE }, &f->nb, &wait), REC_ERR_COOLDOWN);
 	assert_int_equal(wait, 1);
 	generate(f, 3, back + 60);
 }
@@ -319,8 +324,9 @@ test_verify_only_does_not_consume(void **state)
 	struct rec_result res;
 
 	generate(f, 3, T0);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who, NULL,
-	    f->nb.codes[0], T0 + 5, REC_ATTEMPT_TEST, &res), REC_OK);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0 + 5,
+	    .flags = REC_ATTEMPT_TEST }, &res), REC_OK);
 	assert_int_equal(status(f, T0).verified, T0 + 5);
 	assert_int_equal(status(f, T0).remaining, 3);
 	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 6, &res), REC_OK);
@@ -335,15 +341,15 @@ test_invalidate(void **state)
 	unsigned nope[] = { 11 };
 
 	generate(f, 10, T0);
-	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, slots, 1, T0),
-	    REC_OK);
-	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, nope, 1, T0),
-	    REC_ERR_NOTFOUND);
+	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, slots, 1,
+	    T0), REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, nope, 1,
+	    T0), REC_ERR_NOTFOUND);
 	assert_int_equal(attempt(f, f->nb.codes[1], T0, &res),
 	    REC_ERR_INVALIDATED);
 	assert_int_equal(status(f, T0).remaining, 9);
-	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, NULL, 0, T0),
-	    REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, NULL, 0,
+	    T0), REC_OK);
 	assert_int_equal(status(f, T0).enrolled, 0);
 	assert_int_equal(attempt(f, f->nb.codes[0], T0, &res), REC_ERR_NOSTORE);
 }
@@ -389,7 +395,7 @@ static int
 read_inval(struct rec_txn *t, void *arg)
 {
 	memset(arg, 0, sizeof(struct inval_events));
-	return rec_each_event(t, inval_event, arg);
+	return rec_event_each(t, inval_event, arg);
 }
 
 /*
@@ -406,19 +412,19 @@ test_invalidate_audits_true_count(void **state)
 	unsigned three[] = { 3 }, mixed[] = { 3, 1, 4 };
 
 	generate(f, 5, T0);
-	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, three, 1, T0),
-	    REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, three, 1,
+	    T0), REC_OK);
 	assert_int_equal(rec_store_read(f->st, read_inval, &e), REC_OK);
 	assert_int_equal(e.n, 1);
 	assert_int_equal(e.slot, 3);
 	assert_string_equal(e.detail, "1 code");
-	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, three, 1,
+	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, three, 1,
 	    T0 + 1), REC_OK);
 	assert_int_equal(rec_store_read(f->st, read_inval, &e), REC_OK);
 	assert_int_equal(e.n, 1);
 	/* #1 used, #3 invalidated: only #4 changes. */
 	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
-	assert_int_equal(rec_invalidate(f->st, &f->cfg, &f->who, mixed, 3,
+	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, mixed, 3,
 	    T0 + 3), REC_OK);
 	assert_int_equal(rec_store_read(f->st, read_inval, &e), REC_OK);
 	assert_int_equal(e.n, 2);
@@ -433,8 +439,9 @@ test_expired(void **state)
 	struct fx *f = *state;
 	struct rec_result res;
 
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 5, 1, T0,
-	    0, &f->nb, NULL), REC_OK);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 5, .expires_days = 1, .now = T0 },
+	    &f->nb, NULL), REC_OK);
 	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 86399, &res), REC_OK);
 	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 86400, &res),
 	    REC_ERR_EXPIRED);
@@ -450,8 +457,9 @@ test_regenerate(void **state)
 
 	generate(f, 5, T0);
 	memcpy(old, f->nb.codes[0], sizeof(old));
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 5, 0, T0,
-	    0, &f->nb, NULL), REC_ERR_EXISTS);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 5, .now = T0 }, &f->nb, NULL),
+	    REC_ERR_EXISTS);
 	generate(f, 5, T0 + 1);
 	assert_int_not_equal(attempt(f, old, T0 + 2, &res), REC_OK);
 	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
@@ -474,9 +482,10 @@ test_stage_commit_discard(void **state)
 	assert_non_null(nb);
 	generate(f, 5, T0);
 	old = status(f, T0).batch;
-	assert_int_equal(rec_generate_prepare(f->st, &f->cfg, &f->who, NULL, 3,
-	    0, T0 + 1, REC_GEN_REPLACE, nb, NULL), REC_OK);
-	assert_int_equal(rec_generate_stage(f->st, &f->cfg, &f->who, nb,
+	assert_int_equal(rec_issue_prepare(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 3, .now = T0 + 1,
+	    .flags = REC_GEN_REPLACE }, nb, NULL), REC_OK);
+	assert_int_equal(rec_issue_stage(f->st, &f->cfg, &f->who, nb,
 	    T0 + 1, NULL), REC_OK);
 	/* Staged: the new codes do not work, the old ones still do. */
 	assert_int_equal(attempt(f, nb->codes[0], T0 + 2, &res),
@@ -486,20 +495,21 @@ test_stage_commit_discard(void **state)
 	assert_true(s.batch == old);
 	assert_int_equal(s.remaining, 4);
 	/* Discarded: gone, and discarding twice is harmless. */
-	assert_int_equal(rec_generate_discard(f->st, &f->who, nb), REC_OK);
-	assert_int_equal(rec_generate_discard(f->st, &f->who, nb), REC_OK);
-	assert_int_equal(rec_generate_commit(f->st, &f->cfg, &f->who, nb,
+	assert_int_equal(rec_issue_discard(f->st, &f->who, nb), REC_OK);
+	assert_int_equal(rec_issue_discard(f->st, &f->who, nb), REC_OK);
+	assert_int_equal(rec_issue_commit(f->st, &f->cfg, &f->who, nb,
 	    T0 + 3, NULL), REC_ERR_CORRUPT);
 	assert_true(status(f, T0 + 3).batch == old);
 	/* Staged and committed: the new batch replaces the old one. */
-	assert_int_equal(rec_generate_prepare(f->st, &f->cfg, &f->who, NULL, 3,
-	    0, T0 + 4, REC_GEN_REPLACE, nb, NULL), REC_OK);
-	assert_int_equal(rec_generate_stage(f->st, &f->cfg, &f->who, nb,
+	assert_int_equal(rec_issue_prepare(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 3, .now = T0 + 4,
+	    .flags = REC_GEN_REPLACE }, nb, NULL), REC_OK);
+	assert_int_equal(rec_issue_stage(f->st, &f->cfg, &f->who, nb,
 	    T0 + 4, NULL), REC_OK);
-	assert_int_equal(rec_generate_commit(f->st, &f->cfg, &f->who, nb,
+	assert_int_equal(rec_issue_commit(f->st, &f->cfg, &f->who, nb,
 	    T0 + 4, NULL), REC_OK);
 	/* A committed batch is not discarded. */
-	assert_int_equal(rec_generate_discard(f->st, &f->who, nb), REC_OK);
+	assert_int_equal(rec_issue_discard(f->st, &f->who, nb), REC_OK);
 	assert_int_equal(attempt(f, nb->codes[1], T0 + 5, &res), REC_OK);
 	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 5, &res),
 	    REC_ERR_NOMATCH);
@@ -528,8 +538,9 @@ test_stage_fails_when_store_cannot_grow(void **state)
 
 	assert_non_null(nb);
 	generate(f, 5, T0);
-	assert_int_equal(rec_generate_prepare(f->st, &f->cfg, &f->who, NULL,
-	    100, 0, T0 + 1, REC_GEN_REPLACE, nb, NULL), REC_OK);
+	assert_int_equal(rec_issue_prepare(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 100, .now = T0 + 1,
+	    .flags = REC_GEN_REPLACE }, nb, NULL), REC_OK);
 	snprintf(data, sizeof(data), "%s/data.mdb", f->path);
 	assert_int_equal(stat(data, &sb), 0);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
@@ -537,11 +548,11 @@ test_stage_fails_when_store_cannot_grow(void **state)
 	rl.rlim_cur = (rlim_t)sb.st_size;
 	old_xfsz = signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
-	r = rec_generate_stage(f->st, &f->cfg, &f->who, nb, T0 + 1, NULL);
+	r = rec_issue_stage(f->st, &f->cfg, &f->who, nb, T0 + 1, NULL);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
 	signal(SIGXFSZ, old_xfsz);
 	assert_int_not_equal(r, REC_OK);
-	assert_int_equal(rec_generate_commit(f->st, &f->cfg, &f->who, nb,
+	assert_int_equal(rec_issue_commit(f->st, &f->cfg, &f->who, nb,
 	    T0 + 2, NULL), REC_ERR_CORRUPT);
 	assert_int_equal(attempt(f, nb->codes[0], T0 + 2, &res),
 	    REC_ERR_NOMATCH);
@@ -562,11 +573,11 @@ set_memlimit_txn(struct rec_txn *t, void *varg)
 	struct rec_batch b;
 	int r;
 
-	if ((r = rec_get_user(t, "alice", &u)) != REC_OK ||
-	    (r = rec_get_batch(t, "alice", u.active_batch, &b)) != REC_OK)
+	if ((r = rec_user_get(t, "alice", &u)) != REC_OK ||
+	    (r = rec_batch_get(t, "alice", u.active_batch, &b)) != REC_OK)
 		return r;
 	b.memlimit = a->memlimit;
-	return rec_put_batch(t, "alice", &b);
+	return rec_batch_put(t, "alice", &b);
 }
 
 /* argon2id without its memory is a system error, never a wrong code. */
@@ -603,13 +614,16 @@ test_pepper(void **state)
 
 	randombytes_buf(pepper, sizeof(pepper));
 	randombytes_buf(other, sizeof(other));
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, pepper, 3, 0, T0,
-	    0, &f->nb, NULL), REC_OK);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .pepper = pepper, .count = 3, .now = T0 },
+	    &f->nb, NULL), REC_OK);
 	assert_int_equal(attempt(f, f->nb.codes[0], T0, &res), REC_ERR_CONFIG);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who, other,
-	    f->nb.codes[0], T0, 0, &res), REC_ERR_NOMATCH);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who, pepper,
-	    f->nb.codes[0], T0, 0, &res), REC_OK);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = f->nb.codes[0], .pepper = other,
+	    .now = T0 }, &res), REC_ERR_NOMATCH);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = f->nb.codes[0], .pepper = pepper,
+	    .now = T0 }, &res), REC_OK);
 }
 
 static void
@@ -621,13 +635,15 @@ test_generate_cooldown(void **state)
 	assert_int_equal(rec_config_set(&f->cfg, "generate_cooldown", "60",
 	    "test", 0, NULL), REC_OK);
 	generate(f, 3, T0);
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
-	    T0 + 10, REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 3, .now = T0 + 10,
+	    .flags = REC_GEN_REPLACE }, &f->nb, &wait), REC_ERR_COOLDOWN);
 	assert_int_equal(wait, 50);
 	/* The next generation escalates the cooldown to 120 s. */
 	generate(f, 3, T0 + 61);
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
-	    T0 + 131, REC_GEN_REPLACE, &f->nb, &wait), REC_ERR_COOLDOWN);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 3, .now = T0 + 131,
+	    .flags = REC_GEN_REPLACE }, &f->nb, &wait), REC_ERR_COOLDOWN);
 	assert_int_equal(wait, 120 - 70);
 }
 
@@ -654,7 +670,7 @@ count_event(uint64_t seq, const struct rec_event *ev, void *varg)
 static int
 read_events(struct rec_txn *t, void *arg)
 {
-	return rec_each_event(t, count_event, arg);
+	return rec_event_each(t, count_event, arg);
 }
 
 static void
@@ -690,19 +706,20 @@ craft_txn(struct rec_txn *t, void *varg)
 	unsigned n = 0;
 	int r;
 
-	if ((r = rec_get_user(t, "alice", &u)) != REC_OK ||
-	    (r = rec_get_batch(t, "alice", u.active_batch, &b)) != REC_OK ||
-	    (r = rec_get_codes(t, "alice", b.id, codes, REC_COUNT_MAX,
+	if ((r = rec_user_get(t, "alice", &u)) != REC_OK ||
+	    (r = rec_batch_get(t, "alice", u.active_batch, &b)) != REC_OK ||
+	    (r = rec_coderec_get_all(t, "alice", b.id, codes, REC_COUNT_MAX,
 	    &n)) != REC_OK)
 		return r;
 	if (c->batch != NULL)
 		c->batch(&b);
 	for (unsigned i = 0; c->code != NULL && i < n; i++) {
 		c->code(&codes[i]);
-		if ((r = rec_put_code(t, "alice", b.id, &codes[i])) != REC_OK)
+		if ((r = rec_coderec_put(t, "alice", b.id,
+		    &codes[i])) != REC_OK)
 			return r;
 	}
-	return rec_put_batch(t, "alice", &b);
+	return rec_batch_put(t, "alice", &b);
 }
 
 static void
@@ -883,12 +900,16 @@ test_policy_expiry(void **state)
 	    REC_ERR_EXPIRED);
 	assert_true(status(f, T0 + 2 * 86400).expired);
 	/* Nor can new codes be made to last longer, or forever. */
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 0,
-	    T0 + 5, REC_GEN_REPLACE, &f->nb, NULL), REC_ERR_POLICY);
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 3,
-	    T0 + 5, REC_GEN_REPLACE, &f->nb, NULL), REC_ERR_POLICY);
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, NULL, 3, 1,
-	    T0 + 5, REC_GEN_REPLACE, &f->nb, NULL), REC_OK);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 3, .now = T0 + 5,
+	    .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_ERR_POLICY);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 3, .expires_days = 3,
+	    .now = T0 + 5, .flags = REC_GEN_REPLACE }, &f->nb, NULL),
+	    REC_ERR_POLICY);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .count = 3, .expires_days = 1,
+	    .now = T0 + 5, .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_OK);
 }
 
 /* The event types of the trail, in sequence order. */
@@ -912,7 +933,7 @@ trail_event(uint64_t seq, const struct rec_event *ev, void *varg)
 static int
 read_trail(struct rec_txn *t, void *arg)
 {
-	return rec_each_event(t, trail_event, arg);
+	return rec_event_each(t, trail_event, arg);
 }
 
 /*

@@ -513,18 +513,23 @@ test_enum_names(void **state)
 	rec_config_defaults(&cfg);
 	for (i = REC_ALPHA_BASE32; i <= REC_ALPHA_DIGITS; i++) {
 		assert_int_equal(rec_config_set(&cfg, "code_alphabet",
-		    rec_alphabet_name((enum rec_alphabet)i), "t", 0, NULL), REC_OK);
+		    rec_config_alphabet_name((enum rec_alphabet)i), "t", 0,
+		    NULL), REC_OK);
 		assert_int_equal(cfg.code_alphabet, i);
 	}
 	for (i = REC_EXPORT_TXT; i <= REC_EXPORT_PDF; i++) {
 		assert_int_equal(rec_config_set(&cfg, "export_format",
-		    rec_export_name((enum rec_export)i), "t", 0, NULL), REC_OK);
+		    rec_config_export_name((enum rec_export)i), "t", 0, NULL),
+		    REC_OK);
 		assert_int_equal(cfg.export_format, i);
 	}
-	assert_string_equal(rec_alphabet_name(REC_ALPHA_BASE60), "base60");
-	assert_string_equal(rec_export_name(REC_EXPORT_JSON), "json");
-	assert_string_equal(rec_alphabet_name((enum rec_alphabet)99), "unknown");
-	assert_string_equal(rec_export_name((enum rec_export)99), "unknown");
+	assert_string_equal(rec_config_alphabet_name(REC_ALPHA_BASE60),
+	    "base60");
+	assert_string_equal(rec_config_export_name(REC_EXPORT_JSON), "json");
+	assert_string_equal(rec_config_alphabet_name((enum rec_alphabet)99),
+	    "unknown");
+	assert_string_equal(rec_config_export_name((enum rec_export)99),
+	    "unknown");
 }
 
 /* --- The file ------------------------------------------------------------ */
@@ -885,12 +890,12 @@ test_file_service_sections_bad(void **state)
 	    REC_ERR_CONFIG, &c);
 	assert_logged(&c, "set again");
 	LOAD_BAD(t, "s7.conf", "[service ]\n", REC_ERR_CONFIG, &c);
-	assert_true(rec_service_name_ok("sshd"));
-	assert_true(rec_service_name_ok("pam-recovery_self.2@x"));
-	assert_false(rec_service_name_ok(""));
-	assert_false(rec_service_name_ok(".."));
-	assert_false(rec_service_name_ok("a/b"));
-	assert_false(rec_service_name_ok(NULL));
+	assert_true(rec_config_service_ok("sshd"));
+	assert_true(rec_config_service_ok("pam-recovery_self.2@x"));
+	assert_false(rec_config_service_ok(""));
+	assert_false(rec_config_service_ok(".."));
+	assert_false(rec_config_service_ok("a/b"));
+	assert_false(rec_config_service_ok(NULL));
 }
 
 /* Module arguments override the file's keys: that is no "set again". */

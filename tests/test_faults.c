@@ -19,7 +19,7 @@
 #include <sodium.h>
 
 #include "rec_err.h"
-#include "rec_generate.h"
+#include "rec_issue.h"
 #include "testutil.h"
 
 /*
@@ -83,16 +83,18 @@ teardown(void **state)
 static void
 generate(struct fx *f, unsigned n, const unsigned char *pepper)
 {
-	assert_int_equal(rec_generate(f->st, &f->cfg, &f->who, pepper, n, 0, T0,
-	    REC_GEN_REPLACE, &f->nb, NULL), REC_OK);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    &(struct rec_issue_req){ .pepper = pepper, .count = n, .now = T0,
+	    .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_OK);
 }
 
 static int
 attempt(struct fx *f, const char *code, const unsigned char *pepper,
     uint64_t now, struct rec_result *res)
 {
-	return rec_auth_attempt(f->st, &f->cfg, &f->who, pepper, code, now, 0,
-	    res);
+	return rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = code, .pepper = pepper,
+	    .now = now }, res);
 }
 
 static struct rec_status
@@ -482,8 +484,8 @@ fill_txn(struct rec_txn *t, void *arg)
 	memset(text, 'x', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
 	for (unsigned i = 0; i < 50 && r == REC_OK; i++)
-		r = rec_audit(t, &a->f->cfg, &a->f->who, REC_EV_ADMIN, T0, 0, 0,
-		    text);
+		r = rec_auth_audit(t, &a->f->cfg, &a->f->who, T0,
+		    &(struct rec_mark){ .type = REC_EV_ADMIN, .detail = text });
 	return r;
 }
 

@@ -15,7 +15,7 @@
 
 #include "testutil.h"
 #include "rec_err.h"
-#include "rec_generate.h"
+#include "rec_issue.h"
 #include "rec_purge.h"
 
 #define T0 1800000000ULL
@@ -57,8 +57,9 @@ generate(struct fx *f, const char *user, unsigned n, unsigned days,
 {
 	struct rec_who who = { .user = user };
 
-	assert_int_equal(rec_generate(f->st, &f->cfg, &who, NULL, n, days, now,
-	    REC_GEN_REPLACE, &f->nb, NULL), REC_OK);
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &who,
+	    &(struct rec_issue_req){ .count = n, .expires_days = days,
+	    .now = now, .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_OK);
 }
 
 static int
@@ -67,8 +68,9 @@ use(struct fx *f, const char *user, unsigned slot, uint64_t now)
 	struct rec_who who = { .user = user };
 	struct rec_result res;
 
-	return rec_auth_attempt(f->st, &f->cfg, &who, NULL,
-	    f->nb.codes[slot - 1], now, 0, &res);
+	return rec_auth_attempt(f->st, &f->cfg, &who,
+	    &(struct rec_attempt){ .input = f->nb.codes[slot - 1], .now = now },
+	    &res);
 }
 
 static struct rec_purge_stats
@@ -96,7 +98,7 @@ check_batch(const char *user, const struct rec_batch *b, void *arg)
 	struct rec_code_rec codes[REC_COUNT_MAX];
 	unsigned n = 0, used = 0, inval = 0;
 
-	assert_int_equal(rec_get_codes(iv->t, user, b->id, codes,
+	assert_int_equal(rec_coderec_get_all(iv->t, user, b->id, codes,
 	    REC_COUNT_MAX, &n), REC_OK);
 	assert_true(n <= b->count);
 	if (b->status == REC_BATCH_PURGED)
@@ -120,7 +122,7 @@ inv_txn(struct rec_txn *t, void *arg)
 
 	iv->t = t;
 	iv->batches = iv->codes = 0;
-	return rec_each_batch(t, NULL, check_batch, iv);
+	return rec_batch_each(t, NULL, check_batch, iv);
 }
 
 static struct inv
@@ -282,8 +284,9 @@ add_events(struct rec_txn *t, void *arg)
 	int r;
 
 	for (uint64_t d = 0; d < 50; d++)
-		if ((r = rec_audit(t, cfg, &who, REC_EV_ADMIN, T0 + d * DAY, 0,
-		    0, "x")) != REC_OK)
+		if ((r = rec_auth_audit(t, cfg, &who, T0 + d * DAY,
+		    &(struct rec_mark){ .type = REC_EV_ADMIN,
+		    .detail = "x" })) != REC_OK)
 			return r;
 	return REC_OK;
 }
@@ -296,22 +299,22 @@ test_audit_purge(void **state)
 	unsigned n = 0;
 
 	assert_int_equal(rec_store_write(f->st, add_events, &f->cfg), REC_OK);
-	assert_int_equal(rec_audit_purge(f->st, 30, T0 + 40 * DAY, 3, 1,
+	assert_int_equal(rec_purge_audit(f->st, 30, T0 + 40 * DAY, 3, 1,
 	    &deleted), REC_OK);
 	assert_int_equal(deleted, 10);
 	assert_int_equal(rec_store_read(f->st, test_count_events, &n), REC_OK);
 	assert_int_equal(n, 50);
-	assert_int_equal(rec_audit_purge(f->st, 30, T0 + 40 * DAY, 3, 0,
+	assert_int_equal(rec_purge_audit(f->st, 30, T0 + 40 * DAY, 3, 0,
 	    &deleted), REC_OK);
 	assert_int_equal(deleted, 10);
 	assert_int_equal(rec_store_read(f->st, test_count_events, &n), REC_OK);
 	assert_int_equal(n, 40);
-	assert_int_equal(rec_audit_purge(f->st, 30, T0 + 40 * DAY, 3, 0,
+	assert_int_equal(rec_purge_audit(f->st, 30, T0 + 40 * DAY, 3, 0,
 	    &deleted), REC_OK);
 	assert_int_equal(deleted, 0);
 }
 
-/* The last audit event of a store, for rec_forget's. */
+/* The last audit event of a store, for rec_purge_forget's. */
 static int
 last_event(uint64_t seq, const struct rec_event *ev, void *arg)
 {
@@ -323,7 +326,7 @@ last_event(uint64_t seq, const struct rec_event *ev, void *arg)
 static int
 last_txn(struct rec_txn *t, void *arg)
 {
-	return rec_each_event(t, last_event, arg);
+	return rec_event_each(t, last_event, arg);
 }
 
 /*
@@ -347,13 +350,13 @@ test_forget(void **state)
 	/* Dry run: counts 3 + 2 codes, 2 batches, 1 user; changes nothing. */
 	assert_int_equal(rec_store_read(f->st, test_count_events, &before),
 	    REC_OK);
-	assert_int_equal(rec_forget(f->st, &f->cfg, &who, T0 + 4, 1, &n),
+	assert_int_equal(rec_purge_forget(f->st, &f->cfg, &who, T0 + 4, 1, &n),
 	    REC_OK);
 	assert_int_equal(n, 8);
 	iv = invariants(f);
 	assert_int_equal(iv.batches, 3);
 	assert_int_equal(iv.codes, 9);
-	assert_int_equal(rec_forget(f->st, &f->cfg, &who, T0 + 4, 0, &n),
+	assert_int_equal(rec_purge_forget(f->st, &f->cfg, &who, T0 + 4, 0, &n),
 	    REC_OK);
 	assert_int_equal(n, 8);
 	iv = invariants(f);
@@ -370,13 +373,13 @@ test_forget(void **state)
 	assert_string_equal(ev.detail, "8 records");
 	assert_string_equal(rec_event_name(ev.type), "forgotten");
 	/* Nothing left: nothing removed, nothing audited. */
-	assert_int_equal(rec_forget(f->st, &f->cfg, &who, T0 + 5, 0, &n),
+	assert_int_equal(rec_purge_forget(f->st, &f->cfg, &who, T0 + 5, 0, &n),
 	    REC_OK);
 	assert_int_equal(n, 0);
 	assert_int_equal(rec_store_read(f->st, test_count_events, &before),
 	    REC_OK);
 	assert_int_equal(before, after);
-	assert_int_equal(rec_forget(NULL, &f->cfg, &who, T0, 0, &n),
+	assert_int_equal(rec_purge_forget(NULL, &f->cfg, &who, T0, 0, &n),
 	    REC_ERR_USAGE);
 }
 

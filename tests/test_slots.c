@@ -14,7 +14,7 @@
 
 #include "testutil.h"
 #include "rec_err.h"
-#include "rec_generate.h"
+#include "rec_issue.h"
 #include "rec_slots.h"
 
 #define T0 1800000000ULL
@@ -61,13 +61,15 @@ scenario(struct fx *f, unsigned days)
 	struct rec_result res;
 	const unsigned one[] = { 4 }, two[] = { 1, 3 };
 
-	assert_int_equal(rec_generate(f->st, &f->cfg, &user, NULL, 5, days, T0,
-	    REC_GEN_REPLACE, &f->nb, NULL), REC_OK);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &login, NULL,
-	    f->nb.codes[1], T0 + 10, 0, &res), REC_OK);
-	assert_int_equal(rec_invalidate(f->st, &f->cfg, &admin, one, 1,
+	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &user,
+	    &(struct rec_issue_req){ .count = 5, .expires_days = days,
+	    .now = T0, .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_OK);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &login,
+	    &(struct rec_attempt){ .input = f->nb.codes[1], .now = T0 + 10 },
+	    &res), REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &admin, one, 1,
 	    T0 + 20), REC_OK);
-	assert_int_equal(rec_invalidate(f->st, &f->cfg, &user, two, 2,
+	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &user, two, 2,
 	    T0 + 30), REC_OK);
 }
 

@@ -611,14 +611,14 @@ put_alice(struct rec_txn *t, void *arg)
 
 	(void)arg;
 	fill_user(&u, 1);
-	if ((r = rec_put_user(t, "alice", &u)) != REC_OK)
+	if ((r = rec_user_put(t, "alice", &u)) != REC_OK)
 		return r;
 	fill_batch(&b, BATCH_A);
-	if ((r = rec_put_batch(t, "alice", &b)) != REC_OK)
+	if ((r = rec_batch_put(t, "alice", &b)) != REC_OK)
 		return r;
 	for (unsigned i = 0; i < NSLOTS; i++) {
 		fill_code(&c, 1, slot_order[i]);
-		if ((r = rec_put_code(t, "alice", BATCH_A, &c)) != REC_OK)
+		if ((r = rec_coderec_put(t, "alice", BATCH_A, &c)) != REC_OK)
 			return r;
 	}
 	return REC_OK;
@@ -633,27 +633,27 @@ check_alice(struct rec_txn *t, void *arg)
 
 	(void)arg;
 	fill_user(&want_u, 1);
-	assert_int_equal(rec_get_user(t, "alice", &u), REC_OK);
+	assert_int_equal(rec_user_get(t, "alice", &u), REC_OK);
 	assert_true(user_equal(&u, &want_u));
 	fill_batch(&want_b, BATCH_A);
-	assert_int_equal(rec_get_batch(t, "alice", BATCH_A, &b), REC_OK);
+	assert_int_equal(rec_batch_get(t, "alice", BATCH_A, &b), REC_OK);
 	assert_true(batch_equal(&b, &want_b));
 	for (unsigned s = 1; s <= NSLOTS; s++) {
 		fill_code(&want_c, 1, s);
-		assert_int_equal(rec_get_code(t, "alice", BATCH_A, s, &c),
+		assert_int_equal(rec_coderec_get(t, "alice", BATCH_A, s, &c),
 		    REC_OK);
 		assert_true(code_equal(&c, &want_c));
 	}
 	/* What was never written is not found, and is not an error. */
-	assert_int_equal(rec_get_user(t, "al", &u), REC_ERR_NOTFOUND);
-	assert_int_equal(rec_get_user(t, "alicea", &u), REC_ERR_NOTFOUND);
-	assert_int_equal(rec_get_batch(t, "alice", BATCH_B, &b),
+	assert_int_equal(rec_user_get(t, "al", &u), REC_ERR_NOTFOUND);
+	assert_int_equal(rec_user_get(t, "alicea", &u), REC_ERR_NOTFOUND);
+	assert_int_equal(rec_batch_get(t, "alice", BATCH_B, &b),
 	    REC_ERR_NOTFOUND);
-	assert_int_equal(rec_get_batch(t, "bob", BATCH_A, &b),
+	assert_int_equal(rec_batch_get(t, "bob", BATCH_A, &b),
 	    REC_ERR_NOTFOUND);
-	assert_int_equal(rec_get_code(t, "alice", BATCH_A, NSLOTS + 1, &c),
+	assert_int_equal(rec_coderec_get(t, "alice", BATCH_A, NSLOTS + 1, &c),
 	    REC_ERR_NOTFOUND);
-	assert_int_equal(rec_get_code(t, "alice", BATCH_B, 1, &c),
+	assert_int_equal(rec_coderec_get(t, "alice", BATCH_B, 1, &c),
 	    REC_ERR_NOTFOUND);
 	return REC_OK;
 }
@@ -748,11 +748,11 @@ put_then_fail(struct rec_txn *t, void *arg)
 
 	(*calls)++;
 	fill_user(&u, 99);
-	assert_int_equal(rec_put_user(t, "alice", &u), REC_OK);
-	assert_int_equal(rec_put_user(t, "mallory", &u), REC_OK);
+	assert_int_equal(rec_user_put(t, "alice", &u), REC_OK);
+	assert_int_equal(rec_user_put(t, "mallory", &u), REC_OK);
 	memset(&ev, 0, sizeof(ev));
 	ev.type = REC_EV_ADMIN;
-	assert_int_equal(rec_audit_append(t, &ev), REC_OK);
+	assert_int_equal(rec_event_append(t, &ev), REC_OK);
 	return REC_ERR_EXISTS;
 }
 
@@ -763,8 +763,8 @@ check_aborted(struct rec_txn *t, void *arg)
 	unsigned n = 0;
 
 	(void)arg;
-	assert_int_equal(rec_get_user(t, "mallory", &u), REC_ERR_NOTFOUND);
-	assert_int_equal(rec_each_event(t, test_count_event, &n), REC_OK);
+	assert_int_equal(rec_user_get(t, "mallory", &u), REC_ERR_NOTFOUND);
+	assert_int_equal(rec_event_each(t, test_count_event, &n), REC_OK);
 	assert_int_equal(n, 0);
 	return REC_OK;
 }
@@ -794,7 +794,7 @@ put_in_read(struct rec_txn *t, void *arg)
 
 	assert_ptr_equal(rec_txn_log(t), &f->log);
 	fill_user(&u, 5);
-	assert_int_not_equal(rec_put_user(t, "alice", &u), REC_OK);
+	assert_int_not_equal(rec_user_put(t, "alice", &u), REC_OK);
 	return REC_ERR_NOUSER;
 }
 
@@ -804,7 +804,7 @@ check_no_user(struct rec_txn *t, void *arg)
 	struct rec_user u;
 
 	(void)arg;
-	return rec_get_user(t, "alice", &u);
+	return rec_user_get(t, "alice", &u);
 }
 
 static void
@@ -847,22 +847,22 @@ put_layout(struct rec_txn *t, void *arg)
 		b.count = (uint16_t)layout[i].n;
 		b.used = b.invalidated = 0;
 		b.created = layout[i].owner;
-		if ((r = rec_put_user(t, layout[i].user, &u)) != REC_OK ||
-		    (r = rec_put_batch(t, layout[i].user, &b)) != REC_OK)
+		if ((r = rec_user_put(t, layout[i].user, &u)) != REC_OK ||
+		    (r = rec_batch_put(t, layout[i].user, &b)) != REC_OK)
 			return r;
 		for (unsigned s = layout[i].n; s >= 1; s--) {
 			fill_code(&c, layout[i].owner, s);
-			if ((r = rec_put_code(t, layout[i].user,
+			if ((r = rec_coderec_put(t, layout[i].user,
 			    layout[i].batch, &c)) != REC_OK)
 				return r;
 		}
 	}
 	/* A user "a" and "alicf" with no batches around the others. */
 	fill_user(&u, 8);
-	if ((r = rec_put_user(t, "alicf", &u)) != REC_OK)
+	if ((r = rec_user_put(t, "alicf", &u)) != REC_OK)
 		return r;
 	fill_user(&u, 9);
-	return rec_put_user(t, "a", &u);
+	return rec_user_put(t, "a", &u);
 }
 
 static int
@@ -874,7 +874,7 @@ check_codes(struct rec_txn *t, void *arg)
 	(void)arg;
 	for (size_t i = 0; i < NLAYOUT; i++) {
 		memset(codes, 0, sizeof(codes));
-		assert_int_equal(rec_get_codes(t, layout[i].user,
+		assert_int_equal(rec_coderec_get_all(t, layout[i].user,
 		    layout[i].batch, codes, REC_COUNT_MAX, &n), REC_OK);
 		if (n != layout[i].n) {
 			print_error("%s/%llu: %u codes, expected %u\n",
@@ -888,22 +888,22 @@ check_codes(struct rec_txn *t, void *arg)
 		}
 	}
 	/* No batch of that id, or a user who is a prefix of others. */
-	assert_int_equal(rec_get_codes(t, "al", 7, codes, REC_COUNT_MAX, &n),
-	    REC_OK);
-	assert_int_equal(n, 0);
-	assert_int_equal(rec_get_codes(t, "a", BATCH_A, codes, REC_COUNT_MAX,
+	assert_int_equal(rec_coderec_get_all(t, "al", 7, codes, REC_COUNT_MAX,
 	    &n), REC_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(rec_get_codes(t, "alic", BATCH_A, codes,
+	assert_int_equal(rec_coderec_get_all(t, "a", BATCH_A, codes,
 	    REC_COUNT_MAX, &n), REC_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(rec_get_codes(t, "zed", BATCH_A, codes,
+	assert_int_equal(rec_coderec_get_all(t, "alic", BATCH_A, codes,
+	    REC_COUNT_MAX, &n), REC_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(rec_coderec_get_all(t, "zed", BATCH_A, codes,
 	    REC_COUNT_MAX, &n), REC_OK);
 	assert_int_equal(n, 0);
 	/* More codes than room: refused, and nothing written past max. */
 	memset(codes, 0xA5, sizeof(codes));
-	assert_int_not_equal(rec_get_codes(t, "alice", BATCH_A, codes, 2, &n),
-	    REC_OK);
+	assert_int_not_equal(rec_coderec_get_all(t, "alice", BATCH_A, codes, 2,
+	    &n), REC_OK);
 	assert_true(n <= 2);
 	for (size_t i = 2 * sizeof(codes[0]); i < sizeof(codes); i++)
 		assert_int_equal(((uint8_t *)codes)[i], 0xA5);
@@ -962,31 +962,31 @@ walk_batches(struct rec_txn *t, void *arg)
 
 	(void)arg;
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(rec_each_batch(t, "al", see_batch, &s), REC_OK);
+	assert_int_equal(rec_batch_each(t, "al", see_batch, &s), REC_OK);
 	expect_seen(&s, al, 2);
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(rec_each_batch(t, "alice", see_batch, &s), REC_OK);
+	assert_int_equal(rec_batch_each(t, "alice", see_batch, &s), REC_OK);
 	expect_seen(&s, alice, 2);
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(rec_each_batch(t, NULL, see_batch, &s), REC_OK);
+	assert_int_equal(rec_batch_each(t, NULL, see_batch, &s), REC_OK);
 	expect_seen(&s, all, 4);
 	/* Users without batches, one a prefix and one between the others. */
 	static const char *const none[] = { "a", "alic", "alicf", "b", "zed" };
 	for (size_t i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
 		memset(&s, 0, sizeof(s));
-		assert_int_equal(rec_each_batch(t, none[i], see_batch, &s),
+		assert_int_equal(rec_batch_each(t, none[i], see_batch, &s),
 		    REC_OK);
 		assert_int_equal(s.n, 0);
 	}
 	/* fn stops the walk with its own result. */
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 1;
-	assert_int_equal(rec_each_batch(t, NULL, see_batch, &s),
+	assert_int_equal(rec_batch_each(t, NULL, see_batch, &s),
 	    REC_ERR_EXISTS);
 	assert_int_equal(s.n, 1);
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 2;
-	assert_int_equal(rec_each_batch(t, "alice", see_batch, &s),
+	assert_int_equal(rec_batch_each(t, "alice", see_batch, &s),
 	    REC_ERR_EXISTS);
 	assert_int_equal(s.n, 2);
 	return REC_OK;
@@ -1026,7 +1026,7 @@ walk_users(struct rec_txn *t, void *arg)
 
 	(void)arg;
 	memset(&s, 0, sizeof(s));
-	assert_int_equal(rec_each_user(t, see_user, &s), REC_OK);
+	assert_int_equal(rec_user_each(t, see_user, &s), REC_OK);
 	assert_int_equal(s.n, 4);
 	for (unsigned i = 0; i < 4; i++) {
 		assert_string_equal(s.names[i], want[i].name);
@@ -1034,7 +1034,7 @@ walk_users(struct rec_txn *t, void *arg)
 	}
 	memset(&s, 0, sizeof(s));
 	s.stop_after = 3;
-	assert_int_equal(rec_each_user(t, see_user, &s), REC_ERR_EXISTS);
+	assert_int_equal(rec_user_each(t, see_user, &s), REC_ERR_EXISTS);
 	assert_int_equal(s.n, 3);
 	return REC_OK;
 }
@@ -1075,10 +1075,10 @@ walk_empty(struct rec_txn *t, void *arg)
 	unsigned n = 0;
 
 	(void)arg;
-	assert_int_equal(rec_each_user(t, no_call, NULL), REC_OK);
-	assert_int_equal(rec_each_batch(t, NULL, no_batch, NULL), REC_OK);
-	assert_int_equal(rec_each_batch(t, "alice", no_batch, NULL), REC_OK);
-	assert_int_equal(rec_each_event(t, test_count_event, &n), REC_OK);
+	assert_int_equal(rec_user_each(t, no_call, NULL), REC_OK);
+	assert_int_equal(rec_batch_each(t, NULL, no_batch, NULL), REC_OK);
+	assert_int_equal(rec_batch_each(t, "alice", no_batch, NULL), REC_OK);
+	assert_int_equal(rec_event_each(t, test_count_event, &n), REC_OK);
 	assert_int_equal(n, 0);
 	return REC_OK;
 }
@@ -1108,7 +1108,7 @@ put_long_name(struct rec_txn *t, void *arg)
 	struct rec_user u;
 
 	fill_user(&u, 77);
-	ln->put = rec_put_user(t, ln->name, &u);
+	ln->put = rec_user_put(t, ln->name, &u);
 	return REC_OK;
 }
 
@@ -1118,7 +1118,7 @@ get_prefix(struct rec_txn *t, void *arg)
 	struct long_name *ln = arg;
 	struct rec_user u;
 
-	ln->get = rec_get_user(t, ln->prefix, &u);
+	ln->get = rec_user_get(t, ln->prefix, &u);
 	return REC_OK;
 }
 
@@ -1181,7 +1181,7 @@ append_events(struct rec_txn *t, void *arg)
 	a->runs++;
 	for (uint64_t i = a->first; i < a->first + a->n; i++) {
 		make_event(&ev, i, a->textlen);
-		if ((r = rec_audit_append(t, &ev)) != REC_OK)
+		if ((r = rec_event_append(t, &ev)) != REC_OK)
 			return r;
 	}
 	return REC_OK;
@@ -1231,7 +1231,7 @@ check_event(uint64_t seq, const struct rec_event *ev, void *arg)
 static int
 read_events(struct rec_txn *t, void *arg)
 {
-	return rec_each_event(t, check_event, arg);
+	return rec_event_each(t, check_event, arg);
 }
 
 static void
@@ -1268,7 +1268,7 @@ stop_at_two(uint64_t seq, const struct rec_event *ev, void *arg)
 static int
 walk_events_stop(struct rec_txn *t, void *arg)
 {
-	return rec_each_event(t, stop_at_two, arg);
+	return rec_event_each(t, stop_at_two, arg);
 }
 
 static void
@@ -1392,7 +1392,7 @@ put_mallory(struct rec_txn *t, void *arg)
 
 	(void)arg;
 	fill_user(&u, 2);
-	return rec_put_user(t, "mallory", &u);
+	return rec_user_put(t, "mallory", &u);
 }
 
 static int
@@ -1400,7 +1400,7 @@ has_mallory(struct rec_txn *t, void *arg)
 {
 	struct rec_user u;
 
-	*(int *)arg = rec_get_user(t, "mallory", &u) == REC_OK;
+	*(int *)arg = rec_user_get(t, "mallory", &u) == REC_OK;
 	return REC_OK;
 }
 

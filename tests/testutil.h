@@ -13,7 +13,7 @@
 
 #include "rec_config.h"
 #include "rec_err.h"
-#include "rec_generate.h"
+#include "rec_issue.h"
 #include "rec_log.h"
 #include "rec_store.h"
 
@@ -117,7 +117,7 @@ tiny_config(struct rec_config *cfg)
 	    NULL), REC_OK);
 }
 
-/* rec_each_event callback: counts the events into *(unsigned *)arg. */
+/* rec_event_each callback: counts the events into *(unsigned *)arg. */
 static inline int
 test_count_event(uint64_t seq, const struct rec_event *ev, void *arg)
 {
@@ -132,7 +132,7 @@ static inline int
 test_count_events(struct rec_txn *t, void *arg)
 {
 	*(unsigned *)arg = 0;
-	return rec_each_event(t, test_count_event, arg);
+	return rec_event_each(t, test_count_event, arg);
 }
 
 /*

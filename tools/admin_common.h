@@ -112,7 +112,7 @@ int admin_cmd_forget(struct admin *a, int argc, char **argv);
 
 /*
  * Forget USER in t's store (open or not): count, confirm unless yes, then
- * rec_forget, and say what went.  EXIT_OK when there was nothing.
+ * rec_purge_forget, and say what went.  EXIT_OK when there was nothing.
  */
 int admin_forget_in(struct admin *a, struct tool_target *t, int yes);
 

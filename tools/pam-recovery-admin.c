@@ -231,7 +231,7 @@ main(int argc, char **argv)
 			a.store = optarg;
 			break;
 		case 'S':
-			if (!rec_service_name_ok(optarg)) {
+			if (!rec_config_service_ok(optarg)) {
 				warnx("--service %s: not a PAM service name",
 				    optarg);
 				usage();

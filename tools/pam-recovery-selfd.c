@@ -383,7 +383,7 @@ worker(int conn, uid_t uid)
 		ret = EXIT_USAGE;
 		goto done;
 	}
-	if (service != NULL && !rec_service_name_ok(service)) {
+	if (service != NULL && !rec_config_service_ok(service)) {
 		warnx("--service %s: not a PAM service name", service);
 		ret = EXIT_USAGE;
 		goto done;

@@ -95,7 +95,7 @@ main(int argc, char **argv)
 		if (ch == 'c')
 			conf = optarg;
 		else if (ch == 'S') {
-			if (!rec_service_name_ok(optarg)) {
+			if (!rec_config_service_ok(optarg)) {
 				warnx("--service %s: not a PAM service name",
 				    optarg);
 				usage();

@@ -150,7 +150,7 @@ print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 static int
 events_txn(struct rec_txn *t, void *arg)
 {
-	return rec_each_event(t, print_event, arg);
+	return rec_event_each(t, print_event, arg);
 }
 
 static int
@@ -199,7 +199,7 @@ purge_store(struct admin *a, struct tool_target *t, void *arg)
 		return EXIT_FAIL;
 	if (t->st == NULL)
 		return EXIT_OK;
-	r = rec_audit_purge(t->st, p->days, now, a->cfg.purge_batch_size,
+	r = rec_purge_audit(t->st, p->days, now, a->cfg.purge_batch_size,
 	    p->dry_run, &n);
 	snprintf(detail, sizeof(detail), "deleted %llu audit events older "
 	    "than %u days", (unsigned long long)n, p->days);

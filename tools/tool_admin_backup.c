@@ -30,8 +30,8 @@ backup_store(struct admin *a, struct tool_target *t, void *arg)
 		warnx("store %s does not exist: nothing to back up", t->path);
 		return EXIT_FAIL;
 	}
-	r = b->fd != -1 ? rec_store_backup_fd(t->st, b->fd, b->dest, &a->log,
-	    &n) : rec_store_backup(t->st, b->dest, &a->log, &n);
+	r = b->fd != -1 ? rec_admin_backup_fd(t->st, b->fd, b->dest, &a->log,
+	    &n) : rec_admin_backup(t->st, b->dest, &a->log, &n);
 	if (r != REC_OK) {
 		warnx("backup of %s to %s failed: %s", t->path, b->dest,
 		    rec_strerror(r));
@@ -66,7 +66,7 @@ backup_user(struct admin *a, const char *user, const char *dest)
 	}
 	uid = pw->pw_uid;
 	gid = pw->pw_gid;
-	if (rec_backup_dest(dest, &a->log, &dfd, &b.fd) != REC_OK) {
+	if (rec_admin_backup_dest(dest, &a->log, &dfd, &b.fd) != REC_OK) {
 		warnx("backup to %s failed", dest);
 		return EXIT_FAIL;
 	}
@@ -88,7 +88,7 @@ out:
 		ret = EXIT_FAIL;
 	}
 	if (ret != EXIT_OK)
-		rec_backup_undo(dest, dfd);
+		rec_admin_backup_undo(dest, dfd);
 	else
 		close(dfd);
 	return ret;

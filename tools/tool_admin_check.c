@@ -118,7 +118,7 @@ check_format(struct report *rp, const struct rec_config *cfg)
 	item(rp, bits < REC_MIN_ENTROPY ? FAIL :
 	    bits < REC_WARN_ENTROPY ? WARN : OK, "code format",
 	    "%s, %u characters%s: %.0f bits of entropy%s",
-	    rec_alphabet_name(fmt.alphabet), fmt.length,
+	    rec_config_alphabet_name(fmt.alphabet), fmt.length,
 	    fmt.check ? " with a check character" : "", bits,
 	    bits < REC_MIN_ENTROPY ? " (at least 40 needed)" :
 	    bits < REC_WARN_ENTROPY ? " (64 or more recommended)" : "");
@@ -296,7 +296,7 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 	t->log = &log;
 	r = tool_target_open(t, 0);
 	if (r == REC_OK && t->st != NULL)
-		r = rec_store_verify(t->st, &n);
+		r = rec_admin_verify(t->st, &n);
 	if (r != REC_OK)
 		item(rp, FAIL, t->path, "%s", rp->captured[0] != '\0' ?
 		    rp->captured : rec_strerror(r));

@@ -89,7 +89,7 @@ deep_user(const char *user, const struct rec_user *u, void *arg)
 	foreign(d, user, 0);
 	if (u->active_batch == 0)
 		return REC_OK;
-	if ((r = rec_get_batch(d->t, user, u->active_batch, &b)) ==
+	if ((r = rec_batch_get(d->t, user, u->active_batch, &b)) ==
 	    REC_ERR_NOTFOUND) {
 		violation(d, user, u->active_batch, 0, "the user's active "
 		    "batch does not exist");
@@ -116,7 +116,7 @@ deep_batch(const char *user, const struct rec_batch *b, void *arg)
 	d->n[1]++;
 	foreign(d, user, b->id);
 	/* A first batch is staged before its user has a record. */
-	if ((r = rec_get_user(d->t, user, &u)) == REC_ERR_NOTFOUND) {
+	if ((r = rec_user_get(d->t, user, &u)) == REC_ERR_NOTFOUND) {
 		if (b->status != REC_BATCH_STAGED)
 			violation(d, user, b->id, 0, "batch of a user the "
 			    "store has no record of");
@@ -125,7 +125,7 @@ deep_batch(const char *user, const struct rec_batch *b, void *arg)
 	else if (b->status == REC_BATCH_ACTIVE && u.active_batch != b->id)
 		violation(d, user, b->id, 0, "an active batch that is not the "
 		    "user's active batch");
-	if ((r = rec_get_codes(d->t, user, b->id, d->codes, REC_COUNT_MAX,
+	if ((r = rec_coderec_get_all(d->t, user, b->id, d->codes, REC_COUNT_MAX,
 	    &n)) == REC_ERR_CORRUPT) {
 		violation(d, user, b->id, 0, "its code records do not decode "
 		    "(or there are more than %u)", REC_COUNT_MAX);
@@ -195,9 +195,9 @@ deep_txn(struct rec_txn *t, void *arg)
 	int r;
 
 	d->t = t;
-	if ((r = rec_each_user(t, deep_user, d)) != REC_OK)
+	if ((r = rec_user_each(t, deep_user, d)) != REC_OK)
 		return r;
-	return rec_each_batch(t, NULL, deep_batch, d);
+	return rec_batch_each(t, NULL, deep_batch, d);
 }
 
 /*

@@ -26,7 +26,7 @@ admin_forget_in(struct admin *a, struct tool_target *t, int yes)
 	tool_vis(t->path, TOOL_VIS_SPACE, path, sizeof(path));
 	if (tool_target_open(t, 0) != REC_OK)
 		return EXIT_FAIL;
-	if (t->st != NULL && (r = rec_forget(t->st, t->cfg, &t->who,
+	if (t->st != NULL && (r = rec_purge_forget(t->st, t->cfg, &t->who,
 	    (uint64_t)time(NULL), 1, &n)) != REC_OK) {
 		warnx("store %s: %s", path, rec_strerror(r));
 		return EXIT_FAIL;
@@ -42,8 +42,8 @@ admin_forget_in(struct admin *a, struct tool_target *t, int yes)
 		printf("Nothing changed.\n");
 		return EXIT_FAIL;
 	}
-	if ((r = rec_forget(t->st, t->cfg, &t->who, (uint64_t)time(NULL), 0,
-	    &n)) != REC_OK) {
+	if ((r = rec_purge_forget(t->st, t->cfg, &t->who, (uint64_t)time(NULL),
+	    0, &n)) != REC_OK) {
 		warnx("store %s: %s", path, rec_strerror(r));
 		return EXIT_FAIL;
 	}
@@ -134,9 +134,9 @@ names_txn(struct rec_txn *t, void *arg)
 	int r;
 
 	nm->n = 0;	/* a retried transaction starts afresh */
-	if ((r = rec_each_user(t, name_of_user, nm)) != REC_OK)
+	if ((r = rec_user_each(t, name_of_user, nm)) != REC_OK)
 		return r;
-	return rec_each_batch(t, NULL, name_of_batch, nm);
+	return rec_batch_each(t, NULL, name_of_batch, nm);
 }
 
 int
@@ -185,8 +185,8 @@ admin_purge_departed(struct admin *a, int dry_run)
 			continue;
 		}
 		t.who.user = nm.v[i];
-		if ((r = rec_forget(t.st, t.cfg, &t.who, (uint64_t)time(NULL),
-		    dry_run, &n)) != REC_OK) {
+		if ((r = rec_purge_forget(t.st, t.cfg, &t.who,
+		    (uint64_t)time(NULL), dry_run, &n)) != REC_OK) {
 			warnx("%s: %s", name, rec_strerror(r));
 			ret = EXIT_FAIL;
 			continue;

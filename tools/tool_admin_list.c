@@ -81,7 +81,7 @@ alive_txn(struct rec_txn *t, void *arg)
 	struct alive *al = arg;
 
 	al->batches = 0;
-	return rec_each_batch(t, al->user, alive_batch, al);
+	return rec_batch_each(t, al->user, alive_batch, al);
 }
 
 /* One user of an open store. */
@@ -174,7 +174,7 @@ static int
 collect_txn(struct rec_txn *t, void *arg)
 {
 	names_free(arg);	/* a retried transaction starts afresh */
-	return rec_each_user(t, collect, arg);
+	return rec_user_each(t, collect, arg);
 }
 
 /* The system store: every user it has a record of. */

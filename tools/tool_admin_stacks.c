@@ -189,7 +189,7 @@ check_system_store(struct report *rp, struct admin *a, const char *what,
 	t.log = &log;
 	memset(&n, 0, sizeof(n));
 	if ((r = tool_target_open(&t, 0)) == REC_OK && t.st != NULL)
-		r = rec_store_verify(t.st, &n);
+		r = rec_admin_verify(t.st, &n);
 	*peppered = n.peppered;
 	if (r != REC_OK)
 		admin_check_item(rp, FAIL, what, NULL, "store %s: %s", t.path,

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "admin_common.h"
+#include "rec_child.h"
 #include "rec_err.h"
-#include "rec_isolate.h"
 
 #define SERVICE "pam-recovery-admin"
 
@@ -207,7 +207,7 @@ ask_parent(struct each *e, int kind, const char *text)
 
 	memset(&m, 0, sizeof(m));
 	snprintf(m.text, sizeof(m.text), "%s", text);
-	return rec_child_reply(e->fd, kind, &m, sizeof(m));
+	return rec_child_send_reply(e->fd, kind, &m, sizeof(m));
 }
 
 static int
@@ -218,7 +218,7 @@ child_confirm(void *ctx, const char *question)
 
 	fflush(NULL);
 	if (ask_parent(e, ASK_CONFIRM, question) != 0 ||
-	    rec_child_request(e->fd, &yes, sizeof(yes)) != 0)
+	    rec_child_receive_request(e->fd, &yes, sizeof(yes)) != 0)
 		return 0;
 	return yes == 1;
 }
@@ -289,8 +289,8 @@ each_child(void *varg, int fd)
 	tool_target_close(e->t);
 	fflush(NULL);
 	memset(&m, 0, sizeof(m));
-	return rec_child_reply(fd, ASK_DONE, &m, sizeof(m)) == 0 &&
-	    rec_child_reply(fd, ret, e->state, e->state_len) == 0 ? 0 : 1;
+	return rec_child_send_reply(fd, ASK_DONE, &m, sizeof(m)) == 0 &&
+	    rec_child_send_reply(fd, ret, e->state, e->state_len) == 0 ? 0 : 1;
 }
 
 /* Here: create the child's file as ourselves and send it over. */
@@ -371,15 +371,18 @@ serve_child(struct rec_child *c, struct each *e, int *ret, void *back)
 	int32_t yes;
 
 	for (;;) {
-		if ((r = rec_child_answer(c, &kind, &m, sizeof(m))) != REC_OK)
+		if ((r = rec_child_receive_reply(c, &kind, &m,
+		    sizeof(m))) != REC_OK)
 			return r;
 		m.text[sizeof(m.text) - 1] = '\0';
 		switch (kind) {
 		case ASK_DONE:
-			return rec_child_answer(c, ret, back, e->state_len);
+			return rec_child_receive_reply(c, ret, back,
+			    e->state_len);
 		case ASK_CONFIRM:
 			yes = tool_confirm(m.text);
-			if ((r = rec_child_ask(c, &yes, sizeof(yes))) != REC_OK)
+			if ((r = rec_child_send_request(c, &yes,
+			    sizeof(yes))) != REC_OK)
 				return r;
 			break;
 		case ASK_CREATE:

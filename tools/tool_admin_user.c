@@ -28,7 +28,8 @@ unlock_cmd(struct tool_target *t, int argc, char **argv, void (*usage)(void))
 		    t->path);
 		return EXIT_FAIL;
 	}
-	r = rec_unlock(t->st, t->cfg, &t->who, (uint64_t)time(NULL), &found);
+	r = rec_admin_unlock(t->st, t->cfg, &t->who, (uint64_t)time(NULL),
+	    &found);
 	if (r == REC_ERR_NOTFOUND) {
 		warnx("nothing is recorded for %s in %s: nothing to unlock",
 		    user, t->path);

@@ -7,7 +7,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "rec_generate.h"
+#include "rec_issue.h"
 
 /* Exit statuses of both tools (pam-recovery(1)). */
 #define EXIT_OK 0

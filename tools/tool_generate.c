@@ -38,7 +38,7 @@ static int
 parse_format(const char *s, enum rec_export *f)
 {
 	for (size_t i = 0; i < sizeof(formats) / sizeof(formats[0]); i++)
-		if (strcasecmp(s, rec_export_name(formats[i])) == 0) {
+		if (strcasecmp(s, rec_config_export_name(formats[i])) == 0) {
 			*f = formats[i];
 			return 0;
 		}
@@ -62,7 +62,7 @@ resolve_output(const struct rec_config *cfg, struct gen_opts *o)
 		if (!o->format_given)
 			o->format = cfg->export_format;
 		return snprintf(o->path, sizeof(o->path), "%s/%s.%s", o->out,
-		    cfg->export_name, rec_export_name(o->format)) <
+		    cfg->export_name, rec_config_export_name(o->format)) <
 		    (int)sizeof(o->path) ? 0 : -1;
 	}
 	if (!o->format_given) {
@@ -199,7 +199,7 @@ parse_args(const struct tool_target *t, struct gen_opts *o, int argc,
 	}
 	if (o->qr && o->out == NULL && o->format != REC_EXPORT_TXT) {
 		warnx("--qr would mix a QR code into the %s output: write the "
-		    "list with -o FILE", rec_export_name(o->format));
+		    "list with -o FILE", rec_config_export_name(o->format));
 		usage();
 	}
 }
@@ -236,8 +236,8 @@ no_room(const struct tool_target *t)
 
 /*
  * Make the codes, asking before they would replace codes that still work.
- * Nothing is stored yet: rec_generate_stage() does that before they are
- * shown, rec_generate_commit() activates them once they were.
+ * Nothing is stored yet: rec_issue_stage() does that before they are
+ * shown, rec_issue_commit() activates them once they were.
  */
 static int
 prepare(struct tool_target *t, const struct gen_opts *o,
@@ -246,8 +246,10 @@ prepare(struct tool_target *t, const struct gen_opts *o,
 	uint64_t wait = 0;
 	int r;
 
-	r = rec_generate_prepare(t->st, t->cfg, &t->who, t->pepper, o->count,
-	    o->days, (uint64_t)time(NULL), o->flags, nb, &wait);
+	r = rec_issue_prepare(t->st, t->cfg, &t->who,
+	    &(struct rec_issue_req){ .pepper = t->pepper, .count = o->count,
+	    .expires_days = o->days, .now = (uint64_t)time(NULL),
+	    .flags = o->flags }, nb, &wait);
 	if (r == REC_ERR_EXISTS) {
 		if (!tool_target_confirm(t, "The current recovery codes still work. "
 		    "Replace them all with new ones?")) {
@@ -255,9 +257,11 @@ prepare(struct tool_target *t, const struct gen_opts *o,
 			    "without asking)");
 			return r;
 		}
-		r = rec_generate_prepare(t->st, t->cfg, &t->who, t->pepper,
-		    o->count, o->days, (uint64_t)time(NULL),
-		    o->flags | REC_GEN_REPLACE, nb, &wait);
+		r = rec_issue_prepare(t->st, t->cfg, &t->who,
+		    &(struct rec_issue_req){ .pepper = t->pepper,
+		    .count = o->count, .expires_days = o->days,
+		    .now = (uint64_t)time(NULL),
+		    .flags = o->flags | REC_GEN_REPLACE }, nb, &wait);
 	}
 	return explain(r, wait);
 }
@@ -436,7 +440,7 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	 * a read-only store kept out of the store.  Staged codes do not work
 	 * and the old ones stay active until the commit below.
 	 */
-	if ((r = rec_generate_stage(t->st, t->cfg, &t->who, nb,
+	if ((r = rec_issue_stage(t->st, t->cfg, &t->who, nb,
 	    (uint64_t)time(NULL), &wait)) != REC_OK) {
 		if (r != REC_ERR_COOLDOWN && r != REC_ERR_EXISTS)
 			warnx("cannot store new codes: %s; no code was shown "
@@ -470,7 +474,7 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 	}
 	/* Only codes that were shown or saved replace the old ones. */
 	nb->batch.exported = exported_bits(&o);
-	if (explain(rec_generate_commit(t->st, t->cfg, &t->who, nb,
+	if (explain(rec_issue_commit(t->st, t->cfg, &t->who, nb,
 	    (uint64_t)time(NULL), &wait), wait) != REC_OK)
 		goto out;
 	tool_target_notify(t, REC_NOTIFY_GENERATED, (long)nb->batch.count);
@@ -479,11 +483,11 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 		    "the public key in %s, mode 0600); its owner opens it with: "
 		    "age -d -i ~/.ssh/id_ed25519 %s\n", nb->batch.count,
 		    nb->batch.count == 1 ? "" : "s", o.path,
-		    rec_export_name(o.format), o.seal, o.path);
+		    rec_config_export_name(o.format), o.seal, o.path);
 	else if (o.out != NULL)
 		fprintf(stderr, "Wrote %u code%s to %s (%s, mode 0600).\n",
 		    nb->batch.count, nb->batch.count == 1 ? "" : "s", o.path,
-		    rec_export_name(o.format));
+		    rec_config_export_name(o.format));
 	ret = EXIT_OK;
 out:
 	if (sf != NULL || age > 0)
@@ -494,7 +498,7 @@ out:
 	if (ret != EXIT_OK && created)
 		unlink(o.path);
 	if (ret != EXIT_OK && staged) {
-		if (rec_generate_discard(t->st, &t->who, nb) != REC_OK)
+		if (rec_issue_discard(t->st, &t->who, nb) != REC_OK)
 			warnx("could not remove the unused new batch from the "
 			    "store; purge removes it after the retention");
 		warnx("the codes made now were NOT activated and will not "

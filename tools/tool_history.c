@@ -54,11 +54,11 @@ history_txn(struct rec_txn *t, void *varg)
 	int r;
 
 	bs->n = 0;	/* the transaction may run again from the start */
-	if ((r = rec_get_user(t, bs->user, &u)) == REC_OK)
+	if ((r = rec_user_get(t, bs->user, &u)) == REC_OK)
 		bs->active = u.active_batch;
 	else if (r != REC_ERR_NOTFOUND)
 		return r;
-	return rec_each_batch(t, bs->user, collect, bs);
+	return rec_batch_each(t, bs->user, collect, bs);
 }
 
 /*

@@ -32,9 +32,9 @@ states_txn(struct rec_txn *t, void *varg)
 	unsigned n = 0;
 	int r = REC_ERR_INTERNAL;
 
-	if ((r = rec_get_active_batch(t, s->user, &u, &b)) != REC_OK ||
-	    (r = rec_get_codes(t, s->user, b.id, codes, REC_COUNT_MAX, &n)) !=
-	    REC_OK)
+	if ((r = rec_batch_get_active(t, s->user, &u, &b)) != REC_OK ||
+	    (r = rec_coderec_get_all(t, s->user, b.id, codes, REC_COUNT_MAX,
+	    &n)) != REC_OK)
 		goto out;
 	s->batch = b.id;
 	s->count = b.count;
@@ -192,7 +192,7 @@ tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
 		    "asking)");
 		goto out;
 	}
-	if ((r = rec_invalidate(t->st, t->cfg, &t->who, list, n,
+	if ((r = rec_issue_invalidate(t->st, t->cfg, &t->who, list, n,
 	    (uint64_t)time(NULL))) != REC_OK) {
 		warnx("cannot invalidate: %s", rec_strerror(r));
 		goto out;

@@ -166,8 +166,9 @@ tool_cmd_verify(struct tool_target *t, int argc, char **argv,
 		warnx("no code was entered: nothing was checked");
 		goto out;
 	}
-	r = rec_auth_attempt(t->st, t->cfg, &t->who, t->pepper, input,
-	    (uint64_t)time(NULL), REC_ATTEMPT_TEST, &res);
+	r = rec_auth_attempt(t->st, t->cfg, &t->who,
+	    &(struct rec_attempt){ .input = input, .pepper = t->pepper,
+	    .now = (uint64_t)time(NULL), .flags = REC_ATTEMPT_TEST }, &res);
 	sodium_memzero(input, sizeof(input));
 	ret = report(t, r, &res, (uint64_t)time(NULL));
 out:

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_generate.h: issuing a new batch of codes, and invalidating codes. */
-#ifndef REC_GENERATE_H
-#define REC_GENERATE_H
+/* rec_issue.h: issuing a new batch of codes, and invalidating codes. */
+#ifndef REC_ISSUE_H
+#define REC_ISSUE_H
 
 #include <stdint.h>
 
@@ -12,11 +12,20 @@ struct rec_new_batch {
 	struct rec_batch batch;
 	char codes[REC_COUNT_MAX][REC_CODE_MAX + 1]; /* normalised */
 	struct rec_code_rec recs[REC_COUNT_MAX];     /* what the store keeps */
-	unsigned flags;				     /* enum rec_generate_flags */
+	unsigned flags;				     /* enum rec_issue_flags */
 };
 
-enum rec_generate_flags {
+enum rec_issue_flags {
 	REC_GEN_REPLACE = 1 << 0,	/* replace an active batch with codes left */
+};
+
+/* What to issue: the options of rec_issue_generate and rec_issue_prepare. */
+struct rec_issue_req {
+	const unsigned char *pepper;	/* REC_PEPPER_LEN bytes, or NULL */
+	unsigned count;			/* 1..REC_COUNT_MAX codes */
+	unsigned expires_days;		/* 0: never */
+	uint64_t now;
+	unsigned flags;			/* enum rec_issue_flags */
 };
 
 /*
@@ -29,47 +38,45 @@ enum rec_generate_flags {
  * in *wait when wait is not NULL).  The caller must rec_new_batch_wipe(out)
  * on every path.
  */
-int rec_generate(struct rec_store *st, const struct rec_config *cfg,
-    const struct rec_who *who, const unsigned char *pepper, unsigned count,
-    unsigned expires_days, uint64_t now, unsigned flags,
+int rec_issue_generate(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const struct rec_issue_req *req,
     struct rec_new_batch *out, uint64_t *wait);
 
 /*
  * The same in steps, so that a tool shows or saves only codes that are
  * already stored, and never activates codes nobody saw:
  *
- * rec_generate_prepare() checks the cooldown and the replace rule and makes
+ * rec_issue_prepare() checks the cooldown and the replace rule and makes
  * and hashes the codes (batch id and times included) without storing
  * anything.
  *
- * rec_generate_stage() stores the batch and its codes durably (a synced
+ * rec_issue_stage() stores the batch and its codes durably (a synced
  * commit), as a staged batch that no login accepts; the old batch stays
  * active.  This is where a full disk or a read-only store fails, before any
  * code is shown.  Both rules are checked again (REC_ERR_COOLDOWN,
  * REC_ERR_EXISTS) but not taken.
  *
- * rec_generate_commit(), once the codes were shown or saved, activates the
+ * rec_issue_commit(), once the codes were shown or saved, activates the
  * staged batch: it takes the cooldown, invalidates the old batch and makes
  * the new one active, checking both rules again under the write lock, in
  * one small write transaction.  Set nb->batch.exported before to record how
  * the codes were shown.
  *
- * rec_generate_discard() removes the staged batch and its codes when the
+ * rec_issue_discard() removes the staged batch and its codes when the
  * codes could not be shown or saved, or the commit failed; a batch already
  * active is left alone.  A staged batch left by a process that died goes at
  * the next purge after the retention (rec_purge.h).
  */
-int rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
-    const struct rec_who *who, const unsigned char *pepper, unsigned count,
-    unsigned expires_days, uint64_t now, unsigned flags,
+int rec_issue_prepare(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const struct rec_issue_req *req,
     struct rec_new_batch *out, uint64_t *wait);
-int rec_generate_stage(struct rec_store *st, const struct rec_config *cfg,
+int rec_issue_stage(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
     uint64_t *wait);
-int rec_generate_commit(struct rec_store *st, const struct rec_config *cfg,
+int rec_issue_commit(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
     uint64_t *wait);
-int rec_generate_discard(struct rec_store *st, const struct rec_who *who,
+int rec_issue_discard(struct rec_store *st, const struct rec_who *who,
     struct rec_new_batch *nb);
 
 /* Wipe the codes of a new batch; NULL is accepted. */
@@ -80,12 +87,12 @@ void rec_new_batch_wipe(struct rec_new_batch *nb);
  * the whole batch when nslots is 0.  REC_ERR_NOTFOUND for a slot that does
  * not exist, REC_ERR_NOSTORE when there is no active batch.
  */
-int rec_invalidate(struct rec_store *st, const struct rec_config *cfg,
+int rec_issue_invalidate(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, const unsigned *slots, unsigned nslots,
     uint64_t now);
 
 /* Record that the active batch was exported as `how` (enum rec_exported). */
-int rec_mark_exported(struct rec_store *st, const char *user, uint64_t batch,
-    uint32_t how, uint64_t now);
+int rec_issue_mark_exported(struct rec_store *st, const char *user,
+    uint64_t batch, uint32_t how, uint64_t now);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_isolate.c: unit tests of the store's child and its socket. */
+/* test_child.c: unit tests of the store's child and its socket. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include "rec_err.h"
-#include "rec_isolate.h"
+#include "rec_child.h"
 #include "rec_log.h"
 #include "testutil.h"
 
@@ -49,7 +49,7 @@ kid(void *arg, int fd)
 			pause();
 	if (plan == REPORT_PID)
 		v = (uint32_t)getpid();
-	if (rec_child_reply(fd, 42, &v, sizeof(v)) != 0)
+	if (rec_child_send_reply(fd, 42, &v, sizeof(v)) != 0)
 		return 1;
 	if (plan == ANSWER_THEN_GO)
 		return 0;
@@ -58,10 +58,10 @@ kid(void *arg, int fd)
 		for (;;)
 			pause();
 	}
-	if (rec_child_request(fd, &req, sizeof(req)) != 0)
+	if (rec_child_receive_request(fd, &req, sizeof(req)) != 0)
 		return 0;	/* the caller had nothing to ask */
 	v = 2 * req;
-	return rec_child_reply(fd, REC_OK, &v, sizeof(v)) == 0 ? 0 : 1;
+	return rec_child_send_reply(fd, REC_OK, &v, sizeof(v)) == 0 ? 0 : 1;
 }
 
 /* One test's child, its plan and what it logged. */
@@ -113,11 +113,14 @@ test_answer_request_answer(void **state)
 
 	(void)state;
 	start(&f, ECHO_TWICE);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_OK);
 	assert_int_equal(r, 42);
 	assert_int_equal(v, 7);
-	assert_int_equal(rec_child_ask(&f.c, &req, sizeof(req)), REC_OK);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(rec_child_send_request(&f.c, &req, sizeof(req)),
+	    REC_OK);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_OK);
 	assert_int_equal(r, REC_OK);
 	assert_int_equal(v, 42);
 	rec_child_end(&f.c);
@@ -136,7 +139,8 @@ test_end_without_request(void **state)
 
 	(void)state;
 	start(&f, ECHO_TWICE);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_OK);
 	rec_child_end(&f.c);
 	assert_no_children();
 	assert_int_equal(f.cap.errors, 0);
@@ -152,10 +156,12 @@ test_child_dies(void **state)
 
 	(void)state;
 	start(&f, DIE_AT_ONCE);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_ERR_IO);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_ERR_IO);
 	assert_int_equal(v, 0);		/* nothing half-read is left */
 	assert_logged(&f.cap, "died of signal 9");
-	assert_int_equal(rec_child_ask(&f.c, &v, sizeof(v)), REC_ERR_IO);
+	assert_int_equal(rec_child_send_request(&f.c, &v, sizeof(v)),
+	    REC_ERR_IO);
 	rec_child_end(&f.c);
 	assert_no_children();
 }
@@ -174,7 +180,8 @@ test_ask_gone_child(void **state)
 
 	(void)state;
 	start(&f, ANSWER_THEN_GO);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_OK);
 	/* Wait (bounded) until the child's end of the socket is closed. */
 	p.fd = f.c.fd;
 	p.events = POLLRDHUP;
@@ -184,7 +191,8 @@ test_ask_gone_child(void **state)
 			break;
 	}
 	assert_true(i < 100);
-	assert_int_equal(rec_child_ask(&f.c, &v, sizeof(v)), REC_ERR_IO);
+	assert_int_equal(rec_child_send_request(&f.c, &v, sizeof(v)),
+	    REC_ERR_IO);
 	assert_logged(&f.cap, "the store reader is gone");
 	rec_child_end(&f.c);
 	assert_no_children();
@@ -204,9 +212,12 @@ test_host_ignores_sigchld(void **state)
 	ign.sa_handler = SIG_IGN;
 	assert_int_equal(sigaction(SIGCHLD, &ign, &saved), 0);
 	start(&f, ECHO_TWICE);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
-	assert_int_equal(rec_child_ask(&f.c, &req, sizeof(req)), REC_OK);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_OK);
+	assert_int_equal(rec_child_send_request(&f.c, &req, sizeof(req)),
+	    REC_OK);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_OK);
 	assert_int_equal(v, 10);
 	rec_child_end(&f.c);
 	assert_int_equal(sigaction(SIGCHLD, &saved, NULL), 0);
@@ -253,7 +264,8 @@ test_host_reaps_children(void **state)
 	(void)state;
 	become_reaping_host(&saved);
 	start(&f, ANSWER_THEN_GO);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_OK);
 	assert_int_equal(r, 42);
 	assert_int_equal(v, 7);
 	for (i = 0; i < 100 && reaped == 0; i++)
@@ -279,7 +291,8 @@ test_end_hidden_from_host(void **state)
 	(void)state;
 	become_reaping_host(&saved);
 	start(&f, ECHO_TWICE);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_OK);
 	rec_child_end(&f.c);
 	assert_int_equal(sigaction(SIGCHLD, &saved, &after), 0);
 	assert_ptr_equal(after.sa_handler, reap_all);	/* put back */
@@ -300,7 +313,8 @@ test_other_uid_refused(void **state)
 	if (geteuid() == 0)
 		skip();		/* root can become anyone */
 	assert_int_equal(start_as(&f, ECHO_TWICE, geteuid() + 1), REC_OK);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_ERR_IO);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_ERR_IO);
 	assert_logged(&f.cap, "could not take the identity");
 	rec_child_end(&f.c);
 	assert_no_children();
@@ -331,14 +345,15 @@ missed_deadline(enum plan plan)
 
 	assert_int_equal(start_in(&f, plan, geteuid(), 1), REC_OK);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)),
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
 	    REC_ERR_TIMEOUT);
 	assert_true(since(&t0) >= 0.9 && since(&t0) < 3.0);
 	assert_int_equal(v, 0);
 	assert_logged(&f.cap, "did not answer within 1 seconds");
 	assert_true(WIFSIGNALED(f.c.status));
 	assert_int_equal(WTERMSIG(f.c.status), SIGKILL);
-	assert_int_equal(rec_child_ask(&f.c, &v, sizeof(v)), REC_ERR_IO);
+	assert_int_equal(rec_child_send_request(&f.c, &v, sizeof(v)),
+	    REC_ERR_IO);
 	rec_child_end(&f.c);
 	assert_no_children();
 }
@@ -368,7 +383,8 @@ test_deadline_at_end(void **state)
 
 	(void)state;
 	assert_int_equal(start_in(&f, ANSWER_THEN_HANG, geteuid(), 1), REC_OK);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_OK);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_OK);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	rec_child_end(&f.c);
 	assert_true(since(&t0) < 3.0);
@@ -387,7 +403,8 @@ test_sigpipe_not_corrupt(void **state)
 
 	(void)state;
 	start(&f, PIPE_AT_ONCE);
-	assert_int_equal(rec_child_answer(&f.c, &r, &v, sizeof(v)), REC_ERR_IO);
+	assert_int_equal(rec_child_receive_reply(&f.c, &r, &v, sizeof(v)),
+	    REC_ERR_IO);
 	assert_true(WIFSIGNALED(f.c.status));
 	assert_int_equal(WTERMSIG(f.c.status), SIGPIPE);
 	assert_int_equal(f.cap.errors, 0);
@@ -418,7 +435,7 @@ test_dies_with_parent(void **state)
 
 		close(p[0]);
 		if (start_in(&f, REPORT_PID, geteuid(), 10) != REC_OK ||
-		    rec_child_answer(&f.c, &r, &v, sizeof(v)) != REC_OK)
+		    rec_child_receive_reply(&f.c, &r, &v, sizeof(v)) != REC_OK)
 			_exit(1);
 		if (write(p[1], &v, sizeof(v)) != (ssize_t)sizeof(v))
 			_exit(1);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_isolate.h: store work in a child process that is only the store's owner. */
-#ifndef REC_ISOLATE_H
-#define REC_ISOLATE_H
+/* rec_child.h: store work in a child process that is only the store's owner. */
+#ifndef REC_CHILD_H
+#define REC_CHILD_H
 
 #include <stddef.h>
 #include <sys/types.h>
@@ -10,9 +10,10 @@
 
 /*
  * The child runs fn(arg, fd): it reads requests from fd with
- * rec_child_request and writes answers to it with rec_child_reply, and
- * returns 0 to end normally.  It never returns into the caller's code: it
- * ends with _exit().  Why a child, and how SIGCHLD is handled: rec_isolate.c.
+ * rec_child_receive_request and writes answers to it with
+ * rec_child_send_reply, and returns 0 to end normally.  It never returns into
+ * the caller's code: it ends with _exit().  Why a child, and how SIGCHLD is
+ * handled: rec_child.c.
  */
 typedef int rec_child_fn(void *arg, int fd);
 
@@ -62,10 +63,10 @@ int rec_child_spawn(struct rec_child *c, uid_t uid, int exe,
  * or no answer; a child killed by SIGPIPE, whose output was closed, only
  * at LOG_DEBUG: the caller sees it in status).  out is wiped on failure.
  */
-int rec_child_answer(struct rec_child *c, int *r, void *out, size_t len);
+int rec_child_receive_reply(struct rec_child *c, int *r, void *out, size_t len);
 
 /* Send a request of len bytes; REC_ERR_IO when the child is gone. */
-int rec_child_ask(struct rec_child *c, const void *in, size_t len);
+int rec_child_send_request(struct rec_child *c, const void *in, size_t len);
 
 /*
  * Close our end (a child waiting for a request sees the end of input and
@@ -78,7 +79,7 @@ void rec_child_end(struct rec_child *c);
  * In the child: read a request of exactly len bytes (0: got it, -1: the
  * caller closed its end or it broke), and write an answer (0 or -1).
  */
-int rec_child_request(int fd, void *buf, size_t len);
-int rec_child_reply(int fd, int r, const void *buf, size_t len);
+int rec_child_receive_request(int fd, void *buf, size_t len);
+int rec_child_send_reply(int fd, int r, const void *buf, size_t len);
 
 #endif

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_isolate.c: store work in a child process that is only the store's owner. */
+/* rec_child.c: store work in a child process that is only the store's owner. */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -20,8 +20,8 @@
 #include <sodium.h>
 
 #include "rec_be.h"
+#include "rec_child.h"
 #include "rec_err.h"
-#include "rec_isolate.h"
 
 /*
  * LMDB trusts the files it maps: a user writes their own store, so a root
@@ -153,13 +153,13 @@ recv_all(int fd, void *buf, size_t len)
 }
 
 int
-rec_child_request(int fd, void *buf, size_t len)
+rec_child_receive_request(int fd, void *buf, size_t len)
 {
 	return recv_all(fd, buf, len);
 }
 
 int
-rec_child_reply(int fd, int r, const void *buf, size_t len)
+rec_child_send_reply(int fd, int r, const void *buf, size_t len)
 {
 	struct answer_head h;
 
@@ -409,7 +409,7 @@ reap(struct rec_child *c, int64_t deadline)
 }
 
 int
-rec_child_answer(struct rec_child *c, int *r, void *out, size_t len)
+rec_child_receive_reply(struct rec_child *c, int *r, void *out, size_t len)
 {
 	struct answer_head h;
 	int64_t deadline = now_ms() + (int64_t)c->timeout * 1000;
@@ -446,7 +446,7 @@ rec_child_answer(struct rec_child *c, int *r, void *out, size_t len)
 }
 
 int
-rec_child_ask(struct rec_child *c, const void *in, size_t len)
+rec_child_send_request(struct rec_child *c, const void *in, size_t len)
 {
 	if (c->fd == -1 || send_all(c->fd, in, len) != 0) {
 		rec_logf(c->log, LOG_ERR, "the store reader is gone");

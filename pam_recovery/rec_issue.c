@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_generate.c: issuing a batch, invalidating codes, export marks. */
+/* rec_issue.c: issuing a batch, invalidating codes, export marks. */
 #include <string.h>
 
 #include <sodium.h>
 
 #include "rec_err.h"
-#include "rec_generate.h"
+#include "rec_issue.h"
 #include "rec_policy.h"
 
 struct gen {
@@ -29,7 +29,7 @@ invalidate_all(struct rec_txn *t, const char *user, struct rec_batch *b,
 
 	for (unsigned slot = 1; slot <= b->count; slot++) {
 		/* A code purge removed was not usable any more anyway. */
-		if ((r = rec_get_code(t, user, b->id, slot, &c)) ==
+		if ((r = rec_coderec_get(t, user, b->id, slot, &c)) ==
 		    REC_ERR_NOTFOUND)
 			continue;
 		if (r != REC_OK)
@@ -38,7 +38,7 @@ invalidate_all(struct rec_txn *t, const char *user, struct rec_batch *b,
 			continue;
 		c.state = REC_CODE_INVALID;
 		c.changed = now;
-		if ((r = rec_put_code(t, user, b->id, &c)) != REC_OK)
+		if ((r = rec_coderec_put(t, user, b->id, &c)) != REC_OK)
 			return r;
 		b->invalidated++;
 	}
@@ -55,7 +55,7 @@ gen_check(struct rec_txn *t, struct gen *g, struct rec_user *u, int store)
 	struct rec_batch old;
 	int r;
 
-	if ((r = rec_get_user(t, g->who->user, u)) == REC_ERR_NOTFOUND) {
+	if ((r = rec_user_get(t, g->who->user, u)) == REC_ERR_NOTFOUND) {
 		memset(u, 0, sizeof(*u));
 		r = REC_OK;
 	}
@@ -75,7 +75,8 @@ gen_check(struct rec_txn *t, struct gen *g, struct rec_user *u, int store)
 	}
 	if (u->active_batch == 0)
 		return REC_OK;
-	if ((r = rec_get_batch(t, g->who->user, u->active_batch, &old)) != REC_OK)
+	if ((r = rec_batch_get(t, g->who->user, u->active_batch,
+	    &old)) != REC_OK)
 		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
 	if (old.status == REC_BATCH_ACTIVE && old.count > old.used +
 	    old.invalidated && (old.expires == 0 || old.expires > g->now) &&
@@ -87,7 +88,7 @@ gen_check(struct rec_txn *t, struct gen *g, struct rec_user *u, int store)
 		return REC_OK;
 	if ((r = invalidate_all(t, g->who->user, &old, g->now)) != REC_OK)
 		return r;
-	return rec_put_batch(t, g->who->user, &old);
+	return rec_batch_put(t, g->who->user, &old);
 }
 
 static int
@@ -114,14 +115,14 @@ gen_stage_txn(struct rec_txn *t, void *varg)
 	if ((r = gen_check(t, g, &u, 0)) != REC_OK || g->outcome != REC_OK)
 		return r;
 	/* 24 random bits a second per user: a clash is a bug, not bad luck. */
-	if ((r = rec_get_batch(t, g->who->user, b.id, &other)) !=
+	if ((r = rec_batch_get(t, g->who->user, b.id, &other)) !=
 	    REC_ERR_NOTFOUND)
 		return r == REC_OK ? REC_ERR_INTERNAL : r;
 	b.status = REC_BATCH_STAGED;
-	if ((r = rec_put_batch(t, g->who->user, &b)) != REC_OK)
+	if ((r = rec_batch_put(t, g->who->user, &b)) != REC_OK)
 		return r;
 	for (unsigned i = 0; i < b.count; i++)
-		if ((r = rec_put_code(t, g->who->user, b.id,
+		if ((r = rec_coderec_put(t, g->who->user, b.id,
 		    &g->nb->recs[i])) != REC_OK)
 			return r;
 	return REC_OK;
@@ -143,22 +144,22 @@ gen_activate_txn(struct rec_txn *t, void *varg)
 
 	if ((r = gen_check(t, g, &u, 1)) != REC_OK || g->outcome != REC_OK)
 		return r;
-	if ((r = rec_get_batch(t, g->who->user, g->nb->batch.id, &b)) !=
-	    REC_OK)
+	if ((r = rec_batch_get(t, g->who->user, g->nb->batch.id, &b)) != REC_OK)
 		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
 	if (b.status != REC_BATCH_STAGED)
 		return REC_ERR_INTERNAL;
 	b = g->nb->batch;
 	b.status = REC_BATCH_ACTIVE;
-	if ((r = rec_put_batch(t, g->who->user, &b)) != REC_OK)
+	if ((r = rec_batch_put(t, g->who->user, &b)) != REC_OK)
 		return r;
 	u.active_batch = b.id;
 	u.last_generated = g->now;
-	if ((r = rec_put_user(t, g->who->user, &u)) != REC_OK)
+	if ((r = rec_user_put(t, g->who->user, &u)) != REC_OK)
 		return r;
 	snprintf(detail, sizeof(detail), "%u codes", b.count);
-	return rec_audit(t, g->cfg, g->who, REC_EV_GENERATED, g->now, b.id, 0,
-	    detail);
+	return rec_auth_audit(t, g->cfg, g->who, g->now,
+	    &(struct rec_mark){ .type = REC_EV_GENERATED, .batch = b.id,
+	    .detail = detail });
 }
 
 /* 1 when one of the first n codes already has this tag. */
@@ -179,25 +180,27 @@ gen_discard_txn(struct rec_txn *t, void *varg)
 	struct rec_batch b;
 	int r;
 
-	if ((r = rec_get_batch(t, g->who->user, g->nb->batch.id, &b)) ==
+	if ((r = rec_batch_get(t, g->who->user, g->nb->batch.id, &b)) ==
 	    REC_ERR_NOTFOUND)
 		return REC_OK;
 	if (r != REC_OK || b.status != REC_BATCH_STAGED)
 		return r;
 	for (unsigned slot = 1; slot <= b.count; slot++)
-		if ((r = rec_del_code(t, g->who->user, b.id, slot)) != REC_OK &&
-		    r != REC_ERR_NOTFOUND)
+		if ((r = rec_coderec_del(t, g->who->user, b.id,
+		    slot)) != REC_OK && r != REC_ERR_NOTFOUND)
 			return r;
-	return rec_del_batch(t, g->who->user, b.id);
+	return rec_batch_del(t, g->who->user, b.id);
 }
 
 int
-rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
-    const struct rec_who *who, const unsigned char *pepper, unsigned count,
-    unsigned expires_days, uint64_t now, unsigned flags,
+rec_issue_prepare(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const struct rec_issue_req *req,
     struct rec_new_batch *out, uint64_t *wait)
 {
-	struct gen g = { cfg, who, now, flags, out, 0, REC_OK, 0 };
+	const unsigned char *pepper = req->pepper;
+	unsigned count = req->count, expires_days = req->expires_days;
+	uint64_t now = req->now;
+	struct gen g = { cfg, who, now, req->flags, out, 0, REC_OK, 0 };
 	struct rec_batch *b = &out->batch;
 	int r = REC_ERR_INTERNAL;
 
@@ -223,7 +226,7 @@ rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
 		goto out;
 	if ((r = g.outcome) != REC_OK)
 		goto out;
-	out->flags = flags;
+	out->flags = req->flags;
 	rec_config_format(cfg, &b->fmt);
 	/* Batch ids sort by creation time; the low bits make them unique. */
 	b->id = now << 24 | (1 + randombytes_uniform((1u << 24) - 1));
@@ -234,7 +237,7 @@ rec_generate_prepare(struct rec_store *st, const struct rec_config *cfg,
 	b->opslimit = cfg->kdf_opslimit;
 	b->memlimit = cfg->kdf_memlimit;
 	b->peppered = pepper != NULL;
-	b->tag_bits = (uint8_t)rec_batch_tag_bits(&b->fmt, count);
+	b->tag_bits = (uint8_t)rec_format_batch_tag_bits(&b->fmt, count);
 	randombytes_buf(b->tag_key, sizeof(b->tag_key));
 	for (unsigned i = 0; i < count; i++) {
 		struct rec_code_rec *c = &out->recs[i];
@@ -266,7 +269,7 @@ out:
 }
 
 int
-rec_generate_stage(struct rec_store *st, const struct rec_config *cfg,
+rec_issue_stage(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
     uint64_t *wait)
 {
@@ -282,7 +285,7 @@ rec_generate_stage(struct rec_store *st, const struct rec_config *cfg,
 }
 
 int
-rec_generate_commit(struct rec_store *st, const struct rec_config *cfg,
+rec_issue_commit(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
     uint64_t *wait)
 {
@@ -298,7 +301,7 @@ rec_generate_commit(struct rec_store *st, const struct rec_config *cfg,
 }
 
 int
-rec_generate_discard(struct rec_store *st, const struct rec_who *who,
+rec_issue_discard(struct rec_store *st, const struct rec_who *who,
     struct rec_new_batch *nb)
 {
 	struct gen g = { NULL, who, 0, 0, nb, 0, REC_OK, 0 };
@@ -307,22 +310,20 @@ rec_generate_discard(struct rec_store *st, const struct rec_who *who,
 }
 
 int
-rec_generate(struct rec_store *st, const struct rec_config *cfg,
-    const struct rec_who *who, const unsigned char *pepper, unsigned count,
-    unsigned expires_days, uint64_t now, unsigned flags,
+rec_issue_generate(struct rec_store *st, const struct rec_config *cfg,
+    const struct rec_who *who, const struct rec_issue_req *req,
     struct rec_new_batch *out, uint64_t *wait)
 {
 	int r, staged = 0;
 
-	r = rec_generate_prepare(st, cfg, who, pepper, count, expires_days,
-	    now, flags, out, wait);
-	if (r == REC_OK && (r = rec_generate_stage(st, cfg, who, out, now,
+	r = rec_issue_prepare(st, cfg, who, req, out, wait);
+	if (r == REC_OK && (r = rec_issue_stage(st, cfg, who, out, req->now,
 	    wait)) == REC_OK) {
 		staged = 1;
-		r = rec_generate_commit(st, cfg, who, out, now, wait);
+		r = rec_issue_commit(st, cfg, who, out, req->now, wait);
 	}
 	if (r != REC_OK && staged)
-		(void)rec_generate_discard(st, who, out);
+		(void)rec_issue_discard(st, who, out);
 	if (r != REC_OK)
 		rec_new_batch_wipe(out);
 	return r;
@@ -354,19 +355,20 @@ invalidate_txn(struct rec_txn *t, void *varg)
 	unsigned changed = 0, last = 0;
 	int r;
 
-	if ((r = rec_get_active_batch(t, iv->who->user, &u, &b)) != REC_OK)
+	if ((r = rec_batch_get_active(t, iv->who->user, &u, &b)) != REC_OK)
 		return r;
 	if (iv->nslots == 0) {
-		if ((r = invalidate_all(t, iv->who->user, &b, iv->now)) != REC_OK)
+		if ((r = invalidate_all(t, iv->who->user, &b,
+		    iv->now)) != REC_OK)
 			return r;
 		u.active_batch = 0;
-		if ((r = rec_put_user(t, iv->who->user, &u)) != REC_OK)
+		if ((r = rec_user_put(t, iv->who->user, &u)) != REC_OK)
 			return r;
 	}
 	for (unsigned i = 0; i < iv->nslots; i++) {
 		if (iv->slots[i] < 1 || iv->slots[i] > b.count)
 			return REC_ERR_NOTFOUND;
-		if ((r = rec_get_code(t, iv->who->user, b.id, iv->slots[i],
+		if ((r = rec_coderec_get(t, iv->who->user, b.id, iv->slots[i],
 		    &c)) == REC_ERR_NOTFOUND)
 			continue;
 		if (r != REC_OK)
@@ -376,7 +378,7 @@ invalidate_txn(struct rec_txn *t, void *varg)
 		c.state = REC_CODE_INVALID;
 		c.changed = iv->now;
 		b.invalidated++;
-		if ((r = rec_put_code(t, iv->who->user, b.id, &c)) != REC_OK)
+		if ((r = rec_coderec_put(t, iv->who->user, b.id, &c)) != REC_OK)
 			return r;
 		changed++;
 		last = iv->slots[i];
@@ -385,16 +387,18 @@ invalidate_txn(struct rec_txn *t, void *varg)
 	if (iv->nslots > 0 && changed == 0)
 		return REC_OK;
 	b.modified = iv->now;
-	if ((r = rec_put_batch(t, iv->who->user, &b)) != REC_OK)
+	if ((r = rec_batch_put(t, iv->who->user, &b)) != REC_OK)
 		return r;
 	snprintf(detail, sizeof(detail), "%u code%s", changed,
 	    changed == 1 ? "" : "s");
-	return rec_audit(t, iv->cfg, iv->who, REC_EV_INVALIDATED, iv->now, b.id,
-	    changed == 1 ? last : 0, iv->nslots == 0 ? "whole batch" : detail);
+	return rec_auth_audit(t, iv->cfg, iv->who, iv->now,
+	    &(struct rec_mark){ .type = REC_EV_INVALIDATED, .batch = b.id,
+	    .slot = changed == 1 ? last : 0,
+	    .detail = iv->nslots == 0 ? "whole batch" : detail });
 }
 
 int
-rec_invalidate(struct rec_store *st, const struct rec_config *cfg,
+rec_issue_invalidate(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, const unsigned *slots, unsigned nslots,
     uint64_t now)
 {
@@ -417,15 +421,15 @@ mark_txn(struct rec_txn *t, void *varg)
 	struct rec_batch b;
 	int r;
 
-	if ((r = rec_get_batch(t, m->user, m->batch, &b)) != REC_OK)
+	if ((r = rec_batch_get(t, m->user, m->batch, &b)) != REC_OK)
 		return r;
 	b.exported |= m->how;
 	b.modified = m->now;
-	return rec_put_batch(t, m->user, &b);
+	return rec_batch_put(t, m->user, &b);
 }
 
 int
-rec_mark_exported(struct rec_store *st, const char *user, uint64_t batch,
+rec_issue_mark_exported(struct rec_store *st, const char *user, uint64_t batch,
     uint32_t how, uint64_t now)
 {
 	struct mark m = { user, batch, how, now };
