@@ -476,8 +476,7 @@ tool_generate_hint(const struct tool_target *t, char *buf, size_t len)
 	char user[TOOL_VIS_LEN(REC_USER_MAX)];
 	char svc[sizeof(" --service ") + REC_SERVICE_MAX] = "";
 
-	/* A service name is checked by rec_config_service_ok: nothing to
-	    escape. */
+	/* rec_config_service_ok checked the service name: nothing to escape. */
 	if (t->service != NULL)
 		snprintf(svc, sizeof(svc), " --service %s", t->service);
 	if (tool_by_admin(t))
