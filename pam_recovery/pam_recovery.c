@@ -553,21 +553,59 @@ get_code(struct call *c, const struct rec_format *fmt, char **resp)
 }
 
 /*
- * How a user gets new codes: they make their own in a per-user store; the
- * codes of a system store come from the administrator (pam-recovery
- * refuses to touch it), so pointing such a user at the helper is a dead end.
+ * The command (pam-recovery VERB) with which this user manages their codes
+ * themselves, into buf, or NULL when they cannot.  Per-user stores are the user's own.  A
+ * system store is root's: its users make their own only through
+ * pam-recovery-selfd, so only when its socket is there (systemd keeps it
+ * while the service is enabled); otherwise pam-recovery would refuse and
+ * the advice would be a dead end.  A service with a [service] section of
+ * its own needs --service, or the helper would work on another store.
  */
 static const char *
-renew_advice(const struct call *c)
+self_command(const struct call *c, const char *verb, char *buf, size_t len)
 {
-	return c->per_user ? "Generate new ones with: pam-recovery generate" :
-	    "Ask your administrator for new ones.";
+	char names[REC_SECTIONS_MAX][REC_SERVICE_MAX];
+	const char *svc = c->who.service, *conf;
+	struct stat sb;
+	unsigned n = 0;
+	int own = 0;
+
+	if (!c->per_user && (stat(c->cfg.self_socket, &sb) == -1 ||
+	    !S_ISSOCK(sb.st_mode)))
+		return NULL;
+	conf = c->o.conf != NULL ? c->o.conf : REC_CONF_DEFAULT;
+	if (svc != NULL && rec_config_sections(conf, names, &n, NULL) == REC_OK)
+		for (unsigned i = 0; i < n && !own; i++)
+			own = strcmp(names[i], svc) == 0;
+	/* A section's name passed rec_config_service_ok: nothing to escape. */
+	snprintf(buf, len, "pam-recovery%s%s %s", own ? " --service " : "",
+	    own ? svc : "", verb);
+	return buf;
+}
+
+/*
+ * How a user gets new codes, as one sentence: the command when they can
+ * make their own (self_command), else the administrator.  when is "", or
+ * " now" or " soon"; what is "new ones", "new codes" or "some".
+ */
+static const char *
+renew_advice(const struct call *c, const char *what, const char *when,
+    char *buf, size_t len)
+{
+	char cmd[sizeof("pam-recovery --service  generate") + REC_SERVICE_MAX];
+
+	if (self_command(c, "generate", cmd, sizeof(cmd)) != NULL)
+		snprintf(buf, len, "Generate %s%s with: %s", what, when, cmd);
+	else
+		snprintf(buf, len, "Ask your administrator for %s%s.", what,
+		    when);
+	return buf;
 }
 
 static void
 announce_success(struct call *c, const struct rec_result *res)
 {
-	char env[64];
+	char env[64], advice[160];
 
 	snprintf(env, sizeof(env), "remaining=%u", res->remaining);
 	log_event(c, "code_used", res->batch, res->slot, env);
@@ -581,13 +619,11 @@ announce_success(struct call *c, const struct rec_result *res)
 	    res->remaining, res->remaining == 1 ? "" : "s");
 	if (res->remaining == 0)
 		pam_error(c->pamh, "WARNING: that was your LAST recovery code. "
-		    "%s", c->per_user ? "Generate new ones now with: "
-		    "pam-recovery generate" : "Ask your administrator for new "
-		    "ones now.");
+		    "%s", renew_advice(c, "new ones", " now", advice,
+		    sizeof(advice)));
 	else if (res->remaining <= c->cfg.warn_remaining)
-		pam_info(c->pamh, "%s", c->per_user ? "Generate new codes soon "
-		    "with: pam-recovery generate" : "Ask your administrator for "
-		    "new codes soon.");
+		pam_info(c->pamh, "%s", renew_advice(c, "new codes", " soon",
+		    advice, sizeof(advice)));
 }
 
 /*
@@ -786,19 +822,21 @@ remind(struct call *c, const struct rec_status *s, uint64_t now)
 {
 	unsigned done = said_get(c->pamh), now_said = 0;
 	int usable = s->enrolled && s->remaining > 0 && !s->expired;
+	char advice[160], cmd[sizeof("pam-recovery --service  generate") +
+	    REC_SERVICE_MAX];
 	uint64_t days;
 
 	if (!(done & SAID_REMAINING)) {
 		if (!usable) {
 			pam_info(c->pamh, "You have no usable recovery codes. "
-			    "%s", c->per_user ? "Generate some with: "
-			    "pam-recovery generate" : "Ask your administrator "
-			    "for some.");
+			    "%s", renew_advice(c, "some", "", advice,
+			    sizeof(advice)));
 			now_said |= SAID_REMAINING;
 		} else if (s->remaining <= c->cfg.warn_remaining) {
 			pam_info(c->pamh, "Only %u recovery code%s left. %s",
 			    s->remaining, s->remaining == 1 ? "" : "s",
-			    renew_advice(c));
+			    renew_advice(c, "new ones", "", advice,
+			    sizeof(advice)));
 			now_said |= SAID_REMAINING;
 		}
 	}
@@ -808,15 +846,16 @@ remind(struct call *c, const struct rec_status *s, uint64_t now)
 		days = (s->expires - now + 86399) / 86400;
 		pam_info(c->pamh, "Your recovery codes expire in %llu day%s. "
 		    "%s", (unsigned long long)days, days == 1 ? "" : "s",
-		    renew_advice(c));
+		    renew_advice(c, "new ones", "", advice, sizeof(advice)));
 		now_said |= SAID_EXPIRY;
 		notify(c, REC_NOTIFY_EXPIRING, (long)s->remaining);
 	}
-	/* Only the owner of a per-user store can test a code (verify). */
-	if (usable && c->per_user && !(done & SAID_UNVERIFIED) &&
-	    s->verified == 0 && s->used == 0) {
+	/* Only a user who can manage their codes can test one (verify). */
+	if (usable && !(done & SAID_UNVERIFIED) && s->verified == 0 &&
+	    s->used == 0 && self_command(c, "verify", cmd, sizeof(cmd)) !=
+	    NULL) {
 		pam_info(c->pamh, "Your recovery codes were never tested. Test "
-		    "one with: pam-recovery verify");
+		    "one with: %s", cmd);
 		now_said |= SAID_UNVERIFIED;
 	}
 	said_add(c->pamh, now_said);

@@ -46,6 +46,10 @@ kdf_memlimit = 8K
 store_helper = $BIN/pam-recovery-store
 self_socket = $T/self.sock
 generate_cooldown = 0
+
+# The same store, for the advice a service with a section is given.
+[service rt-sudo]
+warn_remaining = 3
 CONF
 chmod 0644 "$T/conf"
 sed "s|^self_socket = .*|self_socket = $T/u/fake.sock|" "$T/conf" >"$T/fake.conf"
@@ -62,6 +66,8 @@ mkdir "$T/pam.d"
 printf 'auth required pam_exec.so expose_authtok quiet %s\naccount required pam_permit.so\n' \
     "$T/pw.sh" >"$T/pam.d/pam-recovery-self"
 echo "auth required $BIN/pam_recovery.so conf=$T/conf" >"$T/pam.d/rt"
+echo "account required $BIN/pam_recovery.so conf=$T/none.conf" >"$T/pam.d/rt-none"
+echo "account required $BIN/pam_recovery.so conf=$T/conf" >"$T/pam.d/rt-sudo"
 
 $VG "$BIN/pam-recovery-selfd" -c "$T/conf" --socket "$T/self.sock" \
     --pam-dir "$T/pam.d" 2>"$T/daemon.err" &
@@ -102,6 +108,14 @@ admin show "$U"
 check "the codes are in the system store" has "3 of 3 left"
 pamrun rt "$U" auth -- "$(code 1)"
 check "a code of the user's own list logs in through the module" has "auth: PAM_SUCCESS"
+check "the module sends a self-service user to pam-recovery, not the administrator" \
+    has "Generate new codes soon with: pam-recovery generate"
+pamrun rt-none "$U" account
+check "with no self-service socket the module says to ask the administrator" \
+    has "Only 2 recovery codes left. Ask your administrator for new ones."
+pamrun rt-sudo "$U" account
+check "a service with a section of its own: the advice names it" \
+    has "Only 2 recovery codes left. Generate new ones with: pam-recovery --service rt-sudo generate"
 admin audit --json
 check "the change is audited with actor=self" \
     sh -c 'printf "%s\n" "$0" | grep "\"generated\"" | grep -q "\"actor\":\"self\""' "$OUT"
