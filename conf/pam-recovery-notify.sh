@@ -10,8 +10,10 @@
 #    generated, invalidated, locked, unlocked, expiring), PAM_USER,
 #    PAM_RECOVERY_REMAINING, PAM_RECOVERY_HOST, PAM_RECOVERY_STORE_KIND
 #    (system or user: whose codes they are), PAM_RECOVERY_ADMIN_EMAIL (the
-#    configuration's admin_email, when set) and, at login, PAM_SERVICE and
-#    PAM_RHOST.  notify_command takes no arguments: to pass options, point
+#    configuration's admin_email, when set), PAM_RECOVERY_HELPER (the
+#    command with which the user manages their own codes, e.g.
+#    "pam-recovery --service sudo"; unset when only the administrator can)
+#    and, at login, PAM_SERVICE and PAM_RHOST.  notify_command takes no arguments: to pass options, point
 #    it at a small root-owned wrapper, e.g. /usr/local/sbin/recovery-notice:
 #      #!/bin/sh
 #      exec /usr/share/pam-recovery/pam-recovery-notify.sh -c admin@example.org
@@ -34,7 +36,8 @@
 #   -f ADDRESS   sender (default: root@HOST)
 #   -k KIND      system or user: whose store the codes are in, when
 #                PAM_RECOVERY_STORE_KIND does not say (the pam_exec hook).
-#                With a system store only the administrator issues codes,
+#                With a system store and no PAM_RECOVERY_HELPER (no
+#                pam-recovery-selfd) only the administrator issues codes,
 #                so the mail says to ask the administrator, never to run
 #                pam-recovery; default user
 #   -s PATH      the sendmail program (default: sendmail on PATH, then
@@ -83,11 +86,16 @@ to=$(clean "${to:-$user}")
 cc=$(clean "${cc:-${PAM_RECOVERY_ADMIN_EMAIL:-}}")
 kind=${PAM_RECOVERY_STORE_KIND:-${kind:-user}}
 [ "$kind" = system ] || kind=user
+# The module and the tools set it only to "pam-recovery" and a service
+# name; keep it to such characters all the same.
+helper=$(printf '%s' "${PAM_RECOVERY_HELPER:-}" | tr -cd 'A-Za-z0-9._@ -' | cut -c 1-100)
+[ -z "$helper" ] || kind=user
+[ -n "$helper" ] || helper=pam-recovery
 from=$(clean "${from:-root@$host}")
 date=$(LC_ALL=C date '+%a, %d %b %Y %H:%M:%S %z')
 
-# Who makes new codes: the user with pam-recovery (a per-user store), or
-# only the administrator (a system store: pam-recovery cannot write it).
+# Who makes new codes: the user with pam-recovery (a per-user store, or a
+# system store with pam-recovery-selfd), or only the administrator.
 if [ "$kind" = system ]; then
 	ask="ask your administrator${cc:+ ($cc)}"
 	status="To know how many are left, $ask."
@@ -95,11 +103,11 @@ if [ "$kind" = system ]; then
 	lost='tell your administrator at once, who can invalidate them, and
 change your password.'
 else
-	status="See what is left with \"pam-recovery status\"."
-	renew="make a new list with \"pam-recovery generate\""
-	lost='log in, run
-"pam-recovery invalidate --all", change your password, and tell your
-administrator at once.'
+	status="See what is left with \"$helper status\"."
+	renew="make a new list with \"$helper generate\""
+	lost="log in, run
+\"$helper invalidate --all\", change your password, and tell your
+administrator at once."
 fi
 if [ -z "$remaining" ]; then
 	remaining=unknown

@@ -149,16 +149,41 @@ log_event(struct call *c, const char *event, uint64_t batch, unsigned slot,
 }
 
 /*
+ * The command with which this user manages their codes themselves
+ * (rec_config_helper), into buf, or NULL when they cannot: pointing a
+ * system-store user at pam-recovery without pam-recovery-selfd would be a
+ * dead end.  A service with a [service] section of its own needs
+ * --service, or the helper would work on another store.  Rare (only when
+ * advice is due), so the sections are read again here.
+ */
+static const char *
+helper_command(const struct call *c, char *buf, size_t len)
+{
+	char names[REC_SECTIONS_MAX][REC_SERVICE_MAX];
+	const char *svc = c->who.service;
+	unsigned n = 0;
+	int own = 0;
+
+	if (svc != NULL && rec_config_sections(c->o.conf != NULL ? c->o.conf :
+	    REC_CONF_DEFAULT, names, &n, NULL) == REC_OK)
+		for (unsigned i = 0; i < n && !own; i++)
+			own = strcmp(names[i], svc) == 0;
+	return rec_config_helper(&c->cfg, own ? svc : NULL, buf, len);
+}
+
+/*
  * Tell the notify_command of a change (rec_notify).  Its failure is logged
  * there and never changes the outcome of the login.
  */
 static void
 notify(struct call *c, enum rec_notify_event event, long remaining)
 {
+	char helper[REC_HELPER_CMD_MAX];
 	struct rec_notice n = { .event = event, .user = c->who.user,
 	    .remaining = remaining, .service = c->who.service,
 	    .rhost = c->who.rhost, .system_store = !rec_config_per_user(&c->cfg),
-	    .admin_email = c->cfg.admin_email };
+	    .admin_email = c->cfg.admin_email,
+	    .helper = helper_command(c, helper, sizeof(helper)) };
 
 	(void)rec_notify(c->cfg.notify_command, c->cfg.notify_timeout, &n,
 	    &c->log);
@@ -552,34 +577,15 @@ get_code(struct call *c, const struct rec_format *fmt, char **resp)
 	return c->o.any_code ? hand_on(c, fmt, resp) : PAM_SUCCESS;
 }
 
-/*
- * The command (pam-recovery VERB) with which this user manages their codes
- * themselves, into buf, or NULL when they cannot.  Per-user stores are the user's own.  A
- * system store is root's: its users make their own only through
- * pam-recovery-selfd, so only when its socket is there (systemd keeps it
- * while the service is enabled); otherwise pam-recovery would refuse and
- * the advice would be a dead end.  A service with a [service] section of
- * its own needs --service, or the helper would work on another store.
- */
+/* pam-recovery VERB as this user should run it, or NULL (helper_command). */
 static const char *
 self_command(const struct call *c, const char *verb, char *buf, size_t len)
 {
-	char names[REC_SECTIONS_MAX][REC_SERVICE_MAX];
-	const char *svc = c->who.service, *conf;
-	struct stat sb;
-	unsigned n = 0;
-	int own = 0;
+	char helper[REC_HELPER_CMD_MAX];
 
-	if (!c->per_user && (stat(c->cfg.self_socket, &sb) == -1 ||
-	    !S_ISSOCK(sb.st_mode)))
+	if (helper_command(c, helper, sizeof(helper)) == NULL)
 		return NULL;
-	conf = c->o.conf != NULL ? c->o.conf : REC_CONF_DEFAULT;
-	if (svc != NULL && rec_config_sections(conf, names, &n, NULL) == REC_OK)
-		for (unsigned i = 0; i < n && !own; i++)
-			own = strcmp(names[i], svc) == 0;
-	/* A section's name passed rec_config_service_ok: nothing to escape. */
-	snprintf(buf, len, "pam-recovery%s%s %s", own ? " --service " : "",
-	    own ? svc : "", verb);
+	snprintf(buf, len, "%s %s", helper, verb);
 	return buf;
 }
 
@@ -592,7 +598,7 @@ static const char *
 renew_advice(const struct call *c, const char *what, const char *when,
     char *buf, size_t len)
 {
-	char cmd[sizeof("pam-recovery --service  generate") + REC_SERVICE_MAX];
+	char cmd[REC_HELPER_CMD_MAX + sizeof(" generate")];
 
 	if (self_command(c, "generate", cmd, sizeof(cmd)) != NULL)
 		snprintf(buf, len, "Generate %s%s with: %s", what, when, cmd);
@@ -822,8 +828,7 @@ remind(struct call *c, const struct rec_status *s, uint64_t now)
 {
 	unsigned done = said_get(c->pamh), now_said = 0;
 	int usable = s->enrolled && s->remaining > 0 && !s->expired;
-	char advice[160], cmd[sizeof("pam-recovery --service  generate") +
-	    REC_SERVICE_MAX];
+	char advice[160], cmd[REC_HELPER_CMD_MAX + sizeof(" verify")];
 	uint64_t days;
 
 	if (!(done & SAID_REMAINING)) {

@@ -1006,6 +1006,22 @@ rec_config_validate(const struct rec_config *cfg, const struct rec_log *log)
  * Walk a store pattern.  "~" and "~/" at the start mean the home; "%u",
  * "%h" and "%%" expand anywhere.  Returns 1 when the pattern needs the user.
  */
+const char *
+rec_config_helper(const struct rec_config *cfg, const char *service,
+    char *buf, size_t len)
+{
+	struct stat sb;
+
+	if (!rec_config_per_user(cfg) && (stat(cfg->self_socket, &sb) == -1 ||
+	    !S_ISSOCK(sb.st_mode)))
+		return NULL;
+	if (service != NULL && rec_config_service_ok(service))
+		snprintf(buf, len, "pam-recovery --service %s", service);
+	else
+		snprintf(buf, len, "pam-recovery");
+	return buf;
+}
+
 int
 rec_config_per_user(const struct rec_config *cfg)
 {

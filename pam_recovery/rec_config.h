@@ -143,6 +143,17 @@ int rec_config_validate(const struct rec_config *cfg, const struct rec_log *log)
 int rec_config_per_user(const struct rec_config *cfg);
 
 /*
+ * The command with which the users of cfg's store manage their own codes,
+ * "pam-recovery", or "pam-recovery --service SERVICE" when service is not
+ * NULL (a name rec_config_service_ok accepts), into buf; NULL when they
+ * cannot: a system store is root's, and its users reach it only through
+ * pam-recovery-selfd, so only while its socket (self_socket) exists.
+ */
+const char *rec_config_helper(const struct rec_config *cfg,
+    const char *service, char *buf, size_t len);
+#define REC_HELPER_CMD_MAX (sizeof("pam-recovery --service ") + REC_SERVICE_MAX)
+
+/*
  * Expand cfg->store for the user (name, home) into out (size outlen).
  * Returns REC_OK, REC_ERR_USAGE when it does not fit, or REC_ERR_CONFIG when
  * the result is not an absolute path.

@@ -16,7 +16,7 @@
 #include "rec_notify.h"
 
 #define NOTIFY_PATH	"/usr/sbin:/usr/bin:/sbin:/bin"
-#define NOTIFY_VARS	10	/* the variables, and the closing NULL */
+#define NOTIFY_VARS	11	/* the variables, and the closing NULL */
 #define NOTIFY_VAR_MAX	512
 #define NOTIFY_TICK_NS	10000000L	/* 10 ms between looks at the child */
 
@@ -146,7 +146,9 @@ rec_notify(const char *command, unsigned timeout,
 	    add_var(env, envp, &n, "PAM_RHOST", notice->rhost) != REC_OK ||
 	    add_var(env, envp, &n, "PAM_RECOVERY_ADMIN_EMAIL",
 	    notice->admin_email != NULL && notice->admin_email[0] != '\0' ?
-	    notice->admin_email : NULL) != REC_OK) {
+	    notice->admin_email : NULL) != REC_OK ||
+	    add_var(env, envp, &n, "PAM_RECOVERY_HELPER",
+	    notice->helper) != REC_OK) {
 		rc = REC_ERR_USAGE;
 		rec_logf(log, LOG_ERR, "notify_command: a value is too long");
 		goto out;

@@ -29,6 +29,7 @@ struct rec_notice {
 	const char *rhost;
 	int system_store;	/* 1: a system store, 0: a per-user store */
 	const char *admin_email;	/* the configuration's admin_email */
+	const char *helper;	/* rec_config_helper's command, or NULL */
 };
 
 /* The event's name ("code_used", ...), or NULL for an unknown event. */
@@ -47,8 +48,9 @@ int rec_notify_check(const char *path);
  * Run command (the notify_command; "" or NULL = nothing to do, REC_OK) for
  * notice with a clean environment: PAM_RECOVERY_EVENT, PAM_USER,
  * PAM_RECOVERY_REMAINING, PAM_RECOVERY_HOST, PAM_RECOVERY_STORE_KIND
- * ("system" or "user"), PAM_SERVICE, PAM_RHOST and PAM_RECOVERY_ADMIN_EMAIL
- * when known, and a fixed PATH.  No shell; stdin, stdout and stderr are
+ * ("system" or "user"), PAM_SERVICE, PAM_RHOST, PAM_RECOVERY_ADMIN_EMAIL
+ * and PAM_RECOVERY_HELPER (the command with which the user manages their
+ * own codes) when known, and a fixed PATH.  No shell; stdin, stdout and stderr are
  * /dev/null.  Waits up to timeout seconds, then kills it (SIGKILL) and
  * reaps it.  The caller's signal dispositions are left alone.  Every
  * failure is logged through log and returned (REC_ERR_UNSAFE, REC_ERR_CONFIG,

@@ -45,6 +45,7 @@ store_helper = $BIN/pam-recovery-store
 max_attempts = 2
 notify_command = $1
 notify_timeout = ${2:-30}
+self_socket = $T/${SELF_SOCK:-none.sock}
 CONF
 	chmod 0644 "$T/conf"
 }
@@ -171,6 +172,28 @@ pamrun rt "$ME" account
 check "system store, expiring: one mail" onemail
 check "system store, expiring: ask the administrator" \
     has "Before they do, ask your administrator (boss@example.org) for new codes."
+
+# A system store whose users serve themselves (pam-recovery-selfd's socket
+# is there): the mail gives them the command, with the service's section.
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/self.sock"
+	SELF_SOCK=self.sock conf "$T/plain"
+	printf 'admin_email = boss@example.org\n[service rt]\nwarn_remaining = 3\n' >>"$T/conf"
+	admin generate "$ME" -y -n 3 --format csv
+	printf '%s\n' "$OUT" >"$T/self.csv"
+	onemail
+	login "$(code 1 "$T/self.csv")"
+	check "self-service store, code used: one mail" onemail
+	check "self-service store, code used: the user's own command, with the service" \
+	    has 'Only a few are left: make a new list with "pam-recovery --service rt generate".'
+	check "self-service store, code used: not you? invalidate it yourself" \
+	    has '"pam-recovery --service rt invalidate --all"'
+	check "self-service store, code used: no ask-the-administrator advice" hasnt "ask your administrator"
+	conf "$T/plain"
+	printf 'admin_email = boss@example.org\n' >>"$T/conf"
+else
+	echo "# skipped: self-service advice in mail (no python3 to make a socket)"
+fi
 
 # A per-user store: the user makes new codes; no admin_email, no Cc.
 mkdir -m 0700 "$T/$ME.ustore"

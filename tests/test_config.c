@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "rec_code.h"
@@ -1434,6 +1436,47 @@ test_per_user(void **state)
 	}
 }
 
+/*
+ * Who manages a user's codes: the user (pam-recovery, with --service for
+ * a valid service name) for a per-user store, or for a system store while
+ * pam-recovery-selfd's socket exists; else nobody but the administrator.
+ */
+static void
+test_helper_command(void **state)
+{
+	struct rec_config cfg;
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[] = "/tmp/test_config.XXXXXX", buf[REC_HELPER_CMD_MAX];
+	int s;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	rec_config_defaults(&cfg);
+	snprintf(cfg.store, sizeof(cfg.store), "~/.pam-recovery");
+	snprintf(cfg.self_socket, sizeof(cfg.self_socket), "%s/self.sock", dir);
+	assert_string_equal(rec_config_helper(&cfg, NULL, buf, sizeof(buf)),
+	    "pam-recovery");
+	assert_string_equal(rec_config_helper(&cfg, "sudo", buf, sizeof(buf)),
+	    "pam-recovery --service sudo");
+	/* A name no section could have is not passed on. */
+	assert_string_equal(rec_config_helper(&cfg, "a b;rm", buf,
+	    sizeof(buf)), "pam-recovery");
+	snprintf(cfg.store, sizeof(cfg.store), "/var/lib/pam-recovery");
+	assert_null(rec_config_helper(&cfg, "sudo", buf, sizeof(buf)));
+	/* Not a socket: still nobody to serve them. */
+	assert_int_equal(mkdir(cfg.self_socket, 0700), 0);
+	assert_null(rec_config_helper(&cfg, "sudo", buf, sizeof(buf)));
+	assert_int_equal(rmdir(cfg.self_socket), 0);
+	assert_true((s = socket(AF_UNIX, SOCK_STREAM, 0)) != -1);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/self.sock", dir);
+	assert_int_equal(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_string_equal(rec_config_helper(&cfg, "sudo", buf, sizeof(buf)),
+	    "pam-recovery --service sudo");
+	close(s);
+	assert_int_equal(unlink(cfg.self_socket), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -1479,6 +1522,7 @@ main(void)
 		cmocka_unit_test(test_store_path),
 		cmocka_unit_test(test_store_path_too_long),
 		cmocka_unit_test(test_per_user),
+		cmocka_unit_test(test_helper_command),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,7 +91,8 @@ test_environment(void **state)
 	struct fx *f = *state;
 	struct rec_notice n = { .event = REC_NOTIFY_CODE_USED, .user = "alice",
 	    .remaining = 7, .service = "sshd", .rhost = "192.0.2.1",
-	    .system_store = 1, .admin_email = "root@example.org" };
+	    .system_store = 1, .admin_email = "root@example.org",
+	    .helper = "pam-recovery --service sudo" };
 	struct sigaction before, after;
 	char body[512], buf[4096], host[256];
 
@@ -115,6 +116,8 @@ test_environment(void **state)
 	assert_non_null(strstr(buf, "PAM_RHOST=192.0.2.1\n"));
 	assert_non_null(strstr(buf, "PAM_RECOVERY_STORE_KIND=system\n"));
 	assert_non_null(strstr(buf, "PAM_RECOVERY_ADMIN_EMAIL=root@example.org\n"));
+	assert_non_null(strstr(buf,
+	    "PAM_RECOVERY_HELPER=pam-recovery --service sudo\n"));
 	assert_non_null(strstr(buf, "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"));
 	assert_int_equal(gethostname(host, sizeof(host)), 0);
 	host[sizeof(host) - 1] = '\0';
@@ -147,6 +150,7 @@ test_optional_values(void **state)
 	assert_null(strstr(buf, "PAM_RHOST="));
 	assert_non_null(strstr(buf, "PAM_RECOVERY_STORE_KIND=user\n"));
 	assert_null(strstr(buf, "PAM_RECOVERY_ADMIN_EMAIL="));
+	assert_null(strstr(buf, "PAM_RECOVERY_HELPER="));
 	/* An admin_email left empty is not set either. */
 	n.admin_email = "";
 	assert_int_equal(rec_notify(f->cmd, 5, &n, &f->log), REC_OK);

@@ -56,10 +56,13 @@ tool_log_init(struct rec_log *log, int debug)
 void
 tool_target_notify(const struct tool_target *t, int event, long remaining)
 {
+	char helper[REC_HELPER_CMD_MAX];
 	struct rec_notice n = { .event = (enum rec_notify_event)event,
 	    .user = t->who.user, .remaining = remaining,
 	    .system_store = !rec_config_per_user(t->cfg),
-	    .admin_email = t->cfg->admin_email };
+	    .admin_email = t->cfg->admin_email,
+	    .helper = rec_config_helper(t->cfg, t->service, helper,
+	    sizeof(helper)) };
 
 	(void)rec_notify(t->cfg->notify_command, t->cfg->notify_timeout, &n,
 	    t->log);
