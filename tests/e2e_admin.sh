@@ -486,7 +486,8 @@ check "forged: the purge report gives the records to $PU and marks them" \
 check "forged: the purge report has no raw ESC, no forged line" clean
 
 # --- advice that fits the store (#12): users of a system store ask the admin --
-sed "s|^store = .*|store = $T/advsys|" "$T/conf" >"$T/adv.conf"
+# (No pam-recovery-selfd: a socket path of the test's own that is not there.)
+{ sed "s|^store = .*|store = $T/advsys|" "$T/conf"; echo "self_socket = $T/no-self.sock"; } >"$T/adv.conf"
 chmod 0644 "$T/adv.conf"
 printf 'auth required %s conf=%s\naccount optional %s conf=%s\n' \
     "$BIN/pam_recovery.so" "$T/adv.conf" "$BIN/pam_recovery.so" "$T/adv.conf" >"$T/pam.d/rt-adv"
@@ -524,6 +525,15 @@ check "system store, txt sheet: no pam-recovery command" hasnt "pam-recovery"
 sheet "$T/adv-mail.conf" generate "$ME" -y -n 3 --format txt
 check "system store, txt sheet: names admin_email" \
     has "When few are left, ask your administrator (boss@example.org) for new ones."
+# With pam-recovery-selfd (its socket there) the user makes their own.
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$T/self.sock"
+	sed "s|^self_socket = .*|self_socket = $T/self.sock|" "$T/adv.conf" >"$T/adv-self.conf"
+	chmod 0644 "$T/adv-self.conf"
+	sheet "$T/adv-self.conf" generate "$ME" -y -n 3 --format txt
+	check "system store with self-service, txt sheet: exit 0" test "$RC" -eq 0
+	check "system store with self-service, txt sheet: no administrator line" hasnt "administrator"
+fi
 sheet "$T/pu.conf" generate "$PU" -y -n 3 --format txt
 check "per-user store, txt sheet: exit 0" test "$RC" -eq 0
 check "per-user store, txt sheet: unchanged, no administrator line" hasnt "administrator"

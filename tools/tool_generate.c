@@ -351,9 +351,16 @@ static int
 emit(struct tool_target *t, const struct gen_opts *o, FILE *f,
     const struct rec_new_batch *nb)
 {
+	char helper[REC_HELPER_CMD_MAX];
+	/*
+	 * Codes an administrator issued for a system store send the user
+	 * back to the administrator, unless pam-recovery-selfd lets them
+	 * make their own (rec_config_helper).
+	 */
 	struct tool_listing l = { .user = t->who.user, .host = t->host,
 	    .site = t->cfg->site_name, .nb = nb,
-	    .ask_admin = !rec_config_per_user(t->cfg) && tool_by_admin(t),
+	    .ask_admin = tool_by_admin(t) && rec_config_helper(t->cfg, NULL,
+	    helper, sizeof(helper)) == NULL,
 	    .admin_email = t->cfg->admin_email };
 
 	if (o->format == REC_EXPORT_PDF) {
