@@ -42,6 +42,7 @@ CORE_SRC := \
 	pam_recovery/rec_code.c \
 	pam_recovery/rec_config.c \
 	pam_recovery/rec_err.c \
+	pam_recovery/rec_file.c \
 	pam_recovery/rec_issue.c \
 	pam_recovery/rec_helper.c \
 	pam_recovery/rec_child.c \
@@ -104,6 +105,7 @@ UNIT_TESTS := \
 	test_code \
 	test_config \
 	test_escape \
+	test_file \
 	test_faults \
 	test_helper \
 	test_child \

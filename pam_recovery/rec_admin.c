@@ -10,6 +10,7 @@
 
 #include "rec_admin.h"
 #include "rec_err.h"
+#include "rec_file.h"
 
 struct unlock {
 	const struct rec_config *cfg;
@@ -189,6 +190,7 @@ out:
 static int
 make_dest(const char *dest, const struct rec_log *log, int *dfd, int *made)
 {
+	struct rec_file_rule rule = { "backup", S_IFDIR, 0, 0, 0, 0 };
 	struct stat sb;
 
 	if (mkdir(dest, 0700) == -1) {
@@ -200,15 +202,16 @@ make_dest(const char *dest, const struct rec_log *log, int *dfd, int *made)
 		rec_logf(log, LOG_ERR, "backup %s: %s", dest, strerror(errno));
 		return REC_ERR_IO;
 	}
-	*dfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	/*
 	 * In a directory that others can write, dest could have been swapped
-	 * for theirs between mkdir and open: accept only the one we made.
+	 * for theirs between mkdir and open: accept only a directory of ours
+	 * (its mode is set below: mkdir honoured the umask).
 	 */
-	if (*dfd == -1 || fstat(*dfd, &sb) == -1 || sb.st_uid != geteuid()) {
+	rule.owner = geteuid();
+	if (rec_file_open(AT_FDCWD, NULL, dest, &rule, log, dfd, &sb) !=
+	    REC_OK) {
 		rec_logf(log, LOG_ERR, "backup %s: not the directory just "
-		    "created%s%s", dest, *dfd == -1 ? ": " : "",
-		    *dfd == -1 ? strerror(errno) : "");
+		    "created", dest);
 		return REC_ERR_UNSAFE;
 	}
 	*made = 1;
