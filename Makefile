@@ -40,6 +40,7 @@ CORE_SRC := \
 	pam_recovery/rec_admin.c \
 	pam_recovery/rec_auth.c \
 	pam_recovery/rec_code.c \
+	pam_recovery/rec_deep.c \
 	pam_recovery/rec_config.c \
 	pam_recovery/rec_err.c \
 	pam_recovery/rec_file.c \
@@ -103,6 +104,7 @@ UNIT_TESTS := \
 	test_admin \
 	test_auth \
 	test_code \
+	test_deep \
 	test_config \
 	test_escape \
 	test_file \
