@@ -40,8 +40,10 @@ CORE_SRC := \
 	pam_recovery/rec_admin.c \
 	pam_recovery/rec_auth.c \
 	pam_recovery/rec_code.c \
+	pam_recovery/rec_deep.c \
 	pam_recovery/rec_config.c \
 	pam_recovery/rec_err.c \
+	pam_recovery/rec_file.c \
 	pam_recovery/rec_issue.c \
 	pam_recovery/rec_helper.c \
 	pam_recovery/rec_child.c \
@@ -102,8 +104,10 @@ UNIT_TESTS := \
 	test_admin \
 	test_auth \
 	test_code \
+	test_deep \
 	test_config \
 	test_escape \
+	test_file \
 	test_faults \
 	test_helper \
 	test_child \

@@ -23,6 +23,7 @@
 #include "rec_child.h"
 #include "rec_code.h"
 #include "rec_err.h"
+#include "rec_file.h"
 #include "rec_helper.h"
 #include "rec_notify.h"
 
@@ -319,9 +320,16 @@ attempt_work(struct call *c, const char *code, struct job_out *o)
 }
 
 /*
- * The store helper's executable, opened without following a link and
- * checked on the descriptor that will be run: a regular file of root's
- * (or, not as root, of ours) that nobody else may write.  -1 when not.
+ * The store helper: a program of root's (or, not as root, of ours) that
+ * nobody else may change.
+ */
+static const struct rec_file_rule helper_rule = {
+	"store helper", S_IFREG, 0, REC_FILE_SELF, S_IWGRP | S_IWOTH, S_IXUSR
+};
+
+/*
+ * The store helper's executable, opened and checked by rec_file_open on
+ * the descriptor that will be run.  -1 when refused (logged).
  */
 static int
 open_helper(struct call *c)
@@ -329,23 +337,10 @@ open_helper(struct call *c)
 	struct stat sb;
 	int fd;
 
-	fd = open(c->cfg.store_helper, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1) {
+	if (rec_file_open(AT_FDCWD, NULL, c->cfg.store_helper, &helper_rule,
+	    &c->log, &fd, &sb) == REC_ERR_NOTFOUND)
 		pam_syslog(c->pamh, LOG_ERR, "store helper %s: %s",
-		    c->cfg.store_helper, errno == ELOOP ?
-		    "a symbolic link" : strerror(errno));
-		return -1;
-	}
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    (sb.st_uid != 0 && sb.st_uid != geteuid()) ||
-	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
-	    (sb.st_mode & S_IXUSR) == 0) {
-		pam_syslog(c->pamh, LOG_ERR, "store helper %s: not an "
-		    "executable regular file of root's that only root may "
-		    "write", c->cfg.store_helper);
-		close(fd);
-		return -1;
-	}
+		    c->cfg.store_helper, strerror(ENOENT));
 	return fd;
 }
 

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_admin.c: the administrator's operations: unlock, verify, backup. */
+/* rec_admin.c: the administrator's operations: unlock, verify, backup, and the walks of its reports. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -10,6 +12,7 @@
 
 #include "rec_admin.h"
 #include "rec_err.h"
+#include "rec_file.h"
 
 struct unlock {
 	const struct rec_config *cfg;
@@ -189,6 +192,7 @@ out:
 static int
 make_dest(const char *dest, const struct rec_log *log, int *dfd, int *made)
 {
+	struct rec_file_rule rule = { "backup", S_IFDIR, 0, 0, 0, 0 };
 	struct stat sb;
 
 	if (mkdir(dest, 0700) == -1) {
@@ -200,15 +204,16 @@ make_dest(const char *dest, const struct rec_log *log, int *dfd, int *made)
 		rec_logf(log, LOG_ERR, "backup %s: %s", dest, strerror(errno));
 		return REC_ERR_IO;
 	}
-	*dfd = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	/*
 	 * In a directory that others can write, dest could have been swapped
-	 * for theirs between mkdir and open: accept only the one we made.
+	 * for theirs between mkdir and open: accept only a directory of ours
+	 * (its mode is set below: mkdir honoured the umask).
 	 */
-	if (*dfd == -1 || fstat(*dfd, &sb) == -1 || sb.st_uid != geteuid()) {
+	rule.owner = geteuid();
+	if (rec_file_open(AT_FDCWD, NULL, dest, &rule, log, dfd, &sb) !=
+	    REC_OK) {
 		rec_logf(log, LOG_ERR, "backup %s: not the directory just "
-		    "created%s%s", dest, *dfd == -1 ? ": " : "",
-		    *dfd == -1 ? strerror(errno) : "");
+		    "created", dest);
 		return REC_ERR_UNSAFE;
 	}
 	*made = 1;
@@ -313,5 +318,130 @@ rec_admin_backup(struct rec_store *st, const char *dest,
 		rec_admin_backup_undo(dest, dfd);
 	else
 		close(dfd);
+	return r;
+}
+
+struct events {
+	rec_event_fn *fn;
+	void *arg;
+};
+
+static int
+events_txn(struct rec_txn *t, void *varg)
+{
+	const struct events *e = varg;
+
+	return rec_event_each(t, e->fn, e->arg);
+}
+
+int
+rec_admin_event_each(struct rec_store *st, rec_event_fn *fn, void *arg)
+{
+	struct events e = { fn, arg };
+
+	return rec_store_read(st, events_txn, &e);
+}
+
+/* Add user to nm unless it is there (with dedup) or nm is full. */
+static int
+add_name(struct rec_names *nm, const char *user, int dedup)
+{
+	void *p;
+
+	if (dedup)
+		for (size_t i = 0; i < nm->n; i++)
+			if (strcmp(nm->v[i], user) == 0)
+				return REC_OK;
+	if (nm->n == nm->cap) {
+		nm->cap = nm->cap ? nm->cap * 2 : 64;
+		if ((p = reallocarray(nm->v, nm->cap, sizeof(*nm->v))) == NULL)
+			return REC_ERR_NOMEM;
+		nm->v = p;
+	}
+	snprintf(nm->v[nm->n++], REC_USER_MAX, "%s", user);
+	return REC_OK;
+}
+
+static int
+name_of_user(const char *user, const struct rec_user *u, void *arg)
+{
+	(void)u;
+	return add_name(arg, user, 0);
+}
+
+static int
+name_of_batch(const char *user, const struct rec_batch *b, void *arg)
+{
+	(void)b;
+	return add_name(arg, user, 1);
+}
+
+struct names {
+	struct rec_names *nm;
+	unsigned flags;
+};
+
+static int
+names_txn(struct rec_txn *t, void *varg)
+{
+	const struct names *a = varg;
+	int r;
+
+	a->nm->n = 0;	/* a transaction run again starts afresh */
+	if ((r = rec_user_each(t, name_of_user, a->nm)) != REC_OK ||
+	    !(a->flags & REC_NAMES_BATCHES))
+		return r;
+	return rec_batch_each(t, NULL, name_of_batch, a->nm);
+}
+
+int
+rec_admin_names_read(struct rec_store *st, unsigned flags,
+    struct rec_names *out)
+{
+	struct names a = { out, flags };
+
+	return rec_store_read(st, names_txn, &a);
+}
+
+void
+rec_admin_names_free(struct rec_names *nm)
+{
+	free(nm->v);
+	memset(nm, 0, sizeof(*nm));
+}
+
+static int
+live_batch(const char *user, const struct rec_batch *b, void *arg)
+{
+	(void)user;
+	if (b->status != REC_BATCH_PURGED)
+		(*(unsigned long *)arg)++;
+	return REC_OK;
+}
+
+struct live {
+	const char *user;
+	unsigned long n;
+};
+
+static int
+live_txn(struct rec_txn *t, void *varg)
+{
+	struct live *l = varg;
+
+	l->n = 0;
+	return rec_batch_each(t, l->user, live_batch, &l->n);
+}
+
+int
+rec_admin_batch_count(struct rec_store *st, const char *user,
+    unsigned long *live)
+{
+	struct live l = { user, 0 };
+	int r;
+
+	*live = 0;
+	if ((r = rec_store_read(st, live_txn, &l)) == REC_OK)
+		*live = l.n;
 	return r;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_admin.h: the administrator's operations: unlock, verify, backup. */
+/* rec_admin.h: the administrator's operations: unlock, verify, backup, and the walks of its reports. */
 #ifndef REC_ADMIN_H
 #define REC_ADMIN_H
 
@@ -81,5 +81,41 @@ int rec_admin_backup_dest(const char *dest, const struct rec_log *log, int *dfd,
 int rec_admin_backup_fd(struct rec_store *st, int fd, const char *dest,
     const struct rec_log *log, struct rec_store_counts *counts);
 void rec_admin_backup_undo(const char *dest, int dfd);
+
+/*
+ * Call fn(seq, event, arg) for every audit event of st, oldest first, in
+ * one read transaction (one consistent view; logins and writers are not
+ * held up by a reader).  fn returns as a rec_event_each callback and must
+ * not use the store.  Returns REC_OK, fn's error, or a store error.
+ */
+int rec_admin_event_each(struct rec_store *st, rec_event_fn *fn, void *arg);
+
+/* User names, as the keys of a store hold them (never checked against passwd). */
+struct rec_names {
+	char (*v)[REC_USER_MAX];
+	size_t n, cap;
+};
+
+/* rec_admin_names_read: also the users that only batches are left of. */
+#define REC_NAMES_BATCHES	0x1
+
+/*
+ * Fill out with the name of every user record of st, in key order, in one
+ * read transaction; with REC_NAMES_BATCHES, then every further name that a
+ * batch is kept under, each name once.  out starts empty ({ 0 }) and is
+ * released with rec_admin_names_free on every path.  Returns REC_OK,
+ * REC_ERR_NOMEM or a store error.
+ */
+int rec_admin_names_read(struct rec_store *st, unsigned flags,
+    struct rec_names *out);
+void rec_admin_names_free(struct rec_names *nm);
+
+/*
+ * Set *live to the number of user's batches in st that are not yet purged
+ * (0: nothing of the user is left to show).  Returns REC_OK or a store
+ * error.
+ */
+int rec_admin_batch_count(struct rec_store *st, const char *user,
+    unsigned long *live);
 
 #endif

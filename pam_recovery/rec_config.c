@@ -18,6 +18,7 @@
 #include "rec_code.h"
 #include "rec_config.h"
 #include "rec_err.h"
+#include "rec_file.h"
 #include "rec_log.h"
 
 #define CONF_FILE_MAX	(1024 * 1024)	/* a configuration file is small */
@@ -789,11 +790,19 @@ parse_text(struct rec_config *cfg, char *buf, size_t len, const char *path,
 }
 
 /*
- * The file is opened without following a final symbolic link and
- * non-blocking, so a FIFO planted in its place cannot hang sshd; only then
- * is it checked through the descriptor, so it cannot be swapped between the
- * check and the read.  Everything is parsed into a copy so that cfg is only
- * changed by a file that is good as a whole.
+ * The configuration is root's (or, for a caller that is not root, its
+ * own), and nobody else may write it.
+ */
+static const struct rec_file_rule conf_rule = {
+	"configuration", S_IFREG, 0, REC_FILE_SELF, S_IWGRP | S_IWOTH, 0
+};
+
+/*
+ * The file is opened and checked by rec_file_open (no final symbolic link,
+ * non-blocking, so a FIFO planted in its place cannot hang sshd, checked
+ * through the descriptor, so it cannot be swapped between the check and the
+ * read).  Everything is parsed into a copy so that cfg is only changed by a
+ * file that is good as a whole.
  */
 static int
 load(struct rec_config *cfg, const char *path, const char *service,
@@ -808,42 +817,15 @@ load(struct rec_config *cfg, const char *path, const char *service,
 
 	if (cfg == NULL || path == NULL)
 		return REC_ERR_USAGE;
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-	if (fd == -1) {
-		if (errno == ENOENT) {
+	if ((r = rec_file_open(AT_FDCWD, NULL, path, &conf_rule, log, &fd,
+	    &st)) != REC_OK) {
+		/* Not there is for the caller to judge; the rest is logged. */
+		if (r == REC_ERR_NOTFOUND)
 			rec_logf(log, LOG_DEBUG, "%s: no such file", path);
-			r = REC_ERR_NOTFOUND;
-		} else if (errno == ELOOP || errno == EMLINK) {
-			conf_err(log, path, 0, NULL, "refusing a symbolic link");
+		else if (r == REC_ERR_OWNER)
 			r = REC_ERR_UNSAFE;
-		} else {
-			conf_err(log, path, 0, NULL, "cannot open: %s",
-			    strerror(errno));
+		else if (r != REC_ERR_UNSAFE)
 			r = REC_ERR_CONFIG;
-		}
-		goto out;
-	}
-	if (fstat(fd, &st) == -1) {
-		conf_err(log, path, 0, NULL, "cannot stat: %s", strerror(errno));
-		r = REC_ERR_CONFIG;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		conf_err(log, path, 0, NULL, "not a regular file");
-		r = REC_ERR_UNSAFE;
-		goto out;
-	}
-	if (st.st_uid != 0 && (geteuid() == 0 || st.st_uid != geteuid())) {
-		conf_err(log, path, 0, NULL, "owned by uid %lu, not by root",
-		    (unsigned long)st.st_uid);
-		r = REC_ERR_UNSAFE;
-		goto out;
-	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
-		conf_err(log, path, 0, NULL,
-		    "writable by group or other (mode %04o)",
-		    (unsigned)(st.st_mode & 07777));
-		r = REC_ERR_UNSAFE;
 		goto out;
 	}
 	if (st.st_size > CONF_FILE_MAX) {

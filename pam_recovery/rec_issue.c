@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_issue.c: issuing a batch, invalidating codes, export marks. */
+/* rec_issue.c: issuing a batch, invalidating codes, export marks, a user's batches read back. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -435,4 +436,100 @@ rec_issue_mark_exported(struct rec_store *st, const char *user, uint64_t batch,
 	struct mark m = { user, batch, how, now };
 
 	return rec_store_write(st, mark_txn, &m);
+}
+
+struct states {
+	const char *user;
+	struct rec_states *out;
+};
+
+static int
+states_txn(struct rec_txn *t, void *varg)
+{
+	const struct states *s = varg;
+	struct rec_code_rec codes[REC_COUNT_MAX];
+	struct rec_user u;
+	struct rec_batch b;
+	unsigned n = 0;
+	int r = REC_ERR_INTERNAL;
+
+	memset(s->out, 0, sizeof(*s->out));
+	if ((r = rec_batch_get_active(t, s->user, &u, &b)) != REC_OK ||
+	    (r = rec_coderec_get_all(t, s->user, b.id, codes, REC_COUNT_MAX,
+	    &n)) != REC_OK)
+		goto out;
+	s->out->batch = b.id;
+	s->out->count = b.count;
+	s->out->remaining = (unsigned)(b.count - b.used - b.invalidated);
+	for (unsigned i = 0; i < n; i++)
+		if (codes[i].slot >= 1 && codes[i].slot <= REC_COUNT_MAX)
+			s->out->state[codes[i].slot] = codes[i].state;
+out:
+	/* The hashes are not codes, but nothing gains from leaving them. */
+	sodium_memzero(codes, sizeof(codes));
+	return r;
+}
+
+int
+rec_issue_states_read(struct rec_store *st, const char *user,
+    struct rec_states *out)
+{
+	struct states s = { user, out };
+
+	return rec_store_read(st, states_txn, &s);
+}
+
+static int
+collect_batch(const char *user, const struct rec_batch *b, void *varg)
+{
+	struct rec_batches *bs = varg;
+	struct rec_batch *grown;
+
+	(void)user;
+	if (bs->n == bs->cap) {
+		bs->cap = bs->cap == 0 ? 16 : bs->cap * 2;
+		if ((grown = reallocarray(bs->v, bs->cap, sizeof(*grown))) ==
+		    NULL)
+			return REC_ERR_NOMEM;
+		bs->v = grown;
+	}
+	bs->v[bs->n++] = *b;
+	return REC_OK;
+}
+
+struct batches {
+	const char *user;
+	struct rec_batches *out;
+};
+
+static int
+batches_txn(struct rec_txn *t, void *varg)
+{
+	const struct batches *a = varg;
+	struct rec_user u;
+	int r;
+
+	a->out->n = 0;	/* the transaction may run again from the start */
+	a->out->active = 0;
+	if ((r = rec_user_get(t, a->user, &u)) == REC_OK)
+		a->out->active = u.active_batch;
+	else if (r != REC_ERR_NOTFOUND)
+		return r;
+	return rec_batch_each(t, a->user, collect_batch, a->out);
+}
+
+int
+rec_issue_batches_read(struct rec_store *st, const char *user,
+    struct rec_batches *out)
+{
+	struct batches a = { user, out };
+
+	return rec_store_read(st, batches_txn, &a);
+}
+
+void
+rec_issue_batches_free(struct rec_batches *bs)
+{
+	free(bs->v);
+	memset(bs, 0, sizeof(*bs));
 }

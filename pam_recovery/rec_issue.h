@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_issue.h: issuing a new batch of codes, and invalidating codes. */
+/* rec_issue.h: issuing a new batch of codes, invalidating codes, and reading a user's batches back. */
 #ifndef REC_ISSUE_H
 #define REC_ISSUE_H
 
@@ -94,5 +94,38 @@ int rec_issue_invalidate(struct rec_store *st, const struct rec_config *cfg,
 /* Record that the active batch was exported as `how` (enum rec_exported). */
 int rec_issue_mark_exported(struct rec_store *st, const char *user,
     uint64_t batch, uint32_t how, uint64_t now);
+
+/* The state of each code of a user's active batch, as invalidate reads it first. */
+struct rec_states {
+	uint64_t batch;
+	unsigned count, remaining;
+	uint8_t state[REC_COUNT_MAX + 1];	/* enum rec_code_state, by slot */
+};
+
+/*
+ * Fill out with user's active batch and the state of each of its codes
+ * from their records (a slot without a record reads as unused), in one
+ * read transaction.  Returns REC_OK, REC_ERR_NOSTORE when the user has no
+ * active batch, or a store error.
+ */
+int rec_issue_states_read(struct rec_store *st, const char *user,
+    struct rec_states *out);
+
+/* Every batch of a user, as history shows them. */
+struct rec_batches {
+	uint64_t active;		/* the user's active batch, 0 = none */
+	struct rec_batch *v;		/* in key order */
+	size_t n, cap;
+};
+
+/*
+ * Fill out with the user's active batch id and every batch the store
+ * keeps of user, in one read transaction.  out starts empty ({ 0 }) and
+ * is released with rec_issue_batches_free on every path.  Returns REC_OK,
+ * REC_ERR_NOMEM or a store error.
+ */
+int rec_issue_batches_read(struct rec_store *st, const char *user,
+    struct rec_batches *out);
+void rec_issue_batches_free(struct rec_batches *bs);
 
 #endif

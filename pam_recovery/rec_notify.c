@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rec_err.h"
+#include "rec_file.h"
 #include "rec_notify.h"
 
 #define NOTIFY_PATH	"/usr/sbin:/usr/bin:/sbin:/bin"
@@ -37,21 +38,25 @@ rec_notify_event_name(enum rec_notify_event event)
 	return event_names[event];
 }
 
+/* A program of root's that only root may change, never a symbolic link. */
+static const struct rec_file_rule notify_rule = {
+	"notify_command", S_IFREG, 0, 0, S_IWGRP | S_IWOTH, S_IXUSR
+};
+
 int
-rec_notify_check(const char *path)
+rec_notify_check(const char *path, const struct rec_log *log)
 {
 	struct stat st;
+	int r;
 
 	if (path == NULL || path[0] != '/')
 		return REC_ERR_CONFIG;
-	if (lstat(path, &st) == -1)
-		return errno == ENOENT || errno == ENOTDIR ?
-		    REC_ERR_NOTFOUND : REC_ERR_IO;
-	if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH)) != 0 ||
-	    (st.st_mode & S_IXUSR) == 0)
-		return REC_ERR_UNSAFE;
-	return REC_OK;
+	r = rec_file_stat(AT_FDCWD, NULL, path, &notify_rule, log, &st);
+	if (r == REC_ERR_OWNER)
+		r = REC_ERR_UNSAFE;
+	else if (r != REC_OK && r != REC_ERR_NOTFOUND && r != REC_ERR_UNSAFE)
+		r = REC_ERR_IO;
+	return r;
 }
 
 /* Add "name=value" to env[*n] in buf; values are cut, never overflow. */
@@ -121,7 +126,7 @@ rec_notify(const char *command, unsigned timeout,
 		rc = REC_ERR_USAGE;
 		goto out;
 	}
-	if ((rc = rec_notify_check(command)) != REC_OK) {
+	if ((rc = rec_notify_check(command, log)) != REC_OK) {
 		rec_logf(log, LOG_ERR, "notify_command %s refused: %s",
 		    command, rec_err_reason(rc));
 		goto out;

@@ -38,11 +38,12 @@ const char *rec_notify_event_name(enum rec_notify_event event);
 /*
  * Check that path may be run as the notify command: absolute, a regular
  * file owned by root, executable, not writable by group or other, checked
- * without following a symbolic link at the last component.  Returns REC_OK,
+ * by rec_file_stat (a symbolic link at the last component is refused; the
+ * reason is logged through log, which may be NULL).  Returns REC_OK,
  * REC_ERR_CONFIG for a path that is not absolute, REC_ERR_UNSAFE for owner
  * or mode refused, REC_ERR_NOTFOUND when it does not exist, REC_ERR_IO.
  */
-int rec_notify_check(const char *path);
+int rec_notify_check(const char *path, const struct rec_log *log);
 
 /*
  * Run command (the notify_command; "" or NULL = nothing to do, REC_OK) for

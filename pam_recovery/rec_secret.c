@@ -10,41 +10,36 @@
 #include <sodium.h>
 
 #include "rec_err.h"
+#include "rec_file.h"
 #include "rec_secret.h"
 
 int
 rec_secret_read(const char *path, const char *what, unsigned char *buf,
     size_t cap, size_t *len, const struct rec_log *log)
 {
+	/* Root's (or, for a caller that is not root, its own), 0600. */
+	struct rec_file_rule rule = { NULL, S_IFREG, 0, REC_FILE_SELF,
+	    S_IRWXG | S_IRWXO, 0 };
 	struct stat sb;
 	ssize_t n;
 	size_t got = 0;
 	int fd = -1, r = REC_ERR_INTERNAL;
 
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK |
-	    O_NOCTTY)) == -1) {
-		rec_logf(log, LOG_ERR, "%s %s: %s", what, path,
-		    strerror(errno));
-		r = REC_ERR_IO;
-		goto out;
-	}
-	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode)) {
-		rec_logf(log, LOG_ERR, "%s %s: not a regular file", what, path);
-		r = REC_ERR_UNSAFE;
+	rule.what = what;
+	if ((r = rec_file_open(AT_FDCWD, NULL, path, &rule, log, &fd,
+	    &sb)) != REC_OK) {
+		if (r == REC_ERR_NOTFOUND)
+			rec_logf(log, LOG_ERR, "%s %s: %s", what, path,
+			    strerror(ENOENT));
+		r = r == REC_ERR_OWNER || r == REC_ERR_UNSAFE ?
+		    REC_ERR_UNSAFE : REC_ERR_IO;
 		goto out;
 	}
 	if ((uintmax_t)sb.st_size > cap) {
 		rec_logf(log, LOG_ERR, "%s %s: larger than %zu bytes", what,
 		    path, cap);
 		r = REC_ERR_CONFIG;
-		goto out;
-	}
-	if ((sb.st_uid != 0 && sb.st_uid != geteuid()) ||
-	    (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		rec_logf(log, LOG_ERR, "%s %s: must be owned by root "
-		    "with mode 0600 or stricter", what, path);
-		r = REC_ERR_UNSAFE;
 		goto out;
 	}
 	while (got < cap) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "rec_err.h"
+#include "rec_file.h"
 #include "rec_store_int.h"
 
 #define MAP_INITIAL	(8UL << 20)	/* grows by doubling on MDB_MAP_FULL */
@@ -65,31 +66,20 @@ rec_mdb_error(const struct rec_store *st, const char *what, int rc)
 	return rec_err_errno(rc);
 }
 
-/*
- * The store directory could not be opened with errno e: say why in the
- * terms an administrator acts on.  A directory of another uid (a backup
- * restored as root) is an owner mismatch, not a bare "Permission denied".
- */
-static int
-explain_dir(const char *path, uid_t owner, int e, const struct rec_log *log)
+/* The store directory: its owner's alone. */
+static void
+dir_rule(struct rec_file_rule *rule, uid_t owner)
 {
-	struct stat sb;
+	*rule = (struct rec_file_rule){ "store", S_IFDIR, owner, 0,
+	    S_IRWXG | S_IRWXO, 0 };
+}
 
-	if (e == ELOOP || e == ENOTDIR) {
-		rec_logf(log, LOG_ERR, "store %s: not a directory (or a "
-		    "symlink)", path);
-		return REC_ERR_UNSAFE;
-	}
-	if ((e == EACCES || e == EPERM) &&
-	    fstatat(AT_FDCWD, path, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    sb.st_uid != owner) {
-		rec_logf(log, LOG_ERR, "store %s: owned by uid %u, not by uid "
-		    "%u whose store it is (restored as another user? chown "
-		    "-R it back)", path, (unsigned)sb.st_uid, (unsigned)owner);
-		return REC_ERR_OWNER;
-	}
-	rec_logf(log, LOG_ERR, "store %s: %s", path, strerror(e));
-	return rec_err_errno(e);
+/* data.mdb and lock.mdb: regular files of the owner's that only it writes. */
+static void
+file_rule(struct rec_file_rule *rule, uid_t owner)
+{
+	*rule = (struct rec_file_rule){ "store", S_IFREG, owner, 0,
+	    S_IWGRP | S_IWOTH, 0 };
 }
 
 /* Refuse a store file that exists but is not a regular file of owner's. */
@@ -97,33 +87,21 @@ static int
 check_file(int dirfd, const char *name, uid_t owner, const char *path,
     const struct rec_log *log, int *exists, off_t *size, struct stat *out)
 {
-	struct stat sb;
-	int e;
+	struct rec_file_rule rule;
+	int r;
 
 	*exists = 0;
 	*size = 0;
 	memset(out, 0, sizeof(*out));
-	if (fstatat(dirfd, name, &sb, AT_SYMLINK_NOFOLLOW) == -1) {
-		if (errno == ENOENT)
-			return REC_OK;
-		e = errno;
-		rec_logf(log, LOG_ERR, "store %s/%s: %s", path, name,
-		    strerror(e));
-		return rec_err_errno(e);
+	file_rule(&rule, owner);
+	r = rec_file_stat(dirfd, path, name, &rule, log, out);
+	if (r == REC_ERR_NOTFOUND)
+		return REC_OK;
+	if (r == REC_OK || r == REC_ERR_OWNER || r == REC_ERR_UNSAFE) {
+		*exists = 1;
+		*size = out->st_size;
 	}
-	*exists = 1;
-	*size = sb.st_size;
-	*out = sb;
-	if (!S_ISREG(sb.st_mode) || sb.st_uid != owner ||
-	    (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-		rec_logf(log, LOG_ERR, "store %s/%s: not a regular file owned "
-		    "by uid %u and writable only by it (owner %u, mode %04o)",
-		    path, name, (unsigned)owner, (unsigned)sb.st_uid,
-		    (unsigned)(sb.st_mode & 07777));
-		return S_ISREG(sb.st_mode) && sb.st_uid != owner ?
-		    REC_ERR_OWNER : REC_ERR_UNSAFE;
-	}
-	return REC_OK;
+	return r;
 }
 
 /* The directory checks of rec_store_open(); *dirfd is left open. */
@@ -131,12 +109,14 @@ static int
 check_dir(const char *path, uid_t owner, unsigned flags,
     const struct rec_log *log, int *dirfd)
 {
+	struct rec_file_rule rule;
 	struct stat sb;
 	struct statfs sf;
-	int e;
+	int e, r;
 
-	*dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (*dirfd == -1 && errno == ENOENT && (flags & REC_STORE_CREATE)) {
+	dir_rule(&rule, owner);
+	r = rec_file_open(AT_FDCWD, NULL, path, &rule, log, dirfd, &sb);
+	if (r == REC_ERR_NOTFOUND && (flags & REC_STORE_CREATE)) {
 		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
 			e = errno;
 			rec_logf(log, LOG_ERR, "store %s: cannot create: %s%s",
@@ -144,24 +124,20 @@ check_dir(const char *path, uid_t owner, unsigned flags,
 			    "that should hold it does not exist)" : "");
 			return e == ENOENT ? REC_ERR_NODIR : rec_err_errno(e);
 		}
-		*dirfd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-		    O_CLOEXEC);
+		r = rec_file_open(AT_FDCWD, NULL, path, &rule, log, dirfd,
+		    &sb);
 	}
-	if (*dirfd == -1) {
-		if (errno == ENOENT)
-			return REC_ERR_NOSTORE;
-		return explain_dir(path, owner, errno, log);
-	}
-	if (fstat(*dirfd, &sb) == -1 || fstatfs(*dirfd, &sf) == -1) {
+	if (r == REC_ERR_NOTFOUND)
+		return REC_ERR_NOSTORE;
+	if (r == REC_ERR_OWNER)
+		rec_logf(log, LOG_ERR, "store %s: restored as another user? "
+		    "chown -R it back to uid %u", path, (unsigned)owner);
+	if (r != REC_OK)
+		return r;
+	if (fstatfs(*dirfd, &sf) == -1) {
 		e = errno;
 		rec_logf(log, LOG_ERR, "store %s: %s", path, strerror(e));
 		return rec_err_errno(e);
-	}
-	if (sb.st_uid != owner || (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-		rec_logf(log, LOG_ERR, "store %s: must be owned by uid %u with "
-		    "mode 0700 (owner %u, mode %04o)", path, (unsigned)owner,
-		    (unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777));
-		return sb.st_uid != owner ? REC_ERR_OWNER : REC_ERR_UNSAFE;
 	}
 	for (size_t i = 0; i < sizeof(network_fs) / sizeof(network_fs[0]); i++) {
 		if ((long)sf.f_type == network_fs[i]) {
@@ -274,6 +250,7 @@ static int
 check_opened(struct rec_store *st, int dirfd, uid_t owner, int data_existed,
     const struct stat *data)
 {
+	struct rec_file_rule rule;
 	struct stat sb, lk;
 	int fd = -1, rc;
 
@@ -282,11 +259,11 @@ check_opened(struct rec_store *st, int dirfd, uid_t owner, int data_existed,
 	if (fstat(fd, &sb) == -1 ||
 	    fstatat(dirfd, "lock.mdb", &lk, AT_SYMLINK_NOFOLLOW) == -1)
 		return rec_mdb_error(st, "stat", errno);
+	file_rule(&rule, owner);
 	if ((data_existed ? sb.st_dev != data->st_dev ||
-	    sb.st_ino != data->st_ino : !S_ISREG(sb.st_mode) ||
-	    sb.st_uid != owner || (sb.st_mode & (S_IWGRP | S_IWOTH)) != 0) ||
-	    !S_ISREG(lk.st_mode) || lk.st_uid != owner ||
-	    (lk.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+	    sb.st_ino != data->st_ino : rec_file_check(&sb, &rule, NULL,
+	    "data.mdb", NULL) != REC_OK) ||
+	    rec_file_check(&lk, &rule, NULL, "lock.mdb", NULL) != REC_OK) {
 		rec_logf(st->log, LOG_ERR, "store %s: its files changed while "
 		    "it was opened", st->path);
 		return REC_ERR_UNSAFE;

@@ -277,7 +277,7 @@ if [ "$ROOT" -eq 1 ]; then
 	chown root "$US/lock.mdb"
 	pamlog ru "$LU" auth -- "$(code 3 "$T/u.csv")"
 	check "lock file of another uid: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
-	logged "lock file of another uid: the reason is logged" "lock.mdb: not a regular file owned by uid"
+	logged "lock file of another uid: the reason is logged" "lock.mdb: owned by uid 0, not by uid"
 	chown "$LU" "$US/lock.mdb"
 else
 	skip "lock file of another uid" "needs root"
@@ -441,7 +441,7 @@ cp -p "$T/pepper.good" "$P"
 chmod 0644 "$P"
 pamlog sys "$ME" auth -- "$(code 2 "$T/sys.csv")"
 check "pepper file 0644: PAM_AUTHINFO_UNAVAIL" result PAM_AUTHINFO_UNAVAIL
-logged "pepper file 0644: the reason is logged" "must be owned by root with mode 0600"
+logged "pepper file 0644: the reason is logged" "readable or usable by group or other (mode 0644)"
 rm -f "$P"
 ln -s "$T/pepper.good" "$P"
 pamrun sys "$ME" auth -- "$(code 2 "$T/sys.csv")"

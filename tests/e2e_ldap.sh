@@ -345,7 +345,7 @@ conf loose "$SLAPD_HOST_DN" hostpw
 chmod 0640 "$T/loose.pw"
 drive loose status alice
 check "a bind password file readable by its group: refused as unsafe" has "error unsafe"
-check "... naming the file" has "loose.pw: must be owned by root with mode 0600"
+check "... naming the file" has "loose.pw: readable or usable by group or other (mode 0640)"
 conf nobind "" "" host_name=host-d
 drive nobind status alice
 check "no ldap_bind_dn over ldap://: a configuration error" has "error config"

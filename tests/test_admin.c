@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_admin.c: the administrator's unlock and backup against a real store. */
+/* test_admin.c: the administrator's unlock, backup and report walks against a real store. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -266,6 +266,162 @@ test_admin_event(void **state)
 	assert_int_equal(audit_tail(f->st).n, 2);
 }
 
+/* rec_admin_event_each: every event, oldest first; a callback's error stops it. */
+struct seqs {
+	uint64_t prev;
+	unsigned n, stop_at;
+};
+
+static int
+seq_event(uint64_t seq, const struct rec_event *ev, void *varg)
+{
+	struct seqs *q = varg;
+
+	assert_true(seq > q->prev);
+	assert_string_equal(ev->user, "alice");
+	q->prev = seq;
+	if (++q->n == q->stop_at)
+		return REC_ERR_NOMEM;
+	return REC_OK;
+}
+
+static void
+test_event_each(void **state)
+{
+	struct fx *f = *state;
+	struct seqs q = { 0, 0, 0 };
+
+	generate(f, 3, T0);
+	generate(f, 3, T0 + 86400);
+	assert_int_equal(rec_admin_event_each(f->st, seq_event, &q), REC_OK);
+	assert_int_equal(q.n, audit_tail(f->st).n);
+	assert_true(q.n >= 2);
+	q = (struct seqs){ 0, 0, 1 };
+	assert_int_equal(rec_admin_event_each(f->st, seq_event, &q),
+	    REC_ERR_NOMEM);
+	assert_int_equal(q.n, 1);
+}
+
+/* A batch under name with no user record (what a departed user leaves). */
+struct orphan {
+	const char *user;
+	struct rec_batch b;
+};
+
+static int
+orphan_txn(struct rec_txn *t, void *varg)
+{
+	const struct orphan *o = varg;
+
+	return rec_batch_put(t, o->user, &o->b);
+}
+
+static void
+plant_orphan(struct fx *f, const char *user)
+{
+	struct orphan o = { user, f->nb.batch };
+
+	o.b.status = REC_BATCH_PURGED;
+	assert_int_equal(rec_store_write(f->st, orphan_txn, &o), REC_OK);
+}
+
+static void
+test_names_read(void **state)
+{
+	struct fx *f = *state;
+	struct rec_names nm = { NULL, 0, 0 };
+
+	assert_int_equal(rec_admin_names_read(f->st, REC_NAMES_BATCHES, &nm),
+	    REC_OK);
+	assert_int_equal(nm.n, 0);
+	generate(f, 3, T0);
+	f->who.user = "bob";
+	generate(f, 3, T0);
+	generate(f, 3, T0 + 86400);	/* two batches of bob: one name */
+	plant_orphan(f, "zed");
+	assert_int_equal(rec_admin_names_read(f->st, 0, &nm), REC_OK);
+	assert_int_equal(nm.n, 2);
+	assert_string_equal(nm.v[0], "alice");
+	assert_string_equal(nm.v[1], "bob");
+	/* Read again into the same list: it starts afresh. */
+	assert_int_equal(rec_admin_names_read(f->st, REC_NAMES_BATCHES, &nm),
+	    REC_OK);
+	assert_int_equal(nm.n, 3);
+	assert_string_equal(nm.v[2], "zed");
+	rec_admin_names_free(&nm);
+	assert_null(nm.v);
+	assert_int_equal(nm.n, 0);
+}
+
+static void
+test_batch_count(void **state)
+{
+	struct fx *f = *state;
+	unsigned long live = 99;
+
+	assert_int_equal(rec_admin_batch_count(f->st, "alice", &live), REC_OK);
+	assert_int_equal(live, 0);
+	generate(f, 3, T0);
+	generate(f, 3, T0 + 86400);
+	assert_int_equal(rec_admin_batch_count(f->st, "alice", &live), REC_OK);
+	assert_int_equal(live, 2);
+	plant_orphan(f, "zed");		/* purged: nothing left to show */
+	assert_int_equal(rec_admin_batch_count(f->st, "zed", &live), REC_OK);
+	assert_int_equal(live, 0);
+}
+
+static void
+test_states_read(void **state)
+{
+	struct fx *f = *state;
+	struct rec_states s;
+	unsigned two = 2;
+
+	assert_int_equal(rec_issue_states_read(f->st, "alice", &s),
+	    REC_ERR_NOSTORE);
+	generate(f, 4, T0);
+	assert_int_equal(attempt(f->st, f, f->nb.codes[0], T0), REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, &two, 1,
+	    T0), REC_OK);
+	assert_int_equal(rec_issue_states_read(f->st, "alice", &s), REC_OK);
+	assert_true(s.batch == f->nb.batch.id);
+	assert_int_equal(s.count, 4);
+	assert_int_equal(s.remaining, 2);
+	assert_int_equal(s.state[1], REC_CODE_USED);
+	assert_int_equal(s.state[2], REC_CODE_INVALID);
+	assert_int_equal(s.state[3], REC_CODE_UNUSED);
+	assert_int_equal(s.state[4], REC_CODE_UNUSED);
+}
+
+static void
+test_batches_read(void **state)
+{
+	struct fx *f = *state;
+	struct rec_batches bs = { 0, NULL, 0, 0 };
+	uint64_t first;
+
+	assert_int_equal(rec_issue_batches_read(f->st, "alice", &bs), REC_OK);
+	assert_int_equal(bs.n, 0);
+	assert_true(bs.active == 0);
+	generate(f, 3, T0);
+	first = f->nb.batch.id;
+	generate(f, 3, T0 + 86400);
+	assert_int_equal(rec_issue_batches_read(f->st, "alice", &bs), REC_OK);
+	assert_int_equal(bs.n, 2);
+	assert_true(bs.active == f->nb.batch.id);
+	assert_true(bs.v[0].id == first || bs.v[1].id == first);
+	for (size_t i = 0; i < bs.n; i++)
+		assert_int_equal(bs.v[i].status, bs.v[i].id == bs.active ?
+		    REC_BATCH_ACTIVE : REC_BATCH_INVALIDATED);
+	rec_issue_batches_free(&bs);
+	assert_null(bs.v);
+	/* Another user's batches are not alice's. */
+	assert_int_equal(rec_issue_batches_read(f->st, "bob", &bs), REC_OK);
+	assert_int_equal(bs.n, 0);
+	rec_issue_batches_free(&bs);
+}
+
+
 static mode_t
 mode_of(const char *path)
 {
@@ -385,6 +541,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_backup_never_overwrites, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_missing_parent, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_backup_of_backup, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_event_each, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_names_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batch_count, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_states_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_batches_read, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -228,8 +228,12 @@ test_refused(void **state)
 	assert_int_equal(rec_notify(f->cmd, 5, &n, &f->log), REC_ERR_UNSAFE);
 	assert_int_equal(rec_notify("notify", 5, &n, &f->log), REC_ERR_CONFIG);
 	assert_int_equal(access(f->out, F_OK), -1);
-	assert_int_equal(f->cap.errors, 5);
+	/* Each refusal says why (rec_file), then that the command was refused. */
+	assert_int_equal(f->cap.errors, 9);
 	assert_logged(&f->cap, "refused");
+	assert_logged(&f->cap, "writable by group or other (mode 0775)");
+	assert_logged(&f->cap, "not executable by its owner (mode 0644)");
+	assert_logged(&f->cap, "owned by uid 1, not by root");
 	assert_no_children();
 }
 

@@ -148,12 +148,6 @@ print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 }
 
 static int
-events_txn(struct rec_txn *t, void *arg)
-{
-	return rec_event_each(t, print_event, arg);
-}
-
-static int
 audit_store(struct admin *a, struct tool_target *t, void *arg)
 {
 	struct walk w = { arg, rec_config_per_user(&a->cfg) ? t->who.user :
@@ -168,7 +162,7 @@ audit_store(struct admin *a, struct tool_target *t, void *arg)
 	 * Printing inside the read transaction keeps one consistent view;
 	 * it is a reader, so logins and writers are never held up by it.
 	 */
-	if ((r = rec_store_read(t->st, events_txn, &w)) != REC_OK) {
+	if ((r = rec_admin_event_each(t->st, print_event, &w)) != REC_OK) {
 		warnx("store %s: %s", t->path, rec_strerror(r));
 		return EXIT_FAIL;
 	}

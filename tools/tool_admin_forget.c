@@ -89,60 +89,10 @@ admin_cmd_forget(struct admin *a, int argc, char **argv)
 	return admin_on_user(a, user, 1, 0, forget_store, &yes, NULL, 0);
 }
 
-/* Every user name a store holds records of: user records and batches. */
-struct names {
-	char (*v)[REC_USER_MAX];
-	size_t n, cap;
-};
-
-static int
-add_name(struct names *nm, const char *user)
-{
-	void *p;
-
-	for (size_t i = 0; i < nm->n; i++)
-		if (strcmp(nm->v[i], user) == 0)
-			return REC_OK;
-	if (nm->n == nm->cap) {
-		nm->cap = nm->cap ? nm->cap * 2 : 64;
-		if ((p = reallocarray(nm->v, nm->cap, sizeof(*nm->v))) == NULL)
-			return REC_ERR_NOMEM;
-		nm->v = p;
-	}
-	snprintf(nm->v[nm->n++], REC_USER_MAX, "%s", user);
-	return REC_OK;
-}
-
-static int
-name_of_user(const char *user, const struct rec_user *u, void *arg)
-{
-	(void)u;
-	return add_name(arg, user);
-}
-
-static int
-name_of_batch(const char *user, const struct rec_batch *b, void *arg)
-{
-	(void)b;
-	return add_name(arg, user);
-}
-
-static int
-names_txn(struct rec_txn *t, void *arg)
-{
-	struct names *nm = arg;
-	int r;
-
-	nm->n = 0;	/* a retried transaction starts afresh */
-	if ((r = rec_user_each(t, name_of_user, nm)) != REC_OK)
-		return r;
-	return rec_batch_each(t, NULL, name_of_batch, nm);
-}
-
 int
 admin_purge_departed(struct admin *a, int dry_run)
 {
-	struct names nm = { NULL, 0, 0 };
+	struct rec_names nm = { NULL, 0, 0 };
 	struct tool_target t;
 	char name[TOOL_VIS_LEN(REC_USER_MAX)];
 	unsigned long gone = 0, kept = 0;
@@ -164,7 +114,9 @@ admin_purge_departed(struct admin *a, int dry_run)
 	ret = EXIT_OK;
 	if (t.st == NULL)
 		goto out;
-	if ((r = rec_store_read(t.st, names_txn, &nm)) != REC_OK) {
+	/* Every name it holds records of: user records and batches. */
+	if ((r = rec_admin_names_read(t.st, REC_NAMES_BATCHES, &nm)) !=
+	    REC_OK) {
 		warnx("store %s: %s", t.path, rec_strerror(r));
 		ret = EXIT_FAIL;
 		goto out;
@@ -199,7 +151,7 @@ admin_purge_departed(struct admin *a, int dry_run)
 	    dry_run ? "found (dry run: nothing changed)" : "forgotten",
 	    kept > 0 ? "; some kept: see above" : "");
 out:
-	free(nm.v);
+	rec_admin_names_free(&nm);
 	tool_target_close(&t);
 	return ret;
 }

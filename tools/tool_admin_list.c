@@ -61,29 +61,6 @@ row(struct listing *l, const char *user, const struct rec_status *s)
 	l->rows++;
 }
 
-struct alive {
-	const char *user;
-	unsigned long batches;	/* not yet purged */
-};
-
-static int
-alive_batch(const char *user, const struct rec_batch *b, void *arg)
-{
-	(void)user;
-	if (b->status != REC_BATCH_PURGED)
-		((struct alive *)arg)->batches++;
-	return REC_OK;
-}
-
-static int
-alive_txn(struct rec_txn *t, void *arg)
-{
-	struct alive *al = arg;
-
-	al->batches = 0;
-	return rec_batch_each(t, al->user, alive_batch, al);
-}
-
 /* One user of an open store. */
 static int
 list_one(struct admin *a, struct rec_store *st, const char *user,
@@ -103,14 +80,14 @@ list_one(struct admin *a, struct rec_store *st, const char *user,
 	 * purged): not a user with codes, so not listed (issue #17.8).
 	 */
 	if (!s.enrolled && s.failures == 0 && s.lock_remaining == 0) {
-		struct alive al = { user, 0 };
+		unsigned long live;
 
-		if ((r = rec_store_read(st, alive_txn, &al)) != REC_OK) {
+		if ((r = rec_admin_batch_count(st, user, &live)) != REC_OK) {
 			warnx("%s: %s", tool_vis(user, 0, name, sizeof(name)),
 			    rec_strerror(r));
 			return EXIT_FAIL;
 		}
-		if (al.batches == 0)
+		if (live == 0)
 			return EXIT_OK;
 	}
 	row(l, user, &s);
@@ -137,52 +114,12 @@ lost_store(void *arg, const char *path, int lost)
 		((struct listing *)arg)->unread++;
 }
 
-struct names {
-	char **v;
-	size_t n, cap;
-};
-
-static int
-collect(const char *user, const struct rec_user *u, void *arg)
-{
-	struct names *nm = arg;
-	char **more;
-
-	(void)u;
-	if (nm->n == nm->cap) {
-		nm->cap = nm->cap ? nm->cap * 2 : 64;
-		if ((more = realloc(nm->v, nm->cap * sizeof(*more))) == NULL)
-			return REC_ERR_NOMEM;
-		nm->v = more;
-	}
-	if ((nm->v[nm->n] = strdup(user)) == NULL)
-		return REC_ERR_NOMEM;
-	nm->n++;
-	return REC_OK;
-}
-
-static void
-names_free(struct names *nm)
-{
-	for (size_t i = 0; i < nm->n; i++)
-		free(nm->v[i]);
-	free(nm->v);
-	memset(nm, 0, sizeof(*nm));
-}
-
-static int
-collect_txn(struct rec_txn *t, void *arg)
-{
-	names_free(arg);	/* a retried transaction starts afresh */
-	return rec_user_each(t, collect, arg);
-}
-
 /* The system store: every user it has a record of. */
 static int
 list_system(struct admin *a, struct listing *l)
 {
 	struct tool_target t;
-	struct names nm = { NULL, 0, 0 };
+	struct rec_names nm = { NULL, 0, 0 };
 	int r, ret = EXIT_FAIL;
 
 	if (admin_system_target(a, &t) != EXIT_OK ||
@@ -193,7 +130,7 @@ list_system(struct admin *a, struct listing *l)
 		goto out;
 	}
 	/* Names first, then each status in its own short read transaction. */
-	if ((r = rec_store_read(t.st, collect_txn, &nm)) != REC_OK) {
+	if ((r = rec_admin_names_read(t.st, 0, &nm)) != REC_OK) {
 		warnx("store %s: %s", t.path, rec_strerror(r));
 		goto out;
 	}
@@ -202,7 +139,7 @@ list_system(struct admin *a, struct listing *l)
 		if (list_one(a, t.st, nm.v[i], l) != EXIT_OK)
 			ret = EXIT_FAIL;
 out:
-	names_free(&nm);
+	rec_admin_names_free(&nm);
 	tool_target_close(&t);
 	return ret;
 }

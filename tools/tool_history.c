@@ -10,12 +10,12 @@
 #include "rec_err.h"
 #include "tool_common.h"
 
-/* The batches of one user, gathered in one read transaction. */
+/* The batches of one user, as rec_issue_batches_read gathered them. */
 struct batches {
 	const char *user;
 	uint64_t active;		/* the user's active batch, 0 = none */
 	struct rec_batch *b;
-	size_t n, cap;
+	size_t n;
 };
 
 /* Export kinds in the order they are listed; names as in pam-recovery(1). */
@@ -27,39 +27,6 @@ static const struct {
 	{ REC_EXP_CSV, "csv" }, { REC_EXP_PDF, "pdf" },
 	{ REC_EXP_JSON, "json" }, { REC_EXP_QR, "qr" },
 };
-
-static int
-collect(const char *user, const struct rec_batch *b, void *varg)
-{
-	struct batches *bs = varg;
-	struct rec_batch *grown;
-
-	(void)user;
-	if (bs->n == bs->cap) {
-		bs->cap = bs->cap == 0 ? 16 : bs->cap * 2;
-		if ((grown = reallocarray(bs->b, bs->cap, sizeof(*grown))) ==
-		    NULL)
-			return REC_ERR_NOMEM;
-		bs->b = grown;
-	}
-	bs->b[bs->n++] = *b;
-	return REC_OK;
-}
-
-static int
-history_txn(struct rec_txn *t, void *varg)
-{
-	struct batches *bs = varg;
-	struct rec_user u;
-	int r;
-
-	bs->n = 0;	/* the transaction may run again from the start */
-	if ((r = rec_user_get(t, bs->user, &u)) == REC_OK)
-		bs->active = u.active_batch;
-	else if (r != REC_ERR_NOTFOUND)
-		return r;
-	return rec_batch_each(t, bs->user, collect, bs);
-}
 
 /*
  * Newest first: by creation time.  Ids only order batches to the second,
@@ -152,7 +119,8 @@ tool_cmd_history(struct tool_target *t, int argc, char **argv,
 		{ "per-page", required_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct batches bs = { t->who.user, 0, NULL, 0, 0 };
+	struct rec_batches got = { 0, NULL, 0, 0 };
+	struct batches bs = { t->who.user, 0, NULL, 0 };
 	uint64_t now = (uint64_t)time(NULL);
 	unsigned page = 1, per = t->cfg->history_per_page, pages, first, last;
 	size_t visible;
@@ -174,10 +142,13 @@ tool_cmd_history(struct tool_target *t, int argc, char **argv,
 	if (tool_target_open(t, 0) != REC_OK)
 		goto out;
 	if (t->st != NULL &&
-	    (r = rec_store_read(t->st, history_txn, &bs)) != REC_OK) {
+	    (r = rec_issue_batches_read(t->st, t->who.user, &got)) != REC_OK) {
 		warnx("store %s: %s", t->path, rec_strerror(r));
 		goto out;
 	}
+	bs.active = got.active;
+	bs.b = got.v;
+	bs.n = got.n;
 	if (bs.n > 1)
 		qsort_r(bs.b, bs.n, sizeof(*bs.b), newest_first, &bs);
 	visible = bs.n < t->cfg->history_max_visible ? bs.n :
@@ -223,7 +194,7 @@ tool_cmd_history(struct tool_target *t, int argc, char **argv,
 	}
 	ret = fflush(stdout) == 0 && !ferror(stdout) ? EXIT_OK : EXIT_FAIL;
 out:
-	free(bs.b);
+	rec_issue_batches_free(&got);
 	tool_target_close(t);
 	return ret;
 }

@@ -8,45 +8,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <sodium.h>
-
 #include "rec_err.h"
 #include "rec_notify.h"
 #include "tool_common.h"
-
-/* The active batch and the state of each of its codes, read before acting. */
-struct states {
-	const char *user;
-	uint64_t batch;
-	unsigned count, remaining;
-	uint8_t state[REC_COUNT_MAX + 1];	/* by slot */
-};
-
-static int
-states_txn(struct rec_txn *t, void *varg)
-{
-	struct states *s = varg;
-	struct rec_code_rec codes[REC_COUNT_MAX];
-	struct rec_user u;
-	struct rec_batch b;
-	unsigned n = 0;
-	int r = REC_ERR_INTERNAL;
-
-	if ((r = rec_batch_get_active(t, s->user, &u, &b)) != REC_OK ||
-	    (r = rec_coderec_get_all(t, s->user, b.id, codes, REC_COUNT_MAX,
-	    &n)) != REC_OK)
-		goto out;
-	s->batch = b.id;
-	s->count = b.count;
-	s->remaining = (unsigned)(b.count - b.used - b.invalidated);
-	for (unsigned i = 0; i < n; i++)
-		if (codes[i].slot >= 1 && codes[i].slot <= REC_COUNT_MAX)
-			s->state[codes[i].slot] = codes[i].state;
-out:
-	/* The hashes are not codes, but nothing gains from leaving them. */
-	sodium_memzero(codes, sizeof(codes));
-	return r;
-}
 
 /*
  * A slot as a person writes it: "3" or "#3".  Returns the number, 0 for a
@@ -70,7 +34,7 @@ parse_slot(const char *arg)
 }
 
 static unsigned
-count_slots(const struct states *s, const unsigned *list, unsigned n,
+count_slots(const struct rec_states *s, const unsigned *list, unsigned n,
     uint8_t st)
 {
 	unsigned total = 0;
@@ -82,7 +46,7 @@ count_slots(const struct states *s, const unsigned *list, unsigned n,
 
 /* One line: what, then "#2, #5 and #7" for the slots of list in state st. */
 static void
-print_slots(const char *what, const struct states *s, const unsigned *list,
+print_slots(const char *what, const struct rec_states *s, const unsigned *list,
     unsigned n, uint8_t st)
 {
 	unsigned total = count_slots(s, list, n, st), done = 0;
@@ -101,7 +65,7 @@ print_slots(const char *what, const struct states *s, const unsigned *list,
 }
 
 static void
-report_slots(const struct states *before, const unsigned *list, unsigned n)
+report_slots(const struct rec_states *before, const unsigned *list, unsigned n)
 {
 	unsigned left = before->remaining -
 	    count_slots(before, list, n, REC_CODE_UNUSED);
@@ -122,7 +86,7 @@ tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
 		{ "yes", no_argument, NULL, 'y' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct states before;
+	struct rec_states before;
 	unsigned list[REC_COUNT_MAX], n = 0;
 	char hint[TOOL_HINT_LEN], id[20], question[TOOL_VIS_LEN(REC_USER_MAX) +
 	    96], user[TOOL_VIS_LEN(REC_USER_MAX)];
@@ -148,7 +112,6 @@ tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
 			usage();
 		}
 	memset(&before, 0, sizeof(before));
-	before.user = t->who.user;
 	tool_generate_hint(t, hint, sizeof(hint));
 	tool_vis(t->who.user, 0, user, sizeof(user));
 	if (t->reauth != NULL && t->reauth(t) != 0)
@@ -156,7 +119,7 @@ tool_cmd_invalidate(struct tool_target *t, int argc, char **argv,
 	if (tool_target_open(t, 0) != REC_OK)
 		goto out;
 	r = t->st == NULL ? REC_ERR_NOSTORE :
-	    rec_store_read(t->st, states_txn, &before);
+	    rec_issue_states_read(t->st, t->who.user, &before);
 	if (r == REC_ERR_NOSTORE) {
 		warnx("no active recovery codes for %s: nothing to invalidate",
 		    user);
