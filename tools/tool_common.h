@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "rec_issue.h"
+#include "tool_json.h"
 
 /* Exit statuses of both tools (pam-recovery(1)). */
 #define EXIT_OK 0
@@ -122,14 +123,6 @@ int tool_print_codes(FILE *f, enum rec_export format,
  * overwriting anything.  Returns the stream or NULL with errno set.
  */
 FILE *tool_create_private(const char *path);
-
-/*
- * Write s as a JSON string (quotes included) to f: control characters
- * (C0, DEL, C1) and the quote and backslash escaped, a byte that is not
- * part of well-formed UTF-8 written as U+FFFD.  Every string a store or
- * the environment gave goes out through this in JSON.
- */
-void tool_json_str(FILE *f, const char *s);
 
 /* Room tool_vis needs for all of a string of n bytes. */
 #define TOOL_VIS_LEN(n) (4 * (size_t)(n) + 1)
