@@ -302,7 +302,7 @@ tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
 	if (format == REC_EXPORT_JSON) {
 		tool_json_array_end(&j);
 		tool_json_object_end(&j);
-		return tool_json_finish(&j) == REC_OK ? 0 : -1;
+		return tool_json_finish(&j);
 	}
 	if (format != REC_EXPORT_CSV) {
 		fprintf(f, "\nEach code works once, at the \"Recovery code:\" "
@@ -313,7 +313,7 @@ tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
 			    "for new ones.\n", tool_admin_contact(l, contact,
 			    sizeof(contact)));
 	}
-	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+	return fflush(f) == 0 && !ferror(f) ? REC_OK : REC_ERR_IO;
 }
 
 FILE *
