@@ -73,6 +73,7 @@ TOOL_SRC := \
 	tools/tool_generate.c \
 	tools/tool_history.c \
 	tools/tool_invalidate.c \
+	tools/tool_json.c \
 	tools/tool_pdf.c \
 	tools/tool_qr.c \
 	tools/tool_seal.c \
@@ -111,6 +112,7 @@ UNIT_TESTS := \
 	test_faults \
 	test_helper \
 	test_child \
+	test_json \
 	test_kdf \
 	test_ldap \
 	test_lockout \
@@ -162,7 +164,19 @@ $(B)/test_%: tests/test_%.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS) -lcmocka -lpam -ldl
 $(B)/test_escape: tests/test_escape.c $(B)/tool_escape.o
 	$(CC) $(ALL_CFLAGS) -Itests -Itools -o $@ $< $(B)/tool_escape.o $(TOOL_LIBS) -lcmocka
-BENCH_SRC := bench/bench.c bench/bench_guess.c bench/bench_purge.c bench/bench_spawn.c \
+$(B)/test_json: tests/test_json.c $(B)/tool_json.o
+	$(CC) $(ALL_CFLAGS) -Itests -Itools -o $@ $< $(B)/tool_json.o -lcmocka
+BENCH_SRC := \
+	bench/bench.c \
+	bench/bench_cost.c \
+	bench/bench_guess.c \
+	bench/bench_login.c \
+	bench/bench_purge.c \
+	bench/bench_setup.c \
+	bench/bench_spawn.c \
+	bench/bench_store.c \
+	bench/bench_throughput.c \
+	bench/bench_util.c \
 	bench/bench_versus.c
 $(B)/bench: $(BENCH_SRC) bench/bench.h $(B)/librecovery.a $(B)/pam_recovery.so
 	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(B)/librecovery.a $(PKG_LIBS) -lpam -lpthread

@@ -1,8 +1,17 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* bench.h: what the parts of the benchmark share: the run, samples, logins. */
+/*
+ * One file per kind of row: bench.c (settings, heading, main), bench_setup.c
+ * (directories, configurations, service files), bench_util.c (clocks,
+ * statistics, files, the table's rows), bench_login.c (items 2 and the
+ * timing rows), bench_store.c (3), bench_throughput.c (4), bench_versus.c
+ * (5), bench_cost.c (1, 6, 8), bench_purge.c (7), bench_spawn.c (9),
+ * bench_guess.c (10).
+ */
 #ifndef BENCH_H
 #define BENCH_H
 
+#include <sys/time.h>
 #include <sys/types.h>
 #include <limits.h>
 #include <stdint.h>
@@ -25,6 +34,9 @@
 #define SVC_TINY_SYS_SHM "bench-tiny-system-shm" /* the same on tmpfs */
 #define SVC_PURGE	"bench-purge"	/* the store full of dead codes */
 #define SVC_PURGE_TINY	"bench-purge-tiny" /* the same at the tiny cost */
+
+#define SYS_USER	"bench-user"	/* measured user of the system store */
+#define NO_USER		"bench-nosuch"	/* in no passwd and no store */
 
 /* The minimum, median, p99 (nearest rank) and maximum of some samples. */
 struct stats {
@@ -70,12 +82,16 @@ struct bench {
 	const char *data_kind;		/* the block being written to it */
 };
 
+/* bench_util.c */
+
 /*
  * Milliseconds of the monotonic clock, and of the CPU time of this thread
- * and of its waited-for children (for differences only).
+ * and of its waited-for children (for differences only); tv_ms converts a
+ * struct timeval of getrusage.
  */
 double now_ms(void);
 double cpu_ms(void);
+double tv_ms(const struct timeval *tv);
 
 /* Sort v (n > 0 samples) in place and summarise it. */
 struct stats summarise(double *v, unsigned n);
@@ -83,8 +99,39 @@ struct stats summarise(double *v, unsigned n);
 /* Create path (which must not exist) with mode and the text; 0 or -1. */
 int write_file(const char *path, mode_t mode, const char *text);
 
+/* rm -rf of dir, a directory of ours, never following a symlink. */
+void remove_tree(const char *dir);
+
 /* A name for a statfs f_type. */
 const char *fs_name(long type);
+
+/*
+ * One line of the table: what, n samples summarised in s; with base (the
+ * floor taken beside them), its median and the ratios of the medians in
+ * wall time and in CPU time (cpu and cpu_base, medians of CPU time).
+ */
+void row(const char *what, unsigned n, const struct stats *s,
+    const struct stats *base, double cpu, double cpu_base);
+
+/*
+ * One line of BENCH_DATA (none when b->data is NULL): x of kind, the
+ * valid and wrong codes' statistics and their floors' medians.
+ */
+void data_row(struct bench *b, const char *kind, unsigned x,
+    const struct stats *ok, const struct stats *bad, const struct stats *okf,
+    const struct stats *badf);
+
+/* bench_setup.c */
+
+/*
+ * Fill in b's paths and configurations from B and TMPDIR: the temporary
+ * directories (b->tmp, b->shm; "" when not made, else main removes them),
+ * the per-user directories, the configuration and PAM service files of
+ * every SVC_*.  Reports what failed; returns 0 or -1.
+ */
+int setup(struct bench *b);
+
+/* bench_login.c */
 
 /*
  * One login as sshd makes it: a fresh handle for service in b->confdir,
@@ -105,6 +152,62 @@ int login(const struct bench *b, const char *service, const char *user,
 int issue(const struct bench *b, const char *path, uid_t owner,
     const struct rec_config *cfg, const char *user, unsigned count,
     struct rec_new_batch *nb, double *ms, double *cpu);
+
+/*
+ * 2, 3: reps wrong then reps valid logins of user through service, whose
+ * store at path (owned by owner, at cfg's cost) holds batches of count
+ * codes, each after a bare evaluation; prints the rows labelled with what
+ * and writes kind at x to BENCH_DATA; with overhead, keeps b->ovh and
+ * b->ovh_cpu.  Returns 0 or -1.
+ */
+int latency(struct bench *b, const char *service, const char *path,
+    uid_t owner, const struct rec_config *cfg, const char *user,
+    unsigned count, const char *what, const char *kind, unsigned x,
+    int overhead);
+
+/*
+ * Issue #8: one row of the medians of wrong codes for an unknown user,
+ * none_user who has no codes and wrong_user who has, through the three
+ * services, and their spread.  Returns 0 or -1.
+ */
+int timing(struct bench *b, const char *what, const char *svc_unknown,
+    const char *svc_none, const char *none_user, const char *svc_wrong,
+    const char *wrong_user);
+
+/* bench_cost.c */
+
+/*
+ * One bare argon2id evaluation of a fresh code at b's cost; its wall time
+ * in *ms and CPU time in *cpu (unless NULL).  Returns 0 or -1.
+ */
+int bare_eval(const struct bench *b, double *ms, double *cpu);
+
+/*
+ * 1: the floor, bare evaluations into b->floor_ms and b->floor_cpu;
+ * 6: rec_issue_generate of 10 codes next to 10 floors;
+ * 8: peak resident memory of a process making one login.
+ * Each prints its rows; returns 0 or -1.
+ */
+int measure_floor(struct bench *b);
+int measure_generate(struct bench *b);
+int peak_memory(struct bench *b);
+
+/* bench_store.c */
+
+/*
+ * 3: the system store filled to a hundredth, a tenth and all of b->users,
+ * with the logins of SYS_USER measured at each size.  Prints its rows;
+ * returns 0 or -1.
+ */
+int system_store(struct bench *b);
+
+/* bench_throughput.c */
+
+/*
+ * 4: logins per second in 1, 2, 4 and 8 processes, next to bare argon2id
+ * in as many.  Prints its rows; returns 0 or -1.
+ */
+int throughput(struct bench *b);
 
 /*
  * 5 (bench_versus.c): the non-hash part of a login next to a whole login

@@ -194,6 +194,7 @@ measure_spawn(struct bench *b)
 	double first = 0, second = 0;
 	long flt1 = 0, flt2 = 0;
 	struct stats login_s, hash_s;
+	ssize_t n;
 	int ret = -1, r;
 
 	printf("\n 9 the store reader's start and end, medians of %u\n",
@@ -214,11 +215,12 @@ measure_spawn(struct bench *b)
 
 	snprintf(dir, sizeof(dir), "%s", b->module);
 	snprintf(drive, sizeof(drive), "%s/pamdrive", dirname(dir));
-	if (readlink("/proc/self/exe", self, sizeof(self) - 1) <= 0) {
+	/* readlink does not terminate the name: it ends where n says. */
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0) {
 		fprintf(stderr, "bench: /proc/self/exe: %s\n", strerror(errno));
 		goto out;
 	}
-	self[sizeof(self) - 1] = '\0';
+	self[n] = '\0';
 	snprintf(ops, sizeof(ops), "BENCH_OPSLIMIT=%llu",
 	    (unsigned long long)b->opslimit);
 	snprintf(mem, sizeof(mem), "BENCH_MEMLIMIT=%llu",

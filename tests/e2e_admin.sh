@@ -122,6 +122,14 @@ check "list --json: a JSON array" json_ok
 check "list --json: two users" test "$(count '"user":')" -eq 2
 admin show "$ME" --json
 check "show --json: 5 remaining" test "$(json_field remaining)" = 5
+# A document that could not be written is a failure, not a silent success.
+for c in "show $ME" list "audit --user $ME" check; do
+	# shellcheck disable=SC2086 # c is the command and its arguments
+	$VG "$BIN/pam-recovery-admin" -c "$T/conf" $c --json >/dev/full 2>"$T/err"
+	RC=$?
+	ERR=$(cat "$T/err")
+	check "$c --json to a full disk: exit 1, said" sh -c 'test "$0" -eq 1 && printf "%s\n" "$1" | grep -q "standard output: "' "$RC" "$ERR"
+done
 
 login "$ME" "$(code 1 "$T/codes.csv")"
 check "a code issued by the admin logs in" has "auth: PAM_SUCCESS"

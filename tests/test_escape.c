@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* test_escape.c: unit tests of the tools' escaping of strings for text and JSON. */
+/* test_escape.c: unit tests of the tools' escaping of strings for text (JSON: test_json.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -93,61 +93,12 @@ test_vis_every_byte(void **state)
 	}
 }
 
-struct json_case {
-	const char *name;
-	const char *in;
-	const char *out;
-};
-
-static const struct json_case json_cases[] = {
-	{ "plain", "alice", "\"alice\"" },
-	{ "empty", "", "\"\"" },
-	{ "escape sequence", "a\x1b[2J", "\"a\\u001b[2J\"" },
-	{ "newline", "x\nroot", "\"x\\u000aroot\"" },
-	{ "quote and backslash", "q\"\\", "\"q\\\"\\\\\"" },
-	{ "DEL", "del\x7f", "\"del\\u007f\"" },
-	{ "UTF-8 kept", "Caf\xc3\xa9", "\"Caf\xc3\xa9\"" },
-	{ "4-byte UTF-8 kept", "\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"" },
-	{ "C1 CSI escaped", "c1\xc2\x9b", "\"c1\\u009b\"" },
-	{ "line separator escaped", "\xe2\x80\xa8", "\"\\u2028\"" },
-	{ "stray byte", "bad\xe9x", "\"bad\\ufffdx\"" },
-	{ "lone continuation", "\x80", "\"\\ufffd\"" },
-	{ "overlong slash", "\xc0\xaf", "\"\\ufffd\\ufffd\"" },
-	{ "overlong 3-byte", "\xe0\x80\xaf", "\"\\ufffd\\ufffd\\ufffd\"" },
-	{ "surrogate", "\xed\xa0\x80", "\"\\ufffd\\ufffd\\ufffd\"" },
-	{ "above U+10FFFF", "\xf4\x90\x80\x80",
-	    "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
-	{ "cut short at the end", "a\xe2\x80", "\"a\\ufffd\\ufffd\"" },
-	{ "cut short before ASCII", "\xe2\x80z", "\"\\ufffd\\ufffdz\"" },
-};
-
-static void
-test_json_table(void **state)
-{
-	(void)state;
-	for (size_t i = 0; i < sizeof(json_cases) / sizeof(json_cases[0]);
-	    i++) {
-		const struct json_case *c = &json_cases[i];
-		char *buf = NULL;
-		size_t len = 0;
-		FILE *f = open_memstream(&buf, &len);
-
-		assert_non_null(f);
-		tool_json_str(f, c->in);
-		assert_int_equal(fclose(f), 0);
-		if (strcmp(buf, c->out) != 0)
-			fail_msg("%s: got %s, want %s", c->name, buf, c->out);
-		free(buf);
-	}
-}
-
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_vis_table),
 		cmocka_unit_test(test_vis_every_byte),
-		cmocka_unit_test(test_json_table),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

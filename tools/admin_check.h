@@ -13,6 +13,7 @@ enum level { OK, WARN, FAIL };
 
 struct report {
 	int json;
+	struct tool_json j;		/* with json: the document */
 	int deep;			/* --deep: walk every batch's codes */
 	unsigned n, warns, fails;
 	unsigned long deep_stores, deep_violations;

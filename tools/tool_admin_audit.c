@@ -14,6 +14,7 @@ struct filter {
 	const char *user;	/* NULL = every user */
 	uint64_t since;		/* 0 = from the start */
 	int json;
+	struct tool_json j;	/* with json: the array of events */
 	unsigned long shown;
 	unsigned long forged;	/* shown events that name another user */
 };
@@ -84,13 +85,6 @@ text_field(const char *key, const char *v)
 	    tool_vis(v, TOOL_VIS_SPACE, safe, sizeof(safe)));
 }
 
-static void
-json_field(const char *key, const char *v)
-{
-	printf(",\"%s\":", key);
-	tool_json_str(stdout, v);
-}
-
 static int
 print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 {
@@ -106,26 +100,29 @@ print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 	iso_time(ev->time, when, sizeof(when));
 	tool_batch_id(ev->batch, id, sizeof(id));
 	if (f->json) {
-		printf("%s\n{\"seq\":%llu,\"time\":%llu,\"date\":\"%s\","
-		    "\"event\":\"%s\"", f->shown > 0 ? "," : "",
-		    (unsigned long long)seq, (unsigned long long)ev->time, when,
+		tool_json_object_begin(&f->j);
+		tool_json_member_uint(&f->j, "seq", seq);
+		tool_json_member_uint(&f->j, "time", ev->time);
+		tool_json_member_string(&f->j, "date", when);
+		tool_json_member_string(&f->j, "event",
 		    rec_event_name(ev->type));
-		json_field("user", user);
-		printf(",\"forged\":%s", forged ? "true" : "false");
+		tool_json_member_string(&f->j, "user", user);
+		tool_json_member_bool(&f->j, "forged", forged);
 		if (forged)
-			json_field("claimed_user", ev->user);
-		json_field("service", ev->service);
-		json_field("rhost", ev->rhost);
-		json_field("tty", ev->tty);
-		printf(",\"batch\":");
+			tool_json_member_string(&f->j, "claimed_user",
+			    ev->user);
+		tool_json_member_string(&f->j, "service", ev->service);
+		tool_json_member_string(&f->j, "rhost", ev->rhost);
+		tool_json_member_string(&f->j, "tty", ev->tty);
+		tool_json_key(&f->j, "batch");
 		if (ev->batch != 0)
-			printf("\"%s\"", id);
+			tool_json_string(&f->j, id);
 		else
-			printf("null");
-		printf(",\"slot\":%u", ev->slot);
-		json_field("actor", ev->actor);
-		json_field("detail", ev->detail);
-		printf("}");
+			tool_json_null(&f->j);
+		tool_json_member_uint(&f->j, "slot", ev->slot);
+		tool_json_member_string(&f->j, "actor", ev->actor);
+		tool_json_member_string(&f->j, "detail", ev->detail);
+		tool_json_object_end(&f->j);
 	} else {
 		printf("%s %s", when, rec_event_name(ev->type));
 		text_field("user", user);
@@ -241,7 +238,7 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 	struct filter f;
 	struct purge p = { a->cfg.audit_retention_days, 0 };
 	struct tool_target t;
-	int ch, purging = 0, older = 0, ret = EXIT_FAIL;
+	int ch, purging = 0, older = 0, ret = EXIT_FAIL, r;
 
 	/* All of it, padding too: the walk's children send it back. */
 	memset(&f, 0, sizeof(f));
@@ -284,8 +281,10 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 	if (purging)
 		return purge(a, &p);
 	a->rdonly = 1;
-	if (f.json)
-		printf("[");
+	if (f.json) {
+		tool_json_init(&f.j, stdout);
+		tool_json_array_begin(&f.j, TOOL_JSON_ROWS);
+	}
 	if (!rec_config_per_user(&a->cfg)) {
 		if (admin_system_target(a, &t) == EXIT_OK)
 			ret = audit_store(a, &t, &f);
@@ -296,8 +295,13 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 	} else
 		ret = admin_each_store(a, audit_store, &f, &f, sizeof(f),
 		    NULL);
-	if (f.json)
-		printf("%s]\n", f.shown > 0 ? "\n" : "");
+	if (f.json) {
+		tool_json_array_end(&f.j);
+		if ((r = tool_json_finish(&f.j)) != REC_OK) {
+			warnx("standard output: %s", rec_strerror(r));
+			ret = EXIT_FAIL;
+		}
+	}
 	fflush(stdout);
 	if (f.forged > 0)
 		warnx("%lu event%s in a user's own store name%s another user: "

@@ -57,26 +57,29 @@ vitem(struct report *rp, enum level lv, const char *what,
 		rp->n++;
 		return;
 	}
-	printf("%s\n{\"status\":\"%s\",\"item\":", rp->n > 0 ? "," : "",
-	    names[lv]);
-	tool_json_str(stdout, what);
-	printf(",\"detail\":");
-	tool_json_str(stdout, detail);
-	if (w != NULL && w->summary != NULL)
-		printf(",\"deep\":{\"users\":%lu,\"batches\":%lu,\"codes\":%lu,"
-		    "\"violations\":%lu}", w->summary[0], w->summary[1],
-		    w->summary[2], w->summary[3]);
-	else if (w != NULL) {
-		printf(",\"user\":");
-		tool_json_str(stdout, w->user);
+	tool_json_object_begin(&rp->j);
+	tool_json_member_string(&rp->j, "status", names[lv]);
+	tool_json_member_string(&rp->j, "item", what);
+	tool_json_member_string(&rp->j, "detail", detail);
+	if (w != NULL && w->summary != NULL) {
+		tool_json_key(&rp->j, "deep");
+		tool_json_object_begin(&rp->j);
+		tool_json_member_uint(&rp->j, "users", w->summary[0]);
+		tool_json_member_uint(&rp->j, "batches", w->summary[1]);
+		tool_json_member_uint(&rp->j, "codes", w->summary[2]);
+		tool_json_member_uint(&rp->j, "violations", w->summary[3]);
+		tool_json_object_end(&rp->j);
+	} else if (w != NULL) {
+		tool_json_member_string(&rp->j, "user", w->user);
+		tool_json_key(&rp->j, "batch");
 		if (w->batch != 0)
-			printf(",\"batch\":\"%s\"",
-			    tool_batch_id(w->batch, id, sizeof(id)));
+			tool_json_string(&rp->j, tool_batch_id(w->batch, id,
+			    sizeof(id)));
 		else
-			printf(",\"batch\":null");
-		printf(",\"slot\":%u", w->slot);
+			tool_json_null(&rp->j);
+		tool_json_member_uint(&rp->j, "slot", w->slot);
 	}
-	printf("}");
+	tool_json_object_end(&rp->j);
 	rp->n++;
 }
 
@@ -340,7 +343,7 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 	/* The system as a whole: its stacks too, unless -c or -s narrow it. */
 	const char *pamdir = a->conf == NULL && a->store == NULL ?
 	    "/etc/pam.d" : NULL;
-	int ch, per_user;
+	int ch, per_user, r;
 
 	memset(&rp, 0, sizeof(rp));
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -360,8 +363,12 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 	}
 	if (optind != argc)
 		a->usage();
-	if (rp.json)
-		printf("{\"checks\":[");
+	if (rp.json) {
+		tool_json_init(&rp.j, stdout);
+		tool_json_object_begin(&rp.j);
+		tool_json_key(&rp.j, "checks");
+		tool_json_array_begin(&rp.j, TOOL_JSON_ROWS);
+	}
 	if (admin_config(a, &a->cfg, &log) != REC_OK) {
 		item(&rp, FAIL, "configuration", "%s", rp.captured);
 		goto stacks;
@@ -390,15 +397,25 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 stacks:
 	if (pamdir != NULL)
 		admin_check_stacks(&rp, a, pamdir);
-	if (rp.json && rp.deep)
-		printf("\n],\"deep\":{\"stores\":%lu,\"violations\":%lu},"
-		    "\"warnings\":%u,\"failures\":%u,\"ok\":%s}\n",
-		    rp.deep_stores, rp.deep_violations, rp.warns, rp.fails,
-		    rp.fails == 0 ? "true" : "false");
-	else if (rp.json)
-		printf("\n],\"warnings\":%u,\"failures\":%u,\"ok\":%s}\n",
-		    rp.warns, rp.fails, rp.fails == 0 ? "true" : "false");
-	else
+	if (rp.json) {
+		tool_json_array_end(&rp.j);
+		if (rp.deep) {
+			tool_json_key(&rp.j, "deep");
+			tool_json_object_begin(&rp.j);
+			tool_json_member_uint(&rp.j, "stores", rp.deep_stores);
+			tool_json_member_uint(&rp.j, "violations",
+			    rp.deep_violations);
+			tool_json_object_end(&rp.j);
+		}
+		tool_json_member_uint(&rp.j, "warnings", rp.warns);
+		tool_json_member_uint(&rp.j, "failures", rp.fails);
+		tool_json_member_bool(&rp.j, "ok", rp.fails == 0);
+		tool_json_object_end(&rp.j);
+		if ((r = tool_json_finish(&rp.j)) != REC_OK) {
+			warnx("standard output: %s", rec_strerror(r));
+			return EXIT_FAIL;
+		}
+	} else
 		printf("%u check%s: %u warning%s, %u failure%s\n", rp.n,
 		    rp.n == 1 ? "" : "s", rp.warns, rp.warns == 1 ? "" : "s",
 		    rp.fails, rp.fails == 1 ? "" : "s");

@@ -12,6 +12,7 @@
 
 struct listing {
 	int json;
+	struct tool_json j;	/* with json: the array of rows */
 	unsigned rows;
 	uint64_t now;
 	unsigned unread;	/* stores whose reader died */
@@ -25,23 +26,24 @@ row(struct listing *l, const char *user, const struct rec_status *s)
 	uint64_t until = s->lock_remaining ? l->now + s->lock_remaining : 0;
 
 	if (l->json) {
-		printf("%s\n{\"user\":", l->rows > 0 ? "," : "");
-		tool_json_str(stdout, user);
-		printf(",\"enrolled\":%s,\"batch\":", s->enrolled ? "true" :
-		    "false");
+		tool_json_object_begin(&l->j);
+		tool_json_member_string(&l->j, "user", user);
+		tool_json_member_bool(&l->j, "enrolled", s->enrolled);
+		tool_json_key(&l->j, "batch");
 		if (s->enrolled)
-			printf("\"%s\"", tool_batch_id(s->batch, id,
+			tool_json_string(&l->j, tool_batch_id(s->batch, id,
 			    sizeof(id)));
 		else
-			printf("null");
-		printf(",\"count\":%u,\"remaining\":%u,\"created\":%llu,"
-		    "\"expires\":%llu,\"expired\":%s,\"last_used\":%llu,"
-		    "\"failures\":%u,\"locked_until\":%llu}", s->count,
-		    s->remaining, (unsigned long long)s->created,
-		    (unsigned long long)s->expires,
-		    s->expired ? "true" : "false",
-		    (unsigned long long)s->last_used, s->failures,
-		    (unsigned long long)until);
+			tool_json_null(&l->j);
+		tool_json_member_uint(&l->j, "count", s->count);
+		tool_json_member_uint(&l->j, "remaining", s->remaining);
+		tool_json_member_uint(&l->j, "created", s->created);
+		tool_json_member_uint(&l->j, "expires", s->expires);
+		tool_json_member_bool(&l->j, "expired", s->expired);
+		tool_json_member_uint(&l->j, "last_used", s->last_used);
+		tool_json_member_uint(&l->j, "failures", s->failures);
+		tool_json_member_uint(&l->j, "locked_until", until);
+		tool_json_object_end(&l->j);
 	} else {
 		if (l->rows == 0)
 			printf("%-16s %-9s %-20s %-20s %s\n", "USER", "LEFT",
@@ -152,7 +154,7 @@ admin_cmd_list(struct admin *a, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct listing l;
-	int ch, ret;
+	int ch, ret, r;
 
 	/* All of it, padding too: the walk's children send it back. */
 	memset(&l, 0, sizeof(l));
@@ -164,16 +166,22 @@ admin_cmd_list(struct admin *a, int argc, char **argv)
 	}
 	if (optind != argc)
 		a->usage();
-	if (l.json)
-		printf("[");
+	if (l.json) {
+		tool_json_init(&l.j, stdout);
+		tool_json_array_begin(&l.j, TOOL_JSON_ROWS);
+	}
 	if (rec_config_per_user(&a->cfg))
 		ret = admin_each_store(a, list_store, &l, &l, sizeof(l),
 		    lost_store);
 	else
 		ret = list_system(a, &l);
-	if (l.json)
-		printf("%s]\n", l.rows > 0 ? "\n" : "");
-	else if (l.rows == 0 && l.unread == 0)
+	if (l.json) {
+		tool_json_array_end(&l.j);
+		if ((r = tool_json_finish(&l.j)) != REC_OK) {
+			warnx("standard output: %s", rec_strerror(r));
+			ret = EXIT_FAIL;
+		}
+	} else if (l.rows == 0 && l.unread == 0)
 		printf("No user has recovery codes in %s.\n", a->cfg.store);
 	return ret;
 }

@@ -259,7 +259,9 @@ tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
 	char code[REC_CODE_BUF], created[32], expires[32], id[20];
 	char user[TOOL_VIS_LEN(REC_USER_MAX)], site[TOOL_VIS_LEN(REC_STR_MAX)];
 	char host[TOOL_VIS_LEN(256)], contact[TOOL_CONTACT_LEN];
+	struct tool_json j;
 
+	tool_json_init(&j, f);
 	tool_time(b->created, created, sizeof(created));
 	tool_time(b->expires, expires, sizeof(expires));
 	tool_batch_id(b->id, id, sizeof(id));
@@ -268,15 +270,15 @@ tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
 		fprintf(f, "slot,code\n");
 		break;
 	case REC_EXPORT_JSON:
-		fprintf(f, "{\"site\":");
-		tool_json_str(f, l->site);
-		fprintf(f, ",\"user\":");
-		tool_json_str(f, l->user);
-		fprintf(f, ",\"host\":");
-		tool_json_str(f, l->host);
-		fprintf(f, ",\"batch\":\"%s\",\"created\":%llu,\"expires\":%llu,"
-		    "\"codes\":[", id, (unsigned long long)b->created,
-		    (unsigned long long)b->expires);
+		tool_json_object_begin(&j);
+		tool_json_member_string(&j, "site", l->site);
+		tool_json_member_string(&j, "user", l->user);
+		tool_json_member_string(&j, "host", l->host);
+		tool_json_member_string(&j, "batch", id);
+		tool_json_member_uint(&j, "created", b->created);
+		tool_json_member_uint(&j, "expires", b->expires);
+		tool_json_key(&j, "codes");
+		tool_json_array_begin(&j, 0);
 		break;
 	default:
 		fprintf(f, "Recovery codes for %s on %s (%s)\n",
@@ -291,16 +293,21 @@ tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
 		rec_code_display(&b->fmt, l->nb->codes[i], code, sizeof(code));
 		if (format == REC_EXPORT_CSV)
 			fprintf(f, "%u,%s\n", i + 1, code);
-		else if (format == REC_EXPORT_JSON)
-			fprintf(f, "%s{\"slot\":%u,\"code\":\"%s\"}",
-			    i > 0 ? "," : "", i + 1, code);
-		else
+		else if (format == REC_EXPORT_JSON) {
+			tool_json_object_begin(&j);
+			tool_json_member_uint(&j, "slot", i + 1);
+			tool_json_member_string(&j, "code", code);
+			tool_json_object_end(&j);
+		} else
 			fprintf(f, "  %3u.  %s\n", i + 1, code);
 		sodium_memzero(code, sizeof(code));
 	}
-	if (format == REC_EXPORT_JSON)
-		fprintf(f, "]}\n");
-	else if (format != REC_EXPORT_CSV) {
+	if (format == REC_EXPORT_JSON) {
+		tool_json_array_end(&j);
+		tool_json_object_end(&j);
+		return tool_json_finish(&j);
+	}
+	if (format != REC_EXPORT_CSV) {
 		fprintf(f, "\nEach code works once, at the \"Recovery code:\" "
 		    "prompt (SSH, sudo or console).\nKeep them somewhere safe, "
 		    "away from this computer.\n");
@@ -309,7 +316,7 @@ tool_print_codes(FILE *f, enum rec_export format, const struct tool_listing *l)
 			    "for new ones.\n", tool_admin_contact(l, contact,
 			    sizeof(contact)));
 	}
-	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+	return fflush(f) == 0 && !ferror(f) ? REC_OK : REC_ERR_IO;
 }
 
 FILE *

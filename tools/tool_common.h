@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "rec_issue.h"
+#include "tool_json.h"
 
 /* Exit statuses of both tools (pam-recovery(1)). */
 #define EXIT_OK 0
@@ -112,7 +113,7 @@ const char *tool_admin_contact(const struct tool_listing *l, char *buf,
 /*
  * Print the codes of a new batch in `format` (txt, csv or json) to f; a txt
  * listing of a system store says to ask the administrator for new codes.
- * Returns 0, or -1 when writing failed.
+ * Returns REC_OK, or REC_ERR_IO when writing failed.
  */
 int tool_print_codes(FILE *f, enum rec_export format,
     const struct tool_listing *l);
@@ -122,14 +123,6 @@ int tool_print_codes(FILE *f, enum rec_export format,
  * overwriting anything.  Returns the stream or NULL with errno set.
  */
 FILE *tool_create_private(const char *path);
-
-/*
- * Write s as a JSON string (quotes included) to f: control characters
- * (C0, DEL, C1) and the quote and backslash escaped, a byte that is not
- * part of well-formed UTF-8 written as U+FFFD.  Every string a store or
- * the environment gave goes out through this in JSON.
- */
-void tool_json_str(FILE *f, const char *s);
 
 /* Room tool_vis needs for all of a string of n bytes. */
 #define TOOL_VIS_LEN(n) (4 * (size_t)(n) + 1)
@@ -388,14 +381,15 @@ void tool_qr_free(struct tool_qr *qr);
  * Print qr to f with UTF-8 half blocks, two module rows per text line,
  * light modules drawn as blocks (right for a dark terminal background).
  * With ansi set, colours are forced so that it also reads on a light one.
- * Returns 0, or -1 when writing failed.
+ * Returns REC_OK, or REC_ERR_IO when writing failed.
  */
 int tool_qr_print(FILE *f, const struct tool_qr *qr, int ansi);
 
 /*
  * Write l as a one-page A4 PDF to f: title, site, user, host, dates,
  * batch id, numbered codes, qr (NULL: a note that the list is too long for
- * one), and how to use the codes.  Returns 0, or -1 after printing why.
+ * one), and how to use the codes.  Returns REC_OK, or after printing why
+ * REC_ERR_IO (writing failed), REC_ERR_NOMEM or REC_ERR_INTERNAL (cairo).
  */
 int tool_pdf_write(FILE *f, const struct tool_listing *l,
     const struct tool_qr *qr);
@@ -422,7 +416,10 @@ int tool_seal_check(const char *keyfile);
  */
 FILE *tool_seal_open(const char *keyfile, int out, pid_t *pid);
 
-/* Close the stream and wait for age: 0 when it sealed everything. */
+/*
+ * Close the stream and wait for age: REC_OK when it sealed everything,
+ * else REC_ERR_IO (a failed age is said).
+ */
 int tool_seal_close(FILE *f, pid_t pid);
 
 #endif

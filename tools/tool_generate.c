@@ -299,7 +299,10 @@ stdout_lost(void)
 	    S_ISCHR(so.st_mode) && so.st_rdev == dn.st_rdev);
 }
 
-/* The PDF, with the QR code of the list when the list fits in one. */
+/*
+ * The PDF, with the QR code of the list when the list fits in one.
+ * Returns REC_OK or the error of tool_pdf_write.
+ */
 static int
 write_pdf(FILE *f, const struct tool_listing *l)
 {
@@ -316,13 +319,17 @@ write_pdf(FILE *f, const struct tool_listing *l)
 	return ret;
 }
 
-/* The QR code on standard output, with a word when it is too wide. */
+/*
+ * The QR code on standard output, with a word when it is too wide.
+ * Returns REC_OK, or after saying why REC_ERR_IO (writing failed) or
+ * REC_ERR_INTERNAL (no QR code could be made: qr_fits said it would be).
+ */
 static int
 print_qr(const struct tool_listing *l)
 {
 	struct tool_qr qr = { 0, NULL };
 	struct winsize ws;
-	int tty = isatty(STDOUT_FILENO), ret = -1;
+	int tty = isatty(STDOUT_FILENO), ret = REC_ERR_INTERNAL;
 
 	if (tool_qr_make(l, 0, &qr) != 0) {
 		warn("cannot make the QR code");
@@ -331,8 +338,9 @@ print_qr(const struct tool_listing *l)
 	printf("\nScan this QR code into a password manager on another device "
 	    "for a copy;\nnever onto the phone that holds your authenticator, "
 	    "which is lost with it:\n\n");
-	if (tool_qr_print(stdout, &qr, tty) != 0) {
+	if (tool_qr_print(stdout, &qr, tty) != REC_OK) {
 		warn("could not write the QR code");
+		ret = REC_ERR_IO;
 		goto out;
 	}
 	if (tty && ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 &&
@@ -340,13 +348,16 @@ print_qr(const struct tool_listing *l)
 		warnx("the QR code is %d columns wide but the terminal only "
 		    "%u: widen the window to scan it", qr.width +
 		    2 * TOOL_QR_QUIET, (unsigned)ws.ws_col);
-	ret = 0;
+	ret = REC_OK;
 out:
 	tool_qr_free(&qr);
 	return ret;
 }
 
-/* Write the listing (and the terminal QR code) once the codes exist. */
+/*
+ * Write the listing (and the terminal QR code) once the codes exist.
+ * Returns REC_OK, or an error after saying why.
+ */
 static int
 emit(struct tool_target *t, const struct gen_opts *o, FILE *f,
     const struct rec_new_batch *nb)
@@ -362,18 +373,21 @@ emit(struct tool_target *t, const struct gen_opts *o, FILE *f,
 	    .ask_admin = tool_by_admin(t) && rec_config_helper(t->cfg, NULL,
 	    helper, sizeof(helper)) == NULL,
 	    .admin_email = t->cfg->admin_email };
+	int r;
 
 	if (o->format == REC_EXPORT_PDF) {
-		if (write_pdf(f, &l) != 0)
-			return -1;
-		if (fflush(f) != 0 || ferror(f))
+		if ((r = write_pdf(f, &l)) != REC_OK)
+			return r;
+		if (fflush(f) != 0 || ferror(f)) {
+			r = REC_ERR_IO;
 			goto fail;
-	} else if (tool_print_codes(f, o->format, &l) != 0)
+		}
+	} else if ((r = tool_print_codes(f, o->format, &l)) != REC_OK)
 		goto fail;
-	return o->qr ? print_qr(&l) : 0;
+	return o->qr ? print_qr(&l) : REC_OK;
 fail:
 	warn("could not write the codes");
-	return -1;
+	return r;
 }
 
 int
@@ -464,12 +478,13 @@ tool_cmd_generate(struct tool_target *t, int argc, char **argv,
 		    &age)) == NULL)
 			goto out;
 		r = emit(t, &o, sf, nb);
-		r = tool_seal_close(sf, age) != 0 || r != 0;
+		if (tool_seal_close(sf, age) != REC_OK && r == REC_OK)
+			r = REC_ERR_IO;
 		sf = NULL;
 		age = -1;
-		if (r != 0)
+		if (r != REC_OK)
 			goto out;
-	} else if (emit(t, &o, f != NULL ? f : stdout, nb) != 0)
+	} else if (emit(t, &o, f != NULL ? f : stdout, nb) != REC_OK)
 		goto out;
 	if (f != NULL) {
 		r = fclose(f);

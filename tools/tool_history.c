@@ -54,15 +54,19 @@ remaining(const struct rec_batch *b)
 	return (unsigned)(b->count - b->used - b->invalidated);
 }
 
-/* The export kinds of b joined by sep, each between quote marks q. */
+/* The export kinds of b joined by ", "; or, with j, as its strings. */
 static int
-print_exported(const struct rec_batch *b, const char *sep, const char *q)
+print_exported(const struct rec_batch *b, struct tool_json *j)
 {
 	int any = 0;
 
 	for (size_t i = 0; i < sizeof(exports) / sizeof(exports[0]); i++)
 		if (b->exported & exports[i].bit) {
-			printf("%s%s%s%s", any ? sep : "", q, exports[i].name, q);
+			if (j != NULL)
+				tool_json_string(j, exports[i].name);
+			else
+				printf("%s%s", any ? ", " : "",
+				    exports[i].name);
 			any = 1;
 		}
 	return any;
@@ -84,29 +88,35 @@ print_card(const struct rec_batch *b, const struct batches *bs, uint64_t now)
 	    b->count, b->used, b->invalidated, remaining(b));
 	printf("  verified  %s\n", tool_time(b->verified, t1, sizeof(t1)));
 	printf("  exported  ");
-	if (!print_exported(b, ", ", ""))
+	if (!print_exported(b, NULL))
 		printf("never");
 	putchar('\n');
 }
 
 static void
-print_json_batch(const struct rec_batch *b, const struct batches *bs,
-    uint64_t now)
+print_json_batch(struct tool_json *j, const struct rec_batch *b,
+    const struct batches *bs, uint64_t now)
 {
 	char id[20];
 
-	printf("{\"batch\":\"%s\",\"status\":\"%s\",\"current\":%s,"
-	    "\"created\":%llu,\"modified\":%llu,\"expires\":%llu,"
-	    "\"verified\":%llu,\"count\":%u,\"used\":%u,\"invalidated\":%u,"
-	    "\"remaining\":%u,\"exported\":[",
-	    tool_batch_id(b->id, id, sizeof(id)),
-	    rec_batch_status_name(b, now), b->id == bs->active ? "true" :
-	    "false", (unsigned long long)b->created,
-	    (unsigned long long)b->modified, (unsigned long long)b->expires,
-	    (unsigned long long)b->verified, b->count, b->used, b->invalidated,
-	    remaining(b));
-	print_exported(b, ",", "\"");
-	printf("]}");
+	tool_json_object_begin(j);
+	tool_json_member_string(j, "batch", tool_batch_id(b->id, id,
+	    sizeof(id)));
+	tool_json_member_string(j, "status", rec_batch_status_name(b, now));
+	tool_json_member_bool(j, "current", b->id == bs->active);
+	tool_json_member_uint(j, "created", b->created);
+	tool_json_member_uint(j, "modified", b->modified);
+	tool_json_member_uint(j, "expires", b->expires);
+	tool_json_member_uint(j, "verified", b->verified);
+	tool_json_member_uint(j, "count", b->count);
+	tool_json_member_uint(j, "used", b->used);
+	tool_json_member_uint(j, "invalidated", b->invalidated);
+	tool_json_member_uint(j, "remaining", remaining(b));
+	tool_json_key(j, "exported");
+	tool_json_array_begin(j, 0);
+	print_exported(b, j);
+	tool_json_array_end(j);
+	tool_json_object_end(j);
 }
 
 int
@@ -121,6 +131,7 @@ tool_cmd_history(struct tool_target *t, int argc, char **argv,
 	};
 	struct rec_batches got = { 0, NULL, 0, 0 };
 	struct batches bs = { t->who.user, 0, NULL, 0 };
+	struct tool_json j;
 	uint64_t now = (uint64_t)time(NULL);
 	unsigned page = 1, per = t->cfg->history_per_page, pages, first, last;
 	size_t visible;
@@ -163,17 +174,24 @@ tool_cmd_history(struct tool_target *t, int argc, char **argv,
 	first = (page - 1) * per;
 	last = first + per < visible ? first + per : (unsigned)visible;
 	if (json) {
-		printf("{\"user\":");
-		tool_json_str(stdout, t->who.user);
-		printf(",\"total\":%zu,\"visible\":%zu,\"page\":%u,"
-		    "\"per_page\":%u,\"pages\":%u,\"batches\":[", bs.n,
-		    visible, page, per, pages);
-		for (unsigned i = first; i < last; i++) {
-			if (i > first)
-				putchar(',');
-			print_json_batch(&bs.b[i], &bs, now);
+		tool_json_init(&j, stdout);
+		tool_json_object_begin(&j);
+		tool_json_member_string(&j, "user", t->who.user);
+		tool_json_member_uint(&j, "total", bs.n);
+		tool_json_member_uint(&j, "visible", visible);
+		tool_json_member_uint(&j, "page", page);
+		tool_json_member_uint(&j, "per_page", per);
+		tool_json_member_uint(&j, "pages", pages);
+		tool_json_key(&j, "batches");
+		tool_json_array_begin(&j, 0);
+		for (unsigned i = first; i < last; i++)
+			print_json_batch(&j, &bs.b[i], &bs, now);
+		tool_json_array_end(&j);
+		tool_json_object_end(&j);
+		if ((r = tool_json_finish(&j)) != REC_OK) {
+			warnx("standard output: %s", rec_strerror(r));
+			goto out;
 		}
-		printf("]}\n");
 	} else if (visible == 0)
 		printf("No recovery codes for %s yet. Create some with: %s\n",
 		    tool_vis(t->who.user, 0, user, sizeof(user)),

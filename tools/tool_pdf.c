@@ -8,6 +8,7 @@
 #include <cairo-pdf.h>
 #include <sodium.h>
 
+#include "rec_err.h"
 #include "tool_common.h"
 
 /* A4 in PostScript points, and the page layout. */
@@ -346,7 +347,9 @@ tool_pdf_write(FILE *f, const struct tool_listing *l, const struct tool_qr *qr)
 	 * otherwise outlive the page and hide real leaks from memory checkers.
 	 */
 	cairo_debug_reset_static_data();
-	if (s != CAIRO_STATUS_SUCCESS)
-		warnx("cannot write the PDF: %s", cairo_status_to_string(s));
-	return s == CAIRO_STATUS_SUCCESS ? 0 : -1;
+	if (s == CAIRO_STATUS_SUCCESS)
+		return REC_OK;
+	warnx("cannot write the PDF: %s", cairo_status_to_string(s));
+	return s == CAIRO_STATUS_WRITE_ERROR ? REC_ERR_IO :
+	    s == CAIRO_STATUS_NO_MEMORY ? REC_ERR_NOMEM : REC_ERR_INTERNAL;
 }

@@ -7,6 +7,7 @@
 #include <qrencode.h>
 #include <sodium.h>
 
+#include "rec_err.h"
 #include "tool_common.h"
 
 /* Room for the header lines of the encoded text. */
@@ -132,5 +133,5 @@ tool_qr_print(FILE *f, const struct tool_qr *qr, int ansi)
 		}
 		fputs(ansi ? "\033[0m\n" : "\n", f);
 	}
-	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
+	return fflush(f) == 0 && !ferror(f) ? REC_OK : REC_ERR_IO;
 }

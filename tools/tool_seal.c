@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "rec_err.h"
 #include "tool_common.h"
 
 #define SEAL_KEYS_MAX	(64 * 1024)	/* a file of public keys is small */
@@ -150,23 +151,23 @@ out:
 int
 tool_seal_close(FILE *f, pid_t pid)
 {
-	int st, r = 0;
+	int st, r = REC_OK;
 
 	if (f != NULL && fclose(f) != 0)
-		r = -1;
+		r = REC_ERR_IO;
 	if (seal_pipe_ignored) {
 		sigaction(SIGPIPE, &seal_oldpipe, NULL);
 		seal_pipe_ignored = 0;
 	}
 	if (pid <= 0)
-		return -1;
+		return REC_ERR_IO;
 	while (waitpid(pid, &st, 0) == -1)
 		if (errno != EINTR)
-			return -1;
+			return REC_ERR_IO;
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
 		warnx("age failed to seal the codes (exit status %d)",
 		    WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-		return -1;
+		return REC_ERR_IO;
 	}
 	return r;
 }

@@ -12,59 +12,66 @@
 
 /* The "codes" member: one object per slot (status --codes --json). */
 static void
-print_slots_json(const struct tool_target *t, const struct rec_slots *sl)
+print_slots_json(struct tool_json *j, const struct tool_target *t,
+    const struct rec_slots *sl)
 {
-	printf(",\"codes\":[");
+	tool_json_key(j, "codes");
+	tool_json_array_begin(j, 0);
 	for (unsigned i = 0; i < sl->n; i++) {
 		const struct rec_slot *s = &sl->s[i];
 
-		printf("%s{\"slot\":%u,\"state\":\"%s\",\"when\":%llu",
-		    i > 0 ? "," : "", s->slot, rec_slot_state_name(s->state),
-		    (unsigned long long)s->when);
-		if (s->state == REC_SLOT_USED || s->state == REC_SLOT_GONE) {
-			printf(",\"host\":");
-			tool_json_str(stdout, t->host);
-		}
+		tool_json_object_begin(j);
+		tool_json_member_uint(j, "slot", s->slot);
+		tool_json_member_string(j, "state",
+		    rec_slot_state_name(s->state));
+		tool_json_member_uint(j, "when", s->when);
+		if (s->state == REC_SLOT_USED || s->state == REC_SLOT_GONE)
+			tool_json_member_string(j, "host", t->host);
 		if (s->audited) {
-			printf(",\"service\":");
-			tool_json_str(stdout, s->service);
-			printf(",\"rhost\":");
-			tool_json_str(stdout, s->rhost);
-			printf(",\"by\":");
-			tool_json_str(stdout, s->actor);
+			tool_json_member_string(j, "service", s->service);
+			tool_json_member_string(j, "rhost", s->rhost);
+			tool_json_member_string(j, "by", s->actor);
 		}
-		printf(",\"audited\":%s}", s->audited ? "true" : "false");
+		tool_json_member_bool(j, "audited", s->audited);
+		tool_json_object_end(j);
 	}
-	printf("]");
+	tool_json_array_end(j);
 }
 
-static void
+/* Returns REC_OK, or the error of writing to stdout. */
+static int
 print_json(const struct tool_target *t, const struct rec_status *s,
     uint64_t now, const struct rec_slots *sl)
 {
-	const char *user = t->who.user;
-
+	struct tool_json j;
 	char id[20];
 
-	printf("{\"user\":");
-	tool_json_str(stdout, user);
-	printf(",\"enrolled\":%s,\"batch\":", s->enrolled ? "true" : "false");
+	tool_json_init(&j, stdout);
+	tool_json_object_begin(&j);
+	tool_json_member_string(&j, "user", t->who.user);
+	tool_json_member_bool(&j, "enrolled", s->enrolled);
+	tool_json_key(&j, "batch");
 	if (s->enrolled)
-		printf("\"%s\"", tool_batch_id(s->batch, id, sizeof(id)));
+		tool_json_string(&j, tool_batch_id(s->batch, id, sizeof(id)));
 	else
-		printf("null");
-	printf(",\"count\":%u,\"used\":%u,\"invalidated\":%u,\"remaining\":%u,"
-	    "\"created\":%llu,\"expires\":%llu,\"expired\":%s,\"verified\":%llu,"
-	    "\"last_used\":%llu,\"failures\":%u,\"locked_until\":%llu,"
-	    "\"lock_remaining\":%llu", s->count, s->used, s->invalidated,
-	    s->remaining, (unsigned long long)s->created,
-	    (unsigned long long)s->expires, s->expired ? "true" : "false",
-	    (unsigned long long)s->verified, (unsigned long long)s->last_used,
-	    s->failures, (unsigned long long)(s->lock_remaining ?
-	    now + s->lock_remaining : 0), (unsigned long long)s->lock_remaining);
+		tool_json_null(&j);
+	tool_json_member_uint(&j, "count", s->count);
+	tool_json_member_uint(&j, "used", s->used);
+	tool_json_member_uint(&j, "invalidated", s->invalidated);
+	tool_json_member_uint(&j, "remaining", s->remaining);
+	tool_json_member_uint(&j, "created", s->created);
+	tool_json_member_uint(&j, "expires", s->expires);
+	tool_json_member_bool(&j, "expired", s->expired);
+	tool_json_member_uint(&j, "verified", s->verified);
+	tool_json_member_uint(&j, "last_used", s->last_used);
+	tool_json_member_uint(&j, "failures", s->failures);
+	tool_json_member_uint(&j, "locked_until", s->lock_remaining ?
+	    now + s->lock_remaining : 0);
+	tool_json_member_uint(&j, "lock_remaining", s->lock_remaining);
 	if (sl != NULL)
-		print_slots_json(t, sl);
-	printf("}\n");
+		print_slots_json(&j, t, sl);
+	tool_json_object_end(&j);
+	return tool_json_finish(&j);
 }
 
 /* One line per code (status --codes); strings from the store escaped. */
@@ -180,9 +187,12 @@ tool_cmd_status(struct tool_target *t, int argc, char **argv,
 		    REC_ERR_NOMEM : r));
 		goto out;
 	}
-	if (json)
-		print_json(t, &s, now, sl);
-	else {
+	if (json) {
+		if ((r = print_json(t, &s, now, sl)) != REC_OK) {
+			warnx("standard output: %s", rec_strerror(r));
+			goto out;
+		}
+	} else {
 		print_text(t, &s);
 		if (sl != NULL)
 			print_slots(t, sl);

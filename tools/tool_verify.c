@@ -65,8 +65,8 @@ worth_asking(const struct tool_target *t, const struct rec_status *s,
 	return 0;
 }
 
-/* Tell the outcome of the attempt; returns the exit status. */
-static int
+/* Tell the outcome r of the attempt. */
+static void
 report(const struct tool_target *t, int r, const struct rec_result *res,
     uint64_t now)
 {
@@ -78,7 +78,7 @@ report(const struct tool_target *t, int r, const struct rec_result *res,
 		printf("Code #%u would be accepted; it was not used up (%u "
 		    "code%s left).\n", res->slot, res->remaining,
 		    res->remaining == 1 ? "" : "s");
-		return EXIT_OK;
+		return;
 	case REC_ERR_MALFORMED:
 		warnx("not a valid recovery code — check for typos (this did "
 		    "not count as a failed attempt)");
@@ -102,16 +102,15 @@ report(const struct tool_target *t, int r, const struct rec_result *res,
 		break;
 	case REC_ERR_LOCKED:
 		say_locked(res->lock_remaining, now);
-		return EXIT_FAIL;
+		return;
 	default:
 		warnx("cannot verify the code: %s", rec_strerror(r));
-		return EXIT_FAIL;
+		return;
 	}
 	if (res->locked_now)
 		warnx("too many failed attempts: recovery codes are now locked "
 		    "for %s", tool_duration(res->lock_remaining, wait,
 		    sizeof(wait)));
-	return EXIT_FAIL;
 }
 
 int
@@ -170,7 +169,8 @@ tool_cmd_verify(struct tool_target *t, int argc, char **argv,
 	    &(struct rec_attempt){ .input = input, .pepper = t->pepper,
 	    .now = (uint64_t)time(NULL), .flags = REC_ATTEMPT_TEST }, &res);
 	sodium_memzero(input, sizeof(input));
-	ret = report(t, r, &res, (uint64_t)time(NULL));
+	report(t, r, &res, (uint64_t)time(NULL));
+	ret = r == REC_OK ? EXIT_OK : EXIT_FAIL;
 out:
 	sodium_memzero(input, sizeof(input));
 	tool_target_close(t);
