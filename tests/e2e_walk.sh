@@ -198,7 +198,8 @@ sudo_password() {
 # sudo_code CODE: a wrong password, then CODE.
 sudo_code() { sudo_as not-the-password "$1"; }
 
-# ssh: the key, then whatever the stack asks, answered with $1.
+# sshlogin (tests/lib.sh) offers the user's key first, then answers what
+# the stack asks through keyboard-interactive.
 SSH_OPTS="-i $T/id -o IdentitiesOnly=yes -o PreferredAuthentications=publickey,keyboard-interactive"
 ssh_ok() { [ "$RC" -eq 0 ] && in_out logged-in; }
 ssh_refused() { [ "$RC" -ne 0 ] && ! in_out logged-in; }
