@@ -139,6 +139,19 @@ if [ -d debian ]; then
 	check "INSTALL lists debhelper for dpkg-buildpackage" grep -q 'debhelper' INSTALL
 fi
 
+# INSTALL's walkthrough (section 4) names its paths once, in its "names"
+# block; those that make install provides must be where it puts them.
+walkname() { sed -n "/^ *# walk: names\$/,/^ *\$/s/^ *$1=\([^ ]*\).*/\1/p" INSTALL; }
+EX=$(walkname EX)
+CONF=$(walkname CONF)
+check "INSTALL's walkthrough: the configuration (CONF=$CONF) is installed" \
+    test -n "$CONF" -a -f "$D$CONF"
+check "INSTALL's walkthrough: the examples (EX=$EX) are installed there" \
+    test -n "$EX" -a -d "$D$EX"
+for f in $(sed -n 's/.*"\$EX\/\([^"]*\)".*/\1/p' INSTALL); do
+	check "INSTALL's walkthrough: \$EX/$f is installed" test -f "$D$EX/$f"
+done
+
 C=/etc/security/pam_recovery.conf
 OUT=$(cd "$D" && find . ! -type d | sort)
 check "configuration in $C, mode 0644" mode "$C" 644

@@ -7,7 +7,6 @@ set -u
 suite=e2e_sshd
 . tests/lib.sh
 
-SSHD=/usr/sbin/sshd
 GA=
 for d in /lib/*/security /usr/lib/*/security /lib/security /usr/lib/security; do
 	[ -e "$d/pam_google_authenticator.so" ] && GA=$d/pam_google_authenticator.so && break
@@ -23,17 +22,8 @@ U=prs$$
 # symbolic link of this name makes it use /etc/pam.d/$SVC.
 SVC=pam-recovery-sshd-$$
 T=$(mktemp -d) || exit 1
-SSHD_PID=
 cleanup() {
-	if [ -n "$SSHD_PID" ]; then
-		kill "$SSHD_PID" 2>/dev/null
-		i=0
-		while kill -0 "$SSHD_PID" 2>/dev/null && [ $i -lt 50 ]; do
-			sleep 0.1
-			i=$((i + 1))
-		done
-		kill -9 "$SSHD_PID" 2>/dev/null
-	fi
+	sshd_stop
 	rm -f "/etc/pam.d/$SVC"
 	userdel -r "$U" >/dev/null 2>&1
 	rm -rf "$T"
@@ -89,105 +79,19 @@ chmod 0644 "$T/other.conf"
 wrong() { code "$1" "$T/wrong.csv"; }
 
 # --- sshd on a free loopback port ---------------------------------------------
-ssh-keygen -q -t ed25519 -N '' -f "$T/host_ed25519" || { failed "ssh-keygen"; finish; exit 1; }
-# The privilege separation directory, normally made by the sshd service.
-[ -d /run/sshd ] || install -d -m 0755 /run/sshd
-ln -s "$SSHD" "$T/$SVC"
-start_sshd() {
-	cat >"$T/sshd_config" <<CONF
-Port $PORT
-ListenAddress 127.0.0.1
-HostKey $T/host_ed25519
-PidFile $T/sshd.pid
-UsePAM yes
-KbdInteractiveAuthentication yes
+sshd_setup "$SVC" || { failed "ssh-keygen"; finish; exit 1; }
+if ! sshd_start "KbdInteractiveAuthentication yes
 PasswordAuthentication no
 PubkeyAuthentication no
-AuthenticationMethods keyboard-interactive
-PermitRootLogin no
-MaxStartups 50
-CONF
-	# OpenSSH 9.8 and later refuse a client for a while after failed
-	# logins; this test fails on purpose, from one address.
-	if "$SSHD" -t -f "$T/sshd_config" -o PerSourcePenalties=no 2>/dev/null; then
-		echo "PerSourcePenalties no" >>"$T/sshd_config"
-	fi
-	: >"$T/sshd.log"
-	# An instrumented module needs the sanitizer runtimes preloaded into
-	# sshd (which keeps them across its re-execution); reports go to
-	# files, checked at the end.
-	LD_PRELOAD="${SAN_PRELOAD:-}" \
-	    ASAN_OPTIONS="detect_leaks=0:log_path=$T/asan" \
-	    UBSAN_OPTIONS="print_stacktrace=1:log_path=$T/ubsan" \
-	    "$T/$SVC" -D -f "$T/sshd_config" -E "$T/sshd.log" &
-	SSHD_PID=$!
-	i=0
-	while [ $i -lt 50 ]; do
-		grep -q "Server listening on 127.0.0.1 port $PORT" "$T/sshd.log" && return 0
-		kill -0 "$SSHD_PID" 2>/dev/null || break
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill "$SSHD_PID" 2>/dev/null
-	wait "$SSHD_PID" 2>/dev/null
-	SSHD_PID=
-	return 1
-}
-tries=0
-while :; do
-	PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 20000))
-	start_sshd && break
-	tries=$((tries + 1))
-	if [ $tries -ge 5 ]; then
-		failed "sshd starts on a loopback port" "$(tail -n 5 "$T/sshd.log")"
-		finish
-		exit 1
-	fi
-done
+AuthenticationMethods keyboard-interactive"; then
+	failed "sshd starts on a loopback port" "$(tail -n 5 "$T/sshd.log")"
+	finish
+	exit 1
+fi
 pass "sshd listens on 127.0.0.1:$PORT with PAM service $SVC"
 if [ -n "${SAN_PRELOAD:-}" ]; then
 	check "sshd runs with the sanitizer runtime" grep -q libasan "/proc/$SSHD_PID/maps"
 fi
-
-# --- the client -----------------------------------------------------------------
-# ssh hands each prompt, with any PAM messages that came before it, to the
-# askpass program as argv[1]; ours records it and answers from a file.
-cat >"$T/askpass" <<ASK
-#!/bin/sh
-printf '%s\n' "\$1" >>"$T/prompts"
-cat "$T/answer"
-ASK
-chmod 0755 "$T/askpass"
-
-# sshlogin USER ANSWER: one login; $OUT is what the session printed, $ERR
-# what ssh printed on stderr (banners, failure messages), $PROMPTS what
-# the askpass program was asked.
-sshlogin() {
-	printf '%s\n' "$2" >"$T/answer"
-	: >"$T/prompts"
-	SSH_ASKPASS="$T/askpass" SSH_ASKPASS_REQUIRE=force DISPLAY=:0 \
-	    timeout 30 setsid -w ssh -F /dev/null -p "$PORT" \
-	    -o PreferredAuthentications=keyboard-interactive \
-	    -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null \
-	    -o BatchMode=no -o NumberOfPasswordPrompts=1 -o ConnectTimeout=10 \
-	    -o LogLevel=INFO "$1@127.0.0.1" \
-	    'echo logged-in; echo "used=$PAM_RECOVERY_USED left=$PAM_RECOVERY_REMAINING"' \
-	    </dev/null >"$T/out" 2>"$T/err"
-	RC=$?
-	OUT=$(cat "$T/out")
-	ERR=$(grep -v '^Warning: Permanently added' "$T/err")
-	PROMPTS=$(cat "$T/prompts")
-}
-in_out() { printf '%s\n' "$OUT" | grep -qF -- "$1"; }
-in_err() { printf '%s\n' "$ERR" | grep -qF -- "$1"; }
-in_prompts() { printf '%s\n' "$PROMPTS" | grep -qF -- "$1"; }
-all() { printf 'rc=%s\n--- stdout\n%s\n--- stderr\n%s\n--- askpass\n%s\n' "$RC" "$OUT" "$ERR" "$PROMPTS"; }
-# see NAME COMMAND...: like check, showing the whole exchange on failure.
-see() {
-	name=$1
-	shift
-	if "$@"; then pass "$name"; else failed "$name" "$(all)"; fi
-}
 
 OUT=$(runuser -u "$U" -- $VG "$T/pam-recovery" -c "$T/conf" generate -n 5 --format csv 2>&1)
 RC=$?

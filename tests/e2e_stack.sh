@@ -277,11 +277,10 @@ store_helper = $BIN/pam-recovery-store
 CONF
 chmod 0644 "$T/sudo.conf"
 # sudo reads its PAM service anew for every run: first the shipped example
-# as it stands (variant 1: the password, no TOTP secret, then a code), then
-# variant 2 (a code instead of the password).
+# as it stands (variant 1: the password, else a code), then variant 2 (a
+# code instead of the password).
 EX=conf/pam.d/sudo-recovery.example
-sed -e "s|^\([a-z]*[[:space:]].*[[:space:]]\)pam_recovery\.so store=/var/lib/pam-recovery|\1$BIN/pam_recovery.so conf=$T/sudo.conf|" \
-    -e "s|^\(session[[:space:]].*[[:space:]]\)pam_recovery\.so\$|\1$BIN/pam_recovery.so|" \
+sed "s|^\([a-z]*[[:space:]].*[[:space:]]\)pam_recovery\.so|\1$BIN/pam_recovery.so conf=$T/sudo.conf|" \
     "$EX" >"/etc/pam.d/$SVC-sudo"
 variant2() {
 	cat >"/etc/pam.d/$SVC-sudo" <<PAM
@@ -313,8 +312,12 @@ sudo_as() {
 }
 check "$EX: the recovery line uses the built module and the test store" \
     grep -q "^auth required $BIN/pam_recovery.so conf=$T/sudo.conf\$" "/etc/pam.d/$SVC-sudo"
-sudo_as 'Correct-Horse-9' "$(sc 3)"
-check "$EX: sudo with the password, then a recovery code, runs the command" \
+sudo_as 'Correct-Horse-9'
+check "$EX: sudo with the password runs the command" \
+    sh -c '[ "$0" -eq 0 ] && [ "$1" = 0 ]' "$RC" "$(cat "$T/sudo.out")"
+check "$EX: and asks for no recovery code" hasnt "Recovery code:"
+sudo_as 'not-the-password' "$(sc 3)"
+check "$EX: sudo with a wrong password, then a recovery code, runs the command" \
     sh -c '[ "$0" -eq 0 ] && [ "$1" = 0 ]' "$RC" "$(cat "$T/sudo.out")"
 check "$EX: sudo asked for the password, then for the code" \
     sh -c 'printf "%s" "$0" | grep -q "password for.*Recovery code:"' "$OUT"

@@ -165,7 +165,9 @@ users_with_stores(struct admin *a, char ***out, size_t *n)
 			goto out;
 		k++;
 	}
-	qsort(names, k, sizeof(*names), by_name);
+	/* No user has a store: names is NULL, which qsort must not get. */
+	if (k > 1)
+		qsort(names, k, sizeof(*names), by_name);
 	r = 0;
 out:
 	endpwent();
