@@ -17,7 +17,7 @@ check "demo: code #1 logs in, then every other login is refused" \
     test "$results" = "PAM_SUCCESS PAM_AUTH_ERR PAM_AUTH_ERR PAM_AUTH_ERR PAM_AUTH_ERR PAM_AUTH_ERR PAM_AUTH_ERR PAM_AUTH_ERR "
 check "demo: the login says how many codes are left" has "Recovery code accepted. 9 codes left."
 check "demo: the typo is reported as a typo" has "Not a valid recovery code - check for typos."
-# 60 s from the fifth failure; a second may pass before the next login asks.
+# 60 s from the fifth failure; on a loaded machine seconds pass before the next login asks.
 check "demo: the fifth failure locks for 60 seconds" \
     test "$(printf '%s\n' "$OUT" | grep -Ec 'locked. Try again in (60|5[0-9]) seconds.')" -eq 2
 check "demo: while locked there is no prompt" \
