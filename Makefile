@@ -155,7 +155,9 @@ $(B)/storeplant: tests/storeplant.c $(B)/librecovery.a
 $(B)/ldapdrive: tests/ldapdrive.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/test_%: tests/test_%.c $(B)/librecovery.a
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS) -lcmocka -lpam -ldl
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(TEST_LDFLAGS) $(PKG_LIBS) $(LDAP_LIBS) -lcmocka -lpam -ldl
+# test_auth counts the reads of a login through the records' readers.
+$(B)/test_auth: TEST_LDFLAGS := -Wl,--wrap=rec_user_get -Wl,--wrap=rec_batch_get
 $(B)/test_escape: tests/test_escape.c $(B)/tool_escape.o
 	$(CC) $(ALL_CFLAGS) -Itests -Itools -o $@ $< $(B)/tool_escape.o $(TOOL_LIBS) -lcmocka
 BENCH_SRC := bench/bench.c bench/bench_guess.c bench/bench_purge.c bench/bench_spawn.c \
