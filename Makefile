@@ -59,7 +59,8 @@ CORE_SRC := \
 	pam_recovery/rec_self.c \
 	pam_recovery/rec_slots.c \
 	pam_recovery/rec_store.c \
-	pam_recovery/rec_store_access.c
+	pam_recovery/rec_store_access.c \
+	pam_recovery/rec_target.c
 CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
 MODULE_SRC := pam_recovery/pam_recovery.c
 STORE_HELPER_SRC := pam_recovery/store_helper.c
@@ -116,7 +117,8 @@ UNIT_TESTS := \
 	test_record \
 	test_self \
 	test_slots \
-	test_store
+	test_store \
+	test_target
 UNIT_BIN := $(UNIT_TESTS:%=$(B)/%)
 TOOL_PKGS := libqrencode cairo libbsd
 TOOL_CFLAGS = $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)

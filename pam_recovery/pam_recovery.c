@@ -25,6 +25,7 @@
 #include "rec_err.h"
 #include "rec_helper.h"
 #include "rec_notify.h"
+#include "rec_target.h"
 
 #define DEFAULT_PROMPT "Recovery code: "
 #define ANY_CODE_PROMPT "Verification code: "
@@ -52,11 +53,8 @@ struct call {
 	struct rec_log log;
 	const char *user;
 	const struct passwd *pw;
-	int per_user;
+	struct rec_target target;	/* the store, and as whom it is read */
 	int has_store;			/* 0: unknown user of a per-user store */
-	char path[REC_PATH_MAX];	/* the store directory */
-	uid_t owner;			/* who must own it; its work runs as */
-	gid_t owner_gid;
 	unsigned char pepper[REC_PEPPER_LEN];
 	int have_pepper;
 	struct rec_who who;
@@ -239,17 +237,15 @@ call_config(struct call *c, int argc, const char **argv)
 	}
 	if (rec_config_validate(&c->cfg, &c->log) != REC_OK)
 		return PAM_SERVICE_ERR;
-	c->per_user = rec_config_per_user(&c->cfg);
-	if (c->per_user && c->cfg.pepper_file[0] != '\0') {
-		pam_syslog(c->pamh, LOG_ERR, "pepper_file needs a system store");
+	if (rec_target_check_pepper(&c->cfg, &c->log) != REC_OK)
 		return PAM_SERVICE_ERR;
-	}
 	return PAM_SUCCESS;
 }
 
 /*
- * Look the user up and work out the store: its path and its owner, as
- * whom a child does all the store work (see store_status).
+ * Look the user up and work out the store (rec_target_resolve): its path
+ * and its owner, as whom a child does all the store work (see
+ * store_status).  An unknown user of a per-user store has none.
  */
 static int
 call_open(struct call *c)
@@ -257,20 +253,17 @@ call_open(struct call *c)
 	int r = REC_ERR_INTERNAL;
 
 	c->pw = pam_modutil_getpwnam(c->pamh, c->user);
-	if (c->pw == NULL && c->per_user)
+	r = rec_target_resolve(&c->cfg, c->user, c->pw, 0, &c->target);
+	if (r == REC_ERR_NOUSER)
 		return REC_OK;
-	if (c->cfg.pepper_file[0] != '\0') {
+	if (r != REC_OK)
+		return r;
+	if (c->target.pepper) {
 		if ((r = rec_kdf_load_pepper(c->cfg.pepper_file, c->pepper,
 		    &c->log)) != REC_OK)
 			return r;
 		c->have_pepper = 1;
 	}
-	if ((r = rec_config_store_path(&c->cfg, c->user,
-	    c->pw != NULL ? c->pw->pw_dir : "", c->path, sizeof(c->path))) !=
-	    REC_OK)
-		return r;
-	c->owner = c->per_user ? c->pw->pw_uid : geteuid();
-	c->owner_gid = c->per_user ? c->pw->pw_gid : getegid();
 	c->has_store = 1;
 	return REC_OK;
 }
@@ -337,10 +330,10 @@ send_job(struct call *c)
 	    (buf = sodium_malloc(REC_HELPER_JOB_MAX + 4)) == NULL)
 		goto out;
 	memset(j, 0, sizeof(*j));
-	j->uid = (uint32_t)c->owner;
-	j->gid = (uint32_t)c->owner_gid;
+	j->uid = (uint32_t)c->target.owner;
+	j->gid = (uint32_t)c->target.owner_gid;
 	j->parent = (uint32_t)getpid();
-	snprintf(j->store, sizeof(j->store), "%s", c->path);
+	snprintf(j->store, sizeof(j->store), "%s", c->target.path);
 	snprintf(j->conf, sizeof(j->conf), "%s", c->o.conf != NULL ?
 	    c->o.conf : REC_CONF_DEFAULT);
 	j->conf_given = c->o.conf != NULL;
@@ -391,8 +384,8 @@ store_status(struct call *c, struct job_out *o)
 	memset(o, 0, sizeof(*o));
 	if ((exe = open_helper(c)) == -1)
 		return REC_ERR_UNSAFE;
-	r = rec_child_spawn(&c->child, c->owner, exe, c->cfg.store_timeout,
-	    &c->log);
+	r = rec_target_spawn(&c->target, exe, c->cfg.store_timeout, &c->log,
+	    &c->child);
 	close(exe);
 	if (r != REC_OK)
 		return r;
@@ -560,8 +553,8 @@ get_code(struct call *c, const struct rec_format *fmt, char **resp)
 static const char *
 renew_advice(const struct call *c)
 {
-	return c->per_user ? "Generate new ones with: pam-recovery generate" :
-	    "Ask your administrator for new ones.";
+	return c->target.per_user ? "Generate new ones with: pam-recovery "
+	    "generate" : "Ask your administrator for new ones.";
 }
 
 static void
@@ -581,13 +574,13 @@ announce_success(struct call *c, const struct rec_result *res)
 	    res->remaining, res->remaining == 1 ? "" : "s");
 	if (res->remaining == 0)
 		pam_error(c->pamh, "WARNING: that was your LAST recovery code. "
-		    "%s", c->per_user ? "Generate new ones now with: "
+		    "%s", c->target.per_user ? "Generate new ones now with: "
 		    "pam-recovery generate" : "Ask your administrator for new "
 		    "ones now.");
 	else if (res->remaining <= c->cfg.warn_remaining)
-		pam_info(c->pamh, "%s", c->per_user ? "Generate new codes soon "
-		    "with: pam-recovery generate" : "Ask your administrator for "
-		    "new codes soon.");
+		pam_info(c->pamh, "%s", c->target.per_user ? "Generate new "
+		    "codes soon with: pam-recovery generate" : "Ask your "
+		    "administrator for new codes soon.");
 }
 
 /*
@@ -791,7 +784,7 @@ remind(struct call *c, const struct rec_status *s, uint64_t now)
 	if (!(done & SAID_REMAINING)) {
 		if (!usable) {
 			pam_info(c->pamh, "You have no usable recovery codes. "
-			    "%s", c->per_user ? "Generate some with: "
+			    "%s", c->target.per_user ? "Generate some with: "
 			    "pam-recovery generate" : "Ask your administrator "
 			    "for some.");
 			now_said |= SAID_REMAINING;
@@ -813,7 +806,7 @@ remind(struct call *c, const struct rec_status *s, uint64_t now)
 		notify(c, REC_NOTIFY_EXPIRING, (long)s->remaining);
 	}
 	/* Only the owner of a per-user store can test a code (verify). */
-	if (usable && c->per_user && !(done & SAID_UNVERIFIED) &&
+	if (usable && c->target.per_user && !(done & SAID_UNVERIFIED) &&
 	    s->verified == 0 && s->used == 0) {
 		pam_info(c->pamh, "Your recovery codes were never tested. Test "
 		    "one with: pam-recovery verify");
