@@ -102,14 +102,14 @@ admin_system_target(struct admin *a, struct tool_target *t)
  * owner (rec_target_resolve).
  */
 static int
-target_setup(struct admin *a, const char *user, int change, int must_exist,
+target_setup(struct admin *a, const char *user, unsigned flags,
     struct tool_target *t, struct rec_target *rt)
 {
 	int r;
 
 	memset(t, 0, sizeof(*t));
 	r = rec_target_resolve(&a->cfg, user, getpwnam(user),
-	    must_exist ? REC_TARGET_KNOWN : 0, rt);
+	    (flags & ADMIN_KNOWN) ? REC_TARGET_KNOWN : 0, rt);
 	if (r == REC_ERR_USAGE) {
 		warnx("not a user name: \"%s\"", user);
 		return EXIT_FAIL;
@@ -125,7 +125,7 @@ target_setup(struct admin *a, const char *user, int change, int must_exist,
 		return EXIT_FAIL;
 	}
 	fill_store(t, rt);
-	if (change && !admin_may_change(a, t))
+	if ((flags & ADMIN_CHANGE) && !admin_may_change(a, t))
 		return EXIT_FAIL;
 	if (rt->per_user && geteuid() != 0 && rt->owner != geteuid()) {
 		warnx("%s's store %s: only root can open another user's store",
@@ -190,14 +190,19 @@ struct msg {
 	char text[REC_PATH_MAX];	/* the question, or the file's path */
 };
 
+/* The work on one store: fn(a, t, arg), and state_len bytes at state. */
+struct work {
+	admin_store_fn *fn;
+	void *arg;
+	void *state;		/* a part of arg that comes back, or NULL */
+	size_t state_len;
+};
+
 /* One store's work in its owner's child, and what it hands back. */
 struct each {
 	struct admin *a;
 	struct tool_target *t;
-	admin_store_fn *fn;
-	void *arg;
-	void *state;
-	size_t state_len;
+	struct work w;
 	int fd;				/* the child's end of the socket */
 	struct tool_parent parent;
 	char made[REC_PATH_MAX];	/* the file created for the child */
@@ -291,12 +296,13 @@ each_child(void *varg, int fd)
 	e->parent.create = child_create;
 	e->parent.ctx = e;
 	e->t->parent = &e->parent;
-	ret = e->fn(e->a, e->t, e->arg);
+	ret = e->w.fn(e->a, e->t, e->w.arg);
 	tool_target_close(e->t);
 	fflush(NULL);
 	memset(&m, 0, sizeof(m));
 	return rec_child_send_reply(fd, ASK_DONE, &m, sizeof(m)) == 0 &&
-	    rec_child_send_reply(fd, ret, e->state, e->state_len) == 0 ? 0 : 1;
+	    rec_child_send_reply(fd, ret, e->w.state, e->w.state_len) == 0 ?
+	    0 : 1;
 }
 
 /* Here: create the child's file as ourselves and send it over. */
@@ -384,7 +390,7 @@ serve_child(struct rec_child *c, struct each *e, int *ret, void *back)
 		switch (kind) {
 		case ASK_DONE:
 			return rec_child_receive_reply(c, ret, back,
-			    e->state_len);
+			    e->w.state_len);
 		case ASK_CONFIRM:
 			yes = tool_confirm(m.text);
 			if ((r = rec_child_send_request(c, &yes,
@@ -429,8 +435,7 @@ hold(void *ctx, int prio, const char *msg)
  */
 static int
 run_isolated(struct admin *a, struct tool_target *t,
-    const struct rec_target *rt, admin_store_fn *fn, void *arg, void *state,
-    size_t state_len, int *lost)
+    const struct rec_target *rt, const struct work *w, int *lost)
 {
 	struct rec_child c;
 	struct each e;
@@ -443,11 +448,8 @@ run_isolated(struct admin *a, struct tool_target *t,
 	memset(&e, 0, sizeof(e));
 	e.a = a;
 	e.t = t;
-	e.fn = fn;
-	e.arg = arg;
-	e.state = state;
-	e.state_len = state_len;
-	if (state_len > 0 && (back = malloc(state_len)) == NULL) {
+	e.w = *w;
+	if (w->state_len > 0 && (back = malloc(w->state_len)) == NULL) {
 		warnx("out of memory");
 		return EXIT_FAIL;
 	}
@@ -480,8 +482,8 @@ run_isolated(struct admin *a, struct tool_target *t,
 	}
 	if (h.msg[0] != '\0')
 		rec_logf(h.to, h.prio, "%s", h.msg);
-	if (!*lost && state_len > 0)
-		memcpy(state, back, state_len);
+	if (!*lost && w->state_len > 0)
+		memcpy(w->state, back, w->state_len);
 	if (!*lost)
 		ret = r;
 	else if (*lost == ADMIN_LOST_TIMEOUT)
@@ -498,29 +500,28 @@ run_isolated(struct admin *a, struct tool_target *t,
 }
 
 int
-admin_check_user(struct admin *a, const char *user, int change,
-    int must_exist)
+admin_check_user(struct admin *a, const char *user, unsigned flags,
+    struct rec_target *rt)
 {
 	struct tool_target t;
-	struct rec_target rt;
+	struct rec_target own;
 
-	return target_setup(a, user, change, must_exist, &t, &rt);
+	return target_setup(a, user, flags, &t, rt != NULL ? rt : &own);
 }
 
 int
-admin_on_user(struct admin *a, const char *user, int change, int must_exist,
+admin_on_user(struct admin *a, const char *user, unsigned flags,
     admin_store_fn *fn, void *arg, void *state, size_t state_len)
 {
+	const struct work w = { fn, arg, state, state_len };
 	struct tool_target t;
 	struct rec_target rt;
 	int ret, lost;
 
-	if ((ret = target_setup(a, user, change, must_exist, &t, &rt)) !=
-	    EXIT_OK)
+	if ((ret = target_setup(a, user, flags, &t, &rt)) != EXIT_OK)
 		return ret;
 	if (rt.per_user)
-		ret = run_isolated(a, &t, &rt, fn, arg, state, state_len,
-		    &lost);
+		ret = run_isolated(a, &t, &rt, &w, &lost);
 	else
 		ret = fn(a, &t, arg);
 	tool_target_close(&t);
@@ -528,18 +529,18 @@ admin_on_user(struct admin *a, const char *user, int change, int must_exist,
 }
 
 static int
-each_isolated(struct admin *a, const char *user, admin_store_fn *fn,
-    void *arg, void *state, size_t state_len, admin_merge_fn *merged)
+each_isolated(struct admin *a, const char *user, const struct work *w,
+    admin_merge_fn *merged)
 {
 	struct tool_target t;
 	struct rec_target rt;
 	int ret, lost = 1;
 
-	if (target_setup(a, user, 0, 1, &t, &rt) != EXIT_OK)
+	if (target_setup(a, user, ADMIN_KNOWN, &t, &rt) != EXIT_OK)
 		return EXIT_FAIL;
-	ret = run_isolated(a, &t, &rt, fn, arg, state, state_len, &lost);
+	ret = run_isolated(a, &t, &rt, w, &lost);
 	if (merged != NULL)
-		merged(arg, t.path, lost);
+		merged(w->arg, t.path, lost);
 	return ret;
 }
 
@@ -547,6 +548,7 @@ int
 admin_each_store(struct admin *a, admin_store_fn *fn, void *arg, void *state,
     size_t state_len, admin_merge_fn *merged)
 {
+	const struct work w = { fn, arg, state, state_len };
 	char **names = NULL;
 	size_t n = 0;
 	int worst = EXIT_OK;
@@ -559,8 +561,7 @@ admin_each_store(struct admin *a, admin_store_fn *fn, void *arg, void *state,
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
 			continue;
-		if (each_isolated(a, names[i], fn, arg, state, state_len,
-		    merged) != EXIT_OK)
+		if (each_isolated(a, names[i], &w, merged) != EXIT_OK)
 			worst = EXIT_FAIL;
 	}
 	for (size_t i = 0; i < n; i++)
