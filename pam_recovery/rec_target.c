@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_target.c: a user's store, its path and its owner, worked out once for every front end. */
+/* rec_target.c: a user's store, its path and its owner, for every front end. */
 #include <string.h>
 #include <unistd.h>
 

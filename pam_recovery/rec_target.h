@@ -10,7 +10,7 @@
 #include "rec_config.h"
 #include "rec_log.h"
 
-/* One user's store (or the system store as a whole), as rec_target_resolve sees it. */
+/* One user's store, or the system store as a whole (rec_target_resolve). */
 struct rec_target {
 	int per_user;			/* the store is the user's own */
 	char path[REC_PATH_MAX];	/* the store directory */
@@ -20,7 +20,7 @@ struct rec_target {
 };
 
 enum rec_target_flags {
-	/* The user must be in the password database also with a system store. */
+	/* The user must be in the password database even for a system store. */
 	REC_TARGET_KNOWN = 1 << 0,
 };
 
