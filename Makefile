@@ -61,7 +61,8 @@ CORE_SRC := \
 	pam_recovery/rec_self.c \
 	pam_recovery/rec_slots.c \
 	pam_recovery/rec_store.c \
-	pam_recovery/rec_store_access.c
+	pam_recovery/rec_store_access.c \
+	pam_recovery/rec_target.c
 CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
 MODULE_SRC := pam_recovery/pam_recovery.c
 STORE_HELPER_SRC := pam_recovery/store_helper.c
@@ -122,7 +123,8 @@ UNIT_TESTS := \
 	test_record \
 	test_self \
 	test_slots \
-	test_store
+	test_store \
+	test_target
 UNIT_BIN := $(UNIT_TESTS:%=$(B)/%)
 TOOL_PKGS := libqrencode cairo libbsd
 TOOL_CFLAGS = $(shell pkg-config --cflags $(TOOL_PKGS) 2>/dev/null)
@@ -161,7 +163,9 @@ $(B)/storeplant: tests/storeplant.c $(B)/librecovery.a
 $(B)/ldapdrive: tests/ldapdrive.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/test_%: tests/test_%.c $(B)/librecovery.a
-	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS) -lcmocka -lpam -ldl
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(TEST_LDFLAGS) $(PKG_LIBS) $(LDAP_LIBS) -lcmocka -lpam -ldl
+# test_auth counts the reads of a login through the records' readers.
+$(B)/test_auth: TEST_LDFLAGS := -Wl,--wrap=rec_user_get -Wl,--wrap=rec_batch_get
 $(B)/test_escape: tests/test_escape.c $(B)/tool_escape.o
 	$(CC) $(ALL_CFLAGS) -Itests -Itools -o $@ $< $(B)/tool_escape.o $(TOOL_LIBS) -lcmocka
 $(B)/test_json: tests/test_json.c $(B)/tool_json.o

@@ -26,6 +26,7 @@
 #include "rec_file.h"
 #include "rec_helper.h"
 #include "rec_notify.h"
+#include "rec_target.h"
 
 #define DEFAULT_PROMPT "Recovery code: "
 #define ANY_CODE_PROMPT "Verification code: "
@@ -53,11 +54,8 @@ struct call {
 	struct rec_log log;
 	const char *user;
 	const struct passwd *pw;
-	int per_user;
+	struct rec_target target;	/* the store, and as whom it is read */
 	int has_store;			/* 0: unknown user of a per-user store */
-	char path[REC_PATH_MAX];	/* the store directory */
-	uid_t owner;			/* who must own it; its work runs as */
-	gid_t owner_gid;
 	unsigned char pepper[REC_PEPPER_LEN];
 	int have_pepper;
 	struct rec_who who;
@@ -265,17 +263,15 @@ call_config(struct call *c, int argc, const char **argv)
 	}
 	if (rec_config_validate(&c->cfg, &c->log) != REC_OK)
 		return PAM_SERVICE_ERR;
-	c->per_user = rec_config_per_user(&c->cfg);
-	if (c->per_user && c->cfg.pepper_file[0] != '\0') {
-		pam_syslog(c->pamh, LOG_ERR, "pepper_file needs a system store");
+	if (rec_target_check_pepper(&c->cfg, &c->log) != REC_OK)
 		return PAM_SERVICE_ERR;
-	}
 	return PAM_SUCCESS;
 }
 
 /*
- * Look the user up and work out the store: its path and its owner, as
- * whom a child does all the store work (see store_status).
+ * Look the user up and work out the store (rec_target_resolve): its path
+ * and its owner, as whom a child does all the store work (see
+ * store_status).  An unknown user of a per-user store has none.
  */
 static int
 call_open(struct call *c)
@@ -283,20 +279,17 @@ call_open(struct call *c)
 	int r = REC_ERR_INTERNAL;
 
 	c->pw = pam_modutil_getpwnam(c->pamh, c->user);
-	if (c->pw == NULL && c->per_user)
+	r = rec_target_resolve(&c->cfg, c->user, c->pw, 0, &c->target);
+	if (r == REC_ERR_NOUSER)
 		return REC_OK;
-	if (c->cfg.pepper_file[0] != '\0') {
+	if (r != REC_OK)
+		return r;
+	if (c->target.pepper) {
 		if ((r = rec_kdf_load_pepper(c->cfg.pepper_file, c->pepper,
 		    &c->log)) != REC_OK)
 			return r;
 		c->have_pepper = 1;
 	}
-	if ((r = rec_config_store_path(&c->cfg, c->user,
-	    c->pw != NULL ? c->pw->pw_dir : "", c->path, sizeof(c->path))) !=
-	    REC_OK)
-		return r;
-	c->owner = c->per_user ? c->pw->pw_uid : geteuid();
-	c->owner_gid = c->per_user ? c->pw->pw_gid : getegid();
 	c->has_store = 1;
 	return REC_OK;
 }
@@ -357,10 +350,10 @@ send_job(struct call *c)
 	    (buf = sodium_malloc(REC_HELPER_JOB_MAX + 4)) == NULL)
 		goto out;
 	memset(j, 0, sizeof(*j));
-	j->uid = (uint32_t)c->owner;
-	j->gid = (uint32_t)c->owner_gid;
+	j->uid = (uint32_t)c->target.owner;
+	j->gid = (uint32_t)c->target.owner_gid;
 	j->parent = (uint32_t)getpid();
-	snprintf(j->store, sizeof(j->store), "%s", c->path);
+	snprintf(j->store, sizeof(j->store), "%s", c->target.path);
 	snprintf(j->conf, sizeof(j->conf), "%s", c->o.conf != NULL ?
 	    c->o.conf : REC_CONF_DEFAULT);
 	j->conf_given = c->o.conf != NULL;
@@ -411,8 +404,8 @@ store_status(struct call *c, struct job_out *o)
 	memset(o, 0, sizeof(*o));
 	if ((exe = open_helper(c)) == -1)
 		return REC_ERR_UNSAFE;
-	r = rec_child_spawn(&c->child, c->owner, exe, c->cfg.store_timeout,
-	    &c->log);
+	r = rec_target_spawn(&c->target, exe, c->cfg.store_timeout, &c->log,
+	    &c->child);
 	close(exe);
 	if (r != REC_OK)
 		return r;

@@ -485,7 +485,18 @@ rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
 	a->batch.opslimit = cfg->kdf_opslimit;
 	a->batch.memlimit = cfg->kdf_memlimit;
 
-	if ((r = rec_auth_status(st, cfg, who->user, now, &s)) != REC_OK)
+	/*
+	 * The status read before the prompt stands, unless it showed a lock,
+	 * which may have run out while the user typed.  A stale one lets
+	 * nothing through: the count below reads the user and the batch again
+	 * under the write lock, refusing a lock set since and judging the
+	 * batch active now; the consumption re-checks both.  At worst a batch
+	 * made since is not tried (not enrolled) or a code is read in the
+	 * format of the batch it replaced (no match).
+	 */
+	if (in->status != NULL && in->status->lock_remaining == 0)
+		s = *in->status;
+	else if ((r = rec_auth_status(st, cfg, who->user, now, &s)) != REC_OK)
 		goto out;
 	res->batch = s.batch;
 	if (s.lock_remaining > 0) {

@@ -63,6 +63,12 @@ struct rec_attempt {
 	const unsigned char *pepper;	/* REC_PEPPER_LEN bytes, or NULL */
 	uint64_t now;
 	unsigned flags;			/* enum rec_attempt_flags */
+	/*
+	 * The status of the same user in the same store, read by this process
+	 * before it prompted (rec_auth_status), or NULL: the attempt reads it.
+	 * One that shows a lock is read again.
+	 */
+	const struct rec_status *status;
 };
 
 /* The outcome of an attempt, filled on every return. */

@@ -248,7 +248,7 @@ main(void)
 	r = rec_auth_attempt(st, &cfg, &who,
 	    &(struct rec_attempt){ .input = code,
 	    .pepper = j->have_pepper ? j->pepper : NULL,
-	    .now = (uint64_t)time(NULL) }, &res);
+	    .now = (uint64_t)time(NULL), .status = &s }, &res);
 	rec_helper_result_encode(&res, res_out);
 	rec_child_send_reply(0, r, res_out, sizeof(res_out));
 done:

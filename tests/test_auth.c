@@ -22,6 +22,36 @@
 
 #define T0 1800000000ULL	/* a fixed "now"; tests never read the clock */
 
+/*
+ * Reads of the user record and of a batch: the Makefile links this test
+ * with --wrap for both, so every call from the core passes through here.
+ */
+static unsigned user_reads, batch_reads;
+
+int __real_rec_user_get(struct rec_txn *t, const char *user,
+    struct rec_user *u);
+int __wrap_rec_user_get(struct rec_txn *t, const char *user,
+    struct rec_user *u);
+int __real_rec_batch_get(struct rec_txn *t, const char *user, uint64_t id,
+    struct rec_batch *b);
+int __wrap_rec_batch_get(struct rec_txn *t, const char *user, uint64_t id,
+    struct rec_batch *b);
+
+int
+__wrap_rec_user_get(struct rec_txn *t, const char *user, struct rec_user *u)
+{
+	user_reads++;
+	return __real_rec_user_get(t, user, u);
+}
+
+int
+__wrap_rec_batch_get(struct rec_txn *t, const char *user, uint64_t id,
+    struct rec_batch *b)
+{
+	batch_reads++;
+	return __real_rec_batch_get(t, user, id, b);
+}
+
 struct fx {
 	char dir[64];
 	char path[128];
@@ -987,6 +1017,117 @@ test_audit_lock_only_when_it_held(void **state)
 	assert_int_equal(tr.type[tr.n - 1], REC_EV_LOCKED);
 }
 
+/*
+ * A login as the store helper makes it (issue #14): the status before the
+ * prompt, then the attempt with that status.  The attempt reads the user
+ * and the batch once more for the count before the hash and once for the
+ * consumption, each under its own write lock: three reads of each, where
+ * an attempt that reads the status again makes four.
+ */
+static void
+test_login_reads(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	struct rec_status s;
+
+	generate(f, 10, T0);
+	user_reads = batch_reads = 0;
+	assert_int_equal(rec_auth_status(f->st, &f->cfg, "alice", T0, &s),
+	    REC_OK);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0,
+	    .status = &s }, &res), REC_OK);
+	assert_int_equal(res.remaining, 9);
+	assert_int_equal(user_reads, 3);
+	assert_int_equal(batch_reads, 3);
+	/* The same login with an attempt that reads the status again. */
+	user_reads = batch_reads = 0;
+	assert_int_equal(rec_auth_status(f->st, &f->cfg, "alice", T0, &s),
+	    REC_OK);
+	assert_int_equal(attempt(f, f->nb.codes[1], T0, &res), REC_OK);
+	assert_int_equal(user_reads, 4);
+	assert_int_equal(batch_reads, 4);
+}
+
+/* Lock the codes of f's user at now with five wrong codes. */
+static void
+lock_up(struct fx *f, uint64_t now)
+{
+	struct rec_result res;
+	char code[REC_CODE_MAX + 1];
+
+	for (int i = 0; i < 5; i++) {
+		wrong_code(f, code);
+		assert_int_equal(attempt(f, code, now, &res), REC_ERR_NOMATCH);
+	}
+	assert_int_equal(res.lock_remaining, 60);
+}
+
+/*
+ * A status read before the prompt may be stale by the time the code is
+ * typed.  A lock set since is still enforced (the count re-reads under the
+ * write lock), and neither hashes nor consumes; a lock it showed that ran
+ * out meanwhile is read again, not enforced from the old copy.
+ */
+static void
+test_stale_status(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	struct rec_status s;
+
+	generate(f, 10, T0);
+	s = status(f, T0);
+	assert_int_equal(s.lock_remaining, 0);
+	lock_up(f, T0 + 1);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0 + 2,
+	    .status = &s }, &res), REC_ERR_LOCKED);
+	assert_int_equal(res.kdf_evals, 0);
+	assert_true(res.lock_remaining > 0);
+	assert_int_equal(status(f, T0 + 2).remaining, 10);
+	/* Locked when read; typed after the lock ran out. */
+	s = status(f, T0 + 2);
+	assert_true(s.lock_remaining > 0);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0 + 100,
+	    .status = &s }, &res), REC_OK);
+	assert_int_equal(res.remaining, 9);
+}
+
+/*
+ * The batch was replaced between the status and the attempt: a code of
+ * the old batch is refused as the new batch judges it, a code of the new
+ * one accepted; a user enrolled since is tried as not enrolled.
+ */
+static void
+test_status_of_replaced_batch(void **state)
+{
+	struct fx *f = *state;
+	struct rec_result res;
+	struct rec_status s;
+	char old[REC_CODE_MAX + 1];
+
+	s = status(f, T0);
+	assert_false(s.enrolled);
+	generate(f, 10, T0);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0,
+	    .status = &s }, &res), REC_ERR_NOSTORE);
+	assert_int_equal(res.kdf_evals, 1);
+	assert_int_equal(status(f, T0).remaining, 10);
+	s = status(f, T0);
+	memcpy(old, f->nb.codes[0], sizeof(old));
+	generate(f, 10, T0 + 10);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = old, .now = T0 + 10,
+	    .status = &s }, &res), REC_ERR_NOMATCH);
+	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0 + 10,
+	    .status = &s }, &res), REC_OK);
+}
+
 int
 main(void)
 {
@@ -1018,6 +1159,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_crafted_policy_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_policy_expiry, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_lock_only_when_it_held, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_reads, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_stale_status, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_of_replaced_batch, setup, teardown),
 	};
 
 	if (sodium_init() < 0)

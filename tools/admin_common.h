@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "rec_admin.h"
+#include "rec_target.h"
 #include "tool_common.h"
 
 /*
@@ -43,12 +44,21 @@ typedef int admin_store_fn(struct admin *a, struct tool_target *t, void *arg);
 enum { ADMIN_LOST_DIED = 1, ADMIN_LOST_TIMEOUT = 2 };
 typedef void admin_merge_fn(void *arg, const char *path, int lost);
 
+/* How admin_on_user and admin_check_user take USER. */
+enum admin_user_flags {
+	/* The command changes the store: root, or the caller's own store. */
+	ADMIN_CHANGE = 1 << 0,
+	/* USER must be in the password database also with a system store. */
+	ADMIN_KNOWN = 1 << 1,
+};
+
 /*
  * fn on USER's codes, with t set up for them: the system store, or USER's
- * per-user store (USER must exist).  With change set the command changes
- * the store, which needs root, unless the store directory already exists
- * and belongs to the caller (a test store).  must_exist asks for USER in
- * the password database also with a system store.  A per-user store is
+ * per-user store (USER must exist), as rec_target_resolve works them out.
+ * With ADMIN_CHANGE in flags the command changes the store, which needs
+ * root, unless the store directory already exists and belongs to the
+ * caller (a test store).  ADMIN_KNOWN asks for USER in the password
+ * database also with a system store.  A per-user store is
  * only ever opened in a child that is USER for good, as in
  * admin_each_store; t->parent then asks the administrator's questions and
  * creates the command's file here, as ourselves; the state_len bytes at
@@ -57,16 +67,16 @@ typedef void admin_merge_fn(void *arg, const char *path, int lost);
  * Returns fn's exit status, or EXIT_FAIL after printing why (a child that
  * died: "not read to the end").
  */
-int admin_on_user(struct admin *a, const char *user, int change,
-    int must_exist, admin_store_fn *fn, void *arg, void *state,
-    size_t state_len);
+int admin_on_user(struct admin *a, const char *user, unsigned flags,
+    admin_store_fn *fn, void *arg, void *state, size_t state_len);
 
 /*
  * The checks of admin_on_user alone, for a command that prepares
- * something before: EXIT_OK, or EXIT_FAIL after printing why.
+ * something before; rt, unless NULL, receives USER's store and its owner.
+ * EXIT_OK, or EXIT_FAIL after printing why.
  */
-int admin_check_user(struct admin *a, const char *user, int change,
-    int must_exist);
+int admin_check_user(struct admin *a, const char *user, unsigned flags,
+    struct rec_target *rt);
 
 /*
  * For a per-user pattern, call fn for every user of the password database

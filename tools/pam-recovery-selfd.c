@@ -28,6 +28,7 @@
 #include "rec_err.h"
 #include "rec_kdf.h"
 #include "rec_self.h"
+#include "rec_target.h"
 #include "tool_common.h"
 
 #define PROG "pam-recovery-selfd"
@@ -347,6 +348,7 @@ worker(int conn, uid_t uid)
 	struct rec_config cfg;
 	struct rec_log log;
 	struct tool_target t;
+	struct rec_target rt;
 	struct passwd *pw;
 	size_t len;
 	int type, fds[TOOL_SELF_FDS_MAX], n = 0, null, ret = EXIT_FAIL;
@@ -424,7 +426,6 @@ worker(int conn, uid_t uid)
 	memset(&t, 0, sizeof(t));
 	t.cfg = &cfg;
 	t.log = &log;
-	t.owner = 0;
 	t.who.user = pw->pw_name;
 	t.who.service = PAM_SERVICE_NAME;
 	t.who.actor = TOOL_ACTOR_SELF;
@@ -432,12 +433,14 @@ worker(int conn, uid_t uid)
 	t.parent = &parent;
 	if (gethostname(t.host, sizeof(t.host) - 1) != 0)
 		snprintf(t.host, sizeof(t.host), "localhost");
-	if (rec_config_store_path(&cfg, "", "", t.path, sizeof(t.path)) !=
-	    REC_OK) {
+	/* The system store, ours (root's); its pepper_file applies. */
+	if (rec_target_resolve(&cfg, pw->pw_name, pw, 0, &rt) != REC_OK) {
 		warnx("cannot use %s as a store path", cfg.store);
 		goto done;
 	}
-	if (cfg.pepper_file[0] != '\0') {
+	t.owner = rt.owner;
+	snprintf(t.path, sizeof(t.path), "%s", rt.path);
+	if (rt.pepper) {
 		if ((pepper = sodium_malloc(REC_PEPPER_LEN)) == NULL ||
 		    rec_kdf_load_pepper(cfg.pepper_file, pepper, &log) !=
 		    REC_OK)

@@ -15,6 +15,7 @@
 #include <sodium.h>
 
 #include "rec_err.h"
+#include "rec_target.h"
 #include "helper_reauth.h"
 #include "tool_common.h"
 
@@ -84,6 +85,7 @@ main(int argc, char **argv)
 	struct rec_config cfg;
 	struct rec_log log;
 	struct tool_target t;
+	struct rec_target rt;
 	const char *conf = NULL, *service = NULL, *cmd;
 	struct passwd *pw;
 	const struct tool_command *c = NULL;
@@ -147,16 +149,17 @@ main(int argc, char **argv)
 		errx(EXIT_FAIL, "user name too long");
 	t.cfg = &cfg;
 	t.log = &log;
-	t.owner = getuid();
 	t.who.user = pw->pw_name;
 	t.who.service = "pam-recovery";
 	t.service = service;
 	if (cfg.reauth)
 		t.reauth = helper_reauth;
-	if (rec_config_store_path(&cfg, pw->pw_name, pw->pw_dir, t.path,
-	    sizeof(t.path)) != REC_OK)
+	/* Our own store: its owner is pw's uid, which is ours. */
+	if (rec_target_resolve(&cfg, pw->pw_name, pw, 0, &rt) != REC_OK)
 		errx(EXIT_FAIL, "cannot work out the store path from %s",
 		    cfg.store);
+	t.owner = rt.owner;
+	snprintf(t.path, sizeof(t.path), "%s", rt.path);
 	if (gethostname(t.host, sizeof(t.host) - 1) != 0)
 		snprintf(t.host, sizeof(t.host), "localhost");
 	return c->run(&t, argc, argv, usage);

@@ -290,8 +290,8 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 			ret = audit_store(a, &t, &f);
 		tool_target_close(&t);
 	} else if (f.user != NULL) {
-		ret = admin_on_user(a, f.user, 0, 1, audit_store, &f, &f,
-		    sizeof(f));
+		ret = admin_on_user(a, f.user, ADMIN_KNOWN, audit_store, &f,
+		    &f, sizeof(f));
 	} else
 		ret = admin_each_store(a, audit_store, &f, &f, sizeof(f),
 		    NULL);

@@ -53,29 +53,23 @@ static int
 backup_user(struct admin *a, const char *user, const char *dest)
 {
 	struct backup b = { dest, -1 };
-	struct passwd *pw;
-	uid_t uid;
-	gid_t gid;
+	struct rec_target rt;
 	int dfd = -1, ret = EXIT_FAIL;
 
-	if (admin_check_user(a, user, 1, 1) != EXIT_OK)
+	if (admin_check_user(a, user, ADMIN_CHANGE | ADMIN_KNOWN, &rt) !=
+	    EXIT_OK)
 		return EXIT_FAIL;
-	if ((pw = getpwnam(user)) == NULL) {
-		warnx("%s: no such user", user);
-		return EXIT_FAIL;
-	}
-	uid = pw->pw_uid;
-	gid = pw->pw_gid;
 	if (rec_admin_backup_dest(dest, &a->log, &dfd, &b.fd) != REC_OK) {
 		warnx("backup to %s failed", dest);
 		return EXIT_FAIL;
 	}
 	/* The copy is reopened by the child through /proc: it must be its. */
-	if (geteuid() == 0 && fchown(b.fd, uid, gid) == -1) {
+	if (geteuid() == 0 && fchown(b.fd, rt.owner, rt.owner_gid) == -1) {
 		warn("backup %s/data.mdb", dest);
 		goto out;
 	}
-	ret = admin_on_user(a, user, 1, 1, backup_store, &b, NULL, 0);
+	ret = admin_on_user(a, user, ADMIN_CHANGE | ADMIN_KNOWN, backup_store,
+	    &b, NULL, 0);
 	if (ret == EXIT_OK && ((geteuid() == 0 &&
 	    fchown(b.fd, geteuid(), getegid()) == -1) ||
 	    fchmod(b.fd, 0600) == -1 || fsync(b.fd) == -1 || fsync(dfd) == -1)) {

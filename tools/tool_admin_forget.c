@@ -86,7 +86,8 @@ admin_cmd_forget(struct admin *a, int argc, char **argv)
 	if (optind != argc)
 		a->usage();
 	/* A departed user of a system store is no longer in passwd. */
-	return admin_on_user(a, user, 1, 0, forget_store, &yes, NULL, 0);
+	return admin_on_user(a, user, ADMIN_CHANGE, forget_store, &yes, NULL,
+	    0);
 }
 
 int

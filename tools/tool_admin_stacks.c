@@ -12,6 +12,7 @@
 #include "admin_check.h"
 #include "rec_admin.h"
 #include "rec_err.h"
+#include "rec_target.h"
 
 #define STACK_FILE_MAX	(256 * 1024)	/* a PAM service file is small */
 #define STACK_ARGS_MAX	64		/* arguments on one line */
@@ -122,7 +123,7 @@ resolve(struct report *rp, const char *what, const char *service,
 		    rp->captured[0] != '\0' ? rp->captured : rec_strerror(r));
 		return r;
 	}
-	if (rec_config_per_user(cfg) && cfg->pepper_file[0] != '\0') {
+	if (rec_target_check_pepper(cfg, NULL) != REC_OK) {
 		admin_check_item(rp, FAIL, what, NULL, "pepper_file with the "
 		    "per-user store %s: every recovery login through this "
 		    "line fails; fix: set pepper_file only in the [service "

@@ -11,8 +11,8 @@
 #include <unistd.h>
 
 #include "admin_common.h"
-#include "rec_child.h"
 #include "rec_err.h"
+#include "rec_target.h"
 
 #define SERVICE "pam-recovery-admin"
 
@@ -32,12 +32,7 @@ admin_config(const struct admin *a, struct rec_config *cfg,
 	    (r = rec_config_validate(cfg, log)) != REC_OK))
 		return r;
 	/* As the module does: the helper could not read a root-only pepper. */
-	if (rec_config_per_user(cfg) && cfg->pepper_file[0] != '\0') {
-		rec_logf(log, LOG_ERR, "pepper_file needs a system store "
-		    "(store = %s is per user)", cfg->store);
-		return REC_ERR_CONFIG;
-	}
-	return REC_OK;
+	return rec_target_check_pepper(cfg, log);
 }
 
 /*
@@ -72,56 +67,67 @@ fill(struct admin *a, struct tool_target *t)
 	snprintf(t->host, sizeof(t->host), "%s", a->host);
 }
 
+/* t's store and owner, as rt has them. */
+static void
+fill_store(struct tool_target *t, const struct rec_target *rt)
+{
+	t->owner = rt->owner;
+	snprintf(t->path, sizeof(t->path), "%s", rt->path);
+}
+
 int
 admin_system_target(struct admin *a, struct tool_target *t)
 {
+	struct rec_target rt;
+	int r;
+
 	memset(t, 0, sizeof(*t));
-	if (rec_config_per_user(&a->cfg)) {
+	r = rec_target_resolve(&a->cfg, NULL, NULL, 0, &rt);
+	if (r != REC_OK && rt.per_user) {
 		warnx("store = %s is a per-user pattern, not one store",
 		    a->cfg.store);
 		return EXIT_FAIL;
 	}
 	fill(a, t);
-	t->owner = geteuid();
-	if (rec_config_store_path(&a->cfg, "", "", t->path, sizeof(t->path)) !=
-	    REC_OK) {
+	if (r != REC_OK) {
 		warnx("cannot use %s as a store path", a->cfg.store);
 		return EXIT_FAIL;
 	}
+	fill_store(t, &rt);
 	return EXIT_OK;
 }
 
 /*
- * Set t up for USER (see admin_on_user); *pw is USER's entry (NULL for a
- * system store's unknown user).
+ * Set t up for USER (see admin_on_user), and rt with USER's store and its
+ * owner (rec_target_resolve).
  */
 static int
-target_setup(struct admin *a, const char *user, int change, int must_exist,
-    struct tool_target *t, struct passwd **pw)
+target_setup(struct admin *a, const char *user, unsigned flags,
+    struct tool_target *t, struct rec_target *rt)
 {
-	int per_user = rec_config_per_user(&a->cfg);
+	int r;
 
 	memset(t, 0, sizeof(*t));
-	if (*user == '\0' || strlen(user) >= REC_USER_MAX) {
+	r = rec_target_resolve(&a->cfg, user, getpwnam(user),
+	    (flags & ADMIN_KNOWN) ? REC_TARGET_KNOWN : 0, rt);
+	if (r == REC_ERR_USAGE) {
 		warnx("not a user name: \"%s\"", user);
 		return EXIT_FAIL;
 	}
-	*pw = getpwnam(user);
-	if (*pw == NULL && (per_user || must_exist)) {
+	if (r == REC_ERR_NOUSER) {
 		warnx("%s: no such user", user);
 		return EXIT_FAIL;
 	}
 	fill(a, t);
 	t->who.user = user;
-	t->owner = per_user ? (*pw)->pw_uid : geteuid();
-	if (rec_config_store_path(&a->cfg, user, *pw != NULL ? (*pw)->pw_dir :
-	    "", t->path, sizeof(t->path)) != REC_OK) {
+	if (r != REC_OK) {
 		warnx("cannot work out %s's store from %s", user, a->cfg.store);
 		return EXIT_FAIL;
 	}
-	if (change && !admin_may_change(a, t))
+	fill_store(t, rt);
+	if ((flags & ADMIN_CHANGE) && !admin_may_change(a, t))
 		return EXIT_FAIL;
-	if (per_user && geteuid() != 0 && (*pw)->pw_uid != geteuid()) {
+	if (rt->per_user && geteuid() != 0 && rt->owner != geteuid()) {
 		warnx("%s's store %s: only root can open another user's store",
 		    user, t->path);
 		return EXIT_FAIL;
@@ -139,8 +145,9 @@ by_name(const void *x, const void *y)
 static int
 users_with_stores(struct admin *a, char ***out, size_t *n)
 {
-	char path[REC_PATH_MAX], **names = NULL, **more;
+	char **names = NULL, **more;
 	size_t cap = 0, k = 0;
+	struct rec_target rt;
 	struct passwd *pw;
 	struct stat sb;
 	int r = -1;
@@ -150,9 +157,8 @@ users_with_stores(struct admin *a, char ***out, size_t *n)
 	setpwent();
 	while ((pw = getpwent()) != NULL) {
 		if ((geteuid() != 0 && pw->pw_uid != geteuid()) ||
-		    strlen(pw->pw_name) >= REC_USER_MAX ||
-		    rec_config_store_path(&a->cfg, pw->pw_name, pw->pw_dir,
-		    path, sizeof(path)) != REC_OK || lstat(path, &sb) == -1)
+		    rec_target_resolve(&a->cfg, pw->pw_name, pw, 0, &rt) !=
+		    REC_OK || lstat(rt.path, &sb) == -1)
 			continue;
 		if (k == cap) {
 			cap = cap ? cap * 2 : 32;
@@ -186,14 +192,19 @@ struct msg {
 	char text[REC_PATH_MAX];	/* the question, or the file's path */
 };
 
+/* The work on one store: fn(a, t, arg), and state_len bytes at state. */
+struct work {
+	admin_store_fn *fn;
+	void *arg;
+	void *state;		/* a part of arg that comes back, or NULL */
+	size_t state_len;
+};
+
 /* One store's work in its owner's child, and what it hands back. */
 struct each {
 	struct admin *a;
 	struct tool_target *t;
-	admin_store_fn *fn;
-	void *arg;
-	void *state;
-	size_t state_len;
+	struct work w;
 	int fd;				/* the child's end of the socket */
 	struct tool_parent parent;
 	char made[REC_PATH_MAX];	/* the file created for the child */
@@ -287,12 +298,13 @@ each_child(void *varg, int fd)
 	e->parent.create = child_create;
 	e->parent.ctx = e;
 	e->t->parent = &e->parent;
-	ret = e->fn(e->a, e->t, e->arg);
+	ret = e->w.fn(e->a, e->t, e->w.arg);
 	tool_target_close(e->t);
 	fflush(NULL);
 	memset(&m, 0, sizeof(m));
 	return rec_child_send_reply(fd, ASK_DONE, &m, sizeof(m)) == 0 &&
-	    rec_child_send_reply(fd, ret, e->state, e->state_len) == 0 ? 0 : 1;
+	    rec_child_send_reply(fd, ret, e->w.state, e->w.state_len) == 0 ?
+	    0 : 1;
 }
 
 /* Here: create the child's file as ourselves and send it over. */
@@ -380,7 +392,7 @@ serve_child(struct rec_child *c, struct each *e, int *ret, void *back)
 		switch (kind) {
 		case ASK_DONE:
 			return rec_child_receive_reply(c, ret, back,
-			    e->state_len);
+			    e->w.state_len);
 		case ASK_CONFIRM:
 			yes = tool_confirm(m.text);
 			if ((r = rec_child_send_request(c, &yes,
@@ -424,9 +436,8 @@ hold(void *ctx, int prio, const char *msg)
  * error for that store alone.
  */
 static int
-run_isolated(struct admin *a, struct tool_target *t, const struct passwd *pw,
-    admin_store_fn *fn, void *arg, void *state, size_t state_len,
-    int *lost)
+run_isolated(struct admin *a, struct tool_target *t,
+    const struct rec_target *rt, const struct work *w, int *lost)
 {
 	struct rec_child c;
 	struct each e;
@@ -439,18 +450,15 @@ run_isolated(struct admin *a, struct tool_target *t, const struct passwd *pw,
 	memset(&e, 0, sizeof(e));
 	e.a = a;
 	e.t = t;
-	e.fn = fn;
-	e.arg = arg;
-	e.state = state;
-	e.state_len = state_len;
-	if (state_len > 0 && (back = malloc(state_len)) == NULL) {
+	e.w = *w;
+	if (w->state_len > 0 && (back = malloc(w->state_len)) == NULL) {
 		warnx("out of memory");
 		return EXIT_FAIL;
 	}
 	/* What is buffered would be written twice, by the child too. */
 	fflush(NULL);
-	if (rec_child_start(&c, pw->pw_uid, pw->pw_gid, a->cfg.store_timeout,
-	    each_child, &e, &log) == REC_OK) {
+	if (rec_target_start(rt, a->cfg.store_timeout, each_child, &e, &log,
+	    &c) == REC_OK) {
 		got = serve_child(&c, &e, &r, back);
 		rec_child_end(&c);
 		*lost = got == REC_OK ? 0 : got == REC_ERR_TIMEOUT ?
@@ -476,8 +484,8 @@ run_isolated(struct admin *a, struct tool_target *t, const struct passwd *pw,
 	}
 	if (h.msg[0] != '\0')
 		rec_logf(h.to, h.prio, "%s", h.msg);
-	if (!*lost && state_len > 0)
-		memcpy(state, back, state_len);
+	if (!*lost && w->state_len > 0)
+		memcpy(w->state, back, w->state_len);
 	if (!*lost)
 		ret = r;
 	else if (*lost == ADMIN_LOST_TIMEOUT)
@@ -494,29 +502,28 @@ run_isolated(struct admin *a, struct tool_target *t, const struct passwd *pw,
 }
 
 int
-admin_check_user(struct admin *a, const char *user, int change,
-    int must_exist)
+admin_check_user(struct admin *a, const char *user, unsigned flags,
+    struct rec_target *rt)
 {
 	struct tool_target t;
-	struct passwd *pw;
+	struct rec_target own;
 
-	return target_setup(a, user, change, must_exist, &t, &pw);
+	return target_setup(a, user, flags, &t, rt != NULL ? rt : &own);
 }
 
 int
-admin_on_user(struct admin *a, const char *user, int change, int must_exist,
+admin_on_user(struct admin *a, const char *user, unsigned flags,
     admin_store_fn *fn, void *arg, void *state, size_t state_len)
 {
+	const struct work w = { fn, arg, state, state_len };
 	struct tool_target t;
-	struct passwd *pw;
+	struct rec_target rt;
 	int ret, lost;
 
-	if ((ret = target_setup(a, user, change, must_exist, &t, &pw)) !=
-	    EXIT_OK)
+	if ((ret = target_setup(a, user, flags, &t, &rt)) != EXIT_OK)
 		return ret;
-	if (rec_config_per_user(&a->cfg))
-		ret = run_isolated(a, &t, pw, fn, arg, state, state_len,
-		    &lost);
+	if (rt.per_user)
+		ret = run_isolated(a, &t, &rt, &w, &lost);
 	else
 		ret = fn(a, &t, arg);
 	tool_target_close(&t);
@@ -524,18 +531,18 @@ admin_on_user(struct admin *a, const char *user, int change, int must_exist,
 }
 
 static int
-each_isolated(struct admin *a, const char *user, admin_store_fn *fn,
-    void *arg, void *state, size_t state_len, admin_merge_fn *merged)
+each_isolated(struct admin *a, const char *user, const struct work *w,
+    admin_merge_fn *merged)
 {
 	struct tool_target t;
-	struct passwd *pw;
+	struct rec_target rt;
 	int ret, lost = 1;
 
-	if (target_setup(a, user, 0, 1, &t, &pw) != EXIT_OK)
+	if (target_setup(a, user, ADMIN_KNOWN, &t, &rt) != EXIT_OK)
 		return EXIT_FAIL;
-	ret = run_isolated(a, &t, pw, fn, arg, state, state_len, &lost);
+	ret = run_isolated(a, &t, &rt, w, &lost);
 	if (merged != NULL)
-		merged(arg, t.path, lost);
+		merged(w->arg, t.path, lost);
 	return ret;
 }
 
@@ -543,6 +550,7 @@ int
 admin_each_store(struct admin *a, admin_store_fn *fn, void *arg, void *state,
     size_t state_len, admin_merge_fn *merged)
 {
+	const struct work w = { fn, arg, state, state_len };
 	char **names = NULL;
 	size_t n = 0;
 	int worst = EXIT_OK;
@@ -555,8 +563,7 @@ admin_each_store(struct admin *a, admin_store_fn *fn, void *arg, void *state,
 	for (size_t i = 0; i < n; i++) {
 		if (i > 0 && strcmp(names[i], names[i - 1]) == 0)
 			continue;
-		if (each_isolated(a, names[i], fn, arg, state, state_len,
-		    merged) != EXIT_OK)
+		if (each_isolated(a, names[i], &w, merged) != EXIT_OK)
 			worst = EXIT_FAIL;
 	}
 	for (size_t i = 0; i < n; i++)

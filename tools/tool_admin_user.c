@@ -59,15 +59,15 @@ unlock_cmd(struct tool_target *t, int argc, char **argv, void (*usage)(void))
 static const struct user_cmd {
 	const char *name;
 	int (*fn)(struct tool_target *, int, char **, void (*)(void));
-	int change;		/* writes to the store: root only */
-	int create;		/* creates the store, and USER must exist */
+	/* ADMIN_CHANGE: writes to the store; ADMIN_KNOWN: creates it. */
+	unsigned flags;		/* enum admin_user_flags */
 	int rdonly;		/* only reads the store */
 } user_cmds[] = {
-	{ "show", tool_cmd_status, 0, 0, 1 },
-	{ "history", tool_cmd_history, 0, 0, 1 },
-	{ "generate", tool_cmd_generate, 1, 1, 0 },
-	{ "invalidate", tool_cmd_invalidate, 1, 0, 0 },
-	{ "unlock", unlock_cmd, 1, 0, 0 },
+	{ "show", tool_cmd_status, 0, 1 },
+	{ "history", tool_cmd_history, 0, 1 },
+	{ "generate", tool_cmd_generate, ADMIN_CHANGE | ADMIN_KNOWN, 0 },
+	{ "invalidate", tool_cmd_invalidate, ADMIN_CHANGE, 0 },
+	{ "unlock", unlock_cmd, ADMIN_CHANGE, 0 },
 };
 
 /* The command and its arguments, as it runs on the store. */
@@ -113,6 +113,5 @@ admin_cmd_user(struct admin *a, int argc, char **argv)
 	 * administrator.
 	 */
 	a->rdonly = c->rdonly;
-	return admin_on_user(a, user, c->change, c->create, user_store, &u,
-	    NULL, 0);
+	return admin_on_user(a, user, c->flags, user_store, &u, NULL, 0);
 }

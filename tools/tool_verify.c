@@ -167,7 +167,8 @@ tool_cmd_verify(struct tool_target *t, int argc, char **argv,
 	}
 	r = rec_auth_attempt(t->st, t->cfg, &t->who,
 	    &(struct rec_attempt){ .input = input, .pepper = t->pepper,
-	    .now = (uint64_t)time(NULL), .flags = REC_ATTEMPT_TEST }, &res);
+	    .now = (uint64_t)time(NULL), .flags = REC_ATTEMPT_TEST,
+	    .status = &s }, &res);
 	sodium_memzero(input, sizeof(input));
 	report(t, r, &res, (uint64_t)time(NULL));
 	ret = r == REC_OK ? EXIT_OK : EXIT_FAIL;
