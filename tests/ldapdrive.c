@@ -207,8 +207,9 @@ invalidate(struct rec_ldap *rd, struct rec_ldap *wr, const char *user,
 		return fail(r);
 	for (unsigned i = 0; i < st.ncodes; i++)
 		if (st.codes[i].slot == slot) {
-			r = rec_ldap_mark_code(wr, user, &st.batch, &st.codes[i],
-			    REC_CODE_INVALID, (uint64_t)time(NULL), actor);
+			r = rec_ldap_mark_code(wr, user, &st.batch,
+			    &st.codes[i], REC_CODE_INVALID,
+			    (uint64_t)time(NULL), actor);
 			if (r != REC_OK)
 				return fail(r);
 			printf("ok\n");
@@ -267,7 +268,8 @@ run(struct rec_ldap *rd, struct rec_ldap *wr, const struct rec_config *cfg,
 	if (strcmp(cmd, "refund") == 0 && argc == 4) {
 		if ((r = rec_ldap_count_attempt(wr, user, (uint64_t)time(NULL),
 		    cfg, &before, &counted)) != REC_OK ||
-		    (r = rec_ldap_refund(wr, user, &before, &counted)) != REC_OK)
+		    (r = rec_ldap_refund(wr, user, &before, &counted)) !=
+		    REC_OK)
 			return fail(r);
 		printf("ok\n");
 		return 0;
@@ -289,7 +291,8 @@ run(struct rec_ldap *rd, struct rec_ldap *wr, const struct rec_config *cfg,
 	if (strcmp(cmd, "status") == 0 && argc == 4)
 		return status(rd, user);
 	if (strcmp(cmd, "invalidate") == 0 && argc == 6)
-		return invalidate(rd, wr, user, (unsigned)atoi(argv[4]), argv[5]);
+		return invalidate(rd, wr, user, (unsigned)atoi(argv[4]),
+		    argv[5]);
 	if (strcmp(cmd, "audit") == 0 && argc == 6) {
 		memset(&ev, 0, sizeof(ev));
 		ev.time = (uint64_t)time(NULL);
