@@ -135,7 +135,8 @@ slapd_conf() {
 # URI.  The same shipped ACLs as the provider (ACLs are configuration, not
 # replicated data).  DIR/db is kept when it exists: calling it again with
 # another URI (one nothing listens on) and restarting leaves the consumer
-# serving what it holds, replication stopped.
+# serving what it holds, replication stopped.  Short syncrepl timeouts
+# (a failed round is retried a second later) let it stop in 2-3 s, not 7.
 slapd_consumer_conf() {
 	d=$1 uri=$2
 	mkdir -p "$d/db"
@@ -144,7 +145,7 @@ slapd_consumer_conf() {
 		printf 'syncrepl rid=001\n\tprovider=%s\n' "$uri"
 		printf '\tbindmethod=simple\n\tbinddn="%s"\n\tcredentials=replpw\n' "$SLAPD_REPL_DN"
 		printf '\tsearchbase="%s"\n\ttype=refreshAndPersist\n\tretry="1 +"\n' "$SLAPD_SUFFIX"
-		printf '\ttimeout=5\n\tnetwork-timeout=5\n'
+		printf '\ttimeout=1\n\tnetwork-timeout=1\n'
 		printf '\tstarttls=critical\n\ttls_cacert=%s\n\ttls_reqcert=demand\n' "$d/ca.pem"
 		echo "updateref $uri"
 		slapd_acls
