@@ -31,8 +31,10 @@ slapd_missing() {
 	for p in slapd slapadd slaptest ldapsearch ldapmodify ldapadd openssl python3; do
 		PATH=$PATH:/usr/sbin:/sbin command -v "$p" >/dev/null || { echo "$p not installed"; return; }
 	done
-	[ -e "$SLAPD_MODS/back_mdb.so" ] || [ -e "$SLAPD_MODS/back_mdb.la" ] ||
-	    echo "slapd's back_mdb module not in $SLAPD_MODS"
+	for m in back_mdb syncprov; do
+		[ -e "$SLAPD_MODS/$m.so" ] || [ -e "$SLAPD_MODS/$m.la" ] ||
+		    { echo "slapd's $m module not in $SLAPD_MODS"; return; }
+	done
 }
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on just now.
