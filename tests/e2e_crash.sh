@@ -8,8 +8,8 @@
 #
 # CRASH_SEED and CRASH_OPS replay or stretch a run (the seed fixes every
 # choice; where the kills land is up to the clock, so ops.log, kept on
-# failure, says what happened).  The plain run has 1000 operations; the
-# ASan+UBSan run, whose every operation costs several times more, 250 (each
+# failure, says what happened).  The plain run has 600 operations; the
+# ASan+UBSan run, whose every operation costs several times more, 150 (each
 # run's memory checks see every kind of operation long before that); under
 # valgrind ($VG) 20, and the killed ones run without valgrind: its start-up
 # alone outlasts the kill delay, so the kill would only ever hit valgrind.  The
@@ -24,8 +24,8 @@ if [ -n "$VG" ]; then
 	OPS=${CRASH_OPS:-20}
 else
 	case "${CHECK_RUN:-plain}" in
-	asan*)	OPS=${CRASH_OPS:-250} ;;
-	*)	OPS=${CRASH_OPS:-1000} ;;
+	asan*)	OPS=${CRASH_OPS:-150} ;;
+	*)	OPS=${CRASH_OPS:-600} ;;
 	esac
 fi
 
