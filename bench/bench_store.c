@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "rec_store_lmdb.h"
 #include "rec_err.h"
 
 #include "bench.h"

@@ -10,6 +10,7 @@
 
 #include <sodium.h>
 
+#include "rec_store_lmdb.h"
 #include "rec_admin.h"
 #include "rec_err.h"
 #include "rec_file.h"
@@ -321,25 +322,10 @@ rec_admin_backup(struct rec_store *st, const char *dest,
 	return r;
 }
 
-struct events {
-	rec_event_fn *fn;
-	void *arg;
-};
-
-static int
-events_txn(struct rec_txn *t, void *varg)
-{
-	const struct events *e = varg;
-
-	return rec_event_each(t, e->fn, e->arg);
-}
-
 int
 rec_admin_event_each(struct rec_store *st, rec_event_fn *fn, void *arg)
 {
-	struct events e = { fn, arg };
-
-	return rec_store_read(st, events_txn, &e);
+	return rec_store_event_each(st, 0, fn, arg);
 }
 
 /* Add user to nm unless it is there (with dedup) or nm is full. */
@@ -376,31 +362,17 @@ name_of_batch(const char *user, const struct rec_batch *b, void *arg)
 	return add_name(arg, user, 1);
 }
 
-struct names {
-	struct rec_names *nm;
-	unsigned flags;
-};
-
-static int
-names_txn(struct rec_txn *t, void *varg)
-{
-	const struct names *a = varg;
-	int r;
-
-	a->nm->n = 0;	/* a transaction run again starts afresh */
-	if ((r = rec_user_each(t, name_of_user, a->nm)) != REC_OK ||
-	    !(a->flags & REC_NAMES_BATCHES))
-		return r;
-	return rec_batch_each(t, NULL, name_of_batch, a->nm);
-}
-
 int
 rec_admin_names_read(struct rec_store *st, unsigned flags,
     struct rec_names *out)
 {
-	struct names a = { out, flags };
+	int r;
 
-	return rec_store_read(st, names_txn, &a);
+	out->n = 0;
+	if ((r = rec_store_user_each(st, name_of_user, out)) != REC_OK ||
+	    !(flags & REC_NAMES_BATCHES))
+		return r;
+	return rec_store_batch_each(st, NULL, name_of_batch, out);
 }
 
 void
@@ -419,29 +391,10 @@ live_batch(const char *user, const struct rec_batch *b, void *arg)
 	return REC_OK;
 }
 
-struct live {
-	const char *user;
-	unsigned long n;
-};
-
-static int
-live_txn(struct rec_txn *t, void *varg)
-{
-	struct live *l = varg;
-
-	l->n = 0;
-	return rec_batch_each(t, l->user, live_batch, &l->n);
-}
-
 int
 rec_admin_batch_count(struct rec_store *st, const char *user,
     unsigned long *live)
 {
-	struct live l = { user, 0 };
-	int r;
-
 	*live = 0;
-	if ((r = rec_store_read(st, live_txn, &l)) == REC_OK)
-		*live = l.n;
-	return r;
+	return rec_store_batch_each(st, user, live_batch, live);
 }

@@ -6,6 +6,7 @@
 
 #include <sodium.h>
 
+#include "rec_store_lmdb.h"
 #include "rec_deep.h"
 #include "rec_err.h"
 

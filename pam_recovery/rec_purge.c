@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "rec_store_lmdb.h"
 #include "rec_err.h"
 #include "rec_purge.h"
 

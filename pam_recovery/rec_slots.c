@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rec_store_lmdb.h"
 #include "rec_err.h"
 #include "rec_slots.h"
 

@@ -18,6 +18,7 @@
 #include <security/pam_appl.h>
 #include <sodium.h>
 
+#include "rec_store_lmdb.h"
 #include "rec_err.h"
 #include "rec_issue.h"
 #include "testutil.h"
@@ -30,7 +31,7 @@
  */
 
 #define T0 1800000000ULL	/* a fixed "now"; tests never read the clock */
-#define MAP_INITIAL (8UL << 20)	/* rec_store.c's first map size */
+#define MAP_INITIAL (8UL << 20)	/* rec_store_lmdb.c's first map size */
 
 struct fx {
 	char dir[64];
@@ -168,7 +169,7 @@ raw(struct fx *f, const char *db, const void *key, size_t klen, void *out,
 	mdb_env_close(env);
 }
 
-/* Keys as rec_store.c makes them: user [NUL batch(8, BE) [slot]]. */
+/* Keys as rec_store_lmdb_access.c makes them: user [NUL batch(8, BE) [slot]]. */
 static size_t
 make_key(const struct fx *f, uint8_t *key, const uint64_t *batch, int slot)
 {
@@ -494,7 +495,7 @@ events(struct fx *f)
 {
 	unsigned n = 0;
 
-	assert_int_equal(rec_store_read(f->st, test_count_events, &n), REC_OK);
+	assert_int_equal(test_count_events(f->st, &n), REC_OK);
 	return n;
 }
 

@@ -25,7 +25,7 @@
 #include "rec_log.h"
 #include "rec_record.h"
 #include "rec_store.h"
-#include "rec_store_int.h"	/* the environment's flags */
+#include "rec_store_lmdb_int.h"	/* the environment's flags */
 #include "testutil.h"
 
 /* One temporary directory per test; the store is path = dir/store. */
@@ -693,14 +693,14 @@ test_lazy_write(void **state)
 
 	store_create(f);
 	assert_int_equal(rec_store_write_lazy(f->st, put_alice, NULL), REC_OK);
-	assert_int_equal(mdb_env_get_flags(f->st->env, &envflags),
+	assert_int_equal(mdb_env_get_flags(rec_lmdb_of(f->st)->env, &envflags),
 	    MDB_SUCCESS);
 	assert_int_equal(envflags & MDB_NOSYNC, 0);
-	assert_int_equal(f->st->lazy_pending, 1);
+	assert_int_equal(rec_lmdb_of(f->st)->lazy_pending, 1);
 	assert_int_equal(rec_store_read(f->st, check_alice, NULL), REC_OK);
-	assert_int_equal(f->st->lazy_pending, 1);
+	assert_int_equal(rec_lmdb_of(f->st)->lazy_pending, 1);
 	assert_int_equal(rec_store_write(f->st, write_nothing, NULL), REC_OK);
-	assert_int_equal(f->st->lazy_pending, 0);
+	assert_int_equal(rec_lmdb_of(f->st)->lazy_pending, 0);
 	store_close(f);
 	assert_int_equal(tmpdir_remove(f->dir), 0);
 	assert_non_null(mkdtemp(strcpy(f->dir, "/tmp/test_store.XXXXXX")));

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* rec_store_be.h: what a store backend implements; only backends include it. */
+#ifndef REC_STORE_BE_H
+#define REC_STORE_BE_H
+
+#include "rec_store.h"
+
+/*
+ * A backend's handle begins with this struct, so that a pointer to the
+ * handle is a struct rec_store * (and back, in the backend).  The
+ * operations have the contracts of their rec_store_* wrappers in
+ * rec_store.h; copy and probe may be NULL (REC_ERR_USAGE).
+ */
+struct rec_store_ops {
+	const char *name;	/* "lmdb", for messages */
+	void (*close)(struct rec_store *st);
+	int (*writable)(const struct rec_store *st);
+	int (*view)(struct rec_store *st, const char *user, unsigned flags,
+	    struct rec_view *v);
+	int (*lock_update)(struct rec_store *st, const char *user,
+	    unsigned which, unsigned flags, rec_store_lock_fn *fn, void *arg,
+	    struct rec_user *out);
+	int (*code_mark)(struct rec_store *st, const struct rec_code_mark *m,
+	    rec_store_audit_fn *audit, void *arg, int *outcome,
+	    unsigned *remaining);
+	int (*event_append)(struct rec_store *st, const struct rec_event *ev,
+	    unsigned n);
+	int (*user_each)(struct rec_store *st, rec_user_fn *fn, void *arg);
+	int (*batch_each)(struct rec_store *st, const char *user,
+	    rec_batch_fn *fn, void *arg);
+	int (*event_each)(struct rec_store *st, uint64_t from,
+	    rec_event_fn *fn, void *arg);
+	int (*copy)(struct rec_store *st, int fd);
+	int (*probe)(struct rec_store *st, unsigned long *free_entries);
+};
+
+struct rec_store {
+	const struct rec_store_ops *ops;
+	const struct rec_log *log;
+};
+
+#endif
