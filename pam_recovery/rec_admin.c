@@ -22,39 +22,50 @@ struct unlock {
 	struct rec_unlocked found;
 };
 
+/* Clear one state, noting what it was. */
 static int
-unlock_txn(struct rec_txn *t, void *varg)
+unlock_lock(struct rec_lock *lk, unsigned which, const struct rec_view *v,
+    void *varg)
 {
 	struct unlock *a = varg;
 	struct rec_lock_policy lp;
-	struct rec_user u;
-	char detail[128];
-	int r;
 
-	memset(&a->found, 0, sizeof(a->found));
-	if ((r = rec_user_get(t, a->who->user, &u)) != REC_OK)
-		return r;
-	rec_config_lock_policy(a->cfg, &lp);
-	rec_lock_refresh(&u.lock, a->now, &lp);
-	a->found.lock_remaining = rec_lock_remaining(&u.lock, a->now, &lp);
-	a->found.failures = u.lock.failures;
-	/*
-	 * The generate cooldown has its own derived settings in
-	 * rec_issue.c; what is left of it is plain arithmetic on its end.
-	 */
-	if (u.gen.locked_until > a->now)
-		a->found.gen_remaining = u.gen.locked_until - a->now;
-	rec_lock_clear(&u.lock);
-	rec_lock_clear(&u.gen);
-	if ((r = rec_user_put(t, a->who->user, &u)) != REC_OK)
-		return r;
+	(void)v;
+	if (which == REC_LOCK_LOGIN) {
+		rec_config_lock_policy(a->cfg, &lp);
+		rec_lock_refresh(lk, a->now, &lp);
+		a->found.lock_remaining = rec_lock_remaining(lk, a->now, &lp);
+		a->found.failures = lk->failures;
+	} else {
+		/*
+		 * The generate cooldown has its own derived settings in
+		 * rec_issue.c; what is left of it is plain arithmetic on its
+		 * end.
+		 */
+		a->found.gen_remaining = lk->locked_until > a->now ?
+		    lk->locked_until - a->now : 0;
+	}
+	rec_lock_clear(lk);
+	return REC_OK;
+}
+
+static int
+unlock_audit(const struct rec_store_done *d, struct rec_event *ev,
+    unsigned max, unsigned *n, void *varg)
+{
+	const struct unlock *a = varg;
+	char detail[128];
+
+	if (max < 1)
+		return REC_ERR_INTERNAL;
 	snprintf(detail, sizeof(detail), "lock_remaining=%llu failures=%u "
 	    "generate_cooldown=%llu",
 	    (unsigned long long)a->found.lock_remaining, a->found.failures,
 	    (unsigned long long)a->found.gen_remaining);
-	return rec_auth_audit(t, a->cfg, a->who, a->now,
-	    &(struct rec_mark){ .type = REC_EV_UNLOCKED,
-	    .batch = u.active_batch, .detail = detail });
+	*n = (unsigned)rec_auth_event(a->cfg, a->who, a->now,
+	    &(struct rec_mark){ .type = REC_EV_UNLOCKED, .batch = d->batch,
+	    .detail = detail }, ev);
+	return REC_OK;
 }
 
 int
@@ -68,27 +79,13 @@ rec_admin_unlock(struct rec_store *st, const struct rec_config *cfg,
 	a.cfg = cfg;
 	a.who = who;
 	a.now = now;
-	r = rec_store_write(st, unlock_txn, &a);
+	r = rec_store_lock_update(st, who->user, REC_LOCK_LOGIN | REC_LOCK_GEN,
+	    0, unlock_lock, &a, unlock_audit, NULL);
+	if (r == REC_ERR_NOSTORE)
+		r = REC_ERR_NOTFOUND;
 	if (info != NULL)
-		*info = a.found;
+		*info = r == REC_OK ? a.found : (struct rec_unlocked){ 0 };
 	return r;
-}
-
-struct note {
-	const struct rec_config *cfg;
-	const struct rec_who *who;
-	enum rec_event_type type;
-	uint64_t now;
-	const char *detail;
-};
-
-static int
-note_txn(struct rec_txn *t, void *varg)
-{
-	struct note *n = varg;
-
-	return rec_auth_audit(t, n->cfg, n->who, n->now,
-	    &(struct rec_mark){ .type = n->type, .detail = n->detail });
 }
 
 int
@@ -96,9 +93,12 @@ rec_admin_event(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, enum rec_event_type type, uint64_t now,
     const char *detail)
 {
-	struct note n = { cfg, who, type, now, detail };
+	struct rec_event ev;
 
-	return rec_store_write(st, note_txn, &n);
+	if (!rec_auth_event(cfg, who, now, &(struct rec_mark){ .type = type,
+	    .detail = detail }, &ev))
+		return rec_store_event_append(st, NULL, 0);
+	return rec_store_event_append(st, &ev, 1);
 }
 
 /* Reading a store back: every record must decode. */

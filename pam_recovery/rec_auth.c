@@ -131,7 +131,7 @@ rec_auth_settle(struct rec_store *st, const struct rec_config *cfg,
 	rec_config_lock_policy(cfg, &a.lock);
 	rec_config_gen_policy(cfg, &a.gen);
 	r = rec_store_lock_update(st, user, REC_LOCK_LOGIN | REC_LOCK_GEN, 0,
-	    settle_lock, &a, NULL);
+	    settle_lock, &a, NULL, NULL);
 	return r == REC_ERR_NOSTORE ? REC_OK : r;
 }
 
@@ -306,7 +306,7 @@ precount(struct rec_store *st, struct attempt *a)
 	a->log = rec_store_log(st);
 	a->outcome = REC_ERR_NOSTORE;
 	r = rec_store_lock_update(st, a->who->user, REC_LOCK_LOGIN,
-	    REC_WRITE_LAZY | REC_WRITE_VIEW, count_lock, a, &a->after);
+	    REC_WRITE_LAZY | REC_WRITE_VIEW, count_lock, a, NULL, &a->after);
 	if (r == REC_ERR_NOSTORE) {
 		a->outcome = REC_ERR_NOSTORE;
 		r = REC_OK;
@@ -337,7 +337,7 @@ reject_events(const struct attempt *a, uint64_t batch, unsigned slot,
 
 /* What phase 2's mark appends, for whichever outcome it found. */
 static int
-consume_audit(int outcome, uint64_t batch, struct rec_event *ev,
+consume_audit(const struct rec_store_done *d, struct rec_event *ev,
     unsigned max, unsigned *n, void *varg)
 {
 	const struct attempt *a = varg;
@@ -345,15 +345,15 @@ consume_audit(int outcome, uint64_t batch, struct rec_event *ev,
 
 	if (max < 2)
 		return REC_ERR_INTERNAL;
-	if (outcome != REC_OK) {
-		*n = reject_events(a, batch, a->slot, rec_strerror(outcome),
-		    ev);
+	if (d->outcome != REC_OK) {
+		*n = reject_events(a, d->batch, a->slot,
+		    rec_strerror(d->outcome), ev);
 		return REC_OK;
 	}
 	*n = (unsigned)rec_auth_event(a->cfg, a->who, a->now,
 	    &(struct rec_mark){ .type = test ? REC_EV_VERIFIED :
-	    REC_EV_CODE_USED, .batch = batch, .slot = a->slot, .detail = "" },
-	    ev);
+	    REC_EV_CODE_USED, .batch = d->batch, .slot = a->slot,
+	    .detail = "" }, ev);
 	return REC_OK;
 }
 
@@ -529,7 +529,7 @@ rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
 	/* Not enrolled or enrolled: the same single evaluation either way. */
 	if ((hr = evaluate(a, res, &slot)) != REC_OK) {
 		if (a->outcome == REC_OK && rec_store_lock_update(st,
-		    a->who->user, REC_LOCK_LOGIN, 0, refund_lock, a, NULL) ==
+		    a->who->user, REC_LOCK_LOGIN, 0, refund_lock, a, NULL, NULL) ==
 		    REC_OK)
 			res->lock_remaining = 0;
 		r = hr;

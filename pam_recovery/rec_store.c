@@ -32,9 +32,10 @@ rec_store_view(struct rec_store *st, const char *user, unsigned flags,
 int
 rec_store_lock_update(struct rec_store *st, const char *user,
     unsigned which, unsigned flags, rec_store_lock_fn *fn, void *arg,
-    struct rec_user *out)
+    rec_store_audit_fn *audit, struct rec_user *out)
 {
-	return st->ops->lock_update(st, user, which, flags, fn, arg, out);
+	return st->ops->lock_update(st, user, which, flags, fn, arg, audit,
+	    out);
 }
 
 int
@@ -49,6 +50,44 @@ rec_store_event_append(struct rec_store *st, const struct rec_event *ev,
     unsigned n)
 {
 	return st->ops->event_append(st, ev, n);
+}
+
+int
+rec_store_batch_stage(struct rec_store *st, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *recs, unsigned n,
+    rec_store_gen_fn *fn, void *arg)
+{
+	return st->ops->batch_stage(st, user, b, recs, n, fn, arg);
+}
+
+int
+rec_store_batch_activate(struct rec_store *st, const char *user,
+    const struct rec_batch *b, uint64_t now, rec_store_gen_fn *fn,
+    void *arg, rec_store_audit_fn *audit, void *aarg)
+{
+	return st->ops->batch_activate(st, user, b, now, fn, arg, audit, aarg);
+}
+
+int
+rec_store_batch_discard(struct rec_store *st, const char *user, uint64_t id)
+{
+	return st->ops->batch_discard(st, user, id);
+}
+
+int
+rec_store_code_invalidate(struct rec_store *st, const char *user,
+    const unsigned *slots, unsigned nslots, uint64_t now,
+    rec_store_audit_fn *audit, void *arg)
+{
+	return st->ops->code_invalidate(st, user, slots, nslots, now, audit,
+	    arg);
+}
+
+int
+rec_store_batch_export_mark(struct rec_store *st, const char *user,
+    uint64_t id, uint32_t how, uint64_t now)
+{
+	return st->ops->batch_export_mark(st, user, id, how, now);
 }
 
 int

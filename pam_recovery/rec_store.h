@@ -94,6 +94,22 @@ enum rec_view_flags {
 int rec_store_view(struct rec_store *st, const char *user, unsigned flags,
     struct rec_view *v);
 
+/* What a changing operation did, for the events that record it. */
+struct rec_store_done {
+	int outcome;		/* REC_OK, or the refusal recorded */
+	uint64_t batch;		/* the batch it worked on */
+	unsigned slot;		/* the one code it changed, or 0 */
+	unsigned changed;	/* how many codes it changed */
+};
+
+/*
+ * The events to append with a change whose outcome is known: fill ev (room
+ * for max) and *n.  Called after the decision, inside the change, maybe
+ * more than once.  Returns REC_OK or an error, which writes nothing.
+ */
+typedef int rec_store_audit_fn(const struct rec_store_done *d,
+    struct rec_event *ev, unsigned max, unsigned *n, void *arg);
+
 /* Which lockout state rec_store_lock_update changes. */
 enum rec_store_lock {
 	REC_LOCK_LOGIN = 1 << 0,	/* login attempts (rec_user.lock) */
@@ -123,15 +139,16 @@ enum rec_store_write_flags {
  * candidate there); otherwise v is NULL.  fn may be called more than once
  * (a backend that retries a compare-and-swap) and must compute everything
  * from its arguments.  Nothing is written when every call returned
- * REC_STOP.  *out (may be NULL) receives the user's record as written (or
- * read).  Returns REC_OK, REC_ERR_NOSTORE for a user without a record
+ * REC_STOP; otherwise audit (may be NULL; called with arg, the batch the
+ * user's active one) gives the events that go with the change.  *out (may
+ * be NULL) receives the user's record as written (or read).  Returns REC_OK, REC_ERR_NOSTORE for a user without a record
  * (unless REC_WRITE_CREATE), fn's error, or a store error.
  */
 typedef int rec_store_lock_fn(struct rec_lock *lk, unsigned which,
     const struct rec_view *v, void *arg);
 int rec_store_lock_update(struct rec_store *st, const char *user,
     unsigned which, unsigned flags, rec_store_lock_fn *fn, void *arg,
-    struct rec_user *out);
+    rec_store_audit_fn *audit, struct rec_user *out);
 
 /* What rec_store_code_mark makes of a code. */
 enum rec_mark_to {
@@ -148,13 +165,6 @@ struct rec_code_mark {
 	uint64_t now;
 	uint64_t expires;	/* the batch's end by the policy, 0 = none */
 };
-
-/*
- * The events to append with a mark whose outcome is known: fill ev (room
- * for max) and *n.  Called once, after the decision, inside the change.
- */
-typedef int rec_store_audit_fn(int outcome, uint64_t batch,
-    struct rec_event *ev, unsigned max, unsigned *n, void *arg);
 
 /*
  * Atomically: check that m->batch is user's active batch, is active, and
@@ -181,6 +191,68 @@ int rec_store_code_mark(struct rec_store *st, const struct rec_code_mark *m,
  */
 int rec_store_event_append(struct rec_store *st, const struct rec_event *ev,
     unsigned n);
+
+/*
+ * The generate rules, judged under the store's write lock with the user's
+ * generate cooldown state *gen and active batch *active (NULL: none):
+ * return REC_OK to go on (having taken the cooldown in *gen where the
+ * caller means to), REC_STOP to refuse (the caller's arg says why), or an
+ * error.  May be called more than once.
+ */
+typedef int rec_store_gen_fn(struct rec_lock *gen,
+    const struct rec_batch *active, void *arg);
+
+/*
+ * Generate's first step: judge fn (nothing it changes is kept), then store
+ * batch *b as staged with its n code records, not active, in one synced
+ * write, so that whatever can stop them being stored stops them before any
+ * code is shown.  Returns REC_OK, REC_STOP when fn refused,
+ * REC_ERR_INTERNAL when user has a batch of that id (24 random bits a
+ * second: a bug, not bad luck), or an error.
+ */
+int rec_store_batch_stage(struct rec_store *st, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *recs, unsigned n,
+    rec_store_gen_fn *fn, void *arg);
+
+/*
+ * Generate's second step, atomic for user: judge fn (its *gen is kept),
+ * then make the staged batch b->id user's active batch (stored as *b,
+ * active), its last generation now, and invalidate the batch active
+ * before, with every code of it still unused; audit's events go with it.
+ * A user without a record gets one.  Returns REC_OK, REC_STOP when fn
+ * refused (nothing written), REC_ERR_CORRUPT when there is no batch
+ * b->id, REC_ERR_INTERNAL when it is not staged, or a store error.
+ */
+int rec_store_batch_activate(struct rec_store *st, const char *user,
+    const struct rec_batch *b, uint64_t now, rec_store_gen_fn *fn,
+    void *arg, rec_store_audit_fn *audit, void *aarg);
+
+/*
+ * Remove batch id of user with its code records when it is still staged;
+ * REC_OK also when there is no such batch or it is not staged any more.
+ */
+int rec_store_batch_discard(struct rec_store *st, const char *user,
+    uint64_t id);
+
+/*
+ * Invalidate the codes slots[0..nslots) of user's active batch, each one
+ * still unused (a code purge removed is passed over), or with nslots 0 the
+ * whole batch, every unused code of it, and the user then has none
+ * active.  audit's events go with it, unless codes were named and none
+ * changed.  Returns REC_OK, REC_ERR_NOSTORE when user has no active
+ * batch, REC_ERR_NOTFOUND for a slot outside the batch (nothing written),
+ * or a store error.
+ */
+int rec_store_code_invalidate(struct rec_store *st, const char *user,
+    const unsigned *slots, unsigned nslots, uint64_t now,
+    rec_store_audit_fn *audit, void *arg);
+
+/*
+ * Add the bits how to batch id's exported mark, modified now.  Returns
+ * REC_OK, REC_ERR_NOTFOUND for no such batch, or a store error.
+ */
+int rec_store_batch_export_mark(struct rec_store *st, const char *user,
+    uint64_t id, uint32_t how, uint64_t now);
 
 /*
  * Walks, each in one consistent read: fn returns REC_OK to go on, REC_STOP

@@ -19,12 +19,25 @@ struct rec_store_ops {
 	    struct rec_view *v);
 	int (*lock_update)(struct rec_store *st, const char *user,
 	    unsigned which, unsigned flags, rec_store_lock_fn *fn, void *arg,
-	    struct rec_user *out);
+	    rec_store_audit_fn *audit, struct rec_user *out);
 	int (*code_mark)(struct rec_store *st, const struct rec_code_mark *m,
 	    rec_store_audit_fn *audit, void *arg, int *outcome,
 	    unsigned *remaining);
 	int (*event_append)(struct rec_store *st, const struct rec_event *ev,
 	    unsigned n);
+	int (*batch_stage)(struct rec_store *st, const char *user,
+	    const struct rec_batch *b, const struct rec_code_rec *recs,
+	    unsigned n, rec_store_gen_fn *fn, void *arg);
+	int (*batch_activate)(struct rec_store *st, const char *user,
+	    const struct rec_batch *b, uint64_t now, rec_store_gen_fn *fn,
+	    void *arg, rec_store_audit_fn *audit, void *aarg);
+	int (*batch_discard)(struct rec_store *st, const char *user,
+	    uint64_t id);
+	int (*code_invalidate)(struct rec_store *st, const char *user,
+	    const unsigned *slots, unsigned nslots, uint64_t now,
+	    rec_store_audit_fn *audit, void *arg);
+	int (*batch_export_mark)(struct rec_store *st, const char *user,
+	    uint64_t id, uint32_t how, uint64_t now);
 	int (*user_each)(struct rec_store *st, rec_user_fn *fn, void *arg);
 	int (*batch_each)(struct rec_store *st, const char *user,
 	    rec_batch_fn *fn, void *arg);

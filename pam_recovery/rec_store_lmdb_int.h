@@ -46,6 +46,24 @@ int lmdb_writable(const struct rec_store *st);
 int lmdb_copy(struct rec_store *st, int fd);
 int lmdb_probe(struct rec_store *st, unsigned long *free_entries);
 
+/* Append the events audit gives for d inside t (audit NULL: none). */
+int rec_lmdb_audit(struct rec_txn *t, rec_store_audit_fn *audit, void *arg,
+    const struct rec_store_done *d);
+
+/* Generate and invalidate (rec_store_lmdb_issue.c), for the ops table. */
+int lmdb_batch_stage(struct rec_store *st, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *recs, unsigned n,
+    rec_store_gen_fn *fn, void *arg);
+int lmdb_batch_activate(struct rec_store *st, const char *user,
+    const struct rec_batch *b, uint64_t now, rec_store_gen_fn *fn,
+    void *arg, rec_store_audit_fn *audit, void *aarg);
+int lmdb_batch_discard(struct rec_store *st, const char *user, uint64_t id);
+int lmdb_code_invalidate(struct rec_store *st, const char *user,
+    const unsigned *slots, unsigned nslots, uint64_t now,
+    rec_store_audit_fn *audit, void *arg);
+int lmdb_batch_export_mark(struct rec_store *st, const char *user,
+    uint64_t id, uint32_t how, uint64_t now);
+
 extern const struct rec_store_ops rec_lmdb_ops;
 
 #endif

@@ -61,6 +61,7 @@ struct lock_arg {
 	unsigned which, flags;
 	rec_store_lock_fn *fn;
 	void *arg;
+	rec_store_audit_fn *audit;
 	struct rec_view *v;	/* REC_WRITE_VIEW: room for the view */
 	struct rec_user u;
 };
@@ -83,6 +84,7 @@ lock_txn(struct rec_txn *t, void *varg)
 {
 	struct lock_arg *a = varg;
 	struct view_arg va = { a->user, REC_VIEW_CODES, a->v };
+	struct rec_store_done d = { REC_OK, 0, 0, 0 };
 	int r, w1, w2;
 
 	memset(&a->u, 0, sizeof(a->u));
@@ -102,14 +104,18 @@ lock_txn(struct rec_txn *t, void *varg)
 		return w2;
 	if (!w1 && !w2)
 		return REC_OK;
-	return rec_user_put(t, a->user, &a->u);
+	if ((r = rec_user_put(t, a->user, &a->u)) != REC_OK)
+		return r;
+	d.batch = a->u.active_batch;
+	return rec_lmdb_audit(t, a->audit, a->arg, &d);
 }
 
 static int
 lmdb_lock_update(struct rec_store *st, const char *user, unsigned which,
-    unsigned flags, rec_store_lock_fn *fn, void *arg, struct rec_user *out)
+    unsigned flags, rec_store_lock_fn *fn, void *arg, rec_store_audit_fn *audit,
+    struct rec_user *out)
 {
-	struct lock_arg a = { user, which, flags, fn, arg, NULL, { 0 } };
+	struct lock_arg a = { user, which, flags, fn, arg, audit, NULL, { 0 } };
 	int r = REC_ERR_INTERNAL;
 
 	/* A view holds the codes' hashes: guarded, and wiped on release. */
@@ -137,23 +143,33 @@ struct mark_arg {
 	unsigned remaining;
 };
 
-/* Append the events audit gives for outcome. */
-static int
-mark_audit(struct rec_txn *t, struct mark_arg *a, uint64_t batch)
+int
+rec_lmdb_audit(struct rec_txn *t, rec_store_audit_fn *audit, void *arg,
+    const struct rec_store_done *d)
 {
 	struct rec_event ev[2];
 	unsigned n = 0;
 	int r;
 
-	if (a->audit == NULL)
+	if (audit == NULL)
 		return REC_OK;
 	memset(ev, 0, sizeof(ev));
-	if ((r = a->audit(a->outcome, batch, ev, 2, &n, a->arg)) != REC_OK)
+	if ((r = audit(d, ev, 2, &n, arg)) != REC_OK)
 		return r;
 	for (unsigned i = 0; i < n && i < 2; i++)
 		if ((r = rec_event_append(t, &ev[i])) != REC_OK)
 			return r;
 	return REC_OK;
+}
+
+/* The events of a mark's outcome. */
+static int
+mark_audit(struct rec_txn *t, struct mark_arg *a, uint64_t batch)
+{
+	struct rec_store_done d = { a->outcome, batch, a->m->slot,
+	    a->outcome == REC_OK };
+
+	return rec_lmdb_audit(t, a->audit, a->arg, &d);
 }
 
 /*
@@ -327,6 +343,11 @@ const struct rec_store_ops rec_lmdb_ops = {
 	.lock_update = lmdb_lock_update,
 	.code_mark = lmdb_code_mark,
 	.event_append = lmdb_event_append,
+	.batch_stage = lmdb_batch_stage,
+	.batch_activate = lmdb_batch_activate,
+	.batch_discard = lmdb_batch_discard,
+	.code_invalidate = lmdb_code_invalidate,
+	.batch_export_mark = lmdb_batch_export_mark,
 	.user_each = lmdb_user_each,
 	.batch_each = lmdb_batch_each,
 	.event_each = lmdb_event_each,
