@@ -63,6 +63,7 @@ CORE_SRC := \
 	pam_recovery/rec_store.c \
 	pam_recovery/rec_store_lmdb.c \
 	pam_recovery/rec_store_lmdb_access.c \
+	pam_recovery/rec_store_lmdb_admin.c \
 	pam_recovery/rec_store_lmdb_issue.c \
 	pam_recovery/rec_store_lmdb_ops.c \
 	pam_recovery/rec_target.c

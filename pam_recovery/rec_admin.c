@@ -10,7 +10,6 @@
 
 #include <sodium.h>
 
-#include "rec_store_lmdb.h"
 #include "rec_admin.h"
 #include "rec_err.h"
 #include "rec_file.h"
@@ -102,88 +101,54 @@ rec_admin_event(struct rec_store *st, const struct rec_config *cfg,
 }
 
 /* Reading a store back: every record must decode. */
-struct verify {
-	struct rec_txn *t;
-	struct rec_store_counts counts;
-	struct rec_code_rec codes[REC_COUNT_MAX];
-};
-
 static int
-count_user(const char *user, const struct rec_user *u, void *varg)
+count_user(const struct rec_store_item *it, void *varg)
 {
-	struct verify *v = varg;
+	struct rec_store_counts *c = varg;
 
-	(void)user;
-	(void)u;
-	v->counts.users++;
-	return REC_OK;
+	c->users++;
+	return it->b_rc == REC_ERR_NOTFOUND ? REC_OK : it->b_rc;
 }
 
 static int
-count_batch(const char *user, const struct rec_batch *b, void *varg)
+count_batch(const struct rec_store_item *it, void *varg)
 {
-	struct verify *v = varg;
-	unsigned n;
-	int r;
+	struct rec_store_counts *c = varg;
 
-	v->counts.batches++;
-	if (b->status == REC_BATCH_ACTIVE && b->peppered)
-		v->counts.peppered++;
-	if ((r = rec_coderec_get_all(v->t, user, b->id, v->codes, REC_COUNT_MAX,
-	    &n)) != REC_OK)
-		return r;
-	v->counts.codes += n;
+	if (it->codes_rc != REC_OK)
+		return it->codes_rc;
+	c->batches++;
+	if (it->b->status == REC_BATCH_ACTIVE && it->b->peppered)
+		c->peppered++;
+	c->codes += it->ncodes;
 	return REC_OK;
 }
 
 static int
 count_event(uint64_t seq, const struct rec_event *ev, void *varg)
 {
-	struct verify *v = varg;
+	struct rec_store_counts *c = varg;
 
 	(void)seq;
 	(void)ev;
-	v->counts.events++;
+	c->events++;
 	return REC_OK;
-}
-
-static int
-verify_txn(struct rec_txn *t, void *varg)
-{
-	struct verify *v = varg;
-	int r;
-
-	v->t = t;
-	memset(&v->counts, 0, sizeof(v->counts));
-	if ((r = rec_user_each(t, count_user, v)) != REC_OK ||
-	    (r = rec_batch_each(t, NULL, count_batch, v)) != REC_OK)
-		return r;
-	return rec_event_each(t, count_event, v);
 }
 
 int
 rec_admin_verify(struct rec_store *st, struct rec_store_counts *counts)
 {
-	struct verify *v = NULL;
-	int r = REC_ERR_INTERNAL;
+	struct rec_store_counts c;
+	int r;
 
-	/* Code records hold hashes: keep them in guarded memory. */
-	if ((v = sodium_malloc(sizeof(*v))) == NULL) {
-		r = REC_ERR_NOMEM;
-		goto out;
-	}
-	memset(v, 0, sizeof(*v));
-	if ((r = rec_store_read(st, verify_txn, v)) != REC_OK)
-		goto out;
+	memset(&c, 0, sizeof(c));
+	if ((r = rec_store_records_each(st, count_user, count_batch, &c)) !=
+	    REC_OK || (r = rec_store_event_each(st, 0, count_event, &c)) !=
+	    REC_OK)
+		return r;
 	if (counts != NULL)
-		*counts = v->counts;
-	r = REC_OK;
-out:
-	if (v != NULL) {
-		sodium_memzero(v, sizeof(*v));
-		sodium_free(v);
-	}
-	return r;
+		*counts = c;
+	return REC_OK;
 }
 
 /*

@@ -111,6 +111,35 @@ rec_store_event_each(struct rec_store *st, uint64_t from, rec_event_fn *fn,
 }
 
 int
+rec_store_user_forget(struct rec_store *st, const char *user, unsigned flags,
+    rec_store_audit_fn *audit, void *arg, uint64_t *removed)
+{
+	return st->ops->user_forget(st, user, flags, audit, arg, removed);
+}
+
+int
+rec_store_event_purge(struct rec_store *st, uint64_t after, uint64_t cutoff,
+    unsigned max, unsigned flags, unsigned *n, uint64_t *next, int *more)
+{
+	return st->ops->event_purge(st, after, cutoff, max, flags, n, next,
+	    more);
+}
+
+int
+rec_store_purge_step(struct rec_store *st, const struct rec_purge_walk *w,
+    unsigned flags)
+{
+	return st->ops->purge_step(st, w, flags);
+}
+
+int
+rec_store_records_each(struct rec_store *st, rec_store_item_fn *ufn,
+    rec_store_item_fn *bfn, void *arg)
+{
+	return st->ops->records_each(st, ufn, bfn, arg);
+}
+
+int
 rec_store_copy(struct rec_store *st, int fd)
 {
 	if (st->ops->copy == NULL) {

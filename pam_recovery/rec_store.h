@@ -126,6 +126,7 @@ enum rec_store_write_flags {
 	REC_WRITE_LAZY = 1 << 0,
 	REC_WRITE_CREATE = 1 << 1,	/* a user without a record gets one */
 	REC_WRITE_VIEW = 1 << 2,	/* fn sees the user's view, with codes */
+	REC_WRITE_DRY = 1 << 3,		/* count what would change, change nothing */
 };
 
 /*
@@ -274,6 +275,96 @@ int rec_store_batch_each(struct rec_store *st, const char *user,
 typedef int rec_event_fn(uint64_t seq, const struct rec_event *ev, void *arg);
 int rec_store_event_each(struct rec_store *st, uint64_t from,
     rec_event_fn *fn, void *arg);
+
+/*
+ * Remove every record of user (its code records, batches and user record)
+ * in one write, and append audit's events (done.changed: how many records
+ * went) when any went; with REC_WRITE_DRY, count what would go and change
+ * nothing.  *removed receives the number.  Returns REC_OK (also for a user
+ * with nothing stored) or a store error.
+ */
+int rec_store_user_forget(struct rec_store *st, const char *user,
+    unsigned flags, rec_store_audit_fn *audit, void *arg,
+    uint64_t *removed);
+
+/*
+ * One step of the audit trail's purge: look at the events after sequence
+ * number after, and delete (with REC_WRITE_DRY: count) those older than
+ * cutoff, at most max of them, in one write.  *n receives how many,
+ * *next the last sequence number looked at, *more whether the step
+ * stopped at max with events left.  Returns REC_OK or a store error.
+ */
+int rec_store_event_purge(struct rec_store *st, uint64_t after,
+    uint64_t cutoff, unsigned max, unsigned flags, unsigned *n,
+    uint64_t *next, int *more);
+
+/* What purge does to one record, as planned by layer 4 (rec_purge.c). */
+enum rec_purge_kind {
+	REC_PURGE_CODE,		/* delete a code record */
+	REC_PURGE_MARK,		/* mark a batch purged (no longer anyone's) */
+	REC_PURGE_DELETE,	/* delete a purged batch's record */
+};
+
+struct rec_purge_job {
+	char user[REC_USER_MAX];
+	uint64_t batch;
+	unsigned slot;			/* REC_PURGE_CODE */
+	enum rec_purge_kind kind;
+};
+
+/*
+ * One step of purge: begin(arg) starts the step afresh (it may be run
+ * again from the start), then batch() is called for each batch after
+ * (after_user, after_id) in key order, with its code records (none for a
+ * purged batch), planning into jobs[0..*njobs); REC_STOP ends the walk.
+ * Then every planned job is done, in the same write.  batch() must not
+ * use the store.
+ */
+struct rec_purge_walk {
+	const char *after_user;		/* NULL or "": from the first */
+	uint64_t after_id;
+	uint64_t now;			/* a batch marked purged is modified */
+	void (*begin)(void *arg);
+	int (*batch)(const char *user, const struct rec_batch *b,
+	    const struct rec_code_rec *codes, unsigned n, void *arg);
+	void *arg;
+	const struct rec_purge_job *jobs;
+	const unsigned *njobs;
+};
+
+/*
+ * Run one purge step; with REC_WRITE_DRY, the walk alone (a read).
+ * Returns REC_OK, batch()'s error, or a store error (nothing written).
+ */
+int rec_store_purge_step(struct rec_store *st, const struct rec_purge_walk *w,
+    unsigned flags);
+
+/* One record as a consistency check sees it, with what it refers to. */
+struct rec_store_item {
+	const char *user;
+	const struct rec_user *u;	/* the user's record, NULL: none */
+	const struct rec_batch *b;	/* a batch, or (user pass) the
+					   user's active batch, NULL: none */
+	const struct rec_code_rec *codes; /* batch pass: b's code records */
+	unsigned ncodes;
+	int codes_rc;			/* REC_OK, or REC_ERR_CORRUPT: they
+					   do not decode (or are too many) */
+	int b_rc;			/* user pass: REC_OK, REC_ERR_NOTFOUND
+					   (none there) or the error reading
+					   the active batch (the callback
+					   returns it to stop the walk) */
+};
+
+/*
+ * In one consistent read: call ufn for each user record (with its active
+ * batch, NULL when it names none or one that is not there), then bfn for
+ * each batch (with its user's record, NULL when none, and its code
+ * records).  The callbacks return as a walk's.  Returns REC_OK, a
+ * callback's error, or a store error.
+ */
+typedef int rec_store_item_fn(const struct rec_store_item *it, void *arg);
+int rec_store_records_each(struct rec_store *st, rec_store_item_fn *ufn,
+    rec_store_item_fn *bfn, void *arg);
 
 /*
  * Write a consistent copy of the whole store to fd (a new, empty,

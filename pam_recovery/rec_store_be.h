@@ -43,6 +43,16 @@ struct rec_store_ops {
 	    rec_batch_fn *fn, void *arg);
 	int (*event_each)(struct rec_store *st, uint64_t from,
 	    rec_event_fn *fn, void *arg);
+	int (*user_forget)(struct rec_store *st, const char *user,
+	    unsigned flags, rec_store_audit_fn *audit, void *arg,
+	    uint64_t *removed);
+	int (*event_purge)(struct rec_store *st, uint64_t after,
+	    uint64_t cutoff, unsigned max, unsigned flags, unsigned *n,
+	    uint64_t *next, int *more);
+	int (*purge_step)(struct rec_store *st,
+	    const struct rec_purge_walk *w, unsigned flags);
+	int (*records_each)(struct rec_store *st, rec_store_item_fn *ufn,
+	    rec_store_item_fn *bfn, void *arg);
 	int (*copy)(struct rec_store *st, int fd);
 	int (*probe)(struct rec_store *st, unsigned long *free_entries);
 };

@@ -64,6 +64,16 @@ int lmdb_code_invalidate(struct rec_store *st, const char *user,
 int lmdb_batch_export_mark(struct rec_store *st, const char *user,
     uint64_t id, uint32_t how, uint64_t now);
 
+/* The administrator's walks and deletions (rec_store_lmdb_admin.c). */
+int lmdb_user_forget(struct rec_store *st, const char *user, unsigned flags,
+    rec_store_audit_fn *audit, void *arg, uint64_t *removed);
+int lmdb_event_purge(struct rec_store *st, uint64_t after, uint64_t cutoff,
+    unsigned max, unsigned flags, unsigned *n, uint64_t *next, int *more);
+int lmdb_purge_step(struct rec_store *st, const struct rec_purge_walk *w,
+    unsigned flags);
+int lmdb_records_each(struct rec_store *st, rec_store_item_fn *ufn,
+    rec_store_item_fn *bfn, void *arg);
+
 extern const struct rec_store_ops rec_lmdb_ops;
 
 #endif

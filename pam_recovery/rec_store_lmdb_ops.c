@@ -351,6 +351,10 @@ const struct rec_store_ops rec_lmdb_ops = {
 	.user_each = lmdb_user_each,
 	.batch_each = lmdb_batch_each,
 	.event_each = lmdb_event_each,
+	.user_forget = lmdb_user_forget,
+	.event_purge = lmdb_event_purge,
+	.purge_step = lmdb_purge_step,
+	.records_each = lmdb_records_each,
 	.copy = lmdb_copy,
 	.probe = lmdb_probe,
 };
