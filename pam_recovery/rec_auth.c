@@ -8,7 +8,6 @@
 #include "rec_auth.h"
 #include "rec_err.h"
 #include "rec_policy.h"
-#include "rec_store_lmdb.h"	/* rec_auth_audit, until step 1 ends */
 
 /* A stored code that the typed code's tag points at. */
 struct candidate {
@@ -64,17 +63,6 @@ rec_auth_event(const struct rec_config *cfg, const struct rec_who *who,
 	copy_field(ev->actor, sizeof(ev->actor), who->actor);
 	copy_field(ev->detail, sizeof(ev->detail), m->detail);
 	return 1;
-}
-
-int
-rec_auth_audit(struct rec_txn *t, const struct rec_config *cfg,
-    const struct rec_who *who, uint64_t now, const struct rec_mark *m)
-{
-	struct rec_event ev;
-
-	if (!rec_auth_event(cfg, who, now, m, &ev))
-		return REC_OK;
-	return rec_event_append(t, &ev);
 }
 
 /* Decoding refuses used + invalidated > count, and so do the writers. */

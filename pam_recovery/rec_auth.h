@@ -115,14 +115,4 @@ struct rec_mark {
 int rec_auth_event(const struct rec_config *cfg, const struct rec_who *who,
     uint64_t now, const struct rec_mark *m, struct rec_event *ev);
 
-/*
- * Append the event rec_auth_event makes inside an LMDB write transaction,
- * for the operations not yet behind the store interface (rec_issue,
- * rec_admin, rec_purge; issue #13 step 1 moves them).  Returns REC_OK or
- * as rec_event_append.
- */
-struct rec_txn;
-int rec_auth_audit(struct rec_txn *t, const struct rec_config *cfg,
-    const struct rec_who *who, uint64_t now, const struct rec_mark *m);
-
 #endif

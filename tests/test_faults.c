@@ -18,7 +18,6 @@
 #include <security/pam_appl.h>
 #include <sodium.h>
 
-#include "rec_store_lmdb.h"
 #include "rec_err.h"
 #include "rec_issue.h"
 #include "testutil.h"
@@ -474,20 +473,20 @@ struct fill {
 	unsigned n;
 };
 
-/* Fifty long audit events in one transaction. */
+/* Fifty long audit events in one write. */
 static int
-fill_txn(struct rec_txn *t, void *arg)
+fill_events(struct fill *a)
 {
-	struct fill *a = arg;
+	struct rec_event ev[50];
 	char text[REC_FIELD_MAX];
-	int r = REC_OK;
 
 	memset(text, 'x', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
-	for (unsigned i = 0; i < 50 && r == REC_OK; i++)
-		r = rec_auth_audit(t, &a->f->cfg, &a->f->who, T0,
-		    &(struct rec_mark){ .type = REC_EV_ADMIN, .detail = text });
-	return r;
+	for (unsigned i = 0; i < 50; i++)
+		assert_int_equal(rec_auth_event(&a->f->cfg, &a->f->who, T0,
+		    &(struct rec_mark){ .type = REC_EV_ADMIN, .detail = text },
+		    &ev[i]), 1);
+	return rec_store_event_append(a->f->st, ev, 50);
 }
 
 static unsigned
@@ -525,7 +524,7 @@ test_map_full_during_logins(void **state)
 	generate(f, 100, NULL);
 	for (int i = 0; i < 400 && data_size(f) < (off_t)(MAP_INITIAL - (192 << 10));
 	    i++)
-		assert_int_equal(rec_store_write(f->st, fill_txn, &fl), REC_OK);
+		assert_int_equal(fill_events(&fl), REC_OK);
 	assert_true(data_size(f) <= (off_t)MAP_INITIAL);
 	before = events(f);
 
