@@ -43,8 +43,8 @@ struct rec_store_counts {
 };
 
 /*
- * Read every record of st back in one read transaction (users, batches
- * with their codes, audit events), so that a record that does not decode
+ * Read every record of st back (users, batches with their codes in one
+ * consistent read, then the audit events), so that a record that does not decode
  * is found now rather than at a login.  counts (may be NULL) receives the
  * numbers.  Returns REC_OK, or the first error (REC_ERR_CORRUPT, ...).
  */
