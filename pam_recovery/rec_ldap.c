@@ -451,6 +451,7 @@ rec_ldap_open(const struct rec_config *cfg, int write,
 	}
 	c->cfg = *cfg;
 	c->log = log;
+	c->write = write != 0;
 	snprintf(uris, sizeof(uris), "%s", list);
 	r = REC_ERR_CONFIG;
 	for (u = strtok_r(uris, " \t", &save); u != NULL;

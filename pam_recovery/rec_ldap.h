@@ -21,6 +21,14 @@
  * cannot be reached or does not answer within cfg->ldap_timeout is
  * REC_ERR_IO or REC_ERR_TIMEOUT, never a success nor a "no such user".
  * Every refusal is logged with the directory's reason.
+ *
+ * Reads and writes may go to different servers (ldap_uri may name
+ * replicas, ldap_write_uri their provider).  Every function that changes
+ * the directory takes a connection opened with write set (REC_ERR_USAGE
+ * otherwise), and does the reads that decide the change (the lockout
+ * state it swaps, the batch's status it asserts) over that connection;
+ * what rec_ldap_read_user read elsewhere may be behind, and a change
+ * built on it is refused where it is written when it no longer holds.
  */
 
 struct rec_ldap;	/* opaque: one bound connection */
@@ -85,16 +93,21 @@ int rec_ldap_lock_update(struct rec_ldap *c, const char *user,
  * state at now, and unless the user is locked, count a failure
  * (rec_lock_fail).  Returns REC_OK with the counted state in *out (its
  * failures is this attempt's count: of N concurrent attempts, each gets
- * its own), REC_ERR_LOCKED with nothing counted, or as
+ * its own) and the state it replaced in *before (may be NULL), as read
+ * over c, REC_ERR_LOCKED with nothing counted, or as
  * rec_ldap_lock_update.
  */
 int rec_ldap_count_attempt(struct rec_ldap *c, const char *user,
-    uint64_t now, const struct rec_config *cfg, struct rec_lock *out);
+    uint64_t now, const struct rec_config *cfg, struct rec_lock *before,
+    struct rec_lock *out);
 
 /*
  * Give back an attempt that could not be judged: when the state is still
  * *counted (what rec_ldap_count_attempt wrote), put *before back exactly;
- * otherwise take one failure off.  Returns as rec_ldap_lock_update.
+ * otherwise take one failure off.  Both must be what
+ * rec_ldap_count_attempt returned: a state read anywhere else (a replica,
+ * or before the count) could put back less than other hosts counted
+ * meanwhile.  Returns as rec_ldap_lock_update.
  */
 int rec_ldap_refund(struct rec_ldap *c, const char *user,
     const struct rec_lock *before, const struct rec_lock *counted);
@@ -121,9 +134,13 @@ int rec_ldap_take_generate(struct rec_ldap *c, const char *user,
  * code tried again is known as used).  Of any number of concurrent
  * calls for one code, at any hosts, exactly one succeeds: the others'
  * delete finds no such value and the directory applies nothing of their
- * Modify.  Returns REC_OK, REC_ERR_USED when the code is no longer
- * unused (used or invalidated meanwhile), REC_ERR_USAGE for a code that
- * was not unused when read, or a store error.
+ * Modify.  A consume also deletes and adds back the batch's active status
+ * in that Modify, so it is refused when the batch was replaced or
+ * invalidated, even if *b was read from a replica that is behind.
+ * Returns REC_OK, REC_ERR_USED when the code is no longer unused (used or
+ * invalidated meanwhile), REC_ERR_INVALIDATED when a consume found its
+ * batch no longer active, REC_ERR_USAGE for a code that was not unused
+ * when read, or a store error.
  */
 int rec_ldap_mark_code(struct rec_ldap *c, const char *user,
     const struct rec_batch *b, const struct rec_code_rec *code,

@@ -213,6 +213,20 @@ out:
 	return r;
 }
 
+/*
+ * Changes, and the reads that decide them, go over a connection opened
+ * for writing (ldap_write_uri): a replica may be behind, or refer writes.
+ */
+static int
+need_write(struct rec_ldap *c, const char *what)
+{
+	if (c->write)
+		return REC_OK;
+	rec_logf(c->log, LOG_ERR, "directory %s: %s over a connection opened "
+	    "for reading", c->uri, what);
+	return REC_ERR_USAGE;
+}
+
 /* Send a Modify, Add or Delete already started as msgid and judge it. */
 static int
 finish_op(struct rec_ldap *c, int lrc, int msgid, const char *what,
@@ -236,13 +250,15 @@ static int
 modify(struct rec_ldap *c, const char *dn, struct mods *m, int *result)
 {
 	LDAPMod **list = mods_list(m);
-	int msgid = -1, lrc;
+	int msgid = -1, lrc, r;
 
 	*result = LDAP_OTHER;
 	if (list == NULL)
 		return REC_ERR_INTERNAL;
 	if (c->broken)
 		return REC_ERR_IO;
+	if ((r = need_write(c, "modify")) != REC_OK)
+		return r;
 	lrc = ldap_modify_ext(c->ld, dn, list, NULL, NULL, &msgid);
 	return finish_op(c, lrc, msgid, "modify", dn, result);
 }
@@ -251,13 +267,15 @@ static int
 add(struct rec_ldap *c, const char *dn, struct mods *m, int *result)
 {
 	LDAPMod **list = mods_list(m);
-	int msgid = -1, lrc;
+	int msgid = -1, lrc, r;
 
 	*result = LDAP_OTHER;
 	if (list == NULL)
 		return REC_ERR_INTERNAL;
 	if (c->broken)
 		return REC_ERR_IO;
+	if ((r = need_write(c, "add")) != REC_OK)
+		return r;
 	lrc = ldap_add_ext(c->ld, dn, list, NULL, NULL, &msgid);
 	return finish_op(c, lrc, msgid, "add", dn, result);
 }
@@ -526,21 +544,28 @@ out:
 	return r;
 }
 
-/* The compare-and-swap of rec_ldap_lock_update on the value attr. */
+/*
+ * The compare-and-swap of rec_ldap_lock_update on the value attr; *before
+ * (may be NULL) receives the state that the round which decided read.
+ */
 static int
 swap_lock(struct rec_ldap *c, const char *user, const char *attr,
-    rec_ldap_lock_fn *fn, void *arg, struct rec_lock *out)
+    rec_ldap_lock_fn *fn, void *arg, struct rec_lock *before,
+    struct rec_lock *out)
 {
 	char dn[REC_DN_MAX], oldv[REC_LDAP_VAL_MAX], newv[REC_LDAP_VAL_MAX];
 	struct rec_lock old, lk;
 	struct mods *m = NULL;
 	int r = REC_ERR_INTERNAL, have, lrc;
 
-	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
+	if ((r = need_write(c, "lockout update")) != REC_OK ||
+	    (r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
 		goto out;
 	for (unsigned round = 0; round < CAS_MAX; round++) {
 		if ((r = read_lock(c, dn, attr, &old, &have)) != REC_OK)
 			goto out;
+		if (before != NULL)
+			*before = old;
 		lk = old;
 		if ((r = fn(&lk, arg)) == REC_STOP) {
 			if (out != NULL)
@@ -605,7 +630,7 @@ int
 rec_ldap_lock_update(struct rec_ldap *c, const char *user,
     rec_ldap_lock_fn *fn, void *arg, struct rec_lock *out)
 {
-	return swap_lock(c, user, "pamRecoveryLock", fn, arg, out);
+	return swap_lock(c, user, "pamRecoveryLock", fn, arg, NULL, out);
 }
 
 struct count_arg {
@@ -629,13 +654,14 @@ count_fn(struct rec_lock *lk, void *varg)
 
 int
 rec_ldap_count_attempt(struct rec_ldap *c, const char *user, uint64_t now,
-    const struct rec_config *cfg, struct rec_lock *out)
+    const struct rec_config *cfg, struct rec_lock *before,
+    struct rec_lock *out)
 {
 	struct count_arg a = { .now = now };
 	int r;
 
 	rec_config_lock_policy(cfg, &a.pol);
-	r = rec_ldap_lock_update(c, user, count_fn, &a, out);
+	r = swap_lock(c, user, "pamRecoveryLock", count_fn, &a, before, out);
 
 	return r == REC_OK && a.locked ? REC_ERR_LOCKED : r;
 }
@@ -725,7 +751,7 @@ rec_ldap_take_generate(struct rec_ldap *c, const char *user, uint64_t now,
 	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK ||
 	    (r = ensure_user(c, user, dn)) != REC_OK ||
 	    (r = swap_lock(c, user, "pamRecoveryGenLock", gen_fn, &a,
-	    NULL)) != REC_OK)
+	    NULL, NULL)) != REC_OK)
 		return r;
 	*wait = a.wait;
 	return a.wait > 0 ? REC_ERR_COOLDOWN : REC_OK;
@@ -745,6 +771,27 @@ batch_dn(struct rec_ldap *c, const char *user, uint64_t id, char *dn)
 	    ",%s", id, udn) >= REC_DN_MAX)
 		return REC_ERR_USAGE;
 	return REC_OK;
+}
+
+/*
+ * After a consume was refused: REC_ERR_INVALIDATED when the batch entry at
+ * dn is no longer active on this server, else REC_ERR_USED.
+ */
+static int
+refused_why(struct rec_ldap *c, const char *dn)
+{
+	char *attrs[] = { "pamRecoveryBatchStatus", NULL };
+	LDAPMessage *res = NULL;
+	int r;
+
+	r = search(c, dn, LDAP_SCOPE_BASE, "(pamRecoveryBatchStatus=1)",
+	    attrs, &res);
+	if (r == REC_OK && ldap_first_entry(c->ld, res) == NULL)
+		r = REC_ERR_INVALIDATED;
+	else
+		r = REC_ERR_USED;
+	ldap_msgfree(res);
+	return r;
 }
 
 int
@@ -770,6 +817,19 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
 		goto out;
 	}
 	rec_ldap_printable(what, word, sizeof(word));
+	/*
+	 * A consume also asserts that the batch is still in force where it
+	 * is written: the active status goes and comes back in the same
+	 * Modify, whose delete finds no such value once the batch was
+	 * replaced or invalidated, whatever the copy read (a replica's,
+	 * perhaps behind) said.
+	 */
+	if (to == REC_CODE_USED) {
+		mods_attr(m, LDAP_MOD_DELETE, "pamRecoveryBatchStatus");
+		mods_fmt(m, "%d", REC_BATCH_ACTIVE);
+		mods_attr(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus");
+		mods_fmt(m, "%d", REC_BATCH_ACTIVE);
+	}
 	mods_attr(m, LDAP_MOD_DELETE, "pamRecoveryCode");
 	mods_bin(m, val, strlen(val));
 	mods_attr(m, LDAP_MOD_ADD, to == REC_CODE_USED ? "pamRecoveryUsedCode" :
@@ -779,9 +839,13 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
 		goto out;
 	mods_bin(m, mark, strlen(mark));
 	r = modify(c, dn, m, &lrc);
-	/* The loser of a race: the value is gone, nothing was applied. */
-	if (r != REC_OK && (lrc == LDAP_NO_SUCH_ATTRIBUTE ||
-	    lrc == LDAP_NO_SUCH_OBJECT))
+	/*
+	 * The loser of a race: the value is gone (or the batch out of
+	 * force), nothing was applied.
+	 */
+	if (r != REC_OK && lrc == LDAP_NO_SUCH_ATTRIBUTE)
+		r = to == REC_CODE_USED ? refused_why(c, dn) : REC_ERR_USED;
+	else if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
 		r = REC_ERR_USED;
 	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
 		r = write_failed(c, r, lrc, to == REC_CODE_USED ? "consume" :

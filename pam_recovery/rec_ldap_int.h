@@ -20,6 +20,7 @@ struct rec_ldap {
 	struct rec_config cfg;
 	char uri[REC_PATH_MAX];	/* the URI in use, for messages */
 	int broken;		/* an operation timed out: nothing more */
+	int write;		/* opened for writing (ldap_write_uri) */
 	struct ldap_conncb cb;	/* bounds the socket's reads and writes */
 };
 

@@ -623,6 +623,18 @@ OUT=$("$BIN/pam-recovery" -c "$T/multi.conf" --service rt-msudo status 2>&1)
 check "pam-recovery --service rt-msudo: a system store, the administrator's" \
     sh -c 'printf "%s" "$0" | grep -q -e "codes are issued by the administrator" -e "managed by the administrator"' "$OUT"
 
+admin -c "$T/multi.conf" check
+check "two stores, check without --service: each store is checked, labelled" \
+    sh -c 'printf "%s\n" "$0" | grep -q "^OK .*configuration.*global settings, store = $1" &&
+	printf "%s\n" "$0" | grep -q "^OK .*configuration.*\[service rt-msudo\], store = $2"' "$OUT" "$T/gsys" "$T/ssys"
+check "two stores, check: the section's store is opened and counted" \
+    sh -c 'printf "%s\n" "$0" | grep -q "^OK .*$1.*opens on a local filesystem; 1 users"' "$OUT" "$T/ssys"
+check "two stores, check: the global store, not made yet, is reported by name" \
+    sh -c 'printf "%s\n" "$0" | grep -q "^WARN .*$1: does not exist yet"' "$OUT" "$T/gsys"
+admin -c "$T/multi.conf" check --json
+check "two stores, check --json: one document with both configurations" \
+    sh -c 'test "$(printf "%s\n" "$0" | grep -c "\"configuration\"")" -eq 2' "$OUT"
+
 admin -c "$T/multi.conf" --service rt-msudo invalidate "$ME" --all -y
 check "--service rt-msudo invalidate: the advice names the service too" \
     has "pam-recovery-admin --service rt-msudo generate $ME"
@@ -637,6 +649,7 @@ printf -- '-auth required %s conf=%s store=%s pepper_file=/etc/x.key\n' "$M" "$T
 printf 'auth required %s conf=%s store=%s nouserok\n' "$M" "$T/conf" "$T/emptysys" >"$T/pamd/stk-empty"
 printf 'auth required %s conf=%s no_such_key=1\n' "$M" "$T/conf" >"$T/pamd/stk-badarg"
 printf 'auth required pam_unix.so\n# auth required pam_recovery.so\n' >"$T/pamd/stk-other"
+printf 'auth sufficient %s conf=%s store=%s\n' "$M" "$T/conf" "$T/%u.x" >"$T/pamd/sudo"
 cp "$T/pamd/stk-missing" "$T/pamd/stk-missing~"
 admin check --pam-dir "$T/pamd"
 check "check --pam-dir: fails (exit 1) on broken stacks" test "$RC" -eq 1
@@ -652,11 +665,13 @@ check "check: a system store without codes fails" \
     sh -c 'printf "%s\n" "$0" | grep "^FAIL  $1/stk-empty:1" | grep -q "no user has codes"' "$OUT" "$T/pamd"
 check "check: a line the module would refuse fails, naming the key" \
     sh -c 'printf "%s\n" "$0" | grep "^FAIL  $1/stk-badarg:1" | grep -q "no_such_key"' "$OUT" "$T/pamd"
+check "check: per-user stores for sudo warn (a user's program could replace the codes)" \
+    sh -c 'printf "%s\n" "$0" | grep "^WARN  $1/sudo:1 (auth)" | grep -q "which gives root.*\[service sudo\] store ="' "$OUT" "$T/pamd"
 check "check: other modules, comments and backup files are not stacks" \
     sh -c '! printf "%s\n" "$0" | grep -q -e stk-other -e "stk-missing~"' "$OUT"
 admin check --pam-dir "$T/pamd" --json
 check "check --pam-dir --json: JSON" json_ok
-rm "$T/pamd"/stk-missing* "$T/pamd"/stk-pepper "$T/pamd"/stk-empty "$T/pamd"/stk-badarg
+rm "$T/pamd"/stk-missing* "$T/pamd"/stk-pepper "$T/pamd"/stk-empty "$T/pamd"/stk-badarg "$T/pamd/sudo"
 admin check --pam-dir "$T/pamd"
 check "check --pam-dir: good stacks only: exit 0" test "$RC" -eq 0
 # A system store whose active batch was made with a pepper, and a stack line

@@ -534,4 +534,15 @@ check "status --codes --json: JSON with a codes array" \
 run status --json
 check "status --json without --codes: no codes array" jsonok "d['remaining'] == 2 and 'codes' not in d"
 
+# A pepper with per-user stores: the module refuses every login of such a
+# configuration, so the helper makes no codes for it either.
+{ cat "$T/conf"; echo "pepper_file = $T/pep.key"; } >"$T/pep.conf"
+head -c 64 /dev/urandom >"$T/pep.key"
+chmod 0600 "$T/pep.key"
+OUT=$($VG "$BIN/pam-recovery" -c "$T/pep.conf" generate -n 3 --format csv 2>&1)
+RC=$?
+check "pepper with a per-user store: generate refuses (exit 1)" test "$RC" -eq 1
+check "pepper with a per-user store: says why" has "pepper_file needs a system store"
+check "pepper with a per-user store: no code printed" sh -c '! printf "%s\n" "$0" | grep -q "^1,"' "$OUT"
+
 finish

@@ -6,7 +6,10 @@
 # the hosts to what a login needs, one code consumed by 20 parallel logins
 # over two hosts succeeds once, 30 parallel attempts are each counted once,
 # TLS is verified, plain LDAP refused, and a silent or stopped directory
-# fails with a store error within ldap_timeout.
+# fails with a store error within ldap_timeout.  Then a provider and a
+# syncrepl consumer: hosts reading the consumer and writing to the provider
+# keep single use and lockout, also while the consumer is behind, and fail
+# closed when either server is gone.
 set -u
 suite=e2e_ldap
 . tests/lib.sh
@@ -22,6 +25,8 @@ T=$(mktemp -d) || exit 1
 SILENT=
 cleanup() {
 	slapd_stop "$T/a"
+	slapd_stop "$T/p"
+	slapd_stop "$T/r"
 	slapd_stop "$T/c"
 	[ -n "$SILENT" ] && kill "$SILENT" 2>/dev/null
 	rm -rf "$T"
@@ -31,7 +36,7 @@ trap 'exit 1' INT TERM HUP
 SRC=$(pwd)
 D=$BIN/ldapdrive
 export LDAPTLS_CACERT="$T/a/ca.pem" LDAPTLS_REQCERT=demand
-mkdir "$T/a" "$T/c"
+mkdir "$T/a" "$T/c" "$T/p" "$T/r"
 
 # ---- The two schema forms say the same -------------------------------------
 # defs FILE: each attribute type and object class definition on one line,
@@ -73,12 +78,12 @@ for r in found:
     print(" ".join(r.split()))
 PY
 }
-for a in acl acl-self; do
+for a in acl acl-self acl-repl; do
 	rules conf/ldap/$a.conf >"$T/$a.conf.rules"
 	rules conf/ldap/$a.ldif >"$T/$a.ldif.rules"
 	OUT=$(diff "$T/$a.conf.rules" "$T/$a.ldif.rules")
 	check "ACLs: $a.conf and $a.ldif hold the same $(grep -c . "$T/$a.conf.rules") rules" \
-	    test -z "$OUT" -a "$(grep -c . "$T/$a.conf.rules")" -ge 4
+	    test -z "$OUT" -a "$(grep -c . "$T/$a.conf.rules")" -ge "$([ $a = acl-repl ] && echo 1 || echo 4)"
 done
 
 # ---- A slapd.conf server with the .schema and both ACL files ---------------
@@ -154,14 +159,15 @@ check "host reads alice: 5 unused codes, never used" has "ok batch 1 count 5 unu
 check "... never used" has "last_used never"
 
 # ---- ACLs: who reads hashes, who writes what -------------------------------
-# ld TOOL WHO ARGS...: an ldap-utils tool over StartTLS as WHO (anon, host,
-# admin, alice, bob).
+# ld TOOL WHO ARGS...: an ldap-utils tool over StartTLS to $H as WHO (anon,
+# host, repl, admin, alice, bob).
 ld() {
 	tool=$1 who=$2
 	shift 2
 	case "$who" in
 	anon) set -- -x -ZZ -H "$H" "$@" ;;
 	host) set -- -x -ZZ -H "$H" -D "$SLAPD_HOST_DN" -w hostpw "$@" ;;
+	repl) set -- -x -ZZ -H "$H" -D "$SLAPD_REPL_DN" -w replpw "$@" ;;
 	admin) set -- -x -ZZ -H "$H" -D "$SLAPD_ADMIN_DN" -w adminpw "$@" ;;
 	*) set -- -x -ZZ -H "$H" -D "uid=$who,ou=people,$SLAPD_SUFFIX" -w "$who-pw" "$@" ;;
 	esac
@@ -197,6 +203,12 @@ modify host "uid=alice,$SLAPD_BASE" "replace: pamRecoveryActiveBatch" "pamRecove
 check "the hosts' account cannot switch a user's active batch" test "$RC" -eq 50
 modify host "$BATCH" "replace: pamRecoveryBatchStatus" "pamRecoveryBatchStatus: 1"
 check "the hosts' account cannot change a batch's status" test "$RC" -eq 50
+modify host "$BATCH" "delete: pamRecoveryBatchStatus" "pamRecoveryBatchStatus: 1" "-" \
+    "add: pamRecoveryBatchStatus" "pamRecoveryBatchStatus: 4"
+check "... nor take the active status away for another" test "$RC" -eq 50
+modify host "$BATCH" "delete: pamRecoveryBatchStatus" "pamRecoveryBatchStatus: 1" "-" \
+    "add: pamRecoveryBatchStatus" "pamRecoveryBatchStatus: 1"
+check "... but it may delete the active status and add it back (a consume's assertion)" test "$RC" -eq 0
 modify host "$BATCH" "replace: pamRecoveryExpires" "pamRecoveryExpires: 1"
 check "the hosts' account cannot change an expiry" test "$RC" -eq 50
 modify host "$BATCH" "delete: pamRecoveryUsedCode"
@@ -240,7 +252,8 @@ quick hosta status alice
 check "alice: 3 unused, 1 used, 1 invalidated" has "unused 3 used 1 invalid 1"
 
 # ---- Single use and counting under concurrency -----------------------------
-# race N ARGS...: N ldapdrive runs at once, half as host-a, half as host-b;
+# race N ARGS...: N ldapdrive runs at once, half as host-a, half as host-b
+# (the configurations named by RA and RB, hosta and hostb unless set);
 # their outputs in $T/race.*.  Not under valgrind: N of them at once would
 # take minutes; the single runs above and below cover the same code.
 race() {
@@ -249,8 +262,8 @@ race() {
 	rm -f "$T"/race.*
 	i=0
 	while [ "$i" -lt "$n" ]; do
-		h=hosta
-		[ $((i % 2)) -eq 1 ] && h=hostb
+		h=${RA:-hosta}
+		[ $((i % 2)) -eq 1 ] && h=${RB:-hostb}
 		"$D" "$T/$h.conf" "$@" >"$T/race.$i" 2>&1 &
 		i=$((i + 1))
 	done
@@ -412,6 +425,202 @@ quick hosta status alice
 check "slapd continued: reads work again" has "ok batch 1"
 slapd_stop "$T/a"
 
+# ---- A replicated directory: a provider and a syncrepl consumer -------------
+# Two hosts read from the consumer and write to the provider (ldap_uri and
+# ldap_write_uri): single use and lockout are decided where they are
+# written, so they hold whatever the consumer shows, even when it is behind.
+for d in p r; do cp "$T/a/ca.pem" "$T/a/server.pem" "$T/a/server.key" "$T/$d/"; done
+slapd_conf "$T/p" provider
+RC=$?
+OUT=$(cat "$T/p/slapadd.log")
+check "provider: slapd.conf with syncprov and acl-repl.conf, slapadd loads the seed" test "$RC" -eq 0
+OUT=$(slaptest -u -f "$T/p/slapd.conf" 2>&1)
+check "slaptest accepts the provider's slapd.conf" has "config file testing succeeded"
+RC=0
+slapd_start "$T/p" || RC=$?
+OUT=$(cat "$T/p/slapd.log")
+check "provider starts" test "$RC" -eq 0
+PH="ldap://127.0.0.1:$SLAPD_PORT/" PL=$SLAPD_LDAPI
+# consumer URI: (re)start the consumer, replicating from URI (its database
+# kept); RH and RL are its URIs, and the hosts' configurations follow them
+# (max_attempts RMAX).
+consumer() {
+	slapd_stop "$T/r"
+	slapd_consumer_conf "$T/r" "$1"
+	slapd_start "$T/r" || return 1
+	RH="ldap://127.0.0.1:$SLAPD_PORT/" RL=$SLAPD_LDAPI
+	conf rhosta "$SLAPD_HOST_DN" hostpw "ldap_uri=$RH" "ldap_write_uri=$PH" host_name=host-a "max_attempts=$RMAX"
+	conf rhostb "$SLAPD_HOST_DN" hostpw "ldap_uri=$RH" "ldap_write_uri=$PH" host_name=host-b "max_attempts=$RMAX"
+	conf rslow "$SLAPD_HOST_DN" hostpw "ldap_uri=$RH" "ldap_write_uri=$PH" host_name=host-a ldap_timeout=1
+	conf ronly "$SLAPD_HOST_DN" hostpw "ldap_uri=$RH" host_name=host-c
+}
+RMAX=1000
+conf rphost "$SLAPD_HOST_DN" hostpw "ldap_uri=$PH" host_name=host-p max_attempts=5
+conf radmin "$SLAPD_ADMIN_DN" adminpw "ldap_uri=$PH" host_name=adminhost
+RC=0
+consumer "$PH" || RC=$?
+OUT=$(cat "$T/r/slapd.log" 2>/dev/null)
+check "consumer starts (syncrepl refreshAndPersist from the provider, StartTLS verified)" test "$RC" -eq 0
+if [ "$RC" -ne 0 ]; then
+	finish
+	exit 1
+fi
+# synced: the consumer holds what the provider holds (30 s at most).
+synced() {
+	RC=0
+	slapd_synced "$PL" "$RL" 300 || RC=$?
+	OUT="provider: $(slapd_csn "$PL"); consumer: $(slapd_csn "$RL")"
+	test "$RC" -eq 0
+}
+quick radmin gen alice 5
+printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$' >"$T/ralice.codes"
+check "admin writes alice's batch of 5 on the provider" test "$RC" -eq 0 -a "$(grep -c . "$T/ralice.codes")" -eq 5
+quick radmin gen dave 1
+WRONG=$(printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$')
+check "the consumer catches up" synced
+drive rhosta status alice
+check "a host reading from the consumer sees alice's 5 codes" has "ok batch 1 count 5 unused 5 used 0"
+
+# The replication account and the consumer's own ACLs.
+H=$PH
+check "provider: the replication account reads alice's 5 hashes" test "$(hashes repl alice)" -eq 5
+ld ldapsearch repl -LLL -b "uid=alice,$SLAPD_BASE" -s base "(pamRecoveryLock=*)" dn
+check "... and can search them" has "dn: uid=alice"
+modify repl "uid=alice,$SLAPD_BASE" "replace: pamRecoveryLock" "pamRecoveryLock: 0 0 0 0 0"
+check "provider: the replication account cannot write a lockout state" test "$RC" -eq 50
+modify repl "$(ldapsearch -o ldif-wrap=no -x -ZZ -H "$PH" -D "$SLAPD_ADMIN_DN" -w adminpw -LLL \
+    -b "uid=alice,$SLAPD_BASE" "(objectClass=pamRecoveryBatch)" dn 2>/dev/null | sed -n 's/^dn: //p' | head -n 1)" \
+    "add: pamRecoveryCode" "$FAKE"
+check "provider: the replication account cannot plant a code" test "$RC" -eq 50
+ld ldapcompare repl "uid=alice,$SLAPD_BASE" "uid:alice"
+check "provider: the replication account cannot even compare (no such object, or insufficient access)" \
+    test "$RC" -eq 32 -o "$RC" -eq 50
+H=$RH
+check "consumer: anonymous reads no hash (the consumer has the same ACLs)" test "$(hashes anon alice)" -eq 0
+check "consumer: bob reads none of alice's" test "$(hashes bob alice)" -eq 0
+check "consumer: the hosts' account reads alice's 5" test "$(hashes host alice)" -eq 5
+modify host "uid=alice,$SLAPD_BASE" "replace: pamRecoveryLock" "pamRecoveryLock: 0 0 0 0 0"
+check "consumer: a write is referred to the provider, not applied (referral)" test "$RC" -eq 10
+
+# Single use over two hosts with replication in the path.
+RA=rhosta RB=rhostb
+for round in 1 2 3; do
+	code=$(sed -n "${round}p" "$T/ralice.codes")
+	race 20 login alice "$code"
+	ok=$(cat "$T"/race.* | grep -c '^ok slot')
+	used=$(cat "$T"/race.* | grep -c '^used')
+	OUT=$(cat "$T"/race.*)
+	check "replicated, round $round: 20 parallel logins with one code over two hosts reading the consumer: exactly one success ($ok), 19 told it is used ($used)" \
+	    test "$ok" -eq 1 -a "$used" -eq 19
+done
+drive rhostb login alice "$(sed -n 1p "$T/ralice.codes")"
+check "host-b, reading the consumer: round 1's code on the next login is refused as used" has "used"
+check "the consumer catches up" synced
+quick rhosta status alice
+check "the consumer then shows 3 used" has "unused 2 used 3"
+
+# Fleet-wide lockout: max_attempts 5 over both hosts, counted on the provider.
+RMAX=5
+sed -i 's/max_attempts = 1000/max_attempts = 5/' "$T/rhosta.conf" "$T/rhostb.conf"
+quick rhosta clear alice
+race 30 login alice "$WRONG"
+OUT=$(cat "$T"/race.*)
+n=$(cat "$T"/race.* | grep -c '^nomatch')
+l=$(cat "$T"/race.* | grep -c '^locked')
+check "replicated: 30 parallel wrong codes over two hosts, max_attempts 5: exactly 5 counted and hashed ($n), 25 refused as locked ($l)" \
+    test "$n" -eq 5 -a "$l" -eq 25
+drive rhosta login alice "$(sed -n 4p "$T/ralice.codes")"
+check "the cooldown is seen at host-a: even the right code is refused" has "locked"
+quick rhostb login alice "$(sed -n 4p "$T/ralice.codes")"
+check "... and at host-b" has "locked"
+check "the consumer catches up" synced
+quick rhostb status alice
+check "the consumer shows the 5 failures" has "failures 5 "
+check "... and the lock" hasnt "locked_until 0"
+unset RA RB
+
+# A consumer that is behind: replication stopped (the consumer restarted
+# with a provider nothing listens on), the provider goes on changing.
+quick radmin gen bob 3
+printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$' >"$T/rbob.codes"
+check "admin writes bob's batch of 3" test "$(grep -c . "$T/rbob.codes")" -eq 3
+check "the consumer catches up" synced
+RC=0
+consumer "ldap://127.0.0.1:1/" || RC=$?
+OUT=$(cat "$T/r/slapd.log")
+check "the consumer restarts with replication cut off" test "$RC" -eq 0
+B1=$(sed -n 1p "$T/rbob.codes") B2=$(sed -n 2p "$T/rbob.codes") B3=$(sed -n 3p "$T/rbob.codes")
+quick rphost login bob "$B1"
+check "a host on the provider uses bob's code #1" has "ok slot 1"
+quick rhosta status bob
+check "the consumer still shows it unused (it is behind)" has "unused 3 used 0"
+drive rhosta login bob "$B1"
+check "host-a, reading that consumer, on the next login: refused as used (the provider decides)" has "used"
+quick rphost clear bob
+for i in 1 2 3 4 5; do quick rphost count bob; done
+check "5 failures counted on the provider lock bob" has "ok 5"
+quick rhostb status bob
+check "the consumer still shows no failure" has "failures 0 "
+quick rhostb login bob "$B2"
+check "host-b, reading that consumer: bob is locked all the same, even with his right code" has "locked"
+quick rphost clear bob
+for i in 1 2 3; do quick rphost count bob; done
+drive rhosta refund bob
+quick rphost status bob
+check "an attempt refunded by host-a puts back the provider's 3 failures, not the consumer's 0" has "failures 3 "
+quick rphost clear bob
+quick radmin gen bob 3
+printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$' >"$T/rbob2.codes"
+check "admin replaces bob's batch on the provider" test "$(grep -c . "$T/rbob2.codes")" -eq 3
+quick rhosta status bob
+check "the consumer still names the old batch" has "unused 3 used 0"
+drive rhosta login bob "$B3"
+check "host-a, reading that consumer: a code of the replaced batch is refused as invalidated" has "invalidated"
+quick rphost status bob
+check "... and the new batch is untouched" has "unused 3 used 0"
+H=$PH
+OLD=$(ldapsearch -o ldif-wrap=no -x -ZZ -H "$PH" -D "$SLAPD_ADMIN_DN" -w adminpw -LLL \
+    -b "uid=bob,$SLAPD_BASE" "(&(objectClass=pamRecoveryBatch)(pamRecoveryBatchStatus=2))" dn 2>/dev/null |
+    sed -n 's/^dn: //p')
+modify host "$OLD" "add: pamRecoveryBatchStatus" "pamRecoveryBatchStatus: 1"
+check "the hosts' account cannot revive the replaced batch by adding the active status" test "$RC" -ne 0
+modify host "$OLD" "delete: pamRecoveryBatchStatus" "pamRecoveryBatchStatus: 2"
+check "... nor by deleting its status" test "$RC" -eq 50
+quick rhostb login bob "$(sed -n 1p "$T/rbob2.codes")"
+check "a code of the new batch, which the consumer does not know yet, is not accepted through it" has "nomatch"
+RC=0
+consumer "$PH" || RC=$?
+check "the consumer replicates again" synced
+quick rhostb status bob
+check "... and shows bob's new batch" has "ok batch 1 count 3 unused 3 used 0"
+drive rhostb login bob "$(sed -n 1p "$T/rbob2.codes")"
+check "host-b: bob's new code works through the consumer" has "ok slot 1"
+
+# A host writing to the consumer, or a server gone: a store error.
+drive ronly count bob
+check "a host with no ldap_write_uri writing to the consumer: a store error (referral), nothing counted" has "error io"
+quick rphost status bob
+check "... the provider counted nothing" has "failures 0 "
+slapd_stop "$T/r"
+drive rhosta login bob "$(sed -n 2p "$T/rbob2.codes")"
+echo "# consumer stopped: $(printf '%s\n' "$OUT" | sed -n 's/^elapsed_ms=//p') ms"
+check "consumer stopped: the attempt fails closed with a store error" test "$RC" -eq 2 -a -n "$(printf '%s\n' "$OUT" | grep '^error io ')"
+RC=0
+consumer "$PH" || RC=$?
+check "the consumer replicates again" synced
+kill -STOP "$(cat "$T/p/slapd.pid")"
+OUT=$(timeout 60 $VG "$D" "$T/rslow.conf" login bob "$(sed -n 2p "$T/rbob2.codes")" 2>&1)
+RC=$?
+kill -CONT "$(cat "$T/p/slapd.pid")"
+echo "# provider silent: $(printf '%s\n' "$OUT" | sed -n 's/^elapsed_ms=//p') ms with ldap_timeout = 1"
+check "provider silent (stopped), consumer up: a store error (timeout), never a success" \
+    test "$RC" -eq 2 -a -n "$(printf '%s\n' "$OUT" | grep -E '^error (timeout|io) ')"
+slapd_stop "$T/p"
+drive rhosta login bob "$(sed -n 2p "$T/rbob2.codes")"
+echo "# provider stopped: $(printf '%s\n' "$OUT" | sed -n 's/^elapsed_ms=//p') ms"
+check "provider stopped, consumer up: the attempt fails closed with a store error" test "$RC" -eq 2 -a -n "$(printf '%s\n' "$OUT" | grep '^error io ')"
+slapd_stop "$T/r"
+
 # ---- cn=config from the .ldif files ----------------------------------------
 cp "$T/a/ca.pem" "$T/a/server.pem" "$T/a/server.key" "$T/c/"
 mkdir "$T/c/cn=config" "$T/c/db"
@@ -471,6 +680,8 @@ OUT=$(ldapmodify -Y EXTERNAL -H "$SLAPD_LDAPI" -f conf/ldap/acl.ldif 2>&1)
 check "acl.ldif loads with ldapmodify -Y EXTERNAL" test $? -eq 0
 OUT=$(ldapmodify -Y EXTERNAL -H "$SLAPD_LDAPI" -f conf/ldap/acl-self.ldif 2>&1)
 check "acl-self.ldif loads after it" test $? -eq 0
+OUT=$(ldapmodify -Y EXTERNAL -H "$SLAPD_LDAPI" -f conf/ldap/acl-repl.ldif 2>&1)
+check "acl-repl.ldif loads after those" test $? -eq 0
 OUT=$(ldapsearch -Y EXTERNAL -H "$SLAPD_LDAPI" -LLL -b "olcDatabase={1}mdb,cn=config" olcAccess 2>&1 |
     tr -d '\n' | sed 's/ //g')
 check "the recovery rules come before the site's own (which open everything)" \
@@ -482,6 +693,9 @@ C1=$(printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$' | head -n 1)
 check "cn=config server: anonymous reads no hash" test "$(hashes anon alice)" -eq 0
 check "cn=config server: bob reads no hash of alice's" test "$(hashes bob alice)" -eq 0
 check "cn=config server: the hosts' account reads 3" test "$(hashes host alice)" -eq 3
+check "cn=config server: the replication account reads 3" test "$(hashes repl alice)" -eq 3
+modify repl "uid=alice,$SLAPD_BASE" "replace: pamRecoveryLock" "pamRecoveryLock: 0 0 0 0 0"
+check "cn=config server: the replication account cannot write" test "$RC" -eq 50
 BATCH=$(ldapsearch -o ldif-wrap=no -x -ZZ -H "$H" -D "$SLAPD_ADMIN_DN" -w adminpw -LLL \
     -b "uid=alice,$SLAPD_BASE" "(objectClass=pamRecoveryBatch)" dn 2>/dev/null |
     sed -n 's/^dn: //p' | head -n 1)

@@ -30,7 +30,9 @@
  * rec_strerror) and exits 2 for a store error; login prints "used",
  * "invalidated", "nomatch" or "locked" and count "locked", and exit 3.
  * Every run prints "elapsed_ms=N" on stderr.  The kdf costs of CONF are used
- * as they are (tests set tiny ones).
+ * as they are (tests set tiny ones).  As a host would: what is read comes
+ * from ldap_uri, every change (and the count before it) goes to
+ * ldap_write_uri when that is set, over a second connection.
  */
 
 static void
@@ -107,10 +109,14 @@ gen(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
 	return REC_OK;
 }
 
-/* The login path of the module, in small: count, one hash, consume, clear. */
+/*
+ * The login path of the module, in small: count (on the writer), read the
+ * codes (on the reader, perhaps a replica), one hash, consume and clear
+ * (on the writer).
+ */
 static int
-login(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
-    const char *input)
+login(struct rec_ldap *rd, struct rec_ldap *wr, const struct rec_config *cfg,
+    const char *user, const char *input)
 {
 	static struct rec_ldap_user st;
 	struct rec_lock counted;
@@ -120,12 +126,12 @@ login(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
 	unsigned pick = REC_COUNT_MAX;
 	int r;
 
-	if ((r = rec_ldap_count_attempt(c, user, (uint64_t)time(NULL), cfg,
-	    &counted)) == REC_ERR_LOCKED) {
+	if ((r = rec_ldap_count_attempt(wr, user, (uint64_t)time(NULL), cfg,
+	    NULL, &counted)) == REC_ERR_LOCKED) {
 		printf("locked\n");
 		return 3;
 	}
-	if (r != REC_OK || (r = rec_ldap_read_user(c, user, &st)) != REC_OK)
+	if (r != REC_OK || (r = rec_ldap_read_user(rd, user, &st)) != REC_OK)
 		return fail(r);
 	if (!st.have_batch || rec_code_normalise(&st.batch.fmt, input, code) !=
 	    REC_OK)
@@ -157,14 +163,14 @@ login(struct rec_ldap *c, const struct rec_config *cfg, const char *user,
 		    "invalidated");
 		return 3;
 	}
-	r = rec_ldap_mark_code(c, user, &st.batch, &st.codes[pick],
+	r = rec_ldap_mark_code(wr, user, &st.batch, &st.codes[pick],
 	    REC_CODE_USED, (uint64_t)time(NULL), cfg->host_name);
-	if (r == REC_ERR_USED) {
-		printf("used\n");
+	if (r == REC_ERR_USED || r == REC_ERR_INVALIDATED) {
+		printf("%s\n", r == REC_ERR_USED ? "used" : "invalidated");
 		return 3;
 	}
-	if (r != REC_OK || (r = rec_ldap_clear_lock(c, user)) != REC_OK ||
-	    (r = rec_ldap_note_use(c, user, (uint64_t)time(NULL))) != REC_OK)
+	if (r != REC_OK || (r = rec_ldap_clear_lock(wr, user)) != REC_OK ||
+	    (r = rec_ldap_note_use(wr, user, (uint64_t)time(NULL))) != REC_OK)
 		return fail(r);
 	printf("ok slot %u\n", st.codes[pick].slot);
 	return 0;
@@ -191,18 +197,19 @@ status(struct rec_ldap *c, const char *user)
 }
 
 static int
-invalidate(struct rec_ldap *c, const char *user, unsigned slot,
-    const char *actor)
+invalidate(struct rec_ldap *rd, struct rec_ldap *wr, const char *user,
+    unsigned slot, const char *actor)
 {
 	static struct rec_ldap_user st;
 	int r;
 
-	if ((r = rec_ldap_read_user(c, user, &st)) != REC_OK)
+	if ((r = rec_ldap_read_user(rd, user, &st)) != REC_OK)
 		return fail(r);
 	for (unsigned i = 0; i < st.ncodes; i++)
 		if (st.codes[i].slot == slot) {
-			r = rec_ldap_mark_code(c, user, &st.batch, &st.codes[i],
-			    REC_CODE_INVALID, (uint64_t)time(NULL), actor);
+			r = rec_ldap_mark_code(wr, user, &st.batch,
+			    &st.codes[i], REC_CODE_INVALID,
+			    (uint64_t)time(NULL), actor);
 			if (r != REC_OK)
 				return fail(r);
 			printf("ok\n");
@@ -221,7 +228,8 @@ print_event(const struct rec_event *ev, const char *host, void *arg)
 }
 
 static int
-run(struct rec_ldap *c, const struct rec_config *cfg, int argc, char **argv)
+run(struct rec_ldap *rd, struct rec_ldap *wr, const struct rec_config *cfg,
+    int argc, char **argv)
 {
 	const char *cmd = argv[2], *user = argc > 3 ? argv[3] : "";
 	struct rec_lock before, counted;
@@ -238,16 +246,16 @@ run(struct rec_ldap *c, const struct rec_config *cfg, int argc, char **argv)
 		fflush(stdout);
 		if (fgets(line, sizeof(line), stdin) == NULL)
 			return 1;
-		return status(c, user);
+		return status(rd, user);
 	}
 	if (strcmp(cmd, "gen") == 0 && argc == 5)
-		return (r = gen(c, cfg, user, (unsigned)atoi(argv[4]))) ==
+		return (r = gen(wr, cfg, user, (unsigned)atoi(argv[4]))) ==
 		    REC_OK ? 0 : fail(r);
 	if (strcmp(cmd, "login") == 0 && argc == 5)
-		return login(c, cfg, user, argv[4]);
+		return login(rd, wr, cfg, user, argv[4]);
 	if (strcmp(cmd, "count") == 0 && argc == 4) {
-		r = rec_ldap_count_attempt(c, user, (uint64_t)time(NULL), cfg,
-		    &counted);
+		r = rec_ldap_count_attempt(wr, user, (uint64_t)time(NULL), cfg,
+		    NULL, &counted);
 		if (r == REC_ERR_LOCKED) {
 			printf("locked\n");
 			return 3;
@@ -258,14 +266,10 @@ run(struct rec_ldap *c, const struct rec_config *cfg, int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "refund") == 0 && argc == 4) {
-		static struct rec_ldap_user st;
-
-		if ((r = rec_ldap_read_user(c, user, &st)) != REC_OK)
-			return fail(r);
-		before = st.user.lock;
-		if ((r = rec_ldap_count_attempt(c, user, (uint64_t)time(NULL),
-		    cfg, &counted)) != REC_OK ||
-		    (r = rec_ldap_refund(c, user, &before, &counted)) != REC_OK)
+		if ((r = rec_ldap_count_attempt(wr, user, (uint64_t)time(NULL),
+		    cfg, &before, &counted)) != REC_OK ||
+		    (r = rec_ldap_refund(wr, user, &before, &counted)) !=
+		    REC_OK)
 			return fail(r);
 		printf("ok\n");
 		return 0;
@@ -273,7 +277,7 @@ run(struct rec_ldap *c, const struct rec_config *cfg, int argc, char **argv)
 	if (strcmp(cmd, "take-generate") == 0 && argc == 4) {
 		uint64_t wait = 0;
 
-		r = rec_ldap_take_generate(c, user, (uint64_t)time(NULL), cfg,
+		r = rec_ldap_take_generate(wr, user, (uint64_t)time(NULL), cfg,
 		    &wait);
 		if (r == REC_ERR_COOLDOWN) {
 			printf("cooldown %llu\n", (unsigned long long)wait);
@@ -282,12 +286,13 @@ run(struct rec_ldap *c, const struct rec_config *cfg, int argc, char **argv)
 		return r == REC_OK ? (printf("ok\n"), 0) : fail(r);
 	}
 	if (strcmp(cmd, "clear") == 0 && argc == 4)
-		return (r = rec_ldap_clear_lock(c, user)) == REC_OK ?
+		return (r = rec_ldap_clear_lock(wr, user)) == REC_OK ?
 		    (printf("ok\n"), 0) : fail(r);
 	if (strcmp(cmd, "status") == 0 && argc == 4)
-		return status(c, user);
+		return status(rd, user);
 	if (strcmp(cmd, "invalidate") == 0 && argc == 6)
-		return invalidate(c, user, (unsigned)atoi(argv[4]), argv[5]);
+		return invalidate(rd, wr, user, (unsigned)atoi(argv[4]),
+		    argv[5]);
 	if (strcmp(cmd, "audit") == 0 && argc == 6) {
 		memset(&ev, 0, sizeof(ev));
 		ev.time = (uint64_t)time(NULL);
@@ -297,13 +302,13 @@ run(struct rec_ldap *c, const struct rec_config *cfg, int argc, char **argv)
 		snprintf(ev.user, sizeof(ev.user), "%s", user);
 		snprintf(ev.service, sizeof(ev.service), "%s", argv[5]);
 		snprintf(ev.actor, sizeof(ev.actor), "tester");
-		if ((r = rec_ldap_audit(c, &ev, cfg->host_name)) != REC_OK)
+		if ((r = rec_ldap_audit(wr, &ev, cfg->host_name)) != REC_OK)
 			return fail(r);
 		printf("ok\n");
 		return 0;
 	}
 	if (strcmp(cmd, "events") == 0 && argc == 4)
-		return (r = rec_ldap_each_event(c, user, print_event, NULL)) ==
+		return (r = rec_ldap_each_event(rd, user, print_event, NULL)) ==
 		    REC_OK ? 0 : fail(r);
 	fprintf(stderr, "ldapdrive: bad command line\n");
 	return 1;
@@ -314,7 +319,7 @@ main(int argc, char **argv)
 {
 	struct rec_log log = { log_stderr, NULL, 0 };
 	struct rec_config cfg;
-	struct rec_ldap *c = NULL;
+	struct rec_ldap *rd = NULL, *wr = NULL;
 	uint64_t t0 = now_ms();
 	int r, rc;
 
@@ -327,12 +332,20 @@ main(int argc, char **argv)
 	rec_config_defaults(&cfg);
 	if ((r = rec_config_load(&cfg, argv[1], &log)) != REC_OK)
 		return fail(r);
-	r = rec_ldap_open(&cfg, 1, &log, &c);
+	/* One connection serves both unless writes go elsewhere. */
+	r = rec_ldap_open(&cfg, 1, &log, &wr);
+	if (r == REC_OK && cfg.ldap_write_uri[0] != '\0' &&
+	    strcmp(cfg.ldap_write_uri, cfg.ldap_uri) != 0)
+		r = rec_ldap_open(&cfg, 0, &log, &rd);
+	else
+		rd = wr;
 	if (r != REC_OK)
 		rc = fail(r);
 	else
-		rc = run(c, &cfg, argc, argv);
-	rec_ldap_close(c);
+		rc = run(rd, wr, &cfg, argc, argv);
+	if (rd != wr)
+		rec_ldap_close(rd);
+	rec_ldap_close(wr);
 	fprintf(stderr, "elapsed_ms=%llu\n",
 	    (unsigned long long)(now_ms() - t0));
 	return rc;

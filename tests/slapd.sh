@@ -2,30 +2,39 @@
 # slapd.sh: a throw-away slapd for the directory-store tests (sourced, not
 # run).  Provides: slapd_missing (why the tests must skip, or nothing),
 # slapd_pki DIR (a test CA and a server certificate for 127.0.0.1, made
-# now), slapd_conf DIR [self] (slapd.conf: the shipped schema and ACLs, an
-# mdb database in DIR/db), slapd_start DIR (on a free loopback port with
-# StartTLS, ldaps and an ldapi socket in DIR; sets SLAPD_PORT, SLAPD_SPORT,
-# SLAPD_LDAPI), slapd_stop DIR (by its PID).  Never touches a system slapd:
-# every file, port and socket is the test's own.
+# now), slapd_conf DIR [self] [provider] (slapd.conf: the shipped schema and
+# ACLs, an mdb database in DIR/db; provider adds syncprov and acl-repl.conf),
+# slapd_consumer_conf DIR URI (a syncrepl consumer of the provider at URI,
+# refreshAndPersist over StartTLS, its database empty until replicated),
+# slapd_start DIR (on a free loopback port with StartTLS, ldaps and an ldapi
+# socket in DIR; sets SLAPD_PORT, SLAPD_SPORT, SLAPD_LDAPI), slapd_synced
+# LDAPI LDAPI N (both servers hold the same contextCSN, bounded),
+# slapd_stop DIR (by its PID).  Never touches a system slapd: every file,
+# port and socket is the test's own.
 # Entries: suffix dc=example,dc=org, root cn=root (password "secret"), the
 # recovery subtree ou=recovery, the hosts' account
 # cn=pam-recovery-host,ou=services (password "hostpw"), the administrators'
-# cn=pam-recovery-admin,ou=services ("adminpw"), users uid=NAME,ou=people
-# (password NAME-pw), and root over ldapi mapped to the hosts' account.
+# cn=pam-recovery-admin,ou=services ("adminpw"), the consumers' replication
+# account cn=pam-recovery-replica,ou=services ("replpw"), users
+# uid=NAME,ou=people (password NAME-pw), and root over ldapi mapped to the
+# hosts' account.
 
 SLAPD_SUFFIX="dc=example,dc=org"
 SLAPD_BASE="ou=recovery,$SLAPD_SUFFIX"
 SLAPD_HOST_DN="cn=pam-recovery-host,ou=services,$SLAPD_SUFFIX"
 SLAPD_ADMIN_DN="cn=pam-recovery-admin,ou=services,$SLAPD_SUFFIX"
 SLAPD_ROOT_DN="cn=root,$SLAPD_SUFFIX"
+SLAPD_REPL_DN="cn=pam-recovery-replica,ou=services,$SLAPD_SUFFIX"
 SLAPD_MODS=/usr/lib/ldap
 
 slapd_missing() {
 	for p in slapd slapadd slaptest ldapsearch ldapmodify ldapadd openssl python3; do
 		PATH=$PATH:/usr/sbin:/sbin command -v "$p" >/dev/null || { echo "$p not installed"; return; }
 	done
-	[ -e "$SLAPD_MODS/back_mdb.so" ] || [ -e "$SLAPD_MODS/back_mdb.la" ] ||
-	    echo "slapd's back_mdb module not in $SLAPD_MODS"
+	for m in back_mdb syncprov; do
+		[ -e "$SLAPD_MODS/$m.so" ] || [ -e "$SLAPD_MODS/$m.la" ] ||
+		    { echo "slapd's $m module not in $SLAPD_MODS"; return; }
+	done
 }
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on just now.
@@ -49,39 +58,117 @@ slapd_pki() {
 	    -keyout "$d/other-ca.key" -out "$d/other-ca.pem" >/dev/null 2>&1
 }
 
-# slapd_conf DIR [self]: self adds acl-self.conf before acl.conf.
+# slapd_global DIR [provider]: slapd.conf up to the database's rules.
+slapd_global() {
+	d=$1
+	echo "include /etc/ldap/schema/core.schema"
+	echo "include $(pwd)/conf/ldap/pam-recovery.schema"
+	echo "pidfile $d/slapd.pid"
+	echo "argsfile $d/slapd.args"
+	echo "modulepath $SLAPD_MODS"
+	echo "moduleload back_mdb"
+	case " $* " in *" provider "*) echo "moduleload syncprov" ;; esac
+	echo "TLSCACertificateFile $d/ca.pem"
+	echo "TLSCertificateFile $d/server.pem"
+	echo "TLSCertificateKeyFile $d/server.key"
+	# slapd.conf unescapes once more: "\\+" is a regex's literal '+'.
+	printf '%s\n' "authz-regexp \"^gidNumber=0\\\\+uidNumber=0,cn=peercred,cn=external,cn=auth\$\" \"$SLAPD_HOST_DN\""
+	echo "database mdb"
+	echo "maxsize 67108864"
+	echo "suffix \"$SLAPD_SUFFIX\""
+	echo "rootdn \"$SLAPD_ROOT_DN\""
+	echo "rootpw secret"
+	echo "directory $d/db"
+	echo "index objectClass eq"
+	echo "index entryCSN,entryUUID eq"
+	case " $* " in
+	*" provider "*)
+		echo "limits dn.exact=\"$SLAPD_REPL_DN\" size=unlimited time=unlimited"
+		;;
+	esac
+}
+
+# slapd_acls [self] [provider]: the shipped rules, then the site's own:
+# passwords for binding only (and for the replication account to copy),
+# everything else open, so the rules above must hold on their own.
+slapd_acls() {
+	src=$(pwd)
+	repl=
+	for o in "$@"; do
+		case "$o" in
+		provider)
+			echo "include $src/conf/ldap/acl-repl.conf"
+			repl="by dn.exact=\"$SLAPD_REPL_DN\" read "
+			;;
+		esac
+	done
+	for o in "$@"; do
+		[ "$o" = self ] && echo "include $src/conf/ldap/acl-self.conf"
+	done
+	echo "include $src/conf/ldap/acl.conf"
+	echo "access to attrs=userPassword ${repl}by anonymous auth by * none"
+	echo "access to * by * read"
+}
+
+# slapd_conf DIR [self] [provider]: self adds acl-self.conf before acl.conf;
+# provider makes it a syncrepl provider (syncprov, acl-repl.conf, no limits
+# for the replication account).  The seed is loaded with slapadd.
 slapd_conf() {
 	d=$1
-	src=$(pwd)
+	shift
 	mkdir -p "$d/db"
 	{
-		echo "include /etc/ldap/schema/core.schema"
-		echo "include $src/conf/ldap/pam-recovery.schema"
-		echo "pidfile $d/slapd.pid"
-		echo "argsfile $d/slapd.args"
-		echo "modulepath $SLAPD_MODS"
-		echo "moduleload back_mdb"
-		echo "TLSCACertificateFile $d/ca.pem"
-		echo "TLSCertificateFile $d/server.pem"
-		echo "TLSCertificateKeyFile $d/server.key"
-		# slapd.conf unescapes once more: "\\+" is a regex's literal '+'.
-		printf '%s\n' "authz-regexp \"^gidNumber=0\\\\+uidNumber=0,cn=peercred,cn=external,cn=auth\$\" \"$SLAPD_HOST_DN\""
-		echo "database mdb"
-		echo "maxsize 67108864"
-		echo "suffix \"$SLAPD_SUFFIX\""
-		echo "rootdn \"$SLAPD_ROOT_DN\""
-		echo "rootpw secret"
-		echo "directory $d/db"
-		echo "index objectClass eq"
-		[ "${2:-}" = self ] && echo "include $src/conf/ldap/acl-self.conf"
-		echo "include $src/conf/ldap/acl.conf"
-		# The site's own rules after ours: passwords for binding only,
-		# everything else open, so the rules above must hold on their own.
-		echo "access to attrs=userPassword by anonymous auth by * none"
-		echo "access to * by * read"
+		slapd_global "$d" "$@"
+		slapd_acls "$@"
+		case " $* " in
+		*" provider "*)
+			echo "overlay syncprov"
+			echo "syncprov-checkpoint 100 10"
+			;;
+		esac
 	} >"$d/slapd.conf"
 	slapd_seed "$d" >"$d/seed.ldif"
 	slapadd -q -f "$d/slapd.conf" -l "$d/seed.ldif" >"$d/slapadd.log" 2>&1
+}
+
+# slapd_consumer_conf DIR URI: a syncrepl consumer of the provider at URI
+# (ldap://, StartTLS verified with DIR/ca.pem), bound as the replication
+# account, refreshAndPersist, retrying every second; writes are referred to
+# URI.  The same shipped ACLs as the provider (ACLs are configuration, not
+# replicated data).  DIR/db is kept when it exists: calling it again with
+# another URI (one nothing listens on) and restarting leaves the consumer
+# serving what it holds, replication stopped.  Short syncrepl timeouts
+# (a failed round is retried a second later) let it stop in 2-3 s, not 7.
+slapd_consumer_conf() {
+	d=$1 uri=$2
+	mkdir -p "$d/db"
+	{
+		slapd_global "$d"
+		printf 'syncrepl rid=001\n\tprovider=%s\n' "$uri"
+		printf '\tbindmethod=simple\n\tbinddn="%s"\n\tcredentials=replpw\n' "$SLAPD_REPL_DN"
+		printf '\tsearchbase="%s"\n\ttype=refreshAndPersist\n\tretry="1 +"\n' "$SLAPD_SUFFIX"
+		printf '\ttimeout=1\n\tnetwork-timeout=1\n'
+		printf '\tstarttls=critical\n\ttls_cacert=%s\n\ttls_reqcert=demand\n' "$d/ca.pem"
+		echo "updateref $uri"
+		slapd_acls
+	} >"$d/slapd.conf"
+}
+
+# slapd_synced LDAPI LDAPI N: up to N tries, a tenth of a second apart,
+# until both servers name the same non-empty contextCSN for the suffix.
+slapd_synced() {
+	i=0
+	while [ "$i" -lt "$3" ]; do
+		a=$(slapd_csn "$1") b=$(slapd_csn "$2")
+		[ -n "$a" ] && [ "$a" = "$b" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+slapd_csn() {
+	ldapsearch -x -H "$1" -o ldif-wrap=no -LLL -b "$SLAPD_SUFFIX" -s base contextCSN 2>/dev/null |
+	    sed -n 's/^contextCSN: //p' | sort | tr '\n' ' '
 }
 
 # The entries every test starts from.
@@ -116,6 +203,12 @@ objectClass: applicationProcess
 objectClass: simpleSecurityObject
 cn: pam-recovery-admin
 userPassword: adminpw
+
+dn: $SLAPD_REPL_DN
+objectClass: applicationProcess
+objectClass: simpleSecurityObject
+cn: pam-recovery-replica
+userPassword: replpw
 LDIF
 	for u in alice bob; do
 		printf '\ndn: uid=%s,ou=people,%s\nobjectClass: applicationProcess\nobjectClass: uidObject\nobjectClass: simpleSecurityObject\ncn: %s\nuid: %s\nuserPassword: %s-pw\n' \

@@ -322,6 +322,61 @@ test_open_refusals(void **state)
 	rec_ldap_close(NULL);
 }
 
+/*
+ * A connection opened for reading (perhaps to a replica) changes nothing,
+ * nor reads the state a change is decided on: every write is refused
+ * before anything is sent (there is no server here, nor a handle).
+ */
+static void
+test_read_connection_writes_nothing(void **state)
+{
+	static struct rec_ldap c;
+	static struct rec_code_rec codes[1];
+	struct rec_batch b;
+	struct rec_lock before, counted;
+	struct rec_event ev;
+	struct rec_config cfg;
+	struct capture cap;
+	struct rec_log log;
+	uint64_t wait = 0;
+
+	(void)state;
+	capture_init(&cap, &log);
+	rec_config_defaults(&c.cfg);
+	snprintf(c.cfg.ldap_base, sizeof(c.cfg.ldap_base),
+	    "ou=recovery,dc=example,dc=org");
+	snprintf(c.uri, sizeof(c.uri), "ldap://replica.example.org/");
+	c.log = &log;
+	c.write = 0;
+	cfg = c.cfg;
+	cfg.generate_cooldown = 60;
+	batch_at(&b, 1, 8);
+	b.id = 7;
+	b.count = 1;
+	b.status = REC_BATCH_ACTIVE;
+	codes[0].slot = 1;
+	codes[0].state = REC_CODE_UNUSED;
+	memset(&ev, 0, sizeof(ev));
+	ev.type = REC_EV_CODE_USED;
+	snprintf(ev.user, sizeof(ev.user), "alice");
+
+	assert_int_equal(rec_ldap_count_attempt(&c, "alice", 100, &cfg,
+	    &before, &counted), REC_ERR_USAGE);
+	assert_logged(&cap, "replica.example.org/: lockout update over a "
+	    "connection opened for reading");
+	assert_int_equal(rec_ldap_clear_lock(&c, "alice"), REC_ERR_USAGE);
+	assert_int_equal(rec_ldap_take_generate(&c, "alice", 100, &cfg, &wait),
+	    REC_ERR_USAGE);
+	assert_int_equal(rec_ldap_mark_code(&c, "alice", &b, &codes[0],
+	    REC_CODE_USED, 100, "host-a"), REC_ERR_USAGE);
+	assert_int_equal(rec_ldap_note_use(&c, "alice", 100), REC_ERR_USAGE);
+	assert_int_equal(rec_ldap_write_batch(&c, "alice", &b, codes, 1, 100),
+	    REC_ERR_USAGE);
+	assert_int_equal(rec_ldap_audit(&c, &ev, "host-a"), REC_ERR_USAGE);
+	assert_logged(&cap, "over a connection opened for reading");
+	assert_null(c.ld);
+}
+
 int
 main(void)
 {
@@ -334,6 +389,7 @@ main(void)
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_user_dn),
 		cmocka_unit_test(test_open_refusals),
+		cmocka_unit_test(test_read_connection_writes_nothing),
 	};
 
 	if (sodium_init() < 0)

@@ -142,6 +142,12 @@ main(int argc, char **argv)
 		errx(EXIT_FAIL, "this system keeps recovery codes in the system "
 		    "store %s: codes are issued by the administrator "
 		    "(pam-recovery-admin generate)", cfg.store);
+	/*
+	 * As the module and the admin tool: codes made here while the module
+	 * refuses every login of this configuration would be a surprise.
+	 */
+	if (rec_target_check_pepper(&cfg, &log) != REC_OK)
+		return EXIT_FAIL;
 	if ((pw = getpwuid(getuid())) == NULL)
 		errx(EXIT_FAIL, "who are you? (uid %u is not in the password "
 		    "database)", (unsigned)getuid());

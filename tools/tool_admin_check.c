@@ -327,6 +327,84 @@ check_lost(void *arg, const char *path, int lost)
 		    "(the store is probably corrupt; see above)");
 }
 
+/*
+ * The checks of one configuration (a->service: NULL for the global
+ * settings, else a [service] section's) and its store.  label, when not
+ * NULL, says which services use it: a file with several stores is checked
+ * store by store.
+ */
+static void
+check_config(struct admin *a, struct report *rp, const char *conf,
+    const char *label)
+{
+	struct rec_log log = { capture, rp, 0 };
+	struct tool_target t;
+	int per_user;
+
+	rp->captured[0] = '\0';
+	if (admin_config(a, &a->cfg, &log) != REC_OK) {
+		item(rp, FAIL, "configuration", "%s%s%s", label != NULL ?
+		    label : "", label != NULL ? ": " : "", rp->captured);
+		return;
+	}
+	item(rp, OK, "configuration", "%s%s%s%s, store = %s", conf,
+	    a->conf == NULL && access(conf, F_OK) != 0 ?
+	    " not found: built-in defaults" : "", label != NULL ? ", " : "",
+	    label != NULL ? label : "", a->cfg.store);
+	per_user = rec_config_per_user(&a->cfg);
+	check_format(rp, &a->cfg);
+	check_cost(rp, &a->cfg);
+	check_pepper(rp, &a->cfg, per_user);
+	if (!per_user) {
+		if (admin_system_target(a, &t) == EXIT_OK)
+			check_store(a, &t, rp);
+	} else {
+		unsigned before = rp->n;
+
+		admin_each_store(a, check_store, rp, rp, sizeof(*rp),
+		    check_lost);
+		if (rp->n == before)
+			item(rp, OK, "stores", "no user has a store yet");
+		if (geteuid() != 0)
+			item(rp, WARN, "stores", "not root: only your own "
+			    "store was checked");
+	}
+}
+
+/*
+ * Without --service or --store, a file whose [service] sections name
+ * several stores is checked store by store (each labelled with the
+ * services using it), as the module will use each: rather than a refusal
+ * that would leave a newcomer's second stack unchecked.  0 when the file
+ * names one store (or cannot be read: check_config reports that).
+ */
+static int
+check_each_store(struct admin *a, struct report *rp, const char *conf)
+{
+	struct rec_log quiet = { NULL, NULL, 0 };
+	struct tool_stores *set;
+	struct rec_config global;
+	int done = 0;
+
+	if (a->service != NULL || a->store != NULL ||
+	    (set = malloc(sizeof(*set))) == NULL)
+		return 0;
+	if (tool_load_config(a->conf, NULL, &global, &quiet) == REC_OK &&
+	    tool_config_stores(a->conf, &global, set, &quiet) == REC_OK &&
+	    set->n > 1) {
+		a->each_store = 1;
+		for (unsigned s = 0; s < set->n; s++) {
+			a->service = s == 0 ? NULL : set->s[s].service;
+			check_config(a, rp, conf, set->s[s].label);
+		}
+		a->service = NULL;
+		a->each_store = 0;
+		done = 1;
+	}
+	free(set);
+	return done;
+}
+
 int
 admin_cmd_check(struct admin *a, int argc, char **argv)
 {
@@ -337,13 +415,11 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct report rp;
-	struct rec_log log = { capture, &rp, 0 };
-	struct tool_target t;
 	const char *conf = a->conf != NULL ? a->conf : REC_CONF_DEFAULT;
 	/* The system as a whole: its stacks too, unless -c or -s narrow it. */
 	const char *pamdir = a->conf == NULL && a->store == NULL ?
 	    "/etc/pam.d" : NULL;
-	int ch, per_user, r;
+	int ch, r;
 
 	memset(&rp, 0, sizeof(rp));
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -369,32 +445,8 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 		tool_json_key(&rp.j, "checks");
 		tool_json_array_begin(&rp.j, TOOL_JSON_ROWS);
 	}
-	if (admin_config(a, &a->cfg, &log) != REC_OK) {
-		item(&rp, FAIL, "configuration", "%s", rp.captured);
-		goto stacks;
-	}
-	item(&rp, OK, "configuration", "%s%s, store = %s", conf,
-	    a->conf == NULL && access(conf, F_OK) != 0 ?
-	    " not found: built-in defaults" : "", a->cfg.store);
-	per_user = rec_config_per_user(&a->cfg);
-	check_format(&rp, &a->cfg);
-	check_cost(&rp, &a->cfg);
-	check_pepper(&rp, &a->cfg, per_user);
-	if (!per_user) {
-		if (admin_system_target(a, &t) == EXIT_OK)
-			check_store(a, &t, &rp);
-	} else {
-		unsigned before = rp.n;
-
-		admin_each_store(a, check_store, &rp, &rp, sizeof(rp),
-		    check_lost);
-		if (rp.n == before)
-			item(&rp, OK, "stores", "no user has a store yet");
-		if (geteuid() != 0)
-			item(&rp, WARN, "stores", "not root: only your own "
-			    "store was checked");
-	}
-stacks:
+	if (!check_each_store(a, &rp, conf))
+		check_config(a, &rp, conf, NULL);
 	if (pamdir != NULL)
 		admin_check_stacks(&rp, a, pamdir);
 	if (rp.json) {

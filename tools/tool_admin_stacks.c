@@ -212,6 +212,23 @@ out:
 }
 
 /* Every line of one service file that loads pam_recovery.so. */
+/*
+ * 1 for the services that make a user root (or another user): there a
+ * code the user could have replaced themselves proves nothing, so a
+ * per-user store is a warning (INSTALL, SECURITY.md).
+ */
+static int
+raises(const char *service)
+{
+	static const char *const names[] = { "sudo", "sudo-i", "su", "su-l",
+	    "doas", "polkit-1", "pkexec" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strcmp(service, names[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static unsigned
 check_file(struct report *rp, struct admin *a, int dfd, const char *dir,
     const char *service, struct seen_store *seen, unsigned *nseen)
@@ -246,6 +263,14 @@ check_file(struct report *rp, struct admin *a, int dfd, const char *dir,
 		    lineno, w[0]);
 		if (resolve(rp, what, service, w + 3, n - 3, &cfg) != REC_OK)
 			continue;
+		if (rec_config_per_user(&cfg) && raises(service)) {
+			admin_check_item(rp, WARN, what, NULL, "per-user stores "
+			    "%s for %s, which gives root: any program running "
+			    "as the user can replace their codes; a system "
+			    "store is safer ([service %s] store = ...)",
+			    cfg.store, service, service);
+			continue;
+		}
 		if (rec_config_per_user(&cfg)) {
 			admin_check_item(rp, OK, what, NULL, "per-user stores "
 			    "%s", cfg.store);
