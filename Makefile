@@ -61,7 +61,11 @@ CORE_SRC := \
 	pam_recovery/rec_self.c \
 	pam_recovery/rec_slots.c \
 	pam_recovery/rec_store.c \
-	pam_recovery/rec_store_access.c \
+	pam_recovery/rec_store_lmdb.c \
+	pam_recovery/rec_store_lmdb_access.c \
+	pam_recovery/rec_store_lmdb_admin.c \
+	pam_recovery/rec_store_lmdb_issue.c \
+	pam_recovery/rec_store_lmdb_ops.c \
 	pam_recovery/rec_target.c
 CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
 MODULE_SRC := pam_recovery/pam_recovery.c

@@ -12,6 +12,7 @@
 
 #include <sodium.h>
 
+#include "rec_store_lmdb.h"	/* the LMDB store filled directly */
 #include "rec_err.h"
 
 #include "bench.h"

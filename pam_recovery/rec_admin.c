@@ -21,39 +21,50 @@ struct unlock {
 	struct rec_unlocked found;
 };
 
+/* Clear one state, noting what it was. */
 static int
-unlock_txn(struct rec_txn *t, void *varg)
+unlock_lock(struct rec_lock *lk, unsigned which, const struct rec_view *v,
+    void *varg)
 {
 	struct unlock *a = varg;
 	struct rec_lock_policy lp;
-	struct rec_user u;
-	char detail[128];
-	int r;
 
-	memset(&a->found, 0, sizeof(a->found));
-	if ((r = rec_user_get(t, a->who->user, &u)) != REC_OK)
-		return r;
-	rec_config_lock_policy(a->cfg, &lp);
-	rec_lock_refresh(&u.lock, a->now, &lp);
-	a->found.lock_remaining = rec_lock_remaining(&u.lock, a->now, &lp);
-	a->found.failures = u.lock.failures;
-	/*
-	 * The generate cooldown has its own derived settings in
-	 * rec_issue.c; what is left of it is plain arithmetic on its end.
-	 */
-	if (u.gen.locked_until > a->now)
-		a->found.gen_remaining = u.gen.locked_until - a->now;
-	rec_lock_clear(&u.lock);
-	rec_lock_clear(&u.gen);
-	if ((r = rec_user_put(t, a->who->user, &u)) != REC_OK)
-		return r;
+	(void)v;
+	if (which == REC_LOCK_LOGIN) {
+		rec_config_lock_policy(a->cfg, &lp);
+		rec_lock_refresh(lk, a->now, &lp);
+		a->found.lock_remaining = rec_lock_remaining(lk, a->now, &lp);
+		a->found.failures = lk->failures;
+	} else {
+		/*
+		 * The generate cooldown has its own derived settings in
+		 * rec_issue.c; what is left of it is plain arithmetic on its
+		 * end.
+		 */
+		a->found.gen_remaining = lk->locked_until > a->now ?
+		    lk->locked_until - a->now : 0;
+	}
+	rec_lock_clear(lk);
+	return REC_OK;
+}
+
+static int
+unlock_audit(const struct rec_store_done *d, struct rec_event *ev,
+    unsigned max, unsigned *n, void *varg)
+{
+	const struct unlock *a = varg;
+	char detail[128];
+
+	if (max < 1)
+		return REC_ERR_INTERNAL;
 	snprintf(detail, sizeof(detail), "lock_remaining=%llu failures=%u "
 	    "generate_cooldown=%llu",
 	    (unsigned long long)a->found.lock_remaining, a->found.failures,
 	    (unsigned long long)a->found.gen_remaining);
-	return rec_auth_audit(t, a->cfg, a->who, a->now,
-	    &(struct rec_mark){ .type = REC_EV_UNLOCKED,
-	    .batch = u.active_batch, .detail = detail });
+	*n = (unsigned)rec_auth_event(a->cfg, a->who, a->now,
+	    &(struct rec_mark){ .type = REC_EV_UNLOCKED, .batch = d->batch,
+	    .detail = detail }, ev);
+	return REC_OK;
 }
 
 int
@@ -67,27 +78,13 @@ rec_admin_unlock(struct rec_store *st, const struct rec_config *cfg,
 	a.cfg = cfg;
 	a.who = who;
 	a.now = now;
-	r = rec_store_write(st, unlock_txn, &a);
+	r = rec_store_lock_update(st, who->user, REC_LOCK_LOGIN | REC_LOCK_GEN,
+	    0, unlock_lock, &a, unlock_audit, NULL);
+	if (r == REC_ERR_NOSTORE)
+		r = REC_ERR_NOTFOUND;
 	if (info != NULL)
-		*info = a.found;
+		*info = r == REC_OK ? a.found : (struct rec_unlocked){ 0 };
 	return r;
-}
-
-struct note {
-	const struct rec_config *cfg;
-	const struct rec_who *who;
-	enum rec_event_type type;
-	uint64_t now;
-	const char *detail;
-};
-
-static int
-note_txn(struct rec_txn *t, void *varg)
-{
-	struct note *n = varg;
-
-	return rec_auth_audit(t, n->cfg, n->who, n->now,
-	    &(struct rec_mark){ .type = n->type, .detail = n->detail });
 }
 
 int
@@ -95,94 +92,63 @@ rec_admin_event(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, enum rec_event_type type, uint64_t now,
     const char *detail)
 {
-	struct note n = { cfg, who, type, now, detail };
+	struct rec_event ev;
 
-	return rec_store_write(st, note_txn, &n);
+	if (!rec_auth_event(cfg, who, now, &(struct rec_mark){ .type = type,
+	    .detail = detail }, &ev))
+		return rec_store_event_append(st, NULL, 0);
+	return rec_store_event_append(st, &ev, 1);
 }
 
 /* Reading a store back: every record must decode. */
-struct verify {
-	struct rec_txn *t;
-	struct rec_store_counts counts;
-	struct rec_code_rec codes[REC_COUNT_MAX];
-};
-
 static int
-count_user(const char *user, const struct rec_user *u, void *varg)
+count_user(const struct rec_store_item *it, void *varg)
 {
-	struct verify *v = varg;
+	struct rec_store_counts *c = varg;
 
-	(void)user;
-	(void)u;
-	v->counts.users++;
-	return REC_OK;
+	c->users++;
+	return it->b_rc == REC_ERR_NOTFOUND ? REC_OK : it->b_rc;
 }
 
 static int
-count_batch(const char *user, const struct rec_batch *b, void *varg)
+count_batch(const struct rec_store_item *it, void *varg)
 {
-	struct verify *v = varg;
-	unsigned n;
-	int r;
+	struct rec_store_counts *c = varg;
 
-	v->counts.batches++;
-	if (b->status == REC_BATCH_ACTIVE && b->peppered)
-		v->counts.peppered++;
-	if ((r = rec_coderec_get_all(v->t, user, b->id, v->codes, REC_COUNT_MAX,
-	    &n)) != REC_OK)
-		return r;
-	v->counts.codes += n;
+	if (it->codes_rc != REC_OK)
+		return it->codes_rc;
+	c->batches++;
+	if (it->b->status == REC_BATCH_ACTIVE && it->b->peppered)
+		c->peppered++;
+	c->codes += it->ncodes;
 	return REC_OK;
 }
 
 static int
 count_event(uint64_t seq, const struct rec_event *ev, void *varg)
 {
-	struct verify *v = varg;
+	struct rec_store_counts *c = varg;
 
 	(void)seq;
 	(void)ev;
-	v->counts.events++;
+	c->events++;
 	return REC_OK;
-}
-
-static int
-verify_txn(struct rec_txn *t, void *varg)
-{
-	struct verify *v = varg;
-	int r;
-
-	v->t = t;
-	memset(&v->counts, 0, sizeof(v->counts));
-	if ((r = rec_user_each(t, count_user, v)) != REC_OK ||
-	    (r = rec_batch_each(t, NULL, count_batch, v)) != REC_OK)
-		return r;
-	return rec_event_each(t, count_event, v);
 }
 
 int
 rec_admin_verify(struct rec_store *st, struct rec_store_counts *counts)
 {
-	struct verify *v = NULL;
-	int r = REC_ERR_INTERNAL;
+	struct rec_store_counts c;
+	int r;
 
-	/* Code records hold hashes: keep them in guarded memory. */
-	if ((v = sodium_malloc(sizeof(*v))) == NULL) {
-		r = REC_ERR_NOMEM;
-		goto out;
-	}
-	memset(v, 0, sizeof(*v));
-	if ((r = rec_store_read(st, verify_txn, v)) != REC_OK)
-		goto out;
+	memset(&c, 0, sizeof(c));
+	if ((r = rec_store_records_each(st, count_user, count_batch, &c)) !=
+	    REC_OK || (r = rec_store_event_each(st, 0, count_event, &c)) !=
+	    REC_OK)
+		return r;
 	if (counts != NULL)
-		*counts = v->counts;
-	r = REC_OK;
-out:
-	if (v != NULL) {
-		sodium_memzero(v, sizeof(*v));
-		sodium_free(v);
-	}
-	return r;
+		*counts = c;
+	return REC_OK;
 }
 
 /*
@@ -321,25 +287,10 @@ rec_admin_backup(struct rec_store *st, const char *dest,
 	return r;
 }
 
-struct events {
-	rec_event_fn *fn;
-	void *arg;
-};
-
-static int
-events_txn(struct rec_txn *t, void *varg)
-{
-	const struct events *e = varg;
-
-	return rec_event_each(t, e->fn, e->arg);
-}
-
 int
 rec_admin_event_each(struct rec_store *st, rec_event_fn *fn, void *arg)
 {
-	struct events e = { fn, arg };
-
-	return rec_store_read(st, events_txn, &e);
+	return rec_store_event_each(st, 0, fn, arg);
 }
 
 /* Add user to nm unless it is there (with dedup) or nm is full. */
@@ -376,31 +327,17 @@ name_of_batch(const char *user, const struct rec_batch *b, void *arg)
 	return add_name(arg, user, 1);
 }
 
-struct names {
-	struct rec_names *nm;
-	unsigned flags;
-};
-
-static int
-names_txn(struct rec_txn *t, void *varg)
-{
-	const struct names *a = varg;
-	int r;
-
-	a->nm->n = 0;	/* a transaction run again starts afresh */
-	if ((r = rec_user_each(t, name_of_user, a->nm)) != REC_OK ||
-	    !(a->flags & REC_NAMES_BATCHES))
-		return r;
-	return rec_batch_each(t, NULL, name_of_batch, a->nm);
-}
-
 int
 rec_admin_names_read(struct rec_store *st, unsigned flags,
     struct rec_names *out)
 {
-	struct names a = { out, flags };
+	int r;
 
-	return rec_store_read(st, names_txn, &a);
+	out->n = 0;
+	if ((r = rec_store_user_each(st, name_of_user, out)) != REC_OK ||
+	    !(flags & REC_NAMES_BATCHES))
+		return r;
+	return rec_store_batch_each(st, NULL, name_of_batch, out);
 }
 
 void
@@ -419,29 +356,10 @@ live_batch(const char *user, const struct rec_batch *b, void *arg)
 	return REC_OK;
 }
 
-struct live {
-	const char *user;
-	unsigned long n;
-};
-
-static int
-live_txn(struct rec_txn *t, void *varg)
-{
-	struct live *l = varg;
-
-	l->n = 0;
-	return rec_batch_each(t, l->user, live_batch, &l->n);
-}
-
 int
 rec_admin_batch_count(struct rec_store *st, const char *user,
     unsigned long *live)
 {
-	struct live l = { user, 0 };
-	int r;
-
 	*live = 0;
-	if ((r = rec_store_read(st, live_txn, &l)) == REC_OK)
-		*live = l.n;
-	return r;
+	return rec_store_batch_each(st, user, live_batch, live);
 }

@@ -43,8 +43,8 @@ struct rec_store_counts {
 };
 
 /*
- * Read every record of st back in one read transaction (users, batches
- * with their codes, audit events), so that a record that does not decode
+ * Read every record of st back (users, batches with their codes in one
+ * consistent read, then the audit events), so that a record that does not decode
  * is found now rather than at a login.  counts (may be NULL) receives the
  * numbers.  Returns REC_OK, or the first error (REC_ERR_CORRUPT, ...).
  */
@@ -100,9 +100,9 @@ struct rec_names {
 #define REC_NAMES_BATCHES	0x1
 
 /*
- * Fill out with the name of every user record of st, in key order, in one
- * read transaction; with REC_NAMES_BATCHES, then every further name that a
- * batch is kept under, each name once.  out starts empty ({ 0 }) and is
+ * Fill out with the name of every user record of st, in key order (one
+ * walk); with REC_NAMES_BATCHES, then every further name that a batch is
+ * kept under, each name once (a second walk).  out starts empty ({ 0 }) and is
  * released with rec_admin_names_free on every path.  Returns REC_OK,
  * REC_ERR_NOMEM or a store error.
  */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_auth.c: one attempt: normalise, pre-count, hash outside, consume. */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -25,6 +26,7 @@ struct attempt {
 	const char *code;		/* normalised */
 	const unsigned char *pepper_in;	/* the configured pepper, or NULL */
 	const unsigned char *pepper;	/* as the batch wants it */
+	const struct rec_log *log;	/* the store's */
 	/* phase 1 results */
 	int outcome;
 	struct rec_user before, after;
@@ -44,25 +46,23 @@ copy_field(char *dst, size_t len, const char *src)
 }
 
 int
-rec_auth_audit(struct rec_txn *t, const struct rec_config *cfg,
-    const struct rec_who *who, uint64_t now, const struct rec_mark *m)
+rec_auth_event(const struct rec_config *cfg, const struct rec_who *who,
+    uint64_t now, const struct rec_mark *m, struct rec_event *ev)
 {
-	struct rec_event ev;
-
+	memset(ev, 0, sizeof(*ev));
 	if (!cfg->audit)
-		return REC_OK;
-	memset(&ev, 0, sizeof(ev));
-	ev.time = now;
-	ev.type = (uint8_t)m->type;
-	ev.batch = m->batch;
-	ev.slot = (uint8_t)m->slot;
-	copy_field(ev.user, sizeof(ev.user), who->user);
-	copy_field(ev.service, sizeof(ev.service), who->service);
-	copy_field(ev.rhost, sizeof(ev.rhost), who->rhost);
-	copy_field(ev.tty, sizeof(ev.tty), who->tty);
-	copy_field(ev.actor, sizeof(ev.actor), who->actor);
-	copy_field(ev.detail, sizeof(ev.detail), m->detail);
-	return rec_event_append(t, &ev);
+		return 0;
+	ev->time = now;
+	ev->type = (uint8_t)m->type;
+	ev->batch = m->batch;
+	ev->slot = (uint8_t)m->slot;
+	copy_field(ev->user, sizeof(ev->user), who->user);
+	copy_field(ev->service, sizeof(ev->service), who->service);
+	copy_field(ev->rhost, sizeof(ev->rhost), who->rhost);
+	copy_field(ev->tty, sizeof(ev->tty), who->tty);
+	copy_field(ev->actor, sizeof(ev->actor), who->actor);
+	copy_field(ev->detail, sizeof(ev->detail), m->detail);
+	return 1;
 }
 
 /* Decoding refuses used + invalidated > count, and so do the writers. */
@@ -74,13 +74,26 @@ remaining_of(const struct rec_batch *b)
 	return (unsigned)(b->count - b->used - b->invalidated);
 }
 
-struct status_arg {
-	const struct rec_config *cfg;
-	const char *user;
+/* The clock moved back behind a lock: pull it in to now. */
+struct settle_arg {
 	uint64_t now;
-	struct rec_status *out;
-	int settle;		/* the clock moved back behind the state */
+	struct rec_lock_policy lock, gen;
 };
+
+static int
+settle_lock(struct rec_lock *lk, unsigned which, const struct rec_view *v,
+    void *varg)
+{
+	struct settle_arg *a = varg;
+	const struct rec_lock_policy *p = which == REC_LOCK_GEN ? &a->gen :
+	    &a->lock;
+
+	(void)v;
+	if (!rec_lock_clock_back(lk, a->now, p))
+		return REC_STOP;
+	rec_lock_refresh(lk, a->now, p);
+	return REC_OK;
+}
 
 /* 1 when u's lock or generate cooldown needs rec_auth_settle at now. */
 static int
@@ -95,92 +108,94 @@ needs_settle(const struct rec_user *u, uint64_t now,
 	    rec_lock_clock_back(&u->gen, now, &gp);
 }
 
-static int
-settle_txn(struct rec_txn *t, void *varg)
-{
-	struct status_arg *a = varg;
-	struct rec_lock_policy lp, gp;
-	struct rec_user u;
-	int r;
-
-	if ((r = rec_user_get(t, a->user, &u)) == REC_ERR_NOTFOUND)
-		return REC_OK;
-	if (r != REC_OK || !needs_settle(&u, a->now, a->cfg))
-		return r;
-	rec_config_lock_policy(a->cfg, &lp);
-	rec_config_gen_policy(a->cfg, &gp);
-	rec_lock_refresh(&u.lock, a->now, &lp);
-	rec_lock_refresh(&u.gen, a->now, &gp);
-	return rec_user_put(t, a->user, &u);
-}
-
 int
 rec_auth_settle(struct rec_store *st, const struct rec_config *cfg,
     const char *user, uint64_t now)
 {
-	struct status_arg a = { cfg, user, now, NULL, 0 };
-
-	return rec_store_write(st, settle_txn, &a);
-}
-
-static int
-status_txn(struct rec_txn *t, void *varg)
-{
-	struct status_arg *a = varg;
-	struct rec_status *s = a->out;
-	struct rec_lock_policy lp;
-	struct rec_user u;
-	struct rec_batch b;
+	struct settle_arg a;
 	int r;
 
-	if ((r = rec_user_get(t, a->user, &u)) == REC_ERR_NOTFOUND)
-		return REC_OK;
+	a.now = now;
+	rec_config_lock_policy(cfg, &a.lock);
+	rec_config_gen_policy(cfg, &a.gen);
+	r = rec_store_lock_update(st, user, REC_LOCK_LOGIN | REC_LOCK_GEN, 0,
+	    settle_lock, &a, NULL, NULL);
+	return r == REC_ERR_NOSTORE ? REC_OK : r;
+}
+
+/* *s from a view; *settle: the clock moved back behind the state. */
+static int
+status_of(struct rec_store *st, const struct rec_config *cfg,
+    const char *user, uint64_t now, struct rec_status *s, int *settle)
+{
+	struct rec_lock_policy lp;
+	struct rec_view *v = NULL;
+	struct rec_user *u;
+	struct rec_batch *b;
+	int r = REC_ERR_INTERNAL;
+
+	memset(s, 0, sizeof(*s));
+	rec_config_format(cfg, &s->fmt);
+	*settle = 0;
+	if ((v = malloc(sizeof(*v))) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = rec_store_view(st, user, 0, v)) == REC_ERR_NOSTORE) {
+		r = REC_OK;
+		goto out;
+	}
 	if (r != REC_OK)
-		return r;
-	a->settle = needs_settle(&u, a->now, a->cfg);
-	rec_config_lock_policy(a->cfg, &lp);
-	rec_lock_refresh(&u.lock, a->now, &lp);
-	s->lock_remaining = rec_lock_remaining(&u.lock, a->now, &lp);
-	s->failures = u.lock.failures;
-	if (u.active_batch == 0)
-		return REC_OK;
-	if ((r = rec_batch_get(t, a->user, u.active_batch, &b)) != REC_OK)
-		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
-	if ((r = rec_policy_batch(&b, a->cfg, a->now, a->user,
-	    rec_txn_log(t))) != REC_OK)
-		return r;
+		goto out;
+	u = &v->user;
+	b = &v->batch;
+	*settle = needs_settle(u, now, cfg);
+	rec_config_lock_policy(cfg, &lp);
+	rec_lock_refresh(&u->lock, now, &lp);
+	s->lock_remaining = rec_lock_remaining(&u->lock, now, &lp);
+	s->failures = u->lock.failures;
+	if (!v->have_batch) {
+		r = REC_OK;
+		goto out;
+	}
+	if ((r = rec_policy_batch(b, cfg, now, user, rec_store_log(st))) !=
+	    REC_OK)
+		goto out;
 	s->enrolled = 1;
-	s->fmt = b.fmt;
-	s->batch = b.id;
-	s->count = b.count;
-	s->used = b.used;
-	s->invalidated = b.invalidated;
-	s->remaining = remaining_of(&b);
-	s->created = b.created;
-	s->expires = rec_policy_expires(&b, a->cfg);
-	s->verified = b.verified;
+	s->fmt = b->fmt;
+	s->batch = b->id;
+	s->count = b->count;
+	s->used = b->used;
+	s->invalidated = b->invalidated;
+	s->remaining = remaining_of(b);
+	s->created = b->created;
+	s->expires = rec_policy_expires(b, cfg);
+	s->verified = b->verified;
 	/*
 	 * The user's last use is one of this batch's only when the batch has
 	 * a used code: uses of older batches all came before it was active.
 	 */
-	s->last_used = b.used > 0 ? u.last_used : 0;
-	s->peppered = b.peppered;
-	s->expired = s->expires != 0 && s->expires <= a->now;
-	return REC_OK;
+	s->last_used = b->used > 0 ? u->last_used : 0;
+	s->peppered = b->peppered;
+	s->expired = s->expires != 0 && s->expires <= now;
+	r = REC_OK;
+out:
+	free(v);
+	return r;
 }
 
 int
 rec_auth_status(struct rec_store *st, const struct rec_config *cfg,
     const char *user, uint64_t now, struct rec_status *out)
 {
-	struct status_arg a = { cfg, user, now, out, 0 };
-	int r;
+	int r, settle = 0;
 
 	memset(out, 0, sizeof(*out));
 	rec_config_format(cfg, &out->fmt);
 	if (st == NULL)
 		return REC_OK;
-	if ((r = rec_store_read(st, status_txn, &a)) != REC_OK || !a.settle)
+	if ((r = status_of(st, cfg, user, now, out, &settle)) != REC_OK ||
+	    !settle)
 		return r;
 	/*
 	 * Rare: the clock moved back.  A lock corrected only in a copy would
@@ -194,225 +209,201 @@ rec_auth_status(struct rec_store *st, const struct rec_config *cfg,
 		return REC_OK;
 	if ((r = rec_auth_settle(st, cfg, user, now)) != REC_OK)
 		return r;
-	memset(out, 0, sizeof(*out));
-	rec_config_format(cfg, &out->fmt);
-	a.settle = 0;
-	return rec_store_read(st, status_txn, &a);
+	return status_of(st, cfg, user, now, out, &settle);
 }
 
 /*
- * Phase 1: refuse while locked, count this attempt as a failure before any
- * hash is evaluated, and pick the one stored code to hash against.  The
- * store decides nothing about the server's work: a batch outside the policy
- * is refused before anything is counted, and whatever its tags say, one
- * candidate at most is taken: the first unused code whose tag matches (a
- * used one only when no unused one does, so that reuse is reported as
- * such).  Generation gives the codes of a batch distinct tags, so a
- * well-formed batch never hides a code behind another.
+ * Phase 1, one atomic step on the store: refuse while locked (the
+ * refreshed state is written back), and count this attempt as a failure
+ * before any hash is evaluated, having picked the one stored code to hash
+ * against.  The store decides nothing about the server's work: a batch
+ * outside the policy is refused before anything is counted, and whatever
+ * its tags say, one candidate at most is taken: the first unused code
+ * whose tag matches (a used one only when no unused one does, so that
+ * reuse is reported as such).  Generation gives the codes of a batch
+ * distinct tags, so a well-formed batch never hides a code behind another.
+ * The lock this failure would set is only audited once the attempt is
+ * judged a failure (reject_events): a valid code clears it in phase 2,
+ * and an attempt that is refunded never counted.
  */
 static int
-precount_txn(struct rec_txn *t, void *varg)
+count_lock(struct rec_lock *lk, unsigned which, const struct rec_view *v,
+    void *varg)
 {
 	struct attempt *a = varg;
-	struct rec_code_rec codes[REC_COUNT_MAX];
-	unsigned n = 0, pick = REC_COUNT_MAX;
+	unsigned best = REC_COUNT_MAX;
 	uint16_t tag;
-	int r = REC_ERR_INTERNAL;
+	int r;
 
+	(void)which;
 	a->ncand = 0;
 	a->locked_now = 0;
-	if ((r = rec_user_get(t, a->who->user,
-	    &a->before)) == REC_ERR_NOTFOUND) {
-		a->outcome = REC_ERR_NOSTORE;
-		r = REC_OK;
-		goto out;
-	}
-	if (r != REC_OK)
-		goto out;
-	a->after = a->before;
-	rec_lock_refresh(&a->after.lock, a->now, &a->lock);
-	if (rec_lock_remaining(&a->after.lock, a->now, &a->lock) > 0) {
+	a->before.lock = *lk;
+	rec_lock_refresh(lk, a->now, &a->lock);
+	if (rec_lock_remaining(lk, a->now, &a->lock) > 0) {
 		a->outcome = REC_ERR_LOCKED;
-		r = rec_user_put(t, a->who->user, &a->after);
-		goto out;
+		return REC_OK;
 	}
-	if (a->after.active_batch == 0) {
-		a->outcome = REC_ERR_NOSTORE;
-		r = REC_OK;
-		goto out;
-	}
-	if ((r = rec_batch_get(t, a->who->user, a->after.active_batch,
-	    &a->batch)) != REC_OK) {
-		if (r == REC_ERR_NOTFOUND)
-			r = REC_ERR_CORRUPT;
-		goto out;
-	}
+	a->outcome = REC_ERR_NOSTORE;
+	if (!v->have_batch)
+		return REC_STOP;
+	a->batch = v->batch;
 	if ((r = rec_policy_batch(&a->batch, a->cfg, a->now, a->who->user,
-	    rec_txn_log(t))) != REC_OK)
-		goto out;
+	    a->log)) != REC_OK)
+		return r;
 	if (a->batch.peppered && a->pepper_in == NULL) {
-		rec_logf(rec_txn_log(t), LOG_ERR, "batch of user %s was "
-		    "generated with a pepper, but pepper_file is not set",
-		    a->who->user);
+		rec_logf(a->log, LOG_ERR, "batch of user %s was generated with "
+		    "a pepper, but pepper_file is not set", a->who->user);
 		a->outcome = REC_ERR_CONFIG;
-		r = REC_OK;
-		goto out;
+		return REC_STOP;
 	}
 	a->pepper = a->batch.peppered ? a->pepper_in : NULL;
-	if ((r = rec_coderec_get_all(t, a->who->user, a->batch.id, codes,
-	    REC_COUNT_MAX, &n)) != REC_OK)
-		goto out;
-	if ((r = rec_batch_check_codes(&a->batch, codes, n)) != REC_OK) {
-		rec_logf(rec_txn_log(t), LOG_ERR, "batch %016llx of user %s: "
-		    "its codes do not match its counts",
-		    (unsigned long long)a->batch.id, a->who->user);
-		goto out;
+	if ((r = rec_batch_check_codes(&a->batch, v->codes, v->ncodes)) !=
+	    REC_OK) {
+		rec_logf(a->log, LOG_ERR, "batch %016llx of user %s: its codes "
+		    "do not match its counts", (unsigned long long)a->batch.id,
+		    a->who->user);
+		return r;
 	}
 	tag = rec_kdf_tag(a->code, a->pepper, a->batch.tag_key,
 	    a->batch.tag_bits);
-	for (unsigned i = 0; i < n; i++) {
-		if (a->batch.tag_bits != 0 && codes[i].tag != tag)
+	for (unsigned i = 0; i < v->ncodes; i++) {
+		if (a->batch.tag_bits != 0 && v->codes[i].tag != tag)
 			continue;
-		if (pick == REC_COUNT_MAX || (codes[pick].state !=
-		    REC_CODE_UNUSED && codes[i].state == REC_CODE_UNUSED))
-			pick = i;
+		if (best == REC_COUNT_MAX || (v->codes[best].state !=
+		    REC_CODE_UNUSED && v->codes[i].state == REC_CODE_UNUSED))
+			best = i;
 	}
-	if (pick != REC_COUNT_MAX) {
-		a->cand.slot = codes[pick].slot;
-		memcpy(a->cand.salt, codes[pick].salt, REC_SALT_LEN);
-		memcpy(a->cand.hash, codes[pick].hash, REC_HASH_LEN);
+	if (best != REC_COUNT_MAX) {
+		a->cand.slot = v->codes[best].slot;
+		memcpy(a->cand.salt, v->codes[best].salt, REC_SALT_LEN);
+		memcpy(a->cand.hash, v->codes[best].hash, REC_HASH_LEN);
 		a->ncand = 1;
 	}
-	/*
-	 * The lock this failure would set is only audited once the attempt is
-	 * judged a failure (reject_after): a valid code clears it in phase 2,
-	 * and an attempt that is refunded never counted.
-	 */
-	a->locked_now = rec_lock_fail(&a->after.lock, a->now, &a->lock);
-	if ((r = rec_user_put(t, a->who->user, &a->after)) != REC_OK)
-		goto out;
+	a->locked_now = rec_lock_fail(lk, a->now, &a->lock);
 	a->outcome = REC_OK;
-	r = REC_OK;
-out:
-	sodium_memzero(codes, sizeof(codes));
+	return REC_OK;
+}
+
+/* Phase 1: the count, a lazy write; a user without a record is not enrolled. */
+static int
+precount(struct rec_store *st, struct attempt *a)
+{
+	int r;
+
+	a->log = rec_store_log(st);
+	a->outcome = REC_ERR_NOSTORE;
+	r = rec_store_lock_update(st, a->who->user, REC_LOCK_LOGIN,
+	    REC_WRITE_LAZY | REC_WRITE_VIEW, count_lock, a, NULL, &a->after);
+	if (r == REC_ERR_NOSTORE) {
+		a->outcome = REC_ERR_NOSTORE;
+		r = REC_OK;
+	}
 	return r;
 }
 
 /*
- * Audit a rejection, then the lock it set in phase 1, in that order: the
- * trail reads as it happened, and a lock is only written for a failure.
+ * The events of a rejection, then of the lock it set in phase 1, in that
+ * order: the trail reads as it happened, and a lock is only written for a
+ * failure.
  */
-static int
-reject_after(struct rec_txn *t, const struct attempt *a, uint64_t batch,
-    unsigned slot, const char *why)
+static unsigned
+reject_events(const struct attempt *a, uint64_t batch, unsigned slot,
+    const char *why, struct rec_event ev[2])
 {
-	int r;
+	unsigned n = 0;
 
-	if ((r = rec_auth_audit(t, a->cfg, a->who, a->now,
+	n += (unsigned)rec_auth_event(a->cfg, a->who, a->now,
 	    &(struct rec_mark){ .type = REC_EV_CODE_REJECTED, .batch = batch,
-	    .slot = slot, .detail = why })) != REC_OK)
-		return r;
-	if (!a->locked_now)
+	    .slot = slot, .detail = why }, &ev[n]);
+	if (a->locked_now)
+		n += (unsigned)rec_auth_event(a->cfg, a->who, a->now,
+		    &(struct rec_mark){ .type = REC_EV_LOCKED, .batch = batch,
+		    .detail = "too many failed attempts" }, &ev[n]);
+	return n;
+}
+
+/* What phase 2's mark appends, for whichever outcome it found. */
+static int
+consume_audit(const struct rec_store_done *d, struct rec_event *ev,
+    unsigned max, unsigned *n, void *varg)
+{
+	const struct attempt *a = varg;
+	int test = (a->flags & REC_ATTEMPT_TEST) != 0;
+
+	if (max < 2)
+		return REC_ERR_INTERNAL;
+	if (d->outcome != REC_OK) {
+		*n = reject_events(a, d->batch, a->slot,
+		    rec_strerror(d->outcome), ev);
 		return REC_OK;
-	return rec_auth_audit(t, a->cfg, a->who, a->now,
-	    &(struct rec_mark){ .type = REC_EV_LOCKED, .batch = batch,
-	    .detail = "too many failed attempts" });
+	}
+	*n = (unsigned)rec_auth_event(a->cfg, a->who, a->now,
+	    &(struct rec_mark){ .type = test ? REC_EV_VERIFIED :
+	    REC_EV_CODE_USED, .batch = d->batch, .slot = a->slot,
+	    .detail = "" }, ev);
+	return REC_OK;
 }
 
 /*
- * Phase 2 for a matching code: re-check under the write lock that the code
- * is still unused and its batch still active, then consume it (or, when
- * only testing, mark the batch verified) and clear the lockout.
+ * Phase 2 for a matching code: the store re-checks under its write lock
+ * that the code is still unused and its batch still active, then consumes
+ * it (or, when only testing, marks the batch verified) and clears the
+ * lockout.
  */
 static int
-consume_txn(struct rec_txn *t, void *varg)
+consume(struct rec_store *st, struct attempt *a)
 {
-	struct attempt *a = varg;
-	struct rec_user u;
-	struct rec_batch b;
-	struct rec_code_rec c;
-	int test = (a->flags & REC_ATTEMPT_TEST) != 0, r;
+	struct rec_code_mark m = {
+		.user = a->who->user,
+		.batch = a->batch.id,
+		.slot = a->slot,
+		.to = (a->flags & REC_ATTEMPT_TEST) ? REC_MARK_VERIFY :
+		    REC_MARK_USED,
+		.now = a->now,
+		.expires = rec_policy_expires(&a->batch, a->cfg),
+	};
 
-	if ((r = rec_user_get(t, a->who->user, &u)) != REC_OK ||
-	    (r = rec_batch_get(t, a->who->user, a->batch.id, &b)) != REC_OK)
-		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
-	/* Purge may have removed the code since: only dead codes go. */
-	if ((r = rec_coderec_get(t, a->who->user, a->batch.id, a->slot, &c)) ==
-	    REC_ERR_NOTFOUND) {
-		memset(&c, 0, sizeof(c));
-		c.state = REC_CODE_USED;
-	} else if (r != REC_OK)
-		return r;
-	a->remaining = remaining_of(&b);
-	/* An unused code in a batch that counts none left: not ours. */
-	if (c.state == REC_CODE_UNUSED && a->remaining == 0)
-		return REC_ERR_CORRUPT;
-	if (u.active_batch != b.id || b.status != REC_BATCH_ACTIVE ||
-	    c.state == REC_CODE_INVALID)
-		a->outcome = REC_ERR_INVALIDATED;
-	else if (c.state == REC_CODE_USED)
-		a->outcome = REC_ERR_USED;
-	else if (rec_policy_expires(&b, a->cfg) != 0 &&
-	    rec_policy_expires(&b, a->cfg) <= a->now)
-		a->outcome = REC_ERR_EXPIRED;
-	else
-		a->outcome = REC_OK;
-	if (a->outcome != REC_OK)
-		return reject_after(t, a, b.id, a->slot,
-		    rec_strerror(a->outcome));
-	if (test)
-		b.verified = a->now;
-	else {
-		c.state = REC_CODE_USED;
-		c.changed = a->now;
-		b.used++;
-		u.last_used = a->now;
-		a->remaining = remaining_of(&b);
-	}
-	b.modified = a->now;
-	rec_lock_clear(&u.lock);
-	if ((r = rec_user_put(t, a->who->user, &u)) != REC_OK ||
-	    (r = rec_batch_put(t, a->who->user, &b)) != REC_OK ||
-	    (!test && (r = rec_coderec_put(t, a->who->user, b.id,
-	    &c)) != REC_OK))
-		return r;
-	return rec_auth_audit(t, a->cfg, a->who, a->now,
-	    &(struct rec_mark){ .type = test ? REC_EV_VERIFIED :
-	    REC_EV_CODE_USED, .batch = b.id, .slot = a->slot, .detail = "" });
+	return rec_store_code_mark(st, &m, consume_audit, a, &a->outcome,
+	    &a->remaining);
 }
 
 /* Phase 2 for a code that matched nothing: the failure stays counted. */
 static int
-reject_txn(struct rec_txn *t, void *varg)
+reject(struct rec_store *st, struct attempt *a)
 {
-	struct attempt *a = varg;
+	struct rec_event ev[2];
+	unsigned n;
+	int r;
 
-	return reject_after(t, a, a->batch.id, 0, "no matching code");
+	n = reject_events(a, a->batch.id, 0, "no matching code", ev);
+	r = rec_store_event_append(st, ev, n);
+	sodium_memzero(ev, sizeof(ev));
+	return r;
 }
 
 /*
  * The attempt could not be judged (no memory for argon2id, a store error):
  * give back the failure phase 1 counted.  When nothing else touched the
- * record since, restore it exactly; otherwise take one failure off.
+ * state since, restore it exactly; otherwise take one failure off.
  */
 static int
-refund_txn(struct rec_txn *t, void *varg)
+refund_lock(struct rec_lock *lk, unsigned which, const struct rec_view *v,
+    void *varg)
 {
-	struct attempt *a = varg;
-	struct rec_user u;
-	uint8_t now_enc[REC_RECORD_BUF], after_enc[REC_RECORD_BUF];
-	size_t n, m;
-	int r;
+	const struct attempt *a = varg;
 
-	if ((r = rec_user_get(t, a->who->user, &u)) != REC_OK)
-		return r;
-	n = rec_user_encode(&u, now_enc);
-	m = rec_user_encode(&a->after, after_enc);
-	if (n == m && memcmp(now_enc, after_enc, n) == 0)
-		u = a->before;
-	else if (u.lock.failures > 0)
-		u.lock.failures--;
-	return rec_user_put(t, a->who->user, &u);
+	(void)which;
+	(void)v;
+	if (lk->failures == a->after.lock.failures &&
+	    lk->window_start == a->after.lock.window_start &&
+	    lk->last_fail == a->after.lock.last_fail &&
+	    lk->locked_until == a->after.lock.locked_until &&
+	    lk->cooldown == a->after.lock.cooldown)
+		*lk = a->before.lock;
+	else if (lk->failures > 0)
+		lk->failures--;
+	return REC_OK;
 }
 
 /*
@@ -513,8 +504,7 @@ rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
 	 * the disk before the answer is given.  One disk flush per attempt.
 	 */
 	a->outcome = REC_ERR_NOSTORE;
-	if (st != NULL && s.enrolled &&
-	    (r = rec_store_write_lazy(st, precount_txn, a)) != REC_OK)
+	if (st != NULL && s.enrolled && (r = precount(st, a)) != REC_OK)
 		goto out;
 	res->batch = a->batch.id;
 	res->locked_now = a->locked_now;
@@ -526,7 +516,8 @@ rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
 	}
 	/* Not enrolled or enrolled: the same single evaluation either way. */
 	if ((hr = evaluate(a, res, &slot)) != REC_OK) {
-		if (a->outcome == REC_OK && rec_store_write(st, refund_txn, a) ==
+		if (a->outcome == REC_OK && rec_store_lock_update(st,
+		    a->who->user, REC_LOCK_LOGIN, 0, refund_lock, a, NULL, NULL) ==
 		    REC_OK)
 			res->lock_remaining = 0;
 		r = hr;
@@ -539,9 +530,9 @@ rec_auth_attempt(struct rec_store *st, const struct rec_config *cfg,
 	a->slot = slot;
 	if (slot == 0) {
 		a->outcome = REC_ERR_NOMATCH;
-		r = rec_store_write(st, reject_txn, a);
+		r = reject(st, a);
 	} else
-		r = rec_store_write(st, consume_txn, a);
+		r = consume(st, a);
 	if (r != REC_OK)
 		goto out;
 	res->slot = a->outcome == REC_OK ? slot : 0;

@@ -88,8 +88,8 @@ struct rec_result {
  * hash; a match is consumed at most once, however many attempts race.
  * With REC_ATTEMPT_TEST the code is not consumed but the batch is marked
  * verified.  Every outcome is appended to the audit trail when cfg->audit
- * is on.  st NULL means the user has no store.  How the transactions make that
- * hold: rec_auth.c.
+ * is on.  st NULL means the user has no store.  How the store operations make
+ * that hold: rec_auth.c.
  * Returns REC_OK (accepted), REC_ERR_MALFORMED, REC_ERR_LOCKED,
  * REC_ERR_NOMATCH, REC_ERR_USED, REC_ERR_INVALIDATED, REC_ERR_EXPIRED,
  * REC_ERR_NOSTORE (not enrolled), or a store or memory error (then any
@@ -108,10 +108,11 @@ struct rec_mark {
 };
 
 /*
- * Append one audit event, who did m->type at now, inside a write
- * transaction, unless cfg->audit is off.  Returns as rec_event_append.
+ * Fill *ev with who did m->type at now, for an operation that appends it
+ * (rec_store.h).  Returns 1, or 0 with *ev zeroed when cfg->audit is off
+ * (then nothing is to be appended).
  */
-int rec_auth_audit(struct rec_txn *t, const struct rec_config *cfg,
-    const struct rec_who *who, uint64_t now, const struct rec_mark *m);
+int rec_auth_event(const struct rec_config *cfg, const struct rec_who *who,
+    uint64_t now, const struct rec_mark *m, struct rec_event *ev);
 
 #endif

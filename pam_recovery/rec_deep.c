@@ -9,19 +9,15 @@
 #include "rec_deep.h"
 #include "rec_err.h"
 
-/*
- * The walk of one store, in one read transaction.  Code records hold
- * hashes, so this lives in guarded memory.
- */
+/* The walk of one store, in one consistent read (rec_store_records_each). */
 struct deep {
-	struct rec_txn *t;
 	const char *owner;	/* of a per-user store, or NULL */
 	uint64_t now;
 	rec_finding_fn *fn;
 	void *arg;
 	struct rec_deep_counts n;
 	struct rec_finding f;
-	struct rec_code_rec codes[REC_COUNT_MAX];
+	const struct rec_code_rec *codes;	/* of the batch looked at */
 };
 
 static void finding(struct deep *, enum rec_deep_kind, const char *, uint64_t,
@@ -71,27 +67,26 @@ slots_in(const struct deep *d, unsigned n, int st, char *buf, size_t len)
 
 /* A user's active batch exists and is active. */
 static int
-deep_user(const char *user, const struct rec_user *u, void *arg)
+deep_user(const struct rec_store_item *it, void *arg)
 {
 	struct deep *d = arg;
-	struct rec_batch b;
-	int r;
+	const char *user = it->user;
 
 	d->n.users++;
 	foreign(d, user, 0);
-	if (u->active_batch == 0)
+	if (it->u->active_batch == 0)
 		return REC_OK;
-	if ((r = rec_batch_get(d->t, user, u->active_batch, &b)) ==
-	    REC_ERR_NOTFOUND) {
-		finding(d, REC_DEEP_NO_ACTIVE, user, u->active_batch, 0,
+	if (it->b_rc != REC_OK && it->b_rc != REC_ERR_NOTFOUND)
+		return it->b_rc;
+	if (it->b == NULL) {
+		finding(d, REC_DEEP_NO_ACTIVE, user, it->u->active_batch, 0,
 		    "the user's active batch does not exist");
 		return REC_OK;
 	}
-	if (r != REC_OK)
-		return r;
-	if (b.status != REC_BATCH_ACTIVE)
-		finding(d, REC_DEEP_ACTIVE_DEAD, user, b.id, 0, "the user's "
-		    "active batch is %s", rec_batch_status_name(&b, 0));
+	if (it->b->status != REC_BATCH_ACTIVE)
+		finding(d, REC_DEEP_ACTIVE_DEAD, user, it->b->id, 0, "the "
+		    "user's active batch is %s",
+		    rec_batch_status_name(it->b, 0));
 	return REC_OK;
 }
 
@@ -129,35 +124,33 @@ deep_codes(struct deep *d, const char *user, const struct rec_batch *b,
 
 /* One batch against its code records and its user. */
 static int
-deep_batch(const char *user, const struct rec_batch *b, void *arg)
+deep_batch(const struct rec_store_item *it, void *arg)
 {
 	struct deep *d = arg;
-	struct rec_user u;
-	unsigned n = 0, k[3] = { 0, 0, 0 }, left;
+	const char *user = it->user;
+	const struct rec_batch *b = it->b;
+	unsigned n = it->ncodes, k[3] = { 0, 0, 0 }, left;
 	char sl[REC_COUNT_MAX * 4 + 1];
-	int live, r;
+	int live;
 
 	d->n.batches++;
 	foreign(d, user, b->id);
 	/* A first batch is staged before its user has a record. */
-	if ((r = rec_user_get(d->t, user, &u)) == REC_ERR_NOTFOUND) {
+	if (it->u == NULL) {
 		if (b->status != REC_BATCH_STAGED)
 			finding(d, REC_DEEP_NO_USER, user, b->id, 0, "batch "
 			    "of a user the store has no record of");
-	} else if (r != REC_OK)
-		return r;
-	else if (b->status == REC_BATCH_ACTIVE && u.active_batch != b->id)
+	} else if (b->status == REC_BATCH_ACTIVE &&
+	    it->u->active_batch != b->id)
 		finding(d, REC_DEEP_STRAY_ACTIVE, user, b->id, 0, "an active "
 		    "batch that is not the user's active batch");
-	if ((r = rec_coderec_get_all(d->t, user, b->id, d->codes, REC_COUNT_MAX,
-	    &n)) == REC_ERR_CORRUPT) {
+	if (it->codes_rc == REC_ERR_CORRUPT) {
 		finding(d, REC_DEEP_CODES_BAD, user, b->id, 0, "its code "
 		    "records do not decode (or there are more than %u)",
 		    REC_COUNT_MAX);
 		return REC_OK;
 	}
-	if (r != REC_OK)
-		return r;
+	d->codes = it->codes;
 	d->n.codes += n;
 	deep_codes(d, user, b, n, k);
 	if (b->status < REC_BATCH_ACTIVE || b->status > REC_BATCH_STAGED)
@@ -195,18 +188,6 @@ deep_batch(const char *user, const struct rec_batch *b, void *arg)
 	return REC_OK;
 }
 
-static int
-deep_txn(struct rec_txn *t, void *arg)
-{
-	struct deep *d = arg;
-	int r;
-
-	d->t = t;
-	if ((r = rec_user_each(t, deep_user, d)) != REC_OK)
-		return r;
-	return rec_batch_each(t, NULL, deep_batch, d);
-}
-
 int
 rec_deep_check(struct rec_store *st, const char *owner, uint64_t now,
     rec_finding_fn *fn, void *arg, struct rec_deep_counts *counts)
@@ -225,7 +206,7 @@ rec_deep_check(struct rec_store *st, const char *owner, uint64_t now,
 	d->now = now;
 	d->fn = fn;
 	d->arg = arg;
-	r = rec_store_read(st, deep_txn, d);
+	r = rec_store_records_each(st, deep_user, deep_batch, d);
 	if (counts != NULL)
 		*counts = d->n;
 out:

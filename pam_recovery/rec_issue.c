@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* rec_issue.c: issuing a batch, invalidating codes, export marks, a user's batches read back. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,149 +19,83 @@ struct gen {
 	uint64_t wait;
 	int outcome;
 	int settle;	/* the clock moved back behind the cooldown state */
+	int take;	/* take the cooldown (the activation) */
 };
 
-/* Mark every unused code of batch b invalid; b is updated, not stored. */
+/*
+ * The cooldown and the replace rule, judged with the user's generate
+ * cooldown and active batch; with g->take the cooldown is taken.
+ */
 static int
-invalidate_all(struct rec_txn *t, const char *user, struct rec_batch *b,
-    uint64_t now)
+gen_rules(struct rec_lock *gen, const struct rec_batch *old, void *varg)
 {
-	struct rec_code_rec c;
-	int r;
+	struct gen *g = varg;
+	struct rec_lock_policy gc;
 
-	for (unsigned slot = 1; slot <= b->count; slot++) {
-		/* A code purge removed was not usable any more anyway. */
-		if ((r = rec_coderec_get(t, user, b->id, slot, &c)) ==
-		    REC_ERR_NOTFOUND)
-			continue;
-		if (r != REC_OK)
-			return r;
-		if (c.state != REC_CODE_UNUSED)
-			continue;
-		c.state = REC_CODE_INVALID;
-		c.changed = now;
-		if ((r = rec_coderec_put(t, user, b->id, &c)) != REC_OK)
-			return r;
-		b->invalidated++;
+	g->outcome = REC_OK;
+	g->settle = 0;
+	g->wait = 0;
+	if (g->cfg->generate_cooldown > 0) {
+		rec_config_gen_policy(g->cfg, &gc);
+		g->settle = rec_lock_clock_back(gen, g->now, &gc);
+		rec_lock_refresh(gen, g->now, &gc);
+		if ((g->wait = rec_lock_remaining(gen, g->now, &gc)) > 0) {
+			g->outcome = REC_ERR_COOLDOWN;
+			return REC_STOP;
+		}
+		if (g->take)
+			rec_lock_fail(gen, g->now, &gc);
 	}
-	b->status = REC_BATCH_INVALIDATED;
-	b->modified = now;
+	if (old != NULL && old->status == REC_BATCH_ACTIVE &&
+	    old->count > old->used + old->invalidated &&
+	    (old->expires == 0 || old->expires > g->now) &&
+	    !(g->flags & REC_GEN_REPLACE)) {
+		g->outcome = REC_ERR_EXISTS;
+		return REC_STOP;
+	}
 	return REC_OK;
 }
 
-/* Check (and with store set, take) the cooldown and the replace rule. */
+/* The rules as a reader sees them, before any hashing. */
 static int
-gen_check(struct rec_txn *t, struct gen *g, struct rec_user *u, int store)
+gen_precheck(struct rec_store *st, struct gen *g)
 {
-	struct rec_lock_policy gc;
-	struct rec_batch old;
-	int r;
+	struct rec_view *v = NULL;
+	int r = REC_ERR_INTERNAL;
 
-	if ((r = rec_user_get(t, g->who->user, u)) == REC_ERR_NOTFOUND) {
-		memset(u, 0, sizeof(*u));
+	if ((v = malloc(sizeof(*v))) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = rec_store_view(st, g->who->user, 0, v)) == REC_ERR_NOSTORE) {
+		memset(v, 0, sizeof(*v));
 		r = REC_OK;
 	}
 	if (r != REC_OK)
-		return r;
-	g->outcome = REC_OK;
-	if (g->cfg->generate_cooldown > 0) {
-		rec_config_gen_policy(g->cfg, &gc);
-		g->settle = rec_lock_clock_back(&u->gen, g->now, &gc);
-		rec_lock_refresh(&u->gen, g->now, &gc);
-		if ((g->wait = rec_lock_remaining(&u->gen, g->now, &gc)) > 0) {
-			g->outcome = REC_ERR_COOLDOWN;
-			return REC_OK;
-		}
-		if (store)
-			rec_lock_fail(&u->gen, g->now, &gc);
-	}
-	if (u->active_batch == 0)
-		return REC_OK;
-	if ((r = rec_batch_get(t, g->who->user, u->active_batch,
-	    &old)) != REC_OK)
-		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
-	if (old.status == REC_BATCH_ACTIVE && old.count > old.used +
-	    old.invalidated && (old.expires == 0 || old.expires > g->now) &&
-	    !(g->flags & REC_GEN_REPLACE)) {
-		g->outcome = REC_ERR_EXISTS;
-		return REC_OK;
-	}
-	if (!store || old.status != REC_BATCH_ACTIVE)
-		return REC_OK;
-	if ((r = invalidate_all(t, g->who->user, &old, g->now)) != REC_OK)
-		return r;
-	return rec_batch_put(t, g->who->user, &old);
+		goto out;
+	g->take = 0;
+	(void)gen_rules(&v->user.gen, v->have_batch ? &v->batch : NULL, g);
+	r = REC_OK;
+out:
+	free(v);
+	return r;
 }
 
+/* The event of an activation. */
 static int
-gen_precheck_txn(struct rec_txn *t, void *varg)
+gen_audit(const struct rec_store_done *d, struct rec_event *ev, unsigned max,
+    unsigned *n, void *varg)
 {
-	struct rec_user u;
-
-	return gen_check(t, varg, &u, 0);
-}
-
-/*
- * Stage: the new batch and its codes go into the store, not active, so that
- * whatever can stop them being stored (a full disk) stops them before any
- * code is shown.  The rules are checked, not taken.
- */
-static int
-gen_stage_txn(struct rec_txn *t, void *varg)
-{
-	struct gen *g = varg;
-	struct rec_batch b = g->nb->batch, other;
-	struct rec_user u;
-	int r;
-
-	if ((r = gen_check(t, g, &u, 0)) != REC_OK || g->outcome != REC_OK)
-		return r;
-	/* 24 random bits a second per user: a clash is a bug, not bad luck. */
-	if ((r = rec_batch_get(t, g->who->user, b.id, &other)) !=
-	    REC_ERR_NOTFOUND)
-		return r == REC_OK ? REC_ERR_INTERNAL : r;
-	b.status = REC_BATCH_STAGED;
-	if ((r = rec_batch_put(t, g->who->user, &b)) != REC_OK)
-		return r;
-	for (unsigned i = 0; i < b.count; i++)
-		if ((r = rec_coderec_put(t, g->who->user, b.id,
-		    &g->nb->recs[i])) != REC_OK)
-			return r;
-	return REC_OK;
-}
-
-/*
- * Activate the staged batch: take the cooldown, replace the old batch and
- * point the user at the new one.  Only small records change here; the
- * codes were written by the staging.
- */
-static int
-gen_activate_txn(struct rec_txn *t, void *varg)
-{
-	struct gen *g = varg;
-	struct rec_batch b;
-	struct rec_user u;
+	const struct gen *g = varg;
 	char detail[64];
-	int r;
 
-	if ((r = gen_check(t, g, &u, 1)) != REC_OK || g->outcome != REC_OK)
-		return r;
-	if ((r = rec_batch_get(t, g->who->user, g->nb->batch.id, &b)) != REC_OK)
-		return r == REC_ERR_NOTFOUND ? REC_ERR_CORRUPT : r;
-	if (b.status != REC_BATCH_STAGED)
+	if (max < 1)
 		return REC_ERR_INTERNAL;
-	b = g->nb->batch;
-	b.status = REC_BATCH_ACTIVE;
-	if ((r = rec_batch_put(t, g->who->user, &b)) != REC_OK)
-		return r;
-	u.active_batch = b.id;
-	u.last_generated = g->now;
-	if ((r = rec_user_put(t, g->who->user, &u)) != REC_OK)
-		return r;
-	snprintf(detail, sizeof(detail), "%u codes", b.count);
-	return rec_auth_audit(t, g->cfg, g->who, g->now,
-	    &(struct rec_mark){ .type = REC_EV_GENERATED, .batch = b.id,
-	    .detail = detail });
+	snprintf(detail, sizeof(detail), "%u codes", d->changed);
+	*n = (unsigned)rec_auth_event(g->cfg, g->who, g->now,
+	    &(struct rec_mark){ .type = REC_EV_GENERATED, .batch = d->batch,
+	    .detail = detail }, ev);
+	return REC_OK;
 }
 
 /* 1 when one of the first n codes already has this tag. */
@@ -173,26 +108,6 @@ tag_taken(const struct rec_code_rec *recs, unsigned n, uint16_t tag)
 	return 0;
 }
 
-/* Remove a batch that is still staged, with its codes. */
-static int
-gen_discard_txn(struct rec_txn *t, void *varg)
-{
-	struct gen *g = varg;
-	struct rec_batch b;
-	int r;
-
-	if ((r = rec_batch_get(t, g->who->user, g->nb->batch.id, &b)) ==
-	    REC_ERR_NOTFOUND)
-		return REC_OK;
-	if (r != REC_OK || b.status != REC_BATCH_STAGED)
-		return r;
-	for (unsigned slot = 1; slot <= b.count; slot++)
-		if ((r = rec_coderec_del(t, g->who->user, b.id,
-		    slot)) != REC_OK && r != REC_ERR_NOTFOUND)
-			return r;
-	return rec_batch_del(t, g->who->user, b.id);
-}
-
 int
 rec_issue_prepare(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, const struct rec_issue_req *req,
@@ -201,7 +116,7 @@ rec_issue_prepare(struct rec_store *st, const struct rec_config *cfg,
 	const unsigned char *pepper = req->pepper;
 	unsigned count = req->count, expires_days = req->expires_days;
 	uint64_t now = req->now;
-	struct gen g = { cfg, who, now, req->flags, out, 0, REC_OK, 0 };
+	struct gen g = { cfg, who, now, req->flags, out, 0, REC_OK, 0, 0 };
 	struct rec_batch *b = &out->batch;
 	int r = REC_ERR_INTERNAL;
 
@@ -219,11 +134,11 @@ rec_issue_prepare(struct rec_store *st, const struct rec_config *cfg,
 		goto out;
 	}
 	/* Fail fast, before the hashing, on the cooldown and replace rule. */
-	if ((r = rec_store_read(st, gen_precheck_txn, &g)) != REC_OK)
+	if ((r = gen_precheck(st, &g)) != REC_OK)
 		goto out;
 	/* A cooldown read from a clock that moved back is written back. */
 	if (g.settle && ((r = rec_auth_settle(st, cfg, who->user, now)) !=
-	    REC_OK || (r = rec_store_read(st, gen_precheck_txn, &g)) != REC_OK))
+	    REC_OK || (r = gen_precheck(st, &g)) != REC_OK))
 		goto out;
 	if ((r = g.outcome) != REC_OK)
 		goto out;
@@ -274,15 +189,16 @@ rec_issue_stage(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
     uint64_t *wait)
 {
-	struct gen g = { cfg, who, now, nb->flags, nb, 0, REC_OK, 0 };
+	struct gen g = { cfg, who, now, nb->flags, nb, 0, REC_OK, 0, 0 };
 	int r;
 
 	if (wait != NULL)
 		*wait = 0;
-	r = rec_store_write(st, gen_stage_txn, &g);
+	r = rec_store_batch_stage(st, who->user, &nb->batch, nb->recs,
+	    nb->batch.count, gen_rules, &g);
 	if (wait != NULL)
 		*wait = g.wait;
-	return r != REC_OK ? r : g.outcome;
+	return r == REC_STOP ? g.outcome : r;
 }
 
 int
@@ -290,24 +206,25 @@ rec_issue_commit(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, struct rec_new_batch *nb, uint64_t now,
     uint64_t *wait)
 {
-	struct gen g = { cfg, who, now, nb->flags, nb, 0, REC_OK, 0 };
+	struct gen g = { cfg, who, now, nb->flags, nb, 0, REC_OK, 0, 1 };
+	struct rec_batch b = nb->batch;
 	int r;
 
 	if (wait != NULL)
 		*wait = 0;
-	r = rec_store_write(st, gen_activate_txn, &g);
+	b.status = REC_BATCH_ACTIVE;
+	r = rec_store_batch_activate(st, who->user, &b, now, gen_rules, &g,
+	    gen_audit, &g);
 	if (wait != NULL)
 		*wait = g.wait;
-	return r != REC_OK ? r : g.outcome;
+	return r == REC_STOP ? g.outcome : r;
 }
 
 int
 rec_issue_discard(struct rec_store *st, const struct rec_who *who,
     struct rec_new_batch *nb)
 {
-	struct gen g = { NULL, who, 0, 0, nb, 0, REC_OK, 0 };
-
-	return rec_store_write(st, gen_discard_txn, &g);
+	return rec_store_batch_discard(st, who->user, nb->batch.id);
 }
 
 int
@@ -340,62 +257,27 @@ rec_new_batch_wipe(struct rec_new_batch *nb)
 struct inval {
 	const struct rec_config *cfg;
 	const struct rec_who *who;
-	const unsigned *slots;
 	unsigned nslots;
 	uint64_t now;
 };
 
+/* The event of an invalidation: how many codes, or the whole batch. */
 static int
-invalidate_txn(struct rec_txn *t, void *varg)
+inval_audit(const struct rec_store_done *d, struct rec_event *ev,
+    unsigned max, unsigned *n, void *varg)
 {
-	struct inval *iv = varg;
-	struct rec_user u;
-	struct rec_batch b;
-	struct rec_code_rec c;
+	const struct inval *iv = varg;
 	char detail[64];
-	unsigned changed = 0, last = 0;
-	int r;
 
-	if ((r = rec_batch_get_active(t, iv->who->user, &u, &b)) != REC_OK)
-		return r;
-	if (iv->nslots == 0) {
-		if ((r = invalidate_all(t, iv->who->user, &b,
-		    iv->now)) != REC_OK)
-			return r;
-		u.active_batch = 0;
-		if ((r = rec_user_put(t, iv->who->user, &u)) != REC_OK)
-			return r;
-	}
-	for (unsigned i = 0; i < iv->nslots; i++) {
-		if (iv->slots[i] < 1 || iv->slots[i] > b.count)
-			return REC_ERR_NOTFOUND;
-		if ((r = rec_coderec_get(t, iv->who->user, b.id, iv->slots[i],
-		    &c)) == REC_ERR_NOTFOUND)
-			continue;
-		if (r != REC_OK)
-			return r;
-		if (c.state != REC_CODE_UNUSED)
-			continue;
-		c.state = REC_CODE_INVALID;
-		c.changed = iv->now;
-		b.invalidated++;
-		if ((r = rec_coderec_put(t, iv->who->user, b.id, &c)) != REC_OK)
-			return r;
-		changed++;
-		last = iv->slots[i];
-	}
-	/* Codes that were already used or invalidated: nothing happened. */
-	if (iv->nslots > 0 && changed == 0)
-		return REC_OK;
-	b.modified = iv->now;
-	if ((r = rec_batch_put(t, iv->who->user, &b)) != REC_OK)
-		return r;
-	snprintf(detail, sizeof(detail), "%u code%s", changed,
-	    changed == 1 ? "" : "s");
-	return rec_auth_audit(t, iv->cfg, iv->who, iv->now,
-	    &(struct rec_mark){ .type = REC_EV_INVALIDATED, .batch = b.id,
-	    .slot = changed == 1 ? last : 0,
-	    .detail = iv->nslots == 0 ? "whole batch" : detail });
+	if (max < 1)
+		return REC_ERR_INTERNAL;
+	snprintf(detail, sizeof(detail), "%u code%s", d->changed,
+	    d->changed == 1 ? "" : "s");
+	*n = (unsigned)rec_auth_event(iv->cfg, iv->who, iv->now,
+	    &(struct rec_mark){ .type = REC_EV_INVALIDATED, .batch = d->batch,
+	    .slot = d->slot, .detail = iv->nslots == 0 ? "whole batch" :
+	    detail }, ev);
+	return REC_OK;
 }
 
 int
@@ -403,80 +285,48 @@ rec_issue_invalidate(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, const unsigned *slots, unsigned nslots,
     uint64_t now)
 {
-	struct inval iv = { cfg, who, slots, nslots, now };
+	struct inval iv = { cfg, who, nslots, now };
 
-	return rec_store_write(st, invalidate_txn, &iv);
-}
-
-struct mark {
-	const char *user;
-	uint64_t batch;
-	uint32_t how;
-	uint64_t now;
-};
-
-static int
-mark_txn(struct rec_txn *t, void *varg)
-{
-	struct mark *m = varg;
-	struct rec_batch b;
-	int r;
-
-	if ((r = rec_batch_get(t, m->user, m->batch, &b)) != REC_OK)
-		return r;
-	b.exported |= m->how;
-	b.modified = m->now;
-	return rec_batch_put(t, m->user, &b);
+	return rec_store_code_invalidate(st, who->user, slots, nslots, now,
+	    inval_audit, &iv);
 }
 
 int
 rec_issue_mark_exported(struct rec_store *st, const char *user, uint64_t batch,
     uint32_t how, uint64_t now)
 {
-	struct mark m = { user, batch, how, now };
-
-	return rec_store_write(st, mark_txn, &m);
-}
-
-struct states {
-	const char *user;
-	struct rec_states *out;
-};
-
-static int
-states_txn(struct rec_txn *t, void *varg)
-{
-	const struct states *s = varg;
-	struct rec_code_rec codes[REC_COUNT_MAX];
-	struct rec_user u;
-	struct rec_batch b;
-	unsigned n = 0;
-	int r = REC_ERR_INTERNAL;
-
-	memset(s->out, 0, sizeof(*s->out));
-	if ((r = rec_batch_get_active(t, s->user, &u, &b)) != REC_OK ||
-	    (r = rec_coderec_get_all(t, s->user, b.id, codes, REC_COUNT_MAX,
-	    &n)) != REC_OK)
-		goto out;
-	s->out->batch = b.id;
-	s->out->count = b.count;
-	s->out->remaining = (unsigned)(b.count - b.used - b.invalidated);
-	for (unsigned i = 0; i < n; i++)
-		if (codes[i].slot >= 1 && codes[i].slot <= REC_COUNT_MAX)
-			s->out->state[codes[i].slot] = codes[i].state;
-out:
-	/* The hashes are not codes, but nothing gains from leaving them. */
-	sodium_memzero(codes, sizeof(codes));
-	return r;
+	return rec_store_batch_export_mark(st, user, batch, how, now);
 }
 
 int
 rec_issue_states_read(struct rec_store *st, const char *user,
     struct rec_states *out)
 {
-	struct states s = { user, out };
+	struct rec_view *v = NULL;
+	int r = REC_ERR_INTERNAL;
 
-	return rec_store_read(st, states_txn, &s);
+	memset(out, 0, sizeof(*out));
+	/* The hashes are not codes, but nothing gains from leaving them. */
+	if ((v = sodium_malloc(sizeof(*v))) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = rec_store_view(st, user, REC_VIEW_CODES, v)) != REC_OK)
+		goto out;
+	if (!v->have_batch) {
+		r = REC_ERR_NOSTORE;
+		goto out;
+	}
+	out->batch = v->batch.id;
+	out->count = v->batch.count;
+	out->remaining = (unsigned)(v->batch.count - v->batch.used -
+	    v->batch.invalidated);
+	for (unsigned i = 0; i < v->ncodes; i++)
+		if (v->codes[i].slot >= 1 && v->codes[i].slot <= REC_COUNT_MAX)
+			out->state[v->codes[i].slot] = v->codes[i].state;
+out:
+	sodium_free(v);
+	return r;
 }
 
 static int
@@ -497,34 +347,27 @@ collect_batch(const char *user, const struct rec_batch *b, void *varg)
 	return REC_OK;
 }
 
-struct batches {
-	const char *user;
-	struct rec_batches *out;
-};
-
-static int
-batches_txn(struct rec_txn *t, void *varg)
-{
-	const struct batches *a = varg;
-	struct rec_user u;
-	int r;
-
-	a->out->n = 0;	/* the transaction may run again from the start */
-	a->out->active = 0;
-	if ((r = rec_user_get(t, a->user, &u)) == REC_OK)
-		a->out->active = u.active_batch;
-	else if (r != REC_ERR_NOTFOUND)
-		return r;
-	return rec_batch_each(t, a->user, collect_batch, a->out);
-}
-
 int
 rec_issue_batches_read(struct rec_store *st, const char *user,
     struct rec_batches *out)
 {
-	struct batches a = { user, out };
+	struct rec_view *v = NULL;
+	int r = REC_ERR_INTERNAL;
 
-	return rec_store_read(st, batches_txn, &a);
+	out->n = 0;
+	out->active = 0;
+	if ((v = malloc(sizeof(*v))) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = rec_store_view(st, user, 0, v)) == REC_OK)
+		out->active = v->user.active_batch;
+	else if (r != REC_ERR_NOSTORE && r != REC_ERR_CORRUPT)
+		goto out;
+	r = rec_store_batch_each(st, user, collect_batch, out);
+out:
+	free(v);
+	return r;
 }
 
 void

@@ -105,7 +105,7 @@ struct rec_states {
 /*
  * Fill out with user's active batch and the state of each of its codes
  * from their records (a slot without a record reads as unused), in one
- * read transaction.  Returns REC_OK, REC_ERR_NOSTORE when the user has no
+ * view (rec_store_view).  Returns REC_OK, REC_ERR_NOSTORE when the user has no
  * active batch, or a store error.
  */
 int rec_issue_states_read(struct rec_store *st, const char *user,
@@ -119,8 +119,8 @@ struct rec_batches {
 };
 
 /*
- * Fill out with the user's active batch id and every batch the store
- * keeps of user, in one read transaction.  out starts empty ({ 0 }) and
+ * Fill out with the user's active batch id (one view) and every batch the
+ * store keeps of user (one walk after it).  out starts empty ({ 0 }) and
  * is released with rec_issue_batches_free on every path.  Returns REC_OK,
  * REC_ERR_NOMEM or a store error.
  */

@@ -8,15 +8,6 @@
 #include "rec_err.h"
 #include "rec_purge.h"
 
-enum job_kind { JOB_CODE, JOB_MARK, JOB_DELETE };
-
-/* One record to delete or update, planned while walking the batches. */
-struct job {
-	char user[REC_USER_MAX];
-	uint64_t batch;
-	unsigned slot;
-	enum job_kind kind;
-};
 
 /* The state of one run, carried from transaction to transaction. */
 struct run {
@@ -26,7 +17,7 @@ struct run {
 	uint64_t after_id;
 	char next_user[REC_USER_MAX];	/* where this transaction stopped */
 	uint64_t next_id;
-	struct job *jobs;		/* this transaction's plan */
+	struct rec_purge_job *jobs;		/* this transaction's plan */
 	unsigned njobs, budget;
 	int full;			/* the budget stopped the walk */
 	struct rec_purge_stats count;	/* dry run: what would go */
@@ -35,7 +26,6 @@ struct run {
 	void *arg;
 	char user[REC_USER_MAX];
 	uint64_t user_codes, user_batches;
-	struct rec_code_rec codes[REC_COUNT_MAX];
 };
 
 static int
@@ -62,7 +52,7 @@ dead(const struct rec_batch *b, uint64_t now, uint64_t cutoff)
  * they span transactions.  user NULL flushes the last one.
  */
 static void
-tally(struct run *p, const char *user, enum job_kind kind)
+tally(struct run *p, const char *user, enum rec_purge_kind kind)
 {
 	if (p->user[0] != '\0' && (user == NULL ||
 	    strcmp(user, p->user) != 0)) {
@@ -75,22 +65,22 @@ tally(struct run *p, const char *user, enum job_kind kind)
 	if (user == NULL)
 		return;
 	snprintf(p->user, sizeof(p->user), "%s", user);
-	if (kind == JOB_CODE)
+	if (kind == REC_PURGE_CODE)
 		p->user_codes++;
-	else if (kind == JOB_MARK)
+	else if (kind == REC_PURGE_MARK)
 		p->user_batches++;
 }
 
 static int
 plan(struct run *p, const char *user, uint64_t batch, unsigned slot,
-    enum job_kind kind)
+    enum rec_purge_kind kind)
 {
-	struct job *j;
+	struct rec_purge_job *j;
 
 	if (p->o->dry_run) {
-		if (kind == JOB_CODE)
+		if (kind == REC_PURGE_CODE)
 			p->count.codes++;
-		else if (kind == JOB_MARK)
+		else if (kind == REC_PURGE_MARK)
 			p->count.batches_purged++;
 		else
 			p->count.batches_deleted++;
@@ -112,41 +102,37 @@ plan(struct run *p, const char *user, uint64_t batch, unsigned slot,
  * stops before this batch, which the next transaction looks at again.
  */
 static int
-plan_batch(struct rec_txn *t, struct run *p, const char *user,
-    const struct rec_batch *b)
+plan_batch(struct run *p, const char *user, const struct rec_batch *b,
+    const struct rec_code_rec *codes, unsigned n)
 {
-	unsigned n = 0;
 	int whole = b->status != REC_BATCH_PURGED &&
 	    dead(b, p->o->now, p->cutoff);
 	int r;
 
 	if (b->status == REC_BATCH_PURGED)
 		return older(b->modified, p->cutoff) ?
-		    plan(p, user, b->id, 0, JOB_DELETE) : REC_OK;
-	if ((r = rec_coderec_get_all(t, user, b->id, p->codes, REC_COUNT_MAX,
-	    &n)) != REC_OK)
-		return r;
+		    plan(p, user, b->id, 0, REC_PURGE_DELETE) : REC_OK;
 	for (unsigned i = 0; i < n; i++) {
-		const struct rec_code_rec *c = &p->codes[i];
+		const struct rec_code_rec *c = &codes[i];
 
 		if (!whole && (c->state == REC_CODE_UNUSED ||
 		    !older(c->changed, p->cutoff)))
 			continue;
-		if ((r = plan(p, user, b->id, c->slot, JOB_CODE)) != REC_OK)
+		if ((r = plan(p, user, b->id, c->slot, REC_PURGE_CODE)) != REC_OK)
 			return r;
 	}
-	return whole ? plan(p, user, b->id, 0, JOB_MARK) : REC_OK;
+	return whole ? plan(p, user, b->id, 0, REC_PURGE_MARK) : REC_OK;
 }
 
 static int
-visit(const char *user, const struct rec_batch *b, void *arg)
+visit(const char *user, const struct rec_batch *b,
+    const struct rec_code_rec *codes, unsigned n, void *arg)
 {
-	struct rec_txn *t = ((void **)arg)[0];
-	struct run *p = ((void **)arg)[1];
+	struct run *p = arg;
 	unsigned before = p->njobs;
 	int r;
 
-	if ((r = plan_batch(t, p, user, b)) == REC_STOP) {
+	if ((r = plan_batch(p, user, b, codes, n)) == REC_STOP) {
 		/*
 		 * Leave this batch to the next transaction, whole -- unless
 		 * it is the first of this one: then delete what fits, so
@@ -164,56 +150,17 @@ visit(const char *user, const struct rec_batch *b, void *arg)
 	return REC_OK;
 }
 
-/* Mark a batch purged; a user whose active batch it was has none now. */
-static int
-mark_purged(struct rec_txn *t, const struct job *j, uint64_t now)
-{
-	struct rec_batch b;
-	struct rec_user u;
-	int r;
-
-	if ((r = rec_batch_get(t, j->user, j->batch, &b)) != REC_OK)
-		return r;
-	b.status = REC_BATCH_PURGED;
-	b.modified = now;
-	if ((r = rec_batch_put(t, j->user, &b)) != REC_OK)
-		return r;
-	if ((r = rec_user_get(t, j->user, &u)) == REC_ERR_NOTFOUND)
-		return REC_OK;
-	if (r != REC_OK || u.active_batch != j->batch)
-		return r;
-	u.active_batch = 0;
-	return rec_user_put(t, j->user, &u);
-}
-
-static int
-step_txn(struct rec_txn *t, void *arg)
+/* A step starts afresh: it may be run again from the start. */
+static void
+step_begin(void *arg)
 {
 	struct run *p = arg;
-	void *pair[2] = { t, p };
-	int r;
 
 	p->njobs = 0;
 	p->full = 0;
 	memset(&p->count, 0, sizeof(p->count));
 	snprintf(p->next_user, sizeof(p->next_user), "%s", p->after_user);
 	p->next_id = p->after_id;
-	if ((r = rec_batch_scan(t, p->after_user, p->after_id, visit,
-	    pair)) != REC_OK)
-		return r;
-	for (unsigned i = 0; i < p->njobs && !p->o->dry_run; i++) {
-		const struct job *j = &p->jobs[i];
-
-		if (j->kind == JOB_CODE)
-			r = rec_coderec_del(t, j->user, j->batch, j->slot);
-		else if (j->kind == JOB_MARK)
-			r = mark_purged(t, j, p->o->now);
-		else
-			r = rec_batch_del(t, j->user, j->batch);
-		if (r != REC_OK)
-			return r;
-	}
-	return REC_OK;
 }
 
 /* Count what the committed transaction did, in total and per user. */
@@ -221,11 +168,11 @@ static void
 report(struct run *p, struct rec_purge_stats *s)
 {
 	for (unsigned i = 0; i < p->njobs; i++) {
-		const struct job *j = &p->jobs[i];
+		const struct rec_purge_job *j = &p->jobs[i];
 
-		if (j->kind == JOB_CODE)
+		if (j->kind == REC_PURGE_CODE)
 			s->codes++;
-		else if (j->kind == JOB_MARK)
+		else if (j->kind == REC_PURGE_MARK)
 			s->batches_purged++;
 		else
 			s->batches_deleted++;
@@ -245,15 +192,6 @@ count_left(const char *user, const struct rec_batch *b, void *arg)
 	return REC_OK;
 }
 
-static int
-left_txn(struct rec_txn *t, void *arg)
-{
-	struct rec_purge_stats *s = arg;
-
-	s->batches_left = s->codes_left = 0;
-	return rec_batch_each(t, NULL, count_left, s);
-}
-
 struct audit_arg {
 	const struct rec_config *cfg;
 	const struct rec_who *who;
@@ -262,17 +200,36 @@ struct audit_arg {
 };
 
 static int
-audit_txn(struct rec_txn *t, void *varg)
+purge_audit(const struct rec_store_done *d, struct rec_event *ev,
+    unsigned max, unsigned *n, void *varg)
 {
-	struct audit_arg *a = varg;
+	const struct audit_arg *a = varg;
 	char detail[96];
 
+	(void)d;
+	if (max < 1)
+		return REC_ERR_INTERNAL;
 	snprintf(detail, sizeof(detail), "%llu codes, %llu batches purged, "
 	    "%llu deleted", (unsigned long long)a->s->codes,
 	    (unsigned long long)a->s->batches_purged,
 	    (unsigned long long)a->s->batches_deleted);
-	return rec_auth_audit(t, a->cfg, a->who, a->now,
-	    &(struct rec_mark){ .type = REC_EV_PURGED, .detail = detail });
+	*n = (unsigned)rec_auth_event(a->cfg, a->who, a->now,
+	    &(struct rec_mark){ .type = REC_EV_PURGED, .detail = detail }, ev);
+	return REC_OK;
+}
+
+/* Record the run in the audit trail, in one synced write. */
+static int
+purge_note(struct rec_store *st, const struct audit_arg *a)
+{
+	struct rec_store_done d = { REC_OK, 0, 0, 0 };
+	struct rec_event ev;
+	unsigned n = 0;
+	int r;
+
+	if ((r = purge_audit(&d, &ev, 1, &n, (void *)a)) != REC_OK)
+		return r;
+	return rec_store_event_append(st, &ev, n);
 }
 
 int
@@ -284,6 +241,7 @@ rec_purge(struct rec_store *st, const struct rec_config *cfg,
 	uint64_t retention = (uint64_t)o->retention_days * 86400, done = 0;
 	struct audit_arg aa = { cfg, who, o->now, stats };
 	struct timespec pause = { 0, 100000 };
+	struct rec_purge_walk w;
 	int r = REC_ERR_INTERNAL;
 
 	memset(stats, 0, sizeof(*stats));
@@ -301,14 +259,23 @@ rec_purge(struct rec_store *st, const struct rec_config *cfg,
 	p->fn = fn;
 	p->arg = arg;
 	p->cutoff = o->now > retention ? o->now - retention : 0;
+	memset(&w, 0, sizeof(w));
+	w.after_user = p->after_user;
+	w.now = o->now;
+	w.begin = step_begin;
+	w.batch = visit;
+	w.arg = p;
+	w.jobs = p->jobs;
+	w.njobs = &p->njobs;
 	for (;;) {
+		w.after_id = p->after_id;
 		p->budget = o->batch_size;
 		if (o->max >= 0 && (uint64_t)o->max - done < p->budget)
 			p->budget = (unsigned)((uint64_t)o->max - done);
 		if (p->budget == 0 && !o->dry_run)
 			break;
-		r = o->dry_run ? rec_store_read(st, step_txn, p) :
-		    rec_store_write(st, step_txn, p);
+		r = rec_store_purge_step(st, &w, o->dry_run ? REC_WRITE_DRY :
+		    0);
 		if (r != REC_OK)
 			goto out;
 		if (!o->dry_run) {
@@ -335,191 +302,75 @@ rec_purge(struct rec_store *st, const struct rec_config *cfg,
 	stats->complete = !p->full || o->dry_run;
 	if (!o->dry_run && stats->codes + stats->batches_purged +
 	    stats->batches_deleted != 0 &&
-	    (r = rec_store_write(st, audit_txn, &aa)) != REC_OK)
+	    (r = purge_note(st, &aa)) != REC_OK)
 		goto out;
-	r = rec_store_read(st, left_txn, stats);
+	stats->batches_left = stats->codes_left = 0;
+	r = rec_store_batch_each(st, NULL, count_left, stats);
 out:
 	/* What committed is reported, even when a later step failed. */
 	if (p != NULL) {
-		tally(p, NULL, JOB_CODE);
+		tally(p, NULL, REC_PURGE_CODE);
 		free(p->jobs);
 	}
 	free(p);
 	return r;
 }
 
-struct audit_purge {
-	uint64_t cutoff;
-	uint64_t from;		/* committed: resume after this sequence */
-	uint64_t after;		/* this transaction's position */
-	unsigned max, n;
-	uint64_t *seqs;
-	int more, dry_run;
-};
-
-static int
-old_event(uint64_t seq, const struct rec_event *ev, void *arg)
-{
-	struct audit_purge *a = arg;
-
-	if (a->after != 0 && seq <= a->after)
-		return REC_OK;
-	if (a->n >= a->max) {
-		a->more = 1;
-		return REC_STOP;
-	}
-	if (ev->time < a->cutoff)
-		a->seqs[a->n++] = seq;
-	a->after = seq;
-	return REC_OK;
-}
-
-static int
-audit_purge_txn(struct rec_txn *t, void *arg)
-{
-	struct audit_purge *a = arg;
-	int r;
-
-	a->n = 0;
-	a->more = 0;
-	a->after = a->from;
-	if ((r = rec_event_scan(t, a->after, old_event, a)) != REC_OK)
-		return r;
-	for (unsigned i = 0; i < a->n && !a->dry_run; i++)
-		if ((r = rec_event_del(t, a->seqs[i])) != REC_OK)
-			return r;
-	return REC_OK;
-}
-
 int
 rec_purge_audit(struct rec_store *st, unsigned days, uint64_t now,
     unsigned batch_size, int dry_run, uint64_t *deleted)
 {
-	struct audit_purge a;
-	uint64_t keep = (uint64_t)days * 86400, start;
-	int r = REC_ERR_INTERNAL;
+	uint64_t keep = (uint64_t)days * 86400, from = 0, next = 0;
+	unsigned n = 0;
+	int more = 0, r = REC_ERR_INTERNAL;
 
 	*deleted = 0;
-	memset(&a, 0, sizeof(a));
 	if (batch_size == 0)
 		return REC_ERR_USAGE;
-	if ((a.seqs = calloc(batch_size, sizeof(*a.seqs))) == NULL)
-		return REC_ERR_NOMEM;
-	a.cutoff = now > keep ? now - keep : 0;
-	a.max = batch_size;
-	a.dry_run = dry_run;
 	do {
-		start = a.from;
-		r = dry_run ? rec_store_read(st, audit_purge_txn, &a) :
-		    rec_store_write(st, audit_purge_txn, &a);
-		if (r != REC_OK)
+		if ((r = rec_store_event_purge(st, from, now > keep ?
+		    now - keep : 0, batch_size, dry_run ? REC_WRITE_DRY : 0,
+		    &n, &next, &more)) != REC_OK)
 			break;
-		*deleted += a.n;
-		a.from = a.after;
-	} while (a.more && a.from != start);
-	free(a.seqs);
+		*deleted += n;
+		if (next == from)
+			break;
+		from = next;
+	} while (more);
 	return r;
 }
 
-/* The batch ids of one user, gathered before any is deleted. */
 struct forget {
 	const struct rec_config *cfg;
-	const struct rec_who *who;	/* who->user: the user forgotten */
+	const struct rec_who *who;
 	uint64_t now;
-	int dry_run;
-	uint64_t *ids;
-	size_t nids, cap;
-	uint16_t *counts;
-	uint64_t removed;
 };
 
 static int
-forget_batch(const char *user, const struct rec_batch *b, void *arg)
+forget_audit(const struct rec_store_done *d, struct rec_event *ev,
+    unsigned max, unsigned *n, void *varg)
 {
-	struct forget *f = arg;
-	void *p;
-
-	(void)user;
-	if (f->nids == f->cap) {
-		f->cap = f->cap == 0 ? 16 : f->cap * 2;
-		if ((p = reallocarray(f->ids, f->cap, sizeof(*f->ids))) == NULL)
-			return REC_ERR_NOMEM;
-		f->ids = p;
-		if ((p = reallocarray(f->counts, f->cap, sizeof(*f->counts))) ==
-		    NULL)
-			return REC_ERR_NOMEM;
-		f->counts = p;
-	}
-	f->ids[f->nids] = b->id;
-	f->counts[f->nids++] = b->count;
-	return REC_OK;
-}
-
-/* One deletion: counted when there was a record, NOTFOUND is none. */
-static int
-forget_one(struct forget *f, int r)
-{
-	if (r == REC_OK)
-		f->removed++;
-	return r == REC_ERR_NOTFOUND ? REC_OK : r;
-}
-
-static int
-forget_txn(struct rec_txn *t, void *arg)
-{
-	struct forget *f = arg;
-	struct rec_code_rec c;
-	struct rec_user u;
+	const struct forget *f = varg;
 	char detail[64];
-	int r;
 
-	f->nids = 0;
-	f->removed = 0;
-	if ((r = rec_batch_each(t, f->who->user, forget_batch, f)) != REC_OK)
-		return r;
-	for (size_t i = 0; i < f->nids; i++) {
-		for (unsigned s = 1; s <= f->counts[i]; s++) {
-			r = f->dry_run ? rec_coderec_get(t, f->who->user,
-			    f->ids[i], s, &c) : rec_coderec_del(t, f->who->user,
-			    f->ids[i], s);
-			if ((r = forget_one(f, r)) != REC_OK)
-				return r;
-		}
-		r = f->dry_run ? REC_OK : rec_batch_del(t, f->who->user,
-		    f->ids[i]);
-		if ((r = forget_one(f, r)) != REC_OK)
-			return r;
-	}
-	r = f->dry_run ? rec_user_get(t, f->who->user, &u) :
-	    rec_user_del(t, f->who->user);
-	if ((r = forget_one(f, r)) != REC_OK || f->dry_run || f->removed == 0)
-		return r;
-	snprintf(detail, sizeof(detail), "%llu records",
-	    (unsigned long long)f->removed);
-	return rec_auth_audit(t, f->cfg, f->who, f->now,
-	    &(struct rec_mark){ .type = REC_EV_FORGOTTEN, .detail = detail });
+	if (max < 1)
+		return REC_ERR_INTERNAL;
+	snprintf(detail, sizeof(detail), "%u records", d->changed);
+	*n = (unsigned)rec_auth_event(f->cfg, f->who, f->now,
+	    &(struct rec_mark){ .type = REC_EV_FORGOTTEN, .detail = detail },
+	    ev);
+	return REC_OK;
 }
 
 int
 rec_purge_forget(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, uint64_t now, int dry_run, uint64_t *removed)
 {
-	struct forget f;
-	int r;
+	struct forget f = { cfg, who, now };
 
-	memset(&f, 0, sizeof(f));
-	f.cfg = cfg;
-	f.who = who;
-	f.now = now;
-	f.dry_run = dry_run;
 	*removed = 0;
 	if (st == NULL || who == NULL || who->user == NULL)
 		return REC_ERR_USAGE;
-	r = dry_run ? rec_store_read(st, forget_txn, &f) :
-	    rec_store_write(st, forget_txn, &f);
-	if (r == REC_OK)
-		*removed = f.removed;
-	free(f.ids);
-	free(f.counts);
-	return r;
+	return rec_store_user_forget(st, who->user, dry_run ? REC_WRITE_DRY :
+	    0, forget_audit, &f, removed);
 }

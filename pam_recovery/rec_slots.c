@@ -4,14 +4,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "rec_err.h"
 #include "rec_slots.h"
 
 struct read {
 	const char *user;
-	uint64_t now;
 	struct rec_slots *out;
-	struct rec_code_rec codes[REC_COUNT_MAX];
 };
 
 const char *
@@ -64,66 +64,68 @@ match(uint64_t seq, const struct rec_event *ev, void *arg)
 	return REC_OK;
 }
 
+/* The slots of v's active batch at now, from its code records. */
 static int
-read_txn(struct rec_txn *t, void *arg)
+slots_of(const struct rec_view *v, uint64_t now, struct rec_slots *o)
 {
-	struct read *rd = arg;
-	struct rec_slots *o = rd->out;
-	struct rec_user u;
-	struct rec_batch b;
-	unsigned n = 0;
+	const struct rec_batch *b = &v->batch;
 	int r, expired;
 
-	memset(o, 0, sizeof(*o));
-	if ((r = rec_batch_get_active(t, rd->user, &u, &b)) != REC_OK)
-		return r == REC_ERR_NOSTORE ? REC_OK : r;
-	if (b.status != REC_BATCH_ACTIVE)
+	if (!v->have_batch || b->status != REC_BATCH_ACTIVE)
 		return REC_OK;
-	if ((r = rec_coderec_get_all(t, rd->user, b.id, rd->codes,
-	    REC_COUNT_MAX,
-	    &n)) != REC_OK || (r = rec_batch_check_codes(&b, rd->codes, n)) !=
-	    REC_OK)
+	if ((r = rec_batch_check_codes(b, v->codes, v->ncodes)) != REC_OK)
 		return r;
-	expired = b.expires != 0 && b.expires <= rd->now;
-	o->batch = b.id;
-	o->expires = b.expires;
-	o->n = b.count;
+	expired = b->expires != 0 && b->expires <= now;
+	o->batch = b->id;
+	o->expires = b->expires;
+	o->n = b->count;
 	for (unsigned i = 0; i < o->n; i++) {
 		o->s[i].slot = i + 1;
 		o->s[i].state = REC_SLOT_GONE;	/* no record: purged */
 	}
-	for (unsigned i = 0; i < n; i++) {
-		struct rec_slot *s = &o->s[rd->codes[i].slot - 1];
+	for (unsigned i = 0; i < v->ncodes; i++) {
+		struct rec_slot *s = &o->s[v->codes[i].slot - 1];
 
-		s->when = rd->codes[i].changed;
-		if (rd->codes[i].state == REC_CODE_USED)
+		s->when = v->codes[i].changed;
+		if (v->codes[i].state == REC_CODE_USED)
 			s->state = REC_SLOT_USED;
-		else if (rd->codes[i].state == REC_CODE_INVALID)
+		else if (v->codes[i].state == REC_CODE_INVALID)
 			s->state = REC_SLOT_INVALIDATED;
 		else {
 			s->state = expired ? REC_SLOT_EXPIRED : REC_SLOT_UNUSED;
 			s->when = 0;
 		}
 	}
-	return rec_event_each(t, match, rd);
+	return REC_OK;
 }
 
 int
 rec_slots_read(struct rec_store *st, const char *user, uint64_t now,
     struct rec_slots *out)
 {
-	struct read *rd;
-	int r;
+	struct read rd = { user, out };
+	struct rec_view *v = NULL;
+	int r = REC_ERR_INTERNAL;
 
 	memset(out, 0, sizeof(*out));
 	if (st == NULL)
 		return REC_OK;
-	if ((rd = calloc(1, sizeof(*rd))) == NULL)
-		return REC_ERR_NOMEM;
-	rd->user = user;
-	rd->now = now;
-	rd->out = out;
-	r = rec_store_read(st, read_txn, rd);
-	free(rd);
+	if ((v = sodium_malloc(sizeof(*v))) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	if ((r = rec_store_view(st, user, REC_VIEW_CODES, v)) ==
+	    REC_ERR_NOSTORE) {
+		r = REC_OK;
+		goto out;
+	}
+	if (r != REC_OK || (r = slots_of(v, now, out)) != REC_OK ||
+	    out->batch == 0)
+		goto out;
+	r = rec_store_event_each(st, 0, match, &rd);
+out:
+	if (r != REC_OK)
+		memset(out, 0, sizeof(*out));
+	sodium_free(v);
 	return r;
 }

@@ -37,9 +37,9 @@ const char *rec_slot_state_name(enum rec_slot_state s);
 
 /*
  * Fill out with one entry per code of user's active batch at now, in slot
- * order, in one read transaction: its state from the code record, and for
- * a used code its service and rhost, for an invalidated one who did it,
- * from the audit trail (matched by batch and slot, or by batch and time
+ * order: its state from the code record (one view of the user), and for a
+ * used code its service and rhost, for an invalidated one who did it, from
+ * the audit trail read after it (matched by batch and slot, or by batch and time
  * for an invalidation of several codes at once); audited is 0 when the
  * trail has no such event (audit = no, or audit events purged).  A user
  * without an active batch gets batch 0 and n 0.  Returns REC_OK or a store

@@ -8,6 +8,7 @@
 
 #include <sodium.h>
 
+#include "rec_store_lmdb.h"	/* records no operation writes */
 #include "rec_err.h"
 #include "rec_issue.h"
 #include "rec_store.h"

@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "testutil.h"
+#include "rec_store_lmdb.h"	/* plant: records that break the invariants */
 #include "rec_deep.h"
 #include "rec_err.h"
 #include "rec_issue.h"

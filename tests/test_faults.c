@@ -30,7 +30,7 @@
  */
 
 #define T0 1800000000ULL	/* a fixed "now"; tests never read the clock */
-#define MAP_INITIAL (8UL << 20)	/* rec_store.c's first map size */
+#define MAP_INITIAL (8UL << 20)	/* rec_store_lmdb.c's first map size */
 
 struct fx {
 	char dir[64];
@@ -168,7 +168,7 @@ raw(struct fx *f, const char *db, const void *key, size_t klen, void *out,
 	mdb_env_close(env);
 }
 
-/* Keys as rec_store.c makes them: user [NUL batch(8, BE) [slot]]. */
+/* Keys as rec_store_lmdb_access.c makes them: user [NUL batch(8, BE) [slot]]. */
 static size_t
 make_key(const struct fx *f, uint8_t *key, const uint64_t *batch, int slot)
 {
@@ -473,20 +473,20 @@ struct fill {
 	unsigned n;
 };
 
-/* Fifty long audit events in one transaction. */
+/* Fifty long audit events in one write. */
 static int
-fill_txn(struct rec_txn *t, void *arg)
+fill_events(struct fill *a)
 {
-	struct fill *a = arg;
+	struct rec_event ev[50];
 	char text[REC_FIELD_MAX];
-	int r = REC_OK;
 
 	memset(text, 'x', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
-	for (unsigned i = 0; i < 50 && r == REC_OK; i++)
-		r = rec_auth_audit(t, &a->f->cfg, &a->f->who, T0,
-		    &(struct rec_mark){ .type = REC_EV_ADMIN, .detail = text });
-	return r;
+	for (unsigned i = 0; i < 50; i++)
+		assert_int_equal(rec_auth_event(&a->f->cfg, &a->f->who, T0,
+		    &(struct rec_mark){ .type = REC_EV_ADMIN, .detail = text },
+		    &ev[i]), 1);
+	return rec_store_event_append(a->f->st, ev, 50);
 }
 
 static unsigned
@@ -494,7 +494,7 @@ events(struct fx *f)
 {
 	unsigned n = 0;
 
-	assert_int_equal(rec_store_read(f->st, test_count_events, &n), REC_OK);
+	assert_int_equal(test_count_events(f->st, &n), REC_OK);
 	return n;
 }
 
@@ -524,7 +524,7 @@ test_map_full_during_logins(void **state)
 	generate(f, 100, NULL);
 	for (int i = 0; i < 400 && data_size(f) < (off_t)(MAP_INITIAL - (192 << 10));
 	    i++)
-		assert_int_equal(rec_store_write(f->st, fill_txn, &fl), REC_OK);
+		assert_int_equal(fill_events(&fl), REC_OK);
 	assert_true(data_size(f) <= (off_t)MAP_INITIAL);
 	before = events(f);
 

@@ -87,19 +87,18 @@ purge(struct fx *f, uint64_t now, unsigned batch, long max, int dry)
 
 /* Invariants that must hold after every transaction of a purge. */
 struct inv {
-	struct rec_txn *t;
 	unsigned batches, codes;
 };
 
 static int
-check_batch(const char *user, const struct rec_batch *b, void *arg)
+check_batch(const struct rec_store_item *it, void *arg)
 {
 	struct inv *iv = arg;
-	struct rec_code_rec codes[REC_COUNT_MAX];
-	unsigned n = 0, used = 0, inval = 0;
+	const struct rec_batch *b = it->b;
+	const struct rec_code_rec *codes = it->codes;
+	unsigned n = it->ncodes, used = 0, inval = 0;
 
-	assert_int_equal(rec_coderec_get_all(iv->t, user, b->id, codes,
-	    REC_COUNT_MAX, &n), REC_OK);
+	assert_int_equal(it->codes_rc, REC_OK);
 	assert_true(n <= b->count);
 	if (b->status == REC_BATCH_PURGED)
 		assert_int_equal(n, 0);
@@ -115,22 +114,15 @@ check_batch(const char *user, const struct rec_batch *b, void *arg)
 	return REC_OK;
 }
 
-static int
-inv_txn(struct rec_txn *t, void *arg)
-{
-	struct inv *iv = arg;
-
-	iv->t = t;
-	iv->batches = iv->codes = 0;
-	return rec_batch_each(t, NULL, check_batch, iv);
-}
 
 static struct inv
 invariants(struct fx *f)
 {
 	struct inv iv;
 
-	assert_int_equal(rec_store_read(f->st, inv_txn, &iv), REC_OK);
+	iv.batches = iv.codes = 0;
+	assert_int_equal(rec_store_records_each(f->st, NULL, check_batch, &iv),
+	    REC_OK);
 	return iv;
 }
 
@@ -276,19 +268,18 @@ test_report_once_per_user(void **state)
 	}
 }
 
+/* Fifty events, one a day from T0, in one write. */
 static int
-add_events(struct rec_txn *t, void *arg)
+add_events(struct rec_store *st, const struct rec_config *cfg)
 {
-	struct rec_config *cfg = arg;
 	struct rec_who who = { .user = "alice" };
-	int r;
+	struct rec_event ev[50];
 
 	for (uint64_t d = 0; d < 50; d++)
-		if ((r = rec_auth_audit(t, cfg, &who, T0 + d * DAY,
-		    &(struct rec_mark){ .type = REC_EV_ADMIN,
-		    .detail = "x" })) != REC_OK)
-			return r;
-	return REC_OK;
+		assert_int_equal(rec_auth_event(cfg, &who, T0 + d * DAY,
+		    &(struct rec_mark){ .type = REC_EV_ADMIN, .detail = "x" },
+		    &ev[d]), 1);
+	return rec_store_event_append(st, ev, 50);
 }
 
 static void
@@ -298,16 +289,16 @@ test_audit_purge(void **state)
 	uint64_t deleted = 0;
 	unsigned n = 0;
 
-	assert_int_equal(rec_store_write(f->st, add_events, &f->cfg), REC_OK);
+	assert_int_equal(add_events(f->st, &f->cfg), REC_OK);
 	assert_int_equal(rec_purge_audit(f->st, 30, T0 + 40 * DAY, 3, 1,
 	    &deleted), REC_OK);
 	assert_int_equal(deleted, 10);
-	assert_int_equal(rec_store_read(f->st, test_count_events, &n), REC_OK);
+	assert_int_equal(test_count_events(f->st, &n), REC_OK);
 	assert_int_equal(n, 50);
 	assert_int_equal(rec_purge_audit(f->st, 30, T0 + 40 * DAY, 3, 0,
 	    &deleted), REC_OK);
 	assert_int_equal(deleted, 10);
-	assert_int_equal(rec_store_read(f->st, test_count_events, &n), REC_OK);
+	assert_int_equal(test_count_events(f->st, &n), REC_OK);
 	assert_int_equal(n, 40);
 	assert_int_equal(rec_purge_audit(f->st, 30, T0 + 40 * DAY, 3, 0,
 	    &deleted), REC_OK);
@@ -323,11 +314,6 @@ last_event(uint64_t seq, const struct rec_event *ev, void *arg)
 	return REC_OK;
 }
 
-static int
-last_txn(struct rec_txn *t, void *arg)
-{
-	return rec_event_each(t, last_event, arg);
-}
 
 /*
  * Offboarding: forget removes one user's codes, batches and user record,
@@ -348,7 +334,7 @@ test_forget(void **state)
 	assert_int_equal(use(f, "alice", 1, T0 + 2), REC_OK);
 	generate(f, "bob", 4, 0, T0 + 3);
 	/* Dry run: counts 3 + 2 codes, 2 batches, 1 user; changes nothing. */
-	assert_int_equal(rec_store_read(f->st, test_count_events, &before),
+	assert_int_equal(test_count_events(f->st, &before),
 	    REC_OK);
 	assert_int_equal(rec_purge_forget(f->st, &f->cfg, &who, T0 + 4, 1, &n),
 	    REC_OK);
@@ -363,10 +349,10 @@ test_forget(void **state)
 	assert_int_equal(iv.batches, 1);	/* bob's */
 	assert_int_equal(iv.codes, 4);
 	/* One event, naming alice, the actor and the count. */
-	assert_int_equal(rec_store_read(f->st, test_count_events, &after),
+	assert_int_equal(test_count_events(f->st, &after),
 	    REC_OK);
 	assert_int_equal(after, before + 1);
-	assert_int_equal(rec_store_read(f->st, last_txn, &ev), REC_OK);
+	assert_int_equal(rec_store_event_each(f->st, 0, last_event, &ev), REC_OK);
 	assert_int_equal(ev.type, REC_EV_FORGOTTEN);
 	assert_string_equal(ev.user, "alice");
 	assert_string_equal(ev.actor, "admin");
@@ -376,7 +362,7 @@ test_forget(void **state)
 	assert_int_equal(rec_purge_forget(f->st, &f->cfg, &who, T0 + 5, 0, &n),
 	    REC_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(rec_store_read(f->st, test_count_events, &before),
+	assert_int_equal(test_count_events(f->st, &before),
 	    REC_OK);
 	assert_int_equal(before, after);
 	assert_int_equal(rec_purge_forget(NULL, &f->cfg, &who, T0, 0, &n),

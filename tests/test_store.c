@@ -25,7 +25,7 @@
 #include "rec_log.h"
 #include "rec_record.h"
 #include "rec_store.h"
-#include "rec_store_int.h"	/* the environment's flags */
+#include "rec_store_lmdb_int.h"	/* the environment's flags */
 #include "testutil.h"
 
 /* One temporary directory per test; the store is path = dir/store. */
@@ -693,14 +693,14 @@ test_lazy_write(void **state)
 
 	store_create(f);
 	assert_int_equal(rec_store_write_lazy(f->st, put_alice, NULL), REC_OK);
-	assert_int_equal(mdb_env_get_flags(f->st->env, &envflags),
+	assert_int_equal(mdb_env_get_flags(rec_lmdb_of(f->st)->env, &envflags),
 	    MDB_SUCCESS);
 	assert_int_equal(envflags & MDB_NOSYNC, 0);
-	assert_int_equal(f->st->lazy_pending, 1);
+	assert_int_equal(rec_lmdb_of(f->st)->lazy_pending, 1);
 	assert_int_equal(rec_store_read(f->st, check_alice, NULL), REC_OK);
-	assert_int_equal(f->st->lazy_pending, 1);
+	assert_int_equal(rec_lmdb_of(f->st)->lazy_pending, 1);
 	assert_int_equal(rec_store_write(f->st, write_nothing, NULL), REC_OK);
-	assert_int_equal(f->st->lazy_pending, 0);
+	assert_int_equal(rec_lmdb_of(f->st)->lazy_pending, 0);
 	store_close(f);
 	assert_int_equal(tmpdir_remove(f->dir), 0);
 	assert_non_null(mkdtemp(strcpy(f->dir, "/tmp/test_store.XXXXXX")));
@@ -1460,6 +1460,218 @@ test_swap_between_check_and_open(void **state)
 	assert_true(opened > 0);
 }
 
+
+/* The store interface's operations on the LMDB backend. */
+
+static int
+count_event_cb(uint64_t seq, const struct rec_event *ev, void *arg)
+{
+	(void)seq;
+	(void)ev;
+	(*(unsigned *)arg)++;
+	return REC_OK;
+}
+
+static int
+drop_active(struct rec_txn *t, void *arg)
+{
+	struct rec_user u;
+	int r;
+
+	(void)arg;
+	if ((r = rec_user_get(t, "ops", &u)) != REC_OK)
+		return r;
+	u.active_batch = 0;
+	return rec_user_put(t, "ops", &u);
+}
+
+static int
+ops_drop_active(struct fx *f)
+{
+	return rec_store_write(f->st, drop_active, NULL);
+}
+
+#define OPS_BATCH	0x5000001ULL
+
+/* user "ops": a record whose active batch OPS_BATCH has three unused codes. */
+static int
+put_ops(struct rec_txn *t, void *arg)
+{
+	struct rec_user u;
+	struct rec_batch b;
+	struct rec_code_rec c;
+	int r;
+
+	(void)arg;
+	memset(&u, 0, sizeof(u));
+	u.active_batch = OPS_BATCH;
+	u.lock.failures = 2;
+	u.lock.last_fail = 50;
+	fill_batch(&b, OPS_BATCH);
+	b.count = 3;
+	b.used = b.invalidated = 0;
+	b.verified = 0;
+	if ((r = rec_user_put(t, "ops", &u)) != REC_OK ||
+	    (r = rec_batch_put(t, "ops", &b)) != REC_OK)
+		return r;
+	for (unsigned s = 1; s <= 3; s++) {
+		fill_code(&c, 2, s);
+		c.state = REC_CODE_UNUSED;
+		c.changed = 0;
+		if ((r = rec_coderec_put(t, "ops", OPS_BATCH, &c)) != REC_OK)
+			return r;
+	}
+	return REC_OK;
+}
+
+/* A lock fn: returns *(int *)arg, adding one failure when it is REC_OK. */
+static int
+ops_lock(struct rec_lock *lk, unsigned which, const struct rec_view *v,
+    void *arg)
+{
+	(void)which;
+	(void)v;
+	if (*(int *)arg == REC_OK)
+		lk->failures++;
+	return *(int *)arg;
+}
+
+/* An audit callback: one event naming the outcome and the batch. */
+static int
+ops_audit(const struct rec_store_done *d, struct rec_event *ev, unsigned max,
+    unsigned *n, void *arg)
+{
+	(void)arg;
+	assert_true(max >= 1);
+	memset(ev, 0, sizeof(*ev));
+	ev->type = REC_EV_UNLOCKED;
+	ev->batch = d->batch;
+	ev->slot = (uint8_t)d->slot;
+	snprintf(ev->user, sizeof(ev->user), "ops");
+	snprintf(ev->detail, sizeof(ev->detail), "%d", d->outcome);
+	*n = 1;
+	return REC_OK;
+}
+
+static unsigned
+ops_events(struct rec_store *st)
+{
+	unsigned n = 0;
+
+	assert_int_equal(rec_store_event_each(st, 0, count_event_cb, &n),
+	    REC_OK);
+	return n;
+}
+
+static void
+test_ops_lock_update(void **state)
+{
+	struct fx *f = *state;
+	struct rec_view v;
+	struct rec_user out;
+	int go = REC_OK, stop = REC_STOP, fail = REC_ERR_IO;
+
+	store_create(f);
+	assert_int_equal(rec_store_view(f->st, "ops", 0, &v), REC_ERR_NOSTORE);
+	assert_int_equal(rec_store_lock_update(f->st, "ops", REC_LOCK_LOGIN, 0,
+	    ops_lock, &go, NULL, NULL), REC_ERR_NOSTORE);
+	assert_int_equal(rec_store_write(f->st, put_ops, NULL), REC_OK);
+	/* Both states, one write, and the event with it. */
+	assert_int_equal(rec_store_lock_update(f->st, "ops",
+	    REC_LOCK_LOGIN | REC_LOCK_GEN, 0, ops_lock, &go, ops_audit, &out),
+	    REC_OK);
+	assert_int_equal(out.lock.failures, 3);
+	assert_int_equal(out.gen.failures, 1);
+	assert_int_equal(ops_events(f->st), 1);
+	/* REC_STOP and an error write nothing, and audit nothing. */
+	assert_int_equal(rec_store_lock_update(f->st, "ops", REC_LOCK_LOGIN, 0,
+	    ops_lock, &stop, ops_audit, NULL), REC_OK);
+	assert_int_equal(rec_store_lock_update(f->st, "ops", REC_LOCK_LOGIN, 0,
+	    ops_lock, &fail, ops_audit, NULL), REC_ERR_IO);
+	assert_int_equal(rec_store_view(f->st, "ops", REC_VIEW_CODES, &v),
+	    REC_OK);
+	assert_int_equal(v.user.lock.failures, 3);
+	assert_int_equal(v.user.gen.failures, 1);
+	assert_true(v.have_batch);
+	assert_int_equal(v.batch.id, OPS_BATCH);
+	assert_int_equal(v.ncodes, 3);
+	assert_int_equal(ops_events(f->st), 1);
+	/* A user without a record gets one only when asked to. */
+	assert_int_equal(rec_store_lock_update(f->st, "new", REC_LOCK_GEN,
+	    REC_WRITE_CREATE, ops_lock, &go, NULL, &out), REC_OK);
+	assert_int_equal(out.gen.failures, 1);
+	assert_int_equal(out.active_batch, 0);
+	assert_int_equal(rec_store_view(f->st, "new", 0, &v), REC_OK);
+	assert_false(v.have_batch);
+	/* A lazy write waits for the next synced one, even an empty append. */
+	assert_int_equal(rec_store_lock_update(f->st, "ops", REC_LOCK_LOGIN,
+	    REC_WRITE_LAZY, ops_lock, &go, NULL, NULL), REC_OK);
+	assert_int_equal(rec_lmdb_of(f->st)->lazy_pending, 1);
+	assert_int_equal(rec_store_event_append(f->st, NULL, 0), REC_OK);
+	assert_int_equal(rec_lmdb_of(f->st)->lazy_pending, 0);
+	assert_int_equal(ops_events(f->st), 1);
+}
+
+static void
+test_ops_code_mark(void **state)
+{
+	struct fx *f = *state;
+	struct rec_code_mark m = { "ops", OPS_BATCH, 1, REC_MARK_USED, 77, 0 };
+	struct rec_view v;
+	unsigned left = 0;
+	int outcome = 0;
+
+	store_create(f);
+	assert_int_equal(rec_store_write(f->st, put_ops, NULL), REC_OK);
+	assert_int_equal(rec_store_code_mark(f->st, &m, ops_audit, NULL,
+	    &outcome, &left), REC_OK);
+	assert_int_equal(outcome, REC_OK);
+	assert_int_equal(left, 2);
+	assert_int_equal(rec_store_view(f->st, "ops", REC_VIEW_CODES, &v),
+	    REC_OK);
+	assert_int_equal(v.user.lock.failures, 0);	/* cleared */
+	assert_int_equal(v.user.last_used, 77);
+	assert_int_equal(v.batch.used, 1);
+	assert_int_equal(v.codes[0].state, REC_CODE_USED);
+	assert_int_equal(v.codes[0].changed, 77);
+	/* Once only; the refusal is recorded with its events. */
+	assert_int_equal(rec_store_code_mark(f->st, &m, ops_audit, NULL,
+	    &outcome, &left), REC_OK);
+	assert_int_equal(outcome, REC_ERR_USED);
+	assert_int_equal(ops_events(f->st), 2);
+	/* Expired, and a used code's refusal comes first. */
+	m.expires = 77;
+	assert_int_equal(rec_store_code_mark(f->st, &m, NULL, NULL,
+	    &outcome, &left), REC_OK);
+	assert_int_equal(outcome, REC_ERR_USED);
+	m.slot = 2;
+	assert_int_equal(rec_store_code_mark(f->st, &m, NULL, NULL,
+	    &outcome, &left), REC_OK);
+	assert_int_equal(outcome, REC_ERR_EXPIRED);
+	/* Verify marks the batch, not the code. */
+	m.expires = 0;
+	m.slot = 3;
+	m.to = REC_MARK_VERIFY;
+	assert_int_equal(rec_store_code_mark(f->st, &m, NULL, NULL,
+	    &outcome, &left), REC_OK);
+	assert_int_equal(outcome, REC_OK);
+	assert_int_equal(left, 2);
+	assert_int_equal(rec_store_view(f->st, "ops", REC_VIEW_CODES, &v),
+	    REC_OK);
+	assert_int_equal(v.batch.verified, 77);
+	assert_int_equal(v.codes[2].state, REC_CODE_UNUSED);
+	/* Not the user's active batch: invalidated. */
+	m.to = REC_MARK_USED;
+	assert_int_equal(ops_drop_active(f), REC_OK);
+	assert_int_equal(rec_store_code_mark(f->st, &m, NULL, NULL,
+	    &outcome, &left), REC_OK);
+	assert_int_equal(outcome, REC_ERR_INVALIDATED);
+	/* A batch the user never had contradicts the records. */
+	m.batch = OPS_BATCH + 1;
+	assert_int_equal(rec_store_code_mark(f->st, &m, NULL, NULL,
+	    &outcome, &left), REC_ERR_CORRUPT);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int
@@ -1485,6 +1697,8 @@ main(int argc, char **argv)
 		T(test_garbage_data),
 		T(test_path_too_long),
 		T(test_write_read),
+		T(test_ops_lock_update),
+		T(test_ops_code_mark),
 		T(test_lazy_write),
 		T(test_reopen_persists),
 		T(test_write_error_aborts),

@@ -127,12 +127,12 @@ test_count_event(uint64_t seq, const struct rec_event *ev, void *arg)
 	return REC_OK;
 }
 
-/* A read transaction that sets *(unsigned *)arg to the number of events. */
+/* Set *n to the number of events of st, in one read. */
 static inline int
-test_count_events(struct rec_txn *t, void *arg)
+test_count_events(struct rec_store *st, unsigned *n)
 {
-	*(unsigned *)arg = 0;
-	return rec_event_each(t, test_count_event, arg);
+	*n = 0;
+	return rec_store_event_each(st, 0, test_count_event, n);
 }
 
 /*

@@ -4,7 +4,7 @@
 
 #include "rec_be.h"
 #include "rec_err.h"
-#include "rec_store_int.h"
+#include "rec_store_lmdb_int.h"
 
 #define KEY_MAX		(REC_USER_MAX + 1 + 8 + 1)
 
