@@ -23,13 +23,9 @@
 #define T0 1800000000ULL	/* a fixed "now"; tests never read the clock */
 
 struct fx {
-	char dir[64];
-	char path[128];
+	struct store_fx s;	/* first: the store, alice, her codes */
 	char dest[128];
-	struct rec_config cfg;
-	struct rec_store *st;
-	struct rec_new_batch nb;
-	struct rec_who who, admin;
+	struct rec_who admin;
 };
 
 static int
@@ -38,11 +34,10 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	test_store_open("test_admin", f->dir, sizeof(f->dir), f->path,
-	    sizeof(f->path), &f->cfg, &f->st);
-	snprintf(f->dest, sizeof(f->dest), "%s/backup", f->dir);
-	f->who.user = "alice";
-	f->who.service = "test";
+	store_fx_open(&f->s, "test_admin");
+	snprintf(f->dest, sizeof(f->dest), "%s/backup", f->s.dir);
+	f->s.who.user = "alice";
+	f->s.who.service = "test";
 	f->admin.user = "alice";
 	f->admin.service = "pam-recovery-admin";
 	f->admin.actor = "helpdesk";
@@ -55,7 +50,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	test_store_close(f->st, &f->nb, f->dir);
+	store_fx_close(&f->s);
 	free(f);
 	return 0;
 }
@@ -63,9 +58,7 @@ teardown(void **state)
 static void
 generate(struct fx *f, unsigned n, uint64_t now)
 {
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
-	    &(struct rec_issue_req){ .count = n, .now = now,
-	    .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_OK);
+	store_fx_generate(&f->s, n, now);
 }
 
 static int
@@ -73,7 +66,7 @@ attempt(struct rec_store *st, struct fx *f, const char *code, uint64_t now)
 {
 	struct rec_result res;
 
-	return rec_auth_attempt(st, &f->cfg, &f->who,
+	return rec_auth_attempt(st, &f->s.cfg, &f->s.who,
 	    &(struct rec_attempt){ .input = code, .now = now }, &res);
 }
 
@@ -82,7 +75,8 @@ status(struct rec_store *st, struct fx *f, uint64_t now)
 {
 	struct rec_status s;
 
-	assert_int_equal(rec_auth_status(st, &f->cfg, "alice", now, &s), REC_OK);
+	assert_int_equal(rec_auth_status(st, &f->s.cfg, "alice", now, &s),
+	    REC_OK);
 	return s;
 }
 
@@ -93,12 +87,13 @@ lock_out(struct fx *f, uint64_t now)
 	struct rec_format fmt;
 	char wrong[REC_CODE_MAX + 1];
 
-	rec_config_format(&f->cfg, &fmt);
-	for (unsigned i = 0; i < f->cfg.max_attempts; i++) {
+	rec_config_format(&f->s.cfg, &fmt);
+	for (unsigned i = 0; i < f->s.cfg.max_attempts; i++) {
 		rec_code_generate(&fmt, wrong);
-		assert_int_equal(attempt(f->st, f, wrong, now), REC_ERR_NOMATCH);
+		assert_int_equal(attempt(f->s.st, f, wrong, now),
+		    REC_ERR_NOMATCH);
 	}
-	assert_true(status(f->st, f, now).lock_remaining > 0);
+	assert_true(status(f->s.st, f, now).lock_remaining > 0);
 }
 
 /* The last audit event, its type and actor. */
@@ -140,20 +135,20 @@ test_unlock_clears_lock(void **state)
 
 	generate(f, 5, T0);
 	lock_out(f, T0);
-	assert_int_equal(attempt(f->st, f, f->nb.codes[0], T0 + 1),
+	assert_int_equal(attempt(f->s.st, f, f->s.nb.codes[0], T0 + 1),
 	    REC_ERR_LOCKED);
-	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &f->admin, T0 + 1,
+	assert_int_equal(rec_admin_unlock(f->s.st, &f->s.cfg, &f->admin, T0 + 1,
 	    &found), REC_OK);
-	assert_int_equal(found.lock_remaining, f->cfg.base_cooldown - 1);
-	assert_int_equal(found.failures, f->cfg.max_attempts);
-	assert_int_equal(status(f->st, f, T0 + 1).lock_remaining, 0);
-	assert_int_equal(status(f->st, f, T0 + 1).failures, 0);
-	l = audit_tail(f->st);
+	assert_int_equal(found.lock_remaining, f->s.cfg.base_cooldown - 1);
+	assert_int_equal(found.failures, f->s.cfg.max_attempts);
+	assert_int_equal(status(f->s.st, f, T0 + 1).lock_remaining, 0);
+	assert_int_equal(status(f->s.st, f, T0 + 1).failures, 0);
+	l = audit_tail(f->s.st);
 	assert_int_equal(l.type, REC_EV_UNLOCKED);
 	assert_string_equal(l.actor, "helpdesk");
 	assert_non_null(strstr(l.detail, "failures=5"));
 	/* The next valid code works at once. */
-	assert_int_equal(attempt(f->st, f, f->nb.codes[0], T0 + 2), REC_OK);
+	assert_int_equal(attempt(f->s.st, f, f->s.nb.codes[0], T0 + 2), REC_OK);
 }
 
 /* After an unlock, the escalation starts again from base_cooldown. */
@@ -167,17 +162,18 @@ test_unlock_resets_escalation(void **state)
 
 	generate(f, 5, T0);
 	lock_out(f, T0);
-	rec_config_format(&f->cfg, &fmt);
+	rec_config_format(&f->s.cfg, &fmt);
 	rec_code_generate(&fmt, wrong);
-	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &f->admin, T0, NULL),
-	    REC_OK);
-	for (unsigned i = 0; i + 1 < f->cfg.max_attempts; i++)
-		assert_int_equal(attempt(f->st, f, wrong, T0 + 1), REC_ERR_NOMATCH);
-	assert_int_equal(status(f->st, f, T0 + 1).lock_remaining, 0);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_admin_unlock(f->s.st, &f->s.cfg, &f->admin, T0,
+	    NULL), REC_OK);
+	for (unsigned i = 0; i + 1 < f->s.cfg.max_attempts; i++)
+		assert_int_equal(attempt(f->s.st, f, wrong, T0 + 1),
+		    REC_ERR_NOMATCH);
+	assert_int_equal(status(f->s.st, f, T0 + 1).lock_remaining, 0);
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_attempt){ .input = wrong, .now = T0 + 1 }, &res),
 	    REC_ERR_NOMATCH);
-	assert_int_equal(res.lock_remaining, f->cfg.base_cooldown);
+	assert_int_equal(res.lock_remaining, f->s.cfg.base_cooldown);
 }
 
 static void
@@ -187,11 +183,11 @@ test_unlock_not_locked_is_audited(void **state)
 	struct rec_unlocked found;
 
 	generate(f, 3, T0);
-	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &f->admin, T0,
+	assert_int_equal(rec_admin_unlock(f->s.st, &f->s.cfg, &f->admin, T0,
 	    &found), REC_OK);
 	assert_int_equal(found.lock_remaining, 0);
 	assert_int_equal(found.failures, 0);
-	assert_int_equal(audit_tail(f->st).type, REC_EV_UNLOCKED);
+	assert_int_equal(audit_tail(f->s.st).type, REC_EV_UNLOCKED);
 }
 
 static void
@@ -201,11 +197,11 @@ test_unlock_unknown_user(void **state)
 	struct rec_who nobody = { "nobody-here", NULL, NULL, NULL, "helpdesk" };
 
 	generate(f, 3, T0);
-	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &nobody, T0, NULL),
-	    REC_ERR_NOTFOUND);
+	assert_int_equal(rec_admin_unlock(f->s.st, &f->s.cfg, &nobody, T0,
+	    NULL), REC_ERR_NOTFOUND);
 	/* Nothing was written: the last event is still the generation. */
-	assert_int_equal(audit_tail(f->st).type, REC_EV_GENERATED);
-	assert_int_equal(audit_tail(f->st).n, 1);
+	assert_int_equal(audit_tail(f->s.st).type, REC_EV_GENERATED);
+	assert_int_equal(audit_tail(f->s.st).n, 1);
 }
 
 static void
@@ -215,15 +211,15 @@ test_unlock_clears_generate_cooldown(void **state)
 	struct rec_unlocked found;
 	uint64_t wait = 0;
 
-	assert_int_equal(rec_config_set(&f->cfg, "generate_cooldown", "600",
+	assert_int_equal(rec_config_set(&f->s.cfg, "generate_cooldown", "600",
 	    "test", 0, NULL), REC_OK);
 	generate(f, 3, T0);
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 3, .now = T0 + 10,
-	    .flags = REC_GEN_REPLACE }, &f->nb, &wait), REC_ERR_COOLDOWN);
+	    .flags = REC_GEN_REPLACE }, &f->s.nb, &wait), REC_ERR_COOLDOWN);
 	assert_int_equal(wait, 590);
-	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &f->admin, T0 + 10,
-	    &found), REC_OK);
+	assert_int_equal(rec_admin_unlock(f->s.st, &f->s.cfg, &f->admin,
+	    T0 + 10, &found), REC_OK);
 	assert_int_equal(found.gen_remaining, 590);
 	generate(f, 3, T0 + 11);
 }
@@ -234,11 +230,11 @@ test_unlock_audit_off(void **state)
 	struct fx *f = *state;
 
 	generate(f, 3, T0);
-	assert_int_equal(rec_config_set(&f->cfg, "audit", "no", "test", 0, NULL),
-	    REC_OK);
-	assert_int_equal(rec_admin_unlock(f->st, &f->cfg, &f->admin, T0, NULL),
-	    REC_OK);
-	assert_int_equal(audit_tail(f->st).type, REC_EV_GENERATED);
+	assert_int_equal(rec_config_set(&f->s.cfg, "audit", "no", "test", 0,
+	    NULL), REC_OK);
+	assert_int_equal(rec_admin_unlock(f->s.st, &f->s.cfg, &f->admin, T0,
+	    NULL), REC_OK);
+	assert_int_equal(audit_tail(f->s.st).type, REC_EV_GENERATED);
 }
 
 static void
@@ -248,17 +244,17 @@ test_admin_event(void **state)
 	struct last l;
 
 	generate(f, 3, T0);
-	assert_int_equal(rec_admin_event(f->st, &f->cfg, &f->admin,
+	assert_int_equal(rec_admin_event(f->s.st, &f->s.cfg, &f->admin,
 	    REC_EV_PURGED, T0, "deleted 5 audit events"), REC_OK);
-	l = audit_tail(f->st);
+	l = audit_tail(f->s.st);
 	assert_int_equal(l.type, REC_EV_PURGED);
 	assert_string_equal(l.actor, "helpdesk");
 	assert_string_equal(l.detail, "deleted 5 audit events");
-	assert_int_equal(rec_config_set(&f->cfg, "audit", "no", "test", 0, NULL),
-	    REC_OK);
-	assert_int_equal(rec_admin_event(f->st, &f->cfg, &f->admin,
+	assert_int_equal(rec_config_set(&f->s.cfg, "audit", "no", "test", 0,
+	    NULL), REC_OK);
+	assert_int_equal(rec_admin_event(f->s.st, &f->s.cfg, &f->admin,
 	    REC_EV_ADMIN, T0, NULL), REC_OK);
-	assert_int_equal(audit_tail(f->st).n, 2);
+	assert_int_equal(audit_tail(f->s.st).n, 2);
 }
 
 /* rec_admin_event_each: every event, oldest first; a callback's error stops it. */
@@ -288,11 +284,11 @@ test_event_each(void **state)
 
 	generate(f, 3, T0);
 	generate(f, 3, T0 + 86400);
-	assert_int_equal(rec_admin_event_each(f->st, seq_event, &q), REC_OK);
-	assert_int_equal(q.n, audit_tail(f->st).n);
+	assert_int_equal(rec_admin_event_each(f->s.st, seq_event, &q), REC_OK);
+	assert_int_equal(q.n, audit_tail(f->s.st).n);
 	assert_true(q.n >= 2);
 	q = (struct seqs){ 0, 0, 1 };
-	assert_int_equal(rec_admin_event_each(f->st, seq_event, &q),
+	assert_int_equal(rec_admin_event_each(f->s.st, seq_event, &q),
 	    REC_ERR_NOMEM);
 	assert_int_equal(q.n, 1);
 }
@@ -314,10 +310,10 @@ orphan_txn(struct rec_txn *t, void *varg)
 static void
 plant_orphan(struct fx *f, const char *user)
 {
-	struct orphan o = { user, f->nb.batch };
+	struct orphan o = { user, f->s.nb.batch };
 
 	o.b.status = REC_BATCH_PURGED;
-	assert_int_equal(rec_store_write(f->st, orphan_txn, &o), REC_OK);
+	assert_int_equal(rec_store_write(f->s.st, orphan_txn, &o), REC_OK);
 }
 
 static void
@@ -326,20 +322,20 @@ test_names_read(void **state)
 	struct fx *f = *state;
 	struct rec_names nm = { NULL, 0, 0 };
 
-	assert_int_equal(rec_admin_names_read(f->st, REC_NAMES_BATCHES, &nm),
+	assert_int_equal(rec_admin_names_read(f->s.st, REC_NAMES_BATCHES, &nm),
 	    REC_OK);
 	assert_int_equal(nm.n, 0);
 	generate(f, 3, T0);
-	f->who.user = "bob";
+	f->s.who.user = "bob";
 	generate(f, 3, T0);
 	generate(f, 3, T0 + 86400);	/* two batches of bob: one name */
 	plant_orphan(f, "zed");
-	assert_int_equal(rec_admin_names_read(f->st, 0, &nm), REC_OK);
+	assert_int_equal(rec_admin_names_read(f->s.st, 0, &nm), REC_OK);
 	assert_int_equal(nm.n, 2);
 	assert_string_equal(nm.v[0], "alice");
 	assert_string_equal(nm.v[1], "bob");
 	/* Read again into the same list: it starts afresh. */
-	assert_int_equal(rec_admin_names_read(f->st, REC_NAMES_BATCHES, &nm),
+	assert_int_equal(rec_admin_names_read(f->s.st, REC_NAMES_BATCHES, &nm),
 	    REC_OK);
 	assert_int_equal(nm.n, 3);
 	assert_string_equal(nm.v[2], "zed");
@@ -354,14 +350,16 @@ test_batch_count(void **state)
 	struct fx *f = *state;
 	unsigned long live = 99;
 
-	assert_int_equal(rec_admin_batch_count(f->st, "alice", &live), REC_OK);
+	assert_int_equal(rec_admin_batch_count(f->s.st, "alice", &live),
+	    REC_OK);
 	assert_int_equal(live, 0);
 	generate(f, 3, T0);
 	generate(f, 3, T0 + 86400);
-	assert_int_equal(rec_admin_batch_count(f->st, "alice", &live), REC_OK);
+	assert_int_equal(rec_admin_batch_count(f->s.st, "alice", &live),
+	    REC_OK);
 	assert_int_equal(live, 2);
 	plant_orphan(f, "zed");		/* purged: nothing left to show */
-	assert_int_equal(rec_admin_batch_count(f->st, "zed", &live), REC_OK);
+	assert_int_equal(rec_admin_batch_count(f->s.st, "zed", &live), REC_OK);
 	assert_int_equal(live, 0);
 }
 
@@ -372,14 +370,14 @@ test_states_read(void **state)
 	struct rec_states s;
 	unsigned two = 2;
 
-	assert_int_equal(rec_issue_states_read(f->st, "alice", &s),
+	assert_int_equal(rec_issue_states_read(f->s.st, "alice", &s),
 	    REC_ERR_NOSTORE);
 	generate(f, 4, T0);
-	assert_int_equal(attempt(f->st, f, f->nb.codes[0], T0), REC_OK);
-	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, &two, 1,
-	    T0), REC_OK);
-	assert_int_equal(rec_issue_states_read(f->st, "alice", &s), REC_OK);
-	assert_true(s.batch == f->nb.batch.id);
+	assert_int_equal(attempt(f->s.st, f, f->s.nb.codes[0], T0), REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->s.st, &f->s.cfg, &f->s.who,
+	    &two, 1, T0), REC_OK);
+	assert_int_equal(rec_issue_states_read(f->s.st, "alice", &s), REC_OK);
+	assert_true(s.batch == f->s.nb.batch.id);
 	assert_int_equal(s.count, 4);
 	assert_int_equal(s.remaining, 2);
 	assert_int_equal(s.state[1], REC_CODE_USED);
@@ -395,15 +393,15 @@ test_batches_read(void **state)
 	struct rec_batches bs = { 0, NULL, 0, 0 };
 	uint64_t first;
 
-	assert_int_equal(rec_issue_batches_read(f->st, "alice", &bs), REC_OK);
+	assert_int_equal(rec_issue_batches_read(f->s.st, "alice", &bs), REC_OK);
 	assert_int_equal(bs.n, 0);
 	assert_true(bs.active == 0);
 	generate(f, 3, T0);
-	first = f->nb.batch.id;
+	first = f->s.nb.batch.id;
 	generate(f, 3, T0 + 86400);
-	assert_int_equal(rec_issue_batches_read(f->st, "alice", &bs), REC_OK);
+	assert_int_equal(rec_issue_batches_read(f->s.st, "alice", &bs), REC_OK);
 	assert_int_equal(bs.n, 2);
-	assert_true(bs.active == f->nb.batch.id);
+	assert_true(bs.active == f->s.nb.batch.id);
 	assert_true(bs.v[0].id == first || bs.v[1].id == first);
 	for (size_t i = 0; i < bs.n; i++)
 		assert_int_equal(bs.v[i].status, bs.v[i].id == bs.active ?
@@ -411,7 +409,7 @@ test_batches_read(void **state)
 	rec_issue_batches_free(&bs);
 	assert_null(bs.v);
 	/* Another user's batches are not alice's. */
-	assert_int_equal(rec_issue_batches_read(f->st, "bob", &bs), REC_OK);
+	assert_int_equal(rec_issue_batches_read(f->s.st, "bob", &bs), REC_OK);
 	assert_int_equal(bs.n, 0);
 	rec_issue_batches_free(&bs);
 }
@@ -435,9 +433,10 @@ backup_and_check(struct fx *f, mode_t mask)
 	mode_t old;
 
 	generate(f, 5, T0);
-	assert_int_equal(attempt(f->st, f, f->nb.codes[1], T0), REC_OK);
+	assert_int_equal(attempt(f->s.st, f, f->s.nb.codes[1], T0), REC_OK);
 	old = umask(mask);
-	assert_int_equal(rec_admin_backup(f->st, f->dest, NULL, &info), REC_OK);
+	assert_int_equal(rec_admin_backup(f->s.st, f->dest, NULL, &info),
+	    REC_OK);
 	umask(old);
 	assert_int_equal(info.users, 1);
 	assert_int_equal(info.batches, 1);
@@ -452,11 +451,11 @@ backup_and_check(struct fx *f, mode_t mask)
 	assert_int_equal(rec_store_open(f->dest, getuid(), 0, NULL, &copy),
 	    REC_OK);
 	assert_int_equal(status(copy, f, T0).remaining, 4);
-	assert_int_equal(attempt(copy, f, f->nb.codes[1], T0), REC_ERR_USED);
-	assert_int_equal(attempt(copy, f, f->nb.codes[2], T0), REC_OK);
+	assert_int_equal(attempt(copy, f, f->s.nb.codes[1], T0), REC_ERR_USED);
+	assert_int_equal(attempt(copy, f, f->s.nb.codes[2], T0), REC_OK);
 	rec_store_close(copy);
 	/* ... and independent of the original. */
-	assert_int_equal(status(f->st, f, T0).remaining, 4);
+	assert_int_equal(status(f->s.st, f, T0).remaining, 4);
 }
 
 static void
@@ -480,13 +479,13 @@ test_backup_never_overwrites(void **state)
 
 	generate(f, 3, T0);
 	assert_int_equal(mkdir(f->dest, 0700), 0);
-	assert_int_equal(rec_admin_backup(f->st, f->dest, NULL, NULL),
+	assert_int_equal(rec_admin_backup(f->s.st, f->dest, NULL, NULL),
 	    REC_ERR_EXISTS);
 	/* The existing directory was left alone. */
 	assert_int_equal(rmdir(f->dest), 0);
-	snprintf(link, sizeof(link), "%s/elsewhere", f->dir);
+	snprintf(link, sizeof(link), "%s/elsewhere", f->s.dir);
 	assert_int_equal(symlink(link, f->dest), 0);
-	assert_int_equal(rec_admin_backup(f->st, f->dest, NULL, NULL),
+	assert_int_equal(rec_admin_backup(f->s.st, f->dest, NULL, NULL),
 	    REC_ERR_EXISTS);
 	assert_int_equal(access(link, F_OK), -1);
 }
@@ -497,8 +496,9 @@ test_backup_missing_parent(void **state)
 	struct fx *f = *state;
 	char dest[192];
 
-	snprintf(dest, sizeof(dest), "%s/no/such/dir", f->dir);
-	assert_int_equal(rec_admin_backup(f->st, dest, NULL, NULL), REC_ERR_IO);
+	snprintf(dest, sizeof(dest), "%s/no/such/dir", f->s.dir);
+	assert_int_equal(rec_admin_backup(f->s.st, dest, NULL, NULL),
+	    REC_ERR_IO);
 }
 
 /* A backup of the backup: the copy is a complete store. */
@@ -511,10 +511,11 @@ test_backup_of_backup(void **state)
 	char again[160];
 
 	generate(f, 4, T0);
-	assert_int_equal(rec_admin_backup(f->st, f->dest, NULL, &info), REC_OK);
+	assert_int_equal(rec_admin_backup(f->s.st, f->dest, NULL, &info),
+	    REC_OK);
 	assert_int_equal(rec_store_open(f->dest, getuid(), 0, NULL, &copy),
 	    REC_OK);
-	snprintf(again, sizeof(again), "%s/again", f->dir);
+	snprintf(again, sizeof(again), "%s/again", f->s.dir);
 	assert_int_equal(rec_admin_backup(copy, again, NULL, &info), REC_OK);
 	assert_int_equal(info.batches, 1);
 	rec_store_close(copy);

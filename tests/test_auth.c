@@ -55,12 +55,7 @@ __wrap_rec_batch_get(struct rec_txn *t, const char *user, uint64_t id,
 }
 
 struct fx {
-	char dir[64];
-	char path[128];
-	struct rec_config cfg;
-	struct rec_store *st;
-	struct rec_new_batch nb;
-	struct rec_who who;
+	struct store_fx s;	/* first: the store, alice, her codes */
 };
 
 static int
@@ -69,10 +64,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	test_store_open("test_auth", f->dir, sizeof(f->dir), f->path,
-	    sizeof(f->path), &f->cfg, &f->st);
-	f->who.user = "alice";
-	f->who.service = "test";
+	store_fx_open(&f->s, "test_auth");
 	*state = f;
 	return 0;
 }
@@ -82,7 +74,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	test_store_close(f->st, &f->nb, f->dir);
+	store_fx_close(&f->s);
 	free(f);
 	return 0;
 }
@@ -90,15 +82,13 @@ teardown(void **state)
 static void
 generate(struct fx *f, unsigned n, uint64_t now)
 {
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
-	    &(struct rec_issue_req){ .count = n, .now = now,
-	    .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_OK);
+	store_fx_generate(&f->s, n, now);
 }
 
 static int
 attempt(struct fx *f, const char *code, uint64_t now, struct rec_result *res)
 {
-	return rec_auth_attempt(f->st, &f->cfg, &f->who,
+	return rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_attempt){ .input = code, .now = now }, res);
 }
 
@@ -108,7 +98,7 @@ wrong_code(const struct fx *f, char *out)
 {
 	struct rec_format fmt;
 
-	rec_config_format(&f->cfg, &fmt);
+	rec_config_format(&f->s.cfg, &fmt);
 	rec_code_generate(&fmt, out);
 }
 
@@ -117,7 +107,7 @@ status(struct fx *f, uint64_t now)
 {
 	struct rec_status s;
 
-	assert_int_equal(rec_auth_status(f->st, &f->cfg, "alice", now, &s),
+	assert_int_equal(rec_auth_status(f->s.st, &f->s.cfg, "alice", now, &s),
 	    REC_OK);
 	return s;
 }
@@ -129,11 +119,11 @@ test_success_then_reuse(void **state)
 	struct rec_result res;
 
 	generate(f, 10, T0);
-	assert_int_equal(attempt(f, f->nb.codes[2], T0, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[2], T0, &res), REC_OK);
 	assert_int_equal(res.slot, 3);
 	assert_int_equal(res.remaining, 9);
 	assert_int_equal(res.kdf_evals, 1);
-	assert_int_equal(attempt(f, f->nb.codes[2], T0, &res), REC_ERR_USED);
+	assert_int_equal(attempt(f, f->s.nb.codes[2], T0, &res), REC_ERR_USED);
 	assert_int_equal(res.kdf_evals, 1);
 	assert_int_equal(status(f, T0).failures, 1);
 	assert_int_equal(status(f, T0).remaining, 9);
@@ -147,8 +137,8 @@ evals_per_attempt(struct fx *f, unsigned n)
 	char code[REC_CODE_MAX + 1];
 	unsigned evals = 0;
 
-	assert_int_equal(rec_config_set(&f->cfg, "max_attempts", "1000", "test",
-	    0, NULL), REC_OK);
+	assert_int_equal(rec_config_set(&f->s.cfg, "max_attempts", "1000",
+	    "test", 0, NULL), REC_OK);
 	generate(f, n, T0);
 	for (int i = 0; i < 100; i++) {
 		wrong_code(f, code);
@@ -158,7 +148,8 @@ evals_per_attempt(struct fx *f, unsigned n)
 	assert_true(evals <= 110);
 	evals = 0;
 	for (unsigned i = 0; i < n; i++) {
-		assert_int_equal(attempt(f, f->nb.codes[i], T0, &res), REC_OK);
+		assert_int_equal(attempt(f, f->s.nb.codes[i], T0, &res),
+		    REC_OK);
 		evals += res.kdf_evals;
 	}
 	assert_true(evals * 10 <= n * 11);
@@ -184,7 +175,7 @@ test_not_enrolled_costs_one_eval(void **state)
 	char code[REC_CODE_MAX + 1];
 
 	wrong_code(f, code);
-	assert_int_equal(rec_auth_attempt(NULL, &f->cfg, &f->who,
+	assert_int_equal(rec_auth_attempt(NULL, &f->s.cfg, &f->s.who,
 	    &(struct rec_attempt){ .input = code, .now = T0 }, &res),
 	    REC_ERR_NOSTORE);
 	assert_int_equal(res.kdf_evals, 1);
@@ -225,7 +216,7 @@ test_lockout_escalates_and_clears(void **state)
 	}
 	assert_int_equal(res.lock_remaining, 60);
 	/* Locked: refused without a hash, even the right code. */
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 30, &res),
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 30, &res),
 	    REC_ERR_LOCKED);
 	assert_int_equal(res.kdf_evals, 0);
 	assert_int_equal(res.lock_remaining, 35);
@@ -235,7 +226,7 @@ test_lockout_escalates_and_clears(void **state)
 	assert_true(res.locked_now);
 	assert_int_equal(res.lock_remaining, 120);
 	/* A success clears everything. */
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 200, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 200, &res), REC_OK);
 	assert_int_equal(status(f, T0 + 200).failures, 0);
 	assert_int_equal(status(f, T0 + 200).lock_remaining, 0);
 }
@@ -253,10 +244,10 @@ test_clock_backwards(void **state)
 		attempt(f, code, T0, &res);
 	}
 	assert_true(status(f, T0 - 10 * 86400).lock_remaining <=
-	    f->cfg.cooldown_cap);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 - 10 * 86400, &res),
+	    f->s.cfg.cooldown_cap);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 - 10 * 86400, &res),
 	    REC_ERR_LOCKED);
-	assert_true(res.lock_remaining <= f->cfg.cooldown_cap);
+	assert_true(res.lock_remaining <= f->s.cfg.cooldown_cap);
 }
 
 /*
@@ -280,13 +271,14 @@ test_clock_back_lock_ends(void **state)
 	}
 	assert_int_equal(res.lock_remaining, 60);
 	assert_int_equal(status(f, back).lock_remaining, 60);
-	assert_int_equal(attempt(f, f->nb.codes[0], back + 30, &res),
+	assert_int_equal(attempt(f, f->s.nb.codes[0], back + 30, &res),
 	    REC_ERR_LOCKED);
 	assert_int_equal(res.kdf_evals, 0);
 	assert_int_equal(res.lock_remaining, 30);
 	assert_int_equal(status(f, back + 59).lock_remaining, 1);
 	assert_int_equal(status(f, back + 60).lock_remaining, 0);
-	assert_int_equal(attempt(f, f->nb.codes[0], back + 3601, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], back + 3601, &res),
+	    REC_OK);
 	assert_int_equal(res.slot, 1);
 }
 
@@ -310,19 +302,19 @@ test_clock_back_read_only(void **state)
 		wrong_code(f, code);
 		attempt(f, code, T0, &res);
 	}
-	rec_store_close(f->st);
-	f->st = NULL;
-	assert_int_equal(rec_store_open(f->path, getuid(), REC_STORE_RDONLY,
+	rec_store_close(f->s.st);
+	f->s.st = NULL;
+	assert_int_equal(rec_store_open(f->s.path, getuid(), REC_STORE_RDONLY,
 	    NULL, &ro), REC_OK);
 	assert_int_equal(rec_store_writable(ro), 0);
-	assert_int_equal(rec_auth_status(ro, &f->cfg, "alice", back + 30, &s),
+	assert_int_equal(rec_auth_status(ro, &f->s.cfg, "alice", back + 30, &s),
 	    REC_OK);
 	/* Not the 20 000 s of the jump: the level, from the time of reading. */
 	assert_int_equal(s.lock_remaining, 60);
 	rec_store_close(ro);
-	assert_int_equal(rec_store_open(f->path, getuid(), 0, NULL, &f->st),
+	assert_int_equal(rec_store_open(f->s.path, getuid(), 0, NULL, &f->s.st),
 	    REC_OK);
-	assert_int_equal(rec_store_writable(f->st), 1);
+	assert_int_equal(rec_store_writable(f->s.st), 1);
 	assert_int_equal(status(f, back + 30).lock_remaining, 60);
 	assert_int_equal(status(f, back + 89).lock_remaining, 1);
 	assert_int_equal(status(f, back + 90).lock_remaining, 0);
@@ -335,16 +327,16 @@ test_clock_back_generate_cooldown(void **state)
 	struct fx *f = *state;
 	uint64_t wait = 0, back = T0 - 20000;
 
-	assert_int_equal(rec_config_set(&f->cfg, "generate_cooldown", "60",
+	assert_int_equal(rec_config_set(&f->s.cfg, "generate_cooldown", "60",
 	    "test", 0, NULL), REC_OK);
 	generate(f, 3, T0);
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 3, .now = back,
-	    .flags = REC_GEN_REPLACE }, &f->nb, &wait), REC_ERR_COOLDOWN);
+	    .flags = REC_GEN_REPLACE }, &f->s.nb, &wait), REC_ERR_COOLDOWN);
 	assert_int_equal(wait, 60);
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 3, .now = back + 59,
-	    .flags = REC_GEN_REPLACE }, &f->nb, &wait), REC_ERR_COOLDOWN);
+	    .flags = REC_GEN_REPLACE }, &f->s.nb, &wait), REC_ERR_COOLDOWN);
 	assert_int_equal(wait, 1);
 	generate(f, 3, back + 60);
 }
@@ -356,12 +348,12 @@ test_verify_only_does_not_consume(void **state)
 	struct rec_result res;
 
 	generate(f, 3, T0);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
-	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0 + 5,
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[0], .now = T0 + 5,
 	    .flags = REC_ATTEMPT_TEST }, &res), REC_OK);
 	assert_int_equal(status(f, T0).verified, T0 + 5);
 	assert_int_equal(status(f, T0).remaining, 3);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 6, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 6, &res), REC_OK);
 }
 
 static void
@@ -373,17 +365,18 @@ test_invalidate(void **state)
 	unsigned nope[] = { 11 };
 
 	generate(f, 10, T0);
-	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, slots, 1,
-	    T0), REC_OK);
-	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, nope, 1,
-	    T0), REC_ERR_NOTFOUND);
-	assert_int_equal(attempt(f, f->nb.codes[1], T0, &res),
+	assert_int_equal(rec_issue_invalidate(f->s.st, &f->s.cfg, &f->s.who,
+	    slots, 1, T0), REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->s.st, &f->s.cfg, &f->s.who,
+	    nope, 1, T0), REC_ERR_NOTFOUND);
+	assert_int_equal(attempt(f, f->s.nb.codes[1], T0, &res),
 	    REC_ERR_INVALIDATED);
 	assert_int_equal(status(f, T0).remaining, 9);
-	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, NULL, 0,
-	    T0), REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->s.st, &f->s.cfg, &f->s.who,
+	    NULL, 0, T0), REC_OK);
 	assert_int_equal(status(f, T0).enrolled, 0);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0, &res), REC_ERR_NOSTORE);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0, &res),
+	    REC_ERR_NOSTORE);
 }
 
 /* Issue #15 item 4: "last used" is of the active batch, not an older one. */
@@ -394,11 +387,11 @@ test_last_used_of_active_batch(void **state)
 	struct rec_result res;
 
 	generate(f, 5, T0);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 10, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 10, &res), REC_OK);
 	assert_true(status(f, T0 + 10).last_used == T0 + 10);
 	generate(f, 5, T0 + 20);
 	assert_true(status(f, T0 + 20).last_used == 0);
-	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 30, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[1], T0 + 30, &res), REC_OK);
 	assert_true(status(f, T0 + 30).last_used == T0 + 30);
 }
 
@@ -444,21 +437,21 @@ test_invalidate_audits_true_count(void **state)
 	unsigned three[] = { 3 }, mixed[] = { 3, 1, 4 };
 
 	generate(f, 5, T0);
-	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, three, 1,
-	    T0), REC_OK);
-	assert_int_equal(read_inval(f->st, &e), REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->s.st, &f->s.cfg, &f->s.who,
+	    three, 1, T0), REC_OK);
+	assert_int_equal(read_inval(f->s.st, &e), REC_OK);
 	assert_int_equal(e.n, 1);
 	assert_int_equal(e.slot, 3);
 	assert_string_equal(e.detail, "1 code");
-	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, three, 1,
-	    T0 + 1), REC_OK);
-	assert_int_equal(read_inval(f->st, &e), REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->s.st, &f->s.cfg, &f->s.who,
+	    three, 1, T0 + 1), REC_OK);
+	assert_int_equal(read_inval(f->s.st, &e), REC_OK);
 	assert_int_equal(e.n, 1);
 	/* #1 used, #3 invalidated: only #4 changes. */
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
-	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &f->who, mixed, 3,
-	    T0 + 3), REC_OK);
-	assert_int_equal(read_inval(f->st, &e), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 2, &res), REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->s.st, &f->s.cfg, &f->s.who,
+	    mixed, 3, T0 + 3), REC_OK);
+	assert_int_equal(read_inval(f->s.st, &e), REC_OK);
 	assert_int_equal(e.n, 2);
 	assert_int_equal(e.slot, 4);
 	assert_string_equal(e.detail, "1 code");
@@ -471,11 +464,12 @@ test_expired(void **state)
 	struct fx *f = *state;
 	struct rec_result res;
 
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 5, .expires_days = 1, .now = T0 },
-	    &f->nb, NULL), REC_OK);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 86399, &res), REC_OK);
-	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 86400, &res),
+	    &f->s.nb, NULL), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 86399, &res),
+	    REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[1], T0 + 86400, &res),
 	    REC_ERR_EXPIRED);
 	assert_true(status(f, T0 + 86400).expired);
 }
@@ -488,13 +482,13 @@ test_regenerate(void **state)
 	char old[REC_CODE_MAX + 1];
 
 	generate(f, 5, T0);
-	memcpy(old, f->nb.codes[0], sizeof(old));
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
-	    &(struct rec_issue_req){ .count = 5, .now = T0 }, &f->nb, NULL),
+	memcpy(old, f->s.nb.codes[0], sizeof(old));
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_issue_req){ .count = 5, .now = T0 }, &f->s.nb, NULL),
 	    REC_ERR_EXISTS);
 	generate(f, 5, T0 + 1);
 	assert_int_not_equal(attempt(f, old, T0 + 2, &res), REC_OK);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 2, &res), REC_OK);
 }
 
 /*
@@ -514,36 +508,36 @@ test_stage_commit_discard(void **state)
 	assert_non_null(nb);
 	generate(f, 5, T0);
 	old = status(f, T0).batch;
-	assert_int_equal(rec_issue_prepare(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_prepare(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 3, .now = T0 + 1,
 	    .flags = REC_GEN_REPLACE }, nb, NULL), REC_OK);
-	assert_int_equal(rec_issue_stage(f->st, &f->cfg, &f->who, nb,
+	assert_int_equal(rec_issue_stage(f->s.st, &f->s.cfg, &f->s.who, nb,
 	    T0 + 1, NULL), REC_OK);
 	/* Staged: the new codes do not work, the old ones still do. */
 	assert_int_equal(attempt(f, nb->codes[0], T0 + 2, &res),
 	    REC_ERR_NOMATCH);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 2, &res), REC_OK);
 	s = status(f, T0 + 2);
 	assert_true(s.batch == old);
 	assert_int_equal(s.remaining, 4);
 	/* Discarded: gone, and discarding twice is harmless. */
-	assert_int_equal(rec_issue_discard(f->st, &f->who, nb), REC_OK);
-	assert_int_equal(rec_issue_discard(f->st, &f->who, nb), REC_OK);
-	assert_int_equal(rec_issue_commit(f->st, &f->cfg, &f->who, nb,
+	assert_int_equal(rec_issue_discard(f->s.st, &f->s.who, nb), REC_OK);
+	assert_int_equal(rec_issue_discard(f->s.st, &f->s.who, nb), REC_OK);
+	assert_int_equal(rec_issue_commit(f->s.st, &f->s.cfg, &f->s.who, nb,
 	    T0 + 3, NULL), REC_ERR_CORRUPT);
 	assert_true(status(f, T0 + 3).batch == old);
 	/* Staged and committed: the new batch replaces the old one. */
-	assert_int_equal(rec_issue_prepare(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_prepare(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 3, .now = T0 + 4,
 	    .flags = REC_GEN_REPLACE }, nb, NULL), REC_OK);
-	assert_int_equal(rec_issue_stage(f->st, &f->cfg, &f->who, nb,
+	assert_int_equal(rec_issue_stage(f->s.st, &f->s.cfg, &f->s.who, nb,
 	    T0 + 4, NULL), REC_OK);
-	assert_int_equal(rec_issue_commit(f->st, &f->cfg, &f->who, nb,
+	assert_int_equal(rec_issue_commit(f->s.st, &f->s.cfg, &f->s.who, nb,
 	    T0 + 4, NULL), REC_OK);
 	/* A committed batch is not discarded. */
-	assert_int_equal(rec_issue_discard(f->st, &f->who, nb), REC_OK);
+	assert_int_equal(rec_issue_discard(f->s.st, &f->s.who, nb), REC_OK);
 	assert_int_equal(attempt(f, nb->codes[1], T0 + 5, &res), REC_OK);
-	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 5, &res),
+	assert_int_equal(attempt(f, f->s.nb.codes[1], T0 + 5, &res),
 	    REC_ERR_NOMATCH);
 	s = status(f, T0 + 5);
 	assert_true(s.batch == nb->batch.id);
@@ -570,25 +564,25 @@ test_stage_fails_when_store_cannot_grow(void **state)
 
 	assert_non_null(nb);
 	generate(f, 5, T0);
-	assert_int_equal(rec_issue_prepare(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_prepare(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 100, .now = T0 + 1,
 	    .flags = REC_GEN_REPLACE }, nb, NULL), REC_OK);
-	snprintf(data, sizeof(data), "%s/data.mdb", f->path);
+	snprintf(data, sizeof(data), "%s/data.mdb", f->s.path);
 	assert_int_equal(stat(data, &sb), 0);
 	assert_int_equal(getrlimit(RLIMIT_FSIZE, &saved), 0);
 	rl = saved;
 	rl.rlim_cur = (rlim_t)sb.st_size;
 	old_xfsz = signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &rl), 0);
-	r = rec_issue_stage(f->st, &f->cfg, &f->who, nb, T0 + 1, NULL);
+	r = rec_issue_stage(f->s.st, &f->s.cfg, &f->s.who, nb, T0 + 1, NULL);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &saved), 0);
 	signal(SIGXFSZ, old_xfsz);
 	assert_int_not_equal(r, REC_OK);
-	assert_int_equal(rec_issue_commit(f->st, &f->cfg, &f->who, nb,
+	assert_int_equal(rec_issue_commit(f->s.st, &f->s.cfg, &f->s.who, nb,
 	    T0 + 2, NULL), REC_ERR_CORRUPT);
 	assert_int_equal(attempt(f, nb->codes[0], T0 + 2, &res),
 	    REC_ERR_NOMATCH);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 2, &res), REC_OK);
 	rec_new_batch_wipe(nb);
 	sodium_free(nb);
 }
@@ -623,14 +617,15 @@ test_nomem_is_refunded(void **state)
 	int r;
 
 	generate(f, 3, T0);
-	assert_int_equal(rec_store_write(f->st, set_memlimit_txn, &a), REC_OK);
+	assert_int_equal(rec_store_write(f->s.st, set_memlimit_txn, &a),
+	    REC_OK);
 	/* A policy that allows the cost, so that argon2id is tried. */
-	f->cfg.kdf_memlimit_max = a.memlimit;
+	f->s.cfg.kdf_memlimit_max = a.memlimit;
 	if (!cap_address_space(&saved)) {
 		print_message("cannot cap the address space: skipped\n");
 		skip();
 	}
-	r = attempt(f, f->nb.codes[0], T0, &res);
+	r = attempt(f, f->s.nb.codes[0], T0, &res);
 	assert_int_equal(setrlimit(RLIMIT_AS, &saved), 0);
 	assert_int_equal(r, REC_ERR_NOMEM);
 	assert_int_equal(status(f, T0).failures, 0);
@@ -646,15 +641,16 @@ test_pepper(void **state)
 
 	randombytes_buf(pepper, sizeof(pepper));
 	randombytes_buf(other, sizeof(other));
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .pepper = pepper, .count = 3, .now = T0 },
-	    &f->nb, NULL), REC_OK);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0, &res), REC_ERR_CONFIG);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
-	    &(struct rec_attempt){ .input = f->nb.codes[0], .pepper = other,
+	    &f->s.nb, NULL), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0, &res),
+	    REC_ERR_CONFIG);
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[0], .pepper = other,
 	    .now = T0 }, &res), REC_ERR_NOMATCH);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
-	    &(struct rec_attempt){ .input = f->nb.codes[0], .pepper = pepper,
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[0], .pepper = pepper,
 	    .now = T0 }, &res), REC_OK);
 }
 
@@ -664,18 +660,18 @@ test_generate_cooldown(void **state)
 	struct fx *f = *state;
 	uint64_t wait = 0;
 
-	assert_int_equal(rec_config_set(&f->cfg, "generate_cooldown", "60",
+	assert_int_equal(rec_config_set(&f->s.cfg, "generate_cooldown", "60",
 	    "test", 0, NULL), REC_OK);
 	generate(f, 3, T0);
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 3, .now = T0 + 10,
-	    .flags = REC_GEN_REPLACE }, &f->nb, &wait), REC_ERR_COOLDOWN);
+	    .flags = REC_GEN_REPLACE }, &f->s.nb, &wait), REC_ERR_COOLDOWN);
 	assert_int_equal(wait, 50);
 	/* The next generation escalates the cooldown to 120 s. */
 	generate(f, 3, T0 + 61);
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 3, .now = T0 + 131,
-	    .flags = REC_GEN_REPLACE }, &f->nb, &wait), REC_ERR_COOLDOWN);
+	    .flags = REC_GEN_REPLACE }, &f->s.nb, &wait), REC_ERR_COOLDOWN);
 	assert_int_equal(wait, 120 - 70);
 }
 
@@ -708,8 +704,9 @@ test_audit_trail(void **state)
 	struct events e = { 0, 0, 0, 0 };
 
 	generate(f, 5, T0);
-	assert_int_equal(attempt(f, f->nb.codes[3], T0, &res), REC_OK);
-	assert_int_equal(rec_store_event_each(f->st, 0, count_event, &e), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[3], T0, &res), REC_OK);
+	assert_int_equal(rec_store_event_each(f->s.st, 0, count_event, &e),
+	    REC_OK);
 	assert_int_equal(e.generated, 1);
 	assert_int_equal(e.used, 1);
 	assert_int_equal(e.slot, 4);
@@ -755,7 +752,7 @@ craft(struct fx *f, void (*batch)(struct rec_batch *),
 {
 	struct craft c = { batch, code };
 
-	assert_int_equal(rec_store_write(f->st, craft_txn, &c), REC_OK);
+	assert_int_equal(rec_store_write(f->s.st, craft_txn, &c), REC_OK);
 }
 
 static void no_tag(struct rec_batch *b) { b->tag_bits = 0; }
@@ -774,8 +771,8 @@ test_crafted_tags_one_eval(void **state)
 	struct rec_result res;
 	char code[REC_CODE_MAX + 1];
 
-	assert_int_equal(rec_config_set(&f->cfg, "max_attempts", "1000", "test",
-	    0, NULL), REC_OK);
+	assert_int_equal(rec_config_set(&f->s.cfg, "max_attempts", "1000",
+	    "test", 0, NULL), REC_OK);
 	generate(f, 100, T0);
 	craft(f, no_tag, NULL);
 	for (int i = 0; i < 5; i++) {
@@ -783,12 +780,12 @@ test_crafted_tags_one_eval(void **state)
 		assert_int_equal(attempt(f, code, T0, &res), REC_ERR_NOMATCH);
 		assert_int_equal(res.kdf_evals, 1);
 	}
-	assert_int_equal(attempt(f, f->nb.codes[50], T0, &res),
+	assert_int_equal(attempt(f, f->s.nb.codes[50], T0, &res),
 	    REC_ERR_NOMATCH);
 	assert_int_equal(res.kdf_evals, 1);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0, &res), REC_OK);
 	assert_int_equal(res.kdf_evals, 1);
-	assert_int_equal(attempt(f, f->nb.codes[1], T0, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[1], T0, &res), REC_OK);
 	assert_int_equal(res.slot, 2);
 
 	generate(f, 100, T0 + 1);
@@ -809,18 +806,19 @@ test_generated_tags_distinct(void **state)
 	struct rec_result res;
 
 	/* 14 random base32 characters: 70 bits, 6 spare, 7 needed. */
-	assert_int_equal(rec_config_set(&f->cfg, "code_length", "15", "test", 0,
-	    NULL), REC_OK);
-	assert_int_equal(rec_config_set(&f->cfg, "max_attempts", "1000", "test",
+	assert_int_equal(rec_config_set(&f->s.cfg, "code_length", "15", "test",
 	    0, NULL), REC_OK);
+	assert_int_equal(rec_config_set(&f->s.cfg, "max_attempts", "1000",
+	    "test", 0, NULL), REC_OK);
 	generate(f, 100, T0);
-	assert_int_equal(f->nb.batch.tag_bits, 7);
+	assert_int_equal(f->s.nb.batch.tag_bits, 7);
 	for (unsigned i = 0; i < 100; i++)
 		for (unsigned j = 0; j < i; j++)
-			assert_int_not_equal(f->nb.recs[i].tag,
-			    f->nb.recs[j].tag);
+			assert_int_not_equal(f->s.nb.recs[i].tag,
+			    f->s.nb.recs[j].tag);
 	for (unsigned i = 0; i < 100; i++) {
-		assert_int_equal(attempt(f, f->nb.codes[i], T0, &res), REC_OK);
+		assert_int_equal(attempt(f, f->s.nb.codes[i], T0, &res),
+		    REC_OK);
 		assert_int_equal(res.kdf_evals, 1);
 	}
 }
@@ -866,7 +864,7 @@ test_crafted_policy_refused(void **state)
 		    "do not match its counts" },
 	};
 	struct fx *f = *state;
-	struct rec_config base = f->cfg;
+	struct rec_config base = f->s.cfg;
 	struct rec_result res;
 	struct rec_status s;
 	struct capture c;
@@ -874,31 +872,31 @@ test_crafted_policy_refused(void **state)
 
 	/* The same store, opened again with a log the test can read. */
 	capture_init(&c, &log);
-	rec_store_close(f->st);
-	assert_int_equal(rec_store_open(f->path, getuid(), 0, &log, &f->st),
+	rec_store_close(f->s.st);
+	assert_int_equal(rec_store_open(f->s.path, getuid(), 0, &log, &f->s.st),
 	    REC_OK);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		f->cfg = base;
+		f->s.cfg = base;
 		generate(f, 10, T0 + i * 10);
 		craft(f, cases[i].batch, NULL);
 		if (cases[i].key != NULL)
-			assert_int_equal(rec_config_set(&f->cfg, cases[i].key,
+			assert_int_equal(rec_config_set(&f->s.cfg, cases[i].key,
 			    cases[i].value, "test", 0, NULL), REC_OK);
 		capture_init(&c, &log);
 		if (cases[i].want == REC_ERR_POLICY)
-			assert_int_equal(rec_auth_status(f->st, &f->cfg,
+			assert_int_equal(rec_auth_status(f->s.st, &f->s.cfg,
 			    "alice", T0, &s), REC_ERR_POLICY);
-		if (attempt(f, f->nb.codes[0], T0 + i * 10, &res) !=
+		if (attempt(f, f->s.nb.codes[0], T0 + i * 10, &res) !=
 		    cases[i].want)
 			fail_msg("%s: expected %d", cases[i].name,
 			    cases[i].want);
 		assert_int_equal(res.kdf_evals, 0);
 		assert_logged(&c, cases[i].logged);
-		f->cfg = base;
+		f->s.cfg = base;
 		/* Nothing counted, nothing consumed, no underflow. */
-		f->cfg.kdf_opslimit_max = UINT32_MAX;
-		f->cfg.kdf_memlimit_max = 4ULL << 30;
-		f->cfg.code_min_entropy = 40;
+		f->s.cfg.kdf_opslimit_max = UINT32_MAX;
+		f->s.cfg.kdf_memlimit_max = 4ULL << 30;
+		f->s.cfg.code_min_entropy = 40;
 		if (cases[i].want == REC_ERR_POLICY &&
 		    cases[i].key == NULL) {
 			s = status(f, T0 + i * 10);
@@ -906,7 +904,7 @@ test_crafted_policy_refused(void **state)
 			assert_int_equal(s.remaining, 10);
 		}
 	}
-	f->cfg = base;
+	f->s.cfg = base;
 }
 
 /* The lifetime of the policy ends batches that were made without one. */
@@ -917,26 +915,26 @@ test_policy_expiry(void **state)
 	struct rec_result res;
 
 	generate(f, 5, T0);
-	assert_int_equal(f->nb.batch.expires, 0);
-	assert_int_equal(rec_config_set(&f->cfg, "code_expiry_days", "2",
+	assert_int_equal(f->s.nb.batch.expires, 0);
+	assert_int_equal(rec_config_set(&f->s.cfg, "code_expiry_days", "2",
 	    "test", 0, NULL), REC_OK);
 	assert_int_equal(status(f, T0).expires, T0 + 2 * 86400);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 2 * 86400 - 1, &res),
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 2 * 86400 - 1, &res),
 	    REC_OK);
-	assert_int_equal(attempt(f, f->nb.codes[1], T0 + 2 * 86400, &res),
+	assert_int_equal(attempt(f, f->s.nb.codes[1], T0 + 2 * 86400, &res),
 	    REC_ERR_EXPIRED);
 	assert_true(status(f, T0 + 2 * 86400).expired);
 	/* Nor can new codes be made to last longer, or forever. */
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 3, .now = T0 + 5,
-	    .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_ERR_POLICY);
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	    .flags = REC_GEN_REPLACE }, &f->s.nb, NULL), REC_ERR_POLICY);
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 3, .expires_days = 3,
-	    .now = T0 + 5, .flags = REC_GEN_REPLACE }, &f->nb, NULL),
+	    .now = T0 + 5, .flags = REC_GEN_REPLACE }, &f->s.nb, NULL),
 	    REC_ERR_POLICY);
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_issue_req){ .count = 3, .expires_days = 1,
-	    .now = T0 + 5, .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_OK);
+	    .now = T0 + 5, .flags = REC_GEN_REPLACE }, &f->s.nb, NULL), REC_OK);
 }
 
 /* The event types of the trail, in sequence order. */
@@ -985,7 +983,7 @@ test_audit_lock_only_when_it_held(void **state)
 		assert_int_equal(attempt(f, code, T0 + (uint64_t)i, &res),
 		    REC_ERR_NOMATCH);
 	}
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 70, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 70, &res), REC_OK);
 	assert_false(res.locked_now);
 	/* The fifth failure is a used code: rejected, then locked. */
 	for (int i = 1; i <= 4; i++) {
@@ -994,13 +992,15 @@ test_audit_lock_only_when_it_held(void **state)
 		    REC_ERR_NOMATCH);
 	}
 	memset(&tr, 0, sizeof(tr));
-	assert_int_equal(rec_store_event_each(f->st, 0, trail_event, &tr), REC_OK);
+	assert_int_equal(rec_store_event_each(f->s.st, 0, trail_event, &tr),
+	    REC_OK);
 	assert_int_equal(tr.n, 12);
-	assert_int_equal(attempt(f, f->nb.codes[0], T0 + 100, &res),
+	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 100, &res),
 	    REC_ERR_USED);
 	assert_true(res.locked_now);
 	memset(&tr, 0, sizeof(tr));
-	assert_int_equal(rec_store_event_each(f->st, 0, trail_event, &tr), REC_OK);
+	assert_int_equal(rec_store_event_each(f->s.st, 0, trail_event, &tr),
+	    REC_OK);
 	assert_int_equal(tr.n, 14);
 	for (unsigned i = 0; i < sizeof(want); i++)
 		assert_int_equal(tr.type[i], want[i]);
@@ -1025,19 +1025,19 @@ test_login_reads(void **state)
 
 	generate(f, 10, T0);
 	user_reads = batch_reads = 0;
-	assert_int_equal(rec_auth_status(f->st, &f->cfg, "alice", T0, &s),
+	assert_int_equal(rec_auth_status(f->s.st, &f->s.cfg, "alice", T0, &s),
 	    REC_OK);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
-	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0,
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[0], .now = T0,
 	    .status = &s }, &res), REC_OK);
 	assert_int_equal(res.remaining, 9);
 	assert_int_equal(user_reads, 3);
 	assert_int_equal(batch_reads, 3);
 	/* The same login with an attempt that reads the status again. */
 	user_reads = batch_reads = 0;
-	assert_int_equal(rec_auth_status(f->st, &f->cfg, "alice", T0, &s),
+	assert_int_equal(rec_auth_status(f->s.st, &f->s.cfg, "alice", T0, &s),
 	    REC_OK);
-	assert_int_equal(attempt(f, f->nb.codes[1], T0, &res), REC_OK);
+	assert_int_equal(attempt(f, f->s.nb.codes[1], T0, &res), REC_OK);
 	assert_int_equal(user_reads, 4);
 	assert_int_equal(batch_reads, 4);
 }
@@ -1073,8 +1073,8 @@ test_stale_status(void **state)
 	s = status(f, T0);
 	assert_int_equal(s.lock_remaining, 0);
 	lock_up(f, T0 + 1);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
-	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0 + 2,
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[0], .now = T0 + 2,
 	    .status = &s }, &res), REC_ERR_LOCKED);
 	assert_int_equal(res.kdf_evals, 0);
 	assert_true(res.lock_remaining > 0);
@@ -1082,8 +1082,8 @@ test_stale_status(void **state)
 	/* Locked when read; typed after the lock ran out. */
 	s = status(f, T0 + 2);
 	assert_true(s.lock_remaining > 0);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
-	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0 + 100,
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[0], .now = T0 + 100,
 	    .status = &s }, &res), REC_OK);
 	assert_int_equal(res.remaining, 9);
 }
@@ -1104,19 +1104,19 @@ test_status_of_replaced_batch(void **state)
 	s = status(f, T0);
 	assert_false(s.enrolled);
 	generate(f, 10, T0);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
-	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0,
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[0], .now = T0,
 	    .status = &s }, &res), REC_ERR_NOSTORE);
 	assert_int_equal(res.kdf_evals, 1);
 	assert_int_equal(status(f, T0).remaining, 10);
 	s = status(f, T0);
-	memcpy(old, f->nb.codes[0], sizeof(old));
+	memcpy(old, f->s.nb.codes[0], sizeof(old));
 	generate(f, 10, T0 + 10);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
 	    &(struct rec_attempt){ .input = old, .now = T0 + 10,
 	    .status = &s }, &res), REC_ERR_NOMATCH);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &f->who,
-	    &(struct rec_attempt){ .input = f->nb.codes[0], .now = T0 + 10,
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[0], .now = T0 + 10,
 	    .status = &s }, &res), REC_OK);
 }
 

@@ -21,12 +21,7 @@
 #define T0 1800000000ULL	/* a fixed "now"; tests never read the clock */
 
 struct fx {
-	char dir[64];
-	char path[128];
-	struct rec_config cfg;
-	struct rec_store *st;
-	struct rec_new_batch nb;
-	struct rec_who who;
+	struct store_fx s;	/* first: the store, alice, her codes */
 	struct rec_batch b;		/* alice's active batch, as stored */
 	unsigned seen[REC_DEEP_UNUSED + 1];
 	char last[768];
@@ -38,14 +33,11 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	test_store_open("test_deep", f->dir, sizeof(f->dir), f->path,
-	    sizeof(f->path), &f->cfg, &f->st);
-	f->who.user = "alice";
-	f->who.service = "test";
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &f->who,
-	    &(struct rec_issue_req){ .count = 5, .now = T0 }, &f->nb, NULL),
+	store_fx_open(&f->s, "test_deep");
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_issue_req){ .count = 5, .now = T0 }, &f->s.nb, NULL),
 	    REC_OK);
-	f->b = f->nb.batch;
+	f->b = f->s.nb.batch;
 	*state = f;
 	return 0;
 }
@@ -55,7 +47,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	test_store_close(f->st, &f->nb, f->dir);
+	store_fx_close(&f->s);
 	free(f);
 	return 0;
 }
@@ -91,7 +83,8 @@ plant_txn(struct rec_txn *t, void *arg)
 static void
 plant(struct fx *f, const struct plant *p)
 {
-	assert_int_equal(rec_store_write(f->st, plant_txn, (void *)p), REC_OK);
+	assert_int_equal(rec_store_write(f->s.st, plant_txn, (void *)p),
+	    REC_OK);
 }
 
 static void
@@ -112,7 +105,7 @@ check(struct fx *f, const char *owner)
 	struct rec_deep_counts c;
 
 	memset(f->seen, 0, sizeof(f->seen));
-	assert_int_equal(rec_deep_check(f->st, owner, T0 + 10, found, f, &c),
+	assert_int_equal(rec_deep_check(f->s.st, owner, T0 + 10, found, f, &c),
 	    REC_OK);
 	return c;
 }
@@ -223,7 +216,7 @@ static void
 test_slot_outside_batch(void **state)
 {
 	struct fx *f = *state;
-	struct rec_code_rec cr = f->nb.recs[0];
+	struct rec_code_rec cr = f->s.nb.recs[0];
 	struct rec_deep_counts c;
 
 	cr.slot = (uint8_t)(f->b.count + 1);
@@ -269,7 +262,7 @@ test_counters_over_count_stop_the_walk(void **state)
 	b.used = (uint16_t)(b.count - 1);
 	b.invalidated = 2;
 	plant(f, &(struct plant){ .user = "alice", .b = &b });
-	assert_int_equal(rec_deep_check(f->st, NULL, T0, found, f, &c),
+	assert_int_equal(rec_deep_check(f->s.st, NULL, T0, found, f, &c),
 	    REC_ERR_CORRUPT);
 	assert_int_equal(c.users, 1);
 	assert_int_equal(c.batches, 0);
@@ -279,7 +272,7 @@ static void
 test_more_used_records_than_counted(void **state)
 {
 	struct fx *f = *state;
-	struct rec_code_rec cr = f->nb.recs[1];
+	struct rec_code_rec cr = f->s.nb.recs[1];
 	struct rec_deep_counts c;
 
 	cr.state = REC_CODE_USED;
@@ -296,7 +289,7 @@ static void
 test_more_invalidated_records_than_counted(void **state)
 {
 	struct fx *f = *state;
-	struct rec_code_rec cr = f->nb.recs[2];
+	struct rec_code_rec cr = f->s.nb.recs[2];
 	struct rec_deep_counts c;
 
 	cr.state = REC_CODE_INVALID;
@@ -328,7 +321,7 @@ test_code_records_bad(void **state)
 {
 	struct fx *f = *state;
 	struct rec_batch b = f->b;
-	struct rec_code_rec cr = f->nb.recs[0];
+	struct rec_code_rec cr = f->s.nb.recs[0];
 	struct rec_deep_counts c;
 
 	b.count = REC_COUNT_MAX;

@@ -22,11 +22,7 @@
 #define DAY 86400ULL
 
 struct fx {
-	char dir[64];
-	char path[128];
-	struct rec_config cfg;
-	struct rec_store *st;
-	struct rec_new_batch nb;
+	struct store_fx s;	/* first: the store, alice, her codes */
 };
 
 static int
@@ -35,8 +31,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	test_store_open("test_purge", f->dir, sizeof(f->dir), f->path,
-	    sizeof(f->path), &f->cfg, &f->st);
+	store_fx_open(&f->s, "test_purge");
 	*state = f;
 	return 0;
 }
@@ -46,7 +41,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	test_store_close(f->st, &f->nb, f->dir);
+	store_fx_close(&f->s);
 	free(f);
 	return 0;
 }
@@ -57,9 +52,9 @@ generate(struct fx *f, const char *user, unsigned n, unsigned days,
 {
 	struct rec_who who = { .user = user };
 
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &who,
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &who,
 	    &(struct rec_issue_req){ .count = n, .expires_days = days,
-	    .now = now, .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_OK);
+	    .now = now, .flags = REC_GEN_REPLACE }, &f->s.nb, NULL), REC_OK);
 }
 
 static int
@@ -68,9 +63,9 @@ use(struct fx *f, const char *user, unsigned slot, uint64_t now)
 	struct rec_who who = { .user = user };
 	struct rec_result res;
 
-	return rec_auth_attempt(f->st, &f->cfg, &who,
-	    &(struct rec_attempt){ .input = f->nb.codes[slot - 1], .now = now },
-	    &res);
+	return rec_auth_attempt(f->s.st, &f->s.cfg, &who,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[slot - 1],
+	    .now = now }, &res);
 }
 
 static struct rec_purge_stats
@@ -80,8 +75,8 @@ purge(struct fx *f, uint64_t now, unsigned batch, long max, int dry)
 	struct rec_who who = { .user = "-", .actor = "test" };
 	struct rec_purge_stats s;
 
-	assert_int_equal(rec_purge(f->st, &f->cfg, &who, &o, NULL, NULL, &s),
-	    REC_OK);
+	assert_int_equal(rec_purge(f->s.st, &f->s.cfg, &who, &o, NULL, NULL,
+	    &s), REC_OK);
 	return s;
 }
 
@@ -121,8 +116,8 @@ invariants(struct fx *f)
 	struct inv iv;
 
 	iv.batches = iv.codes = 0;
-	assert_int_equal(rec_store_records_each(f->st, NULL, check_batch, &iv),
-	    REC_OK);
+	assert_int_equal(rec_store_records_each(f->s.st, NULL, check_batch,
+	    &iv), REC_OK);
 	return iv;
 }
 
@@ -175,8 +170,8 @@ test_expired_batch(void **state)
 
 	generate(f, "carol", 4, 1, T0);
 	assert_int_equal(purge(f, T0 + 92 * DAY, 1000, -1, 0).codes, 4);
-	assert_int_equal(rec_auth_status(f->st, &f->cfg, "carol", T0 + 92 * DAY,
-	    &st), REC_OK);
+	assert_int_equal(rec_auth_status(f->s.st, &f->s.cfg, "carol",
+	    T0 + 92 * DAY, &st), REC_OK);
 	assert_false(st.enrolled);
 }
 
@@ -254,8 +249,8 @@ test_report_once_per_user(void **state)
 				generate(f, users[i], 10, 0, T0 + 1);
 			}
 		memset(&c, 0, sizeof(c));
-		assert_int_equal(rec_purge(f->st, &f->cfg, &who, &o, per_user,
-		    &c, &s), REC_OK);
+		assert_int_equal(rec_purge(f->s.st, &f->s.cfg, &who, &o,
+		    per_user, &c, &s), REC_OK);
 		assert_int_equal(s.codes, 30);
 		assert_int_equal(c.n, 3);
 		for (unsigned i = 0; i < 3; i++) {
@@ -289,18 +284,18 @@ test_audit_purge(void **state)
 	uint64_t deleted = 0;
 	unsigned n = 0;
 
-	assert_int_equal(add_events(f->st, &f->cfg), REC_OK);
-	assert_int_equal(rec_purge_audit(f->st, 30, T0 + 40 * DAY, 3, 1,
+	assert_int_equal(add_events(f->s.st, &f->s.cfg), REC_OK);
+	assert_int_equal(rec_purge_audit(f->s.st, 30, T0 + 40 * DAY, 3, 1,
 	    &deleted), REC_OK);
 	assert_int_equal(deleted, 10);
-	assert_int_equal(test_count_events(f->st, &n), REC_OK);
+	assert_int_equal(test_count_events(f->s.st, &n), REC_OK);
 	assert_int_equal(n, 50);
-	assert_int_equal(rec_purge_audit(f->st, 30, T0 + 40 * DAY, 3, 0,
+	assert_int_equal(rec_purge_audit(f->s.st, 30, T0 + 40 * DAY, 3, 0,
 	    &deleted), REC_OK);
 	assert_int_equal(deleted, 10);
-	assert_int_equal(test_count_events(f->st, &n), REC_OK);
+	assert_int_equal(test_count_events(f->s.st, &n), REC_OK);
 	assert_int_equal(n, 40);
-	assert_int_equal(rec_purge_audit(f->st, 30, T0 + 40 * DAY, 3, 0,
+	assert_int_equal(rec_purge_audit(f->s.st, 30, T0 + 40 * DAY, 3, 0,
 	    &deleted), REC_OK);
 	assert_int_equal(deleted, 0);
 }
@@ -334,38 +329,36 @@ test_forget(void **state)
 	assert_int_equal(use(f, "alice", 1, T0 + 2), REC_OK);
 	generate(f, "bob", 4, 0, T0 + 3);
 	/* Dry run: counts 3 + 2 codes, 2 batches, 1 user; changes nothing. */
-	assert_int_equal(test_count_events(f->st, &before),
-	    REC_OK);
-	assert_int_equal(rec_purge_forget(f->st, &f->cfg, &who, T0 + 4, 1, &n),
-	    REC_OK);
+	assert_int_equal(test_count_events(f->s.st, &before), REC_OK);
+	assert_int_equal(rec_purge_forget(f->s.st, &f->s.cfg, &who, T0 + 4, 1,
+	    &n), REC_OK);
 	assert_int_equal(n, 8);
 	iv = invariants(f);
 	assert_int_equal(iv.batches, 3);
 	assert_int_equal(iv.codes, 9);
-	assert_int_equal(rec_purge_forget(f->st, &f->cfg, &who, T0 + 4, 0, &n),
-	    REC_OK);
+	assert_int_equal(rec_purge_forget(f->s.st, &f->s.cfg, &who, T0 + 4, 0,
+	    &n), REC_OK);
 	assert_int_equal(n, 8);
 	iv = invariants(f);
 	assert_int_equal(iv.batches, 1);	/* bob's */
 	assert_int_equal(iv.codes, 4);
 	/* One event, naming alice, the actor and the count. */
-	assert_int_equal(test_count_events(f->st, &after),
-	    REC_OK);
+	assert_int_equal(test_count_events(f->s.st, &after), REC_OK);
 	assert_int_equal(after, before + 1);
-	assert_int_equal(rec_store_event_each(f->st, 0, last_event, &ev), REC_OK);
+	assert_int_equal(rec_store_event_each(f->s.st, 0, last_event, &ev),
+	    REC_OK);
 	assert_int_equal(ev.type, REC_EV_FORGOTTEN);
 	assert_string_equal(ev.user, "alice");
 	assert_string_equal(ev.actor, "admin");
 	assert_string_equal(ev.detail, "8 records");
 	assert_string_equal(rec_event_name(ev.type), "forgotten");
 	/* Nothing left: nothing removed, nothing audited. */
-	assert_int_equal(rec_purge_forget(f->st, &f->cfg, &who, T0 + 5, 0, &n),
-	    REC_OK);
+	assert_int_equal(rec_purge_forget(f->s.st, &f->s.cfg, &who, T0 + 5, 0,
+	    &n), REC_OK);
 	assert_int_equal(n, 0);
-	assert_int_equal(test_count_events(f->st, &before),
-	    REC_OK);
+	assert_int_equal(test_count_events(f->s.st, &before), REC_OK);
 	assert_int_equal(before, after);
-	assert_int_equal(rec_purge_forget(NULL, &f->cfg, &who, T0, 0, &n),
+	assert_int_equal(rec_purge_forget(NULL, &f->s.cfg, &who, T0, 0, &n),
 	    REC_ERR_USAGE);
 }
 

@@ -20,11 +20,7 @@
 #define T0 1800000000ULL
 
 struct fx {
-	char dir[64];
-	char path[128];
-	struct rec_config cfg;
-	struct rec_store *st;
-	struct rec_new_batch nb;
+	struct store_fx s;	/* first: the store, alice, her codes */
 	struct rec_slots sl;
 };
 
@@ -34,8 +30,7 @@ setup(void **state)
 	struct fx *f = calloc(1, sizeof(*f));
 
 	assert_non_null(f);
-	test_store_open("test_slots", f->dir, sizeof(f->dir), f->path,
-	    sizeof(f->path), &f->cfg, &f->st);
+	store_fx_open(&f->s, "test_slots");
 	*state = f;
 	return 0;
 }
@@ -45,7 +40,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	test_store_close(f->st, &f->nb, f->dir);
+	store_fx_close(&f->s);
 	free(f);
 	return 0;
 }
@@ -61,15 +56,15 @@ scenario(struct fx *f, unsigned days)
 	struct rec_result res;
 	const unsigned one[] = { 4 }, two[] = { 1, 3 };
 
-	assert_int_equal(rec_issue_generate(f->st, &f->cfg, &user,
+	assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg, &user,
 	    &(struct rec_issue_req){ .count = 5, .expires_days = days,
-	    .now = T0, .flags = REC_GEN_REPLACE }, &f->nb, NULL), REC_OK);
-	assert_int_equal(rec_auth_attempt(f->st, &f->cfg, &login,
-	    &(struct rec_attempt){ .input = f->nb.codes[1], .now = T0 + 10 },
+	    .now = T0, .flags = REC_GEN_REPLACE }, &f->s.nb, NULL), REC_OK);
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &login,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[1], .now = T0 + 10 },
 	    &res), REC_OK);
-	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &admin, one, 1,
-	    T0 + 20), REC_OK);
-	assert_int_equal(rec_issue_invalidate(f->st, &f->cfg, &user, two, 2,
+	assert_int_equal(rec_issue_invalidate(f->s.st, &f->s.cfg, &admin, one,
+	    1, T0 + 20), REC_OK);
+	assert_int_equal(rec_issue_invalidate(f->s.st, &f->s.cfg, &user, two, 2,
 	    T0 + 30), REC_OK);
 }
 
@@ -80,7 +75,7 @@ test_states_and_trail(void **state)
 	struct rec_slots *s = &f->sl;
 
 	scenario(f, 0);
-	assert_int_equal(rec_slots_read(f->st, "alice", T0 + 40, s), REC_OK);
+	assert_int_equal(rec_slots_read(f->s.st, "alice", T0 + 40, s), REC_OK);
 	assert_int_equal(s->n, 5);
 	assert_int_equal(s->s[1].state, REC_SLOT_USED);
 	assert_int_equal(s->s[1].when, T0 + 10);
@@ -101,7 +96,7 @@ test_states_and_trail(void **state)
 	assert_false(s->s[4].audited);
 	assert_string_equal(rec_slot_state_name(REC_SLOT_GONE), "gone");
 	/* Nobody else's codes, and no store at all. */
-	assert_int_equal(rec_slots_read(f->st, "carol", T0, s), REC_OK);
+	assert_int_equal(rec_slots_read(f->s.st, "carol", T0, s), REC_OK);
 	assert_int_equal(s->n, 0);
 	assert_int_equal(s->batch, 0);
 	assert_int_equal(rec_slots_read(NULL, "alice", T0, s), REC_OK);
@@ -114,9 +109,9 @@ test_expired_and_no_audit(void **state)
 	struct fx *f = *state;
 	struct rec_slots *s = &f->sl;
 
-	f->cfg.audit = 0;
+	f->s.cfg.audit = 0;
 	scenario(f, 1);
-	assert_int_equal(rec_slots_read(f->st, "alice", T0 + 2 * 86400, s),
+	assert_int_equal(rec_slots_read(f->s.st, "alice", T0 + 2 * 86400, s),
 	    REC_OK);
 	assert_int_equal(s->s[4].state, REC_SLOT_EXPIRED);
 	/* Without a trail the state and time are still known. */

@@ -162,4 +162,43 @@ test_store_close(struct rec_store *st, struct rec_new_batch *nb,
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
+/*
+ * What the tests of layers 3 and 4 start from: a fresh store (tiny
+ * costs) in a temporary directory, and alice logging in to "test".  A
+ * test's own fixture holds one as its first member.
+ */
+struct store_fx {
+	char dir[64];
+	char path[128];
+	struct rec_config cfg;
+	struct rec_store *st;
+	struct rec_new_batch nb;	/* the codes a test made; wiped at close
+	    */
+	struct rec_who who;
+};
+
+static inline void
+store_fx_open(struct store_fx *s, const char *name)
+{
+	test_store_open(name, s->dir, sizeof(s->dir), s->path,
+	    sizeof(s->path), &s->cfg, &s->st);
+	s->who.user = "alice";
+	s->who.service = "test";
+}
+
+static inline void
+store_fx_close(struct store_fx *s)
+{
+	test_store_close(s->st, &s->nb, s->dir);
+}
+
+/* n codes for s->who at now into s->nb, replacing any batch. */
+static inline void
+store_fx_generate(struct store_fx *s, unsigned n, uint64_t now)
+{
+	assert_int_equal(rec_issue_generate(s->st, &s->cfg, &s->who,
+	    &(struct rec_issue_req){ .count = n, .now = now,
+	    .flags = REC_GEN_REPLACE }, &s->nb, NULL), REC_OK);
+}
+
 #endif
