@@ -271,6 +271,36 @@ check_opened(struct rec_lmdb *st, int dirfd, uid_t owner, int data_existed,
 	return REC_OK;
 }
 
+/*
+ * A handle of this backend for path (the store directory, or for a copy
+ * its name in messages) with a created LMDB environment, not opened yet:
+ * REC_OK and *out, or REC_ERR_NOMEM or the environment's error (logged),
+ * with nothing left behind.
+ */
+static int
+lmdb_new(const char *path, const struct rec_log *log, struct rec_lmdb **out)
+{
+	struct rec_lmdb *st;
+	int rc, r;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return REC_ERR_NOMEM;
+	st->base.ops = &rec_lmdb_ops;
+	st->base.log = log;
+	st->log = log;
+	memcpy(st->path, path, strlen(path) + 1);
+	if ((rc = mdb_env_create(&st->env)) != MDB_SUCCESS ||
+	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != MDB_SUCCESS ||
+	    (rc = mdb_env_set_mapsize(st->env, MAP_INITIAL)) != MDB_SUCCESS) {
+		r = rec_mdb_error(st, "create environment", rc);
+		lmdb_close(&st->base);
+		return r;
+	}
+	*out = st;
+	return REC_OK;
+}
+
 int
 rec_store_open(const char *path, uid_t owner, unsigned flags,
     const struct rec_log *log, struct rec_store **out)
@@ -307,20 +337,8 @@ rec_store_open(const char *path, uid_t owner, unsigned flags,
 		r = REC_ERR_CORRUPT;
 		goto out;
 	}
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		r = REC_ERR_NOMEM;
+	if ((r = lmdb_new(path, log, &st)) != REC_OK)
 		goto out;
-	}
-	st->base.ops = &rec_lmdb_ops;
-	st->base.log = log;
-	st->log = log;
-	memcpy(st->path, path, strlen(path) + 1);
-	if ((rc = mdb_env_create(&st->env)) != MDB_SUCCESS ||
-	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != MDB_SUCCESS ||
-	    (rc = mdb_env_set_mapsize(st->env, MAP_INITIAL)) != MDB_SUCCESS) {
-		r = rec_mdb_error(st, "create environment", rc);
-		goto out;
-	}
 	/*
 	 * MDB_NOTLS: reader slots belong to transactions, not threads, as a
 	 * threaded PAM host may run several handles at once.
@@ -376,18 +394,9 @@ rec_store_open_copy(int fd, const char *name, const struct rec_log *log,
 		goto out;
 	}
 	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		r = REC_ERR_NOMEM;
+	if ((r = lmdb_new(name, log, &st)) != REC_OK)
 		goto out;
-	}
-	st->base.ops = &rec_lmdb_ops;
-	st->base.log = log;
-	st->log = log;
-	memcpy(st->path, name, strlen(name) + 1);
-	if ((rc = mdb_env_create(&st->env)) != MDB_SUCCESS ||
-	    (rc = mdb_env_set_maxdbs(st->env, DB_COUNT)) != MDB_SUCCESS ||
-	    (rc = mdb_env_set_mapsize(st->env, MAP_INITIAL)) != MDB_SUCCESS ||
-	    (rc = mdb_env_open(st->env, proc, MDB_NOSUBDIR | MDB_RDONLY |
+	if ((rc = mdb_env_open(st->env, proc, MDB_NOSUBDIR | MDB_RDONLY |
 	    MDB_NOLOCK | MDB_NOTLS, 0600)) != MDB_SUCCESS) {
 		r = rec_mdb_error(st, "open copy", rc);
 		goto out;
