@@ -73,7 +73,7 @@ int admin_on_user(struct admin *a, const char *user, unsigned flags,
 /*
  * The checks of admin_on_user alone, for a command that prepares
  * something before; rt, unless NULL, receives USER's store and its owner.
- * EXIT_OK, or EXIT_FAIL after printing why.
+ * REC_OK, or an error after printing why.
  */
 int admin_check_user(struct admin *a, const char *user, unsigned flags,
     struct rec_target *rt);
@@ -105,8 +105,9 @@ int admin_may_change(const struct admin *a, const struct tool_target *t);
 
 /*
  * Set t up for the system store as a whole (no user): its path, and as
- * owner the caller (root, or the test user).  Returns EXIT_OK, or EXIT_FAIL
- * after printing why (a per-user pattern has no one store).
+ * owner the caller (root, or the test user).  Returns REC_OK, or after
+ * printing why REC_ERR_CONFIG (a per-user pattern has no one store) or
+ * rec_target_resolve's error.
  */
 int admin_system_target(struct admin *a, struct tool_target *t);
 

@@ -217,7 +217,7 @@ purge(struct admin *a, const struct purge *p)
 	if (rec_config_per_user(&a->cfg))
 		return admin_each_store(a, purge_store, (void *)p, NULL, 0,
 		    NULL);
-	if (admin_system_target(a, &t) == EXIT_OK)
+	if (admin_system_target(a, &t) == REC_OK)
 		ret = purge_store(a, &t, (void *)p);
 	tool_target_close(&t);
 	return ret;
@@ -286,7 +286,7 @@ admin_cmd_audit(struct admin *a, int argc, char **argv)
 		tool_json_array_begin(&f.j, TOOL_JSON_ROWS);
 	}
 	if (!rec_config_per_user(&a->cfg)) {
-		if (admin_system_target(a, &t) == EXIT_OK)
+		if (admin_system_target(a, &t) == REC_OK)
 			ret = audit_store(a, &t, &f);
 		tool_target_close(&t);
 	} else if (f.user != NULL) {

@@ -57,7 +57,7 @@ backup_user(struct admin *a, const char *user, const char *dest)
 	int dfd = -1, ret = EXIT_FAIL;
 
 	if (admin_check_user(a, user, ADMIN_CHANGE | ADMIN_KNOWN, &rt) !=
-	    EXIT_OK)
+	    REC_OK)
 		return EXIT_FAIL;
 	if (rec_admin_backup_dest(dest, &a->log, &dfd, &b.fd) != REC_OK) {
 		warnx("backup to %s failed", dest);
@@ -121,7 +121,7 @@ admin_cmd_backup(struct admin *a, int argc, char **argv)
 	a->rdonly = 1;
 	if (user != NULL)
 		return backup_user(a, user, b.dest);
-	if (admin_system_target(a, &t) == EXIT_OK)
+	if (admin_system_target(a, &t) == REC_OK)
 		ret = backup_store(a, &t, &b);
 	tool_target_close(&t);
 	return ret;

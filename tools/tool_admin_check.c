@@ -356,7 +356,7 @@ check_config(struct admin *a, struct report *rp, const char *conf,
 	check_cost(rp, &a->cfg);
 	check_pepper(rp, &a->cfg, per_user);
 	if (!per_user) {
-		if (admin_system_target(a, &t) == EXIT_OK)
+		if (admin_system_target(a, &t) == REC_OK)
 			check_store(a, &t, rp);
 	} else {
 		unsigned before = rp->n;

@@ -108,7 +108,7 @@ admin_purge_departed(struct admin *a, int dry_run)
 		return EXIT_OK;
 	}
 	a->rdonly = dry_run;
-	if (admin_system_target(a, &t) != EXIT_OK ||
+	if (admin_system_target(a, &t) != REC_OK ||
 	    (!dry_run && !admin_may_change(a, &t)) ||
 	    tool_target_open(&t, 0) != REC_OK)
 		goto out;

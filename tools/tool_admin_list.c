@@ -124,7 +124,7 @@ list_system(struct admin *a, struct listing *l)
 	struct rec_names nm = { NULL, 0, 0 };
 	int r, ret = EXIT_FAIL;
 
-	if (admin_system_target(a, &t) != EXIT_OK ||
+	if (admin_system_target(a, &t) != REC_OK ||
 	    tool_target_open(&t, 0) != REC_OK)
 		goto out;
 	if (t.st == NULL) {

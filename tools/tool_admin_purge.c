@@ -329,7 +329,7 @@ admin_cmd_purge(struct admin *a, int argc, char **argv)
 		    sizeof(r.tally), merged);
 	else {
 		memset(&t, 0, sizeof(t));
-		if (admin_system_target(a, &t) == EXIT_OK)
+		if (admin_system_target(a, &t) == REC_OK)
 			ret = purge_store(a, &t, &r);
 		tool_target_close(&t);
 	}

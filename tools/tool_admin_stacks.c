@@ -174,7 +174,7 @@ check_system_store(struct report *rp, struct admin *a, const char *what,
 
 	a->cfg = *cfg;
 	*peppered = 0;
-	if (admin_system_target(a, &t) != EXIT_OK) {
+	if (admin_system_target(a, &t) != REC_OK) {
 		admin_check_item(rp, FAIL, what, NULL, "store %s: not a usable "
 		    "path", cfg->store);
 		goto out;

@@ -86,20 +86,22 @@ admin_system_target(struct admin *a, struct tool_target *t)
 	if (r != REC_OK && rt.per_user) {
 		warnx("store = %s is a per-user pattern, not one store",
 		    a->cfg.store);
-		return EXIT_FAIL;
+		return REC_ERR_CONFIG;
 	}
 	fill(a, t);
 	if (r != REC_OK) {
 		warnx("cannot use %s as a store path", a->cfg.store);
-		return EXIT_FAIL;
+		return r;
 	}
 	fill_store(t, &rt);
-	return EXIT_OK;
+	return REC_OK;
 }
 
 /*
  * Set t up for USER (see admin_on_user), and rt with USER's store and its
- * owner (rec_target_resolve).
+ * owner (rec_target_resolve).  REC_OK, or after printing why:
+ * REC_ERR_USAGE (not a user name), REC_ERR_NOUSER, REC_ERR_PERM (the
+ * caller may not open or change that store) or rec_target_resolve's error.
  */
 static int
 target_setup(struct admin *a, const char *user, unsigned flags,
@@ -112,27 +114,27 @@ target_setup(struct admin *a, const char *user, unsigned flags,
 	    (flags & ADMIN_KNOWN) ? REC_TARGET_KNOWN : 0, rt);
 	if (r == REC_ERR_USAGE) {
 		warnx("not a user name: \"%s\"", user);
-		return EXIT_FAIL;
+		return r;
 	}
 	if (r == REC_ERR_NOUSER) {
 		warnx("%s: no such user", user);
-		return EXIT_FAIL;
+		return r;
 	}
 	fill(a, t);
 	t->who.user = user;
 	if (r != REC_OK) {
 		warnx("cannot work out %s's store from %s", user, a->cfg.store);
-		return EXIT_FAIL;
+		return r;
 	}
 	fill_store(t, rt);
 	if ((flags & ADMIN_CHANGE) && !admin_may_change(a, t))
-		return EXIT_FAIL;
+		return REC_ERR_PERM;
 	if (rt->per_user && geteuid() != 0 && rt->owner != geteuid()) {
 		warnx("%s's store %s: only root can open another user's store",
 		    user, t->path);
-		return EXIT_FAIL;
+		return REC_ERR_PERM;
 	}
-	return EXIT_OK;
+	return REC_OK;
 }
 
 static int
@@ -520,8 +522,8 @@ admin_on_user(struct admin *a, const char *user, unsigned flags,
 	struct rec_target rt;
 	int ret, lost;
 
-	if ((ret = target_setup(a, user, flags, &t, &rt)) != EXIT_OK)
-		return ret;
+	if (target_setup(a, user, flags, &t, &rt) != REC_OK)
+		return EXIT_FAIL;
 	if (rt.per_user)
 		ret = run_isolated(a, &t, &rt, &w, &lost);
 	else
@@ -538,7 +540,7 @@ each_isolated(struct admin *a, const char *user, const struct work *w,
 	struct rec_target rt;
 	int ret, lost = 1;
 
-	if (target_setup(a, user, ADMIN_KNOWN, &t, &rt) != EXIT_OK)
+	if (target_setup(a, user, ADMIN_KNOWN, &t, &rt) != REC_OK)
 		return EXIT_FAIL;
 	ret = run_isolated(a, &t, &rt, w, &lost);
 	if (merged != NULL)
