@@ -36,22 +36,10 @@ setup(void **state)
 	assert_non_null(f);
 	store_fx_open(&f->s, "test_admin");
 	snprintf(f->dest, sizeof(f->dest), "%s/backup", f->s.dir);
-	f->s.who.user = "alice";
-	f->s.who.service = "test";
 	f->admin.user = "alice";
 	f->admin.service = "pam-recovery-admin";
 	f->admin.actor = "helpdesk";
 	*state = f;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_fx_close(&f->s);
-	free(f);
 	return 0;
 }
 
@@ -525,23 +513,23 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_unlock_clears_lock, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unlock_resets_escalation, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unlock_not_locked_is_audited, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unlock_unknown_user, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unlock_clears_generate_cooldown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_unlock_audit_off, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_admin_event, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backup_strict_umask, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backup_never_overwrites, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backup_missing_parent, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_backup_of_backup, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_event_each, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_names_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batch_count, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_states_read, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_batches_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_clears_lock, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_resets_escalation, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_not_locked_is_audited, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_unknown_user, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_clears_generate_cooldown, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_unlock_audit_off, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_admin_event, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_backup, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_backup_strict_umask, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_backup_never_overwrites, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_backup_missing_parent, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_backup_of_backup, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_event_each, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_names_read, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_batch_count, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_states_read, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_batches_read, setup, store_fx_teardown),
 	};
 
 	if (sodium_init() < 0)

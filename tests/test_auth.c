@@ -69,16 +69,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_fx_close(&f->s);
-	free(f);
-	return 0;
-}
-
 static void
 generate(struct fx *f, unsigned n, uint64_t now)
 {
@@ -1124,36 +1114,36 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_success_then_reuse, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_eval_10, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_one_eval_100, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_not_enrolled_costs_one_eval, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_malformed_not_counted, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_lockout_escalates_and_clears, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clock_backwards, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clock_back_lock_ends, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clock_back_generate_cooldown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clock_back_read_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_verify_only_does_not_consume, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_invalidate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_last_used_of_active_batch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_invalidate_audits_true_count, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expired, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_regenerate, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stage_commit_discard, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stage_fails_when_store_cannot_grow, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_nomem_is_refunded, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pepper, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_generate_cooldown, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_audit_trail, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crafted_tags_one_eval, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_generated_tags_distinct, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_crafted_policy_refused, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_policy_expiry, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_audit_lock_only_when_it_held, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_login_reads, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stale_status, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_status_of_replaced_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_success_then_reuse, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_one_eval_10, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_one_eval_100, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_not_enrolled_costs_one_eval, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_not_counted, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_escalates_and_clears, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_clock_backwards, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_clock_back_lock_ends, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_clock_back_generate_cooldown, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_clock_back_read_only, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_verify_only_does_not_consume, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_invalidate, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_last_used_of_active_batch, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_invalidate_audits_true_count, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_expired, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_regenerate, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_stage_commit_discard, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_stage_fails_when_store_cannot_grow, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_nomem_is_refunded, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_pepper, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_generate_cooldown, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_trail, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_crafted_tags_one_eval, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_generated_tags_distinct, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_crafted_policy_refused, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_policy_expiry, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_lock_only_when_it_held, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_login_reads, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_stale_status, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_status_of_replaced_batch, setup, store_fx_teardown),
 	};
 
 	if (sodium_init() < 0)

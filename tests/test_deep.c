@@ -42,16 +42,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_fx_close(&f->s);
-	free(f);
-	return 0;
-}
-
 /* What to plant, in one write transaction. */
 struct plant {
 	const char *user;
@@ -339,7 +329,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-#define T(t) cmocka_unit_test_setup_teardown(t, setup, teardown)
+#define T(t) cmocka_unit_test_setup_teardown(t, setup, store_fx_teardown)
 		T(test_sound_store_has_no_findings),
 		T(test_foreign_record),
 		T(test_active_batch_missing),

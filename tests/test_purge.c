@@ -36,16 +36,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_fx_close(&f->s);
-	free(f);
-	return 0;
-}
-
 static void
 generate(struct fx *f, const char *user, unsigned n, unsigned days,
     uint64_t now)
@@ -366,13 +356,13 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_used_codes_of_a_live_batch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_replaced_batch_then_card, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_expired_batch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bounded_and_resumable, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_report_once_per_user, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_audit_purge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_forget, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_used_codes_of_a_live_batch, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_replaced_batch_then_card, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_expired_batch, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_bounded_and_resumable, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_report_once_per_user, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_audit_purge, setup, store_fx_teardown),
+		cmocka_unit_test_setup_teardown(test_forget, setup, store_fx_teardown),
 	};
 
 	if (sodium_init() < 0)

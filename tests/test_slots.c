@@ -35,16 +35,6 @@ setup(void **state)
 	return 0;
 }
 
-static int
-teardown(void **state)
-{
-	struct fx *f = *state;
-
-	store_fx_close(&f->s);
-	free(f);
-	return 0;
-}
-
 /* Five codes: 2 used at a login, 4 invalidated by an admin, 1 and 3 together by the user. */
 static void
 scenario(struct fx *f, unsigned days)
@@ -127,9 +117,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_states_and_trail, setup,
-		    teardown),
+		    store_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_expired_and_no_audit,
-		    setup, teardown),
+		    setup, store_fx_teardown),
 	};
 
 	if (sodium_init() < 0)

@@ -192,6 +192,20 @@ store_fx_close(struct store_fx *s)
 	test_store_close(s->st, &s->nb, s->dir);
 }
 
+/*
+ * The cmocka teardown of a fixture calloc'ed by its setup with a struct
+ * store_fx as its first member (so *state points to both).
+ */
+static inline int
+store_fx_teardown(void **state)
+{
+	struct store_fx *s = *state;
+
+	store_fx_close(s);
+	free(s);
+	return 0;
+}
+
 /* n codes for s->who at now into s->nb, replacing any batch. */
 static inline void
 store_fx_generate(struct store_fx *s, unsigned n, uint64_t now)
