@@ -63,6 +63,8 @@ struct call {
 	int child_started;
 	char args[REC_HELPER_ARGS_MAX];	/* key=value arguments, for it */
 	size_t args_len;
+	int helper_known;		/* helper worked out (helper_command) */
+	char helper[REC_HELPER_CMD_MAX];	/* "": the user cannot */
 };
 
 /* What the store helper answers, to the status and to the attempt. */
@@ -153,21 +155,27 @@ log_event(struct call *c, const char *event, uint64_t batch, unsigned slot,
  * system-store user at pam-recovery without pam-recovery-selfd would be a
  * dead end.  A service with a [service] section of its own needs
  * --service, or the helper would work on another store.  Rare (only when
- * advice is due), so the sections are read again here.
+ * advice or a notice is due), so the sections are read again, once a call.
  */
 static const char *
-helper_command(const struct call *c, char *buf, size_t len)
+helper_command(struct call *c)
 {
 	char names[REC_SECTIONS_MAX][REC_SERVICE_MAX];
 	const char *svc = c->who.service;
 	unsigned n = 0;
 	int own = 0;
 
-	if (svc != NULL && rec_config_sections(c->o.conf != NULL ? c->o.conf :
-	    REC_CONF_DEFAULT, names, &n, NULL) == REC_OK)
-		for (unsigned i = 0; i < n && !own; i++)
-			own = strcmp(names[i], svc) == 0;
-	return rec_config_helper(&c->cfg, own ? svc : NULL, buf, len);
+	if (!c->helper_known) {
+		if (svc != NULL && rec_config_sections(c->o.conf != NULL ?
+		    c->o.conf : REC_CONF_DEFAULT, names, &n, NULL) == REC_OK)
+			for (unsigned i = 0; i < n && !own; i++)
+				own = strcmp(names[i], svc) == 0;
+		if (rec_config_helper(&c->cfg, own ? svc : NULL, c->helper,
+		    sizeof(c->helper)) == NULL)
+			c->helper[0] = '\0';
+		c->helper_known = 1;
+	}
+	return c->helper[0] != '\0' ? c->helper : NULL;
 }
 
 /*
@@ -177,12 +185,11 @@ helper_command(const struct call *c, char *buf, size_t len)
 static void
 notify(struct call *c, enum rec_notify_event event, long remaining)
 {
-	char helper[REC_HELPER_CMD_MAX];
 	struct rec_notice n = { .event = event, .user = c->who.user,
 	    .remaining = remaining, .service = c->who.service,
 	    .rhost = c->who.rhost, .system_store = !rec_config_per_user(&c->cfg),
 	    .admin_email = c->cfg.admin_email,
-	    .helper = helper_command(c, helper, sizeof(helper)) };
+	    .helper = helper_command(c) };
 
 	(void)rec_notify(c->cfg.notify_command, c->cfg.notify_timeout, &n,
 	    &c->log);
@@ -567,11 +574,11 @@ get_code(struct call *c, const struct rec_format *fmt, char **resp)
 
 /* pam-recovery VERB as this user should run it, or NULL (helper_command). */
 static const char *
-self_command(const struct call *c, const char *verb, char *buf, size_t len)
+self_command(struct call *c, const char *verb, char *buf, size_t len)
 {
-	char helper[REC_HELPER_CMD_MAX];
+	const char *helper = helper_command(c);
 
-	if (helper_command(c, helper, sizeof(helper)) == NULL)
+	if (helper == NULL)
 		return NULL;
 	snprintf(buf, len, "%s %s", helper, verb);
 	return buf;
@@ -583,7 +590,7 @@ self_command(const struct call *c, const char *verb, char *buf, size_t len)
  * " now" or " soon"; what is "new ones", "new codes" or "some".
  */
 static const char *
-renew_advice(const struct call *c, const char *what, const char *when,
+renew_advice(struct call *c, const char *what, const char *when,
     char *buf, size_t len)
 {
 	char cmd[REC_HELPER_CMD_MAX + sizeof(" generate")];
