@@ -111,6 +111,19 @@ int admin_may_change(const struct admin *a, const struct tool_target *t);
  */
 int admin_system_target(struct admin *a, struct tool_target *t);
 
+/*
+ * When the file (a->conf) names several stores and neither --service nor
+ * --store picks one: call fn once for each store, the global settings'
+ * first, with a->service set to a service using it (NULL: the global
+ * settings) and a->each_store set; store and label (the services using
+ * it) are for headings.  Returns 1 then, 0 when the file names one store
+ * or cannot be read (the caller's usual path reports that), -1 when out
+ * of memory.
+ */
+typedef void admin_config_fn(struct admin *a, unsigned i, const char *store,
+    const char *label, void *arg);
+int admin_each_config(struct admin *a, admin_config_fn *fn, void *arg);
+
 /* The commands; argv[0] is the command name.  Each returns an exit status. */
 int admin_cmd_user(struct admin *a, int argc, char **argv);
 int admin_cmd_list(struct admin *a, int argc, char **argv);

@@ -139,6 +139,38 @@ actor_name(char *buf, size_t len)
 		snprintf(buf, len, "uid=%u", (unsigned)getuid());
 }
 
+struct browse {
+	const struct command *c;
+	int argc;
+	char **argv, **av;
+	int ret;
+};
+
+/* One store of browse_each: a heading, then the command on it. */
+static void
+browse_one(struct admin *a, unsigned i, const char *store, const char *label,
+    void *arg)
+{
+	char v[TOOL_VIS_LEN(REC_PATH_MAX)], l[TOOL_VIS_LEN(1024)];
+	struct browse *b = arg;
+	int r;
+
+	printf("%s== store %s (%s)\n", i > 0 ? "\n" : "",
+	    tool_vis(store, TOOL_VIS_SPACE, v, sizeof(v)),
+	    tool_vis(label, 0, l, sizeof(l)));
+	fflush(stdout);
+	if (admin_config(a, &a->cfg, &a->log) != REC_OK) {
+		b->ret = EXIT_FAIL;
+		return;
+	}
+	/* Commands rewrite their argv (show USER): a fresh copy each. */
+	memcpy(b->av, b->argv, (size_t)(b->argc + 1) * sizeof(*b->av));
+	optind = 0;
+	if ((r = b->c->fn(a, b->argc, b->av)) != EXIT_OK && r > b->ret)
+		b->ret = r;
+	fflush(stdout);
+}
+
 /*
  * The commands that only look (list, show, history, audit) over a file
  * whose [service NAME] sections name several stores: each store in turn,
@@ -151,54 +183,23 @@ browse_each(struct admin *a, const struct command *c, int argc, char **argv)
 {
 	static const char *const browse[] = { "list", "show", "history",
 	    "audit" };
-	struct tool_stores *set = NULL;
-	struct rec_config global;
-	char **av = NULL;
-	struct rec_log quiet = { NULL, NULL, 0 };
-	char v[TOOL_VIS_LEN(REC_PATH_MAX)], l[TOOL_VIS_LEN(1024)];
-	int ret = -1, r;
+	struct browse b = { c, argc, argv, NULL, EXIT_OK };
+	int done;
 	size_t i;
 
 	for (i = 0; i < sizeof(browse) / sizeof(browse[0]); i++)
 		if (strcmp(c->name, browse[i]) == 0)
 			break;
-	if (i == sizeof(browse) / sizeof(browse[0]) || a->service != NULL ||
-	    a->store != NULL)
+	if (i == sizeof(browse) / sizeof(browse[0]))
 		return -1;
 	for (int k = 1; k < argc && strcmp(argv[k], "--") != 0; k++)
 		if (strcmp(argv[k], "--json") == 0)
 			return -1;
-	if (tool_load_config(a->conf, NULL, &global, &quiet) != REC_OK ||
-	    (set = malloc(sizeof(*set))) == NULL ||
-	    (av = calloc((size_t)argc + 1, sizeof(*av))) == NULL ||
-	    tool_config_stores(a->conf, &global, set, &quiet) != REC_OK ||
-	    set->n < 2)
-		goto out;
-	a->each_store = 1;
-	ret = EXIT_OK;
-	for (unsigned s = 0; s < set->n; s++) {
-		printf("%s== store %s (%s)\n", s > 0 ? "\n" : "",
-		    tool_vis(set->s[s].store, TOOL_VIS_SPACE, v, sizeof(v)),
-		    tool_vis(set->s[s].label, 0, l, sizeof(l)));
-		fflush(stdout);
-		a->service = s == 0 ? NULL : set->s[s].service;
-		if (admin_config(a, &a->cfg, &a->log) != REC_OK) {
-			ret = EXIT_FAIL;
-			continue;
-		}
-		/* Commands rewrite their argv (show USER): a fresh copy each. */
-		memcpy(av, argv, (size_t)(argc + 1) * sizeof(*av));
-		optind = 0;
-		if ((r = c->fn(a, argc, av)) != EXIT_OK && r > ret)
-			ret = r;
-		fflush(stdout);
-	}
-	a->service = NULL;
-	a->each_store = 0;
-out:
-	free(av);
-	free(set);
-	return ret;
+	if ((b.av = calloc((size_t)argc + 1, sizeof(*b.av))) == NULL)
+		return -1;
+	done = admin_each_config(a, browse_one, &b);
+	free(b.av);
+	return done == 1 ? b.ret : -1;
 }
 
 int

@@ -378,31 +378,20 @@ check_config(struct admin *a, struct report *rp, const char *conf,
  * that would leave a newcomer's second stack unchecked.  0 when the file
  * names one store (or cannot be read: check_config reports that).
  */
-static int
-check_each_store(struct admin *a, struct report *rp, const char *conf)
-{
-	struct rec_log quiet = { NULL, NULL, 0 };
-	struct tool_stores *set;
-	struct rec_config global;
-	int done = 0;
+struct each_check {
+	struct report *rp;
+	const char *conf;
+};
 
-	if (a->service != NULL || a->store != NULL ||
-	    (set = malloc(sizeof(*set))) == NULL)
-		return 0;
-	if (tool_load_config(a->conf, NULL, &global, &quiet) == REC_OK &&
-	    tool_config_stores(a->conf, &global, set, &quiet) == REC_OK &&
-	    set->n > 1) {
-		a->each_store = 1;
-		for (unsigned s = 0; s < set->n; s++) {
-			a->service = s == 0 ? NULL : set->s[s].service;
-			check_config(a, rp, conf, set->s[s].label);
-		}
-		a->service = NULL;
-		a->each_store = 0;
-		done = 1;
-	}
-	free(set);
-	return done;
+static void
+check_one(struct admin *a, unsigned i, const char *store, const char *label,
+    void *arg)
+{
+	struct each_check *e = arg;
+
+	(void)i;
+	(void)store;
+	check_config(a, e->rp, e->conf, label);
 }
 
 int
@@ -416,6 +405,7 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 	};
 	struct report rp;
 	const char *conf = a->conf != NULL ? a->conf : REC_CONF_DEFAULT;
+	struct each_check e = { &rp, conf };
 	/* The system as a whole: its stacks too, unless -c or -s narrow it. */
 	const char *pamdir = a->conf == NULL && a->store == NULL ?
 	    "/etc/pam.d" : NULL;
@@ -445,7 +435,7 @@ admin_cmd_check(struct admin *a, int argc, char **argv)
 		tool_json_key(&rp.j, "checks");
 		tool_json_array_begin(&rp.j, TOOL_JSON_ROWS);
 	}
-	if (!check_each_store(a, &rp, conf))
+	if (admin_each_config(a, check_one, &e) != 1)
 		check_config(a, &rp, conf, NULL);
 	if (pamdir != NULL)
 		admin_check_stacks(&rp, a, pamdir);

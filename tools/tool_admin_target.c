@@ -97,6 +97,34 @@ admin_system_target(struct admin *a, struct tool_target *t)
 	return REC_OK;
 }
 
+int
+admin_each_config(struct admin *a, admin_config_fn *fn, void *arg)
+{
+	struct rec_log quiet = { NULL, NULL, 0 };
+	struct tool_stores *set;
+	struct rec_config global;
+	int done = 0;
+
+	if (a->service != NULL || a->store != NULL)
+		return 0;
+	if ((set = malloc(sizeof(*set))) == NULL)
+		return -1;
+	if (tool_load_config(a->conf, NULL, &global, &quiet) == REC_OK &&
+	    tool_config_stores(a->conf, &global, set, &quiet) == REC_OK &&
+	    set->n > 1) {
+		a->each_store = 1;
+		for (unsigned s = 0; s < set->n; s++) {
+			a->service = s == 0 ? NULL : set->s[s].service;
+			fn(a, s, set->s[s].store, set->s[s].label, arg);
+		}
+		a->service = NULL;
+		a->each_store = 0;
+		done = 1;
+	}
+	free(set);
+	return done;
+}
+
 /*
  * Set t up for USER (see admin_on_user), and rt with USER's store and its
  * owner (rec_target_resolve).  REC_OK, or after printing why:
