@@ -66,6 +66,9 @@ CORE_SRC := \
 	pam_recovery/rec_store_lmdb_admin.c \
 	pam_recovery/rec_store_lmdb_issue.c \
 	pam_recovery/rec_store_lmdb_ops.c \
+	pam_recovery/rec_store_ldap.c \
+	pam_recovery/rec_store_ldap_admin.c \
+	pam_recovery/rec_store_ldap_issue.c \
 	pam_recovery/rec_target.c
 CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
 MODULE_SRC := pam_recovery/pam_recovery.c
