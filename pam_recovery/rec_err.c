@@ -62,6 +62,18 @@ rec_err_reason(int err)
 	case REC_ERR_POLICY:		return "policy";
 	case REC_ERR_TIMEOUT:		return "timeout";
 	case REC_ERR_MISSING:		return "missing";
+	case REC_ERR_NOUSER:		return "no_user";
+	case REC_ERR_MALFORMED:		return "malformed";
+	case REC_ERR_LOCKED:		return "locked";
+	case REC_ERR_NOMATCH:		return "no_match";
+	case REC_ERR_USED:		return "used";
+	case REC_ERR_INVALIDATED:	return "invalidated";
+	case REC_ERR_EXPIRED:		return "expired";
+	case REC_ERR_EXISTS:		return "exists";
+	case REC_ERR_COOLDOWN:		return "cooldown";
+	case REC_ERR_USAGE:		return "usage";
+	case REC_ERR_NOTFOUND:		return "not_found";
+	case REC_ERR_INTERNAL:		return "internal";
 	}
 	return "internal";
 }

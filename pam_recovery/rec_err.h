@@ -46,7 +46,9 @@ const char *rec_strerror(int err);
 
 /*
  * A short keyword for err, for the reason= field of a log line (owner,
- * permission, no_space, read_only, io, corrupt, ...); never NULL.
+ * permission, no_space, read_only, io, corrupt, used, no_match, ...): one
+ * word per error, "internal" only for REC_ERR_INTERNAL and numbers that
+ * are no error of ours; never NULL.
  */
 const char *rec_err_reason(int err);
 

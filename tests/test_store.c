@@ -373,6 +373,11 @@ test_errno_mapping(void **state)
 	assert_string_equal(rec_err_reason(REC_ERR_MISSING), "missing");
 	/* A directory that refuses the bind or a write. */
 	assert_string_equal(rec_err_reason(REC_ERR_PERM), "permission");
+	/* Every error has its own word but the bug and what is no error. */
+	for (int e = REC_ERR_INTERNAL - 1; e >= REC_ERR_MISSING; e--)
+		assert_string_not_equal(rec_err_reason(e), "internal");
+	assert_string_equal(rec_err_reason(REC_ERR_INTERNAL), "internal");
+	assert_string_equal(rec_err_reason(-1000), "internal");
 	assert_string_not_equal(rec_strerror(REC_ERR_NOSPACE),
 	    rec_strerror(REC_ERR_IO));
 	assert_string_not_equal(rec_strerror(REC_ERR_ROFS),
