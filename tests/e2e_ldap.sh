@@ -9,7 +9,8 @@
 # fails with a store error within ldap_timeout.  Then a provider and a
 # syncrepl consumer: hosts reading the consumer and writing to the provider
 # keep single use and lockout, also while the consumer is behind, and fail
-# closed when either server is gone.
+# closed when either server is gone.  Last, the module's login (layer 4)
+# through the store interface on the directory (rec_store_open_ldap).
 set -u
 suite=e2e_ldap
 . tests/lib.sh
