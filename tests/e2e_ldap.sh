@@ -817,6 +817,35 @@ drive shosta verify erin "$(E 6)"
 check "... the hosts' account may not mark a batch verified (acl.conf): a store error" has "error permission"
 quick shosta view erin
 check "... and nothing of code #6 is spent" has "unused 3 used 5 invalid 0"
+
+# A code mark's outcomes in their order of precedence, nothing written for
+# a refusal; a lock update of both states, racing to create the entry.
+drive shosta mark erin 1 used expired
+check "store interface: marking used code #1 of an expired batch: used comes before expired" has "outcome used remaining 3"
+drive shosta mark erin 7 used expired
+check "... an unused code of an expired batch: expired" has "outcome expired remaining 3"
+quick sadmin invalidate erin 8 admin:root
+drive shosta mark erin 8 used expired
+check "... an invalidated code of an expired batch: invalidated comes first" has "outcome invalidated remaining 2"
+quick shosta view erin
+check "... none of them changed a code" has "unused 2 used 5 invalid 1"
+drive shosta mark erin 7 used
+check "... code #7, in force: marked used" has "outcome ok remaining 1"
+RA=sadmin RB=sadmin
+race 20 lock gina both create
+OUT=$(cat "$T"/race.*)
+n=$(grep -h '^ok login ' "$T"/race.* | grep -c .)
+d=$(grep -h '^ok login ' "$T"/race.* | sort -u | grep -c .)
+check "store interface: 20 parallel lock updates of both states, creating gina's entry: 20 written ($n), 20 distinct ($d)" \
+    test "$n" -eq 20 -a "$d" -eq 20
+unset RA RB
+drive sadmin lock gina both
+check "... the next one finds 20 failures in each state" has "ok login 21 gen 21"
+drive shosta lock nobody login
+check "store interface: a lock update of a user without an entry: not there" \
+    test "$RC" -eq 2 -a -n "$(printf '%s\n' "$OUT" | grep '^error missing')"
+ld ldapsearch admin -LLL -b "$SLAPD_BASE" "(uid=nobody)" dn
+check "... and nothing made" hasnt "dn:"
 slapd_stop "$T/l"
 
 finish
