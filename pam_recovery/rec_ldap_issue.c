@@ -464,15 +464,18 @@ rec_ldap_issue_read(struct rec_ldap *c, const char *user, uint64_t id,
 		if (!iss_is_class(c->ld, e, OC_BATCH) || iss_u64(c->ld, e,
 		    "pamRecoveryBatchId", NULL, 0, UINT64_MAX, &bid) != REC_OK)
 			continue;
-		if (out->user.active_batch != 0 && bid == out->user.active_batch)
+		if (out->user.active_batch != 0 &&
+		    bid == out->user.active_batch)
 			ae = e;
 		if (id != 0 && bid == id)
 			be = e;
 	}
 	if (ae != NULL) {
-		if ((r = iss_batch(c->ld, ae, &out->old, &have_exp)) != REC_OK ||
-		    (r = iss_codes(c->ld, ae, &out->old, out->old_codes,
-		    &out->nold)) != REC_OK)
+		r = iss_batch(c->ld, ae, &out->old, &have_exp);
+		if (r == REC_OK)
+			r = iss_codes(c->ld, ae, &out->old, out->old_codes,
+			    &out->nold);
+		if (r != REC_OK)
 			goto bad;
 		out->have_old = 1;
 	}

@@ -19,7 +19,7 @@
  * race): a code stops working before anything new starts to.
  */
 
-#define ISSUE_ROUNDS 32		/* rounds of a contended generate or invalidate */
+#define ISSUE_ROUNDS 32		/* rounds of a contended step */
 #define ISSUE_EVENTS 2		/* events one change records */
 
 static struct rec_ldap_issue *
@@ -216,7 +216,7 @@ sldap_batch_activate(struct rec_store *st, const char *user,
 			ch.what = s->cfg.host_name;
 			r = rec_ldap_batch_change(c, user, &ch);
 			if (r == REC_LDAP_LOST || r == REC_ERR_NOTFOUND)
-				continue;	/* a code used meanwhile: again */
+				continue;	/* a code used meanwhile */
 			if (r != REC_OK)
 				goto out;
 		}

@@ -90,7 +90,7 @@ user_store(struct admin *a, struct tool_target *t, void *arg)
 
 #define USERS_FROM_MAX 100000	/* users in one --users-from file */
 
-/* The users of --users-from FILE, one a line, '#' to the line's end a comment. */
+/* The users of --users-from FILE, one a line; '#' starts a comment. */
 struct user_list {
 	char **name;
 	size_t n;
@@ -222,8 +222,8 @@ many_output(struct admin *a, int argc, char **argv, int *o, size_t *joined,
 			*joined = (size_t)(optarg - argv[optind - 1]);
 			if (stat(optarg, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 				warnx("with --users-from, -o names a directory "
-				    "(each user's sheet is DIR/USER.FORMAT): %s",
-				    optarg);
+				    "(each user's sheet is DIR/USER.FORMAT): "
+				    "%s", optarg);
 				a->usage();
 			}
 		}
