@@ -5,7 +5,9 @@
 # against a throw-away slapd (tests/slapd.sh): a batch generated is active
 # and its codes verify by their hashes; a second one replaces it and the
 # old batch is out of force on the server (status 2, its codes marked
-# invalidated, a host holding a stale copy cannot consume one); of 10
+# invalidated, a host holding a stale copy cannot consume one); a
+# generate stopped after its first step leaves no usable code and the
+# next one goes on from there; of 10
 # generates at once with generate_cooldown one succeeds; one, several and
 # all codes invalidated; export marks; a staged batch discarded; the edge
 # returns of stage and activate.  Everything is read back through the view
@@ -133,6 +135,24 @@ OUT=$($VG "$D" "$T/admin.conf" verify alice <"$T/alice2.codes" 2>&1)
 check "the new codes verify" has "verified 4 of 4"
 OUT=$(dir "(&(objectClass=pamRecoveryEvent)(pamRecoveryEventType=generated))" pamRecoveryEventBatch)
 check "audit: a generated event for each batch" has "pamRecoveryEventBatch: $B1" && has "pamRecoveryEventBatch: $B2"
+
+# ---- A generate that stopped after its first step fails closed -----------
+drive admin gen henry 3
+H1=$(printf '%s\n' "$OUT" | sed -n 's/^ok batch //p')
+printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$' >"$T/henry1.codes"
+drive admin stop-after-1 henry
+check "an activation stopped after step 1 (old batch invalidated, user not switched)" test "$RC" -eq 0
+drive admin view henry
+check "view: henry still names the old batch, now status 2, every code invalidated" \
+    has "ok batch $H1 have 1 status 2 count 3 used 0 invalid 3"
+OUT=$($VG "$D" "$T/admin.conf" verify henry <"$T/henry1.codes" 2>&1)
+check "... none of its codes is usable any more" has "verified 0 of 3"
+check "directory: no unused code value left to consume" test "$(count_vals "$H1" pamRecoveryCode)" -eq 0
+drive admin gen henry 3
+H2=$(printf '%s\n' "$OUT" | sed -n 's/^ok batch //p')
+check "the next generate goes on from there (no replace needed)" test "$RC" -eq 0 -a -n "$H2"
+drive admin view henry
+check "view: henry's new batch active" has "ok batch $H2 have 1 status 1 count 3 used 0 invalid 0"
 
 # ---- generate_cooldown holds over parallel generates ----------------------
 i=0

@@ -30,6 +30,9 @@
  *            what it read, as a host whose replica is behind would)
  *        ldapissue CONF edges USER             (stage twice, activate twice,
  *            activate no batch: one "NAME REASON" line each)
+ *        ldapissue CONF stop-after-1 USER      (the first step of an
+ *            activation alone, as a generate that stopped there leaves it:
+ *            the active batch invalidated, the user's entry untouched)
  * Prints "ok ..." or "error REASON (SENTENCE)" and exits 2 (3 for
  * cooldown).  Every step runs through rec_issue.h over
  * rec_store_open_ldap, as a tool would with store = ldap.
@@ -258,6 +261,46 @@ stale(const struct rec_config *cfg, const struct rec_log *log,
 	return r == REC_OK ? (printf("consumed\n"), 0) : fail(r);
 }
 
+/* What an activation that died after its first Modify leaves. */
+static int
+stop_after_1(const struct rec_config *cfg, const struct rec_log *log,
+    const char *user)
+{
+	struct rec_ldap *c = NULL;
+	struct rec_ldap_issue *iss;
+	struct rec_ldap_batch_change ch;
+	static struct rec_code_rec unused[REC_COUNT_MAX];
+	unsigned n = 0;
+	int r;
+
+	if ((iss = sodium_malloc(sizeof(*iss))) == NULL)
+		return fail(REC_ERR_NOMEM);
+	if ((r = rec_ldap_open(cfg, 1, log, &c)) != REC_OK ||
+	    (r = rec_ldap_issue_read(c, user, 0, iss)) != REC_OK)
+		goto out;
+	r = REC_ERR_NOSTORE;
+	if (!iss->have_old)
+		goto out;
+	for (unsigned i = 0; i < iss->nold; i++)
+		if (iss->old_codes[i].state == REC_CODE_UNUSED)
+			unused[n++] = iss->old_codes[i];
+	memset(&ch, 0, sizeof(ch));
+	ch.id = iss->old.id;
+	ch.from = REC_BATCH_ACTIVE;
+	ch.to = REC_BATCH_INVALIDATED;
+	ch.b = &iss->old;
+	ch.inval = unused;
+	ch.ninval = n;
+	ch.now = (uint64_t)time(NULL);
+	ch.what = "crashed";
+	r = rec_ldap_batch_change(c, user, &ch);
+out:
+	rec_ldap_close(c);
+	sodium_free(iss);
+	sodium_memzero(unused, sizeof(unused));
+	return r == REC_OK ? (printf("ok\n"), 0) : fail(r);
+}
+
 /* Prepare and stage a batch of n; nb is the caller's. */
 static int
 stage(struct rec_store *st, const struct rec_config *cfg,
@@ -323,6 +366,8 @@ run(struct rec_store *st, const struct rec_config *cfg,
 		return verify(st, user);
 	if (strcmp(cmd, "stale") == 0 && argc == 4)
 		return stale(cfg, log, user);
+	if (strcmp(cmd, "stop-after-1") == 0 && argc == 4)
+		return stop_after_1(cfg, log, user);
 	if (strcmp(cmd, "edges") == 0 && argc == 4)
 		return edges(st, cfg, &who);
 	if (strcmp(cmd, "inval") == 0 && argc >= 4 &&
