@@ -7,10 +7,10 @@
 # old batch is out of force on the server (status 2, its codes marked
 # invalidated, a host holding a stale copy cannot consume one); a
 # generate stopped after its first step leaves no usable code and the
-# next one goes on from there; of 10
-# generates at once with generate_cooldown one succeeds; one, several and
-# all codes invalidated; export marks; a staged batch discarded; the edge
-# returns of stage and activate.  Everything is read back through the view
+# next one goes on from there; of 10 generates at once with
+# generate_cooldown one succeeds, and 10 racing replaces leave one active
+# batch; one, several and all codes invalidated; export marks; a staged
+# batch discarded; the edge returns of stage and activate.  Everything is read back through the view
 # and, as the administrator, with ldapsearch.
 set -u
 suite=e2e_ldap_issue
