@@ -279,6 +279,9 @@ main(void)
 	    &(struct rec_attempt){ .input = code,
 	    .pepper = j->have_pepper ? j->pepper : NULL,
 	    .now = (uint64_t)time(NULL), .status = &s }, &res);
+	/* What the attempt cost, for whoever debugs (spec 4: one hash). */
+	rec_logf(&log, LOG_DEBUG, "attempt: %s, %u argon2id evaluation%s",
+	    rec_err_reason(r), res.kdf_evals, res.kdf_evals == 1 ? "" : "s");
 	rec_helper_result_encode(&res, res_out);
 	rec_child_send_reply(0, r, res_out, sizeof(res_out));
 done:
