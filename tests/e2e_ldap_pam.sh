@@ -232,6 +232,15 @@ pamlog fleet "$ME" auth -- "$(nth 1 "$T/me.codes")"
 check "directory up: the directory's code logs in" has "auth: PAM_SUCCESS"
 check "... one prompt" has "prompts: 1"
 
+# A directory that answers but refuses the hosts' bind: a broken setup,
+# PAM_SERVICE_ERR (default=die in the stack: no fallback), never a success.
+conf badpw "$SLAPD_HOST_DN" wrongpw host_name=host-a
+echo "auth required $BIN/pam_recovery.so conf=$T/badpw.conf" >"$T/pam.d/badpw"
+pamlog badpw alice auth -- "$(nth 5 "$T/alice.codes")"
+check "the hosts' bind refused: PAM_SERVICE_ERR, no prompt" \
+    sh -c 'printf "%s" "$0" | grep -q "auth: PAM_SERVICE_ERR" && printf "%s" "$0" | grep -q "prompts: 0"' "$OUT"
+logged "... logged: the bind was refused" "bind as $SLAPD_HOST_DN refused"
+
 # ---- a directory that cannot answer ---------------------------------------
 # A listener that accepts and never answers.
 python3 -c '
