@@ -8,7 +8,8 @@
 # unknown user costs one dummy hash; a stopped, stopped-dead (SIGSTOP) or
 # silent directory is PAM_AUTHINFO_UNAVAIL within ldap_timeout, never a
 # success; and the break-glass stack of conf/pam.d/recovery-fleet.example
-# lets a local code in only while the directory cannot be reached.
+# lets a local code in only while the directory cannot be reached.  The
+# module itself links no libldap: its store helper opens the directory.
 set -u
 suite=e2e_ldap_pam
 . tests/lib.sh
@@ -91,6 +92,16 @@ within() {
 	[ -n "$VG" ] && lim=$((lim + 4000))
 	check "$1 (${MS} ms)" test "$MS" -lt "$lim"
 }
+
+# ---- what links libldap ----------------------------------------------------
+# The module opens no store (its store helper does): it needs neither
+# libldap nor LMDB, and sshd, login and sudo do not load them.
+needed() { readelf -d "$1" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p'; }
+OUT=$(needed "$BIN/pam_recovery.so")
+check "pam_recovery.so needs neither libldap nor liblmdb" \
+    sh -c '[ -n "$0" ] && ! printf "%s\n" "$0" | grep -qE "^lib(ldap|lber|lmdb)"' "$OUT"
+OUT=$(needed "$BIN/pam-recovery-store")
+check "pam-recovery-store, which opens the store, needs libldap" has "libldap"
 
 # ---- a directory -----------------------------------------------------------
 RC=0
