@@ -110,7 +110,14 @@ rec_to_pam(int err)
 	case REC_ERR_TIMEOUT:
 	case REC_ERR_MISSING:
 		return PAM_AUTHINFO_UNAVAIL;
+	/*
+	 * A directory that answers but refuses this host (its bind, or an
+	 * operation its ACLs refuse) is a broken setup, as a bad
+	 * configuration is, not a store that cannot be reached: a stack
+	 * that falls back on PAM_AUTHINFO_UNAVAIL does not on these.
+	 */
 	case REC_ERR_CONFIG:
+	case REC_ERR_PERM:
 		return PAM_SERVICE_ERR;
 	}
 	return PAM_SERVICE_ERR;
