@@ -5,11 +5,12 @@
 # throw-away slapd of the test's own (tests/slapd.sh), codes written by the
 # directory's client (tests/ldapdrive gen).  A code logs in once, fleet-wide
 # (host A's use is refused at host B); wrong codes lock as on LMDB; an
-# unknown user costs one dummy hash; a stopped, stopped-dead (SIGSTOP) or
-# silent directory is PAM_AUTHINFO_UNAVAIL within ldap_timeout, never a
-# success; and the break-glass stack of conf/pam.d/recovery-fleet.example
-# lets a local code in only while the directory cannot be reached.  The
-# module itself links no libldap: its store helper opens the directory.
+# unknown user costs one dummy hash; a stopped, stopped-dead (SIGSTOP),
+# unreachable or silent directory is PAM_AUTHINFO_UNAVAIL within
+# ldap_timeout, never a success; and the break-glass stack of
+# conf/pam.d/recovery-fleet.example lets a local code in only while the
+# directory cannot be reached.  The module itself links no libldap: its
+# store helper opens the directory.
 set -u
 suite=e2e_ldap_pam
 . tests/lib.sh
@@ -292,6 +293,14 @@ logged "... and the second" "directory ldaps://127.0.0.1:$SP/"
 notlogged "... and answered itself: not stopped at store_timeout" "(store_timeout)"
 kill "$SILENT" 2>/dev/null
 SILENT=
+
+# An address that is never routed (TEST-NET-1, RFC 5737): the connect gets
+# no answer (or, without a route, fails at once).
+conf unreach "$SLAPD_HOST_DN" hostpw "ldap_uri=ldaps://192.0.2.1/" host_name=host-a
+echo "auth required $BIN/pam_recovery.so conf=$T/unreach.conf" >"$T/pam.d/unreach"
+pamlog unreach alice auth -- "$(nth 5 "$T/alice.codes")"
+check "unreachable directory (192.0.2.1): PAM_AUTHINFO_UNAVAIL" has "auth: PAM_AUTHINFO_UNAVAIL"
+within "... within ldap_timeout (2 s) and slack" 5000
 
 # slapd stopped dead (SIGSTOP): the kernel still accepts, nobody answers.
 kill -STOP "$(cat "$T/a/slapd.pid")"
