@@ -101,6 +101,8 @@ use_config(const struct rec_config *cfg)
 
 	(void)rec_config_validate(cfg, &fuzz_log);
 	(void)rec_config_per_user(cfg);
+	(void)rec_config_directory(cfg);
+	(void)rec_config_store_wait(cfg);
 	for (size_t i = 0; i <= sizeof(who) / sizeof(who[0]); i++) {
 		const char *user = "bob", *home = longhome;
 

@@ -110,7 +110,14 @@ rec_to_pam(int err)
 	case REC_ERR_TIMEOUT:
 	case REC_ERR_MISSING:
 		return PAM_AUTHINFO_UNAVAIL;
+	/*
+	 * A directory that answers but refuses this host (its bind, or an
+	 * operation its ACLs refuse) is a broken setup, as a bad
+	 * configuration is, not a store that cannot be reached: a stack
+	 * that falls back on PAM_AUTHINFO_UNAVAIL does not on these.
+	 */
 	case REC_ERR_CONFIG:
+	case REC_ERR_PERM:
 		return PAM_SERVICE_ERR;
 	}
 	return PAM_SERVICE_ERR;
@@ -411,8 +418,14 @@ store_status(struct call *c, struct job_out *o)
 	memset(o, 0, sizeof(*o));
 	if ((exe = open_helper(c)) == -1)
 		return REC_ERR_UNSAFE;
-	r = rec_target_spawn(&c->target, exe, c->cfg.store_timeout, &c->log,
-	    &c->child);
+	/*
+	 * The deadline of each answer covers what the helper may spend on
+	 * the directory's URIs (rec_config_store_wait), so that a directory
+	 * that is down or silent is its store error (timeout, io), not a
+	 * helper stopped here; either way a store error, never a success.
+	 */
+	r = rec_target_spawn(&c->target, exe, rec_config_store_wait(&c->cfg),
+	    &c->log, &c->child);
 	close(exe);
 	if (r != REC_OK)
 		return r;
