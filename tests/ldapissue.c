@@ -69,66 +69,6 @@ fail(int r)
 	return r == REC_ERR_COOLDOWN ? 3 : 2;
 }
 
-/*
- * The view of rec_store_ldap.c is written by another change of issue #13;
- * until it is in, a view that answers REC_ERR_USAGE ("not supported yet")
- * is read here with the directory client's own read, over the store's
- * reader, into the same struct.  Once the real view is in, this is never
- * reached.
- */
-static const struct rec_store_ops *real_ops;
-static struct rec_store_ops test_ops;
-static struct rec_config g_cfg;
-static const struct rec_log *g_log;
-
-static int
-view_or_read(struct rec_store *st, const char *user, unsigned flags,
-    struct rec_view *v)
-{
-	struct rec_ldap *c = NULL;
-	struct rec_ldap_user *u = NULL;
-	int r = real_ops->view(st, user, flags, v);
-
-	if (r != REC_ERR_USAGE)
-		return r;
-	if ((u = sodium_malloc(sizeof(*u))) == NULL)
-		return REC_ERR_NOMEM;
-	if ((r = rec_ldap_open(&g_cfg, 0, g_log, &c)) != REC_OK ||
-	    (r = rec_ldap_read_user(c, user, u)) != REC_OK)
-		goto out;
-	memset(v, 0, sizeof(*v));
-	v->user = u->user;
-	if (u->user.active_batch != 0 && !u->have_batch) {
-		r = REC_ERR_CORRUPT;
-		goto out;
-	}
-	v->have_batch = u->have_batch;
-	v->batch = u->batch;
-	if (flags & REC_VIEW_CODES) {
-		memcpy(v->codes, u->codes, sizeof(v->codes));
-		v->ncodes = u->ncodes;
-	}
-out:
-	rec_ldap_close(c);
-	sodium_free(u);
-	return r;
-}
-
-static int
-open_store(const struct rec_config *cfg, const struct rec_log *log,
-    struct rec_store **st)
-{
-	int r;
-
-	if ((r = rec_store_open_ldap(cfg, 0, log, st)) != REC_OK)
-		return r;
-	real_ops = (*st)->ops;
-	test_ops = *real_ops;
-	test_ops.view = view_or_read;
-	(*st)->ops = &test_ops;
-	return REC_OK;
-}
-
 static int
 gen(struct rec_store *st, const struct rec_config *cfg,
     const struct rec_who *who, unsigned n, unsigned flags)
@@ -420,6 +360,7 @@ main(int argc, char **argv)
 {
 	struct rec_log log = { log_stderr, NULL, 0 };
 	struct rec_store *st = NULL;
+	struct rec_config cfg;
 	int r, rc;
 
 	if (argc < 3) {
@@ -428,13 +369,12 @@ main(int argc, char **argv)
 	}
 	if (sodium_init() < 0)
 		return 1;
-	rec_config_defaults(&g_cfg);
-	if ((r = rec_config_load(&g_cfg, argv[1], &log)) != REC_OK)
+	rec_config_defaults(&cfg);
+	if ((r = rec_config_load(&cfg, argv[1], &log)) != REC_OK)
 		return fail(r);
-	g_log = &log;
-	if ((r = open_store(&g_cfg, &log, &st)) != REC_OK)
+	if ((r = rec_store_open_ldap(&cfg, 0, &log, &st)) != REC_OK)
 		return fail(r);
-	rc = run(st, &g_cfg, &log, argc, argv);
+	rc = run(st, &cfg, &log, argc, argv);
 	rec_store_close(st);
 	return rc;
 }
