@@ -143,7 +143,7 @@ rec_admin_verify(struct rec_store *st, struct rec_store_counts *counts)
 
 	memset(&c, 0, sizeof(c));
 	if ((r = rec_store_records_each(st, count_user, count_batch, &c)) !=
-	    REC_OK || (r = rec_store_event_each(st, 0, count_event, &c)) !=
+	    REC_OK || (r = rec_store_event_each(st, NULL, 0, count_event, &c)) !=
 	    REC_OK)
 		return r;
 	if (counts != NULL)
@@ -288,9 +288,10 @@ rec_admin_backup(struct rec_store *st, const char *dest,
 }
 
 int
-rec_admin_event_each(struct rec_store *st, rec_event_fn *fn, void *arg)
+rec_admin_event_each(struct rec_store *st, const char *user, rec_event_fn *fn,
+    void *arg)
 {
-	return rec_store_event_each(st, 0, fn, arg);
+	return rec_store_event_each(st, user, 0, fn, arg);
 }
 
 /* Add user to nm unless it is there (with dedup) or nm is full. */

@@ -83,12 +83,14 @@ int rec_admin_backup_fd(struct rec_store *st, int fd, const char *dest,
 void rec_admin_backup_undo(const char *dest, int dfd);
 
 /*
- * Call fn(seq, event, arg) for every audit event of st, oldest first, in
- * one read transaction (one consistent view; logins and writers are not
- * held up by a reader).  fn returns as a rec_event_each callback and must
- * not use the store.  Returns REC_OK, fn's error, or a store error.
+ * Call fn(seq, event, arg) for every audit event of st (of user only, when
+ * not NULL), oldest first, in one read transaction (one consistent view;
+ * logins and writers are not held up by a reader).  fn returns as a
+ * rec_event_each callback and must not use the store.  Returns REC_OK,
+ * fn's error, or a store error.
  */
-int rec_admin_event_each(struct rec_store *st, rec_event_fn *fn, void *arg);
+int rec_admin_event_each(struct rec_store *st, const char *user,
+    rec_event_fn *fn, void *arg);
 
 /* User names, as the keys of a store hold them (never checked against passwd). */
 struct rec_names {

@@ -271,10 +271,14 @@ typedef int rec_batch_fn(const char *user, const struct rec_batch *b,
 int rec_store_batch_each(struct rec_store *st, const char *user,
     rec_batch_fn *fn, void *arg);
 
-/* Call fn for each audit event from sequence number from on (0: the oldest). */
+/*
+ * Call fn for each audit event of user (NULL: of every user) from sequence
+ * number from on (0: the oldest).  A status reads one user's events: a
+ * backend that keeps them per user (the directory) reads only those.
+ */
 typedef int rec_event_fn(uint64_t seq, const struct rec_event *ev, void *arg);
-int rec_store_event_each(struct rec_store *st, uint64_t from,
-    rec_event_fn *fn, void *arg);
+int rec_store_event_each(struct rec_store *st, const char *user,
+    uint64_t from, rec_event_fn *fn, void *arg);
 
 /*
  * Remove every record of user (its code records, batches and user record)

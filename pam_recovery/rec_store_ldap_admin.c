@@ -26,8 +26,9 @@ sldap_batch_each(struct rec_store *st, const char *user, rec_batch_fn *fn, void 
 
 /* TODO(#13): not written yet. */
 int
-sldap_event_each(struct rec_store *st, uint64_t from, rec_event_fn *fn, void *arg)
+sldap_event_each(struct rec_store *st, const char *user, uint64_t from, rec_event_fn *fn, void *arg)
 {
+	(void)user;
 	(void)from;
 	(void)fn;
 	(void)arg;

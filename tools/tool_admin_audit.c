@@ -159,7 +159,13 @@ audit_store(struct admin *a, struct tool_target *t, void *arg)
 	 * Printing inside the read transaction keeps one consistent view;
 	 * it is a reader, so logins and writers are never held up by it.
 	 */
-	if ((r = rec_admin_event_each(t->st, print_event, &w)) != REC_OK) {
+	/*
+	 * A system store is asked for the one user's events (the directory
+	 * then reads only below that user); a per-user store's are all the
+	 * owner's, forged ones included.
+	 */
+	if ((r = rec_admin_event_each(t->st, w.owner == NULL ? w.f->user :
+	    NULL, print_event, &w)) != REC_OK) {
 		warnx("store %s: %s", t->path, rec_strerror(r));
 		return EXIT_FAIL;
 	}
