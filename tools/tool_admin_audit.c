@@ -107,6 +107,9 @@ print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 		tool_json_member_string(&f->j, "event",
 		    rec_event_name(ev->type));
 		tool_json_member_string(&f->j, "user", user);
+		/* A fleet's directory says which host recorded it. */
+		if (ev->host[0] != '\0')
+			tool_json_member_string(&f->j, "host", ev->host);
 		tool_json_member_bool(&f->j, "forged", forged);
 		if (forged)
 			tool_json_member_string(&f->j, "claimed_user",
@@ -126,6 +129,8 @@ print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 	} else {
 		printf("%s %s", when, rec_event_name(ev->type));
 		text_field("user", user);
+		if (ev->host[0] != '\0')
+			text_field("host", ev->host);
 		if (forged)
 			text_field("forged", ev->user);
 		text_field("service", ev->service);
