@@ -292,7 +292,7 @@ write_failed(struct rec_ldap *c, int r, int lrc, const char *what,
 
 /* ---- The user's entry and the active batch --------------------------- */
 
-static int
+int
 parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u)
 {
 	char buf[REC_LDAP_VAL_MAX];
@@ -319,7 +319,7 @@ parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u)
 	return REC_OK;
 }
 
-static int
+int
 parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b)
 {
 	char buf[REC_LDAP_VAL_MAX];
@@ -385,7 +385,7 @@ by_slot(const void *a, const void *b)
 }
 
 /* The code values and marks of batch entry e, counted into b. */
-static int
+int
 parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
     struct rec_code_rec *codes, unsigned *n)
 {
@@ -1096,7 +1096,7 @@ event_type(const char *name, uint8_t *type)
 	return REC_ERR_CORRUPT;
 }
 
-static int
+int
 parse_event(LDAP *ld, LDAPMessage *e, const char *user, struct rec_event *ev,
     char *host, size_t hostlen)
 {

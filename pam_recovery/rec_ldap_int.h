@@ -81,4 +81,19 @@ int rec_ldap_parse_num(const char *s, uint64_t max, uint64_t *v,
 /* Printable ASCII of s into out (len), '?' for anything else. */
 void rec_ldap_printable(const char *s, char *out, size_t len);
 
+/* ---- Shared with the administrator's walks (rec_ldap_walk.c) ---------- */
+
+/*
+ * An entry's values as a login reads them (rec_ldap_entry.c): the user's
+ * record, a batch, its codes (sorted by slot, counting used and
+ * invalidated into *b), an audit event of user (host: pamRecoveryHost).
+ * Each returns REC_OK or REC_ERR_CORRUPT.
+ */
+int parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u);
+int parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b);
+int parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
+    struct rec_code_rec *codes, unsigned *n);
+int parse_event(LDAP *ld, LDAPMessage *e, const char *user,
+    struct rec_event *ev, char *host, size_t hostlen);
+
 #endif

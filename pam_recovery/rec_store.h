@@ -256,7 +256,9 @@ int rec_store_batch_export_mark(struct rec_store *st, const char *user,
     uint64_t id, uint32_t how, uint64_t now);
 
 /*
- * Walks, each in one consistent read: fn returns REC_OK to go on, REC_STOP
+ * Walks, each in one consistent read (LMDB; a directory has no read
+ * transaction over several entries: each user's entries are read as they
+ * are when the walk comes to them): fn returns REC_OK to go on, REC_STOP
  * to stop there (the walk returns REC_OK), or an error, which stops the
  * walk and is returned.  fn must not use the store.
  */
@@ -265,7 +267,11 @@ int rec_store_batch_export_mark(struct rec_store *st, const char *user,
 typedef int rec_user_fn(const char *user, const struct rec_user *u, void *arg);
 int rec_store_user_each(struct rec_store *st, rec_user_fn *fn, void *arg);
 
-/* Call fn for each batch of user (user NULL: of every user), in key order. */
+/*
+ * Call fn for each batch of user, in id order; with user NULL, of every
+ * user, in key order (user, then id) on LMDB, in the directory's own order
+ * on a directory (its callers count or gather names, and need no order).
+ */
 typedef int rec_batch_fn(const char *user, const struct rec_batch *b,
     void *arg);
 int rec_store_batch_each(struct rec_store *st, const char *user,
@@ -274,7 +280,9 @@ int rec_store_batch_each(struct rec_store *st, const char *user,
 /*
  * Call fn for each audit event of user (NULL: of every user) from sequence
  * number from on (0: the oldest).  A status reads one user's events: a
- * backend that keeps them per user (the directory) reads only those.
+ * backend that keeps them per user (the directory) reads only those.  A
+ * directory has no sequence numbers: its walk numbers the events it gives
+ * from 1 (one user's oldest first; every user's in the directory's order).
  */
 typedef int rec_event_fn(uint64_t seq, const struct rec_event *ev, void *arg);
 int rec_store_event_each(struct rec_store *st, const char *user,
@@ -296,7 +304,11 @@ int rec_store_user_forget(struct rec_store *st, const char *user,
  * number after, and delete (with REC_WRITE_DRY: count) those older than
  * cutoff, at most max of them, in one write.  *n receives how many,
  * *next the last sequence number looked at, *more whether the step
- * stopped at max with events left.  Returns REC_OK or a store error.
+ * stopped at max with events left.  A directory (no sequence numbers)
+ * deletes by a filter on the time, which finds the next ones once these
+ * are gone; its *next is after + *n, and a dry run counts all at once.
+ * The caller goes on while *more and *next moved.  Returns REC_OK or a
+ * store error.
  */
 int rec_store_event_purge(struct rec_store *st, uint64_t after,
     uint64_t cutoff, unsigned max, unsigned flags, unsigned *n,
@@ -363,8 +375,10 @@ struct rec_store_item {
  * In one consistent read: call ufn for each user record (with its active
  * batch, NULL when it names none or one that is not there), then bfn for
  * each batch (with its user's record, NULL when none, and its code
- * records).  The callbacks return as a walk's.  Returns REC_OK, a
- * callback's error, or a store error.
+ * records).  A directory walks user by user: ufn for a user, then bfn for
+ * that user's batches (its callers judge each item alone).  The callbacks
+ * return as a walk's.  Returns REC_OK, a callback's error, or a store
+ * error.
  */
 typedef int rec_store_item_fn(const struct rec_store_item *it, void *arg);
 int rec_store_records_each(struct rec_store *st, rec_store_item_fn *ufn,
