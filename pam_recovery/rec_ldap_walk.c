@@ -743,6 +743,25 @@ out:
 	return r;
 }
 
+/*
+ * The user of event entry e: its parent's uid, or none ("") for an event
+ * directly below ldap_base (one that names no user, as purge's run).
+ */
+static int
+event_user(struct rec_ldap *c, LDAPMessage *e, char *user)
+{
+	char *dn = ldap_get_dn(c->ld, e), *parent;
+	int top;
+
+	parent = dn != NULL ? strchr(dn, ',') : NULL;
+	top = parent != NULL && strcasecmp(parent + 1, c->cfg.ldap_base) == 0;
+	ldap_memfree(dn);
+	if (!top)
+		return user_of(c, e, 1, user);
+	user[0] = '\0';
+	return REC_OK;
+}
+
 struct all_events {
 	uint64_t seq, from;
 	rec_event_fn *fn;
@@ -760,7 +779,7 @@ events_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 
 	for (e = ldap_first_entry(c->ld, *res); e != NULL;
 	    e = ldap_next_entry(c->ld, e)) {
-		if ((r = user_of(c, e, 1, user)) != REC_OK)
+		if ((r = event_user(c, e, user)) != REC_OK)
 			return r;
 		if (parse_event(c->ld, e, user, &a->ev, a->ev.host,
 		    sizeof(a->ev.host)) != REC_OK)
