@@ -206,6 +206,7 @@ struct rec_ldap_user_rec {
 	int holder;		/* a forgotten user's entry, kept only as the
 				   holder of the events below it: none of
 				   active batch, lockout, use, generation */
+	int batches;		/* rec_ldap_users_batches: has batch entries */
 };
 
 struct rec_ldap_users {
@@ -225,6 +226,13 @@ void rec_ldap_users_free(struct rec_ldap_users *us);
 
 /* The index of the first user of *us whose name is not below name. */
 size_t rec_ldap_users_from(const struct rec_ldap_users *us, const char *name);
+
+/*
+ * Mark the users of *us that have batch entries (batches set), from one
+ * paged search of the batches' names: the walks that look at batches
+ * search below those users only.  Returns REC_OK or a store error.
+ */
+int rec_ldap_users_batches(struct rec_ldap *c, struct rec_ldap_users *us);
 
 /*
  * Read user's entry and batches in one paged search below the user's

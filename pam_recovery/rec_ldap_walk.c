@@ -361,6 +361,37 @@ rec_ldap_users_from(const struct rec_ldap_users *us, const char *name)
 	return lo;
 }
 
+static int
+marks_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
+{
+	struct rec_ldap_users *us = arg;
+	char name[REC_USER_MAX];
+	LDAPMessage *e;
+	size_t i;
+	int r;
+
+	for (e = ldap_first_entry(c->ld, *res); e != NULL;
+	    e = ldap_next_entry(c->ld, e)) {
+		if ((r = user_of(c, e, 1, name)) != REC_OK)
+			return r;
+		i = rec_ldap_users_from(us, name);
+		if (i < us->n && strcmp(us->v[i].name, name) == 0)
+			us->v[i].batches = 1;
+	}
+	return REC_OK;
+}
+
+int
+rec_ldap_users_batches(struct rec_ldap *c, struct rec_ldap_users *us)
+{
+	char *none[] = { LDAP_NO_ATTRS, NULL };
+	int r;
+
+	r = paged(c, c->cfg.ldap_base, LDAP_SCOPE_SUBTREE,
+	    "(objectClass=" OC_BATCH ")", none, marks_page, us);
+	return r == REC_ERR_NOTFOUND ? REC_OK : r;
+}
+
 /* ---- One user's entries ----------------------------------------------- */
 
 struct batch_ent {

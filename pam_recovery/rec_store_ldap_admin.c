@@ -209,11 +209,14 @@ sldap_purge_step(struct rec_store *st, const struct rec_purge_walk *w,
 	 * order of the LMDB store, so the cursor means the same.  Each step
 	 * lists the users' names again to find its place (one paged search).
 	 */
-	if ((r = rec_ldap_users_read(c, &us)) != REC_OK)
+	if ((r = rec_ldap_users_read(c, &us)) != REC_OK ||
+	    (r = rec_ldap_users_batches(c, &us)) != REC_OK)
 		goto out;
 	w->begin(w->arg);
 	for (size_t i = after[0] != '\0' ? rec_ldap_users_from(&us, after) : 0;
 	    i < us.n; i++) {
+		if (!us.v[i].batches)
+			continue;
 		p.user = us.v[i].name;
 		p.resume = strcmp(p.user, after) == 0;
 		if ((r = rec_ldap_user_records(c, p.user, NULL, step_batch,
@@ -243,10 +246,21 @@ sldap_records_each(struct rec_store *st, rec_store_item_fn *ufn,
 	 * batches; a holder's batches (a forget that stopped half-way) come
 	 * without a user record.
 	 */
-	if ((r = rec_ldap_users_read(s->rd, &us)) != REC_OK)
-		return r;
-	for (size_t i = 0; i < us.n && r == REC_OK; i++)
-		r = rec_ldap_user_records(s->rd, us.v[i].name, ufn, bfn, arg);
+	if ((r = rec_ldap_users_read(s->rd, &us)) != REC_OK ||
+	    (r = rec_ldap_users_batches(s->rd, &us)) != REC_OK)
+		goto out;
+	for (size_t i = 0; i < us.n && r == REC_OK; i++) {
+		struct rec_store_item it = { us.v[i].name, &us.v[i].u, NULL,
+		    NULL, 0, REC_OK, REC_ERR_NOTFOUND };
+
+		/* Without batches: the record as listed, no search below. */
+		if (us.v[i].batches)
+			r = rec_ldap_user_records(s->rd, us.v[i].name, ufn, bfn,
+			    arg);
+		else if (!us.v[i].holder && ufn != NULL)
+			r = ufn(&it, arg);
+	}
+out:
 	rec_ldap_users_free(&us);
 	return r == REC_STOP ? REC_OK : r;
 }
