@@ -104,7 +104,8 @@ struct rec_names {
 /*
  * Fill out with the name of every user record of st, in key order (one
  * walk); with REC_NAMES_BATCHES, then every further name that a batch is
- * kept under, each name once (a second walk).  out starts empty ({ 0 }) and is
+ * kept under, in name order, each once (a second walk; a name looked up
+ * among the users' by a binary search).  out starts empty ({ 0 }) and is
  * released with rec_admin_names_free on every path.  Returns REC_OK,
  * REC_ERR_NOMEM or a store error.
  */

@@ -202,5 +202,5 @@ check "check --deep after all: nothing wrong" has "findings 0"
 
 el=$(($(date +%s) - t0))
 OUT="$el s"
-check "the suite took under 30 s ($el s)" test "$el" -lt 30
+[ -n "$VG" ] || check "the suite took under 30 s ($el s)" test "$el" -lt 30
 finish

@@ -317,6 +317,16 @@ plant_orphan(struct fx *f, const char *user)
 }
 
 static void
+plant_orphan_id(struct fx *f, const char *user, uint64_t id)
+{
+	struct orphan o = { user, f->s.nb.batch };
+
+	o.b.id = id;
+	o.b.status = REC_BATCH_PURGED;
+	assert_int_equal(rec_store_write(f->s.st, orphan_txn, &o), REC_OK);
+}
+
+static void
 test_names_read(void **state)
 {
 	struct fx *f = *state;
@@ -339,6 +349,17 @@ test_names_read(void **state)
 	    REC_OK);
 	assert_int_equal(nm.n, 3);
 	assert_string_equal(nm.v[2], "zed");
+	/* Further names: after the users', in name order, each once. */
+	plant_orphan_id(f, "zed", f->s.nb.batch.id + 1);
+	plant_orphan_id(f, "carl", f->s.nb.batch.id);
+	plant_orphan_id(f, "carl", f->s.nb.batch.id + 1);
+	assert_int_equal(rec_admin_names_read(f->s.st, REC_NAMES_BATCHES, &nm),
+	    REC_OK);
+	assert_int_equal(nm.n, 4);
+	assert_string_equal(nm.v[0], "alice");
+	assert_string_equal(nm.v[1], "bob");
+	assert_string_equal(nm.v[2], "carl");
+	assert_string_equal(nm.v[3], "zed");
 	rec_admin_names_free(&nm);
 	assert_null(nm.v);
 	assert_int_equal(nm.n, 0);
