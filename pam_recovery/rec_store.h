@@ -292,8 +292,11 @@ int rec_store_event_each(struct rec_store *st, const char *user,
  * Remove every record of user (its code records, batches and user record)
  * in one write, and append audit's events (done.changed: how many records
  * went) when any went; with REC_WRITE_DRY, count what would go and change
- * nothing.  *removed receives the number.  Returns REC_OK (also for a user
- * with nothing stored) or a store error.
+ * nothing.  *removed receives the number.  A directory removes them in
+ * several writes, ordered so that one that stops half-way leaves nothing
+ * usable (conf/ldap/README), and keeps the user's entry as the holder of
+ * its events.  Returns REC_OK (also for a user with nothing stored) or a
+ * store error.
  */
 int rec_store_user_forget(struct rec_store *st, const char *user,
     unsigned flags, rec_store_audit_fn *audit, void *arg,
@@ -333,8 +336,9 @@ struct rec_purge_job {
  * again from the start), then batch() is called for each batch after
  * (after_user, after_id) in key order, with its code records (none for a
  * purged batch), planning into jobs[0..*njobs); REC_STOP ends the walk.
- * Then every planned job is done, in the same write.  batch() must not
- * use the store.
+ * Then every planned job is done, in the same write (a directory: one
+ * Modify or Delete per entry, the codes of one batch in one Modify, each
+ * asserting what it changes).  batch() must not use the store.
  */
 struct rec_purge_walk {
 	const char *after_user;		/* NULL or "": from the first */

@@ -35,9 +35,19 @@ sldap_user_each(struct rec_store *st, rec_user_fn *fn, void *arg)
 }
 
 struct batches {
+	const struct rec_log *log;
 	rec_batch_fn *fn;
 	void *arg;
 };
+
+/* Codes that do not parse: the batch's counts cannot be trusted. */
+static int
+codes_bad(const struct rec_log *log, const struct rec_store_item *it)
+{
+	rec_logf(log, LOG_ERR, "directory store: the codes of batch %llu of "
+	    "user %s do not parse", (unsigned long long)it->b->id, it->user);
+	return it->codes_rc;
+}
 
 static int
 one_batch(const struct rec_store_item *it, void *arg)
@@ -45,7 +55,7 @@ one_batch(const struct rec_store_item *it, void *arg)
 	const struct batches *a = arg;
 
 	if (it->codes_rc != REC_OK)
-		return it->codes_rc;
+		return codes_bad(a->log, it);
 	return a->fn(it->user, it->b, a->arg);
 }
 
@@ -54,7 +64,7 @@ sldap_batch_each(struct rec_store *st, const char *user, rec_batch_fn *fn,
     void *arg)
 {
 	struct rec_store_ldap *s = rec_sldap_of(st);
-	struct batches a = { fn, arg };
+	struct batches a = { st->log, fn, arg };
 	int r;
 
 	/* Every user's: in the directory's order (rec_store.h allows it). */
@@ -140,6 +150,7 @@ sldap_event_purge(struct rec_store *st, uint64_t after, uint64_t cutoff,
 
 /* A purge step's walk: resume after (after_user, after_id). */
 struct step {
+	const struct rec_log *log;
 	const struct rec_purge_walk *w;
 	const char *user;	/* the user being walked */
 	int resume;		/* it is after_user: skip to after_id */
@@ -154,7 +165,7 @@ step_batch(const struct rec_store_item *it, void *arg)
 	if (p->resume && b->id <= p->w->after_id)
 		return REC_OK;
 	if (it->codes_rc != REC_OK)
-		return it->codes_rc;	/* never purge what does not parse */
+		return codes_bad(p->log, it);	/* never purge it */
 	return p->w->batch(it->user, b, it->codes, b->status ==
 	    REC_BATCH_PURGED ? 0 : it->ncodes, p->w->arg);
 }
@@ -196,7 +207,7 @@ sldap_purge_step(struct rec_store *st, const struct rec_purge_walk *w,
 	struct rec_store_ldap *s = rec_sldap_of(st);
 	struct rec_ldap *c = s->rd;
 	struct rec_ldap_users us;
-	struct step p = { w, NULL, 0 };
+	struct step p = { st->log, w, NULL, 0 };
 	const char *after = w->after_user != NULL ? w->after_user : "";
 	int r;
 
