@@ -7,7 +7,9 @@
 # retention says, in steps of 2 records, and a second run nothing; the
 # audit purge deletes exactly the events older than the cutoff (700, more
 # than a page); forget leaves nothing a login can use and keeps the
-# user's events, with the host of each; check --deep finds nothing wrong.
+# user's events, with the host of each, and one that stopped half-way
+# leaves nothing usable and is finished by the next; check --deep finds
+# nothing wrong.
 set -u
 suite=e2e_ldap_admin
 . tests/lib.sh
@@ -199,6 +201,30 @@ check "a login with one of fz's codes fails" test "$RC" -ne 0
 check "... as a user without codes" hasnt "ok"
 adm deep
 check "check --deep after all: nothing wrong" has "findings 0"
+
+# ---- a forget that stopped half-way: closed, and the next one finishes ----
+adm plant hz 1 active 2 0
+hzb=$(printf '%s\n' "$OUT" | sed -n 's/^ok batch //p')
+check "hz has a batch of 2" test "$RC" -eq 0 -a -n "$hzb"
+# What forget's first two steps leave: the batch invalidated, the user's
+# entry a holder; the crash comes before the batch is deleted.
+printf 'dn: pamRecoveryBatchId=%s,uid=hz,%s\nchangetype: modify\nreplace: pamRecoveryBatchStatus\npamRecoveryBatchStatus: 2\n\ndn: uid=hz,%s\nchangetype: modify\nreplace: pamRecoveryActiveBatch\n-\nreplace: pamRecoveryLock\n-\nreplace: pamRecoveryLastGenerated\n' \
+    "$hzb" "$SLAPD_BASE" "$SLAPD_BASE" >"$T/half.ldif"
+ld ldapmodify -f "$T/half.ldif"
+check "forget stopped after its second step" test "$RC" -eq 0
+drive hosta status hz
+check "a host finds no codes for hz" has "ok batch 0 count 0"
+adm names
+check "hz is no user record" hasnt "last hz"
+adm names batches
+# fz counts again: the failed login above counted an attempt on its entry.
+check "but its batch is found under its name, after the users'" has "ok names 1205 sorted no first fz last hz"
+adm deep
+check "check --deep: a batch without its user" has "batch of a user the store has no record of"
+adm forget hz
+check "forget again: the 2 codes and the batch" has "ok removed 3"
+adm deep
+check "check --deep then: nothing wrong" has "findings 0"
 
 el=$(($(date +%s) - t0))
 OUT="$el s"
