@@ -235,6 +235,15 @@ size_t rec_ldap_users_from(const struct rec_ldap_users *us, const char *name);
 int rec_ldap_users_batches(struct rec_ldap *c, struct rec_ldap_users *us);
 
 /*
+ * The names that batch entries are kept under, sorted, each once, into
+ * *out (only name set, batches 1), from one paged search of the batches'
+ * names: where a purge step has anything to look at.  Released with
+ * rec_ldap_users_free, also after an error.  Returns REC_OK or a store
+ * error.
+ */
+int rec_ldap_batch_owners(struct rec_ldap *c, struct rec_ldap_users *out);
+
+/*
  * Read user's entry and batches in one paged search below the user's
  * entry: call ufn (may be NULL) with the user's record and its active
  * batch (it->b NULL, b_rc REC_ERR_NOTFOUND when it names none that is

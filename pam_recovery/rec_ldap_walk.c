@@ -392,6 +392,65 @@ rec_ldap_users_batches(struct rec_ldap *c, struct rec_ldap_users *us)
 	return r == REC_ERR_NOTFOUND ? REC_OK : r;
 }
 
+static int
+owners_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
+{
+	struct rec_ldap_users *us = arg;
+	char name[REC_USER_MAX];
+	LDAPMessage *e;
+	void *p;
+	int r;
+
+	for (e = ldap_first_entry(c->ld, *res); e != NULL;
+	    e = ldap_next_entry(c->ld, e)) {
+		if ((r = user_of(c, e, 1, name)) != REC_OK)
+			return r;
+		/* A user's batches usually come together: skip repeats. */
+		if (us->n > 0 && strcmp(us->v[us->n - 1].name, name) == 0)
+			continue;
+		if (us->n == us->cap) {
+			us->cap = us->cap != 0 ? us->cap * 2 : 256;
+			if ((p = reallocarray(us->v, us->cap,
+			    sizeof(*us->v))) == NULL)
+				return REC_ERR_NOMEM;
+			us->v = p;
+		}
+		memset(&us->v[us->n], 0, sizeof(us->v[us->n]));
+		if ((us->v[us->n].name = strdup(name)) == NULL)
+			return REC_ERR_NOMEM;
+		us->v[us->n++].batches = 1;
+	}
+	return REC_OK;
+}
+
+int
+rec_ldap_batch_owners(struct rec_ldap *c, struct rec_ldap_users *out)
+{
+	char *none[] = { LDAP_NO_ATTRS, NULL };
+	size_t k = 0;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	r = paged(c, c->cfg.ldap_base, LDAP_SCOPE_SUBTREE,
+	    "(objectClass=" OC_BATCH ")", none, owners_page, out);
+	if (r == REC_ERR_NOTFOUND)
+		r = REC_OK;
+	if (r != REC_OK) {
+		rec_ldap_users_free(out);
+		return r;
+	}
+	qsort(out->v, out->n, sizeof(*out->v), by_name);
+	for (size_t i = 0; i < out->n; i++) {
+		if (k > 0 && strcmp(out->v[k - 1].name, out->v[i].name) == 0) {
+			free(out->v[i].name);
+			continue;
+		}
+		out->v[k++] = out->v[i];
+	}
+	out->n = k;
+	return REC_OK;
+}
+
 /* ---- One user's entries ----------------------------------------------- */
 
 struct batch_ent {

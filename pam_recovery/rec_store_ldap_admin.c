@@ -218,16 +218,14 @@ sldap_purge_step(struct rec_store *st, const struct rec_purge_walk *w,
 	/*
 	 * Users in name order, each user's batches in id order: the key
 	 * order of the LMDB store, so the cursor means the same.  Each step
-	 * lists the users' names again to find its place (one paged search).
+	 * lists the names of the batches' users again to find its place (one
+	 * paged search of the batches' DNs).
 	 */
-	if ((r = rec_ldap_users_read(c, &us)) != REC_OK ||
-	    (r = rec_ldap_users_batches(c, &us)) != REC_OK)
+	if ((r = rec_ldap_batch_owners(c, &us)) != REC_OK)
 		goto out;
 	w->begin(w->arg);
 	for (size_t i = after[0] != '\0' ? rec_ldap_users_from(&us, after) : 0;
 	    i < us.n; i++) {
-		if (!us.v[i].batches)
-			continue;
 		p.user = us.v[i].name;
 		p.resume = strcmp(p.user, after) == 0;
 		if ((r = rec_ldap_user_records(c, p.user, NULL, step_batch,
