@@ -50,6 +50,7 @@ CORE_SRC := \
 	pam_recovery/rec_kdf.c \
 	pam_recovery/rec_ldap.c \
 	pam_recovery/rec_ldap_entry.c \
+	pam_recovery/rec_ldap_prune.c \
 	pam_recovery/rec_ldap_value.c \
 	pam_recovery/rec_ldap_walk.c \
 	pam_recovery/rec_lockout.c \

@@ -185,7 +185,8 @@ typedef int rec_ldap_event_fn(const struct rec_event *ev, const char *host,
 int rec_ldap_each_event(struct rec_ldap *c, const char *user,
     rec_ldap_event_fn *fn, void *arg);
 
-/* ---- The administrator's walks, forget and purge (rec_ldap_walk.c) ---- */
+/* ---- The administrator's walks (rec_ldap_walk.c), forget and purge
+ * (rec_ldap_prune.c) ------------------------------------------------------ */
 
 /*
  * Searches that may return many entries (the users of a fleet, every
@@ -279,6 +280,8 @@ int rec_ldap_batches_each(struct rec_ldap *c, rec_batch_fn *fn, void *arg);
  */
 int rec_ldap_events_each(struct rec_ldap *c, const char *user,
     uint64_t from, rec_event_fn *fn, void *arg);
+
+/* ---- Deletions (rec_ldap_prune.c) ---- */
 
 /*
  * Delete up to max audit events older than cutoff (pamRecoveryEventTime <

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* rec_ldap_walk.c: the directory's walks for the administrator (paged), forget and purge. */
+/* rec_ldap_walk.c: the directory's walks for the administrator: paged searches, users, batches, events. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,38 +14,24 @@
 
 #define PAGE 500		/* entries a page: slapd's default sizelimit */
 #define PAGES_MAX 200000	/* 100 million entries: a bound, not a limit */
-#define PAGE_KEEP_MAX 4096	/* pages of one user's entries kept at once */
-#define ROUNDS_MAX 8		/* a purge Modify that lost a race, again */
 
 #define OC_USER "pamRecoveryUser"
 #define OC_BATCH "pamRecoveryBatch"
 #define OC_EVENT "pamRecoveryEvent"
 
 /* The state of a user's entry; none of them: a forgotten user's holder. */
-static char *user_attrs[] = {
+char *const rec_ldap_user_state[] = {
 	"pamRecoveryActiveBatch", "pamRecoveryLock", "pamRecoveryGenLock",
 	"pamRecoveryLastUsed", "pamRecoveryLastGenerated", NULL,
 };
 
-/* The code values of a batch entry, and their states. */
-static const struct {
-	const char *attr;
-	enum rec_code_state state;
-} code_attrs[] = {
+const struct rec_ldap_code_attr rec_ldap_code_attrs[REC_LDAP_CODE_ATTRS] = {
 	{ "pamRecoveryCode", REC_CODE_UNUSED },
 	{ "pamRecoveryUsedCode", REC_CODE_USED },
 	{ "pamRecoveryInvalidCode", REC_CODE_INVALID },
 };
-#define NCODE_ATTRS (sizeof(code_attrs) / sizeof(code_attrs[0]))
 
 /* ---- Paged searches --------------------------------------------------- */
-
-/*
- * Called with each page's result message; it may keep the message (then
- * sets *res to NULL and frees it later with ldap_msgfree).  Returns
- * REC_OK to go on, REC_STOP to end the search there, or an error.
- */
-typedef int page_fn(struct rec_ldap *c, LDAPMessage **res, void *arg);
 
 /* Ask the server to drop a paged search left half-way (RFC 2696: size 0). */
 static void
@@ -77,9 +63,9 @@ page_drop(struct rec_ldap *c, const char *base, int scope, const char *filter,
  * REC_ERR_NOTFOUND (not logged); a size or time limit the server puts on
  * the whole search is an error: a walk never ends short as if complete.
  */
-static int
-paged(struct rec_ldap *c, const char *base, int scope, const char *filter,
-    char **attrs, page_fn *fn, void *arg)
+int
+rec_ldap_paged(struct rec_ldap *c, const char *base, int scope, const char *filter,
+    char **attrs, rec_ldap_page_fn *fn, void *arg)
 {
 	struct timeval tv = { .tv_sec = (time_t)c->cfg.ldap_timeout };
 	struct berval cookie = { 0, NULL };
@@ -222,8 +208,8 @@ out:
 	return r;
 }
 
-static int
-has_attr(struct rec_ldap *c, LDAPMessage *e, const char *attr)
+int
+rec_ldap_has_attr(struct rec_ldap *c, LDAPMessage *e, const char *attr)
 {
 	struct berval **v = ldap_get_values_len(c->ld, e, attr);
 	int yes = v != NULL && v[0] != NULL;
@@ -247,8 +233,8 @@ is_class(struct rec_ldap *c, LDAPMessage *e, const char *oc)
 }
 
 /* The single number attr of e, 0 when absent; REC_ERR_CORRUPT if bad. */
-static int
-num_of(struct rec_ldap *c, LDAPMessage *e, const char *attr, uint64_t *v)
+int
+rec_ldap_num_of(struct rec_ldap *c, LDAPMessage *e, const char *attr, uint64_t *v)
 {
 	struct berval **bv = ldap_get_values_len(c->ld, e, attr);
 	char buf[24];
@@ -314,8 +300,8 @@ users_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 			return REC_ERR_CORRUPT;
 		}
 		state = 0;
-		for (unsigned i = 0; user_attrs[i] != NULL; i++)
-			state |= has_attr(c, e, user_attrs[i]);
+		for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
+			state |= rec_ldap_has_attr(c, e, rec_ldap_user_state[i]);
 		u->holder = !state;
 	}
 	return REC_OK;
@@ -327,8 +313,9 @@ rec_ldap_users_read(struct rec_ldap *c, struct rec_ldap_users *out)
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = paged(c, c->cfg.ldap_base, LDAP_SCOPE_ONELEVEL,
-	    "(objectClass=" OC_USER ")", user_attrs, users_page, out);
+	r = rec_ldap_paged(c, c->cfg.ldap_base, LDAP_SCOPE_ONELEVEL,
+	    "(objectClass=" OC_USER ")", (char **)rec_ldap_user_state, users_page,
+	    out);
 	if (r == REC_OK)
 		qsort(out->v, out->n, sizeof(*out->v), by_name);
 	else
@@ -387,7 +374,7 @@ rec_ldap_users_batches(struct rec_ldap *c, struct rec_ldap_users *us)
 	char *none[] = { LDAP_NO_ATTRS, NULL };
 	int r;
 
-	r = paged(c, c->cfg.ldap_base, LDAP_SCOPE_SUBTREE,
+	r = rec_ldap_paged(c, c->cfg.ldap_base, LDAP_SCOPE_SUBTREE,
 	    "(objectClass=" OC_BATCH ")", none, marks_page, us);
 	return r == REC_ERR_NOTFOUND ? REC_OK : r;
 }
@@ -431,7 +418,7 @@ rec_ldap_batch_owners(struct rec_ldap *c, struct rec_ldap_users *out)
 	int r;
 
 	memset(out, 0, sizeof(*out));
-	r = paged(c, c->cfg.ldap_base, LDAP_SCOPE_SUBTREE,
+	r = rec_ldap_paged(c, c->cfg.ldap_base, LDAP_SCOPE_SUBTREE,
 	    "(objectClass=" OC_BATCH ")", none, owners_page, out);
 	if (r == REC_ERR_NOTFOUND)
 		r = REC_OK;
@@ -453,29 +440,15 @@ rec_ldap_batch_owners(struct rec_ldap *c, struct rec_ldap_users *out)
 
 /* ---- One user's entries ----------------------------------------------- */
 
-struct batch_ent {
-	uint64_t id;
-	LDAPMessage *e;
-};
-
-/* A user's entry and batch entries, from pages kept until freed. */
-struct user_ents {
-	LDAPMessage *pages[PAGE_KEEP_MAX];
-	size_t npages;
-	LDAPMessage *user;
-	struct batch_ent *b;
-	size_t nb, cap;
-};
-
 static int
 ents_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 {
-	struct user_ents *ue = arg;
+	struct rec_ldap_ents *ue = arg;
 	LDAPMessage *e;
 	void *p;
 	int r;
 
-	if (ue->npages == PAGE_KEEP_MAX)
+	if (ue->npages == REC_LDAP_PAGES_KEPT)
 		return REC_ERR_FULL;
 	ue->pages[ue->npages++] = *res;
 	*res = NULL;
@@ -493,7 +466,7 @@ ents_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 			ue->b = p;
 		}
 		ue->b[ue->nb].e = e;
-		if ((r = num_of(c, e, "pamRecoveryBatchId",
+		if ((r = rec_ldap_num_of(c, e, "pamRecoveryBatchId",
 		    &ue->b[ue->nb].id)) != REC_OK)
 			return r;
 		ue->nb++;
@@ -501,8 +474,8 @@ ents_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 	return REC_OK;
 }
 
-static void
-ents_free(struct user_ents *ue)
+void
+rec_ldap_ents_free(struct rec_ldap_ents *ue)
 {
 	for (size_t i = 0; i < ue->npages; i++)
 		ldap_msgfree(ue->pages[i]);
@@ -513,7 +486,7 @@ ents_free(struct user_ents *ue)
 static int
 by_id(const void *a, const void *b)
 {
-	const struct batch_ent *x = a, *y = b;
+	const struct rec_ldap_batch_ent *x = a, *y = b;
 
 	return (x->id > y->id) - (x->id < y->id);
 }
@@ -523,12 +496,12 @@ by_id(const void *a, const void *b)
  * paged search below the user's entry, batches sorted by id.  *out is
  * NULL with REC_OK when the user has no entry.
  */
-static int
-ents_read(struct rec_ldap *c, const char *user, char **attrs,
-    struct user_ents **out)
+int
+rec_ldap_ents_read(struct rec_ldap *c, const char *user, char **attrs,
+    struct rec_ldap_ents **out)
 {
 	char dn[REC_DN_MAX];
-	struct user_ents *ue = NULL;
+	struct rec_ldap_ents *ue = NULL;
 	int r;
 
 	*out = NULL;
@@ -536,14 +509,14 @@ ents_read(struct rec_ldap *c, const char *user, char **attrs,
 		return r;
 	if ((ue = calloc(1, sizeof(*ue))) == NULL)
 		return REC_ERR_NOMEM;
-	r = paged(c, dn, LDAP_SCOPE_SUBTREE, "(|(objectClass=" OC_USER
+	r = rec_ldap_paged(c, dn, LDAP_SCOPE_SUBTREE, "(|(objectClass=" OC_USER
 	    ")(objectClass=" OC_BATCH "))", attrs, ents_page, ue);
 	if (r == REC_ERR_NOTFOUND) {
-		ents_free(ue);
+		rec_ldap_ents_free(ue);
 		return REC_OK;
 	}
 	if (r != REC_OK) {
-		ents_free(ue);
+		rec_ldap_ents_free(ue);
 		return r;
 	}
 	qsort(ue->b, ue->nb, sizeof(*ue->b), by_id);
@@ -569,7 +542,7 @@ batch_read(struct rec_ldap *c, LDAPMessage *e, struct rec_batch *b,
 	*n = 0;
 	*codes_rc = REC_OK;
 	if (parse_batch(c->ld, e, b) != REC_OK ||
-	    num_of(c, e, "pamRecoveryPurged", &purged) != REC_OK)
+	    rec_ldap_num_of(c, e, "pamRecoveryPurged", &purged) != REC_OK)
 		return REC_ERR_CORRUPT;
 	if (parse_codes(c->ld, e, b, codes, n) != REC_OK) {
 		*codes_rc = REC_ERR_CORRUPT;
@@ -583,8 +556,8 @@ batch_read(struct rec_ldap *c, LDAPMessage *e, struct rec_batch *b,
 	return REC_OK;
 }
 
-static int
-corrupt(struct rec_ldap *c, const char *user, uint64_t id)
+int
+rec_ldap_batch_bad(struct rec_ldap *c, const char *user, uint64_t id)
 {
 	rec_logf(c->log, LOG_ERR, "directory %s: batch %" PRIu64 " of user %s "
 	    "does not parse", c->uri, id, user);
@@ -602,7 +575,7 @@ int
 rec_ldap_user_records(struct rec_ldap *c, const char *user,
     rec_store_item_fn *ufn, rec_store_item_fn *bfn, void *arg)
 {
-	struct user_ents *ue = NULL;
+	struct rec_ldap_ents *ue = NULL;
 	struct scratch *s = NULL;
 	struct rec_store_item it;
 	unsigned n;
@@ -613,7 +586,7 @@ rec_ldap_user_records(struct rec_ldap *c, const char *user,
 		goto out;
 	}
 	memset(s, 0, sizeof(*s));
-	if ((r = ents_read(c, user, NULL, &ue)) != REC_OK || ue == NULL)
+	if ((r = rec_ldap_ents_read(c, user, NULL, &ue)) != REC_OK || ue == NULL)
 		goto out;
 	if (ue->user != NULL) {
 		if (parse_user(c->ld, ue->user, &s->u) != REC_OK) {
@@ -622,8 +595,8 @@ rec_ldap_user_records(struct rec_ldap *c, const char *user,
 			r = REC_ERR_CORRUPT;
 			goto out;
 		}
-		for (unsigned i = 0; user_attrs[i] != NULL; i++)
-			holder &= !has_attr(c, ue->user, user_attrs[i]);
+		for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
+			holder &= !rec_ldap_has_attr(c, ue->user, rec_ldap_user_state[i]);
 	}
 	if (ufn != NULL && ue->user != NULL && !holder) {
 		memset(&it, 0, sizeof(it));
@@ -635,7 +608,7 @@ rec_ldap_user_records(struct rec_ldap *c, const char *user,
 				continue;
 			if (batch_read(c, ue->b[i].e, &s->active, s->codes, &n,
 			    &rc) != REC_OK) {
-				it.b_rc = corrupt(c, user, ue->b[i].id);
+				it.b_rc = rec_ldap_batch_bad(c, user, ue->b[i].id);
 				break;
 			}
 			it.b = &s->active;
@@ -650,7 +623,7 @@ rec_ldap_user_records(struct rec_ldap *c, const char *user,
 		it.u = ue->user != NULL && !holder ? &s->u : NULL;
 		if (batch_read(c, ue->b[i].e, &s->b, s->codes, &it.ncodes,
 		    &it.codes_rc) != REC_OK) {
-			r = corrupt(c, user, ue->b[i].id);
+			r = rec_ldap_batch_bad(c, user, ue->b[i].id);
 			goto out;
 		}
 		it.b = &s->b;
@@ -665,7 +638,7 @@ out:
 		sodium_free(s);
 	}
 	if (ue != NULL)
-		ents_free(ue);
+		rec_ldap_ents_free(ue);
 	return r;
 }
 
@@ -692,7 +665,7 @@ batches_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 			return r;
 		if (batch_read(c, e, &a->s->b, a->s->codes, &n, &rc) !=
 		    REC_OK || rc != REC_OK)
-			return corrupt(c, user, a->s->b.id);
+			return rec_ldap_batch_bad(c, user, a->s->b.id);
 		if ((r = a->fn(user, &a->s->b, a->arg)) != REC_OK)
 			return r;
 	}
@@ -707,7 +680,7 @@ rec_ldap_batches_each(struct rec_ldap *c, rec_batch_fn *fn, void *arg)
 
 	if ((a.s = sodium_malloc(sizeof(*a.s))) == NULL)
 		return REC_ERR_NOMEM;
-	r = paged(c, c->cfg.ldap_base, LDAP_SCOPE_SUBTREE,
+	r = rec_ldap_paged(c, c->cfg.ldap_base, LDAP_SCOPE_SUBTREE,
 	    "(objectClass=" OC_BATCH ")", NULL, batches_page, &a);
 	if (r == REC_STOP)
 		r = REC_OK;
@@ -806,7 +779,7 @@ events_of_user(struct rec_ldap *c, const char *user, uint64_t from,
 
 	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
 		return r;
-	r = paged(c, dn, LDAP_SCOPE_ONELEVEL, "(objectClass=" OC_EVENT ")",
+	r = rec_ldap_paged(c, dn, LDAP_SCOPE_ONELEVEL, "(objectClass=" OC_EVENT ")",
 	    NULL, user_events_page, &ue);
 	if (r == REC_ERR_NOTFOUND)
 		r = REC_OK;	/* no entry: no events */
@@ -897,7 +870,7 @@ rec_ldap_events_each(struct rec_ldap *c, const char *user, uint64_t from,
 		a->from = from;
 		a->fn = fn;
 		a->arg = arg;
-		r = paged(c, c->cfg.ldap_base, LDAP_SCOPE_SUBTREE,
+		r = rec_ldap_paged(c, c->cfg.ldap_base, LDAP_SCOPE_SUBTREE,
 		    "(objectClass=" OC_EVENT ")", NULL, events_page, a);
 		if (r == REC_ERR_NOTFOUND)
 			r = REC_OK;
@@ -906,540 +879,3 @@ rec_ldap_events_each(struct rec_ldap *c, const char *user, uint64_t from,
 	return r == REC_STOP ? REC_OK : r;
 }
 
-/* ---- Changes ---------------------------------------------------------- */
-
-static int
-need_write(struct rec_ldap *c, const char *what)
-{
-	if (c->write && !c->broken)
-		return REC_OK;
-	if (!c->write)
-		rec_logf(c->log, LOG_ERR, "directory %s: %s over a connection "
-		    "opened for reading", c->uri, what);
-	return c->write ? REC_ERR_IO : REC_ERR_USAGE;
-}
-
-/* Send the Modify mods (NULL-terminated) of dn; *lrc the LDAP result. */
-static int
-modify(struct rec_ldap *c, const char *dn, LDAPMod **mods, int *lrc)
-{
-	LDAPMessage *res = NULL;
-	int msgid, r;
-
-	*lrc = LDAP_OTHER;
-	if ((r = need_write(c, "modify")) != REC_OK)
-		return r;
-	if ((*lrc = ldap_modify_ext(c->ld, dn, mods, NULL, NULL, &msgid)) !=
-	    LDAP_SUCCESS) {
-		rec_logf(c->log, LOG_ERR, "directory %s: modify %s: %s", c->uri,
-		    dn, ldap_err2string(*lrc));
-		return REC_ERR_IO;
-	}
-	if ((r = rec_ldap_wait(c, msgid, "modify", &res)) != REC_OK)
-		return r;
-	return rec_ldap_result(c, res, "modify", lrc);
-}
-
-/* Delete the entry dn (a leaf); REC_ERR_NOTFOUND when it is not there. */
-static int
-delete_entry(struct rec_ldap *c, const char *dn, int *lrc)
-{
-	LDAPMessage *res = NULL;
-	int msgid, r;
-
-	*lrc = LDAP_OTHER;
-	if ((r = need_write(c, "delete")) != REC_OK)
-		return r;
-	if ((*lrc = ldap_delete_ext(c->ld, dn, NULL, NULL, &msgid)) !=
-	    LDAP_SUCCESS) {
-		rec_logf(c->log, LOG_ERR, "directory %s: delete %s: %s", c->uri,
-		    dn, ldap_err2string(*lrc));
-		return REC_ERR_IO;
-	}
-	if ((r = rec_ldap_wait(c, msgid, "delete", &res)) != REC_OK)
-		return r;
-	return rec_ldap_result(c, res, "delete", lrc);
-}
-
-static int
-failed(struct rec_ldap *c, int r, int lrc, const char *what, const char *dn)
-{
-	if (r != REC_ERR_TIMEOUT && r != REC_ERR_IO && r != REC_ERR_USAGE)
-		rec_logf(c->log, LOG_ERR, "directory %s: %s %s: %s", c->uri,
-		    what, dn, ldap_err2string(lrc));
-	return r;
-}
-
-static int
-batch_dn(struct rec_ldap *c, const char *user, uint64_t id, char *dn)
-{
-	char udn[REC_DN_MAX];
-	int r;
-
-	if ((r = rec_ldap_user_dn(c, user, udn)) != REC_OK)
-		return r;
-	if ((size_t)snprintf(dn, REC_DN_MAX, "pamRecoveryBatchId=%" PRIu64
-	    ",%s", id, udn) >= REC_DN_MAX)
-		return REC_ERR_USAGE;
-	return REC_OK;
-}
-
-/* The batch entry dn as read over c (attrs), or NULL when it is gone. */
-static int
-read_entry(struct rec_ldap *c, const char *dn, char **attrs,
-    LDAPMessage **res, LDAPMessage **e)
-{
-	struct timeval tv = { .tv_sec = (time_t)c->cfg.ldap_timeout };
-	LDAPMessage *m;
-	int msgid, lrc, r;
-
-	*res = *e = NULL;
-	if (c->broken)
-		return REC_ERR_IO;
-	if ((lrc = ldap_search_ext(c->ld, dn, LDAP_SCOPE_BASE,
-	    "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &msgid)) !=
-	    LDAP_SUCCESS) {
-		rec_logf(c->log, LOG_ERR, "directory %s: search %s: %s", c->uri,
-		    dn, ldap_err2string(lrc));
-		return REC_ERR_IO;
-	}
-	if ((r = rec_ldap_wait(c, msgid, "search", res)) != REC_OK)
-		return r;
-	for (m = ldap_first_message(c->ld, *res); m != NULL;
-	    m = ldap_next_message(c->ld, m))
-		if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT)
-			break;
-	lrc = LDAP_OTHER;
-	if (m == NULL || ldap_parse_result(c->ld, m, &lrc, NULL, NULL, NULL,
-	    NULL, 0) != LDAP_SUCCESS)
-		return REC_ERR_IO;
-	if (lrc == LDAP_NO_SUCH_OBJECT)
-		return REC_OK;
-	if (lrc != LDAP_SUCCESS) {
-		rec_logf(c->log, LOG_ERR, "directory %s: search %s: %s", c->uri,
-		    dn, ldap_err2string(lrc));
-		return rec_ldap_err(lrc);
-	}
-	*e = ldap_first_entry(c->ld, *res);
-	return REC_OK;
-}
-
-/* The slot a code value starts with, 0 when it does not parse. */
-static unsigned
-slot_of(const struct berval *v)
-{
-	char buf[8];
-	const char *end;
-	uint64_t s;
-	size_t len = v->bv_len < sizeof(buf) - 1 ? v->bv_len : sizeof(buf) - 1;
-
-	memcpy(buf, v->bv_val, len);
-	buf[len] = '\0';
-	if (rec_ldap_parse_num(buf, REC_COUNT_MAX, &s, &end) != REC_OK ||
-	    *end != ' ')
-		return 0;
-	return (unsigned)s;
-}
-
-int
-rec_ldap_purge_codes(struct rec_ldap *c, const char *user, uint64_t id,
-    const unsigned *slots, unsigned nslots)
-{
-	char *attrs[NCODE_ATTRS + 1];
-	char dn[REC_DN_MAX];
-	struct berval **vals[NCODE_ATTRS] = { NULL };
-	struct berval *del[NCODE_ATTRS][REC_COUNT_MAX + 1];
-	LDAPMod mod[NCODE_ATTRS], *mods[NCODE_ATTRS + 1];
-	LDAPMessage *res = NULL, *e;
-	unsigned nmod, nd;
-	int r = REC_ERR_INTERNAL, lrc;
-
-	for (unsigned k = 0; k < NCODE_ATTRS; k++)
-		attrs[k] = (char *)code_attrs[k].attr;
-	attrs[NCODE_ATTRS] = NULL;
-	if ((r = need_write(c, "purge")) != REC_OK ||
-	    (r = batch_dn(c, user, id, dn)) != REC_OK)
-		return r;
-	/*
-	 * Each round reads the values over the writer and deletes exactly
-	 * those: a code that changed in between (consumed, invalidated)
-	 * makes the Modify fail whole, and the next round reads it again.
-	 */
-	for (unsigned round = 0; round < ROUNDS_MAX; round++) {
-		if ((r = read_entry(c, dn, attrs, &res, &e)) != REC_OK)
-			goto out;
-		if (e == NULL)
-			goto out;	/* gone: nothing of it to purge */
-		nmod = 0;
-		for (unsigned k = 0; k < NCODE_ATTRS; k++) {
-			vals[k] = ldap_get_values_len(c->ld, e,
-			    code_attrs[k].attr);
-			nd = 0;
-			for (unsigned i = 0; vals[k] != NULL &&
-			    vals[k][i] != NULL && nd < REC_COUNT_MAX; i++)
-				for (unsigned j = 0; j < nslots; j++)
-					if (slots[j] == slot_of(vals[k][i])) {
-						del[k][nd++] = vals[k][i];
-						break;
-					}
-			if (nd == 0)
-				continue;
-			del[k][nd] = NULL;
-			mod[nmod].mod_op = LDAP_MOD_DELETE | LDAP_MOD_BVALUES;
-			mod[nmod].mod_type = (char *)code_attrs[k].attr;
-			mod[nmod].mod_bvalues = del[k];
-			mods[nmod] = &mod[nmod];
-			nmod++;
-		}
-		mods[nmod] = NULL;
-		r = nmod == 0 ? REC_OK : modify(c, dn, mods, &lrc);
-		for (unsigned k = 0; k < NCODE_ATTRS; k++) {
-			ldap_value_free_len(vals[k]);
-			vals[k] = NULL;
-		}
-		ldap_msgfree(res);
-		res = NULL;
-		if (r == REC_OK || (lrc != LDAP_NO_SUCH_ATTRIBUTE &&
-		    lrc != LDAP_NO_SUCH_OBJECT)) {
-			if (r != REC_OK)
-				r = failed(c, r, lrc, "purge codes", dn);
-			goto out;
-		}
-	}
-	rec_logf(c->log, LOG_ERR, "directory %s: purge codes %s: still changing "
-	    "after %d rounds", c->uri, dn, ROUNDS_MAX);
-	r = REC_ERR_IO;
-out:
-	ldap_msgfree(res);
-	return r;
-}
-
-int
-rec_ldap_purge_mark(struct rec_ldap *c, const char *user, uint64_t id,
-    uint64_t now)
-{
-	char *attrs[] = { "pamRecoveryBatchStatus", NULL };
-	char dn[REC_DN_MAX], udn[REC_DN_MAX], was[24], st[4], ids[24], t[24];
-	struct berval **v = NULL;
-	struct berval bwas, bst, bid, bt;
-	struct berval *vwas[] = { &bwas, NULL }, *vst[] = { &bst, NULL };
-	struct berval *vid[] = { &bid, NULL }, *vt[] = { &bt, NULL };
-	LDAPMod m[3], *mods[4];
-	LDAPMessage *res = NULL, *e;
-	int r = REC_ERR_INTERNAL, lrc;
-
-	if ((r = need_write(c, "purge")) != REC_OK ||
-	    (r = batch_dn(c, user, id, dn)) != REC_OK ||
-	    (r = rec_ldap_user_dn(c, user, udn)) != REC_OK)
-		return r;
-	if ((r = read_entry(c, dn, attrs, &res, &e)) != REC_OK)
-		goto out;
-	if (e == NULL) {
-		r = REC_OK;	/* deleted meanwhile: nothing to mark */
-		goto out;
-	}
-	v = ldap_get_values_len(c->ld, e, "pamRecoveryBatchStatus");
-	if (v == NULL || v[0] == NULL || v[1] != NULL ||
-	    v[0]->bv_len >= sizeof(was)) {
-		r = corrupt(c, user, id);
-		goto out;
-	}
-	memcpy(was, v[0]->bv_val, v[0]->bv_len);
-	was[v[0]->bv_len] = '\0';
-	snprintf(st, sizeof(st), "%d", REC_BATCH_PURGED);
-	snprintf(t, sizeof(t), "%" PRIu64, now);
-	bwas = (struct berval){ strlen(was), was };
-	bst = (struct berval){ strlen(st), st };
-	bt = (struct berval){ strlen(t), t };
-	/*
-	 * The status read goes and 3 comes in one Modify: a batch whose
-	 * status changed since is left to the next run.  The batch stops
-	 * being usable here (a consume asserts status 1), before the user's
-	 * entry stops naming it.
-	 */
-	m[0] = (LDAPMod){ LDAP_MOD_DELETE | LDAP_MOD_BVALUES,
-	    "pamRecoveryBatchStatus", { .modv_bvals = vwas } };
-	m[1] = (LDAPMod){ LDAP_MOD_ADD | LDAP_MOD_BVALUES,
-	    "pamRecoveryBatchStatus", { .modv_bvals = vst } };
-	m[2] = (LDAPMod){ LDAP_MOD_REPLACE | LDAP_MOD_BVALUES,
-	    "pamRecoveryPurged", { .modv_bvals = vt } };
-	mods[0] = &m[0];
-	mods[1] = &m[1];
-	mods[2] = &m[2];
-	mods[3] = NULL;
-	if ((r = modify(c, dn, mods, &lrc)) != REC_OK) {
-		if (lrc == LDAP_NO_SUCH_ATTRIBUTE || lrc == LDAP_NO_SUCH_OBJECT) {
-			rec_logf(c->log, LOG_NOTICE, "directory %s: purge: "
-			    "batch %s changed meanwhile: left for the next run",
-			    c->uri, dn);
-			r = REC_OK;
-		} else
-			r = failed(c, r, lrc, "purge mark", dn);
-		goto out;
-	}
-	/* The user's entry stops naming it, if it did: the exact value. */
-	snprintf(ids, sizeof(ids), "%" PRIu64, id);
-	bid = (struct berval){ strlen(ids), ids };
-	m[0] = (LDAPMod){ LDAP_MOD_DELETE | LDAP_MOD_BVALUES,
-	    "pamRecoveryActiveBatch", { .modv_bvals = vid } };
-	mods[0] = &m[0];
-	mods[1] = NULL;
-	r = modify(c, udn, mods, &lrc);
-	if (r != REC_OK && (lrc == LDAP_NO_SUCH_ATTRIBUTE ||
-	    lrc == LDAP_NO_SUCH_OBJECT))
-		r = REC_OK;
-	else if (r != REC_OK)
-		r = failed(c, r, lrc, "purge mark", udn);
-out:
-	ldap_value_free_len(v);
-	ldap_msgfree(res);
-	return r;
-}
-
-int
-rec_ldap_purge_delete(struct rec_ldap *c, const char *user, uint64_t id)
-{
-	char *attrs[] = { "pamRecoveryBatchStatus", NULL };
-	char dn[REC_DN_MAX];
-	LDAPMessage *res = NULL, *e;
-	uint64_t st;
-	int r, lrc;
-
-	if ((r = need_write(c, "purge")) != REC_OK ||
-	    (r = batch_dn(c, user, id, dn)) != REC_OK)
-		return r;
-	/* Only a batch purge marked: one read back over the writer. */
-	if ((r = read_entry(c, dn, attrs, &res, &e)) != REC_OK || e == NULL)
-		goto out;
-	if ((r = num_of(c, e, "pamRecoveryBatchStatus", &st)) != REC_OK ||
-	    st != REC_BATCH_PURGED) {
-		r = r != REC_OK ? corrupt(c, user, id) : REC_OK;
-		goto out;
-	}
-	r = delete_entry(c, dn, &lrc);
-	if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
-		r = REC_OK;
-	else if (r != REC_OK)
-		r = failed(c, r, lrc, "purge delete", dn);
-out:
-	ldap_msgfree(res);
-	return r;
-}
-
-/* ---- Old events ------------------------------------------------------- */
-
-struct old_events {
-	int dry;
-	unsigned max;
-	uint64_t n;
-	char **dns;
-	int more;
-};
-
-static int
-old_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
-{
-	struct old_events *o = arg;
-	LDAPMessage *e;
-
-	for (e = ldap_first_entry(c->ld, *res); e != NULL;
-	    e = ldap_next_entry(c->ld, e)) {
-		if (o->dry) {
-			o->n++;
-			continue;
-		}
-		if (o->n == o->max) {
-			o->more = 1;
-			return REC_STOP;
-		}
-		if ((o->dns[o->n] = ldap_get_dn(c->ld, e)) == NULL)
-			return REC_ERR_NOMEM;
-		o->n++;
-	}
-	return REC_OK;
-}
-
-int
-rec_ldap_events_purge(struct rec_ldap *c, uint64_t cutoff, unsigned max,
-    int dry, unsigned *n, int *more)
-{
-	char filter[96], *none[] = { LDAP_NO_ATTRS, NULL };
-	struct old_events o = { dry, max, 0, NULL, 0 };
-	unsigned done = 0;
-	int r = REC_ERR_INTERNAL, lrc;
-
-	*n = 0;
-	*more = 0;
-	if (max == 0)
-		return REC_ERR_USAGE;
-	if (cutoff == 0)
-		return REC_OK;	/* nothing is older than the epoch */
-	if (!dry && (r = need_write(c, "audit purge")) != REC_OK)
-		return r;
-	if (!dry && (o.dns = calloc(max, sizeof(*o.dns))) == NULL)
-		return REC_ERR_NOMEM;
-	snprintf(filter, sizeof(filter), "(&(objectClass=" OC_EVENT ")"
-	    "(pamRecoveryEventTime<=%" PRIu64 "))", cutoff - 1);
-	r = paged(c, c->cfg.ldap_base, LDAP_SCOPE_SUBTREE, filter, none,
-	    old_page, &o);
-	if (r == REC_ERR_NOTFOUND || r == REC_STOP)
-		r = REC_OK;
-	if (r != REC_OK)
-		goto out;
-	if (dry) {
-		/* A count changes nothing: all of it in one step. */
-		*n = o.n > ~0u ? ~0u : (unsigned)o.n;
-		goto out;
-	}
-	for (size_t i = 0; i < o.n; i++) {
-		r = delete_entry(c, o.dns[i], &lrc);
-		if (r == REC_OK)
-			done++;
-		else if (lrc != LDAP_NO_SUCH_OBJECT) {
-			r = failed(c, r, lrc, "audit purge", o.dns[i]);
-			goto out;
-		}
-	}
-	r = REC_OK;
-	*more = o.more;
-out:
-	if (!dry)
-		*n = done;
-	for (size_t i = 0; o.dns != NULL && i < o.n; i++)
-		ldap_memfree(o.dns[i]);
-	free(o.dns);
-	return r;
-}
-
-/* ---- Forget ----------------------------------------------------------- */
-
-int
-rec_ldap_forget(struct rec_ldap *c, const char *user, int dry,
-    uint64_t *removed)
-{
-	char *attrs[] = { "objectClass", "pamRecoveryBatchId",
-	    "pamRecoveryBatchStatus", "pamRecoveryActiveBatch",
-	    "pamRecoveryLock", "pamRecoveryGenLock", "pamRecoveryLastUsed",
-	    "pamRecoveryLastGenerated", "pamRecoveryCode",
-	    "pamRecoveryUsedCode", "pamRecoveryInvalidCode", NULL };
-	char udn[REC_DN_MAX], dn[REC_DN_MAX], two[4];
-	struct berval btwo = { 0, two }, *vtwo[] = { &btwo, NULL };
-	struct user_ents *ue = NULL;
-	LDAPMod m[6], *mods[7];
-	uint64_t active = 0, st;
-	struct berval **v;
-	int r = REC_ERR_INTERNAL, lrc, holder = 1;
-
-	*removed = 0;
-	if ((!dry && (r = need_write(c, "forget")) != REC_OK) ||
-	    (r = rec_ldap_user_dn(c, user, udn)) != REC_OK ||
-	    (r = ents_read(c, user, attrs, &ue)) != REC_OK || ue == NULL)
-		goto out;
-	/* What goes, counted as the LMDB store counts its records. */
-	for (size_t i = 0; i < ue->nb; i++) {
-		for (unsigned k = 0; k < NCODE_ATTRS; k++) {
-			v = ldap_get_values_len(c->ld, ue->b[i].e,
-			    code_attrs[k].attr);
-			*removed += (uint64_t)ldap_count_values_len(v);
-			ldap_value_free_len(v);
-		}
-		(*removed)++;
-	}
-	if (ue->user != NULL) {
-		for (unsigned i = 0; user_attrs[i] != NULL; i++)
-			holder &= !has_attr(c, ue->user, user_attrs[i]);
-		if (!holder)
-			(*removed)++;
-		if ((r = num_of(c, ue->user, "pamRecoveryActiveBatch",
-		    &active)) != REC_OK)
-			goto out;
-	}
-	if (dry || *removed == 0) {
-		r = REC_OK;
-		goto out;
-	}
-	/*
-	 * In the order that fails closed when it stops half-way: first the
-	 * active batch stops being usable (a consume asserts status 1, on
-	 * the provider, whatever a replica still shows), then the user's
-	 * entry loses its active batch and lockout state (a holder of the
-	 * events below it), then the batches go.
-	 */
-	snprintf(two, sizeof(two), "%d", REC_BATCH_INVALIDATED);
-	btwo.bv_len = strlen(two);
-	for (size_t i = 0; i < ue->nb && active != 0; i++) {
-		if (ue->b[i].id != active || num_of(c, ue->b[i].e,
-		    "pamRecoveryBatchStatus", &st) != REC_OK ||
-		    st != REC_BATCH_ACTIVE)
-			continue;
-		if ((r = batch_dn(c, user, active, dn)) != REC_OK)
-			goto out;
-		m[0] = (LDAPMod){ LDAP_MOD_REPLACE | LDAP_MOD_BVALUES,
-		    "pamRecoveryBatchStatus", { .modv_bvals = vtwo } };
-		mods[0] = &m[0];
-		mods[1] = NULL;
-		if ((r = modify(c, dn, mods, &lrc)) != REC_OK &&
-		    lrc != LDAP_NO_SUCH_OBJECT) {
-			r = failed(c, r, lrc, "forget", dn);
-			goto out;
-		}
-	}
-	if (ue->user != NULL && !holder) {
-		/* A replace without values removes what is there, if any. */
-		for (unsigned i = 0; user_attrs[i] != NULL; i++) {
-			m[i] = (LDAPMod){ LDAP_MOD_REPLACE | LDAP_MOD_BVALUES,
-			    user_attrs[i], { .modv_bvals = NULL } };
-			mods[i] = &m[i];
-			mods[i + 1] = NULL;
-		}
-		if ((r = modify(c, udn, mods, &lrc)) != REC_OK &&
-		    lrc != LDAP_NO_SUCH_OBJECT) {
-			r = failed(c, r, lrc, "forget", udn);
-			goto out;
-		}
-	}
-	for (size_t i = 0; i < ue->nb; i++) {
-		if ((r = batch_dn(c, user, ue->b[i].id, dn)) != REC_OK)
-			goto out;
-		if ((r = delete_entry(c, dn, &lrc)) != REC_OK &&
-		    lrc != LDAP_NO_SUCH_OBJECT) {
-			r = failed(c, r, lrc, "forget", dn);
-			goto out;
-		}
-	}
-	r = REC_OK;
-out:
-	if (ue != NULL)
-		ents_free(ue);
-	if (r != REC_OK)
-		*removed = 0;
-	return r;
-}
-
-int
-rec_ldap_holder_drop(struct rec_ldap *c, const char *user)
-{
-	char dn[REC_DN_MAX];
-	LDAPMessage *res = NULL, *e;
-	int r, lrc, state = 0;
-
-	if ((r = need_write(c, "forget")) != REC_OK ||
-	    (r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
-		return r;
-	if ((r = read_entry(c, dn, user_attrs, &res, &e)) != REC_OK ||
-	    e == NULL)
-		goto out;
-	for (unsigned i = 0; user_attrs[i] != NULL; i++)
-		state |= has_attr(c, e, user_attrs[i]);
-	if (state)
-		goto out;	/* in use again (a generate meanwhile) */
-	r = delete_entry(c, dn, &lrc);
-	if (r != REC_OK && (lrc == LDAP_NOT_ALLOWED_ON_NONLEAF ||
-	    lrc == LDAP_NO_SUCH_OBJECT))
-		r = REC_OK;	/* events are below it, or it is gone */
-	else if (r != REC_OK)
-		r = failed(c, r, lrc, "forget", dn);
-out:
-	ldap_msgfree(res);
-	return r;
-}
