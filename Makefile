@@ -53,7 +53,9 @@ CORE_SRC := \
 	pam_recovery/rec_ldap.c \
 	pam_recovery/rec_ldap_entry.c \
 	pam_recovery/rec_ldap_issue.c \
+	pam_recovery/rec_ldap_prune.c \
 	pam_recovery/rec_ldap_value.c \
+	pam_recovery/rec_ldap_walk.c \
 	pam_recovery/rec_lockout.c \
 	pam_recovery/rec_log.c \
 	pam_recovery/rec_notify.c \
@@ -146,7 +148,7 @@ ADMIN_BIN := $(B)/pam-recovery-admin
 # What ships: built with the packages of "deps.sh build" only (make demo, a
 # nocheck .deb).  The test programs need the "test" packages (cmocka).
 all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery-store $(B)/pam-recovery $(ADMIN_BIN) $(B)/pam-recovery-selfd
-tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(B)/ldapissue $(UNIT_BIN)
+tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(B)/ldapissue $(B)/ldapadmin $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -172,6 +174,8 @@ $(B)/pamdrive: tests/pamdrive.c
 $(B)/storeplant: tests/storeplant.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS)
 $(B)/ldapdrive: tests/ldapdrive.c $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
+$(B)/ldapadmin: tests/ldapadmin.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/ldapissue: tests/ldapissue.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)

@@ -143,7 +143,7 @@ rec_admin_verify(struct rec_store *st, struct rec_store_counts *counts)
 
 	memset(&c, 0, sizeof(c));
 	if ((r = rec_store_records_each(st, count_user, count_batch, &c)) !=
-	    REC_OK || (r = rec_store_event_each(st, 0, count_event, &c)) !=
+	    REC_OK || (r = rec_store_event_each(st, NULL, 0, count_event, &c)) !=
 	    REC_OK)
 		return r;
 	if (counts != NULL)
@@ -288,21 +288,18 @@ rec_admin_backup(struct rec_store *st, const char *dest,
 }
 
 int
-rec_admin_event_each(struct rec_store *st, rec_event_fn *fn, void *arg)
+rec_admin_event_each(struct rec_store *st, const char *user, rec_event_fn *fn,
+    void *arg)
 {
-	return rec_store_event_each(st, 0, fn, arg);
+	return rec_store_event_each(st, user, 0, fn, arg);
 }
 
-/* Add user to nm unless it is there (with dedup) or nm is full. */
+/* Add user to nm. */
 static int
-add_name(struct rec_names *nm, const char *user, int dedup)
+add_name(struct rec_names *nm, const char *user)
 {
 	void *p;
 
-	if (dedup)
-		for (size_t i = 0; i < nm->n; i++)
-			if (strcmp(nm->v[i], user) == 0)
-				return REC_OK;
 	if (nm->n == nm->cap) {
 		nm->cap = nm->cap ? nm->cap * 2 : 64;
 		if ((p = reallocarray(nm->v, nm->cap, sizeof(*nm->v))) == NULL)
@@ -317,27 +314,68 @@ static int
 name_of_user(const char *user, const struct rec_user *u, void *arg)
 {
 	(void)u;
-	return add_name(arg, user, 0);
+	return add_name(arg, user);
 }
 
+/* The names of the user walk, in name order, and what batches add. */
+struct more_names {
+	struct rec_names *nm;
+	size_t users;		/* nm->v[0..users): sorted, each once */
+};
+
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * A batch's user, unless the user walk had it: a binary search, since a
+ * fleet's directory may hold 100 000 names and as many batches.  Names
+ * that only batches have may come more than once; the caller makes them
+ * unique.
+ */
 static int
 name_of_batch(const char *user, const struct rec_batch *b, void *arg)
 {
+	struct more_names *m = arg;
+
 	(void)b;
-	return add_name(arg, user, 1);
+	if (bsearch(user, m->nm->v, m->users, sizeof(*m->nm->v), name_cmp) !=
+	    NULL)
+		return REC_OK;
+	return add_name(m->nm, user);
 }
 
 int
 rec_admin_names_read(struct rec_store *st, unsigned flags,
     struct rec_names *out)
 {
+	struct more_names m = { out, 0 };
+	size_t k;
 	int r;
 
 	out->n = 0;
 	if ((r = rec_store_user_each(st, name_of_user, out)) != REC_OK ||
 	    !(flags & REC_NAMES_BATCHES))
 		return r;
-	return rec_store_batch_each(st, NULL, name_of_batch, out);
+	/* The user walk gives name order; a bsearch needs it checked. */
+	m.users = out->n;
+	for (size_t i = 1; i < m.users; i++)
+		if (strcmp(out->v[i - 1], out->v[i]) >= 0) {
+			qsort(out->v, m.users, sizeof(*out->v), name_cmp);
+			break;
+		}
+	if ((r = rec_store_batch_each(st, NULL, name_of_batch, &m)) != REC_OK)
+		return r;
+	/* The further names, sorted, each once. */
+	qsort(out->v + m.users, out->n - m.users, sizeof(*out->v), name_cmp);
+	k = m.users;
+	for (size_t i = m.users; i < out->n; i++)
+		if (k == m.users || strcmp(out->v[k - 1], out->v[i]) != 0)
+			memmove(out->v[k++], out->v[i], sizeof(*out->v));
+	out->n = k;
+	return REC_OK;
 }
 
 void

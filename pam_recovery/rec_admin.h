@@ -83,12 +83,14 @@ int rec_admin_backup_fd(struct rec_store *st, int fd, const char *dest,
 void rec_admin_backup_undo(const char *dest, int dfd);
 
 /*
- * Call fn(seq, event, arg) for every audit event of st, oldest first, in
- * one read transaction (one consistent view; logins and writers are not
- * held up by a reader).  fn returns as a rec_event_each callback and must
- * not use the store.  Returns REC_OK, fn's error, or a store error.
+ * Call fn(seq, event, arg) for every audit event of st (of user only, when
+ * not NULL), oldest first, in one read transaction (one consistent view;
+ * logins and writers are not held up by a reader).  fn returns as a
+ * rec_event_each callback and must not use the store.  Returns REC_OK,
+ * fn's error, or a store error.
  */
-int rec_admin_event_each(struct rec_store *st, rec_event_fn *fn, void *arg);
+int rec_admin_event_each(struct rec_store *st, const char *user,
+    rec_event_fn *fn, void *arg);
 
 /* User names, as the keys of a store hold them (never checked against passwd). */
 struct rec_names {
@@ -102,7 +104,8 @@ struct rec_names {
 /*
  * Fill out with the name of every user record of st, in key order (one
  * walk); with REC_NAMES_BATCHES, then every further name that a batch is
- * kept under, each name once (a second walk).  out starts empty ({ 0 }) and is
+ * kept under, in name order, each once (a second walk; a name looked up
+ * among the users' by a binary search).  out starts empty ({ 0 }) and is
  * released with rec_admin_names_free on every path.  Returns REC_OK,
  * REC_ERR_NOMEM or a store error.
  */

@@ -322,4 +322,150 @@ int rec_ldap_user_switch(struct rec_ldap *c, const char *user,
  */
 int rec_ldap_batch_delete(struct rec_ldap *c, const char *user, uint64_t id);
 
+/* ---- The administrator's walks (rec_ldap_walk.c), forget and purge
+ * (rec_ldap_prune.c) ------------------------------------------------------ */
+
+/*
+ * Searches that may return many entries (the users of a fleet, every
+ * batch, every event) are paged (RFC 2696, pages of 500, the control
+ * marked critical), each page within ldap_timeout: a server without
+ * paging refuses them, and one that stops at a size or time limit of the
+ * whole search makes the walk fail (logged), never end short as if
+ * complete.  The administrator's bind DN needs no size limit for paged
+ * searches (slapd: limits ... size.prtotal=unlimited, or size=unlimited).
+ * A walk is not one consistent view: the directory gives none; each
+ * entry is read as it is when its page is.
+ */
+
+/* One user's entry, as the walks list it. */
+struct rec_ldap_user_rec {
+	char *name;		/* the uid of its DN */
+	struct rec_user u;
+	int holder;		/* a forgotten user's entry, kept only as the
+				   holder of the events below it: none of
+				   active batch, lockout, use, generation */
+	int batches;		/* rec_ldap_users_batches: has batch entries */
+};
+
+struct rec_ldap_users {
+	struct rec_ldap_user_rec *v;	/* sorted by name (strcmp) */
+	size_t n, cap;
+};
+
+/*
+ * Every user entry directly below ldap_base (holders included), sorted by
+ * name, into *out (released with rec_ldap_users_free, also after an
+ * error).  The whole list is in memory: about 150 bytes a user.  Returns
+ * REC_OK, REC_ERR_CORRUPT for an entry that does not parse, or a store
+ * error.
+ */
+int rec_ldap_users_read(struct rec_ldap *c, struct rec_ldap_users *out);
+void rec_ldap_users_free(struct rec_ldap_users *us);
+
+/* The index of the first user of *us whose name is not below name. */
+size_t rec_ldap_users_from(const struct rec_ldap_users *us, const char *name);
+
+/*
+ * Mark the users of *us that have batch entries (batches set), from one
+ * paged search of the batches' names: the walks that look at batches
+ * search below those users only.  Returns REC_OK or a store error.
+ */
+int rec_ldap_users_batches(struct rec_ldap *c, struct rec_ldap_users *us);
+
+/*
+ * The names that batch entries are kept under, sorted, each once, into
+ * *out (only name set, batches 1), from one paged search of the batches'
+ * names: where a purge step has anything to look at.  Released with
+ * rec_ldap_users_free, also after an error.  Returns REC_OK or a store
+ * error.
+ */
+int rec_ldap_batch_owners(struct rec_ldap *c, struct rec_ldap_users *out);
+
+/*
+ * Read user's entry and batches in one paged search below the user's
+ * entry: call ufn (may be NULL) with the user's record and its active
+ * batch (it->b NULL, b_rc REC_ERR_NOTFOUND when it names none that is
+ * there) unless the user has no entry or only a holder, then bfn (may be
+ * NULL) for each batch in id order with its codes (it->u NULL without a
+ * user record; codes_rc REC_ERR_CORRUPT when they do not parse).  A slot
+ * without any value was purged and counts as used; a purged batch was
+ * last modified when purge marked it (pamRecoveryPurged).  The items hold
+ * hashes in guarded memory, wiped afterwards.  Returns REC_OK (also for a
+ * user without entries), a callback's return (REC_STOP too), or a store
+ * error.
+ */
+int rec_ldap_user_records(struct rec_ldap *c, const char *user,
+    rec_store_item_fn *ufn, rec_store_item_fn *bfn, void *arg);
+
+/*
+ * Call fn for every batch below ldap_base, in the directory's order (not
+ * grouped by user), counted as rec_ldap_user_records counts them.
+ * Returns REC_OK (also after REC_STOP), fn's error, REC_ERR_CORRUPT, or a
+ * store error.
+ */
+int rec_ldap_batches_each(struct rec_ldap *c, rec_batch_fn *fn, void *arg);
+
+/*
+ * Call fn for the audit events of user (NULL: every user's) with their
+ * host.  The directory has no sequence number: the walk numbers the
+ * events it gives from 1, and calls fn from number from on (0 and 1: all).
+ * One user's events are read from below that user's entry only, oldest
+ * first (time, then id); every user's come in the directory's order
+ * (slapd, 389-ds: the order they were added), page by page.  Returns
+ * REC_OK (also after REC_STOP), fn's error, REC_ERR_CORRUPT, or a store
+ * error.
+ */
+int rec_ldap_events_each(struct rec_ldap *c, const char *user,
+    uint64_t from, rec_event_fn *fn, void *arg);
+
+/* ---- Deletions (rec_ldap_prune.c) ---- */
+
+/*
+ * Delete up to max audit events older than cutoff (pamRecoveryEventTime <
+ * cutoff, a filter the server evaluates), over c opened for writing, each
+ * event entry one Delete; *more when there may be more.  With dry, count
+ * them all and delete nothing (in one step: *more stays 0).  *n: how many.
+ * Returns REC_OK or a store error (*n those deleted before it).
+ */
+int rec_ldap_events_purge(struct rec_ldap *c, uint64_t cutoff, unsigned max,
+    int dry, unsigned *n, int *more);
+
+/*
+ * Forget user (offboarding): over c opened for writing (with dry, any c:
+ * count only), in an order that fails closed when it stops half-way:
+ * the active batch's status becomes invalidated (no host can consume from
+ * it any more), then the user's entry loses its active batch, lockout and
+ * use state and stays as the holder of its audit events, then every batch
+ * entry is deleted.  *removed: code values, batches and the user's record
+ * (not a holder), as the LMDB store counts its records.  Returns REC_OK
+ * (also for a user without entries) or a store error.
+ */
+int rec_ldap_forget(struct rec_ldap *c, const char *user, int dry,
+    uint64_t *removed);
+
+/*
+ * Delete user's entry when it is a holder without events below it (what
+ * a forget leaves that recorded no event); REC_OK when it has events, is
+ * in use again, or is gone.
+ */
+int rec_ldap_holder_drop(struct rec_ldap *c, const char *user);
+
+/*
+ * Purge's jobs, each one Modify or Delete of one entry over c opened for
+ * writing, deciding on what c reads back.  purge_codes deletes the exact
+ * values of the slots of batch id (whatever their state; a code that
+ * changes meanwhile makes the Modify fail whole and it is read again, a
+ * bounded number of times).  purge_mark swaps the status read for 3
+ * (purged) with the time now (pamRecoveryPurged), then removes the batch
+ * from the user's entry if it was the active one; a status that changed
+ * meanwhile is left for the next run.  purge_delete deletes the batch
+ * entry when it is purged.  A batch that is gone is REC_OK.  Return
+ * REC_OK or a store error.
+ */
+int rec_ldap_purge_codes(struct rec_ldap *c, const char *user, uint64_t id,
+    const unsigned *slots, unsigned nslots);
+int rec_ldap_purge_mark(struct rec_ldap *c, const char *user, uint64_t id,
+    uint64_t now);
+int rec_ldap_purge_delete(struct rec_ldap *c, const char *user, uint64_t id);
+
 #endif

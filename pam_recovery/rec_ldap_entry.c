@@ -293,7 +293,7 @@ write_failed(struct rec_ldap *c, int r, int lrc, const char *what,
 /* ---- The user's entry and the active batch --------------------------- */
 
 /* *have: REC_LOCK_LOGIN, REC_LOCK_GEN for the lockout values e holds. */
-static int
+int
 parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u, unsigned *have)
 {
 	char buf[REC_LDAP_VAL_MAX];
@@ -321,7 +321,7 @@ parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u, unsigned *have)
 	return REC_OK;
 }
 
-static int
+int
 parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b)
 {
 	char buf[REC_LDAP_VAL_MAX];
@@ -387,7 +387,7 @@ by_slot(const void *a, const void *b)
 }
 
 /* The code values and marks of batch entry e, counted into b. */
-static int
+int
 parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
     struct rec_code_rec *codes, unsigned *n)
 {
@@ -1290,7 +1290,7 @@ event_type(const char *name, uint8_t *type)
 	return REC_ERR_CORRUPT;
 }
 
-static int
+int
 parse_event(LDAP *ld, LDAPMessage *e, const char *user, struct rec_event *ev,
     char *host, size_t hostlen)
 {

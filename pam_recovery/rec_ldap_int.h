@@ -81,4 +81,89 @@ int rec_ldap_parse_num(const char *s, uint64_t max, uint64_t *v,
 /* Printable ASCII of s into out (len), '?' for anything else. */
 void rec_ldap_printable(const char *s, char *out, size_t len);
 
+/* ---- Shared with the administrator's walks (rec_ldap_walk.c) ---------- */
+
+/*
+ * An entry's values as a login reads them (rec_ldap_entry.c): the user's
+ * record, a batch, its codes (sorted by slot, counting used and
+ * invalidated into *b), an audit event of user (host: pamRecoveryHost).
+ * parse_user's *have receives REC_LOCK_LOGIN and REC_LOCK_GEN for the
+ * lockout values e holds.  Each returns REC_OK or REC_ERR_CORRUPT.
+ */
+int parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u, unsigned *have);
+int parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b);
+int parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
+    struct rec_code_rec *codes, unsigned *n);
+int parse_event(LDAP *ld, LDAPMessage *e, const char *user,
+    struct rec_event *ev, char *host, size_t hostlen);
+
+/* ---- Paged searches and one user's entries (rec_ldap_walk.c) ---------- */
+
+/*
+ * Called with each page's result message; it may keep the message (then
+ * sets *res to NULL and frees it later with ldap_msgfree).  Returns
+ * REC_OK to go on, REC_STOP to end the search there, or an error.
+ */
+typedef int rec_ldap_page_fn(struct rec_ldap *c, LDAPMessage **res,
+    void *arg);
+
+/*
+ * Search below base in pages (the Simple Paged Results control, RFC 2696,
+ * marked critical), each page within ldap_timeout, and hand each page to
+ * fn.  A base that is not there is REC_ERR_NOTFOUND (not logged); a size
+ * or time limit the server puts on the whole search is an error (logged):
+ * a walk never ends short as if complete.  Returns REC_OK, fn's return
+ * (REC_STOP too, after the server was told to drop the search), or a
+ * store error.
+ */
+int rec_ldap_paged(struct rec_ldap *c, const char *base, int scope,
+    const char *filter, char **attrs, rec_ldap_page_fn *fn, void *arg);
+
+/* The state attributes of a user's entry (NULL-terminated): none, a holder. */
+extern char *const rec_ldap_user_state[];
+
+/* The attributes a batch entry keeps its codes in, and their states. */
+#define REC_LDAP_CODE_ATTRS 3
+struct rec_ldap_code_attr {
+	const char *attr;
+	enum rec_code_state state;
+};
+extern const struct rec_ldap_code_attr rec_ldap_code_attrs[REC_LDAP_CODE_ATTRS];
+
+/* 1 when entry e has a value of attr. */
+int rec_ldap_has_attr(struct rec_ldap *c, LDAPMessage *e, const char *attr);
+
+/* The single number attr of e, 0 when absent; REC_ERR_CORRUPT if bad. */
+int rec_ldap_num_of(struct rec_ldap *c, LDAPMessage *e, const char *attr,
+    uint64_t *v);
+
+/* Log that batch id of user does not parse; REC_ERR_CORRUPT. */
+int rec_ldap_batch_bad(struct rec_ldap *c, const char *user, uint64_t id);
+
+#define REC_LDAP_PAGES_KEPT 4096	/* pages of one user's entries */
+
+struct rec_ldap_batch_ent {
+	uint64_t id;
+	LDAPMessage *e;
+};
+
+/* A user's entry and batch entries, from pages kept until freed. */
+struct rec_ldap_ents {
+	LDAPMessage *pages[REC_LDAP_PAGES_KEPT];
+	size_t npages;
+	LDAPMessage *user;		/* NULL: no user entry */
+	struct rec_ldap_batch_ent *b;	/* sorted by id */
+	size_t nb, cap;
+};
+
+/*
+ * Read user's entry and batch entries (attrs NULL: all of their
+ * attributes) in one paged search below the user's entry, into *out,
+ * freed by rec_ldap_ents_free.  *out is NULL with REC_OK when the user
+ * has no entry.  Returns REC_OK or a store error.
+ */
+int rec_ldap_ents_read(struct rec_ldap *c, const char *user, char **attrs,
+    struct rec_ldap_ents **out);
+void rec_ldap_ents_free(struct rec_ldap_ents *ue);
+
 #endif

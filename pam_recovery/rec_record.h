@@ -78,6 +78,12 @@ struct rec_event {
 	uint8_t slot;
 	char user[REC_USER_MAX], service[REC_FIELD_MAX], rhost[REC_FIELD_MAX];
 	char tty[REC_FIELD_MAX], actor[REC_FIELD_MAX], detail[REC_FIELD_MAX];
+	/*
+	 * The host that recorded it, as a fleet's directory keeps it
+	 * (pamRecoveryHost); not part of the LMDB encoding: a local store's
+	 * events come back with it empty.
+	 */
+	char host[REC_FIELD_MAX];
 };
 
 /* Largest encoding of any record. */

@@ -122,7 +122,7 @@ rec_slots_read(struct rec_store *st, const char *user, uint64_t now,
 	if (r != REC_OK || (r = slots_of(v, now, out)) != REC_OK ||
 	    out->batch == 0)
 		goto out;
-	r = rec_store_event_each(st, 0, match, &rd);
+	r = rec_store_event_each(st, user, 0, match, &rd);
 out:
 	if (r != REC_OK)
 		memset(out, 0, sizeof(*out));

@@ -104,10 +104,10 @@ rec_store_batch_each(struct rec_store *st, const char *user,
 }
 
 int
-rec_store_event_each(struct rec_store *st, uint64_t from, rec_event_fn *fn,
-    void *arg)
+rec_store_event_each(struct rec_store *st, const char *user, uint64_t from,
+    rec_event_fn *fn, void *arg)
 {
-	return st->ops->event_each(st, from, fn, arg);
+	return st->ops->event_each(st, user, from, fn, arg);
 }
 
 int

@@ -256,7 +256,9 @@ int rec_store_batch_export_mark(struct rec_store *st, const char *user,
     uint64_t id, uint32_t how, uint64_t now);
 
 /*
- * Walks, each in one consistent read: fn returns REC_OK to go on, REC_STOP
+ * Walks, each in one consistent read (LMDB; a directory has no read
+ * transaction over several entries: each user's entries are read as they
+ * are when the walk comes to them): fn returns REC_OK to go on, REC_STOP
  * to stop there (the walk returns REC_OK), or an error, which stops the
  * walk and is returned.  fn must not use the store.
  */
@@ -265,23 +267,36 @@ int rec_store_batch_export_mark(struct rec_store *st, const char *user,
 typedef int rec_user_fn(const char *user, const struct rec_user *u, void *arg);
 int rec_store_user_each(struct rec_store *st, rec_user_fn *fn, void *arg);
 
-/* Call fn for each batch of user (user NULL: of every user), in key order. */
+/*
+ * Call fn for each batch of user, in id order; with user NULL, of every
+ * user, in key order (user, then id) on LMDB, in the directory's own order
+ * on a directory (its callers count or gather names, and need no order).
+ */
 typedef int rec_batch_fn(const char *user, const struct rec_batch *b,
     void *arg);
 int rec_store_batch_each(struct rec_store *st, const char *user,
     rec_batch_fn *fn, void *arg);
 
-/* Call fn for each audit event from sequence number from on (0: the oldest). */
+/*
+ * Call fn for each audit event of user (NULL: of every user) from sequence
+ * number from on (0: the oldest).  A status reads one user's events: a
+ * backend that keeps them per user (the directory) reads only those.  A
+ * directory has no sequence numbers: its walk numbers the events it gives
+ * from 1 (one user's oldest first; every user's in the directory's order).
+ */
 typedef int rec_event_fn(uint64_t seq, const struct rec_event *ev, void *arg);
-int rec_store_event_each(struct rec_store *st, uint64_t from,
-    rec_event_fn *fn, void *arg);
+int rec_store_event_each(struct rec_store *st, const char *user,
+    uint64_t from, rec_event_fn *fn, void *arg);
 
 /*
  * Remove every record of user (its code records, batches and user record)
  * in one write, and append audit's events (done.changed: how many records
  * went) when any went; with REC_WRITE_DRY, count what would go and change
- * nothing.  *removed receives the number.  Returns REC_OK (also for a user
- * with nothing stored) or a store error.
+ * nothing.  *removed receives the number.  A directory removes them in
+ * several writes, ordered so that one that stops half-way leaves nothing
+ * usable (conf/ldap/README), and keeps the user's entry as the holder of
+ * its events.  Returns REC_OK (also for a user with nothing stored) or a
+ * store error.
  */
 int rec_store_user_forget(struct rec_store *st, const char *user,
     unsigned flags, rec_store_audit_fn *audit, void *arg,
@@ -292,7 +307,11 @@ int rec_store_user_forget(struct rec_store *st, const char *user,
  * number after, and delete (with REC_WRITE_DRY: count) those older than
  * cutoff, at most max of them, in one write.  *n receives how many,
  * *next the last sequence number looked at, *more whether the step
- * stopped at max with events left.  Returns REC_OK or a store error.
+ * stopped at max with events left.  A directory (no sequence numbers)
+ * deletes by a filter on the time, which finds the next ones once these
+ * are gone; its *next is after + *n, and a dry run counts all at once.
+ * The caller goes on while *more and *next moved.  Returns REC_OK or a
+ * store error.
  */
 int rec_store_event_purge(struct rec_store *st, uint64_t after,
     uint64_t cutoff, unsigned max, unsigned flags, unsigned *n,
@@ -317,8 +336,9 @@ struct rec_purge_job {
  * again from the start), then batch() is called for each batch after
  * (after_user, after_id) in key order, with its code records (none for a
  * purged batch), planning into jobs[0..*njobs); REC_STOP ends the walk.
- * Then every planned job is done, in the same write.  batch() must not
- * use the store.
+ * Then every planned job is done, in the same write (a directory: one
+ * Modify or Delete per entry, the codes of one batch in one Modify, each
+ * asserting what it changes).  batch() must not use the store.
  */
 struct rec_purge_walk {
 	const char *after_user;		/* NULL or "": from the first */
@@ -359,8 +379,10 @@ struct rec_store_item {
  * In one consistent read: call ufn for each user record (with its active
  * batch, NULL when it names none or one that is not there), then bfn for
  * each batch (with its user's record, NULL when none, and its code
- * records).  The callbacks return as a walk's.  Returns REC_OK, a
- * callback's error, or a store error.
+ * records).  A directory walks user by user: ufn for a user, then bfn for
+ * that user's batches (its callers judge each item alone).  The callbacks
+ * return as a walk's.  Returns REC_OK, a callback's error, or a store
+ * error.
  */
 typedef int rec_store_item_fn(const struct rec_store_item *it, void *arg);
 int rec_store_records_each(struct rec_store *st, rec_store_item_fn *ufn,

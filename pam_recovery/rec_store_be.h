@@ -41,8 +41,8 @@ struct rec_store_ops {
 	int (*user_each)(struct rec_store *st, rec_user_fn *fn, void *arg);
 	int (*batch_each)(struct rec_store *st, const char *user,
 	    rec_batch_fn *fn, void *arg);
-	int (*event_each)(struct rec_store *st, uint64_t from,
-	    rec_event_fn *fn, void *arg);
+	int (*event_each)(struct rec_store *st, const char *user,
+	    uint64_t from, rec_event_fn *fn, void *arg);
 	int (*user_forget)(struct rec_store *st, const char *user,
 	    unsigned flags, rec_store_audit_fn *audit, void *arg,
 	    uint64_t *removed);

@@ -62,8 +62,8 @@ int sldap_batch_export_mark(struct rec_store *st, const char *user,
 int sldap_user_each(struct rec_store *st, rec_user_fn *fn, void *arg);
 int sldap_batch_each(struct rec_store *st, const char *user,
     rec_batch_fn *fn, void *arg);
-int sldap_event_each(struct rec_store *st, uint64_t from, rec_event_fn *fn,
-    void *arg);
+int sldap_event_each(struct rec_store *st, const char *user, uint64_t from,
+    rec_event_fn *fn, void *arg);
 int sldap_user_forget(struct rec_store *st, const char *user, unsigned flags,
     rec_store_audit_fn *audit, void *arg, uint64_t *removed);
 int sldap_event_purge(struct rec_store *st, uint64_t after, uint64_t cutoff,

@@ -301,11 +301,24 @@ batches_txn(struct rec_txn *t, void *varg)
 	return rec_batch_each(t, w->user, w->bfn, w->arg);
 }
 
+/* One user's events: the others are passed over. */
+static int
+user_event(uint64_t seq, const struct rec_event *ev, void *varg)
+{
+	const struct walk_arg *w = varg;
+
+	if (strcmp(ev->user, w->user) != 0)
+		return REC_OK;
+	return w->efn(seq, ev, w->arg);
+}
+
 static int
 events_txn(struct rec_txn *t, void *varg)
 {
 	const struct walk_arg *w = varg;
 
+	if (w->user != NULL)
+		return rec_event_scan(t, w->from, user_event, varg);
 	return rec_event_scan(t, w->from, w->efn, w->arg);
 }
 
@@ -327,10 +340,11 @@ lmdb_batch_each(struct rec_store *st, const char *user, rec_batch_fn *fn,
 }
 
 static int
-lmdb_event_each(struct rec_store *st, uint64_t from, rec_event_fn *fn,
-    void *arg)
+lmdb_event_each(struct rec_store *st, const char *user, uint64_t from,
+    rec_event_fn *fn, void *arg)
 {
-	struct walk_arg w = { .from = from, .efn = fn, .arg = arg };
+	struct walk_arg w = { .user = user, .from = from, .efn = fn,
+	    .arg = arg };
 
 	return rec_store_read(st, events_txn, &w);
 }

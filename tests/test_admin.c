@@ -110,7 +110,7 @@ audit_tail(struct rec_store *st)
 	struct last l;
 
 	memset(&l, 0, sizeof(l));
-	assert_int_equal(rec_store_event_each(st, 0, last_event, &l), REC_OK);
+	assert_int_equal(rec_store_event_each(st, NULL, 0, last_event, &l), REC_OK);
 	return l;
 }
 
@@ -245,7 +245,7 @@ test_admin_event(void **state)
 	assert_int_equal(audit_tail(f->s.st).n, 2);
 }
 
-/* rec_admin_event_each: every event, oldest first; a callback's error stops it. */
+/* rec_admin_event_each: every event (or one user's), oldest first; a callback's error stops it. */
 struct seqs {
 	uint64_t prev;
 	unsigned n, stop_at;
@@ -272,11 +272,23 @@ test_event_each(void **state)
 
 	generate(f, 3, T0);
 	generate(f, 3, T0 + 86400);
-	assert_int_equal(rec_admin_event_each(f->s.st, seq_event, &q), REC_OK);
+	assert_int_equal(rec_admin_event_each(f->s.st, NULL, seq_event, &q), REC_OK);
 	assert_int_equal(q.n, audit_tail(f->s.st).n);
 	assert_true(q.n >= 2);
+	/* One user's: alice's are all; nobody's are none. */
+	q = (struct seqs){ 0, 0, 0 };
+	assert_int_equal(rec_admin_event_each(f->s.st, "alice", seq_event, &q),
+	    REC_OK);
+	assert_int_equal(q.n, audit_tail(f->s.st).n);
+	q = (struct seqs){ 0, 0, 0 };
+	assert_int_equal(rec_admin_event_each(f->s.st, "bob", seq_event, &q),
+	    REC_OK);
+	assert_int_equal(q.n, 0);
+	assert_int_equal(rec_admin_event_each(f->s.st, "alic", seq_event, &q),
+	    REC_OK);
+	assert_int_equal(q.n, 0);
 	q = (struct seqs){ 0, 0, 1 };
-	assert_int_equal(rec_admin_event_each(f->s.st, seq_event, &q),
+	assert_int_equal(rec_admin_event_each(f->s.st, NULL, seq_event, &q),
 	    REC_ERR_NOMEM);
 	assert_int_equal(q.n, 1);
 }
@@ -305,6 +317,16 @@ plant_orphan(struct fx *f, const char *user)
 }
 
 static void
+plant_orphan_id(struct fx *f, const char *user, uint64_t id)
+{
+	struct orphan o = { user, f->s.nb.batch };
+
+	o.b.id = id;
+	o.b.status = REC_BATCH_PURGED;
+	assert_int_equal(rec_store_write(f->s.st, orphan_txn, &o), REC_OK);
+}
+
+static void
 test_names_read(void **state)
 {
 	struct fx *f = *state;
@@ -327,6 +349,17 @@ test_names_read(void **state)
 	    REC_OK);
 	assert_int_equal(nm.n, 3);
 	assert_string_equal(nm.v[2], "zed");
+	/* Further names: after the users', in name order, each once. */
+	plant_orphan_id(f, "zed", f->s.nb.batch.id + 1);
+	plant_orphan_id(f, "carl", f->s.nb.batch.id);
+	plant_orphan_id(f, "carl", f->s.nb.batch.id + 1);
+	assert_int_equal(rec_admin_names_read(f->s.st, REC_NAMES_BATCHES, &nm),
+	    REC_OK);
+	assert_int_equal(nm.n, 4);
+	assert_string_equal(nm.v[0], "alice");
+	assert_string_equal(nm.v[1], "bob");
+	assert_string_equal(nm.v[2], "carl");
+	assert_string_equal(nm.v[3], "zed");
 	rec_admin_names_free(&nm);
 	assert_null(nm.v);
 	assert_int_equal(nm.n, 0);

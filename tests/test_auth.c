@@ -410,7 +410,7 @@ static int
 read_inval(struct rec_store *st, struct inval_events *e)
 {
 	memset(e, 0, sizeof(*e));
-	return rec_store_event_each(st, 0, inval_event, e);
+	return rec_store_event_each(st, NULL, 0, inval_event, e);
 }
 
 /*
@@ -695,7 +695,7 @@ test_audit_trail(void **state)
 
 	generate(f, 5, T0);
 	assert_int_equal(attempt(f, f->s.nb.codes[3], T0, &res), REC_OK);
-	assert_int_equal(rec_store_event_each(f->s.st, 0, count_event, &e),
+	assert_int_equal(rec_store_event_each(f->s.st, NULL, 0, count_event, &e),
 	    REC_OK);
 	assert_int_equal(e.generated, 1);
 	assert_int_equal(e.used, 1);
@@ -982,14 +982,14 @@ test_audit_lock_only_when_it_held(void **state)
 		    REC_ERR_NOMATCH);
 	}
 	memset(&tr, 0, sizeof(tr));
-	assert_int_equal(rec_store_event_each(f->s.st, 0, trail_event, &tr),
+	assert_int_equal(rec_store_event_each(f->s.st, NULL, 0, trail_event, &tr),
 	    REC_OK);
 	assert_int_equal(tr.n, 12);
 	assert_int_equal(attempt(f, f->s.nb.codes[0], T0 + 100, &res),
 	    REC_ERR_USED);
 	assert_true(res.locked_now);
 	memset(&tr, 0, sizeof(tr));
-	assert_int_equal(rec_store_event_each(f->s.st, 0, trail_event, &tr),
+	assert_int_equal(rec_store_event_each(f->s.st, NULL, 0, trail_event, &tr),
 	    REC_OK);
 	assert_int_equal(tr.n, 14);
 	for (unsigned i = 0; i < sizeof(want); i++)

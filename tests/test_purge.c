@@ -335,7 +335,7 @@ test_forget(void **state)
 	/* One event, naming alice, the actor and the count. */
 	assert_int_equal(test_count_events(f->s.st, &after), REC_OK);
 	assert_int_equal(after, before + 1);
-	assert_int_equal(rec_store_event_each(f->s.st, 0, last_event, &ev),
+	assert_int_equal(rec_store_event_each(f->s.st, NULL, 0, last_event, &ev),
 	    REC_OK);
 	assert_int_equal(ev.type, REC_EV_FORGOTTEN);
 	assert_string_equal(ev.user, "alice");

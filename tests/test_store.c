@@ -1563,7 +1563,7 @@ ops_events(struct rec_store *st)
 {
 	unsigned n = 0;
 
-	assert_int_equal(rec_store_event_each(st, 0, count_event_cb, &n),
+	assert_int_equal(rec_store_event_each(st, NULL, 0, count_event_cb, &n),
 	    REC_OK);
 	return n;
 }

@@ -132,7 +132,7 @@ static inline int
 test_count_events(struct rec_store *st, unsigned *n)
 {
 	*n = 0;
-	return rec_store_event_each(st, 0, test_count_event, n);
+	return rec_store_event_each(st, NULL, 0, test_count_event, n);
 }
 
 /*

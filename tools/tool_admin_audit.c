@@ -107,6 +107,9 @@ print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 		tool_json_member_string(&f->j, "event",
 		    rec_event_name(ev->type));
 		tool_json_member_string(&f->j, "user", user);
+		/* A fleet's directory says which host recorded it. */
+		if (ev->host[0] != '\0')
+			tool_json_member_string(&f->j, "host", ev->host);
 		tool_json_member_bool(&f->j, "forged", forged);
 		if (forged)
 			tool_json_member_string(&f->j, "claimed_user",
@@ -126,6 +129,8 @@ print_event(uint64_t seq, const struct rec_event *ev, void *arg)
 	} else {
 		printf("%s %s", when, rec_event_name(ev->type));
 		text_field("user", user);
+		if (ev->host[0] != '\0')
+			text_field("host", ev->host);
 		if (forged)
 			text_field("forged", ev->user);
 		text_field("service", ev->service);
@@ -159,7 +164,13 @@ audit_store(struct admin *a, struct tool_target *t, void *arg)
 	 * Printing inside the read transaction keeps one consistent view;
 	 * it is a reader, so logins and writers are never held up by it.
 	 */
-	if ((r = rec_admin_event_each(t->st, print_event, &w)) != REC_OK) {
+	/*
+	 * A system store is asked for the one user's events (the directory
+	 * then reads only below that user); a per-user store's are all the
+	 * owner's, forged ones included.
+	 */
+	if ((r = rec_admin_event_each(t->st, w.owner == NULL ? w.f->user :
+	    NULL, print_event, &w)) != REC_OK) {
 		warnx("store %s: %s", t->path, rec_strerror(r));
 		return EXIT_FAIL;
 	}
