@@ -50,6 +50,7 @@ CORE_SRC := \
 	pam_recovery/rec_kdf.c \
 	pam_recovery/rec_ldap.c \
 	pam_recovery/rec_ldap_entry.c \
+	pam_recovery/rec_ldap_probe.c \
 	pam_recovery/rec_ldap_value.c \
 	pam_recovery/rec_lockout.c \
 	pam_recovery/rec_log.c \
@@ -100,6 +101,7 @@ ADMIN_SRC := \
 	tools/tool_admin_backup.c \
 	tools/tool_admin_calibrate.c \
 	tools/tool_admin_check.c \
+	tools/tool_admin_check_ldap.c \
 	tools/tool_admin_deep.c \
 	tools/tool_admin_forget.c \
 	tools/tool_admin_list.c \
@@ -160,7 +162,7 @@ $(B)/helper_%.o: tools/helper_%.c | $(B)
 $(B)/pam-recovery: $(USER_TOOL_SRC) $(USER_OBJ) $(TOOL_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) -lpam -lpam_misc
 $(B)/pam-recovery-admin: $(ADMIN_TOOL_SRC) $(TOOL_OBJ) $(ADMIN_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/pam-recovery-selfd: $(SELFD_SRC) $(TOOL_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) -lpam
 $(B)/pamdrive: tests/pamdrive.c
