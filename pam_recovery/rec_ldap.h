@@ -208,6 +208,10 @@ int rec_ldap_probe_info(struct rec_ldap *c, struct rec_ldap_info *out);
  * REC_OK: it does, so its certificate is what failed (it does not verify
  * against ldap_ca_file, or does not name the host); REC_ERR_IO: TLS (or
  * the connection) fails anyway; REC_ERR_USAGE for a URI without TLS.
+ * The handshake is NOT bounded by ldap_timeout (libldap waits for a
+ * silent server's handshake; rec_ldap.c's deadline layer is its own): run
+ * it where it can be cut off (pam-recovery-admin check: in a child with a
+ * deadline), never in a login.
  */
 int rec_ldap_probe_cert(const struct rec_config *cfg, const char *uri,
     const struct rec_log *log);
@@ -252,7 +256,11 @@ int rec_ldap_probe_readable(struct rec_ldap *c, const char *base,
 int rec_ldap_probe_compare(struct rec_ldap *c, const char *dn,
     const char *attr, const char *value, int *allowed);
 
-/* Bind c anonymously; what follows over c is anonymous. */
+/*
+ * Bind c anonymously; what follows over c is anonymous, also after
+ * REC_ERR_PERM (the server refuses anonymous binds: c is then as a client
+ * that never bound).
+ */
 int rec_ldap_probe_anonymous(struct rec_ldap *c);
 
 /*

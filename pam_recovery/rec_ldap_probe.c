@@ -2,8 +2,6 @@
 /* rec_ldap_probe.c: what pam-recovery-admin check asks a directory, changing nothing. */
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 
 #include <ldap.h>
 #include <ldap_schema.h>
@@ -103,7 +101,9 @@ search(struct rec_ldap *c, const char *base, int scope, const char *filter,
 	    NULL, 0) != LDAP_SUCCESS)
 		goto out;
 	if (lrc != LDAP_SUCCESS && lrc != LDAP_SIZELIMIT_EXCEEDED) {
-		r = rec_ldap_err(lrc);
+		/* "Authenticate first" is a refusal too (require authc). */
+		r = lrc == LDAP_UNWILLING_TO_PERFORM ? REC_ERR_PERM :
+		    rec_ldap_err(lrc);
 		if (r != REC_ERR_NOTFOUND && r != REC_ERR_PERM)
 			rec_logf(c->log, LOG_ERR, "directory %s: search %s: %s",
 			    c->uri, base, ldap_err2string(lrc));
@@ -191,56 +191,16 @@ rec_ldap_probe_info(struct rec_ldap *c, struct rec_ldap_info *out)
 	return REC_OK;
 }
 
-/*
- * A connection of its own to uri without verifying the certificate, TLS
- * only: no bind, nothing sent but the handshake (and
- * StartTLS's request before it).  Each blocking read and write of the
- * handshake is bounded by ldap_timeout on the socket itself (the client's
- * own deadline layer is private to rec_ldap.c); this only runs after a
- * server just failed a handshake, not for a silent one.
- */
-static int
-conn_bound(LDAP *ld, Sockbuf *sb, LDAPURLDesc *srv, struct sockaddr *addr,
-    struct ldap_conncb *ctx)
-{
-	const struct rec_ldap *c = ctx->lc_arg;
-	struct timeval tv = { .tv_sec = (time_t)c->cfg.ldap_timeout };
-	ber_socket_t fd = -1;
-
-	(void)ld;
-	(void)srv;
-	(void)addr;
-	if (ber_sockbuf_ctrl(sb, LBER_SB_OPT_GET_FD, &fd) != 1 || fd < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) != 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) != 0)
-		return LDAP_LOCAL_ERROR;
-	return LDAP_SUCCESS;
-}
-
-static void
-conn_gone(LDAP *ld, Sockbuf *sb, struct ldap_conncb *ctx)
-{
-	(void)ld;
-	(void)sb;
-	(void)ctx;
-}
-
 int
 rec_ldap_probe_cert(const struct rec_config *cfg, const char *uri,
     const struct rec_log *log)
 {
-	struct rec_ldap c;
 	struct timeval tv = { .tv_sec = (time_t)cfg->ldap_timeout };
 	int v3 = LDAP_VERSION3, never = LDAP_OPT_X_TLS_NEVER, zero = 0;
 	int ldaps = strncmp(uri, "ldaps://", 8) == 0, r = REC_ERR_IO;
 	LDAP *ld = NULL;
 
-	memset(&c, 0, sizeof(c));
-	c.cfg = *cfg;
-	c.log = log;
-	c.cb.lc_add = conn_bound;
-	c.cb.lc_del = conn_gone;
-	c.cb.lc_arg = &c;
+	(void)log;
 	if (!ldaps && (strncmp(uri, "ldap://", 7) != 0 || !cfg->ldap_starttls))
 		return REC_ERR_USAGE;	/* no TLS to diagnose */
 	if (ldap_initialize(&ld, uri) != LDAP_SUCCESS)
@@ -249,7 +209,6 @@ rec_ldap_probe_cert(const struct rec_config *cfg, const char *uri,
 	    ldap_set_option(ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF) != OPT_OK ||
 	    ldap_set_option(ld, LDAP_OPT_NETWORK_TIMEOUT, &tv) != OPT_OK ||
 	    ldap_set_option(ld, LDAP_OPT_TIMEOUT, &tv) != OPT_OK ||
-	    ldap_set_option(ld, LDAP_OPT_CONNECT_CB, &c.cb) != OPT_OK ||
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &never) != OPT_OK ||
 	    ldap_set_option(ld, LDAP_OPT_X_TLS_NEWCTX, &zero) != OPT_OK) {
 		r = REC_ERR_INTERNAL;
@@ -516,7 +475,13 @@ rec_ldap_probe_anonymous(struct rec_ldap *c)
 
 	if (c->broken)
 		return REC_ERR_IO;
-	/* A simple bind with no name and no password: anonymous again. */
+	/*
+	 * A simple bind with no name and no password: anonymous again.  When
+	 * the server refuses it (slapd: disallow bind_anon), the connection is
+	 * anonymous all the same (RFC 4513 4: a failed bind leaves it so),
+	 * which is also what a client that never binds is: the caller may
+	 * probe on.
+	 */
 	if ((lrc = ldap_sasl_bind(c->ld, "", LDAP_SASL_SIMPLE, &none, NULL,
 	    NULL, &msgid)) != LDAP_SUCCESS)
 		return REC_ERR_IO;

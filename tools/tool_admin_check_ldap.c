@@ -5,10 +5,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
 #include "admin_check.h"
+#include "rec_child.h"
 #include "rec_err.h"
 #include "rec_ldap.h"
 #include "rec_secret.h"
@@ -60,6 +62,44 @@ ms_since(const struct timespec *t0)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/*
+ * Whether uri fails for its certificate (rec_ldap_probe_cert), asked in a
+ * child that is cut off after ldap_timeout: that probe's TLS handshake
+ * has no deadline of its own.
+ */
+struct cert_arg {
+	const struct rec_config *cfg;
+	const char *uri;
+};
+
+static int
+cert_child(void *arg, int fd)
+{
+	const struct cert_arg *ca = arg;
+
+	return rec_child_send_reply(fd, rec_ldap_probe_cert(ca->cfg, ca->uri,
+	    NULL), NULL, 0);
+}
+
+static int
+cert_failed(struct report *rp, const struct rec_config *cfg, const char *uri)
+{
+	struct rec_log log = { admin_check_capture, rp, 0 };
+	struct cert_arg ca = { cfg, uri };
+	struct rec_child ch;
+	int r = REC_ERR_INTERNAL;
+
+	if (scheme_of(uri) != S_LDAPS && scheme_of(uri) != S_LDAP)
+		return 0;
+	if (rec_child_start(&ch, getuid(), getgid(), cfg->ldap_timeout,
+	    cert_child, &ca, &log) != REC_OK)
+		return 0;
+	if (rec_child_receive_reply(&ch, &r, NULL, 0) != REC_OK)
+		r = REC_ERR_IO;
+	rec_child_end(&ch);
+	return r == REC_OK;
 }
 
 /* One URI's scheme, as rec_ldap_open will take it (spec 10). */
@@ -243,7 +283,8 @@ check_tls(struct report *rp, const struct rec_config *cfg, const char *uri,
 		    "cross the network in clear");
 }
 
-static void
+/* 1 when the schema is there as shipped (or cannot be read), else 0. */
+static int
 check_schema(struct report *rp, struct rec_ldap *c, const char *uri)
 {
 	char w[REC_PATH_MAX + 16], bad[1024];
@@ -260,6 +301,11 @@ check_schema(struct report *rp, struct rec_ldap *c, const char *uri)
 	else if (r != REC_OK)
 		admin_check_item(rp, FAIL, w, NULL, "%s", rp->captured[0] !=
 		    '\0' ? rp->captured : rec_strerror(r));
+	else if (nbad == rec_ldap_probe_schema_size())
+		admin_check_item(rp, FAIL, w, NULL, "not loaded: none of the %u "
+		    "types and classes of pam-recovery.schema is known to the "
+		    "server (load conf/ldap/pam-recovery.schema or .ldif)",
+		    nbad);
 	else if (nbad > 0)
 		admin_check_item(rp, FAIL, w, NULL, "%u of the %u types and "
 		    "classes of pam-recovery.schema missing or different "
@@ -269,9 +315,11 @@ check_schema(struct report *rp, struct rec_ldap *c, const char *uri)
 		admin_check_item(rp, OK, w, NULL, "all %u types and classes of "
 		    "pam-recovery.schema, with their OIDs",
 		    rec_ldap_probe_schema_size());
+	return r != REC_OK || nbad == 0;
 }
 
-static void
+/* 1 when ldap_base can be read, else 0. */
+static int
 check_base(struct report *rp, struct rec_ldap *c, const struct rec_config *cfg,
     const char *uri)
 {
@@ -290,6 +338,7 @@ check_base(struct report *rp, struct rec_ldap *c, const struct rec_config *cfg,
 	else
 		admin_check_item(rp, FAIL, w, NULL, "%s: %s", cfg->ldap_base,
 		    rp->captured[0] != '\0' ? rp->captured : rec_strerror(r));
+	return r == REC_OK;
 }
 
 /* Passwords in the whole naming context, the account's own left out. */
@@ -449,24 +498,27 @@ check_anonymous(struct report *rp, struct rec_ldap *c,
 		"pamRecoveryInvalidCode", "pamRecoveryTagKey",
 	};
 	char w[REC_PATH_MAX + 16], first[REC_PATH_MAX];
+	const char *who;
 	unsigned i, n;
 	int r, allowed = 0;
 
 	at(w, sizeof(w), uri, "anonymous");
 	rp->captured[0] = '\0';
+	/* Refused, the connection is as one that never bound: probe on. */
+	who = "";
 	if ((r = rec_ldap_probe_anonymous(c)) == REC_ERR_PERM) {
-		admin_check_item(rp, OK, w, NULL, "the server refuses "
-		    "anonymous binds");
-		return;
+		who = "anonymous binds are refused, but a client that never "
+		    "binds ";
+		r = REC_OK;
 	}
 	for (i = 0; r == REC_OK && i < sizeof(hashes) / sizeof(hashes[0]);
 	    i++) {
 		r = rec_ldap_probe_readable(c, cfg->ldap_base, hashes[i], NULL,
 		    &n, first, sizeof(first));
 		if (r == REC_OK && n > 0) {
-			admin_check_item(rp, FAIL, w, NULL, "anyone can read "
+			admin_check_item(rp, FAIL, w, NULL, "%sanyone can read "
 			    "%s of %s%u entr%s below ldap_base (%s%s): hashes "
-			    "exposed; see conf/ldap/acl.conf", hashes[i],
+			    "exposed; see conf/ldap/acl.conf", who, hashes[i],
 			    n > REC_LDAP_PROBE_MAX ? "more than " : "",
 			    n > REC_LDAP_PROBE_MAX ? REC_LDAP_PROBE_MAX : n,
 			    n == 1 ? "y" : "ies", first, n > 1 ? ", ..." : "");
@@ -482,12 +534,14 @@ check_anonymous(struct report *rp, struct rec_ldap *c,
 		    "access: %s", rp->captured[0] != '\0' ? rp->captured :
 		    rec_strerror(r));
 	else if (allowed)
-		admin_check_item(rp, FAIL, w, NULL, "anyone may compare "
+		admin_check_item(rp, FAIL, w, NULL, "%sanyone may compare "
 		    "pamRecoveryCode below ldap_base: the ACLs do not keep "
-		    "hashes from anonymous clients; see conf/ldap/acl.conf");
+		    "hashes from anonymous clients; see conf/ldap/acl.conf",
+		    who);
 	else
-		admin_check_item(rp, OK, w, NULL, "reads no hash below "
-		    "ldap_base, nor compares one");
+		admin_check_item(rp, OK, w, NULL, "%sreads no hash below "
+		    "ldap_base, nor compares one", who[0] != '\0' ? who :
+		    "anonymous ");
 }
 
 /* Everything about one URI, over a connection to it alone. */
@@ -503,18 +557,19 @@ check_uri(struct report *rp, const struct rec_config *cfg, const char *uri,
 	char w[REC_PATH_MAX + 16];
 	const char *self;
 	double ms;
-	int r;
+	int r, schema_ok, base_ok;
 
 	snprintf(one.ldap_uri, sizeof(one.ldap_uri), "%s", uri);
 	one.ldap_write_uri[0] = '\0';
-	at(w, sizeof(w), uri, write ? "writes go here" : "reads");
+	at(w, sizeof(w), uri, "connect");
 	rp->captured[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	r = rec_ldap_open(&one, write, &log, &c);
 	ms = ms_since(&t0);
 	if (r != REC_OK) {
-		if (r == REC_ERR_IO && rec_ldap_probe_cert(&one, uri, NULL) ==
-		    REC_OK)
+		/* A certificate is refused at once; a silent server is not. */
+		if (r == REC_ERR_IO && ms < one.ldap_timeout * 1e3 &&
+		    cert_failed(rp, &one, uri))
 			admin_check_item(rp, FAIL, at(w, sizeof(w), uri, "TLS"),
 			    NULL, "certificate verify failed: the server's "
 			    "certificate does not verify against %s, or does "
@@ -533,17 +588,18 @@ check_uri(struct report *rp, const struct rec_config *cfg, const char *uri,
 		    '\0' ? rp->captured : rec_strerror(r));
 		goto out;
 	}
-	admin_check_item(rp, OK, w, NULL, "connected and bound as %s in "
-	    "%.0f ms", in.authzid[0] != '\0' ? in.authzid :
+	admin_check_item(rp, OK, w, NULL, "for %s: connected and bound as %s "
+	    "in %.0f ms", write ? "reads and writes" : "reads", in.authzid[0] != '\0' ? in.authzid :
 	    cfg->ldap_bind_dn[0] != '\0' ? cfg->ldap_bind_dn : "SASL EXTERNAL",
 	    ms);
 	check_tls(rp, cfg, uri, &in);
-	check_schema(rp, c, uri);
-	check_base(rp, c, cfg, uri);
+	schema_ok = check_schema(rp, c, uri);
+	base_ok = check_base(rp, c, cfg, uri);
 	self = strncmp(in.authzid, "dn:", 3) == 0 ? in.authzid + 3 :
 	    cfg->ldap_bind_dn;
 	check_passwords(rp, c, cfg, uri, self);
-	if (write)
+	/* Probing writes needs the types and an entry (failed above). */
+	if (write && schema_ok && base_ok)
 		check_writes(rp, c, cfg, uri);
 	check_anonymous(rp, c, cfg, uri);
 out:
