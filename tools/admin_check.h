@@ -60,17 +60,13 @@ void admin_check_stacks(struct report *rp, struct admin *a, const char *dir);
 void admin_check_capture(void *ctx, int prio, const char *msg);
 
 /*
- * Whether cfg names the directory store (store = ldap).  Until the
- * configuration layer answers it (rec_config_store_is_ldap).
+ * The checks of a directory store (store = ldap, rec_config_directory;
+ * tool_admin_check_ldap.c): the settings, then over each URI of ldap_uri
+ * and ldap_write_uri on its own: connection and bind (timed), TLS, schema,
+ * ldap_base, what the bound account and anonymous clients may read and
+ * write (probed without changing anything).  Returns 1 when every URI
+ * could be connected to and bound, else 0.
  */
-int admin_store_is_ldap(const struct rec_config *cfg);
-
-/*
- * The checks of a directory store (tool_admin_check_ldap.c): the settings,
- * then over each URI of ldap_uri and ldap_write_uri on its own: connection
- * and bind (timed), TLS, schema, ldap_base, what the bound account and
- * anonymous clients may read and write (probed without changing anything).
- */
-void admin_check_ldap(struct report *rp, const struct rec_config *cfg);
+int admin_check_ldap(struct report *rp, const struct rec_config *cfg);
 
 #endif

@@ -359,9 +359,14 @@ check_config(struct admin *a, struct report *rp, const char *conf,
 	check_format(rp, &a->cfg);
 	check_cost(rp, &a->cfg);
 	check_pepper(rp, &a->cfg, per_user);
-	if (admin_store_is_ldap(&a->cfg))
-		admin_check_ldap(rp, &a->cfg);
-	else if (!per_user) {
+	/*
+	 * The directory's connections, schema and ACLs; then, when every URI
+	 * answered, its records through the store as for a local store (a
+	 * URI that failed would only fail there again, after as long).
+	 */
+	if (rec_config_directory(&a->cfg) && !admin_check_ldap(rp, &a->cfg))
+		return;
+	if (!per_user) {
 		if (admin_system_target(a, &t) == REC_OK)
 			check_store(a, &t, rp);
 	} else {

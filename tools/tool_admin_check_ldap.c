@@ -19,13 +19,6 @@
 #define LONG_WAIT_S 30		/* a silent directory holding a login longer */
 #define PROBE_VALUE "pam-recovery-admin check probe (never stored)"
 
-/* Until the configuration layer says it itself (rec_config_store_is_ldap). */
-int
-admin_store_is_ldap(const struct rec_config *cfg)
-{
-	return strcmp(cfg->store, "ldap") == 0;
-}
-
 enum scheme { S_OTHER, S_LDAP, S_LDAPS, S_LDAPI };
 
 static enum scheme
@@ -138,90 +131,55 @@ check_scheme(struct report *rp, const struct rec_config *cfg, const char *key,
 	}
 }
 
-/* The bind: who, and the password file as the client will read it. */
+/*
+ * The settings alone, before any connection.  rec_config_validate has
+ * refused what no connection could be made with (no ldap_uri or
+ * ldap_base, a bind DN without its password file, no bind DN but for
+ * ldapi://, ldap:// without StartTLS unless ldap_insecure): what is left
+ * is what it lets through, insecure included, and what it cannot see.
+ */
 static void
-check_bind(struct report *rp, const struct rec_config *cfg, int all_ldapi)
+check_settings(struct report *rp, const struct rec_config *cfg)
 {
 	struct rec_log log = { admin_check_capture, rp, 0 };
+	char copy[REC_PATH_MAX], *u, *save = NULL;
 	unsigned char pw[PW_MAX];
+	unsigned ntls = 0, pass;
 	struct stat sb;
 	size_t len = 0;
 	int r;
 
-	if (cfg->ldap_bind_dn[0] == '\0') {
-		if (all_ldapi)
-			admin_check_item(rp, OK, "ldap_bind_dn", NULL, "not set: "
-			    "SASL EXTERNAL over ldapi:// (the server maps this "
-			    "host's uid)");
-		else
-			admin_check_item(rp, FAIL, "ldap_bind_dn", NULL, "not "
-			    "set: only ldapi:// binds without one (SASL "
-			    "EXTERNAL)");
-		return;
-	}
-	admin_check_item(rp, OK, "ldap_bind_dn", NULL, "%s",
-	    cfg->ldap_bind_dn);
-	if (cfg->ldap_bind_pw_file[0] == '\0') {
-		admin_check_item(rp, FAIL, "ldap_bind_pw_file", NULL, "not set, "
-		    "but ldap_bind_dn is");
-		return;
-	}
-	rp->captured[0] = '\0';
-	r = rec_secret_read(cfg->ldap_bind_pw_file, "ldap_bind_pw_file", pw,
-	    sizeof(pw), &len, &log);
-	sodium_memzero(pw, sizeof(pw));
-	if (r != REC_OK)
-		admin_check_item(rp, FAIL, "ldap_bind_pw_file", NULL, "%s",
-		    rp->captured[0] != '\0' ? rp->captured : rec_strerror(r));
-	else if (lstat(cfg->ldap_bind_pw_file, &sb) == 0)
-		admin_check_item(rp, OK, "ldap_bind_pw_file", NULL, "%s: owner "
-		    "uid %u, mode %04o", cfg->ldap_bind_pw_file,
-		    (unsigned)sb.st_uid, (unsigned)(sb.st_mode & 07777));
-	else
-		admin_check_item(rp, OK, "ldap_bind_pw_file", NULL, "%s",
-		    cfg->ldap_bind_pw_file);
-}
-
-/*
- * The settings alone, before any connection: 0 when ldap_uri or ldap_base
- * is missing (nothing to connect to), else 1.
- */
-static int
-check_settings(struct report *rp, const struct rec_config *cfg)
-{
-	char copy[REC_PATH_MAX], *u, *save = NULL;
-	unsigned nuri = 0, ntls = 0, nother = 0, pass;
-	struct stat sb;
-	int ok = 1;
-
-	if (cfg->ldap_uri[0] == '\0') {
-		admin_check_item(rp, FAIL, "ldap_uri", NULL, "not set: the "
-		    "directory store needs the URIs of its servers");
-		ok = 0;
-	}
-	if (cfg->ldap_base[0] == '\0') {
-		admin_check_item(rp, FAIL, "ldap_base", NULL, "not set: the "
-		    "subtree of the recovery entries (e.g. "
-		    "ou=recovery,dc=example,dc=org)");
-		ok = 0;
-	} else
-		admin_check_item(rp, OK, "ldap_base", NULL, "%s",
-		    cfg->ldap_base);
+	admin_check_item(rp, OK, "ldap_base", NULL, "%s", cfg->ldap_base);
 	for (pass = 0; pass < 2; pass++) {
-		const char *key = pass == 0 ? "ldap_uri" : "ldap_write_uri";
-
 		snprintf(copy, sizeof(copy), "%s", pass == 0 ? cfg->ldap_uri :
 		    cfg->ldap_write_uri);
 		for (u = strtok_r(copy, " \t", &save); u != NULL;
 		    u = strtok_r(NULL, " \t", &save)) {
-			check_scheme(rp, cfg, key, u);
-			nuri++;
+			check_scheme(rp, cfg, pass == 0 ? "ldap_uri" :
+			    "ldap_write_uri", u);
 			ntls += scheme_of(u) == S_LDAPS ||
 			    (scheme_of(u) == S_LDAP && cfg->ldap_starttls);
-			nother += scheme_of(u) != S_LDAPI;
 		}
 	}
-	check_bind(rp, cfg, nother == 0);
+	if (cfg->ldap_bind_dn[0] == '\0')
+		admin_check_item(rp, OK, "ldap_bind_dn", NULL, "not set: SASL "
+		    "EXTERNAL over ldapi:// (the server maps this host's uid)");
+	else {
+		/* Read as the client reads it, and wiped. */
+		rp->captured[0] = '\0';
+		r = rec_secret_read(cfg->ldap_bind_pw_file, "ldap_bind_pw_file",
+		    pw, sizeof(pw), &len, &log);
+		sodium_memzero(pw, sizeof(pw));
+		if (r != REC_OK)
+			admin_check_item(rp, FAIL, "ldap_bind_pw_file", NULL,
+			    "%s", rp->captured[0] != '\0' ? rp->captured :
+			    rec_strerror(r));
+		else if (lstat(cfg->ldap_bind_pw_file, &sb) == 0)
+			admin_check_item(rp, OK, "ldap_bind_pw_file", NULL, "%s: "
+			    "owner uid %u, mode %04o, for %s",
+			    cfg->ldap_bind_pw_file, (unsigned)sb.st_uid,
+			    (unsigned)(sb.st_mode & 07777), cfg->ldap_bind_dn);
+	}
 	if (cfg->ldap_ca_file[0] != '\0') {
 		if (lstat(cfg->ldap_ca_file, &sb) == -1)
 			admin_check_item(rp, FAIL, "ldap_ca_file", NULL, "%s: %s",
@@ -239,15 +197,11 @@ check_settings(struct report *rp, const struct rec_config *cfg)
 	} else if (ntls > 0)
 		admin_check_item(rp, OK, "ldap_ca_file", NULL, "not set: "
 		    "libldap's CAs (TLS_CACERT of ldap.conf)");
-	/* Each URI may cost a connect, a handshake and a bind, each bounded. */
-	if (nuri > 0)
-		admin_check_item(rp, cfg->ldap_timeout * nuri > LONG_WAIT_S ?
-		    WARN : OK, "ldap_timeout", NULL, "%u s per step; a silent "
-		    "directory holds a login %u s or more (%u URI%s)%s",
-		    cfg->ldap_timeout, cfg->ldap_timeout * nuri, nuri,
-		    nuri == 1 ? "" : "s", cfg->ldap_timeout * nuri >
-		    LONG_WAIT_S ? ": logins will seem to hang, lower it" : "");
-	return ok;
+	r = (int)rec_config_store_wait(cfg);
+	admin_check_item(rp, r > LONG_WAIT_S ? WARN : OK, "ldap_timeout", NULL,
+	    "%u s; a silent directory holds a login up to %d s%s",
+	    cfg->ldap_timeout, r, r > LONG_WAIT_S ? ": logins will seem to "
+	    "hang; lower ldap_timeout or list fewer URIs" : "");
 }
 
 /* The labels of one URI's lines: "URI (what)". */
@@ -544,8 +498,8 @@ check_anonymous(struct report *rp, struct rec_ldap *c,
 		    "anonymous ");
 }
 
-/* Everything about one URI, over a connection to it alone. */
-static void
+/* Everything about one URI, over a connection to it alone; 0 when it fails. */
+static int
 check_uri(struct report *rp, const struct rec_config *cfg, const char *uri,
     int write)
 {
@@ -580,7 +534,7 @@ check_uri(struct report *rp, const struct rec_config *cfg, const char *uri,
 			admin_check_item(rp, FAIL, w, NULL, "%s after %.0f ms: "
 			    "%s", rec_strerror(r), ms, rp->captured[0] != '\0' ?
 			    rp->captured : "no reason given");
-		return;
+		return 0;
 	}
 	rp->captured[0] = '\0';
 	if ((r = rec_ldap_probe_info(c, &in)) != REC_OK) {
@@ -604,25 +558,26 @@ check_uri(struct report *rp, const struct rec_config *cfg, const char *uri,
 	check_anonymous(rp, c, cfg, uri);
 out:
 	rec_ldap_close(c);
+	return r == REC_OK;
 }
 
-void
+int
 admin_check_ldap(struct report *rp, const struct rec_config *cfg)
 {
 	char copy[REC_PATH_MAX], *u, *save = NULL;
-	int wr_set = cfg->ldap_write_uri[0] != '\0';
+	int wr_set = cfg->ldap_write_uri[0] != '\0', ok = 1;
 
-	if (!check_settings(rp, cfg))
-		return;
+	check_settings(rp, cfg);
 	/* Each URI once: a reader, and where changes go, a writer too. */
 	snprintf(copy, sizeof(copy), "%s", cfg->ldap_uri);
 	for (u = strtok_r(copy, " \t", &save); u != NULL;
 	    u = strtok_r(NULL, " \t", &save))
-		check_uri(rp, cfg, u, !wr_set || list_has(cfg->ldap_write_uri,
-		    u));
+		ok &= check_uri(rp, cfg, u, !wr_set ||
+		    list_has(cfg->ldap_write_uri, u));
 	snprintf(copy, sizeof(copy), "%s", cfg->ldap_write_uri);
 	for (u = strtok_r(copy, " \t", &save); u != NULL;
 	    u = strtok_r(NULL, " \t", &save))
 		if (!list_has(cfg->ldap_uri, u))
-			check_uri(rp, cfg, u, 1);
+			ok &= check_uri(rp, cfg, u, 1);
+	return ok;
 }
