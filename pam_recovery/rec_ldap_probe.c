@@ -13,56 +13,23 @@
 #define OPT_OK LDAP_OPT_SUCCESS
 
 _Static_assert(REC_LDAP_PROBE_DN == REC_DN_MAX, "one longest DN");
-#define ARC "2.25.203232167919455891474112604897570647619"
-
 /*
- * conf/ldap/pam-recovery.schema, as the client relies on it: attribute
- * type N is ARC.1.N, object class N is ARC.2.N; the equality rule is what
- * the exact-value deletes of the atomic operations match with.
- * tests/e2e_ldap_check.sh checks this table against the shipped schema
- * loaded into slapd.
+ * conf/ldap/pam-recovery.schema as the client relies on it, made from
+ * that file by scripts/schema-table.awk when building (so it is written
+ * once): each attribute type with its OID and the equality rule that the
+ * exact-value deletes of the atomic operations match with, each object
+ * class with its OID.
  */
-static const struct {
-	const char *name, *equality;
-} schema_attrs[] = {
-	{ "pamRecoveryActiveBatch", "integerMatch" },
-	{ "pamRecoveryLock", "caseExactIA5Match" },
-	{ "pamRecoveryGenLock", "caseExactIA5Match" },
-	{ "pamRecoveryLastUsed", "integerMatch" },
-	{ "pamRecoveryLastGenerated", "integerMatch" },
-	{ "pamRecoveryBatchId", "integerMatch" },
-	{ "pamRecoveryBatchStatus", "integerMatch" },
-	{ "pamRecoveryCreated", "integerMatch" },
-	{ "pamRecoveryExpires", "integerMatch" },
-	{ "pamRecoveryVerified", "integerMatch" },
-	{ "pamRecoveryExported", "integerMatch" },
-	{ "pamRecoveryCodeCount", "integerMatch" },
-	{ "pamRecoveryFormat", "caseExactIA5Match" },
-	{ "pamRecoveryOpsLimit", "integerMatch" },
-	{ "pamRecoveryMemLimit", "integerMatch" },
-	{ "pamRecoveryPeppered", "booleanMatch" },
-	{ "pamRecoveryTagBits", "integerMatch" },
-	{ "pamRecoveryTagKey", "octetStringMatch" },
-	{ "pamRecoveryCode", "caseExactIA5Match" },
-	{ "pamRecoveryUsedCode", "caseExactIA5Match" },
-	{ "pamRecoveryInvalidCode", "caseExactIA5Match" },
-	{ "pamRecoveryEventId", "caseExactIA5Match" },
-	{ "pamRecoveryEventTime", "integerMatch" },
-	{ "pamRecoveryEventType", "caseExactIA5Match" },
-	{ "pamRecoveryEventBatch", "integerMatch" },
-	{ "pamRecoveryEventSlot", "integerMatch" },
-	{ "pamRecoveryService", "caseExactMatch" },
-	{ "pamRecoveryRhost", "caseExactMatch" },
-	{ "pamRecoveryTty", "caseExactMatch" },
-	{ "pamRecoveryActor", "caseExactMatch" },
-	{ "pamRecoveryDetail", "caseExactMatch" },
-	{ "pamRecoveryHost", "caseExactMatch" },
+static const struct schema_def {
+	const char *oid, *name, *equality;	/* equality NULL: a class */
+} schema_defs[] = {
+#define REC_LDAP_AT(oid, name, eq) { oid, name, eq },
+#define REC_LDAP_OC(oid, name) { oid, name, NULL },
+#include "rec_ldap_schema.h"
+#undef REC_LDAP_AT
+#undef REC_LDAP_OC
 };
-static const char *const schema_classes[] = {
-	"pamRecoveryUser", "pamRecoveryBatch", "pamRecoveryEvent",
-};
-#define NATTRS (sizeof(schema_attrs) / sizeof(schema_attrs[0]))
-#define NCLASSES (sizeof(schema_classes) / sizeof(schema_classes[0]))
+#define NDEFS (sizeof(schema_defs) / sizeof(schema_defs[0]))
 
 /*
  * One search within the deadline, at most sizelimit entries (0: the
@@ -288,7 +255,7 @@ rec_ldap_probe_schema(struct rec_ldap *c, char *bad, size_t len,
     unsigned *nbad)
 {
 	char *attrs[] = { "attributeTypes", "objectClasses", NULL };
-	char sub[REC_DN_MAX], oid[128], found[256], what[512];
+	char sub[REC_DN_MAX], found[256], what[512];
 	LDAPMessage *res = NULL, *e;
 	unsigned i;
 	int r;
@@ -304,24 +271,20 @@ rec_ldap_probe_schema(struct rec_ldap *c, char *bad, size_t len,
 		r = REC_ERR_PERM;
 		goto out;
 	}
-	for (i = 0; i < NATTRS + NCLASSES; i++) {
-		int class = i >= NATTRS;
-		unsigned n = class ? i - (unsigned)NATTRS : i;
-		const char *name = class ? schema_classes[n] :
-		    schema_attrs[n].name;
+	for (i = 0; i < NDEFS; i++) {
+		const struct schema_def *d = &schema_defs[i];
+		int class = d->equality == NULL;
 
-		snprintf(oid, sizeof(oid), "%s.%d.%u", ARC, class ? 2 : 1,
-		    n + 1);
 		if (schema_has(c->ld, e, class ? "objectClasses" :
-		    "attributeTypes", name, oid, class ? NULL :
-		    schema_attrs[n].equality, found, sizeof(found)))
+		    "attributeTypes", d->name, d->oid, d->equality, found,
+		    sizeof(found)))
 			continue;
 		if (found[0] == '\0')
-			snprintf(what, sizeof(what), "%s missing", name);
+			snprintf(what, sizeof(what), "%s missing", d->name);
 		else
 			snprintf(what, sizeof(what), "%s is %s, not %s%s%s",
-			    name, found, oid, class ? "" : " EQUALITY ",
-			    class ? "" : schema_attrs[n].equality);
+			    d->name, found, d->oid, class ? "" : " EQUALITY ",
+			    class ? "" : d->equality);
 		list_add(bad, len, what);
 		(*nbad)++;
 	}
@@ -334,7 +297,7 @@ out:
 unsigned
 rec_ldap_probe_schema_size(void)
 {
-	return (unsigned)(NATTRS + NCLASSES);
+	return (unsigned)NDEFS;
 }
 
 int
