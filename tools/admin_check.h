@@ -65,7 +65,8 @@ void admin_check_capture(void *ctx, int prio, const char *msg);
  * and ldap_write_uri on its own: connection and bind (timed), TLS, schema,
  * ldap_base, what the bound account and anonymous clients may read and
  * write (probed without changing anything).  Returns 1 when every URI
- * could be connected to and bound, else 0.
+ * could be connected to and bound and ldap_base read there, else 0 (the
+ * store's records would then fail to read all the same).
  */
 int admin_check_ldap(struct report *rp, const struct rec_config *cfg);
 

@@ -498,7 +498,10 @@ check_anonymous(struct report *rp, struct rec_ldap *c,
 		    "anonymous ");
 }
 
-/* Everything about one URI, over a connection to it alone; 0 when it fails. */
+/*
+ * Everything about one URI, over a connection to it alone: 0 when it
+ * could not be used, or ldap_base not read there.
+ */
 static int
 check_uri(struct report *rp, const struct rec_config *cfg, const char *uri,
     int write)
@@ -511,7 +514,7 @@ check_uri(struct report *rp, const struct rec_config *cfg, const char *uri,
 	char w[REC_PATH_MAX + 16];
 	const char *self;
 	double ms;
-	int r, schema_ok, base_ok;
+	int r, schema_ok, base_ok = 0;
 
 	snprintf(one.ldap_uri, sizeof(one.ldap_uri), "%s", uri);
 	one.ldap_write_uri[0] = '\0';
@@ -558,7 +561,7 @@ check_uri(struct report *rp, const struct rec_config *cfg, const char *uri,
 	check_anonymous(rp, c, cfg, uri);
 out:
 	rec_ldap_close(c);
-	return r == REC_OK;
+	return r == REC_OK && base_ok;
 }
 
 int
