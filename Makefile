@@ -53,6 +53,7 @@ CORE_SRC := \
 	pam_recovery/rec_ldap.c \
 	pam_recovery/rec_ldap_entry.c \
 	pam_recovery/rec_ldap_issue.c \
+	pam_recovery/rec_ldap_probe.c \
 	pam_recovery/rec_ldap_prune.c \
 	pam_recovery/rec_ldap_value.c \
 	pam_recovery/rec_ldap_walk.c \
@@ -106,6 +107,7 @@ ADMIN_SRC := \
 	tools/tool_admin_backup.c \
 	tools/tool_admin_calibrate.c \
 	tools/tool_admin_check.c \
+	tools/tool_admin_check_ldap.c \
 	tools/tool_admin_deep.c \
 	tools/tool_admin_forget.c \
 	tools/tool_admin_list.c \
@@ -152,6 +154,12 @@ tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(B)/ldapissue $(B)/ldapadmi
 
 $(B)/%.o: pam_recovery/%.c | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+# The schema as check compares a server's with (rec_ldap_probe.c), made
+# from the shipped file so that it is written once.
+$(B)/rec_ldap_schema.h: conf/ldap/pam-recovery.schema scripts/schema-table.awk | $(B)
+	awk -f scripts/schema-table.awk $< >$@.tmp && mv $@.tmp $@
+$(B)/rec_ldap_probe.o: $(B)/rec_ldap_schema.h
+$(B)/rec_ldap_probe.o: ALL_CFLAGS += -I$(B)
 $(B)/librecovery.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(B)/pam_recovery.so: $(MODULE_SRC) pam_recovery/pam_recovery.map $(B)/librecovery.a

@@ -468,4 +468,108 @@ int rec_ldap_purge_mark(struct rec_ldap *c, const char *user, uint64_t id,
     uint64_t now);
 int rec_ldap_purge_delete(struct rec_ldap *c, const char *user, uint64_t id);
 
+
+/* ---- What pam-recovery-admin check asks (rec_ldap_probe.c) ----------
+ * Reads and probes that change nothing in the directory.  Each returns
+ * REC_OK or a store error as above (REC_ERR_IO, REC_ERR_TIMEOUT, ...).
+ */
+
+/* How a connection is protected, and whom the server took the bind for. */
+struct rec_ldap_info {
+	char uri[REC_PATH_MAX];		/* the URI it reached */
+	int tls;			/* TLS in place (ldaps://, StartTLS) */
+	char tls_version[32];		/* e.g. "TLSv1.3"; "" when unknown */
+	char tls_cipher[96];
+	char authzid[REC_PATH_MAX];	/* Who am I? ("dn:...", "anonymous");
+					   "" when the server does not say */
+};
+int rec_ldap_probe_info(struct rec_ldap *c, struct rec_ldap_info *out);
+
+/*
+ * After rec_ldap_open failed on uri (ldaps://, or ldap:// with StartTLS):
+ * whether the server completes a TLS handshake once the certificate is not
+ * verified, on a connection of its own that binds and sends nothing else.
+ * REC_OK: it does, so its certificate is what failed (it does not verify
+ * against ldap_ca_file, or does not name the host); REC_ERR_IO: TLS (or
+ * the connection) fails anyway; REC_ERR_USAGE for a URI without TLS.
+ * The handshake is NOT bounded by ldap_timeout (libldap waits for a
+ * silent server's handshake; rec_ldap.c's deadline layer is its own): run
+ * it where it can be cut off (pam-recovery-admin check: in a child with a
+ * deadline), never in a login.
+ */
+int rec_ldap_probe_cert(const struct rec_config *cfg, const char *uri,
+    const struct rec_log *log);
+
+/*
+ * The server's subschema (subschemaSubentry of the root DSE) against
+ * conf/ldap/pam-recovery.schema: every pamRecovery* attribute type and
+ * object class with the same OID (and for types the same EQUALITY rule).
+ * *nbad counts those missing or different, listed in bad (len).
+ * REC_ERR_NOTFOUND or REC_ERR_PERM when the subschema cannot be read.
+ */
+int rec_ldap_probe_schema(struct rec_ldap *c, char *bad, size_t len,
+    unsigned *nbad);
+/* How many types and classes rec_ldap_probe_schema looks for. */
+unsigned rec_ldap_probe_schema_size(void);
+
+/*
+ * ldap_base can be read by the bound identity: REC_OK, REC_ERR_NOTFOUND
+ * (no such entry, or hidden from it), REC_ERR_PERM.
+ */
+int rec_ldap_probe_base(struct rec_ldap *c);
+
+/* The naming context of the root DSE that holds ldap_base, into out. */
+int rec_ldap_probe_suffix(struct rec_ldap *c, char *out, size_t len);
+
+/*
+ * How many entries below base (subtree) show attr to the bound identity,
+ * up to REC_LDAP_PROBE_MAX + 1, skip (a DN, may be NULL) left out; first
+ * receives the first one's DN.  Only attribute types are asked for, never
+ * values.  A base that is not there or not disclosed counts 0.
+ */
+#define REC_LDAP_PROBE_MAX 10
+int rec_ldap_probe_readable(struct rec_ldap *c, const char *base,
+    const char *attr, const char *skip, unsigned *n, char *first,
+    size_t len);
+
+/*
+ * Whether the bound identity may compare attr of dn (with value, which
+ * need not be there): *allowed is 0 when the server refuses or hides the
+ * entry.
+ */
+int rec_ldap_probe_compare(struct rec_ldap *c, const char *dn,
+    const char *attr, const char *value, int *allowed);
+
+/*
+ * Bind c anonymously; what follows over c is anonymous, also after
+ * REC_ERR_PERM (the server refuses anonymous binds: c is then as a client
+ * that never bound).
+ */
+int rec_ldap_probe_anonymous(struct rec_ldap *c);
+
+/*
+ * A user entry below ldap_base with an active batch: its DN and that
+ * batch's (REC_LDAP_PROBE_DN bytes each).  REC_ERR_NOTFOUND when there is
+ * none.
+ */
+#define REC_LDAP_PROBE_DN 2048
+int rec_ldap_probe_user(struct rec_ldap *c, char *user_dn, char *batch_dn);
+
+/* The parent of dn into out; REC_ERR_NOTFOUND for a DN of one RDN. */
+int rec_ldap_probe_parent(const char *dn, char *out, size_t len);
+
+/*
+ * Whether the bound identity may apply mods (at most REC_LDAP_PROBE_MODS,
+ * the first one a delete of a value that does not exist) to dn, without
+ * applying anything: *allowed is 1 or 0.  REC_ERR_NOTFOUND when dn does
+ * not exist.  See rec_ldap_probe.c for why nothing is applied.
+ */
+#define REC_LDAP_PROBE_MODS 6
+struct rec_ldap_probe_mod {
+	int add;		/* add value, else delete it */
+	const char *attr, *value;
+};
+int rec_ldap_probe_write(struct rec_ldap *c, const char *dn,
+    const struct rec_ldap_probe_mod *mods, unsigned n, int *allowed);
+
 #endif

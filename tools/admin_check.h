@@ -53,4 +53,21 @@ void admin_check_deep(struct report *rp, struct rec_store *st,
  */
 void admin_check_stacks(struct report *rp, struct admin *a, const char *dir);
 
+/*
+ * A log sink keeping what the core logged at LOG_WARNING or worse in
+ * ctx's captured (a struct report), for the report line of one step.
+ */
+void admin_check_capture(void *ctx, int prio, const char *msg);
+
+/*
+ * The checks of a directory store (store = ldap, rec_config_directory;
+ * tool_admin_check_ldap.c): the settings, then over each URI of ldap_uri
+ * and ldap_write_uri on its own: connection and bind (timed), TLS, schema,
+ * ldap_base, what the bound account and anonymous clients may read and
+ * write (probed without changing anything).  Returns 1 when every URI
+ * could be connected to and bound and ldap_base read there, else 0 (the
+ * store's records would then fail to read all the same).
+ */
+int admin_check_ldap(struct report *rp, const struct rec_config *cfg);
+
 #endif

@@ -21,9 +21,8 @@
 #define SLOW_MS 2000	/* a login waiting longer feels broken */
 #define CHEAP_MS 50	/* below this a stolen store is cheap to attack */
 
-/* Keep what the core logged during one step, for its report line. */
-static void
-capture(void *ctx, int prio, const char *msg)
+void
+admin_check_capture(void *ctx, int prio, const char *msg)
 {
 	struct report *rp = ctx;
 	size_t used = strlen(rp->captured);
@@ -166,7 +165,7 @@ check_cost(struct report *rp, const struct rec_config *cfg)
 static void
 check_pepper(struct report *rp, const struct rec_config *cfg, int per_user)
 {
-	struct rec_log log = { capture, rp, 0 };
+	struct rec_log log = { admin_check_capture, rp, 0 };
 	unsigned char *pepper;
 	struct stat sb;
 	int r;
@@ -255,7 +254,7 @@ static int
 check_store(struct admin *a, struct tool_target *t, void *arg)
 {
 	struct report *rp = arg;
-	struct rec_log log = { capture, rp, 0 };
+	struct rec_log log = { admin_check_capture, rp, 0 };
 	struct rec_store_counts n;
 	struct stat sb;
 	struct statfs sf;
@@ -342,7 +341,7 @@ static void
 check_config(struct admin *a, struct report *rp, const char *conf,
     const char *label)
 {
-	struct rec_log log = { capture, rp, 0 };
+	struct rec_log log = { admin_check_capture, rp, 0 };
 	struct tool_target t;
 	int per_user;
 
@@ -360,6 +359,13 @@ check_config(struct admin *a, struct report *rp, const char *conf,
 	check_format(rp, &a->cfg);
 	check_cost(rp, &a->cfg);
 	check_pepper(rp, &a->cfg, per_user);
+	/*
+	 * The directory's connections, schema and ACLs; then, when every URI
+	 * answered, its records through the store as for a local store (a
+	 * URI that failed would only fail there again, after as long).
+	 */
+	if (rec_config_directory(&a->cfg) && !admin_check_ldap(rp, &a->cfg))
+		return;
 	if (!per_user) {
 		if (admin_system_target(a, &t) == REC_OK)
 			check_store(a, &t, rp);
