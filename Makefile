@@ -52,6 +52,7 @@ CORE_SRC := \
 	pam_recovery/rec_ldap_entry.c \
 	pam_recovery/rec_ldap_value.c \
 	pam_recovery/rec_lockout.c \
+	pam_recovery/rec_migrate.c \
 	pam_recovery/rec_log.c \
 	pam_recovery/rec_notify.c \
 	pam_recovery/rec_policy.c \
@@ -65,10 +66,13 @@ CORE_SRC := \
 	pam_recovery/rec_store_lmdb_access.c \
 	pam_recovery/rec_store_lmdb_admin.c \
 	pam_recovery/rec_store_lmdb_issue.c \
+	pam_recovery/rec_store_lmdb_import.c \
 	pam_recovery/rec_store_lmdb_ops.c \
 	pam_recovery/rec_store_ldap.c \
 	pam_recovery/rec_store_ldap_admin.c \
 	pam_recovery/rec_store_ldap_issue.c \
+	pam_recovery/rec_store_ldap_import.c \
+	pam_recovery/rec_ldap_import.c \
 	pam_recovery/rec_target.c
 CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
 MODULE_SRC := pam_recovery/pam_recovery.c
