@@ -128,6 +128,7 @@ UNIT_TESTS := \
 	test_kdf \
 	test_ldap \
 	test_lockout \
+	test_migrate \
 	test_module \
 	test_notify \
 	test_purge \

@@ -1,0 +1,341 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* test_migrate.c: copying users from one LMDB store into another through the store interface (rec_migrate). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "testutil.h"
+#include "rec_auth.h"
+#include "rec_err.h"
+#include "rec_issue.h"
+#include "rec_migrate.h"
+
+#define T0 1800000000ULL
+
+struct fx {
+	struct store_fx s;		/* first: the source, alice, her codes */
+	char ddir[64], dpath[128];
+	struct rec_config dcfg;
+	struct rec_store *dst;		/* the destination */
+	struct rec_new_batch old;	/* alice's first, replaced batch */
+	struct rec_migrate_user *mu;
+	struct rec_who admin;
+};
+
+static int
+set_failures(struct rec_lock *lk, unsigned which, const struct rec_view *v,
+    void *arg)
+{
+	(void)which;
+	(void)v;
+	lk->failures = *(uint32_t *)arg;
+	lk->window_start = T0 + 50;
+	lk->last_fail = T0 + 50;
+	return REC_OK;
+}
+
+/*
+ * alice in the source: a first batch of 5, replaced by a second of 5 whose
+ * code 1 is used and code 2 invalidated, and two failures counted.
+ */
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct rec_result res;
+	uint32_t two = 2;
+	unsigned slot = 2;
+
+	assert_non_null(f);
+	store_fx_open(&f->s, "test_migrate");
+	test_store_open("test_migrate_dst", f->ddir, sizeof(f->ddir),
+	    f->dpath, sizeof(f->dpath), &f->dcfg, &f->dst);
+	store_fx_generate(&f->s, 5, T0);
+	f->old = f->s.nb;
+	store_fx_generate(&f->s, 5, T0 + 10);
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[0], .now = T0 + 20 },
+	    &res), REC_OK);
+	assert_int_equal(rec_store_code_invalidate(f->s.st, "alice", &slot, 1,
+	    T0 + 30, NULL, NULL), REC_OK);
+	assert_int_equal(rec_store_lock_update(f->s.st, "alice", REC_LOCK_LOGIN,
+	    0, set_failures, &two, NULL, NULL), REC_OK);
+	assert_non_null(f->mu = sodium_malloc(sizeof(*f->mu)));
+	f->admin.user = "alice";
+	f->admin.actor = "root";
+	f->admin.service = "pam-recovery-admin";
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	sodium_free(f->mu);
+	rec_new_batch_wipe(&f->old);
+	rec_store_close(f->dst);
+	assert_int_equal(tmpdir_remove(f->ddir), 0);
+	return store_fx_teardown(state);
+}
+
+static int
+migrate(struct fx *f, const char *user, unsigned flags,
+    struct rec_migrate_result *res)
+{
+	int r;
+
+	f->admin.user = user;
+	if ((r = rec_migrate_read(f->s.st, user, f->mu)) != REC_OK)
+		return r;
+	return rec_migrate_write(f->dst, f->mu, &f->dcfg, &f->admin,
+	    f->s.path, T0 + 100, flags, res);
+}
+
+static int
+try(struct fx *f, const char *code, uint64_t now)
+{
+	struct rec_result res;
+
+	return rec_auth_attempt(f->dst, &f->dcfg, &f->s.who,
+	    &(struct rec_attempt){ .input = code, .now = now }, &res);
+}
+
+static int
+count_batch(const char *user, const struct rec_batch *b, void *arg)
+{
+	(void)user;
+	(void)b;
+	(*(unsigned *)arg)++;
+	return REC_OK;
+}
+
+static unsigned
+batches(struct rec_store *st, const char *user)
+{
+	unsigned n = 0;
+
+	assert_int_equal(rec_store_batch_each(st, user, count_batch, &n),
+	    REC_OK);
+	return n;
+}
+
+static void
+test_read(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(rec_migrate_read(f->s.st, "alice", f->mu), REC_OK);
+	assert_string_equal(f->mu->user, "alice");
+	assert_int_equal(f->mu->nbatches, 2);
+	assert_int_equal(f->mu->purged, 0);
+	assert_int_equal(f->mu->u.active_batch, f->s.nb.batch.id);
+	assert_int_equal(f->mu->u.lock.failures, 2);
+	assert_int_equal(rec_migrate_read(f->s.st, "nobody", f->mu),
+	    REC_ERR_NOSTORE);
+}
+
+/* Every code keeps its state, the counters and times come along. */
+static void
+test_copy(void **state)
+{
+	struct fx *f = *state;
+	struct rec_migrate_result res;
+	struct rec_view *v = sodium_malloc(sizeof(*v));
+	unsigned events = 0;
+
+	assert_non_null(v);
+	assert_int_equal(migrate(f, "alice", 0, &res), REC_OK);
+	assert_false(res.skipped);
+	assert_int_equal(res.batches, 2);
+	assert_int_equal(res.unused, 3);
+	assert_int_equal(res.used, 1);
+	assert_int_equal(res.invalid, 5 + 1);
+	assert_int_equal(rec_store_view(f->dst, "alice", REC_VIEW_CODES, v),
+	    REC_OK);
+	assert_int_equal(v->user.active_batch, f->s.nb.batch.id);
+	assert_int_equal(v->user.lock.failures, 2);
+	assert_int_equal(v->user.lock.window_start, T0 + 50);
+	assert_int_equal(v->user.last_used, T0 + 20);
+	assert_int_equal(v->user.last_generated, T0 + 10);
+	assert_int_equal(v->batch.used, 1);
+	assert_int_equal(v->batch.invalidated, 1);
+	assert_int_equal(v->ncodes, 5);
+	assert_int_equal(v->codes[0].state, REC_CODE_USED);
+	assert_int_equal(v->codes[0].changed, T0 + 20);
+	assert_int_equal(v->codes[1].state, REC_CODE_INVALID);
+	assert_memory_equal(v->codes[2].hash, f->s.nb.recs[2].hash,
+	    REC_HASH_LEN);
+	sodium_free(v);
+	assert_int_equal(batches(f->dst, "alice"), 2);
+	/* One event says who copied from where. */
+	assert_int_equal(test_count_events(f->dst, &events), REC_OK);
+	assert_int_equal(events, 1);
+
+	/*
+	 * The printed codes: used stays used, the rest as before; the two
+	 * failures came along, so the third that follows (max_attempts 5)
+	 * locks, and a good code waits for the lock like in the source.
+	 */
+	assert_int_equal(try(f, f->s.nb.codes[0], T0 + 200), REC_ERR_USED);
+	assert_int_equal(try(f, f->s.nb.codes[1], T0 + 201),
+	    REC_ERR_INVALIDATED);
+	/* A replaced batch's codes match nothing, as in the source. */
+	assert_int_equal(try(f, f->old.codes[0], T0 + 202), REC_ERR_NOMATCH);
+	assert_int_equal(try(f, f->s.nb.codes[2], T0 + 203), REC_ERR_LOCKED);
+	assert_int_equal(try(f, f->s.nb.codes[2], T0 + 100000), REC_OK);
+	assert_int_equal(try(f, f->s.nb.codes[2], T0 + 100001), REC_ERR_USED);
+	assert_int_equal(try(f, f->s.nb.codes[4], T0 + 100002), REC_OK);
+	/* The source is only read. */
+	assert_int_equal(rec_auth_attempt(f->s.st, &f->s.cfg, &f->s.who,
+	    &(struct rec_attempt){ .input = f->s.nb.codes[2], .now = T0 + 60 },
+	    &(struct rec_result){ 0 }), REC_OK);
+}
+
+/* A dry run counts and writes nothing. */
+static void
+test_dry_run(void **state)
+{
+	struct fx *f = *state;
+	struct rec_migrate_result res;
+	struct rec_view *v = sodium_malloc(sizeof(*v));
+	unsigned events = 0;
+
+	assert_non_null(v);
+	assert_int_equal(migrate(f, "alice", REC_MIGRATE_DRY, &res), REC_OK);
+	assert_false(res.skipped);
+	assert_int_equal(res.batches, 2);
+	assert_int_equal(res.unused, 3);
+	assert_int_equal(rec_store_view(f->dst, "alice", 0, v),
+	    REC_ERR_NOSTORE);
+	assert_int_equal(batches(f->dst, "alice"), 0);
+	assert_int_equal(test_count_events(f->dst, &events), REC_OK);
+	assert_int_equal(events, 0);
+	sodium_free(v);
+}
+
+/* A user the destination has already is left alone, and said so. */
+static void
+test_existing_user(void **state)
+{
+	struct fx *f = *state;
+	struct rec_migrate_result res;
+	struct rec_new_batch *mine = calloc(1, sizeof(*mine));
+	struct rec_view *v = sodium_malloc(sizeof(*v));
+	unsigned events = 0;
+
+	assert_non_null(mine);
+	assert_non_null(v);
+	assert_int_equal(rec_issue_generate(f->dst, &f->dcfg, &f->s.who,
+	    &(struct rec_issue_req){ .count = 3, .now = T0 + 90 }, mine, NULL),
+	    REC_OK);
+	assert_int_equal(test_count_events(f->dst, &events), REC_OK);
+	assert_int_equal(migrate(f, "alice", 0, &res), REC_OK);
+	assert_true(res.skipped);
+	assert_int_equal(rec_store_view(f->dst, "alice", 0, v), REC_OK);
+	assert_int_equal(v->user.active_batch, mine->batch.id);
+	assert_int_equal(v->user.lock.failures, 0);
+	assert_int_equal(batches(f->dst, "alice"), 1);
+	assert_int_equal(try(f, f->s.nb.codes[2], T0 + 200), REC_ERR_NOMATCH);
+	assert_int_equal(try(f, mine->codes[0], T0 + 201), REC_OK);
+	/* A second run after a copy: skipped as well. */
+	assert_int_equal(migrate(f, "alice", REC_MIGRATE_DRY, &res), REC_OK);
+	assert_true(res.skipped);
+	rec_new_batch_wipe(mine);
+	free(mine);
+	sodium_free(v);
+}
+
+/*
+ * A copy that stopped after its batches: no login trusts them, and a run
+ * again fails rather than write over them.
+ */
+static void
+test_half_done(void **state)
+{
+	struct fx *f = *state;
+	struct rec_migrate_result res;
+	const struct rec_migrate_batch *mb;
+
+	assert_int_equal(rec_migrate_read(f->s.st, "alice", f->mu), REC_OK);
+	mb = &f->mu->batches[1];
+	assert_int_equal(rec_store_batch_put(f->dst, "alice", &mb->b, mb->codes,
+	    mb->ncodes), REC_OK);
+	assert_int_equal(try(f, f->s.nb.codes[2], T0 + 200), REC_ERR_NOSTORE);
+	assert_int_equal(rec_store_batch_put(f->dst, "alice", &mb->b, mb->codes,
+	    mb->ncodes), REC_ERR_EXISTS);
+	assert_int_equal(migrate(f, "alice", 0, &res), REC_ERR_EXISTS);
+	assert_false(res.skipped);
+	assert_int_equal(try(f, f->s.nb.codes[2], T0 + 201), REC_ERR_NOSTORE);
+}
+
+/* What batch_put and user_put refuse. */
+static void
+test_put_refusals(void **state)
+{
+	struct fx *f = *state;
+	struct rec_migrate_batch *mb;
+	struct rec_batch purged;
+	struct rec_user u;
+
+	assert_int_equal(rec_migrate_read(f->s.st, "alice", f->mu), REC_OK);
+	mb = &f->mu->batches[1];
+	/* Counters that do not fit the code records. */
+	mb->b.used = 0;
+	assert_int_equal(rec_store_batch_put(f->dst, "alice", &mb->b, mb->codes,
+	    mb->ncodes), REC_ERR_USAGE);
+	/* A record that names a batch not copied. */
+	u = f->mu->u;
+	assert_int_equal(rec_store_user_put(f->dst, "alice", &u, REC_WRITE_DRY,
+	    NULL, NULL), REC_OK);
+	assert_int_equal(rec_store_user_put(f->dst, "alice", &u, 0, NULL,
+	    NULL), REC_ERR_CORRUPT);
+	u.active_batch = 0;
+	assert_int_equal(rec_store_user_put(f->dst, "alice", &u, 0, NULL,
+	    NULL), REC_OK);
+	assert_int_equal(rec_store_user_put(f->dst, "alice", &u, REC_WRITE_DRY,
+	    NULL, NULL), REC_ERR_EXISTS);
+	assert_int_equal(rec_store_user_put(f->dst, "alice", &u, 0, NULL,
+	    NULL), REC_ERR_EXISTS);
+
+	/* A purged batch in the source is left out, and counted. */
+	purged = f->mu->batches[0].b;
+	purged.id += 1;
+	purged.status = REC_BATCH_PURGED;
+	purged.used = purged.invalidated = 0;
+	assert_int_equal(rec_store_batch_put(f->s.st, "alice", &purged, NULL,
+	    0), REC_OK);
+	assert_int_equal(rec_migrate_read(f->s.st, "alice", f->mu), REC_OK);
+	assert_int_equal(f->mu->nbatches, 2);
+	assert_int_equal(f->mu->purged, 1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_read, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_dry_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_existing_user, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_half_done, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_put_refusals, setup,
+		    teardown),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
