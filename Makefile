@@ -107,6 +107,7 @@ ADMIN_SRC := \
 	tools/tool_admin_deep.c \
 	tools/tool_admin_forget.c \
 	tools/tool_admin_list.c \
+	tools/tool_admin_migrate.c \
 	tools/tool_admin_purge.c \
 	tools/tool_admin_stacks.c \
 	tools/tool_admin_target.c \
@@ -165,7 +166,7 @@ $(B)/helper_%.o: tools/helper_%.c | $(B)
 $(B)/pam-recovery: $(USER_TOOL_SRC) $(USER_OBJ) $(TOOL_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) -lpam -lpam_misc
 $(B)/pam-recovery-admin: $(ADMIN_TOOL_SRC) $(TOOL_OBJ) $(ADMIN_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/pam-recovery-selfd: $(SELFD_SRC) $(TOOL_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) -lpam
 $(B)/pamdrive: tests/pamdrive.c

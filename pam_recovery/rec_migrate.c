@@ -145,6 +145,9 @@ rec_migrate_write(struct rec_store *dst, const struct rec_migrate_user *mu,
 				break;
 			}
 	}
+	/* A destination not made yet holds nobody. */
+	if (dst == NULL)
+		return (flags & REC_MIGRATE_DRY) ? REC_OK : REC_ERR_USAGE;
 	/* A record there already is someone's: never overwritten. */
 	r = rec_store_user_put(dst, mu->user, &mu->u, REC_WRITE_DRY, NULL,
 	    NULL);

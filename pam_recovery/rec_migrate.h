@@ -66,7 +66,8 @@ enum rec_migrate_flags {
  * first).  Peppered batches stay peppered: every host that uses dst needs
  * the same pepper_file.  res counts what was (or would be) copied.
  * Returns REC_OK (also when skipped); REC_ERR_EXISTS (logged) when dst
- * has a batch of the copy already; or the store's error.
+ * has a batch of the copy already; or the store's error.  dst may be
+ * NULL with REC_MIGRATE_DRY: a destination not made yet holds nobody.
  */
 int rec_migrate_write(struct rec_store *dst, const struct rec_migrate_user *mu,
     const struct rec_config *cfg, const struct rec_who *who,

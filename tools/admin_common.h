@@ -133,6 +133,7 @@ int admin_cmd_calibrate(struct admin *a, int argc, char **argv);
 int admin_cmd_backup(struct admin *a, int argc, char **argv);
 int admin_cmd_purge(struct admin *a, int argc, char **argv);
 int admin_cmd_forget(struct admin *a, int argc, char **argv);
+int admin_cmd_migrate(struct admin *a, int argc, char **argv);
 
 /*
  * Forget USER in t's store (open or not): count, confirm unless yes, then

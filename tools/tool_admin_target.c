@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "admin_common.h"
 #include "rec_err.h"
 #include "rec_target.h"
@@ -527,6 +529,9 @@ run_isolated(struct admin *a, struct tool_target *t,
 		    t->path);
 	if (ret != EXIT_OK)
 		drop_file(&e);
+	/* State may hold hashes (migrate). */
+	if (back != NULL)
+		sodium_memzero(back, w->state_len);
 	free(back);
 	return ret;
 }

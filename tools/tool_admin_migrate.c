@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* tool_admin_migrate.c: the migrate command: local stores copied into the configured store (the directory). */
+#include <err.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "admin_common.h"
+#include "rec_err.h"
+#include "rec_migrate.h"
+#include "rec_store_ldap.h"
+
+/* What the reading of one user's source store hands back (plain data). */
+struct migrate_read {
+	int rc;				/* rec_migrate_read's result */
+	struct rec_migrate_user mu;
+};
+
+/* One run of migrate. */
+struct migrate {
+	struct admin *a;		/* the destination's configuration */
+	struct admin src;		/* the same with store = FROM */
+	const char *from;
+	struct rec_store *dst;		/* NULL: a dry run's store not made */
+	int dry;
+	struct migrate_read *rd;	/* sodium_malloc'ed: hashes */
+	unsigned copied, skipped, failed, empty;
+};
+
+/*
+ * The store the configuration names, opened for writing into *out (NULL
+ * for a dry run whose local store does not exist yet).  The directory
+ * when the configuration has ldap_uri: until store = ldap is wired
+ * (#13, ldap-wire), the one place that picks it; then rec_target_open.
+ */
+static int
+dest_open(struct migrate *m, struct rec_store **out)
+{
+	struct admin *a = m->a;
+	struct tool_target t;
+	char v[TOOL_VIS_LEN(REC_PATH_MAX)];
+	int r;
+
+	*out = NULL;
+	if (a->cfg.ldap_uri[0] != '\0') {
+		if ((r = rec_store_open_ldap(&a->cfg, 0, &a->log, out)) !=
+		    REC_OK)
+			warnx("the directory store: %s", rec_strerror(r));
+		return r;
+	}
+	if ((r = admin_system_target(a, &t)) != REC_OK)
+		return r;
+	tool_vis(t.path, 0, v, sizeof(v));
+	if (strcmp(t.path, m->from) == 0) {
+		warnx("--from %s is the configured store itself", v);
+		return REC_ERR_USAGE;
+	}
+	if (!m->dry && !admin_may_change(a, &t))
+		return REC_ERR_PERM;
+	if ((r = tool_target_open(&t, !m->dry)) != REC_OK)
+		return r;
+	*out = t.st;
+	return REC_OK;
+}
+
+/* In the source's child (or here, for a system store): read the user. */
+static int
+read_user(struct admin *a, struct tool_target *t, void *arg)
+{
+	struct migrate_read *rd = arg;
+
+	(void)a;
+	rd->rc = REC_ERR_NOSTORE;
+	if (tool_target_open(t, 0) != REC_OK) {
+		rd->rc = REC_ERR_IO;
+		return EXIT_FAIL;
+	}
+	if (t->st != NULL)
+		rd->rc = rec_migrate_read(t->st, t->who.user, &rd->mu);
+	return EXIT_OK;
+}
+
+/* Here: copy what was read into the destination, and say what it did. */
+static void
+write_user(struct migrate *m, const char *user)
+{
+	const struct rec_migrate_user *mu = &m->rd->mu;
+	struct rec_migrate_result res;
+	struct rec_who who = { .user = user, .service = "pam-recovery-admin",
+	    .actor = m->a->actor };
+	char name[TOOL_VIS_LEN(REC_USER_MAX)];
+	const char *verb = m->dry ? "would copy" : "copied";
+	int r;
+
+	tool_vis(user, TOOL_VIS_SPACE, name, sizeof(name));
+	if (m->rd->rc == REC_ERR_NOSTORE) {
+		printf("%s: nothing to copy (no record in the source)\n", name);
+		m->empty++;
+		return;
+	}
+	if (m->rd->rc != REC_OK) {
+		printf("%s: failed: reading the source: %s\n", name,
+		    rec_strerror(m->rd->rc));
+		m->failed++;
+		return;
+	}
+	r = rec_migrate_write(m->dst, mu, &m->a->cfg, &who, m->from,
+	    (uint64_t)time(NULL), m->dry ? REC_MIGRATE_DRY : 0, &res);
+	if (r != REC_OK) {
+		printf("%s: failed: %s\n", name, rec_strerror(r));
+		m->failed++;
+		return;
+	}
+	if (res.skipped) {
+		printf("%s: skipped: already in the destination (left as it "
+		    "is)\n", name);
+		m->skipped++;
+		return;
+	}
+	printf("%s: %s %u batches, %u codes unused, %u used, %u invalidated",
+	    name, verb, res.batches, res.unused, res.used, res.invalid);
+	if (mu->purged > 0)
+		printf("; %u purged batches left out (no codes)", mu->purged);
+	putchar('\n');
+	if (mu->peppered > 0)
+		printf("%s: %u batches need the pepper: every host using the "
+		    "destination needs the same pepper_file%s\n", name,
+		    mu->peppered, m->a->cfg.pepper_file[0] == '\0' ?
+		    " (this configuration has none)" : "");
+	m->copied++;
+}
+
+/* One user of the source: read (as the store's owner), then copy. */
+static void
+migrate_user(struct migrate *m, const char *user)
+{
+	int ret;
+
+	sodium_memzero(m->rd, sizeof(*m->rd));
+	m->rd->rc = REC_ERR_IO;
+	fflush(stdout);
+	ret = admin_on_user(&m->src, user, 0, read_user, m->rd,
+	    m->rd, sizeof(*m->rd));
+	if (ret != EXIT_OK && m->rd->rc == REC_OK)
+		m->rd->rc = REC_ERR_IO;
+	write_user(m, user);
+	sodium_memzero(m->rd, sizeof(*m->rd));
+}
+
+/* Every user of the password database with a per-user store: after its child. */
+static void
+merged(void *arg, const char *path, int lost)
+{
+	struct migrate *m = arg;
+	char v[TOOL_VIS_LEN(REC_PATH_MAX)];
+
+	if (lost) {
+		printf("store %s: failed: not read to the end\n",
+		    tool_vis(path, TOOL_VIS_SPACE, v, sizeof(v)));
+		m->failed++;
+	} else
+		write_user(m, m->rd->mu.user);
+	sodium_memzero(m->rd, sizeof(*m->rd));
+	m->rd->rc = REC_ERR_IO;
+}
+
+/* The child's work for admin_each_store: the user it runs for. */
+static int
+read_each(struct admin *a, struct tool_target *t, void *arg)
+{
+	struct migrate *m = arg;
+
+	snprintf(m->rd->mu.user, sizeof(m->rd->mu.user), "%s", t->who.user);
+	return read_user(a, t, m->rd);
+}
+
+static int
+collect_name(const char *user, const struct rec_user *u, void *arg)
+{
+	char ***names = arg;
+	size_t n = 0;
+	char **more;
+
+	(void)u;
+	while ((*names)[n] != NULL)
+		n++;
+	if ((more = realloc(*names, (n + 2) * sizeof(*more))) == NULL)
+		return REC_ERR_NOMEM;
+	*names = more;
+	if ((more[n] = strdup(user)) == NULL)
+		return REC_ERR_NOMEM;
+	more[n + 1] = NULL;
+	return REC_OK;
+}
+
+/* The users of a system store, in name order, NULL-terminated. */
+static int
+system_users(struct migrate *m, char ***out)
+{
+	struct tool_target t;
+	int r;
+
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return REC_ERR_NOMEM;
+	if ((r = admin_system_target(&m->src, &t)) != REC_OK ||
+	    (r = tool_target_open(&t, 0)) != REC_OK)
+		return r;
+	if (t.st == NULL) {
+		warnx("no store at %s", m->from);
+		return REC_ERR_NOSTORE;
+	}
+	r = rec_store_user_each(t.st, collect_name, out);
+	tool_target_close(&t);
+	if (r != REC_OK)
+		warnx("store %s: %s", m->from, rec_strerror(r));
+	return r;
+}
+
+int
+admin_cmd_migrate(struct admin *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "from", required_argument, NULL, 'f' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "dry-run", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct migrate m;
+	const char **users = NULL;
+	char **names = NULL;
+	size_t nusers = 0;
+	int ch, ret = EXIT_FAIL;
+
+	memset(&m, 0, sizeof(m));
+	m.a = a;
+	if ((users = calloc((size_t)argc, sizeof(*users))) == NULL)
+		errx(EXIT_FAIL, "out of memory");
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'f':
+			m.from = optarg;
+			break;
+		case 'u':
+			users[nusers++] = optarg;
+			break;
+		case 'n':
+			m.dry = 1;
+			break;
+		default:
+			a->usage();
+		}
+	}
+	if (optind != argc || m.from == NULL) {
+		warnx("migrate needs --from STORE");
+		a->usage();
+	}
+	/* The source: the same settings, its store the one named. */
+	m.src = *a;
+	m.src.rdonly = 1;
+	m.src.store = m.from;
+	if (rec_config_set(&m.src.cfg, "store", m.from, "--from", 0,
+	    &a->log) != REC_OK || rec_config_validate(&m.src.cfg, &a->log) !=
+	    REC_OK)
+		goto out;
+	if ((m.rd = sodium_malloc(sizeof(*m.rd))) == NULL) {
+		warnx("out of memory");
+		goto out;
+	}
+	if (dest_open(&m, &m.dst) != REC_OK)
+		goto out;
+	if (nusers == 0 && rec_config_per_user(&m.src.cfg)) {
+		sodium_memzero(m.rd, sizeof(*m.rd));
+		if (admin_each_store(&m.src, read_each, &m, m.rd,
+		    sizeof(*m.rd), merged) != EXIT_OK && m.failed == 0)
+			m.failed++;
+	} else {
+		if (nusers == 0 && system_users(&m, &names) != REC_OK)
+			goto out;
+		for (size_t i = 0; i < nusers; i++)
+			migrate_user(&m, users[i]);
+		for (size_t i = 0; names != NULL && names[i] != NULL; i++)
+			migrate_user(&m, names[i]);
+	}
+	printf("migrate%s: %u %s, %u skipped (already there), %u with "
+	    "nothing to copy, %u failed\n", m.dry ? " (dry run)" : "",
+	    m.copied, m.dry ? "to copy" : "copied", m.skipped, m.empty,
+	    m.failed);
+	ret = m.failed == 0 ? EXIT_OK : EXIT_FAIL;
+out:
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++)
+		free(names[i]);
+	free(names);
+	free(users);
+	rec_store_close(m.dst);
+	sodium_free(m.rd);
+	return ret;
+}
