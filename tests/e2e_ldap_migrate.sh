@@ -136,6 +136,37 @@ check "... and nothing of the directory changed" has "unused 3 used 2"
 admin dir migrate --from "$T/sys" --user nosuchuser
 check "a user without codes: nothing to copy" has "nosuchuser: nothing to copy"
 
+# ---- Users the directory has already: never overwritten --------------------
+U4=$(getent passwd | cut -d: -f1 | grep -vx -e "$ME" -e "$U2" | sed -n 2p)
+U5=$(getent passwd | cut -d: -f1 | grep -vx -e "$ME" -e "$U2" | sed -n 3p)
+U6=$(getent passwd | cut -d: -f1 | grep -vx -e "$ME" -e "$U2" | sed -n 4p)
+for u in "$U4" "$U5" "$U6"; do
+	admin local generate "$u" -n 2 --format csv -o "$T/$u.csv" -y
+done
+OUT=$($VG "$D" "$T/dir.conf" gen "$U4" 2 2>/dev/null)
+printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$' >"$T/$U4.dir"
+check "directory: $U4 has codes of the directory's own" test "$(grep -c . "$T/$U4.dir")" -eq 2
+# A bare entry (what a copy's first step leaves), then one with a count.
+for u in "$U5" "$U6"; do
+	printf 'dn: uid=%s,%s\nobjectClass: pamRecoveryUser\nuid: %s\npamRecoveryLock: 0 0 0 0 0\n' \
+	    "$u" "$SLAPD_BASE" "$u" >"$T/bare.ldif"
+	OUT=$(ldapadd -x -ZZ -H "$H" -D "$SLAPD_ADMIN_DN" -w adminpw -f "$T/bare.ldif" 2>&1)
+	check "directory: a bare entry for $u" test $? -eq 0
+done
+drive count "$U6"
+check "directory: an attempt counted on $U6's bare entry" test "$RC" -eq 0
+admin dir migrate --from "$T/sys" --user "$U4" --user "$U5" --user "$U6"
+check "migrate: exit 0" test "$RC" -eq 0
+check "... $U4, generated in the directory, skipped" has "$U4: skipped: already in the destination"
+check "... $U5's bare entry taken as no record: copied" has "$U5: copied 1 batches, 2 codes unused"
+check "... $U6's entry, written to since, skipped" has "$U6: skipped: already in the destination"
+drive login "$U4" "$(code 1 "$T/$U4.csv")"
+check "directory: $U4's local code matches nothing there" test "$RC" -eq 3
+drive login "$U4" "$(head -n 1 "$T/$U4.dir")"
+check "... the directory's own code works" has "ok slot"
+drive login "$U5" "$(code 2 "$T/$U5.csv")"
+check "directory: $U5's printed code logs in" has "ok slot 2"
+
 # ---- Per-user stores: a pattern, each store read as its owner --------------
 U3=$(getent passwd | cut -d: -f1 | grep -vx -e "$ME" -e "$U2" | head -n 1)
 if [ "$(id -u)" -eq 0 ] && [ -n "$U3" ]; then
