@@ -61,6 +61,8 @@ struct rec_ldap_user {
 				   counted from its values */
 	struct rec_code_rec codes[REC_COUNT_MAX];	/* its codes, by slot */
 	unsigned ncodes;
+	unsigned have_locks;	/* REC_LOCK_LOGIN, REC_LOCK_GEN: which
+				   lockout values the entry holds */
 };
 
 /*
@@ -71,6 +73,31 @@ struct rec_ldap_user {
  */
 int rec_ldap_read_user(struct rec_ldap *c, const char *user,
     struct rec_ldap_user *out);
+
+/*
+ * Read user's entry alone into *u, and into *have which of its lockout
+ * values it holds (REC_LOCK_LOGIN, REC_LOCK_GEN; an absent one reads as
+ * the all-zero state).  REC_ERR_NOSTORE when the user has no entry,
+ * REC_ERR_CORRUPT for a value that does not parse.
+ */
+int rec_ldap_read_locks(struct rec_ldap *c, const char *user,
+    struct rec_user *u, unsigned *have);
+
+/*
+ * The compare-and-swap of the lockout states `which` (REC_LOCK_LOGIN:
+ * pamRecoveryLock, REC_LOCK_GEN: pamRecoveryGenLock) of user's entry, in
+ * one Modify: for each state whose value *nu changes, delete the exact
+ * value *old read over c (have: which values the entry held, as
+ * rec_ldap_read_locks or rec_ldap_read_user said) and add the new one, so
+ * that the Modify is refused as a whole when another host changed any of
+ * them since.  old NULL: the user had no entry, which is added with the
+ * states of *nu.  Nothing is sent when no value changes.  Returns REC_OK;
+ * REC_ERR_EXISTS when the entry no longer holds what was read (or, old
+ * NULL, it exists by now): nothing was applied, read again;
+ * REC_ERR_NOSTORE when the entry is gone; or a store error.
+ */
+int rec_ldap_swap_locks(struct rec_ldap *c, const char *user, unsigned which,
+    const struct rec_user *old, unsigned have, const struct rec_user *nu);
 
 /*
  * Change user's lockout state atomically, fleet-wide: read it, let fn
@@ -152,6 +179,28 @@ int rec_ldap_mark_code(struct rec_ldap *c, const char *user,
  * the user has no entry.
  */
 int rec_ldap_note_use(struct rec_ldap *c, const char *user, uint64_t now);
+
+/*
+ * After a code was consumed or tested: clear user's login lockout and,
+ * when last_used is not 0, record it as the last use, in one Modify of the
+ * user's entry (each value replaced: whatever another host counted before
+ * this, a success wipes, as the local store's one transaction does).
+ * REC_ERR_NOSTORE when the user has no entry.
+ */
+int rec_ldap_note_success(struct rec_ldap *c, const char *user,
+    uint64_t last_used);
+
+/*
+ * Mark user's batch id verified at now (a code of it was tested, not
+ * used), in one Modify of the batch entry that also deletes and adds back
+ * its active status, so that it is refused once the batch was replaced or
+ * invalidated.  Returns REC_OK, REC_ERR_INVALIDATED when the batch is no
+ * longer active (or gone), or a store error (REC_ERR_PERM where the
+ * directory's ACLs keep the account from writing pamRecoveryVerified, as
+ * the example ACLs do for the hosts' account).
+ */
+int rec_ldap_mark_verified(struct rec_ldap *c, const char *user, uint64_t id,
+    uint64_t now);
 
 /*
  * Write batch *b with its n unused codes (slots 1..b->count, hashes and

@@ -292,13 +292,15 @@ write_failed(struct rec_ldap *c, int r, int lrc, const char *what,
 
 /* ---- The user's entry and the active batch --------------------------- */
 
+/* *have: REC_LOCK_LOGIN, REC_LOCK_GEN for the lockout values e holds. */
 static int
-parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u)
+parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u, unsigned *have)
 {
 	char buf[REC_LDAP_VAL_MAX];
 	int r;
 
 	memset(u, 0, sizeof(*u));
+	*have = 0;
 	if (get_u64(ld, e, "pamRecoveryActiveBatch", 1, 0, UINT64_MAX,
 	    &u->active_batch) != REC_OK ||
 	    get_u64(ld, e, "pamRecoveryLastUsed", 1, 0, UINT64_MAX,
@@ -307,13 +309,13 @@ parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u)
 	    &u->last_generated) != REC_OK)
 		return REC_ERR_CORRUPT;
 	r = get_str(ld, e, "pamRecoveryLock", buf, sizeof(buf));
-	if (r == REC_OK)
-		r = rec_ldap_lock_parse(buf, &u->lock);
+	if (r == REC_OK && (r = rec_ldap_lock_parse(buf, &u->lock)) == REC_OK)
+		*have |= REC_LOCK_LOGIN;
 	if (r != REC_OK && r != REC_ERR_NOTFOUND)
 		return REC_ERR_CORRUPT;
 	r = get_str(ld, e, "pamRecoveryGenLock", buf, sizeof(buf));
-	if (r == REC_OK)
-		r = rec_ldap_lock_parse(buf, &u->gen);
+	if (r == REC_OK && (r = rec_ldap_lock_parse(buf, &u->gen)) == REC_OK)
+		*have |= REC_LOCK_GEN;
 	if (r != REC_OK && r != REC_ERR_NOTFOUND)
 		return REC_ERR_CORRUPT;
 	return REC_OK;
@@ -477,7 +479,8 @@ rec_ldap_read_user(struct rec_ldap *c, const char *user,
 		r = REC_ERR_NOSTORE;
 		goto out;
 	}
-	if ((r = parse_user(c->ld, ue, &out->user)) != REC_OK)
+	if ((r = parse_user(c->ld, ue, &out->user, &out->have_locks)) !=
+	    REC_OK)
 		goto bad;
 	for (e = ldap_first_entry(c->ld, res); e != NULL &&
 	    out->user.active_batch != 0; e = ldap_next_entry(c->ld, e)) {
@@ -502,6 +505,37 @@ out:
 	ldap_msgfree(res);
 	if (r != REC_OK)
 		sodium_memzero(out, sizeof(*out));
+	return r;
+}
+
+int
+rec_ldap_read_locks(struct rec_ldap *c, const char *user, struct rec_user *u,
+    unsigned *have)
+{
+	char dn[REC_DN_MAX];
+	LDAPMessage *res = NULL, *e;
+	int r = REC_ERR_INTERNAL;
+
+	memset(u, 0, sizeof(*u));
+	*have = 0;
+	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
+		goto out;
+	r = search(c, dn, LDAP_SCOPE_BASE, "(objectClass=" OC_USER ")", NULL,
+	    &res);
+	if (r == REC_ERR_NOTFOUND ||
+	    (r == REC_OK && (e = ldap_first_entry(c->ld, res)) == NULL)) {
+		r = REC_ERR_NOSTORE;
+		goto out;
+	}
+	if (r != REC_OK)
+		goto out;
+	if ((r = parse_user(c->ld, e, u, have)) != REC_OK) {
+		rec_logf(c->log, LOG_ERR, "directory %s: the entry of user %s "
+		    "does not parse", c->uri, user);
+		r = REC_ERR_CORRUPT;
+	}
+out:
+	ldap_msgfree(res);
 	return r;
 }
 
@@ -621,6 +655,84 @@ swap_lock(struct rec_ldap *c, const char *user, const char *attr,
 	rec_logf(c->log, LOG_ERR, "directory %s: lockout of user %s: still "
 	    "contended after %d rounds", c->uri, user, CAS_MAX);
 	r = REC_ERR_IO;
+out:
+	mods_free(m);
+	return r;
+}
+
+static int add_user(struct rec_ldap *, const char *, const char *,
+    unsigned, const struct rec_user *, int *);
+
+/* One lockout value of a swap: the old one goes, the new one comes. */
+static int
+swap_one(struct mods *m, const char *attr, int had, const struct rec_lock *old,
+    const struct rec_lock *nu, int *changed)
+{
+	char oldv[REC_LDAP_VAL_MAX], newv[REC_LDAP_VAL_MAX];
+	int r;
+
+	*changed = 0;
+	if ((r = rec_ldap_lock_encode(old, oldv, sizeof(oldv))) != REC_OK ||
+	    (r = rec_ldap_lock_encode(nu, newv, sizeof(newv))) != REC_OK)
+		return r;
+	if (had && strcmp(oldv, newv) == 0)
+		return REC_OK;
+	if (had) {
+		mods_attr(m, LDAP_MOD_DELETE, attr);
+		mods_bin(m, oldv, strlen(oldv));
+	}
+	mods_attr(m, LDAP_MOD_ADD, attr);
+	mods_bin(m, newv, strlen(newv));
+	*changed = 1;
+	return REC_OK;
+}
+
+int
+rec_ldap_swap_locks(struct rec_ldap *c, const char *user, unsigned which,
+    const struct rec_user *old, unsigned have, const struct rec_user *nu)
+{
+	char dn[REC_DN_MAX];
+	struct mods *m = NULL;
+	int r = REC_ERR_INTERNAL, lrc, ch1 = 0, ch2 = 0;
+
+	if ((r = need_write(c, "lockout update")) != REC_OK ||
+	    (r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
+		goto out;
+	if (old == NULL) {
+		r = add_user(c, user, dn, which, nu, &lrc);
+		if (r != REC_OK && lrc == LDAP_ALREADY_EXISTS)
+			r = REC_ERR_EXISTS;
+		goto out;
+	}
+	if ((m = mods_new()) == NULL) {
+		r = REC_ERR_NOMEM;
+		goto out;
+	}
+	if (((which & REC_LOCK_LOGIN) && (r = swap_one(m, "pamRecoveryLock",
+	    (have & REC_LOCK_LOGIN) != 0, &old->lock, &nu->lock, &ch1)) !=
+	    REC_OK) || ((which & REC_LOCK_GEN) && (r = swap_one(m,
+	    "pamRecoveryGenLock", (have & REC_LOCK_GEN) != 0, &old->gen,
+	    &nu->gen, &ch2)) != REC_OK))
+		goto out;
+	if (!ch1 && !ch2) {
+		r = REC_OK;
+		goto out;
+	}
+	/*
+	 * Each exact old value goes and its new one comes in this one
+	 * Modify: when another host wrote either in between, a delete finds
+	 * no such value (or, where there was none, an add finds one) and the
+	 * server applies none of it.
+	 */
+	r = modify(c, dn, m, &lrc);
+	if (r != REC_OK && (lrc == LDAP_NO_SUCH_ATTRIBUTE ||
+	    lrc == LDAP_TYPE_OR_VALUE_EXISTS ||
+	    lrc == LDAP_CONSTRAINT_VIOLATION))
+		r = REC_ERR_EXISTS;
+	else if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
+		r = REC_ERR_NOSTORE;
+	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
+		r = write_failed(c, r, lrc, "lockout update", dn);
 out:
 	mods_free(m);
 	return r;
@@ -858,6 +970,34 @@ out:
 }
 
 int
+rec_ldap_mark_verified(struct rec_ldap *c, const char *user, uint64_t id,
+    uint64_t now)
+{
+	char dn[REC_DN_MAX];
+	struct mods *m = NULL;
+	int r, lrc;
+
+	if ((r = batch_dn(c, user, id, dn)) != REC_OK)
+		return r;
+	if ((m = mods_new()) == NULL)
+		return REC_ERR_NOMEM;
+	/* The active status goes and comes back: the consume's assertion. */
+	mods_attr(m, LDAP_MOD_DELETE, "pamRecoveryBatchStatus");
+	mods_fmt(m, "%d", REC_BATCH_ACTIVE);
+	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus");
+	mods_fmt(m, "%d", REC_BATCH_ACTIVE);
+	mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryVerified", now);
+	r = modify(c, dn, m, &lrc);
+	if (r != REC_OK && (lrc == LDAP_NO_SUCH_ATTRIBUTE ||
+	    lrc == LDAP_NO_SUCH_OBJECT))
+		r = REC_ERR_INVALIDATED;
+	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
+		r = write_failed(c, r, lrc, "verified", dn);
+	mods_free(m);
+	return r;
+}
+
+int
 rec_ldap_note_use(struct rec_ldap *c, const char *user, uint64_t now)
 {
 	char dn[REC_DN_MAX];
@@ -878,28 +1018,82 @@ rec_ldap_note_use(struct rec_ldap *c, const char *user, uint64_t now)
 	return r;
 }
 
-/* The user's entry, unless it exists already. */
-static int
-ensure_user(struct rec_ldap *c, const char *user, const char *dn)
+int
+rec_ldap_note_success(struct rec_ldap *c, const char *user, uint64_t last_used)
 {
+	char dn[REC_DN_MAX], clear[REC_LDAP_VAL_MAX];
+	struct rec_lock none;
 	struct mods *m = NULL;
 	int r, lrc;
 
+	rec_lock_clear(&none);
+	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK ||
+	    (r = rec_ldap_lock_encode(&none, clear, sizeof(clear))) != REC_OK)
+		return r;
+	if ((m = mods_new()) == NULL)
+		return REC_ERR_NOMEM;
+	mods_attr(m, LDAP_MOD_REPLACE, "pamRecoveryLock");
+	mods_bin(m, clear, strlen(clear));
+	if (last_used != 0)
+		mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryLastUsed", last_used);
+	r = modify(c, dn, m, &lrc);
+	if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
+		r = REC_ERR_NOSTORE;
+	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
+		r = write_failed(c, r, lrc, "success", dn);
+	mods_free(m);
+	return r;
+}
+
+/*
+ * Add user's entry at dn, with the lockout states `which` of *u (NULL:
+ * none); the login state is always there, as the all-zero one at least.
+ * *lrc receives the directory's answer.
+ */
+static int
+add_user(struct rec_ldap *c, const char *user, const char *dn, unsigned which,
+    const struct rec_user *u, int *lrc)
+{
+	struct rec_lock none;
+	struct mods *m = NULL;
+	char v[REC_LDAP_VAL_MAX];
+	int r;
+
+	*lrc = LDAP_OTHER;
+	rec_lock_clear(&none);
 	if ((m = mods_new()) == NULL)
 		return REC_ERR_NOMEM;
 	mods_attr(m, LDAP_MOD_ADD, "objectClass");
 	mods_fmt(m, "%s", OC_USER);
 	mods_attr(m, LDAP_MOD_ADD, "uid");
 	mods_fmt(m, "%s", user);
+	if ((r = rec_ldap_lock_encode(u != NULL && (which & REC_LOCK_LOGIN) ?
+	    &u->lock : &none, v, sizeof(v))) != REC_OK)
+		goto out;
 	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryLock");
-	mods_fmt(m, "0 0 0 0 0");
-	r = add(c, dn, m, &lrc);
-	if (r != REC_OK && lrc == LDAP_ALREADY_EXISTS)
-		r = REC_OK;
-	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
-		r = write_failed(c, r, lrc, "add", dn);
+	mods_bin(m, v, strlen(v));
+	if (u != NULL && (which & REC_LOCK_GEN)) {
+		if ((r = rec_ldap_lock_encode(&u->gen, v, sizeof(v))) != REC_OK)
+			goto out;
+		mods_attr(m, LDAP_MOD_ADD, "pamRecoveryGenLock");
+		mods_bin(m, v, strlen(v));
+	}
+	r = add(c, dn, m, lrc);
+	if (r != REC_OK && *lrc != LDAP_ALREADY_EXISTS && r != REC_ERR_TIMEOUT &&
+	    r != REC_ERR_IO)
+		r = write_failed(c, r, *lrc, "add", dn);
+out:
 	mods_free(m);
 	return r;
+}
+
+/* The user's entry, unless it exists already. */
+static int
+ensure_user(struct rec_ldap *c, const char *user, const char *dn)
+{
+	int lrc, r = add_user(c, user, dn, 0, NULL, &lrc);
+
+	return r != REC_OK && lrc == LDAP_ALREADY_EXISTS ? REC_OK : r;
 }
 
 static int

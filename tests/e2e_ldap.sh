@@ -9,7 +9,8 @@
 # fails with a store error within ldap_timeout.  Then a provider and a
 # syncrepl consumer: hosts reading the consumer and writing to the provider
 # keep single use and lockout, also while the consumer is behind, and fail
-# closed when either server is gone.
+# closed when either server is gone.  Last, the module's login (layer 4)
+# through the store interface on the directory (rec_store_open_ldap).
 set -u
 suite=e2e_ldap
 . tests/lib.sh
@@ -28,6 +29,7 @@ cleanup() {
 	slapd_stop "$T/p"
 	slapd_stop "$T/r"
 	slapd_stop "$T/c"
+	slapd_stop "$T/l"
 	[ -n "$SILENT" ] && kill "$SILENT" 2>/dev/null
 	rm -rf "$T"
 }
@@ -705,5 +707,145 @@ conf chost "$SLAPD_HOST_DN" hostpw host_name=host-a
 quick chost login alice "$C1"
 check "cn=config server: a host consumes alice's code" has "ok slot 1"
 slapd_stop "$T/c"
+
+# ---- The store interface on the directory: the module's login ---------------
+# ldapdrive auth is what the store helper does for one login: the status
+# (rec_auth_status), then rec_auth_attempt, over rec_store_open_ldap; the
+# codes are written with rec_ldap_write_batch.  Two hosts, as before.
+mkdir "$T/l"
+cp "$T/a/ca.pem" "$T/a/server.pem" "$T/a/server.key" "$T/l/"
+slapd_conf "$T/l"
+RC=0
+slapd_start "$T/l" || RC=$?
+OUT=$(cat "$T/l/slapd.log" 2>/dev/null)
+check "store interface: a slapd with acl.conf starts" test "$RC" -eq 0
+H="ldap://127.0.0.1:$SLAPD_PORT/"
+conf sadmin "$SLAPD_ADMIN_DN" adminpw host_name=adminhost
+conf shosta "$SLAPD_HOST_DN" hostpw host_name=host-a
+conf shostb "$SLAPD_HOST_DN" hostpw host_name=host-b
+conf s5a "$SLAPD_HOST_DN" hostpw host_name=host-a max_attempts=5
+conf s5b "$SLAPD_HOST_DN" hostpw host_name=host-b max_attempts=5
+# evals: the argon2id evaluations the last run, or the race, reported.
+evals() { printf '%s\n' "$OUT" | sed -n 's/^kdf_evals=//p' | awk '{ s += $1 } END { print s + 0 }'; }
+quick sadmin gen erin 8
+printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$' >"$T/erin.codes"
+check "store interface: admin writes erin's batch of 8" test "$RC" -eq 0 -a "$(grep -c . "$T/erin.codes")" -eq 8
+quick sadmin gen frank 1
+WRONG=$(printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$')
+E() { sed -n "${1}p" "$T/erin.codes"; }
+drive shosta view erin
+check "store interface: a view reads erin's batch and its 8 codes" has "ok batch 1 codes 8 unused 8 used 0 invalid 0 verified never failures 0"
+drive shosta auth erin "$(E 1)"
+check "store interface, host-a: erin's code #1 logs in (slot 1, 7 left)" has "ok slot 1 remaining 7"
+check "... at the cost of one argon2id" test "$(evals)" -eq 1
+drive shostb auth erin "$(E 1)"
+check "store interface, host-b: the same code again is refused as used" \
+    test "$RC" -eq 3 -a -n "$(printf '%s\n' "$OUT" | grep '^used$')"
+quick shostb view erin
+check "... erin: 7 unused, 1 used, the refused reuse counted as a failure" has "unused 7 used 1 invalid 0 verified never failures 1 "
+check "... the last use recorded" has "last_used set"
+ld ldapsearch admin -o ldif-wrap=no -LLL -b "uid=erin,$SLAPD_BASE" "(objectClass=pamRecoveryBatch)" pamRecoveryUsedCode
+check "... the used mark names host-a" has " host-a"
+quick sadmin events erin
+check "... the audit trail holds the use, at host-a" has "event code_used host=host-a service=ldapdrive"
+check "... and the refusal, at host-b" has "event code_rejected host=host-b service=ldapdrive"
+
+# Lockout through the interface, seen at the other host.
+quick shosta clear erin
+for i in 1 2 3 4 5; do quick s5a auth erin "$WRONG"; done
+check "store interface, max_attempts 5: the 5th wrong code at host-a is still hashed and refused" \
+    sh -c 'printf "%s\n" "$1" | grep -q "^nomatch$" && printf "%s\n" "$1" | grep -q "^kdf_evals=1$"' sh "$OUT"
+drive s5b auth erin "$WRONG"
+check "... then host-b finds erin locked" has "locked"
+check "... without evaluating a hash" test "$(evals)" -eq 0
+quick s5b auth erin "$(E 2)"
+check "... even with erin's right code" has "locked"
+quick s5b view erin
+check "... host-b sees the 5 failures and the lock" has "failures 5 "
+check "... (locked_until set)" hasnt "locked_until 0 "
+quick sadmin events erin
+check "... the lock is in the audit trail" has "event locked host=host-a"
+quick shosta clear erin
+quick shosta auth erin "$WRONG"
+quick shostb auth erin "$(E 2)"
+check "store interface: a success after a failure" has "ok slot 2 remaining 6"
+quick shosta view erin
+check "... clears the lockout (one Modify with the last use)" has "failures 0 locked_until 0 last_used set"
+
+# An unknown user costs what a known one does, and nothing is written.
+drive shosta auth nobody "$(E 3)"
+check "store interface: an unknown user is not enrolled" \
+    test "$RC" -eq 3 -a -n "$(printf '%s\n' "$OUT" | grep '^notenrolled$')"
+check "... after one (dummy) argon2id, as for a wrong code" test "$(evals)" -eq 1
+ld ldapsearch admin -LLL -b "$SLAPD_BASE" "(uid=nobody)" dn
+check "... and no entry is made for it" hasnt "dn:"
+
+# Single use and lockout under concurrency, through the interface.
+RA=shosta RB=shostb
+for k in 3 4; do
+	race 20 auth erin "$(E $k)"
+	ok=$(cat "$T"/race.* | grep -c '^ok slot')
+	used=$(cat "$T"/race.* | grep -c '^used$')
+	OUT=$(cat "$T"/race.*)
+	check "store interface: 20 parallel logins with code #$k over two hosts: exactly one success ($ok), 19 told it is used ($used)" \
+	    test "$ok" -eq 1 -a "$used" -eq 19
+done
+quick shosta view erin
+check "... erin then has 4 unused, 4 used" has "unused 4 used 4 invalid 0"
+quick shosta clear erin
+RA=s5a RB=s5b
+race 30 auth erin "$WRONG"
+OUT=$(cat "$T"/race.*)
+n=$(cat "$T"/race.* | grep -c '^nomatch$')
+l=$(cat "$T"/race.* | grep -c '^locked$')
+e=$(evals)
+check "store interface: 30 parallel wrong codes over two hosts, max_attempts 5: 5 hashed ($e), 5 refused as wrong ($n), 25 as locked ($l)" \
+    test "$e" -le 5 -a "$n" -eq 5 -a "$l" -eq 25
+unset RA RB
+quick s5b view erin
+check "... the directory holds exactly 5 failures" has "failures 5 "
+quick shosta clear erin
+
+# VERIFY: the batch is marked verified, the code stays unused.
+drive sadmin verify erin "$(E 5)"
+check "store interface: verifying code #5 accepts it, with nothing spent (4 left)" has "ok slot 5 remaining 4"
+quick shosta view erin
+check "... the batch is marked verified, 4 still unused" has "unused 4 used 4 invalid 0 verified set"
+quick shostb auth erin "$(E 5)"
+check "... and code #5 still logs in" has "ok slot 5 remaining 3"
+drive shosta verify erin "$(E 6)"
+check "... the hosts' account may not mark a batch verified (acl.conf): a store error" has "error permission"
+quick shosta view erin
+check "... and nothing of code #6 is spent" has "unused 3 used 5 invalid 0"
+
+# A code mark's outcomes in their order of precedence, nothing written for
+# a refusal; a lock update of both states, racing to create the entry.
+drive shosta mark erin 1 used expired
+check "store interface: marking used code #1 of an expired batch: used comes before expired" has "outcome used remaining 3"
+drive shosta mark erin 7 used expired
+check "... an unused code of an expired batch: expired" has "outcome expired remaining 3"
+quick sadmin invalidate erin 8 admin:root
+drive shosta mark erin 8 used expired
+check "... an invalidated code of an expired batch: invalidated comes first" has "outcome invalidated remaining 2"
+quick shosta view erin
+check "... none of them changed a code" has "unused 2 used 5 invalid 1"
+drive shosta mark erin 7 used
+check "... code #7, in force: marked used" has "outcome ok remaining 1"
+RA=sadmin RB=sadmin
+race 20 lock gina both create
+OUT=$(cat "$T"/race.*)
+n=$(grep -h '^ok login ' "$T"/race.* | grep -c .)
+d=$(grep -h '^ok login ' "$T"/race.* | sort -u | grep -c .)
+check "store interface: 20 parallel lock updates of both states, creating gina's entry: 20 written ($n), 20 distinct ($d)" \
+    test "$n" -eq 20 -a "$d" -eq 20
+unset RA RB
+drive sadmin lock gina both
+check "... the next one finds 20 failures in each state" has "ok login 21 gen 21"
+drive shosta lock nobody login
+check "store interface: a lock update of a user without an entry: not there" \
+    test "$RC" -eq 2 -a -n "$(printf '%s\n' "$OUT" | grep '^error missing')"
+ld ldapsearch admin -LLL -b "$SLAPD_BASE" "(uid=nobody)" dn
+check "... and nothing made" hasnt "dn:"
+slapd_stop "$T/l"
 
 finish

@@ -7,11 +7,13 @@
 
 #include <sodium.h>
 
+#include "rec_auth.h"
 #include "rec_code.h"
 #include "rec_config.h"
 #include "rec_err.h"
 #include "rec_kdf.h"
 #include "rec_ldap.h"
+#include "rec_store_ldap.h"
 
 /*
  * usage: ldapdrive CONF ping
@@ -26,9 +28,25 @@
  *        ldapdrive CONF invalidate USER SLOT ACTOR
  *        ldapdrive CONF audit USER TYPE SERVICE
  *        ldapdrive CONF events USER
+ *        ldapdrive CONF auth USER CODE    (the module's login, layer 4)
+ *        ldapdrive CONF verify USER CODE  (the same, testing the code only)
+ *        ldapdrive CONF view USER         (rec_store_view)
+ *        ldapdrive CONF mark USER SLOT used|verify [expired]
+ *                                         (rec_store_code_mark)
+ *        ldapdrive CONF lock USER login|gen|both [create]
+ *                                         (rec_store_lock_update)
  * Prints "ok ...", or "error REASON (SENTENCE)" (rec_err_reason,
  * rec_strerror) and exits 2 for a store error; login prints "used",
  * "invalidated", "nomatch" or "locked" and count "locked", and exit 3.
+ * auth and verify go through the store interface (rec_store_open_ldap)
+ * as the store helper does: rec_auth_status, then rec_auth_attempt; they
+ * print "ok slot N remaining R", or the refusal ("used", "invalidated",
+ * "nomatch", "locked", "expired", "malformed", "notenrolled", exit 3),
+ * then "kdf_evals=N", the argon2id evaluations the attempt reported.
+ * mark marks a code of the active batch (expired: the batch's end by the
+ * policy passed a second ago) and prints "outcome WORD remaining N"; lock
+ * counts one failure in each state asked for, both in one update, and
+ * prints "ok login N gen N", the failures as written.
  * Every run prints "elapsed_ms=N" on stderr.  The kdf costs of CONF are used
  * as they are (tests set tiny ones).  As a host would: what is read comes
  * from ldap_uri, every change (and the count before it) goes to
@@ -314,6 +332,175 @@ run(struct rec_ldap *rd, struct rec_ldap *wr, const struct rec_config *cfg,
 	return 1;
 }
 
+/* Refusals of an attempt, as the words the tests look for. */
+static const char *
+refusal(int r)
+{
+	switch (r) {
+	case REC_ERR_USED:		return "used";
+	case REC_ERR_INVALIDATED:	return "invalidated";
+	case REC_ERR_NOMATCH:		return "nomatch";
+	case REC_ERR_LOCKED:		return "locked";
+	case REC_ERR_EXPIRED:		return "expired";
+	case REC_ERR_MALFORMED:		return "malformed";
+	case REC_ERR_NOSTORE:		return "notenrolled";
+	}
+	return NULL;
+}
+
+/*
+ * What the store helper does for one login (store_helper.c): the status
+ * before the prompt, then the attempt with it, on the directory store.
+ */
+static int
+store_auth(struct rec_store *st, const struct rec_config *cfg,
+    const char *user, const char *input, unsigned flags)
+{
+	struct rec_who who = { .user = user, .service = "ldapdrive",
+	    .rhost = "192.0.2.1" };
+	struct rec_status s;
+	struct rec_result res;
+	const char *word;
+	int r, rc;
+
+	memset(&res, 0, sizeof(res));
+	if ((r = rec_auth_status(st, cfg, user, (uint64_t)time(NULL), &s)) !=
+	    REC_OK)
+		return fail(r);
+	r = rec_auth_attempt(st, cfg, &who, &(struct rec_attempt){
+	    .input = input, .now = (uint64_t)time(NULL), .flags = flags,
+	    .status = &s }, &res);
+	if (r == REC_OK) {
+		printf("ok slot %u remaining %u\n", res.slot, res.remaining);
+		rc = 0;
+	} else if ((word = refusal(r)) != NULL) {
+		printf("%s\n", word);
+		rc = 3;
+	} else
+		rc = fail(r);
+	printf("kdf_evals=%u\n", res.kdf_evals);
+	return rc;
+}
+
+/* One view through the store interface, as a status reads it. */
+static int
+store_view(struct rec_store *st, const char *user)
+{
+	struct rec_view *v;
+	unsigned n[3] = { 0, 0, 0 };
+	int r;
+
+	if ((v = sodium_malloc(sizeof(*v))) == NULL)
+		return fail(REC_ERR_NOMEM);
+	if ((r = rec_store_view(st, user, REC_VIEW_CODES, v)) != REC_OK) {
+		sodium_free(v);
+		return fail(r);
+	}
+	for (unsigned i = 0; i < v->ncodes; i++)
+		n[v->codes[i].state < 3 ? v->codes[i].state : 0]++;
+	printf("ok batch %d codes %u unused %u used %u invalid %u "
+	    "verified %s failures %u locked_until %llu last_used %s\n",
+	    v->have_batch, v->ncodes, n[0], n[1], n[2],
+	    v->batch.verified != 0 ? "set" : "never", v->user.lock.failures,
+	    (unsigned long long)v->user.lock.locked_until,
+	    v->user.last_used != 0 ? "set" : "never");
+	sodium_memzero(v, sizeof(*v));
+	sodium_free(v);
+	return 0;
+}
+
+static int
+mark(struct rec_store *st, const char *user, unsigned slot, const char *to,
+    int expired)
+{
+	struct rec_view *v;
+	struct rec_code_mark m;
+	const char *word;
+	unsigned remaining = 0;
+	int r, outcome = REC_ERR_INTERNAL;
+
+	if ((v = sodium_malloc(sizeof(*v))) == NULL)
+		return fail(REC_ERR_NOMEM);
+	r = rec_store_view(st, user, 0, v);
+	memset(&m, 0, sizeof(m));
+	m.user = user;
+	m.batch = v->batch.id;
+	m.slot = slot;
+	m.to = strcmp(to, "verify") == 0 ? REC_MARK_VERIFY : REC_MARK_USED;
+	m.now = (uint64_t)time(NULL);
+	m.expires = expired ? m.now - 1 : 0;
+	sodium_memzero(v, sizeof(*v));
+	sodium_free(v);
+	if (r != REC_OK || (r = rec_store_code_mark(st, &m, NULL, NULL,
+	    &outcome, &remaining)) != REC_OK)
+		return fail(r);
+	word = outcome == REC_OK ? "ok" : refusal(outcome);
+	printf("outcome %s remaining %u\n", word != NULL ? word : "?",
+	    remaining);
+	return 0;
+}
+
+/* One more failure in the state asked for, as a pre-count would write. */
+static int
+count_one(struct rec_lock *lk, unsigned which, const struct rec_view *v,
+    void *arg)
+{
+	(void)which;
+	(void)v;
+	(void)arg;
+	lk->failures++;
+	lk->last_fail = (uint64_t)time(NULL);
+	return REC_OK;
+}
+
+static int
+lock(struct rec_store *st, const char *user, const char *which, int create)
+{
+	struct rec_user u;
+	unsigned w = strcmp(which, "login") == 0 ? REC_LOCK_LOGIN :
+	    strcmp(which, "gen") == 0 ? REC_LOCK_GEN :
+	    REC_LOCK_LOGIN | REC_LOCK_GEN;
+	int r;
+
+	if ((r = rec_store_lock_update(st, user, w, create ? REC_WRITE_CREATE :
+	    0, count_one, NULL, NULL, &u)) != REC_OK)
+		return fail(r);
+	printf("ok login %u gen %u\n", u.lock.failures, u.gen.failures);
+	return 0;
+}
+
+/* The commands that go through the store interface; -1: not one of them. */
+static int
+run_store(const struct rec_config *cfg, const struct rec_log *log, int argc,
+    char **argv)
+{
+	const char *cmd = argv[2];
+	struct rec_store *st = NULL;
+	int r, rc;
+
+	if (!((strcmp(cmd, "auth") == 0 && argc == 5) ||
+	    (strcmp(cmd, "verify") == 0 && argc == 5) ||
+	    (strcmp(cmd, "view") == 0 && argc == 4) ||
+	    (strcmp(cmd, "mark") == 0 && (argc == 6 || argc == 7)) ||
+	    (strcmp(cmd, "lock") == 0 && (argc == 5 || argc == 6))))
+		return -1;
+	if ((r = rec_store_open_ldap(cfg, 0, log, &st)) != REC_OK)
+		return fail(r);
+	if (strcmp(cmd, "view") == 0)
+		rc = store_view(st, argv[3]);
+	else if (strcmp(cmd, "mark") == 0)
+		rc = mark(st, argv[3], (unsigned)atoi(argv[4]), argv[5],
+		    argc == 7 && strcmp(argv[6], "expired") == 0);
+	else if (strcmp(cmd, "lock") == 0)
+		rc = lock(st, argv[3], argv[4],
+		    argc == 6 && strcmp(argv[5], "create") == 0);
+	else
+		rc = store_auth(st, cfg, argv[3], argv[4],
+		    strcmp(cmd, "verify") == 0 ? REC_ATTEMPT_TEST : 0);
+	rec_store_close(st);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -332,6 +519,11 @@ main(int argc, char **argv)
 	rec_config_defaults(&cfg);
 	if ((r = rec_config_load(&cfg, argv[1], &log)) != REC_OK)
 		return fail(r);
+	if ((rc = run_store(&cfg, &log, argc, argv)) >= 0) {
+		fprintf(stderr, "elapsed_ms=%llu\n",
+		    (unsigned long long)(now_ms() - t0));
+		return rc;
+	}
 	/* One connection serves both unless writes go elsewhere. */
 	r = rec_ldap_open(&cfg, 1, &log, &wr);
 	if (r == REC_OK && cfg.ldap_write_uri[0] != '\0' &&
