@@ -148,7 +148,7 @@ ADMIN_BIN := $(B)/pam-recovery-admin
 # What ships: built with the packages of "deps.sh build" only (make demo, a
 # nocheck .deb).  The test programs need the "test" packages (cmocka).
 all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery-store $(B)/pam-recovery $(ADMIN_BIN) $(B)/pam-recovery-selfd
-tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(UNIT_BIN)
+tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(B)/ldapmigr $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -174,6 +174,8 @@ $(B)/pamdrive: tests/pamdrive.c
 $(B)/storeplant: tests/storeplant.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS)
 $(B)/ldapdrive: tests/ldapdrive.c $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
+$(B)/ldapmigr: tests/ldapmigr.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/test_%: tests/test_%.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(TEST_LDFLAGS) $(PKG_LIBS) $(LDAP_LIBS) -lcmocka -lpam -ldl

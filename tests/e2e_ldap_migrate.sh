@@ -85,6 +85,14 @@ admin() {
 	ERR=$(cat "$T/err")
 	vgcheck pam-recovery-admin
 }
+# migr ARGS...: a login through the directory store (tests/ldapmigr.c).
+migr() {
+	OUT=$($VG "$BIN/ldapmigr" "$T/host.conf" "$@" 2>"$T/migr.err")
+	RC=$?
+	[ "$RC" -eq 2 ] && OUT="$OUT
+$(cat "$T/migr.err")"
+	vgcheck ldapmigr
+}
 # drive ARGS...: ldapdrive as a host of the directory.
 drive() {
 	OUT=$($VG "$D" "$T/host.conf" "$@" 2>"$T/drive.err")
@@ -125,6 +133,17 @@ check "directory: the code used locally is refused" test "$RC" -eq 3
 check "... as used" test "$OUT" = used
 drive login "$U2" "$(code 3 "$T/u2.csv")"
 check "directory: $U2's printed code logs in" has "ok slot 3"
+# The login itself, through the directory store's operations as the
+# module makes it (rec_auth_attempt over the directory backend).
+migr view "$ME"
+check "directory store: $ME's view, as a login reads it" \
+    has "ok batch 1 count 5 unused 3 used 2 invalid 0 failures 2"
+migr attempt "$ME" "$(code 3 "$T/me.csv")"
+check "directory store: a printed code logs in (rec_auth_attempt)" has "ok slot 3 remaining 2"
+migr attempt "$ME" "$(code 1 "$T/me.csv")"
+check "directory store: the code used locally is refused as used" test "$RC" -eq 3 -a "$OUT" = used
+migr attempt "$ME" "$(code 3 "$T/me.csv")"
+check "directory store: ... and so is the one just used" test "$RC" -eq 3 -a "$OUT" = used
 drive events "$ME"
 check "directory: the copy is audited, by the admin tool" has "event admin host=dir service=pam-recovery-admin"
 
@@ -132,7 +151,7 @@ admin dir migrate --from "$T/sys" --user "$ME"
 check "a second run: $ME skipped, exit 0" test "$RC" -eq 0
 check "... said so" has "$ME: skipped: already in the destination"
 drive status "$ME"
-check "... and nothing of the directory changed" has "unused 3 used 2"
+check "... and nothing of the directory changed" has "unused 2 used 3"
 admin dir migrate --from "$T/sys" --user nosuchuser
 check "a user without codes: nothing to copy" has "nosuchuser: nothing to copy"
 
@@ -166,6 +185,39 @@ drive login "$U4" "$(head -n 1 "$T/$U4.dir")"
 check "... the directory's own code works" has "ok slot"
 drive login "$U5" "$(code 2 "$T/$U5.csv")"
 check "directory: $U5's printed code logs in" has "ok slot 2"
+
+# ---- A lockout and a pepper come along --------------------------------------
+UL=$(getent passwd | cut -d: -f1 | grep -vx -e "$ME" -e "$U2" | sed -n 5p)
+admin local generate "$UL" -n 2 --format csv -o "$T/ul.csv" -y
+for i in 1 2 3 4 5; do
+	pamrun rt "$UL" auth -- "$(code 1 "$T/me.csv")"
+done
+pamrun rt "$UL" auth -- "$(code 1 "$T/ul.csv")"
+check "local: $UL locked after 5 wrong codes" hasnt "auth: PAM_SUCCESS"
+admin dir migrate --from "$T/sys" --user "$UL"
+check "migrate: $UL copied" has "$UL: copied 1 batches, 2 codes unused"
+migr attempt "$UL" "$(code 1 "$T/ul.csv")"
+check "directory store: $UL's good code waits for the lock carried over" test "$RC" -eq 3 -a "$OUT" = locked
+if [ "$(id -u)" -eq 0 ]; then
+	UP=$(getent passwd | cut -d: -f1 | grep -vx -e "$ME" -e "$U2" | sed -n 6p)
+	mkdir -m 0700 "$T/pep"
+	(umask 077; head -c 64 /dev/urandom >"$T/pepper")
+	sed "s,^store = .*,store = $T/pep," "$T/local.conf" >"$T/pep.conf"
+	echo "pepper_file = $T/pepper" >>"$T/pep.conf"
+	admin pep generate "$UP" -n 2 --format csv -o "$T/up.csv" -y
+	check "local: 2 peppered codes for $UP" test "$RC" -eq 0
+	admin dir migrate --from "$T/pep" --user "$UP"
+	check "migrate: $UP copied" has "$UP: copied 1 batches, 2 codes unused"
+	check "... with a word on the pepper" has "$UP: 1 batches need the pepper: every host using the destination needs the same pepper_file (this configuration has none)"
+	migr attempt "$UP" "$(code 1 "$T/up.csv")"
+	check "directory store: a host without the pepper refuses, a configuration error" test "$RC" -eq 2
+	check "... saying why" has "generated with a pepper, but pepper_file is not set"
+	cp "$T/host.conf" "$T/host.nopep"
+	echo "pepper_file = $T/pepper" >>"$T/host.conf"
+	migr attempt "$UP" "$(code 1 "$T/up.csv")"
+	check "directory store: with the same pepper_file, it logs in" has "ok slot 1"
+	cp "$T/host.nopep" "$T/host.conf"
+fi
 
 # ---- Per-user stores: a pattern, each store read as its owner --------------
 U3=$(getent passwd | cut -d: -f1 | grep -vx -e "$ME" -e "$U2" | head -n 1)
