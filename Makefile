@@ -14,7 +14,9 @@ SAN      ?=
 PKGS     := libsodium lmdb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -llmdb)
-# libldap: the directory store's client (rec_ldap*.c); linked by what uses it.
+# libldap: the directory store's client (rec_ldap*.c); linked by what opens a
+# store (rec_target_open): the store helper, the tools, the tests; never the
+# module, which opens none.
 LDAP_LIBS  := $(shell pkg-config --libs ldap 2>/dev/null || echo -lldap -llber)
 # CPPFLAGS, CFLAGS and LDFLAGS from the environment or the command line are
 # honoured (dpkg-buildflags); -MMD writes each object's header dependencies.
@@ -73,7 +75,8 @@ CORE_SRC := \
 	pam_recovery/rec_store_ldap_issue.c \
 	pam_recovery/rec_store_ldap_import.c \
 	pam_recovery/rec_ldap_import.c \
-	pam_recovery/rec_target.c
+	pam_recovery/rec_target.c \
+	pam_recovery/rec_target_open.c
 CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
 MODULE_SRC := pam_recovery/pam_recovery.c
 STORE_HELPER_SRC := pam_recovery/store_helper.c
@@ -157,18 +160,18 @@ $(B)/librecovery.a: $(CORE_OBJ)
 $(B)/pam_recovery.so: $(MODULE_SRC) pam_recovery/pam_recovery.map $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(B)/librecovery.a -Wl,--version-script=pam_recovery/pam_recovery.map -Wl,-z,defs $(LDHARDEN) -lpam $(PKG_LIBS)
 $(B)/pam-recovery-store: $(STORE_HELPER_SRC) $(B)/librecovery.a
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(LDHARDEN) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(LDHARDEN) $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/tool_%.o: tools/tool_%.c | $(B)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -c -o $@ $<
 $(B)/helper_%.o: tools/helper_%.c | $(B)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -c -o $@ $<
 # libpam and libpam_misc (misc_conv) for reauth, in pam-recovery only.
 $(B)/pam-recovery: $(USER_TOOL_SRC) $(USER_OBJ) $(TOOL_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) -lpam -lpam_misc
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) $(LDAP_LIBS) -lpam -lpam_misc
 $(B)/pam-recovery-admin: $(ADMIN_TOOL_SRC) $(TOOL_OBJ) $(ADMIN_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
 	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/pam-recovery-selfd: $(SELFD_SRC) $(TOOL_OBJ) $(B)/librecovery.a $(wildcard debian/changelog)
-	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) -lpam
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -Itools -o $@ $(filter-out debian/%,$^) $(LDHARDEN) $(TOOL_LIBS) $(PKG_LIBS) $(LDAP_LIBS) -lpam
 $(B)/pamdrive: tests/pamdrive.c
 	$(CC) $(ALL_CFLAGS) -o $@ $< -lpam
 $(B)/storeplant: tests/storeplant.c $(B)/librecovery.a

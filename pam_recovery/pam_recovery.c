@@ -411,8 +411,14 @@ store_status(struct call *c, struct job_out *o)
 	memset(o, 0, sizeof(*o));
 	if ((exe = open_helper(c)) == -1)
 		return REC_ERR_UNSAFE;
-	r = rec_target_spawn(&c->target, exe, c->cfg.store_timeout, &c->log,
-	    &c->child);
+	/*
+	 * The deadline of each answer covers what the helper may spend on
+	 * the directory's URIs (rec_config_store_wait), so that a directory
+	 * that is down or silent is its store error (timeout, io), not a
+	 * helper stopped here; either way a store error, never a success.
+	 */
+	r = rec_target_spawn(&c->target, exe, rec_config_store_wait(&c->cfg),
+	    &c->log, &c->child);
 	close(exe);
 	if (r != REC_OK)
 		return r;

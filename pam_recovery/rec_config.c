@@ -905,6 +905,113 @@ rec_config_sections(const char *path, char names[][REC_SERVICE_MAX],
 }
 
 int
+rec_config_directory(const struct rec_config *cfg)
+{
+	return cfg != NULL && strcmp(cfg->store, REC_STORE_LDAP) == 0;
+}
+
+/*
+ * Call fn for each URI of list (blank-separated, as check_uris accepts
+ * them) with its scheme's length ("ldap://" is 7); returns the count.
+ */
+static unsigned
+uri_each(const char *list, void (*fn)(const char *uri, size_t len,
+    void *arg), void *arg)
+{
+	unsigned n = 0;
+	size_t len;
+
+	for (list += strspn(list, " \t"); *list != '\0';
+	    list += strspn(list, " \t")) {
+		len = strcspn(list, " \t");
+		if (fn != NULL)
+			fn(list, len, arg);
+		list += len;
+		n++;
+	}
+	return n;
+}
+
+/* What validate_directory learns from the URIs of a list. */
+struct uri_kinds {
+	unsigned plain;		/* ldap:// */
+	unsigned other;		/* ldaps://, not ldapi:// */
+	char first_plain[SHOW_MAX + 1];
+};
+
+static void
+uri_kind(const char *uri, size_t len, void *arg)
+{
+	struct uri_kinds *k = arg;
+
+	if (strncmp(uri, "ldapi://", 8) == 0)
+		return;
+	if (strncmp(uri, "ldap://", 7) == 0 && k->plain++ == 0)
+		snprintf(k->first_plain, sizeof(k->first_plain), "%.*s",
+		    (int)(len < SHOW_MAX ? len : SHOW_MAX), uri);
+	if (strncmp(uri, "ldap://", 7) != 0)
+		k->other++;
+}
+
+/*
+ * store = ldap (spec 10): what the directory's client (rec_ldap_open)
+ * would refuse at every login is refused here, when the configuration is
+ * read: no URI or base, a bind DN without its password file, no bind DN
+ * where SASL EXTERNAL cannot work (anything but ldapi://), and ldap://
+ * without StartTLS unless ldap_insecure says so.  The password file
+ * itself (owner, mode) is checked when it is read, by the one process
+ * that reads it.
+ */
+static int
+validate_directory(const struct rec_config *cfg, const struct rec_log *log)
+{
+	struct uri_kinds k;
+	int r = REC_OK;
+
+	memset(&k, 0, sizeof(k));
+	if (uri_each(cfg->ldap_uri, uri_kind, &k) == 0) {
+		conf_err(log, NULL, 0, "ldap_uri", "must be set with "
+		    "store = " REC_STORE_LDAP);
+		r = REC_ERR_CONFIG;
+	}
+	(void)uri_each(cfg->ldap_write_uri, uri_kind, &k);
+	if (cfg->ldap_base[0] == '\0') {
+		conf_err(log, NULL, 0, "ldap_base", "must be set with "
+		    "store = " REC_STORE_LDAP);
+		r = REC_ERR_CONFIG;
+	}
+	if (cfg->ldap_bind_dn[0] != '\0' && cfg->ldap_bind_pw_file[0] == '\0') {
+		conf_err(log, NULL, 0, "ldap_bind_pw_file", "must be set when "
+		    "ldap_bind_dn is");
+		r = REC_ERR_CONFIG;
+	}
+	if (cfg->ldap_bind_dn[0] == '\0' && k.plain + k.other > 0) {
+		conf_err(log, NULL, 0, "ldap_bind_dn", "must be set: only an "
+		    "ldapi:// URI binds without one (SASL EXTERNAL)");
+		r = REC_ERR_CONFIG;
+	}
+	if (k.plain > 0 && !cfg->ldap_starttls && !cfg->ldap_insecure) {
+		conf_err(log, NULL, 0, "ldap_starttls", "is no, and %s is a "
+		    "plain ldap:// URI: set ldap_starttls = yes, use ldaps:// "
+		    "or ldapi://, or ldap_insecure = yes", k.first_plain);
+		r = REC_ERR_CONFIG;
+	}
+	return r;
+}
+
+unsigned
+rec_config_store_wait(const struct rec_config *cfg)
+{
+	uint64_t w = cfg->store_timeout;
+
+	if (rec_config_directory(cfg))
+		w += (uint64_t)cfg->ldap_timeout *
+		    (uri_each(cfg->ldap_uri, NULL, NULL) +
+		    uri_each(cfg->ldap_write_uri, NULL, NULL));
+	return w > UINT_MAX ? UINT_MAX : (unsigned)w;
+}
+
+int
 rec_config_validate(const struct rec_config *cfg, const struct rec_log *log)
 {
 	int r = REC_OK, e;
@@ -932,7 +1039,10 @@ rec_config_validate(const struct rec_config *cfg, const struct rec_log *log)
 	}
 
 	/* A pattern that cannot give an absolute path fails here, not at login. */
-	if (cfg->store[0] == '\0') {
+	if (rec_config_directory(cfg)) {
+		if (validate_directory(cfg, log) != REC_OK)
+			r = REC_ERR_CONFIG;
+	} else if (cfg->store[0] == '\0') {
 		conf_err(log, NULL, 0, "store", "must not be empty");
 		r = REC_ERR_CONFIG;
 	} else if ((e = rec_config_store_path(cfg, "user", "/home/user", path,

@@ -134,13 +134,43 @@ int rec_config_service_ok(const char *name);
  * Check relations between keys that a single key cannot check (cooldown_cap
  * not below base_cooldown, code_group not above code_length, the code format
  * holding at least REC_MIN_ENTROPY bits and code_min_entropy, kdf_opslimit
- * and kdf_memlimit within their _min .. _max, pepper_file absolute).
- * Returns REC_OK or REC_ERR_CONFIG, logged.
+ * and kdf_memlimit within their _min .. _max, pepper_file absolute, a
+ * store path that expands, or with store = ldap the directory's keys as
+ * rec_config_directory says).  Returns REC_OK or REC_ERR_CONFIG, logged.
  */
 int rec_config_validate(const struct rec_config *cfg, const struct rec_log *log);
 
 /* True when cfg->store names a per-user store (contains ~, %u or %h). */
 int rec_config_per_user(const struct rec_config *cfg);
+
+/*
+ * The value of store that selects the directory store (spec 10) instead
+ * of an LMDB store directory: a word, never a path (a store path is
+ * absolute or starts with ~).
+ */
+#define REC_STORE_LDAP "ldap"
+
+/*
+ * True when cfg->store is REC_STORE_LDAP: every user's codes are in the
+ * directory of ldap_uri, below ldap_base.  Such a store is a system store
+ * (rec_config_per_user is false): the hosts' service account reads and
+ * writes it, and a pepper_file applies to it as to an LMDB system store;
+ * every host of the fleet must then hold the same pepper, or codes made
+ * on one host work on none of the others.  rec_config_validate requires
+ * ldap_uri and ldap_base with it, ldap_bind_pw_file with ldap_bind_dn, a
+ * bind DN for anything but ldapi://, and refuses plain ldap:// without
+ * StartTLS unless ldap_insecure.
+ */
+int rec_config_directory(const struct rec_config *cfg);
+
+/*
+ * How long a front end waits for each answer of the process doing the
+ * store's work, in seconds: store_timeout, and for the directory store
+ * ldap_timeout more for each URI of ldap_uri and of ldap_write_uri, so
+ * that the work itself fails first, with its own reason (each URI tried
+ * may cost ldap_timeout), rather than being stopped.
+ */
+unsigned rec_config_store_wait(const struct rec_config *cfg);
 
 /*
  * The command with which the users of cfg's store manage their own codes,

@@ -26,6 +26,7 @@ rec_target_resolve(const struct rec_config *cfg, const char *user,
 
 	memset(t, 0, sizeof(*t));
 	t->per_user = rec_config_per_user(cfg);
+	t->directory = rec_config_directory(cfg);
 	if (user == NULL) {
 		if (t->per_user)
 			return REC_ERR_CONFIG;
@@ -34,8 +35,8 @@ rec_target_resolve(const struct rec_config *cfg, const char *user,
 		return REC_ERR_USAGE;
 	else if (pw == NULL && (t->per_user || (flags & REC_TARGET_KNOWN)))
 		return REC_ERR_NOUSER;
-	if ((r = rec_config_store_path(cfg, user, pw != NULL ? pw->pw_dir : "",
-	    t->path, sizeof(t->path))) != REC_OK)
+	if (!t->directory && (r = rec_config_store_path(cfg, user,
+	    pw != NULL ? pw->pw_dir : "", t->path, sizeof(t->path))) != REC_OK)
 		return r;
 	if (t->per_user) {
 		t->owner = pw->pw_uid;

@@ -20,6 +20,7 @@
 #include "rec_child.h"
 #include "rec_err.h"
 #include "rec_helper.h"
+#include "rec_target.h"
 
 /*
  * The module spawns this program for each PAM call with its socket on
@@ -157,20 +158,47 @@ configure(const struct rec_helper_job *j, struct rec_config *cfg,
 }
 
 /*
- * Open the store.  A per-user store that does not exist (or none) is NULL:
- * its user has no codes.  A system store that does not exist is a broken
- * configuration, not a whole host of users who are not enrolled.
+ * Open the store, through the one opener of every front end
+ * (rec_target_open): the target is the job's (its path and owner, as the
+ * module resolved them) under the configuration read here.  A per-user
+ * store that does not exist (or none) is NULL: its user has no codes.  A
+ * system store that does not exist is a broken configuration, not a whole
+ * host of users who are not enrolled.
+ *
+ * The directory store (store = ldap) has no path and is always opened.
+ * Its owner is the module's own identity (rec_target_resolve: a system
+ * store is the caller's), so become() kept the identity this program was
+ * started with: the connection and the bind, with the password of
+ * ldap_bind_pw_file (root's, mode 0600), are made as root under sshd,
+ * login or sudo, and as the test's user in the tests, never after a
+ * change to another user who could not read that file.  started is the
+ * effective uid before become(); a job that would have it otherwise is
+ * refused rather than binding as someone else.
  */
 static int
 open_store(const struct rec_helper_job *j, const struct rec_config *cfg,
-    const struct rec_log *log, struct rec_store **st)
+    uid_t started, const struct rec_log *log, struct rec_store **st)
 {
+	struct rec_target t;
 	int r;
 
 	*st = NULL;
-	if (j->store[0] == '\0')
+	memset(&t, 0, sizeof(t));
+	t.per_user = rec_config_per_user(cfg);
+	t.directory = rec_config_directory(cfg);
+	t.owner = j->uid;
+	t.owner_gid = j->gid;
+	snprintf(t.path, sizeof(t.path), "%s", j->store);
+	if (t.directory && (j->uid != started || j->store[0] != '\0')) {
+		rec_logf(log, LOG_ERR, "directory store: the job names owner "
+		    "%u and store \"%s\", not this program's own identity %u "
+		    "and no path: refused", (unsigned)j->uid, j->store,
+		    (unsigned)started);
+		return REC_ERR_CONFIG;
+	}
+	if (!t.directory && j->store[0] == '\0')
 		return REC_OK;
-	r = rec_store_open(j->store, j->uid, 0, log, st);
+	r = rec_target_open(cfg, &t, 0, log, st);
 	if (r == REC_ERR_NOSTORE && !rec_config_per_user(cfg)) {
 		rec_logf(log, LOG_ERR, "store %s: the system store does not "
 		    "exist (pam-recovery-admin generate USER creates it)",
@@ -194,6 +222,7 @@ main(void)
 	    res_out[REC_HELPER_RESULT_LEN];
 	char code[REC_HELPER_CODE_LEN];
 	int r, ret = EXIT_FAILED;
+	uid_t started;
 
 	/* It will hold a code and perhaps the pepper: no core, no ptrace. */
 	struct rlimit none = { 0, 0 };
@@ -221,6 +250,7 @@ main(void)
 	 */
 	if (configure(j, &cfg, &log) != REC_OK)
 		goto out;
+	started = geteuid();
 	if (become(j) != 0) {
 		ret = REC_CHILD_NO_IDENTITY;
 		goto out;
@@ -234,7 +264,7 @@ main(void)
 	who.rhost = j->has_rhost ? j->rhost : NULL;
 	who.tty = j->has_tty ? j->tty : NULL;
 	who.actor = NULL;
-	if ((r = open_store(j, &cfg, &log, &st)) == REC_OK)
+	if ((r = open_store(j, &cfg, started, &log, &st)) == REC_OK)
 		r = rec_auth_status(st, &cfg, j->user, (uint64_t)time(NULL),
 		    &s);
 	rec_helper_status_encode(&s, st != NULL, st_out);
@@ -249,6 +279,9 @@ main(void)
 	    &(struct rec_attempt){ .input = code,
 	    .pepper = j->have_pepper ? j->pepper : NULL,
 	    .now = (uint64_t)time(NULL), .status = &s }, &res);
+	/* What the attempt cost, for whoever debugs (spec 4: one hash). */
+	rec_logf(&log, LOG_DEBUG, "attempt: %s, %u argon2id evaluation%s",
+	    rec_err_reason(r), res.kdf_evals, res.kdf_evals == 1 ? "" : "s");
 	rec_helper_result_encode(&res, res_out);
 	rec_child_send_reply(0, r, res_out, sizeof(res_out));
 done:

@@ -50,14 +50,12 @@ kdf_opslimit = 1
 kdf_memlimit = 8K
 store_helper = $BIN/pam-recovery-store
 CONF
-# conf NAME BIND-DN PASSWORD: the same settings with the directory; until
-# store = ldap is wired, ldap_uri is what makes migrate's destination
-# the directory.
+# conf NAME BIND-DN PASSWORD: the same settings with the directory store.
 conf() {
 	printf '%s\n' "$3" >"$T/$1.pw"
 	chmod 0600 "$T/$1.pw"
 	cat >"$T/$1.conf" <<CONF
-store = $T/unused
+store = ldap
 kdf_opslimit = 1
 kdf_memlimit = 8K
 max_attempts = 5
@@ -108,6 +106,13 @@ pamrun rt "$ME" auth -- "$(code 1 "$T/me.csv")"
 check "local: code 1 of $ME logs in" has "auth: PAM_SUCCESS"
 pamrun rt "$ME" auth -- "$(code 1 "$T/u2.csv")"
 check "local: a code of $U2's for $ME fails (one failure counted)" hasnt "auth: PAM_SUCCESS"
+
+admin dir migrate
+check "migrate without --from: a usage error" test "$RC" -eq 2
+admin dir migrate --from ldap
+check "migrate --from the directory: refused" test "$RC" -eq 1
+admin local migrate --from "$T/sys"
+check "migrate --from the configured store itself: refused" test "$RC" -ne 0
 
 admin dir migrate --from "$T/sys" --dry-run
 check "dry run: says what it would copy" has "$ME: would copy 1 batches, 4 codes unused, 1 used, 0 invalidated"

@@ -1114,6 +1114,52 @@ test_validate(void **state)
 	snprintf(cfg.store, sizeof(cfg.store), "/var/lib/pam-recovery/%%u");
 	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
 
+	/* store = ldap: the directory's keys, checked when read (spec 10). */
+	rec_config_defaults(&cfg);
+	assert_int_equal(rec_config_set(&cfg, "store", "ldap", "t", 0, NULL),
+	    REC_OK);
+	assert_true(rec_config_directory(&cfg));
+	assert_false(rec_config_per_user(&cfg));
+	expect_invalid(&cfg, "ldap_uri: must be set with store = ldap");
+	expect_invalid(&cfg, "ldap_base: must be set with store = ldap");
+	snprintf(cfg.ldap_uri, sizeof(cfg.ldap_uri), "ldaps://a.example/ "
+	    "ldap://b.example/");
+	snprintf(cfg.ldap_base, sizeof(cfg.ldap_base), "ou=r,dc=example");
+	expect_invalid(&cfg, "ldap_bind_dn: must be set");
+	snprintf(cfg.ldap_bind_dn, sizeof(cfg.ldap_bind_dn), "cn=host");
+	expect_invalid(&cfg, "ldap_bind_pw_file: must be set when ldap_bind_dn");
+	snprintf(cfg.ldap_bind_pw_file, sizeof(cfg.ldap_bind_pw_file),
+	    "/etc/pam_recovery.ldap.pw");
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+	cfg.ldap_starttls = 0;
+	expect_invalid(&cfg, "ldap_starttls: is no, and ldap://b.example/ is "
+	    "a plain ldap:// URI");
+	cfg.ldap_insecure = 1;
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+	/* A pepper is allowed: the directory is a system store. */
+	snprintf(cfg.pepper_file, sizeof(cfg.pepper_file), "/etc/rec.key");
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+	/* ldapi:// alone binds with SASL EXTERNAL, without a DN. */
+	rec_config_defaults(&cfg);
+	snprintf(cfg.store, sizeof(cfg.store), "ldap");
+	snprintf(cfg.ldap_uri, sizeof(cfg.ldap_uri), "ldapi://");
+	snprintf(cfg.ldap_base, sizeof(cfg.ldap_base), "ou=r,dc=example");
+	cfg.ldap_starttls = 0;
+	assert_int_equal(rec_config_validate(&cfg, NULL), REC_OK);
+	snprintf(cfg.ldap_write_uri, sizeof(cfg.ldap_write_uri),
+	    "ldaps://provider.example/");
+	expect_invalid(&cfg, "ldap_bind_dn: must be set");
+	/* The front ends wait for each URI's ldap_timeout on top. */
+	cfg.store_timeout = 10;
+	cfg.ldap_timeout = 3;
+	assert_int_equal(rec_config_store_wait(&cfg), 16);
+	snprintf(cfg.store, sizeof(cfg.store), "/var/lib/pam-recovery");
+	assert_int_equal(rec_config_store_wait(&cfg), 10);
+	assert_false(rec_config_directory(&cfg));
+	/* The word, not a path that happens to end in it. */
+	snprintf(cfg.store, sizeof(cfg.store), "/var/lib/ldap");
+	assert_false(rec_config_directory(&cfg));
+
 	/* Entropy: 11 random digits are 36.5 bits, 13 are 43.2. */
 	rec_config_defaults(&cfg);
 	cfg.code_alphabet = REC_ALPHA_DIGITS;

@@ -169,6 +169,67 @@ test_pepper_rule(void **state)
 	assert_int_equal(rec_target_check_pepper(&cfg, NULL), REC_ERR_CONFIG);
 }
 
+/*
+ * store = ldap: a system store without a path, the caller's, with the
+ * pepper rule of a system store; known or unknown users alike (an unknown
+ * user costs the same dummy hash as on LMDB, in the helper).  Opened
+ * through rec_target_open only under the configuration it was resolved
+ * by, and a directory that does not answer is a store error, never "no
+ * store".
+ */
+static void
+test_directory(void **state)
+{
+	struct rec_config cfg;
+	struct rec_target t;
+	struct rec_store *st = (struct rec_store *)&t;
+	struct capture cap;
+	struct rec_log log;
+	int r;
+
+	(void)state;
+	capture_init(&cap, &log);
+	config(&cfg, "ldap", "/etc/rec.key");
+	assert_int_equal(rec_target_check_pepper(&cfg, &log), REC_OK);
+	assert_int_equal(rec_target_resolve(&cfg, "alice", &alice, 0, &t),
+	    REC_OK);
+	assert_true(t.directory);
+	assert_false(t.per_user);
+	assert_string_equal(t.path, "");
+	assert_int_equal(t.owner, geteuid());
+	assert_int_equal(t.owner_gid, getegid());
+	assert_true(t.pepper);
+	assert_int_equal(rec_target_resolve(&cfg, "ghost", NULL, 0, &t),
+	    REC_OK);
+	assert_true(t.directory);
+	assert_int_equal(rec_target_resolve(&cfg, "ghost", NULL,
+	    REC_TARGET_KNOWN, &t), REC_ERR_NOUSER);
+	assert_int_equal(rec_target_resolve(&cfg, NULL, NULL, 0, &t), REC_OK);
+	assert_true(t.directory);
+
+	/* Nothing listens on port 9 of 127.0.0.1 here: an error, not NOSTORE. */
+	assert_int_equal(rec_config_set(&cfg, "ldap_uri", "ldaps://127.0.0.1:9/",
+	    "t", 0, NULL), REC_OK);
+	assert_int_equal(rec_config_set(&cfg, "ldap_base", "ou=r,dc=x", "t", 0,
+	    NULL), REC_OK);
+	assert_int_equal(rec_config_set(&cfg, "ldap_bind_dn", "cn=h,dc=x", "t",
+	    0, NULL), REC_OK);
+	assert_int_equal(rec_config_set(&cfg, "ldap_bind_pw_file", "/nonexistent",
+	    "t", 0, NULL), REC_OK);
+	assert_int_equal(rec_config_set(&cfg, "ldap_timeout", "1", "t", 0,
+	    NULL), REC_OK);
+	r = rec_target_open(&cfg, &t, 0, &log, &st);
+	assert_true(r == REC_ERR_IO || r == REC_ERR_TIMEOUT);
+	assert_null(st);
+
+	/* A target resolved under another configuration is not opened. */
+	config(&cfg, "/var/lib/rec/system", NULL);
+	st = (struct rec_store *)&t;
+	assert_int_equal(rec_target_open(&cfg, &t, 0, &log, &st),
+	    REC_ERR_USAGE);
+	assert_null(st);
+}
+
 /* The target's child is its owner: here, the system store's, ourselves. */
 static int
 say_uid(void *arg, int fd)
@@ -215,6 +276,7 @@ main(void)
 		cmocka_unit_test(test_whole_store),
 		cmocka_unit_test(test_bad_names_and_homes),
 		cmocka_unit_test(test_pepper_rule),
+		cmocka_unit_test(test_directory),
 		cmocka_unit_test(test_child_is_owner),
 	};
 

@@ -438,8 +438,7 @@ worker(int conn, uid_t uid)
 		warnx("cannot use %s as a store path", cfg.store);
 		goto done;
 	}
-	t.owner = rt.owner;
-	snprintf(t.path, sizeof(t.path), "%s", rt.path);
+	tool_target_store(&t, &rt);
 	if (rt.pepper) {
 		if ((pepper = sodium_malloc(REC_PEPPER_LEN)) == NULL ||
 		    rec_kdf_load_pepper(cfg.pepper_file, pepper, &log) !=

@@ -164,8 +164,7 @@ main(int argc, char **argv)
 	if (rec_target_resolve(&cfg, pw->pw_name, pw, 0, &rt) != REC_OK)
 		errx(EXIT_FAIL, "cannot work out the store path from %s",
 		    cfg.store);
-	t.owner = rt.owner;
-	snprintf(t.path, sizeof(t.path), "%s", rt.path);
+	tool_target_store(&t, &rt);
 	if (gethostname(t.host, sizeof(t.host) - 1) != 0)
 		snprintf(t.host, sizeof(t.host), "localhost");
 	return c->run(&t, argc, argv, usage);

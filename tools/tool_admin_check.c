@@ -261,6 +261,9 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 	struct statfs sf;
 	int dfd, e, r;
 
+	/* The directory store has no files here: its records alone. */
+	if (t->directory)
+		goto records;
 	dfd = open(t->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd == -1 && errno == ENOENT) {
 		item(rp, WARN, t->path, "does not exist yet (the first "
@@ -294,6 +297,7 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 	check_file(rp, dfd, t, "lock.mdb");
 	check_space(rp, dfd, t);
 	close(dfd);
+records:
 	/* The module's own checks, filesystem included, then every record. */
 	rp->captured[0] = '\0';
 	t->log = &log;
@@ -304,8 +308,9 @@ check_store(struct admin *a, struct tool_target *t, void *arg)
 		item(rp, FAIL, t->path, "%s", rp->captured[0] != '\0' ?
 		    rp->captured : rec_strerror(r));
 	else if (t->st != NULL)
-		item(rp, OK, t->path, "opens on a local filesystem; %lu users, "
-		    "%lu batches, %lu codes, %lu audit events, all readable",
+		item(rp, OK, t->path, "%s; %lu users, %lu batches, %lu codes, "
+		    "%lu audit events, all readable", t->directory ?
+		    "the directory answers" : "opens on a local filesystem",
 		    n.users, n.batches, n.codes, n.events);
 	if (rp->deep && t->st != NULL)
 		admin_check_deep(rp, t->st, t->path,

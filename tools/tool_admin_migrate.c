@@ -13,7 +13,6 @@
 #include "admin_common.h"
 #include "rec_err.h"
 #include "rec_migrate.h"
-#include "rec_store_ldap.h"
 
 /* What the reading of one user's source store hands back (plain data). */
 struct migrate_read {
@@ -33,10 +32,10 @@ struct migrate {
 };
 
 /*
- * The store the configuration names, opened for writing into *out (NULL
- * for a dry run whose local store does not exist yet).  The directory
- * when the configuration has ldap_uri: until store = ldap is wired
- * (#13, ldap-wire), the one place that picks it; then rec_target_open.
+ * The store the configuration names, opened for writing into *out, as
+ * every command opens it (rec_target_open): the directory with store =
+ * ldap, else the system store (*out NULL for a dry run's store that does
+ * not exist yet).
  */
 static int
 dest_open(struct migrate *m, struct rec_store **out)
@@ -47,22 +46,16 @@ dest_open(struct migrate *m, struct rec_store **out)
 	int r;
 
 	*out = NULL;
-	if (a->cfg.ldap_uri[0] != '\0') {
-		if ((r = rec_store_open_ldap(&a->cfg, 0, &a->log, out)) !=
-		    REC_OK)
-			warnx("the directory store: %s", rec_strerror(r));
-		return r;
-	}
 	if ((r = admin_system_target(a, &t)) != REC_OK)
 		return r;
 	tool_vis(t.path, 0, v, sizeof(v));
-	if (strcmp(t.path, m->from) == 0) {
+	if (!t.directory && strcmp(t.path, m->from) == 0) {
 		warnx("--from %s is the configured store itself", v);
 		return REC_ERR_USAGE;
 	}
 	if (!m->dry && !admin_may_change(a, &t))
 		return REC_ERR_PERM;
-	if ((r = tool_target_open(&t, !m->dry)) != REC_OK)
+	if ((r = tool_target_open(&t, !m->dry && !t.directory)) != REC_OK)
 		return r;
 	*out = t.st;
 	return REC_OK;
@@ -267,6 +260,11 @@ admin_cmd_migrate(struct admin *a, int argc, char **argv)
 	    &a->log) != REC_OK || rec_config_validate(&m.src.cfg, &a->log) !=
 	    REC_OK)
 		goto out;
+	if (rec_config_directory(&m.src.cfg)) {
+		warnx("--from %s: migrate copies local stores (a store "
+		    "directory or a per-user pattern)", m.from);
+		goto out;
+	}
 	if ((m.rd = sodium_malloc(sizeof(*m.rd))) == NULL) {
 		warnx("out of memory");
 		goto out;

@@ -179,7 +179,7 @@ check_system_store(struct report *rp, struct admin *a, const char *what,
 		    "path", cfg->store);
 		goto out;
 	}
-	if (lstat(t.path, &sb) == -1 && errno == ENOENT) {
+	if (!t.directory && lstat(t.path, &sb) == -1 && errno == ENOENT) {
 		admin_check_item(rp, FAIL, what, NULL, "the system store %s "
 		    "does not exist: every login through this line fails "
 		    "(store_error reason=missing); fix: pam-recovery-admin "

@@ -41,6 +41,8 @@ admin_config(const struct admin *a, struct rec_config *cfg,
  * Changing a store needs root, except for the caller's own per-user store,
  * or a store directory that already belongs to the caller: then nothing is
  * gained that the caller did not have, and tests can run unprivileged.
+ * The directory store decides for itself: its ACLs, and the bind password
+ * file, which only root (or the file's owner) can read.
  */
 int
 admin_may_change(const struct admin *a, const struct tool_target *t)
@@ -48,7 +50,8 @@ admin_may_change(const struct admin *a, const struct tool_target *t)
 	struct stat sb;
 
 	if (geteuid() == 0 || (rec_config_per_user(&a->cfg) &&
-	    t->owner == geteuid()) || (lstat(t->path, &sb) == 0 &&
+	    t->owner == geteuid()) || t->directory ||
+	    (lstat(t->path, &sb) == 0 &&
 	    S_ISDIR(sb.st_mode) && sb.st_uid == geteuid()))
 		return 1;
 	warnx("this command changes the store %s: run it as root "
@@ -69,13 +72,6 @@ fill(struct admin *a, struct tool_target *t)
 	snprintf(t->host, sizeof(t->host), "%s", a->host);
 }
 
-/* t's store and owner, as rt has them. */
-static void
-fill_store(struct tool_target *t, const struct rec_target *rt)
-{
-	t->owner = rt->owner;
-	snprintf(t->path, sizeof(t->path), "%s", rt->path);
-}
 
 int
 admin_system_target(struct admin *a, struct tool_target *t)
@@ -95,7 +91,7 @@ admin_system_target(struct admin *a, struct tool_target *t)
 		warnx("cannot use %s as a store path", a->cfg.store);
 		return r;
 	}
-	fill_store(t, &rt);
+	tool_target_store(t, &rt);
 	return REC_OK;
 }
 
@@ -156,7 +152,7 @@ target_setup(struct admin *a, const char *user, unsigned flags,
 		warnx("cannot work out %s's store from %s", user, a->cfg.store);
 		return r;
 	}
-	fill_store(t, rt);
+	tool_target_store(t, rt);
 	if ((flags & ADMIN_CHANGE) && !admin_may_change(a, t))
 		return REC_ERR_PERM;
 	if (rt->per_user && geteuid() != 0 && rt->owner != geteuid()) {
@@ -405,7 +401,8 @@ drop_file(const struct each *e)
 
 /*
  * Wait for the child's result, answering its questions on the way; each
- * wait has the deadline of store_timeout, our questions to the
+ * wait has the deadline of rec_config_store_wait (store_timeout, and
+ * ldap_timeout a URI for the directory), our questions to the
  * administrator none.  Returns REC_OK with *ret and the state in back;
  * REC_ERR_TIMEOUT or REC_ERR_IO when it gave none.
  */
@@ -489,8 +486,8 @@ run_isolated(struct admin *a, struct tool_target *t,
 	}
 	/* What is buffered would be written twice, by the child too. */
 	fflush(NULL);
-	if (rec_target_start(rt, a->cfg.store_timeout, each_child, &e, &log,
-	    &c) == REC_OK) {
+	if (rec_target_start(rt, rec_config_store_wait(&a->cfg), each_child,
+	    &e, &log, &c) == REC_OK) {
 		got = serve_child(&c, &e, &r, back);
 		rec_child_end(&c);
 		*lost = got == REC_OK ? 0 : got == REC_ERR_TIMEOUT ?
@@ -523,7 +520,7 @@ run_isolated(struct admin *a, struct tool_target *t,
 	else if (*lost == ADMIN_LOST_TIMEOUT)
 		warnx("%s's store %s: skipped: no answer within %u seconds "
 		    "(store_timeout)", t->who.user, t->path,
-		    a->cfg.store_timeout);
+		    rec_config_store_wait(&a->cfg));
 	else
 		warnx("%s's store %s: not read to the end", t->who.user,
 		    t->path);

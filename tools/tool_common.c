@@ -341,15 +341,35 @@ tool_create_private(const char *path)
 	return f;
 }
 
+void
+tool_target_store(struct tool_target *t, const struct rec_target *rt)
+{
+	t->owner = rt->owner;
+	t->directory = rt->directory;
+	if (rt->directory)
+		snprintf(t->path, sizeof(t->path), "ldap:%.*s",
+		    (int)sizeof(t->path) - 6,
+		    t->cfg != NULL ? t->cfg->ldap_base : "");
+	else
+		snprintf(t->path, sizeof(t->path), "%s", rt->path);
+}
+
 int
 tool_target_open(struct tool_target *t, int create)
 {
 	char safe[TOOL_VIS_LEN(REC_PATH_MAX)];
+	struct rec_target rt;
 	int r;
 
 	if (t->st != NULL)
 		return REC_OK;
-	r = rec_store_open(t->path, t->owner, create ? REC_STORE_CREATE :
+	memset(&rt, 0, sizeof(rt));
+	rt.per_user = rec_config_per_user(t->cfg);
+	rt.directory = t->directory;
+	rt.owner = t->owner;
+	if (!t->directory)
+		snprintf(rt.path, sizeof(rt.path), "%s", t->path);
+	r = rec_target_open(t->cfg, &rt, create ? REC_STORE_CREATE :
 	    t->rdonly ? REC_STORE_RDONLY : 0, t->log, &t->st);
 	if (r == REC_ERR_NOSTORE) {
 		t->st = NULL;
@@ -505,6 +525,8 @@ tool_store_dir_missing(const struct tool_target *t)
 	struct stat sb;
 	char *slash;
 
+	if (t->directory)
+		return 0;
 	snprintf(dir, sizeof(dir), "%s", t->path);
 	if ((slash = strrchr(dir, '/')) == NULL)
 		return 0;

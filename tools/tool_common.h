@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "rec_issue.h"
+#include "rec_target.h"
 #include "tool_json.h"
 
 /* Exit statuses of both tools (pam-recovery(1)). */
@@ -164,7 +165,10 @@ struct tool_parent {
 struct tool_target {
 	const struct rec_config *cfg;
 	const struct rec_log *log;
-	char path[REC_PATH_MAX];	/* the store directory */
+	char path[REC_PATH_MAX];	/* the store directory, or for the
+					   directory store "ldap:BASE", a
+					   name for messages, never a file */
+	int directory;			/* store = ldap (rec_target) */
 	uid_t owner;			/* who must own it */
 	struct rec_who who;		/* user (and actor, for the admin) */
 	const char *service;		/* --service NAME, or NULL */
@@ -183,8 +187,16 @@ struct tool_target {
 };
 
 /*
- * Open t's store (creating it when create is set).  A store that does not
- * exist leaves t->st NULL and returns REC_OK.  Errors are printed.
+ * Take rt's store into t: its owner, and its path or, for the directory
+ * store, a name for it in messages (see struct tool_target).
+ */
+void tool_target_store(struct tool_target *t, const struct rec_target *rt);
+
+/*
+ * Open t's store (creating it when create is set) through rec_target_open,
+ * as every front end does.  A store that does not exist leaves t->st NULL
+ * and returns REC_OK (never for the directory store, which is there or is
+ * an error).  Errors are printed.
  */
 int tool_target_open(struct tool_target *t, int create);
 

@@ -219,6 +219,8 @@ no_room(const struct tool_target *t)
 	unsigned long long avail, need;
 	int dfd, rdonly, ret = 0;
 
+	if (t->directory)
+		return 0;	/* the directory's server has its own disks */
 	dfd = open(t->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (dfd == -1)
 		return 0;
