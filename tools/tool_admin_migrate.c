@@ -27,6 +27,7 @@ struct migrate {
 	const char *from;
 	struct rec_store *dst;		/* NULL: a dry run's store not made */
 	int dry;
+	int per_user;			/* the source is a per-user pattern */
 	struct migrate_read *rd;	/* sodium_malloc'ed: hashes */
 	unsigned copied, skipped, failed, empty;
 };
@@ -102,8 +103,24 @@ write_user(struct migrate *m, const char *user)
 		m->failed++;
 		return;
 	}
+	/*
+	 * With per-user stores the destination is open only between their
+	 * children: a child, running as a user over that user's store,
+	 * inherits no connection bound as the administrators, and no file
+	 * of a root-owned store.
+	 */
+	if (m->per_user && (r = dest_open(m, &m->dst)) != REC_OK) {
+		printf("%s: failed: the destination: %s\n", name,
+		    rec_strerror(r));
+		m->failed++;
+		return;
+	}
 	r = rec_migrate_write(m->dst, mu, &m->a->cfg, &who, m->from,
 	    (uint64_t)time(NULL), m->dry ? REC_MIGRATE_DRY : 0, &res);
+	if (m->per_user) {
+		rec_store_close(m->dst);
+		m->dst = NULL;
+	}
 	if (r != REC_OK) {
 		printf("%s: failed: %s\n", name, rec_strerror(r));
 		m->failed++;
@@ -269,9 +286,14 @@ admin_cmd_migrate(struct admin *a, int argc, char **argv)
 		warnx("out of memory");
 		goto out;
 	}
+	/* Opened here once to fail early; see write_user. */
 	if (dest_open(&m, &m.dst) != REC_OK)
 		goto out;
-	if (nusers == 0 && rec_config_per_user(&m.src.cfg)) {
+	if ((m.per_user = rec_config_per_user(&m.src.cfg)) != 0) {
+		rec_store_close(m.dst);
+		m.dst = NULL;
+	}
+	if (nusers == 0 && m.per_user) {
 		sodium_memzero(m.rd, sizeof(*m.rd));
 		if (admin_each_store(&m.src, read_each, &m, m.rd,
 		    sizeof(*m.rd), merged) != EXIT_OK && m.failed == 0)
