@@ -47,7 +47,5 @@ sldap_user_put(struct rec_store *st, const char *user,
 	d.batch = u->active_batch;
 	if ((r = audit(&d, ev, IMPORT_EVENTS, &n, arg)) != REC_OK)
 		return r;
-	for (unsigned i = 0; i < n && r == REC_OK; i++)
-		r = rec_ldap_audit(c, &ev[i], s->cfg.host_name);
-	return r;
+	return sldap_event_append(st, ev, n);
 }
