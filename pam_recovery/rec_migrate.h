@@ -44,6 +44,21 @@ struct rec_migrate_user {
 int rec_migrate_read(struct rec_store *src, const char *user,
     struct rec_migrate_user *mu);
 
+/*
+ * Every user of a whole store: fn(rc, mu, arg) for each user with a
+ * record, in name order, with rc and *mu as rec_migrate_read would give
+ * them for that user (REC_OK, or that user's error: fn reports it and goes
+ * on), all in one walk over src (where rec_migrate_read walks it for each
+ * user), in one consistent read.  mu is the caller's room, reused for
+ * each user and wiped at the end.  fn may use other stores, never src;
+ * it returns REC_OK to go on, or an error, which ends the walk and is
+ * returned.  Returns REC_OK, fn's error, or a store error.
+ */
+typedef int rec_migrate_fn(int rc, const struct rec_migrate_user *mu,
+    void *arg);
+int rec_migrate_read_each(struct rec_store *src, struct rec_migrate_user *mu,
+    rec_migrate_fn *fn, void *arg);
+
 /* What rec_migrate_write did, or (dry) would do. */
 struct rec_migrate_result {
 	int skipped;		/* dst has a record of the user: untouched */

@@ -73,6 +73,7 @@ conf dir "$SLAPD_ADMIN_DN" adminpw
 conf host "$SLAPD_HOST_DN" hostpw
 chmod 0644 "$T"/*.conf
 echo "auth required $BIN/pam_recovery.so conf=$T/local.conf" >"$T/pam.d/rt"
+echo "auth required $BIN/pam_recovery.so conf=$T/local2.conf" >"$T/pam.d/rt2"
 
 # admin CONF ARGS...: the admin tool; stdout in OUT, stderr in ERR.
 admin() {
@@ -223,6 +224,20 @@ if [ "$(id -u)" -eq 0 ]; then
 	check "directory store: with the same pepper_file, it logs in" has "ok slot 1"
 	cp "$T/host.nopep" "$T/host.conf"
 fi
+
+# ---- Another local store as the destination (no directory) -----------------
+mkdir -m 0700 "$T/sys2"
+sed "s,^store = .*,store = $T/sys2," "$T/local.conf" >"$T/local2.conf"
+chmod 0644 "$T/local2.conf"
+admin local2 migrate --from "$T/sys"
+check "local to local: every user of the store copied, exit 0" test "$RC" -eq 0
+check "... $ME with the code used and the failure" has "$ME: copied 1 batches, 4 codes unused, 1 used, 0 invalidated"
+admin local2 check --deep
+check "... check --deep: the copy's counters match its codes" test "$RC" -eq 0
+pamrun rt2 "$ME" auth -- "$(code 4 "$T/me.csv")"
+check "... a printed code logs in through the module there" has "auth: PAM_SUCCESS"
+pamrun rt2 "$ME" auth -- "$(code 1 "$T/me.csv")"
+check "... the used one does not" hasnt "auth: PAM_SUCCESS"
 
 # ---- Per-user stores: a pattern, each store read as its owner --------------
 U3=$(getent passwd | cut -d: -f1 | grep -vx -e "$ME" -e "$U2" | head -n 1)

@@ -320,6 +320,112 @@ test_put_refusals(void **state)
 	assert_int_equal(f->mu->purged, 1);
 }
 
+struct seen {
+	char names[8][REC_USER_MAX];
+	unsigned nbatches[8];
+	int rc[8];
+	unsigned n;
+	struct rec_store *src;
+	struct rec_migrate_user *one;
+};
+
+static int
+seen_user(int rc, const struct rec_migrate_user *mu, void *arg)
+{
+	struct seen *s = arg;
+
+	assert_true(s->n < 8);
+	snprintf(s->names[s->n], REC_USER_MAX, "%s", mu->user);
+	s->nbatches[s->n] = mu->nbatches;
+	s->rc[s->n] = rc;
+	/* The same as a read of that user alone. */
+	assert_int_equal(rec_migrate_read(s->src, mu->user, s->one), rc);
+	if (rc == REC_OK) {
+		assert_int_equal(s->one->nbatches, mu->nbatches);
+		assert_int_equal(s->one->u.active_batch, mu->u.active_batch);
+		assert_int_equal(s->one->u.lock.failures, mu->u.lock.failures);
+		for (unsigned i = 0; i < mu->nbatches; i++) {
+			const struct rec_migrate_batch *a = &s->one->batches[i];
+			const struct rec_migrate_batch *b = &mu->batches[i];
+
+			assert_int_equal(a->b.id, b->b.id);
+			assert_int_equal(a->ncodes, b->ncodes);
+			for (unsigned k = 0; k < a->ncodes; k++) {
+				assert_int_equal(a->codes[k].slot,
+				    b->codes[k].slot);
+				assert_int_equal(a->codes[k].state,
+				    b->codes[k].state);
+				assert_memory_equal(a->codes[k].hash,
+				    b->codes[k].hash, REC_HASH_LEN);
+			}
+		}
+	}
+	s->n++;
+	return REC_OK;
+}
+
+static int
+create_record(struct rec_lock *lk, unsigned which, const struct rec_view *v,
+    void *arg)
+{
+	(void)which;
+	(void)v;
+	(void)arg;
+	lk->failures = 1;
+	return REC_OK;
+}
+
+/*
+ * A whole store in one walk: every user with a record, in name order
+ * (a name that is the start of another's first), each as read alone;
+ * batches without a user's record left behind.
+ */
+static void
+test_read_each(void **state)
+{
+	struct fx *f = *state;
+	struct seen *s = calloc(1, sizeof(*s));
+	struct rec_migrate_user *mu = sodium_malloc(sizeof(*mu));
+	struct rec_new_batch *nb = calloc(1, sizeof(*nb));
+	const char *users[] = { "al", "bob" };
+
+	assert_non_null(s);
+	assert_non_null(mu);
+	assert_non_null(nb);
+	assert_non_null(s->one = sodium_malloc(sizeof(*s->one)));
+	s->src = f->s.st;
+	for (unsigned i = 0; i < 2; i++)
+		assert_int_equal(rec_issue_generate(f->s.st, &f->s.cfg,
+		    &(struct rec_who){ .user = users[i] },
+		    &(struct rec_issue_req){ .count = 2, .now = T0 + i },
+		    nb, NULL), REC_OK);
+	/* dave: a batch and no record; erin: a record and no batch. */
+	assert_int_equal(rec_store_batch_put(f->s.st, "dave", &nb->batch,
+	    nb->recs, 2), REC_OK);
+	assert_int_equal(rec_store_lock_update(f->s.st, "erin", REC_LOCK_LOGIN,
+	    REC_WRITE_CREATE, create_record, NULL, NULL, NULL), REC_OK);
+	assert_int_equal(rec_migrate_read_each(f->s.st, mu, seen_user, s),
+	    REC_OK);
+	assert_int_equal(s->n, 4);
+	assert_string_equal(s->names[0], "al");
+	assert_string_equal(s->names[1], "alice");
+	assert_string_equal(s->names[2], "bob");
+	assert_string_equal(s->names[3], "erin");
+	assert_int_equal(s->nbatches[0], 1);
+	assert_int_equal(s->nbatches[1], 2);
+	assert_int_equal(s->nbatches[2], 1);
+	assert_int_equal(s->nbatches[3], 0);
+	for (unsigned i = 0; i < 4; i++)
+		assert_int_equal(s->rc[i], REC_OK);
+	assert_int_equal(rec_migrate_read(f->s.st, "dave", mu),
+	    REC_ERR_NOSTORE);
+	rec_new_batch_wipe(nb);
+	free(nb);
+	sodium_free(s->one);
+	sodium_free(mu);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -332,6 +438,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_half_done, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_put_refusals, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_read_each, setup,
 		    teardown),
 	};
 

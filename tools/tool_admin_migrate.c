@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,14 +44,16 @@ dest_open(struct migrate *m, struct rec_store **out)
 {
 	struct admin *a = m->a;
 	struct tool_target t;
+	struct stat to, from;
 	char v[TOOL_VIS_LEN(REC_PATH_MAX)];
 	int r;
 
 	*out = NULL;
 	if ((r = admin_system_target(a, &t)) != REC_OK)
 		return r;
-	tool_vis(t.path, 0, v, sizeof(v));
-	if (!t.directory && strcmp(t.path, m->from) == 0) {
+	tool_vis(m->from, 0, v, sizeof(v));
+	if (!t.directory && stat(t.path, &to) == 0 && stat(m->from, &from) ==
+	    0 && to.st_dev == from.st_dev && to.st_ino == from.st_ino) {
 		warnx("--from %s is the configured store itself", v);
 		return REC_ERR_USAGE;
 	}
@@ -189,34 +192,24 @@ read_each(struct admin *a, struct tool_target *t, void *arg)
 	return read_user(a, t, m->rd);
 }
 
+/* One user of rec_migrate_read_each; mu is m->rd->mu. */
 static int
-collect_name(const char *user, const struct rec_user *u, void *arg)
+each_system(int rc, const struct rec_migrate_user *mu, void *arg)
 {
-	char ***names = arg;
-	size_t n = 0;
-	char **more;
+	struct migrate *m = arg;
 
-	(void)u;
-	while ((*names)[n] != NULL)
-		n++;
-	if ((more = realloc(*names, (n + 2) * sizeof(*more))) == NULL)
-		return REC_ERR_NOMEM;
-	*names = more;
-	if ((more[n] = strdup(user)) == NULL)
-		return REC_ERR_NOMEM;
-	more[n + 1] = NULL;
+	m->rd->rc = rc;
+	write_user(m, mu->user);
 	return REC_OK;
 }
 
-/* The users of a system store, in name order, NULL-terminated. */
+/* Every user of a system store, in one walk over it. */
 static int
-system_users(struct migrate *m, char ***out)
+system_all(struct migrate *m)
 {
 	struct tool_target t;
 	int r;
 
-	if ((*out = calloc(1, sizeof(**out))) == NULL)
-		return REC_ERR_NOMEM;
 	if ((r = admin_system_target(&m->src, &t)) != REC_OK ||
 	    (r = tool_target_open(&t, 0)) != REC_OK)
 		return r;
@@ -224,7 +217,7 @@ system_users(struct migrate *m, char ***out)
 		warnx("no store at %s", m->from);
 		return REC_ERR_NOSTORE;
 	}
-	r = rec_store_user_each(t.st, collect_name, out);
+	r = rec_migrate_read_each(t.st, &m->rd->mu, each_system, m);
 	tool_target_close(&t);
 	if (r != REC_OK)
 		warnx("store %s: %s", m->from, rec_strerror(r));
@@ -242,7 +235,6 @@ admin_cmd_migrate(struct admin *a, int argc, char **argv)
 	};
 	struct migrate m;
 	const char **users = NULL;
-	char **names = NULL;
 	size_t nusers = 0;
 	int ch, ret = EXIT_FAIL;
 
@@ -299,12 +291,10 @@ admin_cmd_migrate(struct admin *a, int argc, char **argv)
 		    sizeof(*m.rd), merged) != EXIT_OK && m.failed == 0)
 			m.failed++;
 	} else {
-		if (nusers == 0 && system_users(&m, &names) != REC_OK)
-			goto out;
+		if (nusers == 0 && system_all(&m) != REC_OK)
+			m.failed++;
 		for (size_t i = 0; i < nusers; i++)
 			migrate_user(&m, users[i]);
-		for (size_t i = 0; names != NULL && names[i] != NULL; i++)
-			migrate_user(&m, names[i]);
 	}
 	printf("migrate%s: %u %s, %u skipped (already there), %u with "
 	    "nothing to copy, %u failed\n", m.dry ? " (dry run)" : "",
@@ -312,9 +302,6 @@ admin_cmd_migrate(struct admin *a, int argc, char **argv)
 	    m.failed);
 	ret = m.failed == 0 ? EXIT_OK : EXIT_FAIL;
 out:
-	for (size_t i = 0; names != NULL && names[i] != NULL; i++)
-		free(names[i]);
-	free(names);
 	free(users);
 	rec_store_close(m.dst);
 	sodium_free(m.rd);
