@@ -244,6 +244,13 @@ rec_migrate_write(struct rec_store *dst, const struct rec_migrate_user *mu,
 	int r = REC_ERR_INTERNAL;
 
 	memset(res, 0, sizeof(*res));
+	/* *mu may come from a user's child: nothing in it is taken on trust. */
+	if (memchr(mu->user, '\0', sizeof(mu->user)) == NULL ||
+	    mu->user[0] == '\0' || mu->nbatches > REC_MIGRATE_BATCHES)
+		return REC_ERR_CORRUPT;
+	for (unsigned i = 0; i < mu->nbatches; i++)
+		if (mu->batches[i].ncodes > REC_COUNT_MAX)
+			return REC_ERR_CORRUPT;
 	for (unsigned i = 0; i < mu->nbatches; i++) {
 		mb = &mu->batches[i];
 		res->batches++;

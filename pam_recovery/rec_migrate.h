@@ -9,7 +9,8 @@
 #include "rec_config.h"
 #include "rec_store.h"
 
-#define REC_MIGRATE_BATCHES 64	/* most batches of one user a copy carries */
+/* The most batches of one user a copy carries. */
+#define REC_MIGRATE_BATCHES 64
 
 /* One batch as the copy carries it: the record and its code records. */
 struct rec_migrate_batch {
@@ -61,13 +62,13 @@ int rec_migrate_read_each(struct rec_store *src, struct rec_migrate_user *mu,
 
 /* What rec_migrate_write did, or (dry) would do. */
 struct rec_migrate_result {
-	int skipped;		/* dst has a record of the user: untouched */
+	int skipped;		/* dst has the user already: untouched */
 	unsigned batches;	/* batches copied */
-	unsigned unused, used, invalid;	/* their code records, by state */
+	unsigned unused, used, invalid;	/* their codes, by state */
 };
 
 enum rec_migrate_flags {
-	REC_MIGRATE_DRY = 1 << 0,	/* find out and count, write nothing */
+	REC_MIGRATE_DRY = 1 << 0,	/* count, write nothing */
 };
 
 /*
@@ -80,8 +81,11 @@ enum rec_migrate_flags {
  * login trusts (and that make a second run fail: forget the user in dst
  * first).  Peppered batches stay peppered: every host that uses dst needs
  * the same pepper_file.  res counts what was (or would be) copied.
+ * *mu may come from a less trusted process (a per-user store's child):
+ * its sizes are checked, and each batch again by rec_store_batch_put.
  * Returns REC_OK (also when skipped); REC_ERR_EXISTS (logged) when dst
- * has a batch of the copy already; or the store's error.  dst may be
+ * has a batch of the copy already; REC_ERR_CORRUPT for a *mu out of
+ * bounds; or the store's error.  dst may be
  * NULL with REC_MIGRATE_DRY: a destination not made yet holds nobody.
  */
 int rec_migrate_write(struct rec_store *dst, const struct rec_migrate_user *mu,

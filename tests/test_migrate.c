@@ -22,7 +22,7 @@
 #define T0 1800000000ULL
 
 struct fx {
-	struct store_fx s;		/* first: the source, alice, her codes */
+	struct store_fx s;		/* first: the source, alice */
 	char ddir[64], dpath[128];
 	struct rec_config dcfg;
 	struct rec_store *dst;		/* the destination */
@@ -307,6 +307,19 @@ test_put_refusals(void **state)
 	    NULL, NULL), REC_ERR_EXISTS);
 	assert_int_equal(rec_store_user_put(f->dst, "alice", &u, 0, NULL,
 	    NULL), REC_ERR_EXISTS);
+
+	/* A copy out of bounds (a child's word) is refused before use. */
+	f->mu->nbatches = REC_MIGRATE_BATCHES + 1;
+	assert_int_equal(rec_migrate_write(f->dst, f->mu, &f->dcfg, &f->admin,
+	    "x", T0, 0, &(struct rec_migrate_result){ 0 }), REC_ERR_CORRUPT);
+	f->mu->nbatches = 2;
+	f->mu->batches[1].ncodes = REC_COUNT_MAX + 1;
+	assert_int_equal(rec_migrate_write(f->dst, f->mu, &f->dcfg, &f->admin,
+	    "x", T0, 0, &(struct rec_migrate_result){ 0 }), REC_ERR_CORRUPT);
+	memset(f->mu->user, 'a', sizeof(f->mu->user));
+	f->mu->batches[1].ncodes = 5;
+	assert_int_equal(rec_migrate_write(f->dst, f->mu, &f->dcfg, &f->admin,
+	    "x", T0, 0, &(struct rec_migrate_result){ 0 }), REC_ERR_CORRUPT);
 
 	/* A purged batch in the source is left out, and counted. */
 	purged = f->mu->batches[0].b;

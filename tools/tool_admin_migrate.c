@@ -26,9 +26,9 @@ struct migrate {
 	struct admin *a;		/* the destination's configuration */
 	struct admin src;		/* the same with store = FROM */
 	const char *from;
-	struct rec_store *dst;		/* NULL: a dry run's store not made */
+	struct rec_store *dst;		/* NULL: not made yet (dry run) */
 	int dry;
-	int per_user;			/* the source is a per-user pattern */
+	int per_user;			/* the source is per-user stores */
 	struct migrate_read *rd;	/* sodium_malloc'ed: hashes */
 	unsigned copied, skipped, failed, empty;
 };
@@ -95,6 +95,17 @@ write_user(struct migrate *m, const char *user)
 	int r;
 
 	tool_vis(user, TOOL_VIS_SPACE, name, sizeof(name));
+	/*
+	 * What a per-user store's child hands back is that user's word: it
+	 * is written for the user we asked for, or not at all.
+	 */
+	if (m->rd->rc == REC_OK && (memchr(mu->user, '\0',
+	    sizeof(mu->user)) == NULL || strcmp(mu->user, user) != 0)) {
+		printf("%s: failed: the store's reader answered for someone "
+		    "else\n", name);
+		m->failed++;
+		return;
+	}
 	if (m->rd->rc == REC_ERR_NOSTORE) {
 		printf("%s: nothing to copy (no record in the source)\n", name);
 		m->empty++;
@@ -165,33 +176,6 @@ migrate_user(struct migrate *m, const char *user)
 	sodium_memzero(m->rd, sizeof(*m->rd));
 }
 
-/* Every user of the password database with a per-user store: after its child. */
-static void
-merged(void *arg, const char *path, int lost)
-{
-	struct migrate *m = arg;
-	char v[TOOL_VIS_LEN(REC_PATH_MAX)];
-
-	if (lost) {
-		printf("store %s: failed: not read to the end\n",
-		    tool_vis(path, TOOL_VIS_SPACE, v, sizeof(v)));
-		m->failed++;
-	} else
-		write_user(m, m->rd->mu.user);
-	sodium_memzero(m->rd, sizeof(*m->rd));
-	m->rd->rc = REC_ERR_IO;
-}
-
-/* The child's work for admin_each_store: the user it runs for. */
-static int
-read_each(struct admin *a, struct tool_target *t, void *arg)
-{
-	struct migrate *m = arg;
-
-	snprintf(m->rd->mu.user, sizeof(m->rd->mu.user), "%s", t->who.user);
-	return read_user(a, t, m->rd);
-}
-
 /* One user of rec_migrate_read_each; mu is m->rd->mu. */
 static int
 each_system(int rc, const struct rec_migrate_user *mu, void *arg)
@@ -235,7 +219,8 @@ admin_cmd_migrate(struct admin *a, int argc, char **argv)
 	};
 	struct migrate m;
 	const char **users = NULL;
-	size_t nusers = 0;
+	char **names = NULL;
+	size_t nusers = 0, nnames = 0;
 	int ch, ret = EXIT_FAIL;
 
 	memset(&m, 0, sizeof(m));
@@ -286,10 +271,13 @@ admin_cmd_migrate(struct admin *a, int argc, char **argv)
 		m.dst = NULL;
 	}
 	if (nusers == 0 && m.per_user) {
-		sodium_memzero(m.rd, sizeof(*m.rd));
-		if (admin_each_store(&m.src, read_each, &m, m.rd,
-		    sizeof(*m.rd), merged) != EXIT_OK && m.failed == 0)
-			m.failed++;
+		if (admin_store_users(&m.src, &names, &nnames) != 0) {
+			warnx("out of memory");
+			goto out;
+		}
+		for (size_t i = 0; i < nnames; i++)
+			if (i == 0 || strcmp(names[i], names[i - 1]) != 0)
+				migrate_user(&m, names[i]);
 	} else {
 		if (nusers == 0 && system_all(&m) != REC_OK)
 			m.failed++;
@@ -302,6 +290,9 @@ admin_cmd_migrate(struct admin *a, int argc, char **argv)
 	    m.failed);
 	ret = m.failed == 0 ? EXIT_OK : EXIT_FAIL;
 out:
+	for (size_t i = 0; i < nnames; i++)
+		free(names[i]);
+	free(names);
 	free(users);
 	rec_store_close(m.dst);
 	sodium_free(m.rd);

@@ -603,3 +603,9 @@ admin_each_store(struct admin *a, admin_store_fn *fn, void *arg, void *state,
 	free(names);
 	return worst;
 }
+
+int
+admin_store_users(struct admin *a, char ***names, size_t *n)
+{
+	return users_with_stores(a, names, n);
+}
