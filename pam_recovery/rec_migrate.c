@@ -294,10 +294,13 @@ rec_migrate_write(struct rec_store *dst, const struct rec_migrate_user *mu,
 	snprintf(m.detail, sizeof(m.detail), "migrated from %s: %u batches",
 	    from, mu->nbatches);
 	r = rec_store_user_put(dst, mu->user, &mu->u, 0, migrated_audit, &m);
-	/* Written by someone else since the first look: theirs stays. */
-	if (r == REC_ERR_EXISTS) {
-		res->skipped = 1;
-		r = REC_OK;
-	}
+	/*
+	 * Given a record by someone else since the first look: theirs
+	 * stays, and the batches copied lie beside it, named by no record.
+	 */
+	if (r == REC_ERR_EXISTS)
+		rec_logf(rec_store_log(dst), LOG_ERR, "%s was given a record "
+		    "in the destination while the copy ran: it stays, and the "
+		    "batches copied are there unused", mu->user);
 	return r;
 }

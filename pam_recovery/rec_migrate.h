@@ -84,7 +84,8 @@ enum rec_migrate_flags {
  * *mu may come from a less trusted process (a per-user store's child):
  * its sizes are checked, and each batch again by rec_store_batch_put.
  * Returns REC_OK (also when skipped); REC_ERR_EXISTS (logged) when dst
- * has a batch of the copy already; REC_ERR_CORRUPT for a *mu out of
+ * has a batch of the copy already, or the user was given a record there
+ * while the copy ran (which stays); REC_ERR_CORRUPT for a *mu out of
  * bounds; or the store's error.  dst may be
  * NULL with REC_MIGRATE_DRY: a destination not made yet holds nobody.
  */

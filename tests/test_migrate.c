@@ -18,6 +18,7 @@
 #include "rec_err.h"
 #include "rec_issue.h"
 #include "rec_migrate.h"
+#include "rec_store_be.h"	/* the spy below is a backend */
 
 #define T0 1800000000ULL
 
@@ -439,6 +440,92 @@ test_read_each(void **state)
 	free(s);
 }
 
+/*
+ * A backend that passes a copy's writes on to a real store and notes
+ * them in order; with race set, the user gets a record of their own
+ * just before the first batch is written (a generation that slips in).
+ */
+struct spy {
+	struct rec_store base;
+	struct rec_store *inner;
+	struct fx *f;
+	char calls[32];
+	unsigned n;
+	int race;
+};
+
+static int
+spy_batch_put(struct rec_store *st, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *recs, unsigned n)
+{
+	struct spy *sp = (struct spy *)(void *)st;
+
+	if (sp->race && sp->n == 1)
+		assert_int_equal(rec_issue_generate(sp->inner, &sp->f->dcfg,
+		    &(struct rec_who){ .user = user },
+		    &(struct rec_issue_req){ .count = 2, .now = T0 + 95 },
+		    &sp->f->old, NULL), REC_OK);
+	sp->calls[sp->n++] = 'b';
+	return rec_store_batch_put(sp->inner, user, b, recs, n);
+}
+
+static int
+spy_user_put(struct rec_store *st, const char *user,
+    const struct rec_user *u, unsigned flags, rec_store_audit_fn *audit,
+    void *arg)
+{
+	struct spy *sp = (struct spy *)(void *)st;
+
+	sp->calls[sp->n++] = (flags & REC_WRITE_DRY) ? 'd' : 'u';
+	return rec_store_user_put(sp->inner, user, u, flags, audit, arg);
+}
+
+static const struct rec_store_ops spy_ops = {
+	.name = "spy",
+	.batch_put = spy_batch_put,
+	.user_put = spy_user_put,
+};
+
+/*
+ * The order a copy writes in: a look, the batches, the record last; and
+ * a record given meanwhile stays, the copy failing.
+ */
+static void
+test_order(void **state)
+{
+	struct fx *f = *state;
+	struct spy sp;
+	struct rec_migrate_result res;
+	struct rec_view *v = sodium_malloc(sizeof(*v));
+
+	assert_non_null(v);
+	memset(&sp, 0, sizeof(sp));
+	sp.base.ops = &spy_ops;
+	sp.inner = f->dst;
+	sp.f = f;
+	assert_int_equal(rec_migrate_read(f->s.st, "alice", f->mu), REC_OK);
+	assert_int_equal(rec_migrate_write(&sp.base, f->mu, &f->dcfg,
+	    &f->admin, "x", T0 + 100, 0, &res), REC_OK);
+	assert_string_equal(sp.calls, "dbbu");
+
+	rec_new_batch_wipe(&f->old);
+	memset(&sp, 0, sizeof(sp));
+	sp.base.ops = &spy_ops;
+	sp.inner = f->dst;
+	sp.f = f;
+	sp.race = 1;
+	f->admin.user = "bob";
+	snprintf(f->mu->user, sizeof(f->mu->user), "bob");
+	assert_int_equal(rec_migrate_write(&sp.base, f->mu, &f->dcfg,
+	    &f->admin, "x", T0 + 100, 0, &res), REC_ERR_EXISTS);
+	assert_string_equal(sp.calls, "dbbu");
+	/* bob's own record and batch stay in force. */
+	assert_int_equal(rec_store_view(f->dst, "bob", 0, v), REC_OK);
+	assert_int_equal(v->user.active_batch, f->old.batch.id);
+	assert_int_equal(v->user.lock.failures, 0);
+	sodium_free(v);
+}
+
 int
 main(void)
 {
@@ -454,6 +541,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_read_each, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_order, setup, teardown),
 	};
 
 	if (sodium_init() < 0)
