@@ -58,6 +58,7 @@ CORE_SRC := \
 	pam_recovery/rec_ldap_value.c \
 	pam_recovery/rec_ldap_walk.c \
 	pam_recovery/rec_lockout.c \
+	pam_recovery/rec_migrate.c \
 	pam_recovery/rec_log.c \
 	pam_recovery/rec_notify.c \
 	pam_recovery/rec_policy.c \
@@ -71,10 +72,13 @@ CORE_SRC := \
 	pam_recovery/rec_store_lmdb_access.c \
 	pam_recovery/rec_store_lmdb_admin.c \
 	pam_recovery/rec_store_lmdb_issue.c \
+	pam_recovery/rec_store_lmdb_import.c \
 	pam_recovery/rec_store_lmdb_ops.c \
 	pam_recovery/rec_store_ldap.c \
 	pam_recovery/rec_store_ldap_admin.c \
 	pam_recovery/rec_store_ldap_issue.c \
+	pam_recovery/rec_store_ldap_import.c \
+	pam_recovery/rec_ldap_import.c \
 	pam_recovery/rec_target.c \
 	pam_recovery/rec_target_open.c
 CORE_OBJ := $(CORE_SRC:pam_recovery/%.c=$(B)/%.o)
@@ -111,6 +115,7 @@ ADMIN_SRC := \
 	tools/tool_admin_deep.c \
 	tools/tool_admin_forget.c \
 	tools/tool_admin_list.c \
+	tools/tool_admin_migrate.c \
 	tools/tool_admin_purge.c \
 	tools/tool_admin_stacks.c \
 	tools/tool_admin_target.c \
@@ -132,6 +137,7 @@ UNIT_TESTS := \
 	test_kdf \
 	test_ldap \
 	test_lockout \
+	test_migrate \
 	test_module \
 	test_notify \
 	test_purge \
@@ -150,7 +156,7 @@ ADMIN_BIN := $(B)/pam-recovery-admin
 # What ships: built with the packages of "deps.sh build" only (make demo, a
 # nocheck .deb).  The test programs need the "test" packages (cmocka).
 all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery-store $(B)/pam-recovery $(ADMIN_BIN) $(B)/pam-recovery-selfd
-tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(B)/ldapissue $(B)/ldapadmin $(UNIT_BIN)
+tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(B)/ldapissue $(B)/ldapadmin $(B)/ldapmigr $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -186,6 +192,8 @@ $(B)/ldapdrive: tests/ldapdrive.c $(B)/librecovery.a
 $(B)/ldapadmin: tests/ldapadmin.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/ldapissue: tests/ldapissue.c $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
+$(B)/ldapmigr: tests/ldapmigr.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/test_%: tests/test_%.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(TEST_LDFLAGS) $(PKG_LIBS) $(LDAP_LIBS) -lcmocka -lpam -ldl

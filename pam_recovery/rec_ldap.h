@@ -572,4 +572,30 @@ struct rec_ldap_probe_mod {
 int rec_ldap_probe_write(struct rec_ldap *c, const char *dn,
     const struct rec_ldap_probe_mod *mods, unsigned n, int *allowed);
 
+/*
+ * A copy from another store (rec_ldap_import.c; the store's batch_put and
+ * user_put).  Write batch *b of user exactly as given, its n code records
+ * codes each as the value of its state: unused ones as pamRecoveryCode,
+ * used ones as pamRecoveryUsedCode marked with their time and host,
+ * invalidated ones as pamRecoveryInvalidCode marked with their time and
+ * "migrated", in one Add; user's entry is created bare first when it has
+ * none.  REC_ERR_EXISTS when a batch with that id exists, REC_ERR_USAGE
+ * for code records that do not fit b (rec_batch_check_codes).
+ */
+int rec_ldap_put_batch(struct rec_ldap *c, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *codes, unsigned n,
+    const char *host);
+
+/*
+ * Give user the record *u (active batch, both lock states, last use and
+ * generation) when its entry is missing or bare (as a copy's batch or a
+ * generation's first step leaves it: no state beyond a zero lockout), in
+ * one Modify that fails when anything wrote to the entry meanwhile.  With
+ * dry set, only read whether it would.  Returns REC_OK, REC_ERR_EXISTS
+ * when the entry holds a record, REC_ERR_CORRUPT when u->active_batch
+ * names no batch entry of user, or a store error.
+ */
+int rec_ldap_put_user(struct rec_ldap *c, const char *user,
+    const struct rec_user *u, int dry);
+
 #endif

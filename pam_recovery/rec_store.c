@@ -140,6 +140,21 @@ rec_store_records_each(struct rec_store *st, rec_store_item_fn *ufn,
 }
 
 int
+rec_store_batch_put(struct rec_store *st, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *recs, unsigned n)
+{
+	return st->ops->batch_put(st, user, b, recs, n);
+}
+
+int
+rec_store_user_put(struct rec_store *st, const char *user,
+    const struct rec_user *u, unsigned flags, rec_store_audit_fn *audit,
+    void *arg)
+{
+	return st->ops->user_put(st, user, u, flags, audit, arg);
+}
+
+int
 rec_store_copy(struct rec_store *st, int fd)
 {
 	if (st->ops->copy == NULL) {

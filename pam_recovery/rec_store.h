@@ -256,6 +256,39 @@ int rec_store_batch_export_mark(struct rec_store *st, const char *user,
     uint64_t id, uint32_t how, uint64_t now);
 
 /*
+ * A copy from another store (rec_migrate), in the order batches first,
+ * the user's record last: a login trusts only the batch the user's record
+ * names, so a copy that stops half-way leaves nothing a login uses.
+ *
+ * Write batch *b of user exactly as given (any status, its counters and
+ * every other field) with its n code records recs, each in its own state
+ * (unused, used or invalidated, with when it changed), in one write.  A
+ * backend that keeps batches below the user's entry (the directory)
+ * creates that entry bare, with no state, which still counts as no record
+ * for rec_store_user_put.  Returns REC_OK; REC_ERR_EXISTS when user has a
+ * batch b->id already (nothing written); REC_ERR_USAGE for records that
+ * do not fit b (rec_batch_check_codes, or a state out of range); or a
+ * store error.
+ */
+int rec_store_batch_put(struct rec_store *st, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *recs, unsigned n);
+
+/*
+ * Write user's record *u as given (active batch, login and generate lock
+ * states, last use, last generation) when user has no record yet, with
+ * audit's events (d.batch: u->active_batch; may be NULL), in one write:
+ * the last step of a copy, after its batches.  With REC_WRITE_DRY, only
+ * find out whether user has a record (its batches, not written by a dry
+ * run, are not looked for).  Returns REC_OK; REC_ERR_EXISTS
+ * when user has a record (or, the directory, an entry that holds any
+ * state), nothing written; REC_ERR_CORRUPT when u->active_batch names a
+ * batch user does not have; or a store error.
+ */
+int rec_store_user_put(struct rec_store *st, const char *user,
+    const struct rec_user *u, unsigned flags, rec_store_audit_fn *audit,
+    void *arg);
+
+/*
  * Walks, each in one consistent read (LMDB; a directory has no read
  * transaction over several entries: each user's entries are read as they
  * are when the walk comes to them): fn returns REC_OK to go on, REC_STOP

@@ -53,6 +53,12 @@ struct rec_store_ops {
 	    const struct rec_purge_walk *w, unsigned flags);
 	int (*records_each)(struct rec_store *st, rec_store_item_fn *ufn,
 	    rec_store_item_fn *bfn, void *arg);
+	int (*batch_put)(struct rec_store *st, const char *user,
+	    const struct rec_batch *b, const struct rec_code_rec *recs,
+	    unsigned n);
+	int (*user_put)(struct rec_store *st, const char *user,
+	    const struct rec_user *u, unsigned flags,
+	    rec_store_audit_fn *audit, void *arg);
 	int (*copy)(struct rec_store *st, int fd);
 	int (*probe)(struct rec_store *st, unsigned long *free_entries);
 };

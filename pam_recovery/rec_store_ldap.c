@@ -481,4 +481,6 @@ static const struct rec_store_ops sldap_ops = {
 	.records_each = sldap_records_each,
 	.copy = NULL,	/* slapcat makes the directory's backup */
 	.probe = NULL,
+	.batch_put = sldap_batch_put,
+	.user_put = sldap_user_put,
 };

@@ -74,6 +74,13 @@ int lmdb_purge_step(struct rec_store *st, const struct rec_purge_walk *w,
 int lmdb_records_each(struct rec_store *st, rec_store_item_fn *ufn,
     rec_store_item_fn *bfn, void *arg);
 
+/* A copy's writes (rec_store_lmdb_import.c). */
+int lmdb_batch_put(struct rec_store *st, const char *user,
+    const struct rec_batch *b, const struct rec_code_rec *recs, unsigned n);
+int lmdb_user_put(struct rec_store *st, const char *user,
+    const struct rec_user *u, unsigned flags, rec_store_audit_fn *audit,
+    void *arg);
+
 extern const struct rec_store_ops rec_lmdb_ops;
 
 #endif

@@ -369,6 +369,8 @@ const struct rec_store_ops rec_lmdb_ops = {
 	.event_purge = lmdb_event_purge,
 	.purge_step = lmdb_purge_step,
 	.records_each = lmdb_records_each,
+	.batch_put = lmdb_batch_put,
+	.user_put = lmdb_user_put,
 	.copy = lmdb_copy,
 	.probe = lmdb_probe,
 };

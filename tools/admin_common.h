@@ -98,6 +98,14 @@ int admin_each_store(struct admin *a, admin_store_fn *fn, void *arg,
     void *state, size_t state_len, admin_merge_fn *merged);
 
 /*
+ * The users of the password database whose per-user store directory
+ * exists (as admin_each_store visits them: not as root, only the
+ * caller), sorted, into *names (*n of them; each and the array freed by
+ * the caller).  Returns 0, or -1 when out of memory.
+ */
+int admin_store_users(struct admin *a, char ***names, size_t *n);
+
+/*
  * Whether the caller may change t's store: root, or the store is the
  * caller's own (see admin_target).  When not, says so and returns 0.
  */
@@ -133,6 +141,7 @@ int admin_cmd_calibrate(struct admin *a, int argc, char **argv);
 int admin_cmd_backup(struct admin *a, int argc, char **argv);
 int admin_cmd_purge(struct admin *a, int argc, char **argv);
 int admin_cmd_forget(struct admin *a, int argc, char **argv);
+int admin_cmd_migrate(struct admin *a, int argc, char **argv);
 
 /*
  * Forget USER in t's store (open or not): count, confirm unless yes, then

@@ -73,6 +73,11 @@ static const struct command {
 	    "purge --departed [--dry-run]",
 	    "delete dead codes and batches older than the retention,\n"
 	    "or (--departed) every record of users no longer in passwd" },
+	{ "migrate", admin_cmd_migrate, 1, 0,
+	    "migrate --from STORE [--user NAME]... [--dry-run]",
+	    "copy local stores (a store directory, or a per-user pattern)\n"
+	    "into the configured store (the directory): printed codes keep\n"
+	    "working; users already there are skipped" },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "admin_common.h"
 #include "rec_err.h"
 #include "rec_target.h"
@@ -524,6 +526,9 @@ run_isolated(struct admin *a, struct tool_target *t,
 		    t->path);
 	if (ret != EXIT_OK)
 		drop_file(&e);
+	/* State may hold hashes (migrate). */
+	if (back != NULL)
+		sodium_memzero(back, w->state_len);
 	free(back);
 	return ret;
 }
@@ -597,4 +602,10 @@ admin_each_store(struct admin *a, admin_store_fn *fn, void *arg, void *state,
 		free(names[i]);
 	free(names);
 	return worst;
+}
+
+int
+admin_store_users(struct admin *a, char ***names, size_t *n)
+{
+	return users_with_stores(a, names, n);
 }
