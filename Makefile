@@ -52,6 +52,7 @@ CORE_SRC := \
 	pam_recovery/rec_kdf.c \
 	pam_recovery/rec_ldap.c \
 	pam_recovery/rec_ldap_entry.c \
+	pam_recovery/rec_ldap_issue.c \
 	pam_recovery/rec_ldap_value.c \
 	pam_recovery/rec_lockout.c \
 	pam_recovery/rec_log.c \
@@ -145,7 +146,7 @@ ADMIN_BIN := $(B)/pam-recovery-admin
 # What ships: built with the packages of "deps.sh build" only (make demo, a
 # nocheck .deb).  The test programs need the "test" packages (cmocka).
 all: $(B)/librecovery.a $(B)/pam_recovery.so $(B)/pam-recovery-store $(B)/pam-recovery $(ADMIN_BIN) $(B)/pam-recovery-selfd
-tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(UNIT_BIN)
+tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(B)/ldapissue $(UNIT_BIN)
 
 $(B)/%.o: pam_recovery/%.c | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -171,6 +172,8 @@ $(B)/pamdrive: tests/pamdrive.c
 $(B)/storeplant: tests/storeplant.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS)
 $(B)/ldapdrive: tests/ldapdrive.c $(B)/librecovery.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
+$(B)/ldapissue: tests/ldapissue.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/test_%: tests/test_%.c $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(B)/librecovery.a $(TEST_LDFLAGS) $(PKG_LIBS) $(LDAP_LIBS) -lcmocka -lpam -ldl

@@ -234,4 +234,92 @@ typedef int rec_ldap_event_fn(const struct rec_event *ev, const char *host,
 int rec_ldap_each_event(struct rec_ldap *c, const char *user,
     rec_ldap_event_fn *fn, void *arg);
 
+/* ---- Generate and invalidate (rec_ldap_issue.c) ------------------------- */
+
+/*
+ * What a change built on exact-value assertions returns when one of them
+ * no longer held (another host changed the entry since it was read):
+ * nothing of it was applied.  Not an error; the caller reads again.
+ */
+#define REC_LDAP_LOST 2
+
+/* A user's entries as a generate or an invalidate reads them. */
+struct rec_ldap_issue {
+	int have_user;		/* the user's entry exists (else all zero) */
+	struct rec_user user;	/* absent values read as 0 */
+	int have_gen;		/* pamRecoveryGenLock is set */
+	int have_active;	/* pamRecoveryActiveBatch is set */
+	int have_old;		/* the active batch's entry was found */
+	struct rec_batch old;	/* the active batch, used and invalidated
+				   counted from its values */
+	struct rec_code_rec old_codes[REC_COUNT_MAX];	/* by slot */
+	unsigned nold;
+	int have_batch;		/* the batch asked for was found */
+	struct rec_batch batch;	/* it, counted the same way */
+	int have_exported;	/* it has pamRecoveryExported */
+};
+
+/*
+ * Read user's entry, its active batch with its codes, and batch id (0:
+ * none) into *out, in one search over c, which must be opened for writing
+ * (the reads that decide a change are the writer's: REC_ERR_USAGE
+ * otherwise).  A user without an entry is REC_OK with have_user 0.  The
+ * codes hold hashes: the caller wipes *out.  REC_ERR_CORRUPT for entries
+ * that do not parse.
+ */
+int rec_ldap_issue_read(struct rec_ldap *c, const char *user, uint64_t id,
+    struct rec_ldap_issue *out);
+
+/* One asserted Modify of a batch entry (rec_ldap_batch_change). */
+struct rec_ldap_batch_change {
+	uint64_t id;
+	unsigned from, to;	/* delete status from, add to (from 0: leave) */
+	const struct rec_batch *b;	/* encodes the codes' values */
+	const struct rec_code_rec *inval;	/* unused codes of b to mark */
+	unsigned ninval;	/* invalidated (with what and now) */
+	uint64_t now;
+	const char *what;	/* the actor written in their marks */
+	int exported;		/* also swap pamRecoveryExported: */
+	int have_exported;	/* delete old_exported (when set), */
+	uint32_t old_exported, new_exported;	/* add new_exported */
+};
+
+/*
+ * Apply *ch to user's batch entry ch->id in one Modify: every value it
+ * deletes (the status, each code's exact unused value, the old exported
+ * mark) is an assertion, so the Modify is applied whole or not at all.
+ * Returns REC_OK, REC_LDAP_LOST when an asserted value was gone,
+ * REC_ERR_NOTFOUND when there is no such batch, or a store error.
+ */
+int rec_ldap_batch_change(struct rec_ldap *c, const char *user,
+    const struct rec_ldap_batch_change *ch);
+
+/* One asserted Modify of a user's entry (rec_ldap_user_switch). */
+struct rec_ldap_switch {
+	int gen;		/* swap pamRecoveryGenLock: */
+	int have_gen;		/* delete old_gen (when set), add new_gen */
+	struct rec_lock old_gen, new_gen;
+	int have_active;	/* delete pamRecoveryActiveBatch old_active */
+	uint64_t old_active;
+	uint64_t new_active;	/* then add it; 0: the user has none */
+	uint64_t last_generated;	/* replaced when not 0 */
+};
+
+/*
+ * Apply *sw to user's entry in one Modify that deletes the exact old
+ * generate lock and active batch read and adds the new ones (where a
+ * value was absent, the single-valued add asserts it still is).
+ * Returns REC_OK, REC_LDAP_LOST when another host changed either
+ * meanwhile, REC_ERR_NOSTORE for a user without an entry, or a store
+ * error.
+ */
+int rec_ldap_user_switch(struct rec_ldap *c, const char *user,
+    const struct rec_ldap_switch *sw);
+
+/*
+ * Delete user's batch entry id.  Returns REC_OK, REC_ERR_NOTFOUND when
+ * there is none, or a store error.
+ */
+int rec_ldap_batch_delete(struct rec_ldap *c, const char *user, uint64_t id);
+
 #endif

@@ -39,9 +39,13 @@ static const struct command {
 	{ "generate", admin_cmd_user, 1, 1,
 	    "generate USER [-n N] [--expires DAYS]\n"
 	    " [--format txt|csv|json|pdf] [-o FILE] [--qr] [-y]\n"
-	    " [--encrypt-to-ssh-key KEYFILE -o FILE]",
+	    " [--encrypt-to-ssh-key KEYFILE -o FILE]\n"
+	    "generate --users-from FILE [-n N] [--expires DAYS]\n"
+	    " [--format txt|csv|json|pdf] [-o DIR] [--qr] [-y]",
 	    "issue codes for USER (shown once; or sealed with age to\n"
-	    "USER's SSH public key, for a help desk that must not read them)" },
+	    "USER's SSH public key, for a help desk that must not read them),\n"
+	    "or for each user of FILE (one a line, '#' comments; -o DIR:\n"
+	    "DIR/USER.FORMAT each)" },
 	{ "invalidate", admin_cmd_user, 1, 0,
 	    "invalidate USER N... | --all [-y]",
 	    "make USER's codes N... (or --all) unusable" },
