@@ -200,6 +200,14 @@ if has "not supported yet"; then
 else
 	check "history lists the batch" test "$RC" -eq 0 -a -n "$(printf '%s\n' "$OUT" | grep -i active)"
 fi
+ua self "$PWA\n" status --codes
+if has "not supported yet"; then
+	echo "ok - status --codes # SKIP the directory's event walk (event_each) is not on this branch"
+else
+	check "status --codes: #1 used (through the module), #2 invalidated by the user" \
+	    sh -c '[ "$0" -eq 0 ] && printf "%s\n" "$1" | grep -Eq "^ +1 +used .* via self" &&
+		printf "%s\n" "$1" | grep -Eq "^ +2 +invalidated .* by the user"' "$RC" "$OUT"
+fi
 
 # ---- passwords that do not bind ---------------------------------------------
 BEFORE=$(snap)
