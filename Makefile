@@ -102,8 +102,9 @@ TOOL_SRC := \
 	tools/tool_verify.c
 TOOL_OBJ := $(TOOL_SRC:tools/%.c=$(B)/%.o)
 USER_TOOL_SRC := tools/pam-recovery.c
-# The user helper's own: it alone asks PAM for the password (reauth).
-USER_SRC := tools/helper_reauth.c
+# The user helper's own: it alone asks PAM for the password (reauth), and
+# binds to the directory store as the user (tool_bind).
+USER_SRC := tools/helper_reauth.c tools/tool_bind.c
 USER_OBJ := $(USER_SRC:tools/%.c=$(B)/%.o)
 ADMIN_TOOL_SRC := tools/pam-recovery-admin.c
 ADMIN_SRC := \

@@ -65,6 +65,7 @@ static const char *check_export_name(const char *);
 static const char *check_mail(const char *);
 static const char *check_uris(const char *);
 static const char *check_host_name(const char *);
+static const char *check_dn_pattern(const char *);
 
 #define NUM(f, t, lo, hi, d)	{ .name = #f, .type = t, \
 	.off = offsetof(struct rec_config, f), \
@@ -141,6 +142,7 @@ static const struct key keys[] = {
 	STR(ldap_base, "", NULL),
 	STR(ldap_bind_dn, "", NULL),
 	STR(ldap_bind_pw_file, "", check_absolute),
+	STR(ldap_user_dn, "", check_dn_pattern),
 	STR(ldap_ca_file, "", check_absolute),
 	BOOL(ldap_starttls, "yes"),
 	BOOL(ldap_insecure, "no"),
@@ -250,6 +252,26 @@ check_uris(const char *v)
 			return "each URI must be ldap://HOST, ldaps://HOST or "
 			    "ldapi:// (optionally with a socket path)";
 		v += n;
+	}
+	return NULL;
+}
+
+/*
+ * A DN for the user helper to bind as, with %u for the user's name (which
+ * rec_ldap_bind_dn escapes as an RFC 4514 value) and %% for a '%'; any
+ * other '%' is a mistake the file must not keep.
+ */
+static const char *
+check_dn_pattern(const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (is_cntrl((unsigned char)*v))
+			return "must not contain control characters";
+		if (*v != '%')
+			continue;
+		if (v[1] != 'u' && v[1] != '%')
+			return "only %u (the user name) and %% may follow '%'";
+		v++;
 	}
 	return NULL;
 }
@@ -1104,8 +1126,11 @@ rec_config_helper(const struct rec_config *cfg, const char *service,
 {
 	struct stat sb;
 
-	if (!rec_config_per_user(cfg) && (stat(cfg->self_socket, &sb) == -1 ||
-	    !S_ISSOCK(sb.st_mode)))
+	if (rec_config_directory(cfg)) {
+		if (cfg->ldap_user_dn[0] == '\0' || cfg->pepper_file[0] != '\0')
+			return NULL;
+	} else if (!rec_config_per_user(cfg) && (stat(cfg->self_socket,
+	    &sb) == -1 || !S_ISSOCK(sb.st_mode)))
 		return NULL;
 	if (service != NULL && rec_config_service_ok(service))
 		snprintf(buf, len, "pam-recovery --service %s", service);

@@ -74,6 +74,8 @@ struct rec_config {
 	char ldap_base[REC_PATH_MAX];	/* subtree of the recovery entries */
 	char ldap_bind_dn[REC_PATH_MAX];	/* "" = SASL EXTERNAL over ldapi */
 	char ldap_bind_pw_file[REC_PATH_MAX];
+	char ldap_user_dn[REC_PATH_MAX];	/* pam-recovery binds as: %u the
+					   user; "" = SASL EXTERNAL (ldapi) */
 	char ldap_ca_file[REC_PATH_MAX];	/* "" = libldap's (system) CAs */
 	int ldap_starttls;
 	int ldap_insecure;		/* allow ldap:// without StartTLS */
@@ -177,7 +179,11 @@ unsigned rec_config_store_wait(const struct rec_config *cfg);
  * "pam-recovery", or "pam-recovery --service SERVICE" when service is not
  * NULL (a name rec_config_service_ok accepts), into buf; NULL when they
  * cannot: a system store is root's, and its users reach it only through
- * pam-recovery-selfd, so only while its socket (self_socket) exists.
+ * pam-recovery-selfd, so only while its socket (self_socket) exists.  The
+ * directory store (store = ldap) is never reached through the
+ * self-service: pam-recovery binds to it as the user, with ldap_user_dn;
+ * without ldap_user_dn, or with a pepper_file (root's, which a user's
+ * codes could not be made with), its codes come from the administrator.
  */
 const char *rec_config_helper(const struct rec_config *cfg,
     const char *service, char *buf, size_t len);

@@ -91,15 +91,19 @@ rec_ldap_result(struct rec_ldap *c, LDAPMessage *res, const char *what,
 	return rec_ldap_err(*lrc);
 }
 
-int
-rec_ldap_user_dn(const struct rec_ldap *c, const char *user, char *dn)
+/*
+ * user as an RFC 4514 attribute value into esc (3 * REC_USER_MAX + 1
+ * bytes): the specials, a leading '#' or blank and a trailing blank get a
+ * backslash.  REC_ERR_USAGE for an empty or too long name or one with a
+ * control character.
+ */
+static int
+escape_value(const char *user, char *esc)
 {
-	char esc[3 * REC_USER_MAX + 1];
 	size_t i, n = 0, len;
 
 	if (user == NULL || (len = strlen(user)) == 0 || len >= REC_USER_MAX)
 		return REC_ERR_USAGE;
-	/* RFC 4514: the specials, a leading '#' or blank, a trailing blank. */
 	for (i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)user[i];
 
@@ -112,10 +116,55 @@ rec_ldap_user_dn(const struct rec_ldap *c, const char *user, char *dn)
 		esc[n++] = (char)ch;
 	}
 	esc[n] = '\0';
+	return REC_OK;
+}
+
+int
+rec_ldap_user_dn(const struct rec_ldap *c, const char *user, char *dn)
+{
+	char esc[3 * REC_USER_MAX + 1];
+	int r;
+
+	if ((r = escape_value(user, esc)) != REC_OK)
+		return r;
 	if ((size_t)snprintf(dn, REC_DN_MAX, "uid=%s,%s", esc,
 	    c->cfg.ldap_base) >= REC_DN_MAX)
 		return REC_ERR_USAGE;
 	return REC_OK;
+}
+
+int
+rec_ldap_bind_dn(const char *pattern, const char *user, char *dn,
+    size_t len)
+{
+	char esc[3 * REC_USER_MAX + 1];
+	size_t n = 0, k;
+	const char *p;
+	int r;
+
+	if ((r = escape_value(user, esc)) != REC_OK)
+		return r;
+	if (len == 0)
+		return REC_ERR_USAGE;
+	for (p = pattern; *p != '\0'; p++) {
+		const char *add = p;
+
+		k = 1;
+		if (*p == '%') {
+			if (p[1] == 'u') {
+				add = esc;
+				k = strlen(esc);
+			} else if (p[1] != '%')
+				return REC_ERR_CONFIG;
+			p++;
+		}
+		if (k >= len - n)
+			return REC_ERR_USAGE;
+		memcpy(dn + n, add, k);
+		n += k;
+	}
+	dn[n] = '\0';
+	return n > 0 ? REC_OK : REC_ERR_CONFIG;
 }
 
 static int
@@ -303,22 +352,27 @@ start_tls(struct rec_ldap *c)
 	return REC_OK;
 }
 
-/* Simple bind with the password file, or SASL EXTERNAL over ldapi. */
+/*
+ * Bind as the hosts' account: simple with the password file, or SASL
+ * EXTERNAL over ldapi; or, with as, as a user (rec_ldap_open_as).
+ */
 static int
-do_bind(struct rec_ldap *c, enum scheme s)
+do_bind(struct rec_ldap *c, enum scheme s, const struct rec_ldap_bind *as)
 {
 	unsigned char pw[PW_FILE_MAX];
 	struct berval cred = { 0, NULL };
 	LDAPMessage *res = NULL;
 	size_t len = 0;
 	int msgid, r = REC_ERR_INTERNAL, lrc;
-	const char *dn = c->cfg.ldap_bind_dn, *mech = LDAP_SASL_SIMPLE;
+	const char *dn = as != NULL ? as->dn : c->cfg.ldap_bind_dn;
+	const char *mech = LDAP_SASL_SIMPLE;
 
-	if (dn[0] == '\0') {
+	if (dn == NULL || dn[0] == '\0') {
 		if (s != S_LDAPI) {
-			rec_logf(c->log, LOG_ERR, "directory %s: ldap_bind_dn "
-			    "is not set (only ldapi:// binds without one, with "
-			    "SASL EXTERNAL)", c->uri);
+			rec_logf(c->log, LOG_ERR, "directory %s: %s is not set "
+			    "(only ldapi:// binds without one, with SASL "
+			    "EXTERNAL)", c->uri, as != NULL ? "ldap_user_dn" :
+			    "ldap_bind_dn");
 			r = REC_ERR_CONFIG;
 			goto out;
 		}
@@ -326,6 +380,19 @@ do_bind(struct rec_ldap *c, enum scheme s)
 		mech = "EXTERNAL";
 		/* An empty initial response: no authorisation identity. */
 		cred.bv_val = (char *)"";
+	} else if (as != NULL) {
+		/*
+		 * An empty password would make this an unauthenticated bind
+		 * (RFC 4513 5.1.2), which some servers accept as anonymous.
+		 */
+		if (as->pw == NULL || as->pwlen == 0) {
+			rec_logf(c->log, LOG_ERR, "directory: no password for "
+			    "%s: not binding", dn);
+			r = REC_ERR_PERM;
+			goto out;
+		}
+		cred.bv_val = (char *)as->pw;
+		cred.bv_len = as->pwlen;
 	} else {
 		if (c->cfg.ldap_bind_pw_file[0] == '\0') {
 			rec_logf(c->log, LOG_ERR, "directory: ldap_bind_dn is "
@@ -376,7 +443,8 @@ out:
 
 /* Connect to one URI and bind; c->ld is set on success only. */
 static int
-connect_one(struct rec_ldap *c, const char *uri)
+connect_one(struct rec_ldap *c, const char *uri,
+    const struct rec_ldap_bind *as)
 {
 	enum scheme s;
 	LDAP *ld = NULL;
@@ -415,7 +483,7 @@ connect_one(struct rec_ldap *c, const char *uri)
 	if (s == S_LDAP && c->cfg.ldap_starttls &&
 	    (r = start_tls(c)) != REC_OK)
 		goto out;
-	if ((r = do_bind(c, s)) != REC_OK)
+	if ((r = do_bind(c, s, as)) != REC_OK)
 		goto out;
 	ld = NULL;
 	r = REC_OK;
@@ -430,6 +498,14 @@ out:
 int
 rec_ldap_open(const struct rec_config *cfg, int write,
     const struct rec_log *log, struct rec_ldap **out)
+{
+	return rec_ldap_open_as(cfg, write, NULL, log, out);
+}
+
+int
+rec_ldap_open_as(const struct rec_config *cfg, int write,
+    const struct rec_ldap_bind *as, const struct rec_log *log,
+    struct rec_ldap **out)
 {
 	struct rec_ldap *c = NULL;
 	char uris[REC_PATH_MAX], *u, *save = NULL;
@@ -456,7 +532,7 @@ rec_ldap_open(const struct rec_config *cfg, int write,
 	r = REC_ERR_CONFIG;
 	for (u = strtok_r(uris, " \t", &save); u != NULL;
 	    u = strtok_r(NULL, " \t", &save)) {
-		r = connect_one(c, u);
+		r = connect_one(c, u, as);
 		/* Settings that are wrong for one URI are wrong for all. */
 		if (r == REC_OK || r == REC_ERR_CONFIG || r == REC_ERR_UNSAFE ||
 		    r == REC_ERR_PERM || r == REC_ERR_NOMEM)

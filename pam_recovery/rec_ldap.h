@@ -53,6 +53,49 @@ int rec_ldap_open(const struct rec_config *cfg, int write,
 /* Unbind and free; NULL is accepted. */
 void rec_ldap_close(struct rec_ldap *c);
 
+/*
+ * Who a connection binds as instead of the configuration's hosts' account
+ * (ldap_bind_dn, ldap_bind_pw_file): pam-recovery run by a user binds as
+ * that user (ldap_user_dn), with the user's own directory password, so
+ * the directory's ACLs (conf/ldap/acl-self.conf) decide what it may do.
+ */
+struct rec_ldap_bind {
+	const char *dn;		/* simple bind as dn; NULL or "": SASL
+				   EXTERNAL, over ldapi:// only (the
+				   server maps the peer's uid) */
+	const char *pw;		/* dn's password, pwlen bytes, never
+				   empty: the caller's, which it keeps in
+				   guarded memory and wipes after the open */
+	size_t pwlen;
+};
+
+/* Room for a DN rec_ldap_bind_dn makes, its NUL included. */
+#define REC_LDAP_DN_MAX 2048
+
+/*
+ * As rec_ldap_open, bound as *as instead of the hosts' account (as NULL:
+ * exactly rec_ldap_open).  Nothing of ldap_bind_dn or ldap_bind_pw_file
+ * is read.  The password is used for the bind of each URI tried, and not
+ * kept: *as may be wiped once this returns.  REC_ERR_PERM for credentials
+ * the directory refused (or an empty password, never sent); a refused
+ * bind is not tried again on the next URI.
+ */
+int rec_ldap_open_as(const struct rec_config *cfg, int write,
+    const struct rec_ldap_bind *as, const struct rec_log *log,
+    struct rec_ldap **out);
+
+/*
+ * The DN that user binds as, from pattern (ldap_user_dn): each %u becomes
+ * user, escaped as an RFC 4514 attribute value (the specials, a leading
+ * '#' or blank, a trailing blank), and %% a '%', into dn of len bytes
+ * (REC_LDAP_DN_MAX holds any).  Returns REC_OK; REC_ERR_CONFIG for a
+ * pattern with another '%' or one that gives an empty DN; REC_ERR_USAGE
+ * for a user name that is empty, too long or holds a control character,
+ * or a DN that does not fit.
+ */
+int rec_ldap_bind_dn(const char *pattern, const char *user, char *dn,
+    size_t len);
+
 /* What a login reads about a user, in one search. */
 struct rec_ldap_user {
 	struct rec_user user;	/* active batch, lockout, last use */

@@ -14,6 +14,14 @@ int
 rec_store_open_ldap(const struct rec_config *cfg, unsigned flags,
     const struct rec_log *log, struct rec_store **out)
 {
+	return rec_store_open_ldap_as(cfg, flags, NULL, log, out);
+}
+
+int
+rec_store_open_ldap_as(const struct rec_config *cfg, unsigned flags,
+    const struct rec_ldap_bind *as, const struct rec_log *log,
+    struct rec_store **out)
+{
 	struct rec_store_ldap *s;
 	int r;
 
@@ -24,12 +32,12 @@ rec_store_open_ldap(const struct rec_config *cfg, unsigned flags,
 	s->base.log = log;
 	s->cfg = *cfg;
 	if (flags & REC_STORE_RDONLY)
-		r = rec_ldap_open(cfg, 0, log, &s->rd);
+		r = rec_ldap_open_as(cfg, 0, as, log, &s->rd);
 	else if (cfg->ldap_write_uri[0] == '\0') {
-		r = rec_ldap_open(cfg, 1, log, &s->wr);
+		r = rec_ldap_open_as(cfg, 1, as, log, &s->wr);
 		s->rd = s->wr;
-	} else if ((r = rec_ldap_open(cfg, 0, log, &s->rd)) == REC_OK)
-		r = rec_ldap_open(cfg, 1, log, &s->wr);
+	} else if ((r = rec_ldap_open_as(cfg, 0, as, log, &s->rd)) == REC_OK)
+		r = rec_ldap_open_as(cfg, 1, as, log, &s->wr);
 	if (r != REC_OK) {
 		sldap_close(&s->base);
 		return r;

@@ -20,4 +20,15 @@
 int rec_store_open_ldap(const struct rec_config *cfg, unsigned flags,
     const struct rec_log *log, struct rec_store **out);
 
+/*
+ * As rec_store_open_ldap, both connections bound as *as (rec_ldap_open_as:
+ * pam-recovery run by a user, bound as the user); as NULL is the hosts'
+ * account, exactly rec_store_open_ldap.  *as is not kept: its password
+ * may be wiped once this returns.
+ */
+struct rec_ldap_bind;
+int rec_store_open_ldap_as(const struct rec_config *cfg, unsigned flags,
+    const struct rec_ldap_bind *as, const struct rec_log *log,
+    struct rec_store **out);
+
 #endif

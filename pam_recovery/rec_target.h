@@ -69,6 +69,17 @@ int rec_target_open(const struct rec_config *cfg, const struct rec_target *t,
     unsigned flags, const struct rec_log *log, struct rec_store **out);
 
 /*
+ * As rec_target_open, for a directory target bound as *as instead of the
+ * hosts' account (rec_store_open_ldap_as: pam-recovery run by a user, who
+ * binds as themselves); as NULL is rec_target_open.  REC_ERR_USAGE for an
+ * LMDB target with as.
+ */
+struct rec_ldap_bind;
+int rec_target_open_as(const struct rec_config *cfg,
+    const struct rec_target *t, unsigned flags, const struct rec_ldap_bind *as,
+    const struct rec_log *log, struct rec_store **out);
+
+/*
  * Run fn in a child that is t's owner for good (rec_child_start), with
  * timeout seconds for each of its answers.  Returns as rec_child_start.
  */

@@ -219,8 +219,14 @@ ld ldapdelete host "$BATCH"
 check "the hosts' account cannot delete a batch" test "$RC" -eq 50
 modify bob "$BATCH" "add: pamRecoveryCode" "$FAKE"
 check "another user cannot plant a code for alice" test "$RC" -eq 50
+modify alice "uid=alice,$SLAPD_BASE" "replace: pamRecoveryLastUsed" "pamRecoveryLastUsed: 1"
+check "alice cannot rewrite her last use (hosts' only)" test "$RC" -eq 50
+modify alice "$BATCH" "add: pamRecoveryUsedCode" "pamRecoveryUsedCode: 9 0 x 1 h"
+check "... nor mark a code used" test "$RC" -eq 50
 modify alice "uid=alice,$SLAPD_BASE" "replace: pamRecoveryLock" "pamRecoveryLock: 0 0 0 0 0"
-check "alice cannot reset her own lockout" test "$RC" -eq 50
+check "with acl-self, alice may clear her own lockout (verify counts and clears it)" test "$RC" -eq 0
+modify bob "uid=alice,$SLAPD_BASE" "replace: pamRecoveryLock" "pamRecoveryLock: 0 0 0 0 0"
+check "... bob may not clear hers" test "$RC" -eq 50
 modify alice "$BATCH" "add: pamRecoveryCode" "$FAKE"
 check "with acl-self, alice can add a code to her own batch" test "$RC" -eq 0
 modify alice "$BATCH" "delete: pamRecoveryCode" "$FAKE"

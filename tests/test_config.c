@@ -74,6 +74,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg.ldap_base, "");
 	assert_string_equal(cfg.ldap_bind_dn, "");
 	assert_string_equal(cfg.ldap_bind_pw_file, "");
+	assert_string_equal(cfg.ldap_user_dn, "");
 	assert_string_equal(cfg.ldap_ca_file, "");
 	assert_int_equal(cfg.ldap_starttls, 1);
 	assert_int_equal(cfg.ldap_insecure, 0);
@@ -159,6 +160,7 @@ static const struct flip flips[] = {
 	FS(ldap_base, "ou=recovery,dc=example,dc=org"),
 	FS(ldap_bind_dn, "cn=pam-recovery-host,ou=services,dc=example,dc=org"),
 	FS(ldap_bind_pw_file, "/etc/security/pam_recovery.ldap"),
+	FS(ldap_user_dn, "uid=%u,ou=people,dc=example,dc=org"),
 	FS(ldap_ca_file, "/etc/ssl/certs/site-ca.pem"),
 	FI(ldap_starttls, "no", 0),
 	FI(ldap_insecure, "yes", 1),
@@ -408,6 +410,8 @@ static const struct bad bads[] = {
 	{ "ldap_uri", "ldaps://" }, { "ldap_uri", "ldapi:/" },
 	{ "ldap_write_uri", "ldapx://a" }, { "ldap_bind_pw_file", "pw" },
 	{ "ldap_ca_file", "ca.pem" }, { "ldap_timeout", "0" },
+	{ "ldap_user_dn", "uid=%s,ou=people" }, { "ldap_user_dn", "uid=%u%" },
+	{ "ldap_user_dn", "uid=%U" },
 	{ "ldap_timeout", "301" }, { "ldap_starttls", "sometimes" },
 	{ "host_name", "" }, { "host_name", "web 7" },
 	/* unknown keys */
@@ -1519,6 +1523,19 @@ test_helper_command(void **state)
 	assert_string_equal(rec_config_helper(&cfg, "sudo", buf, sizeof(buf)),
 	    "pam-recovery --service sudo");
 	close(s);
+	/*
+	 * The directory: never the self-service (the socket is there now);
+	 * pam-recovery binds as the user when ldap_user_dn says how, and a
+	 * pepper (root's) keeps its users from making codes at all.
+	 */
+	snprintf(cfg.store, sizeof(cfg.store), "ldap");
+	assert_null(rec_config_helper(&cfg, "sudo", buf, sizeof(buf)));
+	snprintf(cfg.ldap_user_dn, sizeof(cfg.ldap_user_dn),
+	    "uid=%%u,ou=people,dc=example,dc=org");
+	assert_string_equal(rec_config_helper(&cfg, "sudo", buf, sizeof(buf)),
+	    "pam-recovery --service sudo");
+	snprintf(cfg.pepper_file, sizeof(cfg.pepper_file), "/etc/rec.key");
+	assert_null(rec_config_helper(&cfg, NULL, buf, sizeof(buf)));
 	assert_int_equal(unlink(cfg.self_socket), 0);
 	assert_int_equal(rmdir(dir), 0);
 }

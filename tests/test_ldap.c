@@ -278,6 +278,56 @@ test_user_dn(void **state)
 	assert_int_equal(rec_ldap_user_dn(&c, longname, dn), REC_OK);
 }
 
+/* pam-recovery's bind DN: ldap_user_dn with the user's name escaped. */
+static void
+test_bind_dn(void **state)
+{
+	static const struct {
+		const char *pattern, *user, *dn;
+	} good[] = {
+		{ "uid=%u,ou=people,dc=example,dc=org", "alice",
+		    "uid=alice,ou=people,dc=example,dc=org" },
+		/* A name cannot add an RDN of its own, nor end the DN. */
+		{ "uid=%u,ou=people,dc=example,dc=org", "bob,ou=admins",
+		    "uid=bob\\,ou\\=admins,ou=people,dc=example,dc=org" },
+		{ "uid=%u,ou=people", "a+cn=b", "uid=a\\+cn\\=b,ou=people" },
+		{ "uid=%u,ou=people", " #x ", "uid=\\ #x\\ ,ou=people" },
+		{ "cn=%u (%%),dc=org", "x\\", "cn=x\\\\ (%),dc=org" },
+		{ "cn=%u%u", "ab", "cn=abab" },
+		{ "uid=alice,ou=people", "bob", "uid=alice,ou=people" },
+	};
+	char dn[REC_LDAP_DN_MAX], small[12], longname[REC_USER_MAX];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		assert_int_equal(rec_ldap_bind_dn(good[i].pattern, good[i].user,
+		    dn, sizeof(dn)), REC_OK);
+		assert_string_equal(dn, good[i].dn);
+	}
+	assert_int_equal(rec_ldap_bind_dn("uid=%s", "a", dn, sizeof(dn)),
+	    REC_ERR_CONFIG);
+	assert_int_equal(rec_ldap_bind_dn("uid=%u%", "a", dn, sizeof(dn)),
+	    REC_ERR_CONFIG);
+	assert_int_equal(rec_ldap_bind_dn("", "a", dn, sizeof(dn)),
+	    REC_ERR_CONFIG);
+	assert_int_equal(rec_ldap_bind_dn("uid=%u", "", dn, sizeof(dn)),
+	    REC_ERR_USAGE);
+	assert_int_equal(rec_ldap_bind_dn("uid=%u", "a\nb", dn, sizeof(dn)),
+	    REC_ERR_USAGE);
+	/* "uid=" and 7 characters fill 12 bytes; one more does not fit. */
+	assert_int_equal(rec_ldap_bind_dn("uid=%u", "abcdefg", small,
+	    sizeof(small)), REC_OK);
+	assert_string_equal(small, "uid=abcdefg");
+	assert_int_equal(rec_ldap_bind_dn("uid=%u", "abcdefgh", small,
+	    sizeof(small)), REC_ERR_USAGE);
+	/* The longest name, every character escaped, still fits. */
+	memset(longname, ',', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(rec_ldap_bind_dn("uid=%u", longname, dn, sizeof(dn)),
+	    REC_OK);
+	assert_int_equal(strlen(dn), 4 + 2 * (REC_USER_MAX - 1));
+}
+
 /* ---- Refusals before any connection ------------------------------------ */
 
 static void
@@ -388,6 +438,7 @@ main(void)
 		cmocka_unit_test(test_marks),
 		cmocka_unit_test(test_formats),
 		cmocka_unit_test(test_user_dn),
+		cmocka_unit_test(test_bind_dn),
 		cmocka_unit_test(test_open_refusals),
 		cmocka_unit_test(test_read_connection_writes_nothing),
 	};

@@ -408,6 +408,15 @@ worker(int conn, uid_t uid)
 		    "without the self-service", cfg.store);
 		goto done;
 	}
+	/*
+	 * The directory is not root's to lend: the hosts' account may not
+	 * write codes, and a user binds to it as themselves.
+	 */
+	if (rec_config_directory(&cfg)) {
+		warnx("store = %s is the directory store: pam-recovery binds to "
+		    "it as you, without the self-service", cfg.store);
+		goto done;
+	}
 	lock_fails();
 	wait = wait_left(uid, time(NULL));
 	pthread_mutex_unlock(&fails->lock);

@@ -17,6 +17,7 @@
 #include "rec_err.h"
 #include "rec_target.h"
 #include "helper_reauth.h"
+#include "tool_bind.h"
 #include "tool_common.h"
 
 #define PROG "pam-recovery"
@@ -89,7 +90,7 @@ main(int argc, char **argv)
 	const char *conf = NULL, *service = NULL, *cmd;
 	struct passwd *pw;
 	const struct tool_command *c = NULL;
-	int ch;
+	int ch, bound;
 
 	tool_std_fds();
 	memset(&t, 0, sizeof(t));
@@ -135,10 +136,18 @@ main(int argc, char **argv)
 	if (tool_load_user_config(conf, service, &cfg, &log) != REC_OK ||
 	    tool_one_store(conf, service, &cfg, &log) != REC_OK)
 		return EXIT_FAIL;
+	/*
+	 * The directory store: a user binds as themselves, never as the
+	 * hosts' account nor through pam-recovery-selfd, and the directory's
+	 * ACLs decide what they may do (conf/ldap/acl-self.conf).
+	 */
+	bound = rec_config_directory(&cfg) && getuid() != 0;
+	if (bound && !tool_bind_usable(&cfg))
+		return EXIT_FAIL;
 	/* A system store is root's: its users go through pam-recovery-selfd. */
-	if (!rec_config_per_user(&cfg) && getuid() != 0)
+	if (!rec_config_per_user(&cfg) && !bound && getuid() != 0)
 		return tool_self_client(&cfg, service, argc, argv);
-	if (!rec_config_per_user(&cfg))
+	if (!rec_config_per_user(&cfg) && !bound)
 		errx(EXIT_FAIL, "this system keeps recovery codes in the system "
 		    "store %s: codes are issued by the administrator "
 		    "(pam-recovery-admin generate)", cfg.store);
@@ -165,6 +174,8 @@ main(int argc, char **argv)
 		errx(EXIT_FAIL, "cannot work out the store path from %s",
 		    cfg.store);
 	tool_target_store(&t, &rt);
+	if (bound)
+		t.open = tool_bind_open;
 	if (gethostname(t.host, sizeof(t.host) - 1) != 0)
 		snprintf(t.host, sizeof(t.host), "localhost");
 	return c->run(&t, argc, argv, usage);

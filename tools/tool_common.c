@@ -359,6 +359,7 @@ tool_target_open(struct tool_target *t, int create)
 {
 	char safe[TOOL_VIS_LEN(REC_PATH_MAX)];
 	struct rec_target rt;
+	unsigned flags;
 	int r;
 
 	if (t->st != NULL)
@@ -369,8 +370,11 @@ tool_target_open(struct tool_target *t, int create)
 	rt.owner = t->owner;
 	if (!t->directory)
 		snprintf(rt.path, sizeof(rt.path), "%s", t->path);
-	r = rec_target_open(t->cfg, &rt, create ? REC_STORE_CREATE :
-	    t->rdonly ? REC_STORE_RDONLY : 0, t->log, &t->st);
+	flags = create ? REC_STORE_CREATE : t->rdonly ? REC_STORE_RDONLY : 0;
+	if (t->open != NULL)
+		r = t->open(t, &rt, flags);
+	else
+		r = rec_target_open(t->cfg, &rt, flags, t->log, &t->st);
 	if (r == REC_ERR_NOSTORE) {
 		t->st = NULL;
 		return REC_OK;

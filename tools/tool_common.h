@@ -184,6 +184,14 @@ struct tool_target {
 	 * admin tool, or pam-recovery-selfd, which has asked already).
 	 */
 	int (*reauth)(const struct tool_target *t);
+	/*
+	 * Opens rt, t's store, for tool_target_open with the store flags
+	 * given, into t->st: pam-recovery run by a user on the directory
+	 * store binds as that user (tool_bind_open).  NULL: rec_target_open,
+	 * as the hosts' account for the directory.
+	 */
+	int (*open)(struct tool_target *t, const struct rec_target *rt,
+	    unsigned flags);
 };
 
 /*
