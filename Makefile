@@ -161,12 +161,6 @@ tests: $(B)/pamdrive $(B)/storeplant $(B)/ldapdrive $(B)/ldapissue $(B)/ldapadmi
 
 $(B)/%.o: pam_recovery/%.c | $(B)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
-# The schema as check compares a server's with (rec_ldap_probe.c), made
-# from the shipped file so that it is written once.
-$(B)/rec_ldap_schema.h: conf/ldap/pam-recovery.schema scripts/schema-table.awk | $(B)
-	awk -f scripts/schema-table.awk $< >$@.tmp && mv $@.tmp $@
-$(B)/rec_ldap_probe.o: $(B)/rec_ldap_schema.h
-$(B)/rec_ldap_probe.o: ALL_CFLAGS += -I$(B)
 $(B)/librecovery.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(B)/pam_recovery.so: $(MODULE_SRC) pam_recovery/pam_recovery.map $(B)/librecovery.a

@@ -29,9 +29,6 @@ fuzz-build: $(FUZZ_BIN)
 
 $(FUZZ_B)/%.o: pam_recovery/%.c $(wildcard pam_recovery/*.h) | $(FUZZ_B)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
-# check's schema table, made by the main Makefile's rule (rec_ldap_probe.c).
-$(FUZZ_B)/rec_ldap_probe.o: $(B)/rec_ldap_schema.h
-$(FUZZ_B)/rec_ldap_probe.o: FUZZ_CFLAGS += -I$(B)
 $(FUZZ_B)/librecovery.a: $(FUZZ_CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(FUZZ_B)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_B)/librecovery.a

@@ -3,7 +3,10 @@
 # pam-recovery-admin check compares a server's subschema with
 # (rec_ldap_probe.c), so that the schema is written once.  One line per
 # definition: REC_LDAP_AT(OID, NAME, EQUALITY) for an attribute type,
-# REC_LDAP_OC(OID, NAME) for an object class.  Run by the Makefile.
+# REC_LDAP_OC(OID, NAME) for an object class.  Its output is kept as
+# pam_recovery/rec_ldap_schema.h (the build needs no generated file);
+# tests/e2e_ldap.sh fails when the two differ.  After changing the schema:
+#   awk -f scripts/schema-table.awk conf/ldap/pam-recovery.schema >pam_recovery/rec_ldap_schema.h
 
 function flush() {
 	if (def == "")

@@ -17,6 +17,12 @@ suite=e2e_ldap
 . tests/slapd.sh
 PATH=$PATH:/usr/sbin:/sbin
 
+# check's table of the schema (rec_ldap_probe.c) is the shipped file's.
+OUT=$(awk -f scripts/schema-table.awk conf/ldap/pam-recovery.schema |
+    diff - pam_recovery/rec_ldap_schema.h 2>&1)
+check "pam_recovery/rec_ldap_schema.h is scripts/schema-table.awk's output (see there to remake it)" \
+    test -z "$OUT"
+
 why=$(slapd_missing)
 if [ -n "$why" ]; then
 	echo "e2e_ldap: skipped ($why; install slapd ldap-utils openssl python3)"
