@@ -166,12 +166,21 @@ test_ldap_empty(const struct rec_config *cfg)
  * costs), the subtree emptied, the store open for writing in *st.
  */
 static inline void
+test_ldap_log_fn(void *ctx, int prio, const char *msg)
+{
+	(void)ctx;
+	(void)prio;
+	fprintf(stderr, "store: %s\n", msg);
+}
+
+static inline void
 test_ldap_open(const char *conf, struct rec_config *cfg,
     struct rec_store **st)
 {
 	test_ldap_config(conf, cfg);
 	test_ldap_empty(cfg);
-	assert_int_equal(rec_store_open_ldap(cfg, 0, NULL, st), REC_OK);
+	static struct rec_log lg = { test_ldap_log_fn, NULL, 1 };
+	assert_int_equal(rec_store_open_ldap(cfg, 0, getenv("REC_TEST_LOG") ? &lg : NULL, st), REC_OK);
 }
 
 #endif

@@ -226,6 +226,16 @@ store_fx_open(struct store_fx *s, const char *name)
 	s->who.service = "test";
 }
 
+/* The same, always an LMDB store (a copy's source, beside the store). */
+static inline void
+store_fx_open_lmdb(struct store_fx *s, const char *name)
+{
+	test_store_open_lmdb(name, s->dir, sizeof(s->dir), s->path,
+	    sizeof(s->path), &s->cfg, &s->st);
+	s->who.user = "alice";
+	s->who.service = "test";
+}
+
 static inline void
 store_fx_close(struct store_fx *s)
 {
