@@ -161,10 +161,7 @@ test_ldap_empty(const struct rec_config *cfg)
 	ldap_unbind_ext_s(ld, NULL, NULL);
 }
 
-/*
- * Open the directory store of conf for a test: cfg from the file (tiny
- * costs), the subtree emptied, the store open for writing in *st.
- */
+/* REC_TEST_LOG set: the store's messages go to stderr. */
 static inline void
 test_ldap_log_fn(void *ctx, int prio, const char *msg)
 {
@@ -173,14 +170,20 @@ test_ldap_log_fn(void *ctx, int prio, const char *msg)
 	fprintf(stderr, "store: %s\n", msg);
 }
 
+/*
+ * Open the directory store of conf for a test: cfg from the file (tiny
+ * costs), the subtree emptied, the store open for writing in *st.
+ */
 static inline void
 test_ldap_open(const char *conf, struct rec_config *cfg,
     struct rec_store **st)
 {
+	static const struct rec_log log = { test_ldap_log_fn, NULL, 1 };
+
 	test_ldap_config(conf, cfg);
 	test_ldap_empty(cfg);
-	static struct rec_log lg = { test_ldap_log_fn, NULL, 1 };
-	assert_int_equal(rec_store_open_ldap(cfg, 0, getenv("REC_TEST_LOG") ? &lg : NULL, st), REC_OK);
+	assert_int_equal(rec_store_open_ldap(cfg, 0,
+	    getenv("REC_TEST_LOG") != NULL ? &log : NULL, st), REC_OK);
 }
 
 #endif
