@@ -1,8 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # e2e_ldap_units.sh: the store-level and auth unit tests (test_auth,
-# test_admin, test_purge, test_slots, test_deep, test_migrate) run again
-# on the directory store, so that it is held to what the LMDB store is:
+# test_admin, test_purge, test_slots, test_deep, test_migrate, and of
+# test_store the operations' own) run again on the directory store, so that it is held to what the LMDB store is:
 # one throw-away slapd (tests/slapd.sh), a configuration with store =
 # ldap bound as the administrators' account, and each binary run with
 # REC_TEST_STORE=ldap REC_TEST_LDAP_CONF=FILE (tests/testldap.h: every
@@ -16,7 +16,7 @@ suite=e2e_ldap_units
 . tests/slapd.sh
 PATH=$PATH:/usr/sbin:/sbin
 
-UNITS="test_auth test_admin test_purge test_slots test_deep test_migrate"
+UNITS="test_auth test_admin test_purge test_slots test_deep test_migrate test_store"
 
 why=$(slapd_missing)
 if [ -n "$why" ]; then
