@@ -2,14 +2,14 @@
 # SPDX-License-Identifier: BSD-2-Clause
 # e2e_ldap_units.sh: the store-level and auth unit tests (test_auth,
 # test_admin, test_purge, test_slots, test_deep, test_migrate, and of
-# test_store the operations' own) run again on the directory store, so that it is held to what the LMDB store is:
-# one throw-away slapd (tests/slapd.sh), a configuration with store =
-# ldap bound as the administrators' account, and each binary run with
-# REC_TEST_STORE=ldap REC_TEST_LDAP_CONF=FILE (tests/testldap.h: every
-# test starts from an empty subtree; those that plant LMDB records or
-# test what only LMDB has say why they skip).  Each binary is one check;
-# its cmocka summary is printed.  All six take some 6 s, under valgrind
-# (VG) some 45 s.
+# test_store the operations' own) run again on the directory store, so
+# that it is held to what the LMDB store is: one throw-away slapd
+# (tests/slapd.sh), a configuration with store = ldap bound as the
+# administrators' account, and each binary run with REC_TEST_STORE=ldap
+# REC_TEST_LDAP_CONF=FILE (tests/testldap.h: every test starts from an
+# empty subtree; those that plant LMDB records or test what only LMDB
+# has say why they skip).  Each binary is one check; its cmocka summary
+# is printed.  All take some 6 s, under valgrind (VG) some 50 s.
 set -u
 suite=e2e_ldap_units
 . tests/lib.sh
