@@ -77,23 +77,20 @@ test_ldap_dn_cmp(const void *a, const void *b)
 }
 
 /*
- * Delete every entry below cfg->ldap_base (not the base itself), bound
- * as cfg's account over cfg->ldap_write_uri (or ldap_uri), with StartTLS
- * as configured: what a fresh LMDB directory is to the LMDB tests.  A
- * search may stop at the server's size limit, so it is repeated until
- * one finds nothing more (bounded).
+ * A connection to cfg's directory for the test's own changes, bound as
+ * cfg's account over cfg->ldap_write_uri (or ldap_uri), with StartTLS as
+ * configured.  The caller unbinds it.
  */
-static inline void
-test_ldap_empty(const struct rec_config *cfg)
+static inline LDAP *
+test_ldap_connect(const struct rec_config *cfg)
 {
 	const char *uri = cfg->ldap_write_uri[0] != '\0' ?
 	    cfg->ldap_write_uri : cfg->ldap_uri;
-	char pw[256], *attrs[] = { LDAP_NO_ATTRS, NULL };
+	char pw[256];
 	struct berval cred;
 	LDAP *ld = NULL;
 	FILE *fp;
-	int v3 = LDAP_VERSION3, zero = 0, rounds;
-	size_t n;
+	int v3 = LDAP_VERSION3, zero = 0;
 
 	if ((fp = fopen(cfg->ldap_bind_pw_file, "r")) == NULL)
 		fail_msg("%s: cannot read it", cfg->ldap_bind_pw_file);
@@ -118,6 +115,23 @@ test_ldap_empty(const struct rec_config *cfg)
 	    NULL, NULL, NULL) != LDAP_SUCCESS)
 		fail_msg("%s: cannot bind as %s", uri, cfg->ldap_bind_dn);
 	memset(pw, 0, sizeof(pw));
+	return ld;
+}
+
+/*
+ * Delete every entry below cfg->ldap_base (not the base itself): what a
+ * fresh LMDB directory is to the LMDB tests.  A search may stop at the
+ * server's size limit, so it is repeated until one finds nothing more
+ * (bounded).
+ */
+static inline void
+test_ldap_empty(const struct rec_config *cfg)
+{
+	char *attrs[] = { LDAP_NO_ATTRS, NULL };
+	LDAP *ld = test_ldap_connect(cfg);
+	int rounds;
+	size_t n;
+
 	for (rounds = 0; rounds < 1000; rounds++) {
 		LDAPMessage *res = NULL, *e;
 		char **dns;
@@ -159,6 +173,31 @@ test_ldap_empty(const struct rec_config *cfg)
 	}
 	assert_true(rounds < 1000);
 	ldap_unbind_ext_s(ld, NULL, NULL);
+}
+
+/*
+ * Write user's batch *b with its n code records again, as given: its
+ * entry deleted, then rec_store_batch_put.  How the tests craft a batch
+ * on the directory, as someone with write access to it could (the LMDB
+ * tests do it in a transaction).  Returns rec_store_batch_put's answer.
+ */
+static inline int
+test_ldap_batch_rewrite(struct rec_store *st, const struct rec_config *cfg,
+    const char *user, const struct rec_batch *b,
+    const struct rec_code_rec *recs, unsigned n)
+{
+	char *dn = NULL;
+	LDAP *ld = test_ldap_connect(cfg);
+	int d;
+
+	assert_true(asprintf(&dn, "pamRecoveryBatchId=%llu,uid=%s,%s",
+	    (unsigned long long)b->id, user, cfg->ldap_base) > 0);
+	d = ldap_delete_ext_s(ld, dn, NULL, NULL);
+	ldap_unbind_ext_s(ld, NULL, NULL);
+	if (d != LDAP_SUCCESS)
+		fail_msg("delete %s: %s", dn, ldap_err2string(d));
+	free(dn);
+	return rec_store_batch_put(st, user, b, recs, n);
 }
 
 /* REC_TEST_LOG set: the store's messages go to stderr. */
