@@ -9,7 +9,7 @@
 # REC_TEST_LDAP_CONF=FILE (tests/testldap.h: every test starts from an
 # empty subtree; those that plant LMDB records or test what only LMDB
 # has say why they skip).  Each binary is one check; its cmocka summary
-# is printed.  All take some 6 s, under valgrind (VG) some 50 s.
+# is printed.  All take some 6 s, under valgrind (VG) some 60 s.
 set -u
 suite=e2e_ldap_units
 . tests/lib.sh
