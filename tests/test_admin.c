@@ -307,13 +307,30 @@ orphan_txn(struct rec_txn *t, void *varg)
 	return rec_batch_put(t, o->user, &o->b);
 }
 
+/*
+ * The LMDB store gets the record in a transaction of its own; the
+ * directory through the interface (rec_store_batch_put), which writes a
+ * batch of a user without a record as it is given (its entry made as a
+ * generation makes it).
+ */
+static void
+orphan_put(struct fx *f, const struct orphan *o)
+{
+	if (test_ldap_conf() != NULL)
+		assert_int_equal(rec_store_batch_put(f->s.st, o->user, &o->b,
+		    NULL, 0), REC_OK);
+	else
+		assert_int_equal(rec_store_write(f->s.st, orphan_txn,
+		    (void *)o), REC_OK);
+}
+
 static void
 plant_orphan(struct fx *f, const char *user)
 {
 	struct orphan o = { user, f->s.nb.batch };
 
 	o.b.status = REC_BATCH_PURGED;
-	assert_int_equal(rec_store_write(f->s.st, orphan_txn, &o), REC_OK);
+	orphan_put(f, &o);
 }
 
 static void
@@ -323,7 +340,7 @@ plant_orphan_id(struct fx *f, const char *user, uint64_t id)
 
 	o.b.id = id;
 	o.b.status = REC_BATCH_PURGED;
-	assert_int_equal(rec_store_write(f->s.st, orphan_txn, &o), REC_OK);
+	orphan_put(f, &o);
 }
 
 static void
@@ -332,6 +349,12 @@ test_names_read(void **state)
 	struct fx *f = *state;
 	struct rec_names nm = { NULL, 0, 0 };
 
+	/*
+	 * The directory makes a batch's user entry as a generation would
+	 * (rec_ldap_import.c), and so a user record of an orphan's name.
+	 */
+	test_skip_unless_lmdb("an orphan batch's user entry is a user record "
+	    "there");
 	assert_int_equal(rec_admin_names_read(f->s.st, REC_NAMES_BATCHES, &nm),
 	    REC_OK);
 	assert_int_equal(nm.n, 0);
@@ -453,6 +476,8 @@ backup_and_check(struct fx *f, mode_t mask)
 	char data[160], lock[160];
 	mode_t old;
 
+	test_skip_unless_lmdb("backup is LMDB's own copy (the directory's is "
+	    "slapcat)");
 	generate(f, 5, T0);
 	assert_int_equal(attempt(f->s.st, f, f->s.nb.codes[1], T0), REC_OK);
 	old = umask(mask);
@@ -531,6 +556,8 @@ test_backup_of_backup(void **state)
 	struct rec_store *copy = NULL;
 	char again[160];
 
+	test_skip_unless_lmdb("backup is LMDB's own copy (the directory's is "
+	    "slapcat)");
 	generate(f, 4, T0);
 	assert_int_equal(rec_admin_backup(f->s.st, f->dest, NULL, &info),
 	    REC_OK);

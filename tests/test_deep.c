@@ -73,6 +73,13 @@ plant_txn(struct rec_txn *t, void *arg)
 static void
 plant(struct fx *f, const struct plant *p)
 {
+	/*
+	 * Records that contradict each other: the directory's entries
+	 * mostly cannot hold them (a batch's counts are its code values);
+	 * e2e_ldap_admin.sh and e2e_ldap_check.sh test its own findings.
+	 */
+	test_skip_unless_lmdb("it plants records no operation writes, "
+	    "through LMDB's transactions");
 	assert_int_equal(rec_store_write(f->s.st, plant_txn, (void *)p),
 	    REC_OK);
 }
@@ -197,7 +204,16 @@ test_stray_active_batch(void **state)
 
 	b.id = f->b.id + 1;
 	b.used = b.count;
-	plant(f, &(struct plant){ .user = "alice", .b = &b });
+	/*
+	 * What an activation that stopped after its second step leaves on
+	 * the directory (conf/ldap/README); written there through the
+	 * interface, a batch without code values: all used.
+	 */
+	if (test_ldap_conf() != NULL)
+		assert_int_equal(rec_store_batch_put(f->s.st, "alice", &b,
+		    NULL, 0), REC_OK);
+	else
+		plant(f, &(struct plant){ .user = "alice", .b = &b });
 	c = check(f, NULL);
 	only(f, &c, REC_DEEP_STRAY_ACTIVE);
 }

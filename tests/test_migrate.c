@@ -57,7 +57,8 @@ setup(void **state)
 	unsigned slot = 2;
 
 	assert_non_null(f);
-	store_fx_open(&f->s, "test_migrate");
+	/* LMDB into the store under test (the directory: migrate --from). */
+	store_fx_open_lmdb(&f->s, "test_migrate");
 	test_store_open("test_migrate_dst", f->ddir, sizeof(f->ddir),
 	    f->dpath, sizeof(f->dpath), &f->dcfg, &f->dst);
 	store_fx_generate(&f->s, 5, T0);

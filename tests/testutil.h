@@ -18,6 +18,7 @@
 #include "rec_store.h"
 
 /* Include after <cmocka.h>: assert_logged() uses its fail(). */
+#include "testldap.h"
 
 /* Messages handed to a rec_log sink, one per line, for assertions. */
 struct capture {
@@ -136,12 +137,12 @@ test_count_events(struct rec_store *st, unsigned *n)
 }
 
 /*
- * A test's own store: a new directory /tmp/NAME.XXXXXX in dir (dirlen
- * bytes), the store dir/store in path (pathlen bytes), made by us and
- * open in *st, and tiny_config in cfg.
+ * A test's own LMDB store: a new directory /tmp/NAME.XXXXXX in dir
+ * (dirlen bytes), the store dir/store in path (pathlen bytes), made by us
+ * and open in *st, and tiny_config in cfg.
  */
 static inline void
-test_store_open(const char *name, char *dir, size_t dirlen, char *path,
+test_store_open_lmdb(const char *name, char *dir, size_t dirlen, char *path,
     size_t pathlen, struct rec_config *cfg, struct rec_store **st)
 {
 	snprintf(dir, dirlen, "/tmp/%s.XXXXXX", name);
@@ -150,6 +151,45 @@ test_store_open(const char *name, char *dir, size_t dirlen, char *path,
 	tiny_config(cfg);
 	assert_int_equal(rec_store_open(path, getuid(), REC_STORE_CREATE,
 	    NULL, st), REC_OK);
+}
+
+/*
+ * A test's own store: test_store_open_lmdb, or with REC_TEST_STORE=ldap
+ * (testldap.h) the directory store of REC_TEST_LDAP_CONF, emptied, with
+ * its configuration (tiny costs) in cfg; dir is made all the same (tests
+ * keep other files there) and path names the configuration file.
+ */
+static inline void
+test_store_open(const char *name, char *dir, size_t dirlen, char *path,
+    size_t pathlen, struct rec_config *cfg, struct rec_store **st)
+{
+	const char *conf = test_ldap_conf();
+
+	if (conf == NULL) {
+		test_store_open_lmdb(name, dir, dirlen, path, pathlen, cfg, st);
+		return;
+	}
+	snprintf(dir, dirlen, "/tmp/%s.XXXXXX", name);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, pathlen, "%s", conf);
+	test_ldap_open(conf, cfg, st);
+}
+
+/*
+ * Open the store test_store_open opened (path) once more, with flags and
+ * log, into *st: the same LMDB directory, or the same directory store.
+ */
+static inline int
+test_store_reopen(const char *path, unsigned flags, const struct rec_log *log,
+    struct rec_store **st)
+{
+	struct rec_config cfg;
+	const char *conf = test_ldap_conf();
+
+	if (conf == NULL)
+		return rec_store_open(path, getuid(), flags, log, st);
+	test_ldap_config(conf, &cfg);
+	return rec_store_open_ldap(&cfg, flags, log, st);
 }
 
 /* Close it, wipe the codes the test kept in nb, remove the directory. */
@@ -181,6 +221,16 @@ static inline void
 store_fx_open(struct store_fx *s, const char *name)
 {
 	test_store_open(name, s->dir, sizeof(s->dir), s->path,
+	    sizeof(s->path), &s->cfg, &s->st);
+	s->who.user = "alice";
+	s->who.service = "test";
+}
+
+/* The same, always an LMDB store (a copy's source, beside the store). */
+static inline void
+store_fx_open_lmdb(struct store_fx *s, const char *name)
+{
+	test_store_open_lmdb(name, s->dir, sizeof(s->dir), s->path,
 	    sizeof(s->path), &s->cfg, &s->st);
 	s->who.user = "alice";
 	s->who.service = "test";
