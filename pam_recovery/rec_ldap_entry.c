@@ -492,6 +492,15 @@ rec_ldap_read_user(struct rec_ldap *c, const char *user,
 		    (r = parse_codes(c->ld, e, &out->batch, out->codes,
 		    &out->ncodes)) != REC_OK)
 			goto bad;
+		/*
+		 * A slot without any value was purged and counts as used,
+		 * as the walks count it (batch_read) and as a code record
+		 * purge removed does in the LMDB store: else a status after
+		 * a purge shows the purged codes as left.
+		 */
+		if (out->ncodes < out->batch.count)
+			out->batch.used = (uint16_t)(out->batch.used +
+			    out->batch.count - out->ncodes);
 		out->have_batch = 1;
 		break;
 	}
