@@ -1250,7 +1250,18 @@ rec_ldap_audit(struct rec_ldap *c, const struct rec_event *ev,
 		r = REC_ERR_USAGE;
 		goto out;
 	}
-	if ((r = rec_ldap_user_dn(c, ev->user, udn)) != REC_OK)
+	/*
+	 * An event that names no user (a purge's run, by an administrator)
+	 * has no user's entry to live below: it goes directly below
+	 * ldap_base, where the walk of the whole trail finds it (event_user).
+	 */
+	if (ev->user[0] == '\0') {
+		if ((size_t)snprintf(udn, sizeof(udn), "%s", c->cfg.ldap_base) >=
+		    sizeof(udn)) {
+			r = REC_ERR_USAGE;
+			goto out;
+		}
+	} else if ((r = rec_ldap_user_dn(c, ev->user, udn)) != REC_OK)
 		goto out;
 	randombytes_buf(&rnd, sizeof(rnd));
 	snprintf(id, sizeof(id), "%016" PRIx64 "-%016" PRIx64, ev->time, rnd);
