@@ -1,15 +1,22 @@
 #!/bin/sh
 # SPDX-License-Identifier: BSD-2-Clause
 # e2e_ldap_fleet.sh: a fleet's life cycle on the directory store through
-# the real programs only: build/pam-recovery-admin with the administrators'
-# configuration issues, lists, shows, invalidates, unlocks, audits, purges
-# and checks; two hosts (A and B, the hosts' account, each its host_name)
-# log in through the real module and libpam (tests/pamdrive) with the
-# codes the admin tool printed.  One throw-away slapd (tests/slapd.sh)
-# with the shipped schema and ACLs and the administrators' limit.
-# As root the users (alice, bob, ...) are added to a copy of /etc/passwd
-# bind-mounted in a mount namespace of the test's own, since generate
-# issues codes only to users of the password database; otherwise users
+# the real programs only.  build/pam-recovery-admin -c (the administrators'
+# configuration and account) issues codes to one user (a txt sheet) and to
+# five at once (--users-from, comments and blank lines; an unknown user
+# fails alone, a bad line refuses the list before anyone gets codes), and
+# lists, shows, audits, unlocks, invalidates, purges, checks; two hosts, A
+# and B (the hosts' account, each its host_name), log in through libpam and
+# the module (tests/pamdrive) with the codes the tool printed: a code once,
+# fleet-wide; wrong codes at A and B lock both; unlock, invalidate N and
+# --all as the module sees them; the trail names each event's host; purge
+# and audit --purge remove what their dry runs said and are audited;
+# check finds no failure with the shipped ACLs; backup points to slapcat.
+# One throw-away slapd (tests/slapd.sh) with the shipped schema and ACLs
+# and the administrators' limit for paged searches.
+# generate issues codes only to users of the password database: as root
+# the users (alice, bob, ...) are added to a copy of /etc/passwd
+# bind-mounted in a mount namespace of the test's own; otherwise users
 # that exist here stand in for them.
 set -u
 suite=e2e_ldap_fleet
@@ -28,7 +35,8 @@ if [ -z "${E2E_FLEET_NS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unshare >/de
 			uid=$((uid + 1))
 		done
 	} >"$E2E_FLEET_NS"
-	unshare -m sh -c 'mount --bind "$E2E_FLEET_NS" /etc/passwd && exec sh "$0"' "$0"
+	# Without the mount the users that exist stand in (below).
+	unshare -m sh -c 'mount --bind "$E2E_FLEET_NS" /etc/passwd 2>/dev/null; exec sh "$0"' "$0"
 	rc=$?
 	rm -f "$E2E_FLEET_NS"
 	exit "$rc"
@@ -118,7 +126,7 @@ see() {
 	if "$@"; then pass "$name"; else failed "$name" "$(all)"; fi
 }
 err_has() { printf '%s\n' "$ERR" | grep -qF -- "$1"; }
-# login HOST USER CODE: auth (and account) at HOST through libpam.
+# login HOST USER CODE: auth at HOST through libpam and the module.
 login() {
 	OUT=$($VG "$BIN/pamdrive" "$T/pam.d" "$1" "$2" auth -- "$3" 2>&1)
 	RC=$?
@@ -135,8 +143,6 @@ ldroot() {
 	    "$tool" -x -ZZ -H "$H" -D "$SLAPD_ROOT_DN" -w secret "$@" 2>&1)
 	RC=$?
 }
-# A well-formed code of nobody's: the check character is right, the hash
-# is not anyone's (a second sheet of a user that is then thrown away).
 
 # ---- generate USER: a code logs in once, fleet-wide -------------------------
 admin generate "$ALICE" -y -n 8 --format txt -o "$T/alice.txt"
@@ -154,7 +160,13 @@ check "... nothing accepted" hasnt "accepted"
 login hostb "$ALICE" "$(nth 2 "$T/alice.codes")"
 check "host B: code 2 logs in" has "auth: PAM_SUCCESS"
 check "... 6 codes left, counted fleet-wide" has "Recovery code accepted. 6 codes left."
-
+admin show "$ALICE" --json
+b1=$(json_field batch)
+admin generate "$ALICE" -n 2 --format csv
+see "generate again without -y, no terminal, codes left: refused" test "$RC" -ne 0
+check "... no codes printed" hasnt ","
+admin show "$ALICE" --json
+check "... the batch stays, 6 left" test -n "$b1" -a "$(json_field batch) $(json_field remaining)" = "$b1 6"
 
 # ---- generate --users-from FILE: five users at once --------------------------
 {
@@ -195,7 +207,8 @@ see "... with the reason" err_has "nobody-e2e-fleet: no such user"
 see "... the others got codes" err_has "$1: codes issued"
 see "... summary: 2 of 3" err_has "2 of 3 users issued codes, 1 failed"
 OUT=$(ls "$T/sheets2")
-check "... two sheets, none for the unknown user" test "$(echo $OUT)" = "$1.csv $2.csv"
+check "... two sheets, none for the unknown user" \
+    test "$(echo $OUT)" = "$(printf '%s.csv\n' "$1" "$2" | sort | tr '\n' ' ' | sed 's/ $//')"
 login hosta "$1" "$(code 1 "$T/sheets2/$1.csv")"
 check "... $1's new code logs in" has "auth: PAM_SUCCESS"
 login hosta "$1" "$(code 2 "$T/sheets/$1.csv")"
@@ -262,6 +275,161 @@ see "history $ALICE: the active batch, 8 issued, 2 used, 6 remaining" \
     has "8 issued, 2 used, 0 invalidated, 6 remaining"
 admin history "$ALICE" --json
 see "history --json: used 2" sh -c 'printf "%s" "$0" | grep -q "\"status\":\"active\",\"current\":true" && printf "%s" "$0" | grep -q "\"used\":2"' "$OUT"
+
+
+# ---- lockout at both hosts, unlock ------------------------------------------
+# Well-formed codes of nobody's: a sheet for $C, then a new one replaces it.
+admin generate "$C" -y -n 6 --format csv -o "$T/wrong.csv"
+admin generate "$C" -y -n 2 --format csv -o "$T/c2.csv"
+see "two batches for $C (the first one's codes are nobody's now)" test "$RC" -eq 0
+for i in 1 2 3; do
+	h=hosta
+	[ $((i % 2)) -eq 0 ] && h=hostb
+	login "$h" "$ALICE" "$(code "$i" "$T/wrong.csv")"
+	check "wrong code $i at $h: PAM_AUTH_ERR, not locked yet" \
+	    sh -c 'printf "%s" "$0" | grep -q "auth: PAM_AUTH_ERR" && ! printf "%s" "$0" | grep -q "Try again"' "$OUT"
+done
+login hostb "$ALICE" "$(code 4 "$T/wrong.csv")"
+check "4th wrong code (max_attempts = 4, counted over A and B): locked" has "Try again in 60 seconds"
+login hosta "$ALICE" "$(nth 3 "$T/alice.codes")"
+check "locked at host A: a valid code is refused, no prompt" \
+    sh -c 'printf "%s" "$0" | grep -q "auth: PAM_AUTH_ERR" && printf "%s" "$0" | grep -q "prompts: 0"' "$OUT"
+login hostb "$ALICE" "$(nth 3 "$T/alice.codes")"
+check "locked at host B too" \
+    sh -c 'printf "%s" "$0" | grep -q "auth: PAM_AUTH_ERR" && printf "%s" "$0" | grep -q "Try again in"' "$OUT"
+admin list --json
+check "list --json: $ALICE locked, 4 failures" \
+    test "$(jrow "$ALICE" failures)" = 4 -a "$(jrow "$ALICE" locked_until)" -gt "$(date +%s)"
+admin list
+check "list: $ALICE locked until a time" \
+    sh -c 'printf "%s\n" "$0" | awk -v u="$1" "\$1 == u" | grep -q "UTC *$"' "$OUT" "$ALICE"
+admin unlock "$ALICE"
+see "unlock $ALICE: exit 0" test "$RC" -eq 0
+login hostb "$ALICE" "$(nth 3 "$T/alice.codes")"
+check "after unlock: the valid code logs in at host B" has "auth: PAM_SUCCESS"
+check "... 5 codes left" has "Recovery code accepted. 5 codes left."
+admin audit --user "$ALICE"
+see "the unlock is audited, naming the administrator" \
+    sh -c 'printf "%s\n" "$0" | grep " unlocked " | grep -q "actor=$1"' "$OUT" "$(id -un)"
+admin unlock nobody-e2e-fleet
+see "unlock of a user with no record: fails" test "$RC" -ne 0
+
+# ---- invalidate -------------------------------------------------------------
+admin invalidate "$ALICE" 4
+see "invalidate $ALICE 4: exit 0" test "$RC" -eq 0
+login hosta "$ALICE" "$(nth 4 "$T/alice.codes")"
+check "code 4 is refused through the module" has "auth: PAM_AUTH_ERR"
+admin show "$ALICE" --codes
+see "show --codes: slot 4 invalidated by the administrator" \
+    sh -c 'printf "%s\n" "$0" | grep -E "^ +4 +invalidated" | grep -q "by $1"' "$OUT" "$(id -un)"
+login hosta "$ALICE" "$(nth 5 "$T/alice.codes")"
+check "code 5 still logs in" has "auth: PAM_SUCCESS"
+check "... 3 codes left (8 - 4 used - 1 invalidated)" has "Recovery code accepted. 3 codes left."
+admin invalidate "$ALICE" --all -y
+see "invalidate $ALICE --all -y: exit 0" test "$RC" -eq 0
+for i in 6 7 8; do
+	h=hosta
+	[ "$i" -eq 7 ] && h=hostb
+	OUT=$($VG "$BIN/pamdrive" "$T/pam.d" "$h" "$ALICE" auth account -- "$(nth "$i" "$T/alice.codes")" 2>&1)
+	RC=$?
+	vgcheck pamdrive
+	check "after --all: code $i refused at $h" has "auth: PAM_AUTH_ERR"
+done
+check "... the module says there are no codes" has "You have no usable recovery codes"
+admin list --json
+check "list --json: $ALICE has none left" test "$(jrow "$ALICE" remaining)" = 0
+
+
+# ---- audit: the fleet's trail, each event with its host --------------------
+admin audit
+see "audit: exit 0" test "$RC" -eq 0
+check "... $ALICE's code used at host-a, with its host" \
+    sh -c 'printf "%s\n" "$0" | grep " code_used user=$1 host=host-a service=hosta " | grep -q "slot=1 "' "$OUT" "$ALICE"
+check "... and at host-b" \
+    sh -c 'printf "%s\n" "$0" | grep " code_used user=$1 host=host-b service=hostb " | grep -q "slot=2 "' "$OUT" "$ALICE"
+check "... the lock, recorded by host-b" has "locked user=$ALICE host=host-b"
+check "... the administrator's events with the admin's host_name" has "generated user=$ALICE host=adminhost service=pam-recovery-admin"
+check "... every user's events (the fleet's trail)" \
+    sh -c 'for u in $1; do printf "%s\n" "$0" | grep -q " code_used user=$u host=host-a " || exit 1; done' "$OUT" "$MANY"
+admin audit --json
+see "audit --json: exit 0, valid JSON" sh -c 'printf "%s" "$0" | python3 -m json.tool >/dev/null' "$OUT"
+check "... code_used at host-a and host-b, in the host field" \
+    sh -c 'printf "%s" "$0" | grep -q "\"event\":\"code_used\",\"user\":\"$1\",\"host\":\"host-a\"" &&
+	printf "%s" "$0" | grep -q "\"event\":\"code_used\",\"user\":\"$1\",\"host\":\"host-b\""' "$OUT" "$ALICE"
+nall=$(printf '%s\n' "$OUT" | grep -c '"seq"')
+admin audit --user "$ALICE"
+see "audit --user $ALICE: only $ALICE's events" \
+    sh -c '[ -n "$0" ] && ! printf "%s\n" "$0" | grep -v " user=$1 host="' "$OUT" "$ALICE"
+check "... the uses at both hosts, the unlock, the invalidations" \
+    sh -c 'for e in "code_used user=$1 host=host-a" "code_used user=$1 host=host-b" "unlocked user=$1 host=adminhost" "invalidated user=$1 host=adminhost"; do
+	printf "%s\n" "$0" | grep -qF "$e" || exit 1; done' "$OUT" "$ALICE"
+check "... fewer than the whole trail ($nall)" test "$(printf '%s\n' "$OUT" | grep -c .)" -lt "$nall"
+
+# ---- purge: retention 0, what the dry run said ------------------------------
+# Dead: $ALICE's invalidated batch (8), $B's first (3), $C's first three
+# (3, 6, 2): 5 batches, 22 codes; used codes of live batches: $B 1, $DV 2,
+# $E 1, $F 1: 5.  27 codes.
+admin purge --dry-run --retention-days 0
+see "purge --dry-run --retention-days 0: 27 codes, 5 batches" has "would remove: 27 codes, 5 batches purged"
+admin list --json
+check "... changes nothing: $DV still 1 of 3" test "$(jrow "$DV" remaining) $(jrow "$DV" count)" = "1 3"
+admin purge --retention-days 0
+see "purge --retention-days 0: exit 0" test "$RC" -eq 0
+see "... removed what the dry run said" has "Removed 27 codes, 5 batches purged"
+admin purge --retention-days 0
+see "a second purge removes nothing, exit 0" sh -c '[ "$1" -eq 0 ] && printf "%s" "$0" | grep -q "Removed 0 codes, 0 batches purged"' "$OUT" "$RC"
+admin list --json
+check "after the purge: counts unchanged ($DV 1 of 3, $E 2 of 3)" \
+    test "$(jrow "$DV" remaining) $(jrow "$DV" count) $(jrow "$E" remaining)" = "1 3 2"
+admin list
+check "... list: $DV 1/3, $B 1/2" test "$(row "$DV") $(row "$B")" = "1/3 1/2"
+admin show "$DV" --codes
+see "... show $DV: 1 of 3 left, 2 used, a last use" \
+    sh -c 'printf "%s" "$0" | grep -q "1 of 3 left" && printf "%s" "$0" | grep -q "used 2, invalidated 0" && ! printf "%s" "$0" | grep -q "last used never"' "$OUT"
+see "... its used codes gone (purged), with their host" \
+    sh -c 'printf "%s\n" "$0" | grep -qE "^ +1 +gone .* on host-a via hosta .*purged" && printf "%s\n" "$0" | grep -qE "^ +3 +unused"' "$OUT"
+login hostb "$E" "$(code 2 "$T/sheets/$E.csv")"
+check "... $E's unused code logs in at host B" has "auth: PAM_SUCCESS"
+check "... 1 code left (of 3: 1 used and purged, 1 used now)" has "Recovery code accepted. 1 code left."
+login hosta "$E" "$(code 1 "$T/sheets/$E.csv")"
+check "... $E's purged used code stays refused" has "auth: PAM_AUTH_ERR"
+admin audit
+see "the purge is in the audit trail, naming the administrator" \
+    sh -c 'printf "%s\n" "$0" | grep " purged user=- host=adminhost " | grep "actor=$1" | grep -q "27 codes, 5 batches purged"' "$OUT" "$(id -un)"
+
+# ---- audit --purge: every event older than 0 days ---------------------------
+sleep 1		# every event so far is older than this second
+admin audit --json
+nall=$(printf '%s\n' "$OUT" | grep -c '"seq"')
+admin audit --purge --older-than 0 --dry-run
+see "audit --purge --older-than 0 --dry-run: all $nall events" has "Would delete $nall audit events older than 0 days"
+admin audit --json
+check "... deletes nothing" test "$(printf '%s\n' "$OUT" | grep -c '"seq"')" -eq "$nall"
+admin audit --purge --older-than 0
+see "audit --purge --older-than 0: exit 0, $nall deleted" \
+    sh -c '[ "$1" -eq 0 ] && printf "%s" "$0" | grep -q "Deleted $2 audit events"' "$OUT" "$RC" "$nall"
+admin audit
+see "... what is left: the audit purge's own event" \
+    sh -c '[ "$(printf "%s\n" "$0" | grep -c .)" -eq 1 ] && printf "%s" "$0" | grep -q "purged user=- host=adminhost .*deleted $1 audit events"' "$OUT" "$nall"
+
+# ---- check: the shipped ACLs ------------------------------------------------
+admin check
+see "check (the administrators' configuration): exit 0, 0 failures" \
+    sh -c '[ "$1" -eq 0 ] && printf "%s" "$0" | grep -q " 0 failures$"' "$OUT" "$RC"
+check "... the schema, TLS and the anonymous ACL checked" \
+    sh -c 'printf "%s" "$0" | grep -q "^OK .*(schema)" && printf "%s" "$0" | grep -q "^OK .*(TLS)" && printf "%s" "$0" | grep -q "^OK .*(anonymous)"' "$OUT"
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/hosta.conf" check 2>&1 </dev/null)
+RC=$?
+check "check (host A's configuration): exit 0, 0 failures" \
+    sh -c '[ "$1" -eq 0 ] && printf "%s" "$0" | grep -q " 0 failures$"' "$OUT" "$RC"
+check "... the hosts' account may make a login's writes" has "may count attempts, record uses and consume codes"
+check "... and may not plant a code" hasnt "may add pamRecoveryCode values"
+
+# ---- backup: the directory's server does it ---------------------------------
+admin backup "$T/bk"
+see "backup DEST on the directory: exit 1" test "$RC" -eq 1
+see "... says to use slapcat" err_has "slapcat"
+check "... and writes nothing" test ! -e "$T/bk"
 
 echo "# $(($(date +%s) - t0)) s"
 finish
