@@ -425,6 +425,27 @@ check "check (host A's configuration): exit 0, 0 failures" \
 check "... the hosts' account may make a login's writes" has "may count attempts, record uses and consume codes"
 check "... and may not plant a code" hasnt "may add pamRecoveryCode values"
 
+admin check --deep
+see "check --deep: exit 0, 0 failures" \
+    sh -c '[ "$1" -eq 0 ] && printf "%s" "$0" | grep -q " 0 failures$"' "$OUT" "$RC"
+see "... the counters match the codes (the walk of every batch)" has "the counters match the codes"
+see "... no LMDB free-page probe on a directory" hasnt "free pages"
+admin check --json
+see "check --json: ok, 0 failures" sh -c 'printf "%s" "$0" | grep -q "\"failures\":0,\"ok\":true"' "$OUT"
+
+# ---- forget: offboarding, the trail stays -----------------------------------
+admin forget "$F" -y
+see "forget $F -y: exit 0" test "$RC" -eq 0
+login hosta "$F" "$(code 2 "$T/sheets/$F.csv")"
+check "... $F's unused code is refused" has "auth: PAM_AUTH_ERR"
+admin list
+check "... list: no $F" test -z "$(row "$F")"
+admin audit --user "$F"
+see "... audited: forgotten, by the administrator (the trail stays)" \
+    sh -c 'printf "%s\n" "$0" | grep "forgotten user=$1 host=adminhost" | grep -q "actor=$2"' "$OUT" "$F" "$(id -un)"
+admin audit --since 2999-01-01
+see "audit --since a future date: nothing" test "$RC" -eq 0 -a -z "$OUT"
+
 # ---- backup: the directory's server does it ---------------------------------
 admin backup "$T/bk"
 see "backup DEST on the directory: exit 1" test "$RC" -eq 1
