@@ -416,6 +416,8 @@ see "... what is left: the audit purge's own event" \
 admin check
 see "check (the administrators' configuration): exit 0, 0 failures" \
     sh -c '[ "$1" -eq 0 ] && printf "%s" "$0" | grep -q " 0 failures$"' "$OUT" "$RC"
+check "... planting codes, as the administrators' account may: a warning naming it" \
+    sh -c 'printf "%s\n" "$0" | grep "^WARN .*may add pamRecoveryCode values" | grep -qF "($1)"' "$OUT" "$SLAPD_ADMIN_DN"
 check "... the schema, TLS and the anonymous ACL checked" \
     sh -c 'printf "%s" "$0" | grep -q "^OK .*(schema)" && printf "%s" "$0" | grep -q "^OK .*(TLS)" && printf "%s" "$0" | grep -q "^OK .*(anonymous)"' "$OUT"
 OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/hosta.conf" check 2>&1 </dev/null)
