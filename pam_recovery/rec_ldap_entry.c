@@ -492,6 +492,15 @@ rec_ldap_read_user(struct rec_ldap *c, const char *user,
 		    (r = parse_codes(c->ld, e, &out->batch, out->codes,
 		    &out->ncodes)) != REC_OK)
 			goto bad;
+		/*
+		 * A slot without any value was purged and counts as used,
+		 * as the walks count it (batch_read) and as a code record
+		 * purge removed does in the LMDB store: else a status after
+		 * a purge shows the purged codes as left.
+		 */
+		if (out->ncodes < out->batch.count)
+			out->batch.used = (uint16_t)(out->batch.used +
+			    out->batch.count - out->ncodes);
 		out->have_batch = 1;
 		break;
 	}
@@ -1242,13 +1251,13 @@ rec_ldap_audit(struct rec_ldap *c, const struct rec_event *ev,
 		goto out;
 	}
 	/*
-	 * An event that names no user (purge's run, audit --purge) goes
-	 * directly below ldap_base, where the walk of the whole trail finds
-	 * it (rec_ldap_walk.c, event_user); every other below its user.
+	 * An event that names no user (a purge's run, by an administrator)
+	 * has no user's entry to live below: it goes directly below
+	 * ldap_base, where the walk of the whole trail finds it (event_user).
 	 */
 	if (ev->user[0] == '\0') {
-		if ((size_t)snprintf(udn, sizeof(udn), "%s",
-		    c->cfg.ldap_base) >= sizeof(udn)) {
+		if ((size_t)snprintf(udn, sizeof(udn), "%s", c->cfg.ldap_base) >=
+		    sizeof(udn)) {
 			r = REC_ERR_USAGE;
 			goto out;
 		}

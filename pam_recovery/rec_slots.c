@@ -34,6 +34,7 @@ take(struct rec_slot *s, const struct rec_event *ev)
 	snprintf(s->service, sizeof(s->service), "%s", ev->service);
 	snprintf(s->rhost, sizeof(s->rhost), "%s", ev->rhost);
 	snprintf(s->actor, sizeof(s->actor), "%s", ev->actor);
+	snprintf(s->host, sizeof(s->host), "%s", ev->host);
 	if (s->when == 0)
 		s->when = ev->time;
 }

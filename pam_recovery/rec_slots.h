@@ -23,6 +23,8 @@ struct rec_slot {
 	int audited;			/* the fields below come from an event */
 	char service[REC_FIELD_MAX], rhost[REC_FIELD_MAX];
 	char actor[REC_FIELD_MAX];	/* who invalidated; "" = the user */
+	char host[REC_FIELD_MAX];	/* the event's host (a directory
+					   store's); "" = not recorded */
 };
 
 struct rec_slots {

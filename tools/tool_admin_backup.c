@@ -108,6 +108,18 @@ admin_cmd_backup(struct admin *a, int argc, char **argv)
 	if (optind != argc - 1)
 		a->usage();
 	b.dest = argv[optind];
+	/*
+	 * The directory's server keeps the store: its own tools make a
+	 * consistent copy, and one made here would need every hash read out
+	 * over the network.  Said before anything is made at dest.
+	 */
+	if (rec_config_directory(&a->cfg)) {
+		warnx("store = ldap: the directory is backed up on its server, "
+		    "not here; on slapd: slapcat -b SUFFIX -l FILE (389-ds: "
+		    "dsconf INSTANCE backup create); nothing written to %s",
+		    b.dest);
+		return EXIT_FAIL;
+	}
 	if (rec_config_per_user(&a->cfg) != (user != NULL)) {
 		if (user != NULL)
 			warnx("--user is for per-user stores; store = %s is "

@@ -422,9 +422,12 @@ check_writes(struct report *rp, struct rec_ldap *c,
 		    r == REC_OK ? "" : ": no user has codes yet");
 	/* What it should not be able to do. */
 	if ((a = probe(rp, c, w, bdn, plant, 2)) > 0)
-		admin_check_item(rp, WARN, w, NULL, "the bound account may add "
-		    "pamRecoveryCode values: a stolen host password could "
-		    "plant a code of its own");
+		admin_check_item(rp, WARN, w, NULL, "the bound account (%s) "
+		    "may add pamRecoveryCode values: as the administrators' "
+		    "account should; if hosts bind as it, a stolen host "
+		    "password could plant a code of its own",
+		    cfg->ldap_bind_dn[0] != '\0' ? cfg->ldap_bind_dn :
+		    "SASL EXTERNAL");
 	if (rec_ldap_probe_parent(cfg->ldap_base, parent, sizeof(parent)) !=
 	    REC_OK)
 		return;

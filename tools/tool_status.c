@@ -10,6 +10,19 @@
 #include "rec_slots.h"
 #include "tool_common.h"
 
+/*
+ * Where slot s was used: the host its event names (a directory store
+ * records every use's host_name); a local store's events name none, and
+ * its codes are used here; a directory's use without an event, "-".
+ */
+static const char *
+used_on(const struct tool_target *t, const struct rec_slot *s)
+{
+	if (s->audited && s->host[0] != '\0')
+		return s->host;
+	return t->directory ? "-" : t->host;
+}
+
 /* The "codes" member: one object per slot (status --codes --json). */
 static void
 print_slots_json(struct tool_json *j, const struct tool_target *t,
@@ -26,7 +39,7 @@ print_slots_json(struct tool_json *j, const struct tool_target *t,
 		    rec_slot_state_name(s->state));
 		tool_json_member_uint(j, "when", s->when);
 		if (s->state == REC_SLOT_USED || s->state == REC_SLOT_GONE)
-			tool_json_member_string(j, "host", t->host);
+			tool_json_member_string(j, "host", used_on(t, s));
 		if (s->audited) {
 			tool_json_member_string(j, "service", s->service);
 			tool_json_member_string(j, "rhost", s->rhost);
@@ -93,8 +106,8 @@ print_slots(const struct tool_target *t, const struct rec_slots *sl)
 			printf(" %s", tool_time(s->when, when, sizeof(when)));
 		if (s->state == REC_SLOT_USED || (s->state == REC_SLOT_GONE &&
 		    s->audited && s->actor[0] == '\0'))
-			printf(" on %s", tool_vis(t->host, TOOL_VIS_SPACE, b,
-			    sizeof(b)));
+			printf(" on %s", tool_vis(used_on(t, s),
+			    TOOL_VIS_SPACE, b, sizeof(b)));
 		if (s->audited && s->state != REC_SLOT_INVALIDATED)
 			printf(" via %s from %s", s->service[0] != '\0' ?
 			    tool_vis(s->service, TOOL_VIS_SPACE, a, sizeof(a)) :
