@@ -181,6 +181,8 @@ BENCH_SRC := \
 	bench/bench.c \
 	bench/bench_cost.c \
 	bench/bench_guess.c \
+	bench/bench_ldap.c \
+	bench/bench_ldap_dir.c \
 	bench/bench_login.c \
 	bench/bench_purge.c \
 	bench/bench_setup.c \
@@ -189,8 +191,10 @@ BENCH_SRC := \
 	bench/bench_throughput.c \
 	bench/bench_util.c \
 	bench/bench_versus.c
+# Item 11 counts the directory client's requests through these wraps.
+BENCH_WRAP := $(foreach f,connect start_tls install_tls sasl_bind search_ext modify_ext add_ext,-Wl,--wrap=ldap_$(f))
 $(B)/bench: $(BENCH_SRC) bench/bench.h $(B)/librecovery.a $(B)/pam_recovery.so
-	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(B)/librecovery.a $(PKG_LIBS) -lpam -lpthread
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(B)/librecovery.a $(BENCH_WRAP) $(PKG_LIBS) $(LDAP_LIBS) -lpam -lpthread
 $(B):
 	mkdir -p $@
 
