@@ -301,6 +301,7 @@ struct ldap_dir {
 	unsigned port;			/* ldap:// (StartTLS) on 127.0.0.1 */
 	char version[32];		/* slapd's */
 	double ldif_bytes, ldif_s, slapadd_s;	/* the filler users' load */
+	unsigned held;			/* user entries after it (ldapsearch) */
 	struct rec_config host, admin;	/* the two accounts', b's cost */
 	struct rec_ldap *adm;		/* the administrators' connection */
 };

@@ -404,10 +404,12 @@ describe_dir(const struct ctx *c, double seed_ms, unsigned seeded)
 	    "hashed at opslimit %d, memlimit %d KiB and copied\n   to every "
 	    "filler (only the measured users' codes need to verify): "
 	    "LDIF %.0f MB\n   made in %.1f s, loaded with slapadd -q in %.1f "
-	    "s (%.0f users/s)\n", b->ldap_users, P_N, FILL_CODES, TINY_OPS,
-	    TINY_MEM >> 10, c->d.ldif_bytes / 1e6, c->d.ldif_s,
-	    c->d.slapadd_s, c->d.slapadd_s > 0 ? b->ldap_users /
-	    c->d.slapadd_s : 0.0);
+	    "s (%.0f users/s); the server then\n   held %u user entries "
+	    "(ldapsearch)\n",
+	    b->ldap_users, P_N, FILL_CODES, TINY_OPS, TINY_MEM >> 10,
+	    c->d.ldif_bytes / 1e6, c->d.ldif_s, c->d.slapadd_s,
+	    c->d.slapadd_s > 0 ? b->ldap_users / c->d.slapadd_s : 0.0,
+	    c->d.held);
 	printf("   measured users: %u batches of %d codes at this run's cost, "
 	    "written with\n   rec_ldap_write_batch in %.1f s\n", seeded,
 	    FILL_CODES, seed_ms / 1e3);

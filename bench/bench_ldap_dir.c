@@ -184,6 +184,8 @@ script(struct ldap_dir *d, const char *cmd, const char *a1, const char *a2,
 			d->ldif_bytes = strtod(line + 11, NULL);
 		else if (strncmp(line, "ldif_s=", 7) == 0)
 			d->ldif_s = strtod(line + 7, NULL);
+		else if (strncmp(line, "users=", 6) == 0)
+			d->held = (unsigned)strtoul(line + 6, NULL, 10);
 		else if (strncmp(line, "slapadd_s=", 10) == 0)
 			d->slapadd_s = strtod(line + 10, NULL);
 		else if (out != NULL && outlen > 0 && *out == '\0')

@@ -14,7 +14,8 @@
 #                                          load them with slapadd -q, start
 #        bench_slapd.sh stop DIR
 # start and fill print "port=N" (ldap:// with StartTLS), "version=V" and fill also
-# "ldif_bytes=N", "ldif_s=S" and "slapadd_s=S"; the exit status says
+# "ldif_bytes=N", "ldif_s=S", "slapadd_s=S" and "users=N" (the user
+# entries the server then holds, counted by ldapsearch); the exit status says
 # whether it worked (slapd's and slapadd's messages are in DIR/*.log).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -100,8 +101,11 @@ fill)
 	echo "ldif_bytes=$(wc -c <"$d/fill.ldif")"
 	echo "ldif_s=$(secs "$t0" "$t1")"
 	echo "slapadd_s=$(secs "$t1" "$t2")"
-	rm -f "$d/fill.ldif"
+	rm -f "$d/fill.ldif" "$d/all.ldif"
 	start "$d" || { cat "$d/slapd.log" >&2; exit 1; }
+	# What the server holds now, counted by the root DN (no size limit).
+	echo "users=$(ldapsearch -x -H "$SLAPD_LDAPI" -D "$SLAPD_ROOT_DN" -w secret -LLL \
+	    -b "$SLAPD_BASE" -s one "(objectClass=pamRecoveryUser)" 1.1 | grep -c '^dn:')"
 	;;
 stop)
 	slapd_stop "$2"
