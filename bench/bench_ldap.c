@@ -310,8 +310,10 @@ bare_worker(const struct bench *b, unsigned w, unsigned k, void *arg)
 
 /*
  * (b) WORKERS_MAX processes, one user each, k logins each with a store
- * opened for each login, valid codes then wrong ones, next to bare
- * argon2id in as many.  *wrong_rate: the wrong codes' logins/s.
+ * opened for each login, valid codes then wrong ones, each run followed
+ * by bare argon2id in as many processes (as item 4 does), so that a
+ * change of load shows as a change of the bare rate.  *wrong_rate and
+ * *bare_rate: the wrong codes' logins/s and the bare rate beside them.
  */
 static int
 measure_parallel(struct ctx *c, double *wrong_rate, double *bare_rate)
@@ -321,7 +323,7 @@ measure_parallel(struct ctx *c, double *wrong_rate, double *bare_rate)
 	unsigned total = 2 * b->reps < 4 * w ? 4 * w : 2 * b->reps;	/* as 4 */
 	unsigned k = (total + w - 1) / w;
 	struct work wk = { c, 0 };
-	double ms, cpu, bare_ms;
+	double ms, cpu, bare_ms, rate, bare;
 
 	k = k < 2 ? 2 : k > FILL_CODES ? FILL_CODES : k;
 	for (unsigned i = 0; i < w; i++) {
@@ -331,28 +333,27 @@ measure_parallel(struct ctx *c, double *wrong_rate, double *bare_rate)
 		    b->memlimit) != 0)
 			return -1;
 	}
-	if ((bare_ms = workers_run(b, w, k, bare_worker, NULL, &cpu)) < 0)
-		return -1;
-	*bare_rate = w * k / (bare_ms / 1e3);
 	printf("   %u workers, one process and user each, %u logins each, "
-	    "a store opened for each login:\n", w, k);
+	    "a store opened for each login;\n   bare: argon2id alone in as "
+	    "many processes, right after the logins\n", w, k);
 	printf("   %-34s %7s %6s %8s %9s %7s\n", "", "logins", "wall s",
 	    "logins/s", "bare ev/s", "vs bare");
 	for (wk.wrong = 0; wk.wrong < 2; wk.wrong++) {
-		if ((ms = workers_run(b, w, k, dir_worker, &wk, &cpu)) < 0)
+		if ((ms = workers_run(b, w, k, dir_worker, &wk, &cpu)) < 0 ||
+		    (bare_ms = workers_run(b, w, k, bare_worker, NULL,
+		    &cpu)) < 0)
 			return -1;
 		if (!wk.wrong)
 			for (unsigned i = 0; i < w; i++)
 				c->pool[P_WORKER + i].next += k;
+		rate = w * k / (ms / 1e3);
+		bare = w * k / (bare_ms / 1e3);
 		printf("   %-34s %7u %6.2f %8.2f %9.2f %7.3f\n", wk.wrong ?
 		    "wrong codes (as row 4)" : "valid codes", w * k, ms / 1e3,
-		    w * k / (ms / 1e3), *bare_rate,
-		    w * k / (ms / 1e3) / *bare_rate);
-		if (wk.wrong)
-			*wrong_rate = w * k / (ms / 1e3);
+		    rate, bare, rate / bare);
+		*wrong_rate = rate;
+		*bare_rate = bare;
 	}
-	printf("   (bare ev/s: argon2id alone in %u processes, measured just "
-	    "before)\n", w);
 	fflush(stdout);
 	return 0;
 }
@@ -433,14 +434,17 @@ measure_ldap(struct bench *b)
 	struct lrow open1, onopen, wrong, unknown;
 	const char *code;
 	char why[256];
-	double t0, seed_ms, rate = 0, bare = 0;
+	double t0, seed_ms, rate = 0, bare = 0, load[1];
 	unsigned seeded = 0;
 	int r, ret = -1;
 
 	memset(&c, 0, sizeof(c));
 	c.b = b;
 	c.n = REPS_FACTOR * b->reps;
-	printf("\n11 the directory store (store = ldap, issue #13)\n");
+	if (getloadavg(load, 1) != 1)
+		load[0] = -1;
+	printf("\n11 the directory store (store = ldap, issue #13); load "
+	    "average now %.2f\n", load[0]);
 	if (b->ldap_users == 0) {
 		printf("   skipped (BENCH_LDAP_USERS=0)\n");
 		return 0;
@@ -522,6 +526,9 @@ measure_ldap(struct bench *b)
 	if (measure_parallel(&c, &rate, &bare) != 0)
 		goto out;
 	side_by_side(&c, &open1, rate, bare);
+	if (getloadavg(load, 1) != 1)
+		load[0] = -1;
+	printf("   (load average at the end of item 11: %.2f)\n", load[0]);
 	ret = 0;
 out:
 	rec_store_close(st);
