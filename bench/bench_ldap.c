@@ -376,6 +376,8 @@ side_by_side(const struct ctx *c, const struct lrow *valid, double rate,
 	}
 	printf("   %-40s %10u %10u\n", "users", b->sys_users,
 	    b->ldap_users + P_N);
+	printf("   %-40s %10u %10u\n", "valid logins measured", b->reps,
+	    c->n);
 	printf("   %-40s %10.2f %10.2f\n", "valid login, median ms",
 	    b->sys_ok.med, valid->s.med);
 	printf("   %-40s %10.2f %10.2f\n", "valid login, p95 ms", b->sys_ok.p95,
