@@ -204,6 +204,8 @@ BENCH_SRC := \
 	bench/bench.c \
 	bench/bench_cost.c \
 	bench/bench_guess.c \
+	bench/bench_ldap.c \
+	bench/bench_ldap_dir.c \
 	bench/bench_login.c \
 	bench/bench_purge.c \
 	bench/bench_setup.c \
@@ -212,8 +214,10 @@ BENCH_SRC := \
 	bench/bench_throughput.c \
 	bench/bench_util.c \
 	bench/bench_versus.c
+# Item 11 counts the directory client's requests through these wraps.
+BENCH_WRAP := $(foreach f,connect start_tls install_tls sasl_bind search_ext modify_ext add_ext,-Wl,--wrap=ldap_$(f))
 $(B)/bench: $(BENCH_SRC) bench/bench.h $(B)/librecovery.a $(B)/pam_recovery.so
-	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(B)/librecovery.a $(PKG_LIBS) -lpam -lpthread
+	$(CC) $(ALL_CFLAGS) -o $@ $(BENCH_SRC) $(B)/librecovery.a $(BENCH_WRAP) $(PKG_LIBS) $(LDAP_LIBS) -lpam -lpthread
 $(B):
 	mkdir -p $@
 
@@ -261,11 +265,12 @@ check:
 	    echo "(make $$t: $$(($$(date +%s) - s)) s)"; done; true
 	@sh tests/run.sh --total $(CHECK_RUNS) plain asan+ubsan valgrind
 
-bench: deps-bench all $(B)/bench
+# Item 9 runs pamdrive (libpam only) for its fresh-process login.
+bench: deps-bench all $(B)/bench $(B)/pamdrive
 	@B=$(B) $(B)/bench
 
 # The table of `make bench` and bench/login-latency.png from the same run.
-bench-plot: deps-bench all $(B)/bench
+bench-plot: deps-bench all $(B)/bench $(B)/pamdrive
 	@B=$(B) BENCH_DATA=$(B)/bench.dat $(B)/bench
 	gnuplot -e "data='$(B)/bench.dat'; out='bench/login-latency.png'" bench/plot.gp
 

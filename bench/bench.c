@@ -23,7 +23,9 @@
  * Environment: B (build directory holding pam_recovery.so), BENCH_OPSLIMIT,
  * BENCH_MEMLIMIT (bytes, or with a K, M or G suffix), BENCH_REPS,
  * BENCH_USERS, BENCH_PURGE_USERS (users of 10 dead codes each that purge
- * removes), BENCH_DATA (a file to write the login latencies to, for
+ * removes), BENCH_LDAP_USERS (filler users of item 11's directory; 0 skips
+ * it), BENCH_ONLY (9: the floor and item 9 alone; ldap: the floor, items
+ * 3, 4 and 11), BENCH_DATA (a file to write the login latencies to, for
  * bench/plot.gp), TMPDIR.  Every number printed is measured in this run;
  * none is checked against its target: the targets are printed for the
  * reader.
@@ -34,6 +36,7 @@
 #define DEFAULT_USERS	100000
 #define MAX_USERS	10000000
 #define DEFAULT_PURGE_USERS 100000
+#define DEFAULT_LDAP_USERS 100000
 
 static void
 log_stderr(void *ctx, int prio, const char *msg)
@@ -123,7 +126,8 @@ describe(const struct bench *b)
 	    (unsigned long long)(b->memlimit >> 10), b->reps, b->tmp,
 	    fs_name((long)sf.f_type), (unsigned long)sf.f_type);
 	printf("sizes: system store %u users (BENCH_USERS), purge store %u "
-	    "users (BENCH_PURGE_USERS)\n", b->users, b->purge_users);
+	    "users (BENCH_PURGE_USERS),\n   directory %u users "
+	    "(BENCH_LDAP_USERS)\n", b->users, b->purge_users, b->ldap_users);
 	printf("logins: pam_start_confdir + pam_authenticate (timed alone) + "
 	    "pam_end, in this process (%s),\n   as user %s in per-user "
 	    "stores\n", b->me, b->pu);
@@ -173,6 +177,10 @@ main(void)
 	    MAX_USERS, &n) != 0)
 		goto out;
 	b.purge_users = (unsigned)n;
+	if (env_number("BENCH_LDAP_USERS", DEFAULT_LDAP_USERS, 0, 0,
+	    MAX_USERS, &n) != 0)
+		goto out;
+	b.ldap_users = (unsigned)n;
 	if ((b.v = calloc(b.reps, sizeof(*b.v))) == NULL ||
 	    (b.vc = calloc(b.reps, sizeof(*b.vc))) == NULL ||
 	    (b.f = calloc(b.reps, sizeof(*b.f))) == NULL ||
@@ -205,6 +213,14 @@ main(void)
 		ret = measure_spawn(&b) != 0;
 		goto out;
 	}
+	/* BENCH_ONLY=ldap: the directory, and the LMDB rows beside it. */
+	if (getenv("BENCH_ONLY") != NULL && strcmp(getenv("BENCH_ONLY"),
+	    "ldap") == 0) {
+		ret = system_store(&b) != 0 || throughput(&b) != 0 ||
+		    measure_ldap(&b) != 0;
+		printf("\ntotal run time %.1f s\n", (now_ms() - t0) / 1e3);
+		goto out;
+	}
 	printf(" 2 logins, per-user store %s/%%u.store (user %s)%s\n", b.udir,
 	    b.pu, b.pu_uid != geteuid() ? ",\n   which the module, as root, "
 	    "reads in a child that is the user" : "");
@@ -227,6 +243,8 @@ main(void)
 	    SVC_SYSTEM, b.me, SVC_SYSTEM, SYS_USER) != 0 ||
 	    timing(&b, "per-user store (no codes: no store)", SVC_USER,
 	    SVC_NONE, b.pu, SVC_USER, b.pu) != 0)
+		goto out;
+	if (measure_ldap(&b) != 0)
 		goto out;
 	printf("\ntotal run time %.1f s\n", (now_ms() - t0) / 1e3);
 	ret = 0;

@@ -6,7 +6,8 @@
  * statistics, files, the table's rows), bench_login.c (items 2 and the
  * timing rows), bench_store.c (3), bench_throughput.c (4), bench_versus.c
  * (5), bench_cost.c (1, 6, 8), bench_purge.c (7), bench_spawn.c (9),
- * bench_guess.c (10).
+ * bench_guess.c (10), bench_ldap.c (11) with bench_ldap_dir.c (its
+ * directory, a slapd of bench_slapd.sh).
  */
 #ifndef BENCH_H
 #define BENCH_H
@@ -38,15 +39,18 @@
 #define SYS_USER	"bench-user"	/* measured user of the system store */
 #define NO_USER		"bench-nosuch"	/* in no passwd and no store */
 
-/* The minimum, median, p99 (nearest rank) and maximum of some samples. */
+/* The minimum, median, p95, p99 (nearest rank), maximum of some samples. */
 struct stats {
-	double min, med, p99, max;
+	double min, med, p95, p99, max;
 };
+
+#define WORKERS_MAX	8	/* processes of a throughput row, at most */
 
 /* Everything one run holds; owned by main() and released there. */
 struct bench {
 	uint64_t opslimit, memlimit;
 	unsigned reps, users, purge_users;
+	unsigned ldap_users;		/* item 11's directory (0: skipped) */
 	long cores;
 	char module[PATH_MAX];		/* absolute path of pam_recovery.so */
 	char helper[PATH_MAX];		/* and of pam-recovery-store */
@@ -78,6 +82,12 @@ struct bench {
 	struct stats ovh;		/* login - paired floor, valid, */
 	double ovh_cpu;			/* per-user store, 10 codes; CPU med */
 	struct rec_new_batch *nb;	/* the codes in clear; wiped at the end */
+	struct stats last_ok;		/* latency()'s last valid logins, */
+	double last_floor;		/* the floor's median beside them */
+	struct stats sys_ok;		/* item 3 at its largest size, kept */
+	double sys_floor;		/* for item 11's side by side */
+	unsigned sys_users;		/* (0: not measured) */
+	double rate8, bare_rate8;	/* item 4 at 8 workers (0: not run) */
 	FILE *data;			/* BENCH_DATA, or NULL */
 	const char *data_kind;		/* the block being written to it */
 };
@@ -210,6 +220,18 @@ int system_store(struct bench *b);
 int throughput(struct bench *b);
 
 /*
+ * What one worker process runs: its number w, k of whatever it does;
+ * returns its exit status (0: it all worked).  workers_run runs `workers`
+ * of them (at most WORKERS_MAX), released at once, and returns the wall
+ * time from the release to the last exit in ms, or -1 when one could not
+ * start or failed; *cpu receives the CPU time they used.
+ */
+typedef int worker_fn(const struct bench *b, unsigned w, unsigned k,
+    void *arg);
+double workers_run(const struct bench *b, unsigned workers, unsigned k,
+    worker_fn *fn, void *arg, double *cpu);
+
+/*
  * 5 (bench_versus.c): the non-hash part of a login next to a whole login
  * of pam_google_authenticator, in a process of its own.  Prints its rows;
  * returns 0, or -1 when it could not be measured.
@@ -237,5 +259,75 @@ int bench_one_hash(void);
  * the real lockout functions.  Prints its rows; returns 0.
  */
 int guess_rate(struct bench *b);
+
+/*
+ * 11 (bench_ldap.c): the directory store, on a slapd of its own
+ * (bench/bench_slapd.sh) holding b->ldap_users users: one login over
+ * StartTLS on loopback next to its floor (one argon2id and the round
+ * trips it makes), 8 workers' logins per second, a wrong code and an
+ * unknown user, and the LMDB store's rows 3 and 4 beside them.  Prints
+ * its rows, or why it is skipped (no slapd); returns 0 or -1.
+ */
+int measure_ldap(struct bench *b);
+
+/* bench_ldap_dir.c */
+
+/*
+ * What the directory client asks libldap for, counted in this process
+ * (the bench is linked with --wrap of each call): a TCP connect, a
+ * StartTLS request, a TLS handshake, a bind, a search, a modify, an add;
+ * each one round trip on the wire.  ldap_ops copies the counts so far.
+ */
+enum ldap_op {
+	LOP_CONNECT, LOP_STARTTLS, LOP_HANDSHAKE, LOP_BIND, LOP_SEARCH,
+	LOP_MODIFY, LOP_ADD, LOP_N
+};
+extern const char *const ldap_op_name[LOP_N];
+void ldap_ops(unsigned long out[LOP_N]);
+
+/* The codes in clear of one user of the directory. */
+struct ldap_pool {
+	char user[32];
+	unsigned next, n;		/* the next unused of n */
+	char codes[FILL_CODES][REC_CODE_MAX + 1];
+};
+
+struct rec_ldap;
+
+/* Item 11's directory: a slapd of the bench's own (bench_slapd.sh). */
+struct ldap_dir {
+	char path[600];			/* b->tmp/ldap: its files and socket */
+	int running;			/* to be stopped by its pidfile */
+	unsigned port;			/* ldap:// (StartTLS) on 127.0.0.1 */
+	char version[32];		/* slapd's */
+	double ldif_bytes, ldif_s, slapadd_s;	/* the filler users' load */
+	unsigned held;			/* user entries after it (ldapsearch) */
+	struct rec_config host, admin;	/* the two accounts', b's cost */
+	struct rec_ldap *adm;		/* the administrators' connection */
+};
+
+/*
+ * dir_missing: 1 with the reason in why when the bench cannot run a
+ * slapd (a program or module missing), else 0.
+ * dir_start: make and start the server in b->tmp/ldap, the accounts'
+ * configurations and the administrators' connection; a watcher stops
+ * the server should the bench die first.  0 or -1.
+ * dir_fill: stop it, copy the entries of user tmpl to `users` filler
+ * users with slapadd -q (d->ldif_*, d->slapadd_s), start it again.
+ * dir_stop: stop it (by its PID) and close the connection; always safe.
+ * dir_seed: a fresh active batch of FILL_CODES codes for p->user at
+ * (ops, mem), written with rec_ldap_write_batch; codes in clear to p.
+ * dir_code: p's next code, seeding a fresh batch at b's cost when p's
+ * are used up; NULL when that failed.
+ */
+int dir_missing(char *why, size_t len);
+int dir_start(struct bench *b, struct ldap_dir *d);
+int dir_fill(struct bench *b, struct ldap_dir *d, unsigned users,
+    const char *tmpl);
+void dir_stop(struct ldap_dir *d);
+int dir_seed(struct bench *b, struct ldap_dir *d, struct ldap_pool *p,
+    uint64_t ops, uint64_t mem);
+const char *dir_code(struct bench *b, struct ldap_dir *d,
+    struct ldap_pool *p);
 
 #endif

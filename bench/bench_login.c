@@ -209,6 +209,8 @@ latency(struct bench *b, const char *service, const char *path, uid_t owner,
 	}
 	ok = summarise(b->v, b->reps);
 	okf = summarise(b->f, b->reps);
+	b->last_ok = ok;
+	b->last_floor = okf.med;
 	okc = summarise(b->vc, b->reps).med;
 	okfc = summarise(b->fc, b->reps).med;
 	snprintf(label, sizeof(label), "  %s, valid", what);

@@ -218,6 +218,9 @@ system_store(struct bench *b)
 		if (latency(b, SVC_SYSTEM, b->sys_store, geteuid(), &b->scfg,
 		    SYS_USER, 10, what, "users", filled, 0) != 0)
 			return -1;
+		b->sys_ok = b->last_ok;	/* for item 11's side by side */
+		b->sys_floor = b->last_floor;
+		b->sys_users = filled;
 	}
 	printf("   (filled in %.1f s, %.0f users/s)\n", fill_ms / 1e3,
 	    fill_ms > 0 ? b->users / (fill_ms / 1e3) : 0.0);

@@ -17,25 +17,24 @@
 
 #include "bench.h"
 
-#define MAX_WORKERS	8	/* throughput levels go up to this */
+#define MAX_WORKERS	WORKERS_MAX	/* throughput levels go up to this */
 #define TARGET_EFF	0.9
 
 static const unsigned levels[] = { 1, 2, 4, 8 };
 
 /*
- * The body of one throughput worker: wait for the go (EOF on gofd), then
- * make k logins with wrong codes as user bench-w<w> in the system store,
- * or with bare, k bare evaluations.  Returns the exit status.
+ * The body of one throughput worker (a worker_fn; arg points to an int,
+ * bare): k logins with wrong codes as user bench-w<w> in the system
+ * store, or with bare, k bare evaluations.  Returns the exit status.
  */
 static int
-worker(const struct bench *b, unsigned w, unsigned k, int bare, int gofd)
+worker(const struct bench *b, unsigned w, unsigned k, void *arg)
 {
-	char user[32], code[REC_CODE_MAX + 1], c;
+	int bare = *(const int *)arg;
+	char user[32], code[REC_CODE_MAX + 1];
 	uint8_t salt[REC_SALT_LEN], h[REC_HASH_LEN];
 	int ret = 1;
 
-	while (read(gofd, &c, 1) == -1 && errno == EINTR)
-		;
 	snprintf(user, sizeof(user), "bench-w%u", w);
 	for (unsigned i = 0; i < k; i++) {
 		rec_code_generate(&b->fmt, code);
@@ -55,22 +54,24 @@ out:
 }
 
 /*
- * Run `workers` processes of k logins (or bare evaluations) each, all
- * released at once.  Returns the wall time from the release to the last
- * exit in ms, or -1 when a worker could not start or failed; *cpu receives
- * the CPU time the workers used.
+ * Run `workers` processes, each calling fn(b, w, k, arg) once all are
+ * released at once (EOF on the go pipe).  Returns the wall time from the
+ * release to the last exit in ms, or -1 when a worker could not start or
+ * failed; *cpu receives the CPU time the workers used.
  */
-static double
-parallel(const struct bench *b, unsigned workers, unsigned k, int bare,
-    double *cpu)
+double
+workers_run(const struct bench *b, unsigned workers, unsigned k,
+    worker_fn *fn, void *arg, double *cpu)
 {
-	pid_t pids[MAX_WORKERS];
+	pid_t pids[WORKERS_MAX];
 	struct rusage r0, r1;
 	int go[2] = { -1, -1 }, status, ok = 1;
 	unsigned started = 0;
 	double t0, ms = -1;
 
 	*cpu = 0;
+	if (workers > WORKERS_MAX)
+		return -1;
 	getrusage(RUSAGE_CHILDREN, &r0);
 	if (pipe(go) == -1) {
 		fprintf(stderr, "bench: pipe: %s\n", strerror(errno));
@@ -86,8 +87,12 @@ parallel(const struct bench *b, unsigned workers, unsigned k, int bare,
 			break;
 		}
 		if (pid == 0) {
+			char c;
+
 			close(go[1]);
-			_exit(worker(b, w, k, bare, go[0]));
+			while (read(go[0], &c, 1) == -1 && errno == EINTR)
+				;
+			_exit(fn(b, w, k, arg));
 		}
 		pids[started++] = pid;
 	}
@@ -104,14 +109,21 @@ parallel(const struct bench *b, unsigned workers, unsigned k, int bare,
 		*cpu = tv_ms(&r1.ru_utime) + tv_ms(&r1.ru_stime) -
 		    tv_ms(&r0.ru_utime) - tv_ms(&r0.ru_stime);
 	} else
-		fprintf(stderr, "bench: a %s worker failed\n",
-		    bare ? "bare argon2id" : "login");
+		fprintf(stderr, "bench: a worker failed\n");
 out:
 	if (go[0] != -1)
 		close(go[0]);
 	if (go[1] != -1)
 		close(go[1]);
 	return ms;
+}
+
+/* Logins (bare 0) or bare evaluations (1) in workers processes. */
+static double
+parallel(const struct bench *b, unsigned workers, unsigned k, int bare,
+    double *cpu)
+{
+	return workers_run(b, workers, k, worker, &bare, cpu);
 }
 
 /*
@@ -158,6 +170,10 @@ throughput(struct bench *b)
 			goto out;
 		rate = w * k / (ms / 1e3);
 		bare_rate = w * k / (bare_ms / 1e3);
+		if (w == MAX_WORKERS) {	/* for item 11's side by side */
+			b->rate8 = rate;
+			b->bare_rate8 = bare_rate;
+		}
 		machine = (double)b->cores;
 		if ((long)w >= b->cores)
 			snprintf(target, sizeof(target), ">=%.2f", TARGET_EFF);

@@ -62,16 +62,18 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* p99 is the nearest rank: the maximum below 100 samples. */
+/* p95 and p99 are the nearest rank: the maximum below 20 and 100 samples. */
 struct stats
 summarise(double *v, unsigned n)
 {
 	struct stats s;
 	size_t rank = ((size_t)n * 99 + 99) / 100;
+	size_t rank95 = ((size_t)n * 95 + 99) / 100;
 
 	qsort(v, n, sizeof(*v), cmp_double);
 	s.min = v[0];
 	s.med = n % 2 != 0 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+	s.p95 = v[rank95 - 1];
 	s.p99 = v[rank - 1];
 	s.max = v[n - 1];
 	return s;

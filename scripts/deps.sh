@@ -9,7 +9,7 @@ set -u
 BUILD="gcc make pkg-config libpam0g-dev libsodium-dev liblmdb-dev libqrencode-dev libcairo2-dev libbsd-dev libldap2-dev fonts-dejavu-core"
 TEST="$BUILD libcmocka-dev valgrind pamtester passwd util-linux poppler-utils zbar-tools openssh-server openssh-client sudo mandoc libpam-google-authenticator oathtool strace age slapd ldap-utils openssl"
 CI="$TEST lmdb-utils jq clang libclang-rt-14-dev"
-BENCH="$BUILD libpam-google-authenticator gnuplot-nox"
+BENCH="$BUILD libpam-google-authenticator gnuplot-nox slapd ldap-utils openssl python3"
 
 case "${1:-build}" in
 build) want=$BUILD ;;
