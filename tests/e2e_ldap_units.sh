@@ -80,7 +80,5 @@ for u in $UNITS; do
 	    test "$RC" -eq 0 -a -n "$(printf '%s\n' "$OUT" | grep '^\[  PASSED  \]')"
 done
 
-el=$(($(date +%s) - t0))
-OUT="$el s"
-[ -n "$VG" ] || check "the suite took under 60 s ($el s)" test "$el" -lt 60
+echo "# the suite took $(($(date +%s) - t0)) s"
 finish
