@@ -44,16 +44,23 @@ $ME
 
   $U2   # trailing comment and blanks
 LIST
-admin generate --users-from "$T/users" -n 4 --format csv
+admin generate --users-from "$T/users" -n 2 --format csv
+check "--format csv on standard output: usage error (the sheets would not say whose codes they hold)" \
+    test "$RC" -eq 2 && err_has "needs -o DIR"
+OUT="$(left "$ME")$(left "$U2")"
+check "... nobody got codes" test -z "$OUT" -o "$OUT" = 00
+admin generate --users-from "$T/users" -n 4
 check "--users-from: exit 0 when every user got codes" test "$RC" -eq 0
-check "... 4 codes for each of the 2 users on standard output" test "$(printf '%s\n' "$OUT" | grep -c '^[0-9]*,')" -eq 8
+check "... 4 codes for each of the 2 users on standard output" test "$(printf '%s\n' "$OUT" | grep -c '^ *[0-9]*\.  ')" -eq 8
+check "... each sheet names its user" \
+    test "$(printf '%s\n' "$OUT" | grep -c -e "^Recovery codes for $ME " -e "^Recovery codes for $U2 ")" -eq 2
 check "... each user reported" err_has "$ME: codes issued" && err_has "$U2: codes issued"
 check "... and a summary" err_has "2 of 2 users issued codes, 0 failed"
 OUT="$(left "$ME") $(left "$U2")"
 check "show: both users have 4 codes left" test "$OUT" = "4 4"
 
 printf '%s\nno-such-user-e2e-many\n%s\n' "$U3" "$ME" >"$T/users2"
-admin generate --users-from "$T/users2" -n 3 -y --format csv
+admin generate --users-from "$T/users2" -n 3 -y
 check "a user that cannot get codes: exit 1" test "$RC" -eq 1
 check "... is reported as failed" err_has "no-such-user-e2e-many: FAILED"
 check "... and the users after it still get theirs" err_has "$ME: codes issued" && err_has "$U3: codes issued"
@@ -61,7 +68,7 @@ check "... summary: 2 of 3" err_has "2 of 3 users issued codes, 1 failed"
 OUT="$(left "$U3") $(left "$ME") $(left "$U2")"
 check "show: the new batches of 3 (and $U2's 4 untouched)" test "$OUT" = "3 3 4"
 
-admin generate --users-from "$T/users" -n 2 --format csv
+admin generate --users-from "$T/users" -n 2
 check "without -y, users whose codes still work keep them (no terminal to ask): exit 1" test "$RC" -eq 1
 OUT="$(left "$ME") $(left "$U2")"
 check "... their codes unchanged" test "$OUT" = "3 4"
@@ -80,7 +87,7 @@ admin generate --users-from "$T/users" -y --encrypt-to-ssh-key "$T/key" -o "$T/o
 check "--encrypt-to-ssh-key: usage error (one user's key)" test "$RC" -eq 2
 
 printf '%s\nbad user\n%s\n' "$U3" "$ME" >"$T/bad"
-admin generate --users-from "$T/bad" -y -n 5 --format csv
+admin generate --users-from "$T/bad" -y -n 5
 check "a line with two words: refused, naming the line" test "$RC" -eq 1 && err_has "line 2: not one user name"
 check "... before anyone got codes" test "$(left "$U3")" = 3
 printf '# nobody\n\n' >"$T/empty"

@@ -202,7 +202,7 @@ many_output(struct admin *a, int argc, char **argv, int *o, size_t *joined,
 		{ NULL, 0, NULL, 0 },
 	};
 	struct stat sb;
-	int ch;
+	int ch, given = 0;
 
 	*o = 0;
 	*joined = 0;
@@ -211,9 +211,10 @@ many_output(struct admin *a, int argc, char **argv, int *o, size_t *joined,
 	opterr = 0;	/* the command itself reports bad options */
 	while ((ch = getopt_long(argc, argv, "+n:e:f:o:qy", longopts,
 	    NULL)) != -1) {
-		if (ch == 'f')
+		if (ch == 'f') {
 			*format = optarg;
-		else if (ch == 'K') {
+			given = 1;
+		} else if (ch == 'K') {
 			warnx("--encrypt-to-ssh-key seals to one user's key: "
 			    "not with --users-from");
 			a->usage();
@@ -230,6 +231,17 @@ many_output(struct admin *a, int argc, char **argv, int *o, size_t *joined,
 	}
 	opterr = 1;
 	optind = 0;
+	/*
+	 * On standard output only the terminal's sheet names each user; a csv
+	 * or json document after another would not say whose codes are whose.
+	 */
+	if (*o == 0 && given && strcmp(*format, "txt") != 0) {
+		warnx("with --users-from, --format %s needs -o DIR (each "
+		    "user's sheet is DIR/USER.%s): on standard output the "
+		    "sheets would not say whose codes they hold", *format,
+		    *format);
+		a->usage();
+	}
 }
 
 /*
