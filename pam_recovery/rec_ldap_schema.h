@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Made from conf/ldap/pam-recovery.schema by scripts/schema-table.awk. */
 REC_LDAP_AT("2.25.203232167919455891474112604897570647619.1.1", "pamRecoveryActiveBatch", "integerMatch")
 REC_LDAP_AT("2.25.203232167919455891474112604897570647619.1.2", "pamRecoveryLock", "caseExactIA5Match")

@@ -30,6 +30,7 @@ function flush() {
 }
 
 BEGIN {
+	print "/* SPDX-License-Identifier: BSD-2-Clause */"
 	print "/* Made from conf/ldap/pam-recovery.schema by scripts/schema-table.awk. */"
 }
 /^[ \t]*#/ || /^[ \t]*$/ { next }

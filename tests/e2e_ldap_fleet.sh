@@ -15,32 +15,16 @@
 # One throw-away slapd (tests/slapd.sh) with the shipped schema and ACLs
 # and the administrators' limit for paged searches.
 # generate issues codes only to users of the password database: as root
-# the users (alice, bob, ...) are added to a copy of /etc/passwd
-# bind-mounted in a mount namespace of the test's own; otherwise users
-# that exist here stand in for them.
+# six throw-away users of the test's own (useradd, removed at the end);
+# otherwise users that exist here stand in for them.
 set -u
 suite=e2e_ldap_fleet
 PATH=$PATH:/usr/sbin:/sbin
 
-# ---- the users: a passwd of the test's own (root), else existing ones -------
-if [ -z "${E2E_FLEET_NS:-}" ] && [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null &&
-    unshare -m true 2>/dev/null; then
-	E2E_FLEET_NS=$(mktemp) || exit 1
-	export E2E_FLEET_NS
-	{
-		cat /etc/passwd
-		uid=42001
-		for u in alice bob carol dave erin frank; do
-			echo "$u:x:$uid:$uid:e2e_ldap_fleet:/nonexistent:/usr/sbin/nologin"
-			uid=$((uid + 1))
-		done
-	} >"$E2E_FLEET_NS"
-	# Without the mount the users that exist stand in (below).
-	unshare -m sh -c 'mount --bind "$E2E_FLEET_NS" /etc/passwd 2>/dev/null; exec sh "$0"' "$0"
-	rc=$?
-	rm -f "$E2E_FLEET_NS"
-	exit "$rc"
-fi
+# ---- the users: throw-away ones of the test's own (root), else existing ones
+# (A copy of /etc/passwd bind-mounted in a namespace of our own does not
+# last: the kernel drops a mount whose file another suite's useradd
+# renames over, and the suites run side by side.)
 . tests/lib.sh
 . tests/slapd.sh
 
@@ -49,9 +33,18 @@ if [ -n "$why" ]; then
 	echo "e2e_ldap_fleet: skipped ($why; install slapd ldap-utils openssl python3)"
 	exit 0
 fi
-if getent passwd alice >/dev/null && [ "$(getent passwd alice | cut -d: -f5)" = e2e_ldap_fleet ]; then
-	set -- alice bob carol dave erin frank
-else
+USERS=
+if [ "$(id -u)" -eq 0 ] && command -v useradd >/dev/null; then
+	for x in a b c d e f; do
+		u=prf$$$x
+		useradd -M -d /nonexistent -s /usr/sbin/nologin -c e2e_ldap_fleet "$u" ||
+		    break
+		USERS="$USERS $u"
+	done
+	# shellcheck disable=SC2086
+	set -- $USERS
+fi
+if [ $# -lt 6 ]; then
 	# shellcheck disable=SC2046
 	set -- $(getent passwd | cut -d: -f1 | sed -n 1,6p)
 fi
@@ -61,6 +54,7 @@ MANY="$*"
 T=$(mktemp -d) || exit 1
 cleanup() {
 	slapd_stop "$T/a"
+	for u in $USERS; do userdel "$u" >/dev/null 2>&1; done
 	rm -rf "$T"
 }
 trap cleanup EXIT
