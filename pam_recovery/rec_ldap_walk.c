@@ -208,56 +208,6 @@ out:
 	return r;
 }
 
-int
-rec_ldap_has_attr(struct rec_ldap *c, LDAPMessage *e, const char *attr)
-{
-	struct berval **v = ldap_get_values_len(c->ld, e, attr);
-	int yes = v != NULL && v[0] != NULL;
-
-	ldap_value_free_len(v);
-	return yes;
-}
-
-static int
-is_class(struct rec_ldap *c, LDAPMessage *e, const char *oc)
-{
-	struct berval **v = ldap_get_values_len(c->ld, e, "objectClass");
-	int yes = 0;
-
-	for (unsigned i = 0; v != NULL && v[i] != NULL; i++)
-		if (v[i]->bv_len == strlen(oc) &&
-		    strncasecmp(v[i]->bv_val, oc, v[i]->bv_len) == 0)
-			yes = 1;
-	ldap_value_free_len(v);
-	return yes;
-}
-
-/* The single number attr of e, 0 when absent; REC_ERR_CORRUPT if bad. */
-int
-rec_ldap_num_of(struct rec_ldap *c, LDAPMessage *e, const char *attr, uint64_t *v)
-{
-	struct berval **bv = ldap_get_values_len(c->ld, e, attr);
-	char buf[24];
-	const char *end;
-	int r = REC_ERR_CORRUPT;
-
-	*v = 0;
-	if (bv == NULL || bv[0] == NULL) {
-		r = REC_OK;
-		goto out;
-	}
-	if (bv[1] != NULL || bv[0]->bv_len >= sizeof(buf))
-		goto out;
-	memcpy(buf, bv[0]->bv_val, bv[0]->bv_len);
-	buf[bv[0]->bv_len] = '\0';
-	if (rec_ldap_parse_num(buf, UINT64_MAX, v, &end) == REC_OK &&
-	    *end == '\0')
-		r = REC_OK;
-out:
-	ldap_value_free_len(bv);
-	return r;
-}
-
 /* ---- Users ------------------------------------------------------------ */
 
 static int
@@ -295,7 +245,7 @@ users_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 		if ((u->name = strdup(name)) == NULL)
 			return REC_ERR_NOMEM;
 		us->n++;
-		if (parse_user(c->ld, e, &u->u, &have) != REC_OK) {
+		if (rec_ldap_parse_user(c->ld, e, &u->u, &have) != REC_OK) {
 			rec_logf(c->log, LOG_ERR, "directory %s: the entry of "
 			    "user %s does not parse", c->uri, name);
 			return REC_ERR_CORRUPT;
@@ -455,7 +405,7 @@ ents_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 	*res = NULL;
 	for (e = ldap_first_entry(c->ld, ue->pages[ue->npages - 1]); e != NULL;
 	    e = ldap_next_entry(c->ld, e)) {
-		if (is_class(c, e, OC_USER)) {
+		if (rec_ldap_is_class(c->ld, e, OC_USER)) {
 			ue->user = e;
 			continue;
 		}
@@ -467,8 +417,8 @@ ents_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 			ue->b = p;
 		}
 		ue->b[ue->nb].e = e;
-		if ((r = rec_ldap_num_of(c, e, "pamRecoveryBatchId",
-		    &ue->b[ue->nb].id)) != REC_OK)
+		if ((r = rec_ldap_get_u64(c->ld, e, "pamRecoveryBatchId", 1,
+		    UINT64_MAX, &ue->b[ue->nb].id)) != REC_OK)
 			return r;
 		ue->nb++;
 	}
@@ -542,10 +492,11 @@ batch_read(struct rec_ldap *c, LDAPMessage *e, struct rec_batch *b,
 
 	*n = 0;
 	*codes_rc = REC_OK;
-	if (parse_batch(c->ld, e, b) != REC_OK ||
-	    rec_ldap_num_of(c, e, "pamRecoveryPurged", &purged) != REC_OK)
+	if (rec_ldap_parse_batch(c->ld, e, b) != REC_OK ||
+	    rec_ldap_get_u64(c->ld, e, "pamRecoveryPurged", 1, UINT64_MAX,
+	    &purged) != REC_OK)
 		return REC_ERR_CORRUPT;
-	if (parse_codes(c->ld, e, b, codes, n) != REC_OK) {
+	if (rec_ldap_parse_codes(c->ld, e, b, codes, n) != REC_OK) {
 		*codes_rc = REC_ERR_CORRUPT;
 		*n = 0;
 		return REC_OK;
@@ -590,7 +541,7 @@ rec_ldap_user_records(struct rec_ldap *c, const char *user,
 	if ((r = rec_ldap_ents_read(c, user, NULL, &ue)) != REC_OK || ue == NULL)
 		goto out;
 	if (ue->user != NULL) {
-		if (parse_user(c->ld, ue->user, &s->u, &have) != REC_OK) {
+		if (rec_ldap_parse_user(c->ld, ue->user, &s->u, &have) != REC_OK) {
 			rec_logf(c->log, LOG_ERR, "directory %s: the entry of "
 			    "user %s does not parse", c->uri, user);
 			r = REC_ERR_CORRUPT;
@@ -743,7 +694,7 @@ user_events_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 				return REC_ERR_NOMEM;
 			ue->id = p;
 		}
-		if (parse_event(c->ld, e, ue->user, &ue->ev[ue->n],
+		if (rec_ldap_parse_event(c->ld, e, ue->user, &ue->ev[ue->n],
 		    ue->ev[ue->n].host, sizeof(ue->ev[ue->n].host)) != REC_OK)
 			return bad_event(c, ue->user);
 		event_id(c, e, ue->id[ue->n], sizeof(ue->id[ue->n]));
@@ -845,7 +796,7 @@ events_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 	    e = ldap_next_entry(c->ld, e)) {
 		if ((r = event_user(c, e, user)) != REC_OK)
 			return r;
-		if (parse_event(c->ld, e, user, &a->ev, a->ev.host,
+		if (rec_ldap_parse_event(c->ld, e, user, &a->ev, a->ev.host,
 		    sizeof(a->ev.host)) != REC_OK)
 			return bad_event(c, user);
 		if (++a->seq < a->from)
