@@ -120,6 +120,33 @@ out:
 	return r;
 }
 
+void
+rec_ldap_mods_batch(struct rec_ldap_mods *m, const struct rec_batch *b)
+{
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "objectClass");
+	rec_ldap_mods_fmt(m, "%s", OC_BATCH);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchId", b->id);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus", b->status);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCreated", b->created);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExpires", b->expires);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryVerified", b->verified);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExported", b->exported);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCodeCount", b->count);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryFormat");
+	rec_ldap_mods_fmt(m, "%s %u %u %d",
+	    rec_config_alphabet_name(b->fmt.alphabet),
+	    b->fmt.length, b->fmt.group, b->fmt.check ? 1 : 0);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryOpsLimit", b->opslimit);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryMemLimit", b->memlimit);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryPeppered");
+	rec_ldap_mods_fmt(m, "%s", b->peppered ? "TRUE" : "FALSE");
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryTagBits", b->tag_bits);
+	if (b->tag_bits != 0) {
+		rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryTagKey");
+		rec_ldap_mods_val(m, b->tag_key, REC_TAGKEY_LEN);
+	}
+}
+
 static int
 by_slot(const void *a, const void *b)
 {
@@ -859,28 +886,7 @@ rec_ldap_write_batch(struct rec_ldap *c, const char *user,
 		r = REC_ERR_NOMEM;
 		goto out;
 	}
-	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "objectClass");
-	rec_ldap_mods_fmt(m, "%s", OC_BATCH);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchId", b->id);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus", b->status);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCreated", b->created);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExpires", b->expires);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryVerified", b->verified);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExported", b->exported);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCodeCount", b->count);
-	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryFormat");
-	rec_ldap_mods_fmt(m, "%s %u %u %d",
-	    rec_config_alphabet_name(b->fmt.alphabet),
-	    b->fmt.length, b->fmt.group, b->fmt.check ? 1 : 0);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryOpsLimit", b->opslimit);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryMemLimit", b->memlimit);
-	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryPeppered");
-	rec_ldap_mods_fmt(m, "%s", b->peppered ? "TRUE" : "FALSE");
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryTagBits", b->tag_bits);
-	if (b->tag_bits != 0) {
-		rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryTagKey");
-		rec_ldap_mods_val(m, b->tag_key, REC_TAGKEY_LEN);
-	}
+	rec_ldap_mods_batch(m, b);
 	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryCode");
 	for (unsigned i = 0; i < n; i++) {
 		if (codes[i].state != REC_CODE_UNUSED || codes[i].slot == 0 ||

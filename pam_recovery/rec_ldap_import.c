@@ -46,7 +46,7 @@ rec_ldap_put_batch(struct rec_ldap *c, const char *user,
 		[REC_CODE_INVALID] = "pamRecoveryInvalidCode",
 	};
 	char udn[REC_DN_MAX], dn[REC_DN_MAX], val[REC_LDAP_VAL_MAX];
-	char fmt[64], who[REC_FIELD_MAX];
+	char who[REC_FIELD_MAX];
 	struct rec_ldap_mods *m = NULL;
 	int r = REC_ERR_INTERNAL, lrc;
 
@@ -63,27 +63,7 @@ rec_ldap_put_batch(struct rec_ldap *c, const char *user,
 		r = REC_ERR_NOMEM;
 		goto out;
 	}
-	rec_ldap_mods_one(m, LDAP_MOD_ADD, "objectClass", "pamRecoveryBatch");
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchId", b->id);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus", b->status);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCreated", b->created);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExpires", b->expires);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryVerified", b->verified);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExported", b->exported);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCodeCount", b->count);
-	snprintf(fmt, sizeof(fmt), "%s %u %u %d",
-	    rec_config_alphabet_name(b->fmt.alphabet), b->fmt.length,
-	    b->fmt.group, b->fmt.check ? 1 : 0);
-	rec_ldap_mods_one(m, LDAP_MOD_ADD, "pamRecoveryFormat", fmt);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryOpsLimit", b->opslimit);
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryMemLimit", b->memlimit);
-	rec_ldap_mods_one(m, LDAP_MOD_ADD, "pamRecoveryPeppered",
-	    b->peppered ? "TRUE" : "FALSE");
-	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryTagBits", b->tag_bits);
-	if (b->tag_bits != 0) {
-		rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryTagKey");
-		rec_ldap_mods_val(m, b->tag_key, REC_TAGKEY_LEN);
-	}
+	rec_ldap_mods_batch(m, b);
 	/*
 	 * Each state's values as one attribute.  A used code is marked with
 	 * the host that copies it (a local store is used on its own host

@@ -199,6 +199,12 @@ int rec_ldap_parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
 int rec_ldap_parse_event(LDAP *ld, LDAPMessage *e, const char *user,
     struct rec_event *ev, char *host, size_t hostlen);
 
+/*
+ * The attributes of batch entry b but its codes, as rec_ldap_parse_batch
+ * reads them, added to the Add m.
+ */
+void rec_ldap_mods_batch(struct rec_ldap_mods *m, const struct rec_batch *b);
+
 /* ---- Paged searches and one user's entries (rec_ldap_walk.c) ---------- */
 
 /*
