@@ -230,7 +230,8 @@ rec_ldap_read_user(struct rec_ldap *c, const char *user,
 	    e = ldap_next_entry(c->ld, e))
 		if (rec_ldap_is_class(c->ld, e, OC_USER))
 			ue = e;
-	if (ue == NULL) {
+	/* A holder is no record: a login sees no user, as on LMDB. */
+	if (ue == NULL || rec_ldap_is_holder(c, ue)) {
 		r = REC_ERR_NOSTORE;
 		goto out;
 	}
@@ -280,8 +281,9 @@ rec_ldap_read_locks(struct rec_ldap *c, const char *user, struct rec_user *u,
 	r = rec_ldap_search(c, dn, LDAP_SCOPE_BASE, "(objectClass=" OC_USER ")",
 	    NULL, &res);
 	if (r == REC_ERR_NOTFOUND ||
-	    (r == REC_OK && (e = ldap_first_entry(c->ld, res)) == NULL)) {
-		r = REC_ERR_NOSTORE;
+	    (r == REC_OK && ((e = ldap_first_entry(c->ld, res)) == NULL ||
+	    rec_ldap_is_holder(c, e)))) {
+		r = REC_ERR_NOSTORE;	/* a holder too: no record */
 		goto out;
 	}
 	if (r != REC_OK)
@@ -449,6 +451,7 @@ int
 rec_ldap_swap_locks(struct rec_ldap *c, const char *user, unsigned which,
     const struct rec_user *old, unsigned have, const struct rec_user *nu)
 {
+	static const struct rec_user zero;
 	char dn[REC_DN_MAX];
 	struct rec_ldap_mods *m = NULL;
 	int r = REC_ERR_INTERNAL, lrc, ch1 = 0, ch2 = 0;
@@ -458,9 +461,17 @@ rec_ldap_swap_locks(struct rec_ldap *c, const char *user, unsigned which,
 		goto out;
 	if (old == NULL) {
 		r = add_user(c, user, dn, which, nu, &lrc);
-		if (r != REC_OK && lrc == LDAP_ALREADY_EXISTS)
-			r = REC_ERR_EXISTS;
-		goto out;
+		if (r == REC_OK || lrc != LDAP_ALREADY_EXISTS)
+			goto out;
+		/*
+		 * The entry is there: a holder (a forgotten user's, read as
+		 * no record), or another host's since the read.  The states
+		 * are added to it as to an entry without them: an add of a
+		 * single value another host put there is refused, and the
+		 * caller reads again.
+		 */
+		old = &zero;
+		have = 0;
 	}
 	if ((m = rec_ldap_mods_new()) == NULL) {
 		r = REC_ERR_NOMEM;

@@ -230,6 +230,13 @@ int rec_ldap_paged(struct rec_ldap *c, const char *base, int scope,
 /* The state attributes of a user's entry (NULL-terminated): none, a holder. */
 extern char *const rec_ldap_user_state[];
 
+/*
+ * 1 when the user's entry e (read with rec_ldap_user_state at least) is a
+ * holder: a forgotten user's entry kept for the events below it, which is
+ * no user record (conf/ldap/README).
+ */
+int rec_ldap_is_holder(struct rec_ldap *c, LDAPMessage *e);
+
 /* The attributes a batch entry keeps its codes in, and their states. */
 #define REC_LDAP_CODE_ATTRS 3
 struct rec_ldap_code_attr {

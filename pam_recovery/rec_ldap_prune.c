@@ -338,8 +338,7 @@ rec_ldap_forget(struct rec_ldap *c, const char *user, int dry,
 		(*removed)++;
 	}
 	if (ue->user != NULL) {
-		for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
-			holder &= !rec_ldap_has_attr(c, ue->user, rec_ldap_user_state[i]);
+		holder = rec_ldap_is_holder(c, ue->user);
 		if (!holder)
 			(*removed)++;
 		if ((r = rec_ldap_get_u64(c->ld, ue->user,
@@ -415,7 +414,7 @@ rec_ldap_holder_drop(struct rec_ldap *c, const char *user)
 {
 	char dn[REC_DN_MAX];
 	LDAPMessage *res = NULL, *e;
-	int r, lrc, state = 0;
+	int r, lrc;
 
 	if ((r = rec_ldap_need_write(c, "forget")) != REC_OK ||
 	    (r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
@@ -423,9 +422,7 @@ rec_ldap_holder_drop(struct rec_ldap *c, const char *user)
 	if ((r = rec_ldap_read_entry(c, dn, (char **)rec_ldap_user_state,
 	    &res, &e)) != REC_OK || e == NULL)
 		goto out;
-	for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
-		state |= rec_ldap_has_attr(c, e, rec_ldap_user_state[i]);
-	if (state)
+	if (!rec_ldap_is_holder(c, e))
 		goto out;	/* in use again (a generate meanwhile) */
 	r = rec_ldap_send(c, REC_LDAP_DELETE, dn, NULL, &lrc);
 	if (r != REC_OK && (lrc == LDAP_NOT_ALLOWED_ON_NONLEAF ||

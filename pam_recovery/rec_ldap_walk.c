@@ -25,6 +25,15 @@ char *const rec_ldap_user_state[] = {
 	"pamRecoveryLastUsed", "pamRecoveryLastGenerated", NULL,
 };
 
+int
+rec_ldap_is_holder(struct rec_ldap *c, LDAPMessage *e)
+{
+	for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
+		if (rec_ldap_has_attr(c, e, rec_ldap_user_state[i]))
+			return 0;
+	return 1;
+}
+
 const struct rec_ldap_code_attr rec_ldap_code_attrs[REC_LDAP_CODE_ATTRS] = {
 	{ "pamRecoveryCode", REC_CODE_UNUSED },
 	{ "pamRecoveryUsedCode", REC_CODE_USED },
@@ -227,7 +236,7 @@ users_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 	LDAPMessage *e;
 	void *p;
 	unsigned have;
-	int r, state;
+	int r;
 
 	for (e = ldap_first_entry(c->ld, *res); e != NULL;
 	    e = ldap_next_entry(c->ld, e)) {
@@ -250,10 +259,7 @@ users_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 			    "user %s does not parse", c->uri, name);
 			return REC_ERR_CORRUPT;
 		}
-		state = 0;
-		for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
-			state |= rec_ldap_has_attr(c, e, rec_ldap_user_state[i]);
-		u->holder = !state;
+		u->holder = rec_ldap_is_holder(c, e);
 	}
 	return REC_OK;
 }
@@ -547,8 +553,7 @@ rec_ldap_user_records(struct rec_ldap *c, const char *user,
 			r = REC_ERR_CORRUPT;
 			goto out;
 		}
-		for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
-			holder &= !rec_ldap_has_attr(c, ue->user, rec_ldap_user_state[i]);
+		holder = rec_ldap_is_holder(c, ue->user);
 	}
 	if (ufn != NULL && ue->user != NULL && !holder) {
 		memset(&it, 0, sizeof(it));
