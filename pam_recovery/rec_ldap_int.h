@@ -187,9 +187,11 @@ int rec_ldap_has_attr(struct rec_ldap *c, LDAPMessage *e, const char *attr);
 /*
  * An entry's values as a login reads them (rec_ldap_entry.c): the user's
  * record, a batch, its codes (sorted by slot, counting used and
- * invalidated into *b), an audit event of user (host: pamRecoveryHost).
- * rec_ldap_parse_user's *have receives REC_LOCK_LOGIN and REC_LOCK_GEN for the
- * lockout values e holds.  Each returns REC_OK or REC_ERR_CORRUPT.
+ * invalidated into *b; a slot without any value, which purge removed,
+ * counts as used), an audit event of user (host: pamRecoveryHost).
+ * rec_ldap_parse_user's *have receives REC_LOCK_LOGIN and REC_LOCK_GEN
+ * for the lockout values e holds.  Each returns REC_OK or
+ * REC_ERR_CORRUPT.
  */
 int rec_ldap_parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u,
     unsigned *have);

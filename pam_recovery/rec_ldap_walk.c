@@ -483,9 +483,8 @@ rec_ldap_ents_read(struct rec_ldap *c, const char *user, char **attrs,
 
 /*
  * Batch entry e with its codes into *b and codes (*n), as a login reads
- * them; then what only the administrator's walks see: a slot without any
- * value was purged, and counts as used (as a code record purge removed
- * does in the LMDB store), and a purged batch was last changed when purge
+ * them (a slot without any value counts as used); then what only the
+ * administrator's walks see: a purged batch was last changed when purge
  * marked it (pamRecoveryPurged).  *codes_rc: REC_OK or REC_ERR_CORRUPT for
  * codes that do not parse (then *n is 0).  REC_ERR_CORRUPT for a batch
  * that does not parse.
@@ -507,8 +506,6 @@ batch_read(struct rec_ldap *c, LDAPMessage *e, struct rec_batch *b,
 		*n = 0;
 		return REC_OK;
 	}
-	if (*n < b->count)
-		b->used = (uint16_t)(b->used + b->count - *n);
 	if (b->status == REC_BATCH_PURGED && purged > b->modified)
 		b->modified = purged;
 	return REC_OK;

@@ -118,6 +118,7 @@ adm plant pa 100 invalidated 3 3
 check "pa: an invalidated batch of 3, 100 days old, its codes invalidated then" test "$RC" -eq 0
 adm plant pa 100 active 4 2
 check "pa: an active batch of 4, 2 used 100 days ago" test "$RC" -eq 0
+printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$' >"$T/pa.codes"
 adm plant pb 1 active 3 0
 check "pb: an active batch of 3, a day old, unused" test "$RC" -eq 0
 adm plant pc 100 active 2 2
@@ -150,6 +151,16 @@ adm purge 30 2 31
 check "31 days on: the 2 purged cards go, nothing else" has "ok codes 0 purged 0 deleted 2"
 adm deep
 check "check --deep then: nothing wrong, 2 batches" has "batches 2 codes 5 findings 0"
+# The login side agrees with the walks: pa's 2 used codes, whose values
+# purge removed, still count as used (rec_store.h), as on LMDB.
+drive hosta view pa
+check "a host's view of pa: 2 codes left, both unused, and 2 counted used" \
+    has "ok batch 1 codes 2 unused 2 used 0 invalid 0"
+check "... the batch counts the purged 2 as used" has "counted used 2 invalid 0"
+drive hosta mark pa 1 used
+check "marking a purged slot: used, and 2 unused left" has "outcome used remaining 2"
+drive hosta auth pa "$(sed -n 3p "$T/pa.codes")"
+check "a login with pa's third code: 1 left, not 3" has "ok slot 3 remaining 1"
 
 # ---- the audit purge: exactly the events older than the cutoff -------------
 adm events-old u00001 700 100
