@@ -256,6 +256,32 @@ check "a lockout update with create on fz's holder writes a record" \
 adm names
 check "... and fz is a user again" has "first fz"
 
+# ---- events of no user: purge's run, through the admin tool ----------------
+# They go directly below ldap_base (conf/ldap/README), which the shipped
+# ACLs let the administrators write and the hosts not.
+adm plant pd 100 active 2 1
+check "pd: an active batch of 2, 1 used 100 days ago" test "$RC" -eq 0
+{ echo "store = ldap"; cat "$T/admin.conf"; } >"$T/tool.conf"
+chmod 0644 "$T/tool.conf"
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/tool.conf" purge 2>&1)
+RC=$?
+vgcheck pam-recovery-admin
+check "pam-recovery-admin purge on the directory store: pd's used code" \
+    test "$RC" -eq 0
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/tool.conf" audit 2>&1)
+RC=$?
+vgcheck pam-recovery-admin
+check "audit shows the purge's run, with no user, by this host" \
+    has "purged user=- host=adminhost service=pam-recovery-admin rhost=- tty=- batch=- actor="
+ld ldapsearch -LLL -s one -b "$SLAPD_BASE" "(objectClass=pamRecoveryEvent)" pamRecoveryEventType
+check "... recorded directly below ldap_base" \
+    test "$RC" -eq 0 -a -n "$(printf '%s\n' "$OUT" | grep '^pamRecoveryEventType: purged')"
+printf 'dn: pamRecoveryEventId=0-0,%s\nobjectClass: pamRecoveryEvent\npamRecoveryEventId: 0-0\npamRecoveryEventTime: 1\npamRecoveryEventType: purged\npamRecoveryHost: host-a\n' \
+    "$SLAPD_BASE" >"$T/topev.ldif"
+OUT=$(ldapadd -x -ZZ -H "$H" -D "$SLAPD_HOST_DN" -w hostpw -f "$T/topev.ldif" 2>&1)
+RC=$?
+check "a host cannot add an event there" test "$RC" -eq 50
+
 el=$(($(date +%s) - t0))
 OUT="$el s"
 [ -n "$VG" ] || check "the suite took under 30 s ($el s)" test "$el" -lt 30
