@@ -215,29 +215,57 @@ out:
 }
 
 int
+rec_ldap_user_entries(struct rec_ldap *c, const char *user,
+    LDAPMessage **res, LDAPMessage **ue)
+{
+	char dn[REC_DN_MAX];
+	LDAPMessage *e;
+	int r;
+
+	*res = *ue = NULL;
+	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
+		return r;
+	r = rec_ldap_search(c, dn, LDAP_SCOPE_SUBTREE, "(|(objectClass=" OC_USER
+	    ")(objectClass=" OC_BATCH "))", NULL, res);
+	if (r != REC_OK)
+		return r;
+	for (e = ldap_first_entry(c->ld, *res); e != NULL;
+	    e = ldap_next_entry(c->ld, e))
+		if (rec_ldap_is_class(c->ld, e, OC_USER))
+			*ue = e;
+	return REC_OK;
+}
+
+LDAPMessage *
+rec_ldap_batch_entry(struct rec_ldap *c, LDAPMessage *res, uint64_t id)
+{
+	LDAPMessage *e;
+	uint64_t bid;
+
+	for (e = ldap_first_entry(c->ld, res); e != NULL && id != 0;
+	    e = ldap_next_entry(c->ld, e))
+		if (rec_ldap_is_class(c->ld, e, OC_BATCH) &&
+		    rec_ldap_get_u64(c->ld, e, "pamRecoveryBatchId", 0,
+		    UINT64_MAX, &bid) == REC_OK && bid == id)
+			return e;
+	return NULL;
+}
+
+int
 rec_ldap_read_user(struct rec_ldap *c, const char *user,
     struct rec_ldap_user *out)
 {
-	char dn[REC_DN_MAX];
-	LDAPMessage *res = NULL, *e, *ue = NULL;
-	uint64_t id;
+	LDAPMessage *res = NULL, *ue, *e;
 	int r = REC_ERR_INTERNAL;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
-		goto out;
-	r = rec_ldap_search(c, dn, LDAP_SCOPE_SUBTREE, "(|(objectClass=" OC_USER
-	    ")(objectClass=" OC_BATCH "))", NULL, &res);
+	r = rec_ldap_user_entries(c, user, &res, &ue);
 	if (r == REC_ERR_NOTFOUND) {
 		r = REC_ERR_NOSTORE;
 		goto out;
 	}
 	if (r != REC_OK)
 		goto out;
-	for (e = ldap_first_entry(c->ld, res); e != NULL;
-	    e = ldap_next_entry(c->ld, e))
-		if (rec_ldap_is_class(c->ld, e, OC_USER))
-			ue = e;
 	/* A holder is no record: a login sees no user, as on LMDB. */
 	if (ue == NULL || rec_ldap_is_holder(c, ue)) {
 		r = REC_ERR_NOSTORE;
@@ -246,20 +274,14 @@ rec_ldap_read_user(struct rec_ldap *c, const char *user,
 	if ((r = rec_ldap_parse_user(c->ld, ue, &out->user,
 	    &out->have_locks)) != REC_OK)
 		goto bad;
-	for (e = ldap_first_entry(c->ld, res); e != NULL &&
-	    out->user.active_batch != 0; e = ldap_next_entry(c->ld, e)) {
-		if (!rec_ldap_is_class(c->ld, e, OC_BATCH) ||
-		    rec_ldap_get_u64(c->ld, e, "pamRecoveryBatchId", 0,
-		    UINT64_MAX, &id) != REC_OK ||
-		    id != out->user.active_batch)
-			continue;
+	if ((e = rec_ldap_batch_entry(c, res, out->user.active_batch)) !=
+	    NULL) {
 		if ((r = rec_ldap_parse_batch(c->ld, e, &out->batch)) !=
 		    REC_OK ||
 		    (r = rec_ldap_parse_codes(c->ld, e, &out->batch, out->codes,
 		    &out->ncodes)) != REC_OK)
 			goto bad;
 		out->have_batch = 1;
-		break;
 	}
 	r = REC_OK;
 	goto out;

@@ -202,6 +202,19 @@ int rec_ldap_parse_event(LDAP *ld, LDAPMessage *e, const char *user,
     struct rec_event *ev, char *host, size_t hostlen);
 
 /*
+ * user's entry and batch entries, all their attributes, in one subtree
+ * search (rec_ldap_search): *res for the caller to free, *ue the user's
+ * entry in it (NULL when there is none).  REC_ERR_NOTFOUND when the user
+ * has no entry, or a store error.
+ */
+int rec_ldap_user_entries(struct rec_ldap *c, const char *user,
+    LDAPMessage **res, LDAPMessage **ue);
+
+/* The batch entry of id (0: none) in res, or NULL. */
+LDAPMessage *rec_ldap_batch_entry(struct rec_ldap *c, LDAPMessage *res,
+    uint64_t id);
+
+/*
  * The attributes of batch entry b but its codes, as rec_ldap_parse_batch
  * reads them, added to the Add m.
  */

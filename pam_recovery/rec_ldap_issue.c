@@ -21,12 +21,9 @@ int
 rec_ldap_issue_read(struct rec_ldap *c, const char *user, uint64_t id,
     struct rec_ldap_issue *out)
 {
-	char dn[REC_DN_MAX];
 	struct rec_code_rec *codes = NULL;
-	LDAPMessage *res = NULL, *e, *ue = NULL, *ae = NULL, *be = NULL;
-	uint64_t bid;
-	unsigned n;
-	unsigned locks;
+	LDAPMessage *res = NULL, *ue, *ae, *be;
+	unsigned n, locks;
 	int r = REC_ERR_INTERNAL;
 
 	memset(out, 0, sizeof(*out));
@@ -37,20 +34,13 @@ rec_ldap_issue_read(struct rec_ldap *c, const char *user, uint64_t id,
 		r = REC_ERR_USAGE;
 		goto out;
 	}
-	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
-		goto out;
-	if ((r = rec_ldap_search(c, dn, LDAP_SCOPE_SUBTREE, "(|(objectClass="
-	    OC_USER ")(objectClass=" OC_BATCH "))", NULL, &res)) ==
+	if ((r = rec_ldap_user_entries(c, user, &res, &ue)) ==
 	    REC_ERR_NOTFOUND) {
 		r = REC_OK;	/* no user entry: the zero state */
 		goto out;
 	}
 	if (r != REC_OK)
 		goto out;
-	for (e = ldap_first_entry(c->ld, res); e != NULL;
-	    e = ldap_next_entry(c->ld, e))
-		if (rec_ldap_is_class(c->ld, e, OC_USER))
-			ue = e;
 	if (ue == NULL)
 		goto out;	/* r is REC_OK: as no entry */
 	out->have_user = 1;
@@ -58,18 +48,8 @@ rec_ldap_issue_read(struct rec_ldap *c, const char *user, uint64_t id,
 		goto bad;
 	out->have_gen = (locks & REC_LOCK_GEN) != 0;
 	out->have_active = rec_ldap_has_attr(c, ue, "pamRecoveryActiveBatch");
-	for (e = ldap_first_entry(c->ld, res); e != NULL;
-	    e = ldap_next_entry(c->ld, e)) {
-		if (!rec_ldap_is_class(c->ld, e, OC_BATCH) ||
-		    rec_ldap_get_u64(c->ld, e, "pamRecoveryBatchId", 0,
-		    UINT64_MAX, &bid) != REC_OK)
-			continue;
-		if (out->user.active_batch != 0 &&
-		    bid == out->user.active_batch)
-			ae = e;
-		if (id != 0 && bid == id)
-			be = e;
-	}
+	ae = rec_ldap_batch_entry(c, res, out->user.active_batch);
+	be = rec_ldap_batch_entry(c, res, id);
 	if (ae != NULL) {
 		r = rec_ldap_parse_batch(c->ld, ae, &out->old);
 		if (r == REC_OK)
