@@ -57,6 +57,7 @@ CORE_SRC := \
 	pam_recovery/rec_ldap_issue.c \
 	pam_recovery/rec_ldap_probe.c \
 	pam_recovery/rec_ldap_prune.c \
+	pam_recovery/rec_ldap_req.c \
 	pam_recovery/rec_ldap_value.c \
 	pam_recovery/rec_ldap_walk.c \
 	pam_recovery/rec_lockout.c \

@@ -259,12 +259,11 @@ int rec_ldap_write_batch(struct rec_ldap *c, const char *user,
     uint64_t now);
 
 /*
- * Record *ev below its user's entry, with host (cfg->host_name), under an
- * id made of its time and 64 random bits, so hosts need no common counter.
- * Text fields are kept to printable ASCII ('?' for anything else).
- * REC_ERR_NOSTORE when the user has no entry.  An event with no user (a
- * purge's run) goes directly below ldap_base (only administrators may add
- * there).
+ * Record *ev below its user's entry (an event of no user, ev->user "",
+ * directly below ldap_base), with host (cfg->host_name), under an id made
+ * of its time and 64 random bits, so hosts need no common counter.  Text
+ * fields are kept to printable ASCII ('?' for anything else).
+ * REC_ERR_NOSTORE when the user has no entry (or ldap_base is not there).
  */
 int rec_ldap_audit(struct rec_ldap *c, const struct rec_event *ev,
     const char *host);

@@ -13,316 +13,56 @@
 #include "rec_ldap_int.h"
 #include "rec_lockout.h"
 
-#define MODS_MAX 24		/* attributes of one Modify or Add */
-#define VALS_MAX (REC_COUNT_MAX + 2 * MODS_MAX)
 #define CAS_MAX 256		/* rounds of a contended lockout update */
 
 #define OC_USER "pamRecoveryUser"
 #define OC_BATCH "pamRecoveryBatch"
 #define OC_EVENT "pamRecoveryEvent"
 
-/*
- * A Modify or Add being built: every value is a copy kept here, so the
- * whole request is one allocation, wiped when freed.
- */
-struct mods {
-	LDAPMod mod[MODS_MAX];
-	LDAPMod *list[MODS_MAX + 1];
-	struct berval bv[VALS_MAX];
-	struct berval *bvp[VALS_MAX + MODS_MAX];
-	char text[VALS_MAX][REC_LDAP_VAL_MAX];
-	unsigned nmod, nbv, nbvp;
-	int open, bad;
-};
-
-static struct mods *
-mods_new(void)
-{
-	return calloc(1, sizeof(struct mods));
-}
-
-static void
-mods_free(struct mods *m)
-{
-	if (m == NULL)
-		return;
-	sodium_memzero(m, sizeof(*m));
-	free(m);
-}
-
-static void
-mods_end(struct mods *m)
-{
-	if (!m->open)
-		return;
-	m->bvp[m->nbvp++] = NULL;
-	m->open = 0;
-}
-
-/* Start the values of attribute attr, for op (LDAP_MOD_ADD, _DELETE, ...). */
-static void
-mods_attr(struct mods *m, int op, const char *attr)
-{
-	mods_end(m);
-	if (m->nmod == MODS_MAX || m->nbvp >= VALS_MAX + MODS_MAX - 1) {
-		m->bad = 1;
-		return;
-	}
-	m->mod[m->nmod].mod_op = op | LDAP_MOD_BVALUES;
-	m->mod[m->nmod].mod_type = (char *)attr;
-	m->mod[m->nmod].mod_bvalues = &m->bvp[m->nbvp];
-	m->list[m->nmod] = &m->mod[m->nmod];
-	m->nmod++;
-	m->open = 1;
-}
-
-static void
-mods_bin(struct mods *m, const void *v, size_t len)
-{
-	if (!m->open || m->nbv == VALS_MAX || len > REC_LDAP_VAL_MAX ||
-	    m->nbvp >= VALS_MAX + MODS_MAX - 1) {
-		m->bad = 1;
-		return;
-	}
-	memcpy(m->text[m->nbv], v, len);
-	m->bv[m->nbv].bv_val = m->text[m->nbv];
-	m->bv[m->nbv].bv_len = len;
-	m->bvp[m->nbvp++] = &m->bv[m->nbv++];
-}
-
-static void mods_fmt(struct mods *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-mods_fmt(struct mods *m, const char *fmt, ...)
-{
-	char buf[REC_LDAP_VAL_MAX];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof(buf))
-		m->bad = 1;
-	else
-		mods_bin(m, buf, (size_t)n);
-	sodium_memzero(buf, sizeof(buf));
-}
-
-/* One attribute with one number, or one string, as a whole. */
-static void
-mods_u64(struct mods *m, int op, const char *attr, uint64_t v)
-{
-	mods_attr(m, op, attr);
-	mods_fmt(m, "%" PRIu64, v);
-}
-
-static LDAPMod **
-mods_list(struct mods *m)
-{
-	mods_end(m);
-	m->list[m->nmod] = NULL;
-	return m->bad ? NULL : m->list;
-}
-
-/* ---- Reading entries ------------------------------------------------- */
-
-/* The one value of attr in entry e into buf (len), NUL-terminated. */
+/* The Modify or Add m of dn; *result the LDAP result. */
 static int
-get_str(LDAP *ld, LDAPMessage *e, const char *attr, char *buf, size_t len)
+modify(struct rec_ldap *c, const char *dn, struct rec_ldap_mods *m,
+    int *result)
 {
-	struct berval **v = ldap_get_values_len(ld, e, attr);
-	int r = REC_ERR_NOTFOUND;
-
-	if (v == NULL || v[0] == NULL)
-		goto out;
-	r = REC_ERR_CORRUPT;
-	if (v[1] != NULL || v[0]->bv_len >= len ||
-	    memchr(v[0]->bv_val, '\0', v[0]->bv_len) != NULL)
-		goto out;
-	memcpy(buf, v[0]->bv_val, v[0]->bv_len);
-	buf[v[0]->bv_len] = '\0';
-	r = REC_OK;
-out:
-	ldap_value_free_len(v);
-	return r;
-}
-
-/* A number attribute; absent is def when optional, else corrupt. */
-static int
-get_u64(LDAP *ld, LDAPMessage *e, const char *attr, int optional,
-    uint64_t def, uint64_t max, uint64_t *out)
-{
-	char buf[32];
-	const char *end;
-	int r = get_str(ld, e, attr, buf, sizeof(buf));
-
-	if (r == REC_ERR_NOTFOUND && optional) {
-		*out = def;
-		return REC_OK;
-	}
-	if (r != REC_OK || rec_ldap_parse_num(buf, max, out, &end) != REC_OK ||
-	    *end != '\0')
-		return REC_ERR_CORRUPT;
-	return REC_OK;
-}
-
-/* Search below base, all results at once within the deadline. */
-static int
-search(struct rec_ldap *c, const char *base, int scope, const char *filter,
-    char **attrs, LDAPMessage **res)
-{
-	struct timeval tv = { .tv_sec = (time_t)c->cfg.ldap_timeout };
-	LDAPMessage *all = NULL, *m;
-	int msgid, lrc, r = REC_ERR_INTERNAL;
-
-	*res = NULL;
-	if (c->broken)
-		return REC_ERR_IO;
-	if ((lrc = ldap_search_ext(c->ld, base, scope, filter, attrs, 0, NULL,
-	    NULL, &tv, LDAP_NO_LIMIT, &msgid)) != LDAP_SUCCESS) {
-		rec_logf(c->log, LOG_ERR, "directory %s: search %s: %s", c->uri,
-		    base, ldap_err2string(lrc));
-		return REC_ERR_IO;
-	}
-	if ((r = rec_ldap_wait(c, msgid, "search", &all)) != REC_OK)
-		goto out;
-	for (m = ldap_first_message(c->ld, all); m != NULL;
-	    m = ldap_next_message(c->ld, m))
-		if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT)
-			break;
-	if (m == NULL) {
-		r = REC_ERR_IO;
-		goto out;
-	}
-	lrc = LDAP_OTHER;
-	if (ldap_parse_result(c->ld, m, &lrc, NULL, NULL, NULL, NULL, 0) !=
-	    LDAP_SUCCESS || lrc != LDAP_SUCCESS) {
-		r = rec_ldap_err(lrc);
-		if (r != REC_ERR_NOTFOUND)
-			rec_logf(c->log, LOG_ERR, "directory %s: search %s: %s",
-			    c->uri, base, ldap_err2string(lrc));
-		goto out;
-	}
-	*res = all;
-	all = NULL;
-	r = REC_OK;
-out:
-	ldap_msgfree(all);
-	return r;
-}
-
-/*
- * Changes, and the reads that decide them, go over a connection opened
- * for writing (ldap_write_uri): a replica may be behind, or refer writes.
- */
-static int
-need_write(struct rec_ldap *c, const char *what)
-{
-	if (c->write)
-		return REC_OK;
-	rec_logf(c->log, LOG_ERR, "directory %s: %s over a connection opened "
-	    "for reading", c->uri, what);
-	return REC_ERR_USAGE;
-}
-
-/* Send a Modify, Add or Delete already started as msgid and judge it. */
-static int
-finish_op(struct rec_ldap *c, int lrc, int msgid, const char *what,
-    const char *dn, int *result)
-{
-	LDAPMessage *res = NULL;
-	int r;
-
-	*result = LDAP_OTHER;
-	if (lrc != LDAP_SUCCESS) {
-		rec_logf(c->log, LOG_ERR, "directory %s: %s %s: %s", c->uri,
-		    what, dn, ldap_err2string(lrc));
-		return REC_ERR_IO;
-	}
-	if ((r = rec_ldap_wait(c, msgid, what, &res)) != REC_OK)
-		return r;
-	return rec_ldap_result(c, res, what, result);
+	return rec_ldap_send(c, REC_LDAP_MODIFY, dn, rec_ldap_mods_list(m),
+	    result);
 }
 
 static int
-modify(struct rec_ldap *c, const char *dn, struct mods *m, int *result)
+add(struct rec_ldap *c, const char *dn, struct rec_ldap_mods *m, int *result)
 {
-	LDAPMod **list = mods_list(m);
-	int msgid = -1, lrc, r;
-
-	*result = LDAP_OTHER;
-	if (list == NULL)
-		return REC_ERR_INTERNAL;
-	if (c->broken)
-		return REC_ERR_IO;
-	if ((r = need_write(c, "modify")) != REC_OK)
-		return r;
-	lrc = ldap_modify_ext(c->ld, dn, list, NULL, NULL, &msgid);
-	return finish_op(c, lrc, msgid, "modify", dn, result);
-}
-
-static int
-add(struct rec_ldap *c, const char *dn, struct mods *m, int *result)
-{
-	LDAPMod **list = mods_list(m);
-	int msgid = -1, lrc, r;
-
-	*result = LDAP_OTHER;
-	if (list == NULL)
-		return REC_ERR_INTERNAL;
-	if (c->broken)
-		return REC_ERR_IO;
-	if ((r = need_write(c, "add")) != REC_OK)
-		return r;
-	lrc = ldap_add_ext(c->ld, dn, list, NULL, NULL, &msgid);
-	return finish_op(c, lrc, msgid, "add", dn, result);
-}
-
-/* Log a failed write that is not one of the expected races. */
-static int
-write_failed(struct rec_ldap *c, int r, int lrc, const char *what,
-    const char *dn)
-{
-	rec_logf(c->log, LOG_ERR, "directory %s: %s %s: %s", c->uri, what, dn,
-	    ldap_err2string(lrc));
-	return r;
+	return rec_ldap_send(c, REC_LDAP_ADD, dn, rec_ldap_mods_list(m),
+	    result);
 }
 
 /* ---- The user's entry and the active batch --------------------------- */
 
 /* *have: REC_LOCK_LOGIN, REC_LOCK_GEN for the lockout values e holds. */
 int
-parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u, unsigned *have)
+rec_ldap_parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u,
+    unsigned *have)
 {
-	char buf[REC_LDAP_VAL_MAX];
-	int r;
+	int login, gen;
 
 	memset(u, 0, sizeof(*u));
 	*have = 0;
-	if (get_u64(ld, e, "pamRecoveryActiveBatch", 1, 0, UINT64_MAX,
+	if (rec_ldap_get_u64(ld, e, "pamRecoveryActiveBatch", 1, UINT64_MAX,
 	    &u->active_batch) != REC_OK ||
-	    get_u64(ld, e, "pamRecoveryLastUsed", 1, 0, UINT64_MAX,
+	    rec_ldap_get_u64(ld, e, "pamRecoveryLastUsed", 1, UINT64_MAX,
 	    &u->last_used) != REC_OK ||
-	    get_u64(ld, e, "pamRecoveryLastGenerated", 1, 0, UINT64_MAX,
-	    &u->last_generated) != REC_OK)
+	    rec_ldap_get_u64(ld, e, "pamRecoveryLastGenerated", 1, UINT64_MAX,
+	    &u->last_generated) != REC_OK ||
+	    rec_ldap_get_lock(ld, e, "pamRecoveryLock", &u->lock, &login) !=
+	    REC_OK ||
+	    rec_ldap_get_lock(ld, e, "pamRecoveryGenLock", &u->gen, &gen) !=
+	    REC_OK)
 		return REC_ERR_CORRUPT;
-	r = get_str(ld, e, "pamRecoveryLock", buf, sizeof(buf));
-	if (r == REC_OK && (r = rec_ldap_lock_parse(buf, &u->lock)) == REC_OK)
-		*have |= REC_LOCK_LOGIN;
-	if (r != REC_OK && r != REC_ERR_NOTFOUND)
-		return REC_ERR_CORRUPT;
-	r = get_str(ld, e, "pamRecoveryGenLock", buf, sizeof(buf));
-	if (r == REC_OK && (r = rec_ldap_lock_parse(buf, &u->gen)) == REC_OK)
-		*have |= REC_LOCK_GEN;
-	if (r != REC_OK && r != REC_ERR_NOTFOUND)
-		return REC_ERR_CORRUPT;
+	*have = (login ? REC_LOCK_LOGIN : 0) | (gen ? REC_LOCK_GEN : 0);
 	return REC_OK;
 }
 
 int
-parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b)
+rec_ldap_parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b)
 {
 	char buf[REC_LDAP_VAL_MAX];
 	uint64_t v;
@@ -330,35 +70,37 @@ parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b)
 	int r = REC_ERR_CORRUPT;
 
 	memset(b, 0, sizeof(*b));
-	if (get_u64(ld, e, "pamRecoveryBatchId", 0, 0, UINT64_MAX, &b->id) ||
-	    get_u64(ld, e, "pamRecoveryBatchStatus", 0, 0, REC_BATCH_STAGED,
-	    &v))
+	if (rec_ldap_get_u64(ld, e, "pamRecoveryBatchId", 0, UINT64_MAX,
+	    &b->id) || rec_ldap_get_u64(ld, e, "pamRecoveryBatchStatus", 0,
+	    REC_BATCH_STAGED, &v))
 		goto out;
 	b->status = (uint8_t)v;
 	if (b->status < REC_BATCH_ACTIVE ||
-	    get_u64(ld, e, "pamRecoveryCreated", 0, 0, UINT64_MAX,
+	    rec_ldap_get_u64(ld, e, "pamRecoveryCreated", 0, UINT64_MAX,
 	    &b->created) ||
-	    get_u64(ld, e, "pamRecoveryExpires", 1, 0, UINT64_MAX,
+	    rec_ldap_get_u64(ld, e, "pamRecoveryExpires", 1, UINT64_MAX,
 	    &b->expires) ||
-	    get_u64(ld, e, "pamRecoveryVerified", 1, 0, UINT64_MAX,
+	    rec_ldap_get_u64(ld, e, "pamRecoveryVerified", 1, UINT64_MAX,
 	    &b->verified) ||
-	    get_u64(ld, e, "pamRecoveryExported", 1, 0, UINT32_MAX, &v))
+	    rec_ldap_get_u64(ld, e, "pamRecoveryExported", 1, UINT32_MAX, &v))
 		goto out;
 	b->exported = (uint32_t)v;
-	if (get_u64(ld, e, "pamRecoveryCodeCount", 0, 0, REC_COUNT_MAX, &v) ||
-	    v == 0)
+	if (rec_ldap_get_u64(ld, e, "pamRecoveryCodeCount", 0, REC_COUNT_MAX,
+	    &v) || v == 0)
 		goto out;
 	b->count = (uint16_t)v;
-	if (get_u64(ld, e, "pamRecoveryOpsLimit", 0, 0, UINT64_MAX,
-	    &b->opslimit) || get_u64(ld, e, "pamRecoveryMemLimit", 0, 0,
-	    UINT64_MAX, &b->memlimit) || get_u64(ld, e, "pamRecoveryTagBits", 1,
-	    0, 16, &v))
+	if (rec_ldap_get_u64(ld, e, "pamRecoveryOpsLimit", 0, UINT64_MAX,
+	    &b->opslimit) ||
+	    rec_ldap_get_u64(ld, e, "pamRecoveryMemLimit", 0, UINT64_MAX,
+	    &b->memlimit) ||
+	    rec_ldap_get_u64(ld, e, "pamRecoveryTagBits", 1, 16, &v))
 		goto out;
 	b->tag_bits = (uint8_t)v;
-	if (get_str(ld, e, "pamRecoveryFormat", buf, sizeof(buf)) != REC_OK ||
-	    rec_ldap_format_parse(buf, &b->fmt) != REC_OK)
+	if (rec_ldap_get_str(ld, e, "pamRecoveryFormat", buf, sizeof(buf)) !=
+	    REC_OK || rec_ldap_format_parse(buf, &b->fmt) != REC_OK)
 		goto out;
-	if (get_str(ld, e, "pamRecoveryPeppered", buf, sizeof(buf)) == REC_OK) {
+	if (rec_ldap_get_str(ld, e, "pamRecoveryPeppered", buf, sizeof(buf)) ==
+	    REC_OK) {
 		if (strcmp(buf, "TRUE") == 0)
 			b->peppered = 1;
 		else if (strcmp(buf, "FALSE") != 0)
@@ -378,6 +120,33 @@ out:
 	return r;
 }
 
+void
+rec_ldap_mods_batch(struct rec_ldap_mods *m, const struct rec_batch *b)
+{
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "objectClass");
+	rec_ldap_mods_fmt(m, "%s", OC_BATCH);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchId", b->id);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus", b->status);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCreated", b->created);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExpires", b->expires);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryVerified", b->verified);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExported", b->exported);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCodeCount", b->count);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryFormat");
+	rec_ldap_mods_fmt(m, "%s %u %u %d",
+	    rec_config_alphabet_name(b->fmt.alphabet),
+	    b->fmt.length, b->fmt.group, b->fmt.check ? 1 : 0);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryOpsLimit", b->opslimit);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryMemLimit", b->memlimit);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryPeppered");
+	rec_ldap_mods_fmt(m, "%s", b->peppered ? "TRUE" : "FALSE");
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryTagBits", b->tag_bits);
+	if (b->tag_bits != 0) {
+		rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryTagKey");
+		rec_ldap_mods_val(m, b->tag_key, REC_TAGKEY_LEN);
+	}
+}
+
 static int
 by_slot(const void *a, const void *b)
 {
@@ -388,7 +157,7 @@ by_slot(const void *a, const void *b)
 
 /* The code values and marks of batch entry e, counted into b. */
 int
-parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
+rec_ldap_parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
     struct rec_code_rec *codes, unsigned *n)
 {
 	static const struct {
@@ -431,78 +200,88 @@ parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
 	}
 	qsort(codes, *n, sizeof(codes[0]), by_slot);
 	r = rec_batch_check_codes(b, codes, *n);
+	/*
+	 * A slot without any value was purged, and counts as used (as a
+	 * code record purge removed does in the LMDB store, whose batch
+	 * keeps its count): a login's remaining codes, a walk's and a
+	 * mark's agree.
+	 */
+	if (r == REC_OK && *n < b->count)
+		b->used = (uint16_t)(b->used + b->count - *n);
 out:
 	ldap_value_free_len(v);
 	sodium_memzero(buf, sizeof(buf));
 	return r;
 }
 
-static int
-is_class(LDAP *ld, LDAPMessage *e, const char *oc)
+int
+rec_ldap_user_entries(struct rec_ldap *c, const char *user,
+    LDAPMessage **res, LDAPMessage **ue)
 {
-	struct berval **v = ldap_get_values_len(ld, e, "objectClass");
-	int yes = 0;
+	char dn[REC_DN_MAX];
+	LDAPMessage *e;
+	int r;
 
-	for (unsigned i = 0; v != NULL && v[i] != NULL; i++)
-		if (v[i]->bv_len == strlen(oc) &&
-		    strncasecmp(v[i]->bv_val, oc, v[i]->bv_len) == 0)
-			yes = 1;
-	ldap_value_free_len(v);
-	return yes;
+	*res = *ue = NULL;
+	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
+		return r;
+	r = rec_ldap_search(c, dn, LDAP_SCOPE_SUBTREE, "(|(objectClass=" OC_USER
+	    ")(objectClass=" OC_BATCH "))", NULL, res);
+	if (r != REC_OK)
+		return r;
+	for (e = ldap_first_entry(c->ld, *res); e != NULL;
+	    e = ldap_next_entry(c->ld, e))
+		if (rec_ldap_is_class(c->ld, e, OC_USER))
+			*ue = e;
+	return REC_OK;
+}
+
+LDAPMessage *
+rec_ldap_batch_entry(struct rec_ldap *c, LDAPMessage *res, uint64_t id)
+{
+	LDAPMessage *e;
+	uint64_t bid;
+
+	for (e = ldap_first_entry(c->ld, res); e != NULL && id != 0;
+	    e = ldap_next_entry(c->ld, e))
+		if (rec_ldap_is_class(c->ld, e, OC_BATCH) &&
+		    rec_ldap_get_u64(c->ld, e, "pamRecoveryBatchId", 0,
+		    UINT64_MAX, &bid) == REC_OK && bid == id)
+			return e;
+	return NULL;
 }
 
 int
 rec_ldap_read_user(struct rec_ldap *c, const char *user,
     struct rec_ldap_user *out)
 {
-	char dn[REC_DN_MAX];
-	LDAPMessage *res = NULL, *e, *ue = NULL;
-	uint64_t id;
+	LDAPMessage *res = NULL, *ue, *e;
 	int r = REC_ERR_INTERNAL;
 
 	memset(out, 0, sizeof(*out));
-	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
-		goto out;
-	r = search(c, dn, LDAP_SCOPE_SUBTREE, "(|(objectClass=" OC_USER
-	    ")(objectClass=" OC_BATCH "))", NULL, &res);
+	r = rec_ldap_user_entries(c, user, &res, &ue);
 	if (r == REC_ERR_NOTFOUND) {
 		r = REC_ERR_NOSTORE;
 		goto out;
 	}
 	if (r != REC_OK)
 		goto out;
-	for (e = ldap_first_entry(c->ld, res); e != NULL;
-	    e = ldap_next_entry(c->ld, e))
-		if (is_class(c->ld, e, OC_USER))
-			ue = e;
-	if (ue == NULL) {
+	/* A holder is no record: a login sees no user, as on LMDB. */
+	if (ue == NULL || rec_ldap_is_holder(c, ue)) {
 		r = REC_ERR_NOSTORE;
 		goto out;
 	}
-	if ((r = parse_user(c->ld, ue, &out->user, &out->have_locks)) !=
-	    REC_OK)
+	if ((r = rec_ldap_parse_user(c->ld, ue, &out->user,
+	    &out->have_locks)) != REC_OK)
 		goto bad;
-	for (e = ldap_first_entry(c->ld, res); e != NULL &&
-	    out->user.active_batch != 0; e = ldap_next_entry(c->ld, e)) {
-		if (!is_class(c->ld, e, OC_BATCH) || get_u64(c->ld, e,
-		    "pamRecoveryBatchId", 0, 0, UINT64_MAX, &id) != REC_OK ||
-		    id != out->user.active_batch)
-			continue;
-		if ((r = parse_batch(c->ld, e, &out->batch)) != REC_OK ||
-		    (r = parse_codes(c->ld, e, &out->batch, out->codes,
+	if ((e = rec_ldap_batch_entry(c, res, out->user.active_batch)) !=
+	    NULL) {
+		if ((r = rec_ldap_parse_batch(c->ld, e, &out->batch)) !=
+		    REC_OK ||
+		    (r = rec_ldap_parse_codes(c->ld, e, &out->batch, out->codes,
 		    &out->ncodes)) != REC_OK)
 			goto bad;
-		/*
-		 * A slot without any value was purged and counts as used,
-		 * as the walks count it (batch_read) and as a code record
-		 * purge removed does in the LMDB store: else a status after
-		 * a purge shows the purged codes as left.
-		 */
-		if (out->ncodes < out->batch.count)
-			out->batch.used = (uint16_t)(out->batch.used +
-			    out->batch.count - out->ncodes);
 		out->have_batch = 1;
-		break;
 	}
 	r = REC_OK;
 	goto out;
@@ -529,16 +308,17 @@ rec_ldap_read_locks(struct rec_ldap *c, const char *user, struct rec_user *u,
 	*have = 0;
 	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
 		goto out;
-	r = search(c, dn, LDAP_SCOPE_BASE, "(objectClass=" OC_USER ")", NULL,
-	    &res);
+	r = rec_ldap_search(c, dn, LDAP_SCOPE_BASE, "(objectClass=" OC_USER ")",
+	    NULL, &res);
 	if (r == REC_ERR_NOTFOUND ||
-	    (r == REC_OK && (e = ldap_first_entry(c->ld, res)) == NULL)) {
-		r = REC_ERR_NOSTORE;
+	    (r == REC_OK && ((e = ldap_first_entry(c->ld, res)) == NULL ||
+	    rec_ldap_is_holder(c, e)))) {
+		r = REC_ERR_NOSTORE;	/* a holder too: no record */
 		goto out;
 	}
 	if (r != REC_OK)
 		goto out;
-	if ((r = parse_user(c->ld, e, u, have)) != REC_OK) {
+	if ((r = rec_ldap_parse_user(c->ld, e, u, have)) != REC_OK) {
 		rec_logf(c->log, LOG_ERR, "directory %s: the entry of user %s "
 		    "does not parse", c->uri, user);
 		r = REC_ERR_CORRUPT;
@@ -562,8 +342,8 @@ read_lock(struct rec_ldap *c, const char *dn, const char *attr,
 
 	memset(lk, 0, sizeof(*lk));
 	*have = 0;
-	r = search(c, dn, LDAP_SCOPE_BASE, "(objectClass=" OC_USER ")", attrs,
-	    &res);
+	r = rec_ldap_search(c, dn, LDAP_SCOPE_BASE, "(objectClass=" OC_USER ")",
+	    attrs, &res);
 	if (r == REC_ERR_NOTFOUND)
 		r = REC_ERR_NOSTORE;
 	if (r != REC_OK)
@@ -572,7 +352,7 @@ read_lock(struct rec_ldap *c, const char *dn, const char *attr,
 		r = REC_ERR_NOSTORE;
 		goto out;
 	}
-	r = get_str(c->ld, e, attr, buf, sizeof(buf));
+	r = rec_ldap_get_str(c->ld, e, attr, buf, sizeof(buf));
 	if (r == REC_ERR_NOTFOUND) {
 		r = REC_OK;
 		goto out;
@@ -598,10 +378,10 @@ swap_lock(struct rec_ldap *c, const char *user, const char *attr,
 {
 	char dn[REC_DN_MAX], oldv[REC_LDAP_VAL_MAX], newv[REC_LDAP_VAL_MAX];
 	struct rec_lock old, lk;
-	struct mods *m = NULL;
+	struct rec_ldap_mods *m = NULL;
 	int r = REC_ERR_INTERNAL, have, lrc;
 
-	if ((r = need_write(c, "lockout update")) != REC_OK ||
+	if ((r = rec_ldap_need_write(c, "lockout update")) != REC_OK ||
 	    (r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
 		goto out;
 	for (unsigned round = 0; round < CAS_MAX; round++) {
@@ -627,8 +407,8 @@ swap_lock(struct rec_ldap *c, const char *user, const char *attr,
 				*out = lk;
 			goto out;
 		}
-		mods_free(m);
-		if ((m = mods_new()) == NULL) {
+		rec_ldap_mods_free(m);
+		if ((m = rec_ldap_mods_new()) == NULL) {
 			r = REC_ERR_NOMEM;
 			goto out;
 		}
@@ -639,11 +419,11 @@ swap_lock(struct rec_ldap *c, const char *user, const char *attr,
 		 * finds one) and nothing is applied.
 		 */
 		if (have) {
-			mods_attr(m, LDAP_MOD_DELETE, attr);
-			mods_bin(m, oldv, strlen(oldv));
+			rec_ldap_mods_attr(m, LDAP_MOD_DELETE, attr);
+			rec_ldap_mods_val(m, oldv, strlen(oldv));
 		}
-		mods_attr(m, LDAP_MOD_ADD, attr);
-		mods_bin(m, newv, strlen(newv));
+		rec_ldap_mods_attr(m, LDAP_MOD_ADD, attr);
+		rec_ldap_mods_val(m, newv, strlen(newv));
 		r = modify(c, dn, m, &lrc);
 		if (r == REC_OK) {
 			if (out != NULL)
@@ -655,8 +435,8 @@ swap_lock(struct rec_ldap *c, const char *user, const char *attr,
 		    lrc != LDAP_CONSTRAINT_VIOLATION) {
 			if (lrc == LDAP_NO_SUCH_OBJECT)
 				r = REC_ERR_NOSTORE;
-			else if (r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
-				r = write_failed(c, r, lrc, "lockout update",
+			else
+				r = rec_ldap_failed(c, r, lrc, "lockout update",
 				    dn);
 			goto out;
 		}
@@ -665,7 +445,7 @@ swap_lock(struct rec_ldap *c, const char *user, const char *attr,
 	    "contended after %d rounds", c->uri, user, CAS_MAX);
 	r = REC_ERR_IO;
 out:
-	mods_free(m);
+	rec_ldap_mods_free(m);
 	return r;
 }
 
@@ -674,7 +454,8 @@ static int add_user(struct rec_ldap *, const char *, const char *,
 
 /* One lockout value of a swap: the old one goes, the new one comes. */
 static int
-swap_one(struct mods *m, const char *attr, int had, const struct rec_lock *old,
+swap_one(struct rec_ldap_mods *m, const char *attr, int had,
+    const struct rec_lock *old,
     const struct rec_lock *nu, int *changed)
 {
 	char oldv[REC_LDAP_VAL_MAX], newv[REC_LDAP_VAL_MAX];
@@ -687,11 +468,11 @@ swap_one(struct mods *m, const char *attr, int had, const struct rec_lock *old,
 	if (had && strcmp(oldv, newv) == 0)
 		return REC_OK;
 	if (had) {
-		mods_attr(m, LDAP_MOD_DELETE, attr);
-		mods_bin(m, oldv, strlen(oldv));
+		rec_ldap_mods_attr(m, LDAP_MOD_DELETE, attr);
+		rec_ldap_mods_val(m, oldv, strlen(oldv));
 	}
-	mods_attr(m, LDAP_MOD_ADD, attr);
-	mods_bin(m, newv, strlen(newv));
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, attr);
+	rec_ldap_mods_val(m, newv, strlen(newv));
 	*changed = 1;
 	return REC_OK;
 }
@@ -700,20 +481,29 @@ int
 rec_ldap_swap_locks(struct rec_ldap *c, const char *user, unsigned which,
     const struct rec_user *old, unsigned have, const struct rec_user *nu)
 {
+	static const struct rec_user zero;
 	char dn[REC_DN_MAX];
-	struct mods *m = NULL;
+	struct rec_ldap_mods *m = NULL;
 	int r = REC_ERR_INTERNAL, lrc, ch1 = 0, ch2 = 0;
 
-	if ((r = need_write(c, "lockout update")) != REC_OK ||
+	if ((r = rec_ldap_need_write(c, "lockout update")) != REC_OK ||
 	    (r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
 		goto out;
 	if (old == NULL) {
 		r = add_user(c, user, dn, which, nu, &lrc);
-		if (r != REC_OK && lrc == LDAP_ALREADY_EXISTS)
-			r = REC_ERR_EXISTS;
-		goto out;
+		if (r == REC_OK || lrc != LDAP_ALREADY_EXISTS)
+			goto out;
+		/*
+		 * The entry is there: a holder (a forgotten user's, read as
+		 * no record), or another host's since the read.  The states
+		 * are added to it as to an entry without them: an add of a
+		 * single value another host put there is refused, and the
+		 * caller reads again.
+		 */
+		old = &zero;
+		have = 0;
 	}
-	if ((m = mods_new()) == NULL) {
+	if ((m = rec_ldap_mods_new()) == NULL) {
 		r = REC_ERR_NOMEM;
 		goto out;
 	}
@@ -740,10 +530,10 @@ rec_ldap_swap_locks(struct rec_ldap *c, const char *user, unsigned which,
 		r = REC_ERR_EXISTS;
 	else if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
 		r = REC_ERR_NOSTORE;
-	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
-		r = write_failed(c, r, lrc, "lockout update", dn);
+	else if (r != REC_OK)
+		r = rec_ldap_failed(c, r, lrc, "lockout update", dn);
 out:
-	mods_free(m);
+	rec_ldap_mods_free(m);
 	return r;
 }
 
@@ -880,20 +670,6 @@ rec_ldap_take_generate(struct rec_ldap *c, const char *user, uint64_t now,
 
 /* ---- Codes and batches ------------------------------------------------ */
 
-static int
-batch_dn(struct rec_ldap *c, const char *user, uint64_t id, char *dn)
-{
-	char udn[REC_DN_MAX];
-	int r;
-
-	if ((r = rec_ldap_user_dn(c, user, udn)) != REC_OK)
-		return r;
-	if ((size_t)snprintf(dn, REC_DN_MAX, "pamRecoveryBatchId=%" PRIu64
-	    ",%s", id, udn) >= REC_DN_MAX)
-		return REC_ERR_USAGE;
-	return REC_OK;
-}
-
 /*
  * After a consume was refused: REC_ERR_INVALIDATED when the batch entry at
  * dn is no longer active on this server, else REC_ERR_USED.
@@ -905,8 +681,8 @@ refused_why(struct rec_ldap *c, const char *dn)
 	LDAPMessage *res = NULL;
 	int r;
 
-	r = search(c, dn, LDAP_SCOPE_BASE, "(pamRecoveryBatchStatus=1)",
-	    attrs, &res);
+	r = rec_ldap_search(c, dn, LDAP_SCOPE_BASE,
+	    "(pamRecoveryBatchStatus=1)", attrs, &res);
 	if (r == REC_OK && ldap_first_entry(c->ld, res) == NULL)
 		r = REC_ERR_INVALIDATED;
 	else
@@ -922,7 +698,7 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
 {
 	char dn[REC_DN_MAX], val[REC_LDAP_VAL_MAX], word[REC_FIELD_MAX];
 	char mark[REC_LDAP_VAL_MAX];
-	struct mods *m = NULL;
+	struct rec_ldap_mods *m = NULL;
 	int r = REC_ERR_INTERNAL, lrc;
 
 	if (code->state != REC_CODE_UNUSED || (to != REC_CODE_USED &&
@@ -930,10 +706,10 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
 		r = REC_ERR_USAGE;
 		goto out;
 	}
-	if ((r = batch_dn(c, user, b->id, dn)) != REC_OK ||
+	if ((r = rec_ldap_batch_dn(c, user, b->id, dn)) != REC_OK ||
 	    (r = rec_ldap_code_encode(b, code, val, sizeof(val))) != REC_OK)
 		goto out;
-	if ((m = mods_new()) == NULL) {
+	if ((m = rec_ldap_mods_new()) == NULL) {
 		r = REC_ERR_NOMEM;
 		goto out;
 	}
@@ -946,19 +722,21 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
 	 * perhaps behind) said.
 	 */
 	if (to == REC_CODE_USED) {
-		mods_attr(m, LDAP_MOD_DELETE, "pamRecoveryBatchStatus");
-		mods_fmt(m, "%d", REC_BATCH_ACTIVE);
-		mods_attr(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus");
-		mods_fmt(m, "%d", REC_BATCH_ACTIVE);
+		rec_ldap_mods_attr(m, LDAP_MOD_DELETE,
+		    "pamRecoveryBatchStatus");
+		rec_ldap_mods_fmt(m, "%d", REC_BATCH_ACTIVE);
+		rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus");
+		rec_ldap_mods_fmt(m, "%d", REC_BATCH_ACTIVE);
 	}
-	mods_attr(m, LDAP_MOD_DELETE, "pamRecoveryCode");
-	mods_bin(m, val, strlen(val));
-	mods_attr(m, LDAP_MOD_ADD, to == REC_CODE_USED ? "pamRecoveryUsedCode" :
+	rec_ldap_mods_attr(m, LDAP_MOD_DELETE, "pamRecoveryCode");
+	rec_ldap_mods_val(m, val, strlen(val));
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD,
+	    to == REC_CODE_USED ? "pamRecoveryUsedCode" :
 	    "pamRecoveryInvalidCode");
 	if ((r = rec_ldap_mark_encode(b, code, now, word, mark,
 	    sizeof(mark))) != REC_OK)
 		goto out;
-	mods_bin(m, mark, strlen(mark));
+	rec_ldap_mods_val(m, mark, strlen(mark));
 	r = modify(c, dn, m, &lrc);
 	/*
 	 * The loser of a race: the value is gone (or the batch out of
@@ -968,13 +746,13 @@ rec_ldap_mark_code(struct rec_ldap *c, const char *user,
 		r = to == REC_CODE_USED ? refused_why(c, dn) : REC_ERR_USED;
 	else if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
 		r = REC_ERR_USED;
-	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
-		r = write_failed(c, r, lrc, to == REC_CODE_USED ? "consume" :
+	else if (r != REC_OK)
+		r = rec_ldap_failed(c, r, lrc, to == REC_CODE_USED ? "consume" :
 		    "invalidate", dn);
 out:
 	sodium_memzero(val, sizeof(val));
 	sodium_memzero(mark, sizeof(mark));
-	mods_free(m);
+	rec_ldap_mods_free(m);
 	return r;
 }
 
@@ -983,26 +761,26 @@ rec_ldap_mark_verified(struct rec_ldap *c, const char *user, uint64_t id,
     uint64_t now)
 {
 	char dn[REC_DN_MAX];
-	struct mods *m = NULL;
+	struct rec_ldap_mods *m = NULL;
 	int r, lrc;
 
-	if ((r = batch_dn(c, user, id, dn)) != REC_OK)
+	if ((r = rec_ldap_batch_dn(c, user, id, dn)) != REC_OK)
 		return r;
-	if ((m = mods_new()) == NULL)
+	if ((m = rec_ldap_mods_new()) == NULL)
 		return REC_ERR_NOMEM;
 	/* The active status goes and comes back: the consume's assertion. */
-	mods_attr(m, LDAP_MOD_DELETE, "pamRecoveryBatchStatus");
-	mods_fmt(m, "%d", REC_BATCH_ACTIVE);
-	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus");
-	mods_fmt(m, "%d", REC_BATCH_ACTIVE);
-	mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryVerified", now);
+	rec_ldap_mods_attr(m, LDAP_MOD_DELETE, "pamRecoveryBatchStatus");
+	rec_ldap_mods_fmt(m, "%d", REC_BATCH_ACTIVE);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus");
+	rec_ldap_mods_fmt(m, "%d", REC_BATCH_ACTIVE);
+	rec_ldap_mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryVerified", now);
 	r = modify(c, dn, m, &lrc);
 	if (r != REC_OK && (lrc == LDAP_NO_SUCH_ATTRIBUTE ||
 	    lrc == LDAP_NO_SUCH_OBJECT))
 		r = REC_ERR_INVALIDATED;
-	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
-		r = write_failed(c, r, lrc, "verified", dn);
-	mods_free(m);
+	else if (r != REC_OK)
+		r = rec_ldap_failed(c, r, lrc, "verified", dn);
+	rec_ldap_mods_free(m);
 	return r;
 }
 
@@ -1010,20 +788,20 @@ int
 rec_ldap_note_use(struct rec_ldap *c, const char *user, uint64_t now)
 {
 	char dn[REC_DN_MAX];
-	struct mods *m = NULL;
+	struct rec_ldap_mods *m = NULL;
 	int r, lrc;
 
 	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
 		return r;
-	if ((m = mods_new()) == NULL)
+	if ((m = rec_ldap_mods_new()) == NULL)
 		return REC_ERR_NOMEM;
-	mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryLastUsed", now);
+	rec_ldap_mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryLastUsed", now);
 	r = modify(c, dn, m, &lrc);
 	if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
 		r = REC_ERR_NOSTORE;
-	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
-		r = write_failed(c, r, lrc, "last use", dn);
-	mods_free(m);
+	else if (r != REC_OK)
+		r = rec_ldap_failed(c, r, lrc, "last use", dn);
+	rec_ldap_mods_free(m);
 	return r;
 }
 
@@ -1032,25 +810,26 @@ rec_ldap_note_success(struct rec_ldap *c, const char *user, uint64_t last_used)
 {
 	char dn[REC_DN_MAX], clear[REC_LDAP_VAL_MAX];
 	struct rec_lock none;
-	struct mods *m = NULL;
+	struct rec_ldap_mods *m = NULL;
 	int r, lrc;
 
 	rec_lock_clear(&none);
 	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK ||
 	    (r = rec_ldap_lock_encode(&none, clear, sizeof(clear))) != REC_OK)
 		return r;
-	if ((m = mods_new()) == NULL)
+	if ((m = rec_ldap_mods_new()) == NULL)
 		return REC_ERR_NOMEM;
-	mods_attr(m, LDAP_MOD_REPLACE, "pamRecoveryLock");
-	mods_bin(m, clear, strlen(clear));
+	rec_ldap_mods_attr(m, LDAP_MOD_REPLACE, "pamRecoveryLock");
+	rec_ldap_mods_val(m, clear, strlen(clear));
 	if (last_used != 0)
-		mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryLastUsed", last_used);
+		rec_ldap_mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryLastUsed",
+		    last_used);
 	r = modify(c, dn, m, &lrc);
 	if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
 		r = REC_ERR_NOSTORE;
-	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
-		r = write_failed(c, r, lrc, "success", dn);
-	mods_free(m);
+	else if (r != REC_OK)
+		r = rec_ldap_failed(c, r, lrc, "success", dn);
+	rec_ldap_mods_free(m);
 	return r;
 }
 
@@ -1064,35 +843,34 @@ add_user(struct rec_ldap *c, const char *user, const char *dn, unsigned which,
     const struct rec_user *u, int *lrc)
 {
 	struct rec_lock none;
-	struct mods *m = NULL;
+	struct rec_ldap_mods *m = NULL;
 	char v[REC_LDAP_VAL_MAX];
 	int r;
 
 	*lrc = LDAP_OTHER;
 	rec_lock_clear(&none);
-	if ((m = mods_new()) == NULL)
+	if ((m = rec_ldap_mods_new()) == NULL)
 		return REC_ERR_NOMEM;
-	mods_attr(m, LDAP_MOD_ADD, "objectClass");
-	mods_fmt(m, "%s", OC_USER);
-	mods_attr(m, LDAP_MOD_ADD, "uid");
-	mods_fmt(m, "%s", user);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "objectClass");
+	rec_ldap_mods_fmt(m, "%s", OC_USER);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "uid");
+	rec_ldap_mods_fmt(m, "%s", user);
 	if ((r = rec_ldap_lock_encode(u != NULL && (which & REC_LOCK_LOGIN) ?
 	    &u->lock : &none, v, sizeof(v))) != REC_OK)
 		goto out;
-	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryLock");
-	mods_bin(m, v, strlen(v));
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryLock");
+	rec_ldap_mods_val(m, v, strlen(v));
 	if (u != NULL && (which & REC_LOCK_GEN)) {
 		if ((r = rec_ldap_lock_encode(&u->gen, v, sizeof(v))) != REC_OK)
 			goto out;
-		mods_attr(m, LDAP_MOD_ADD, "pamRecoveryGenLock");
-		mods_bin(m, v, strlen(v));
+		rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryGenLock");
+		rec_ldap_mods_val(m, v, strlen(v));
 	}
 	r = add(c, dn, m, lrc);
-	if (r != REC_OK && *lrc != LDAP_ALREADY_EXISTS && r != REC_ERR_TIMEOUT &&
-	    r != REC_ERR_IO)
-		r = write_failed(c, r, *lrc, "add", dn);
+	if (r != REC_OK && *lrc != LDAP_ALREADY_EXISTS)
+		r = rec_ldap_failed(c, r, *lrc, "add", dn);
 out:
-	mods_free(m);
+	rec_ldap_mods_free(m);
 	return r;
 }
 
@@ -1109,18 +887,19 @@ static int
 set_status(struct rec_ldap *c, const char *user, uint64_t id, unsigned status)
 {
 	char dn[REC_DN_MAX];
-	struct mods *m = NULL;
+	struct rec_ldap_mods *m = NULL;
 	int r, lrc;
 
-	if ((r = batch_dn(c, user, id, dn)) != REC_OK)
+	if ((r = rec_ldap_batch_dn(c, user, id, dn)) != REC_OK)
 		return r;
-	if ((m = mods_new()) == NULL)
+	if ((m = rec_ldap_mods_new()) == NULL)
 		return REC_ERR_NOMEM;
-	mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryBatchStatus", status);
+	rec_ldap_mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryBatchStatus",
+	    status);
 	r = modify(c, dn, m, &lrc);
-	if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
-		r = write_failed(c, r, lrc, "batch status", dn);
-	mods_free(m);
+	if (r != REC_OK)
+		r = rec_ldap_failed(c, r, lrc, "batch status", dn);
+	rec_ldap_mods_free(m);
 	return r;
 }
 
@@ -1131,7 +910,7 @@ rec_ldap_write_batch(struct rec_ldap *c, const char *user,
 {
 	char udn[REC_DN_MAX], dn[REC_DN_MAX], val[REC_LDAP_VAL_MAX];
 	struct rec_ldap_user *old = NULL;
-	struct mods *m = NULL;
+	struct rec_ldap_mods *m = NULL;
 	int r = REC_ERR_INTERNAL, lrc;
 
 	if (n == 0 || n > b->count || b->count > REC_COUNT_MAX || b->id == 0 ||
@@ -1140,36 +919,16 @@ rec_ldap_write_batch(struct rec_ldap *c, const char *user,
 		goto out;
 	}
 	if ((r = rec_ldap_user_dn(c, user, udn)) != REC_OK ||
-	    (r = batch_dn(c, user, b->id, dn)) != REC_OK ||
+	    (r = rec_ldap_batch_dn(c, user, b->id, dn)) != REC_OK ||
 	    (r = ensure_user(c, user, udn)) != REC_OK)
 		goto out;
-	if ((m = mods_new()) == NULL ||
+	if ((m = rec_ldap_mods_new()) == NULL ||
 	    (old = calloc(1, sizeof(*old))) == NULL) {
 		r = REC_ERR_NOMEM;
 		goto out;
 	}
-	mods_attr(m, LDAP_MOD_ADD, "objectClass");
-	mods_fmt(m, "%s", OC_BATCH);
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchId", b->id);
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryBatchStatus", b->status);
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCreated", b->created);
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExpires", b->expires);
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryVerified", b->verified);
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryExported", b->exported);
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryCodeCount", b->count);
-	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryFormat");
-	mods_fmt(m, "%s %u %u %d", rec_config_alphabet_name(b->fmt.alphabet),
-	    b->fmt.length, b->fmt.group, b->fmt.check ? 1 : 0);
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryOpsLimit", b->opslimit);
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryMemLimit", b->memlimit);
-	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryPeppered");
-	mods_fmt(m, "%s", b->peppered ? "TRUE" : "FALSE");
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryTagBits", b->tag_bits);
-	if (b->tag_bits != 0) {
-		mods_attr(m, LDAP_MOD_ADD, "pamRecoveryTagKey");
-		mods_bin(m, b->tag_key, REC_TAGKEY_LEN);
-	}
-	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryCode");
+	rec_ldap_mods_batch(m, b);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryCode");
 	for (unsigned i = 0; i < n; i++) {
 		if (codes[i].state != REC_CODE_UNUSED || codes[i].slot == 0 ||
 		    codes[i].slot > b->count) {
@@ -1179,13 +938,12 @@ rec_ldap_write_batch(struct rec_ldap *c, const char *user,
 		r = rec_ldap_code_encode(b, &codes[i], val, sizeof(val));
 		if (r != REC_OK)
 			goto out;
-		mods_bin(m, val, strlen(val));
+		rec_ldap_mods_val(m, val, strlen(val));
 	}
 	r = add(c, dn, m, &lrc);
 	if (r != REC_OK) {
-		if (r != REC_ERR_TIMEOUT && r != REC_ERR_IO &&
-		    lrc != LDAP_ALREADY_EXISTS)
-			r = write_failed(c, r, lrc, "add", dn);
+		if (lrc != LDAP_ALREADY_EXISTS)
+			r = rec_ldap_failed(c, r, lrc, "add", dn);
 		goto out;
 	}
 	if (b->status != REC_BATCH_ACTIVE) {
@@ -1195,16 +953,15 @@ rec_ldap_write_batch(struct rec_ldap *c, const char *user,
 	/* Switch the user over, then retire the batch that was active. */
 	if ((r = rec_ldap_read_user(c, user, old)) != REC_OK)
 		goto out;
-	mods_free(m);
-	if ((m = mods_new()) == NULL) {
+	rec_ldap_mods_free(m);
+	if ((m = rec_ldap_mods_new()) == NULL) {
 		r = REC_ERR_NOMEM;
 		goto out;
 	}
-	mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryActiveBatch", b->id);
-	mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryLastGenerated", now);
+	rec_ldap_mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryActiveBatch", b->id);
+	rec_ldap_mods_u64(m, LDAP_MOD_REPLACE, "pamRecoveryLastGenerated", now);
 	if ((r = modify(c, udn, m, &lrc)) != REC_OK) {
-		if (r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
-			r = write_failed(c, r, lrc, "activate batch", udn);
+		r = rec_ldap_failed(c, r, lrc, "activate batch", udn);
 		goto out;
 	}
 	if (old->user.active_batch != 0 && old->user.active_batch != b->id &&
@@ -1218,22 +975,22 @@ out:
 		sodium_memzero(old, sizeof(*old));
 		free(old);
 	}
-	mods_free(m);
+	rec_ldap_mods_free(m);
 	return r;
 }
 
 /* ---- Audit events ----------------------------------------------------- */
 
 static void
-mods_text(struct mods *m, const char *attr, const char *s)
+mods_text(struct rec_ldap_mods *m, const char *attr, const char *s)
 {
 	char buf[REC_FIELD_MAX];
 
 	if (s == NULL || s[0] == '\0')
 		return;		/* a Directory String is never empty */
 	rec_ldap_printable(s, buf, sizeof(buf));
-	mods_attr(m, LDAP_MOD_ADD, attr);
-	mods_fmt(m, "%s", buf);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, attr);
+	rec_ldap_mods_fmt(m, "%s", buf);
 }
 
 int
@@ -1241,8 +998,9 @@ rec_ldap_audit(struct rec_ldap *c, const struct rec_event *ev,
     const char *host)
 {
 	char udn[REC_DN_MAX], dn[REC_DN_MAX], id[48];
+	const char *parent = udn;
 	uint64_t rnd;
-	struct mods *m = NULL;
+	struct rec_ldap_mods *m = NULL;
 	int r = REC_ERR_INTERNAL, lrc;
 
 	if (ev->type < REC_EV_CODE_USED || ev->type > REC_EV_FORGOTTEN ||
@@ -1251,38 +1009,33 @@ rec_ldap_audit(struct rec_ldap *c, const struct rec_event *ev,
 		goto out;
 	}
 	/*
-	 * An event that names no user (a purge's run, by an administrator)
-	 * has no user's entry to live below: it goes directly below
-	 * ldap_base, where the walk of the whole trail finds it (event_user).
+	 * An event that names no user (a purge's run, an audit purge) goes
+	 * directly below ldap_base, where the walks read it as user "".
 	 */
-	if (ev->user[0] == '\0') {
-		if ((size_t)snprintf(udn, sizeof(udn), "%s", c->cfg.ldap_base) >=
-		    sizeof(udn)) {
-			r = REC_ERR_USAGE;
-			goto out;
-		}
-	} else if ((r = rec_ldap_user_dn(c, ev->user, udn)) != REC_OK)
+	if (ev->user[0] == '\0')
+		parent = c->cfg.ldap_base;
+	else if ((r = rec_ldap_user_dn(c, ev->user, udn)) != REC_OK)
 		goto out;
 	randombytes_buf(&rnd, sizeof(rnd));
 	snprintf(id, sizeof(id), "%016" PRIx64 "-%016" PRIx64, ev->time, rnd);
 	if ((size_t)snprintf(dn, sizeof(dn), "pamRecoveryEventId=%s,%s", id,
-	    udn) >= sizeof(dn)) {
+	    parent) >= sizeof(dn)) {
 		r = REC_ERR_USAGE;
 		goto out;
 	}
-	if ((m = mods_new()) == NULL) {
+	if ((m = rec_ldap_mods_new()) == NULL) {
 		r = REC_ERR_NOMEM;
 		goto out;
 	}
-	mods_attr(m, LDAP_MOD_ADD, "objectClass");
-	mods_fmt(m, "%s", OC_EVENT);
-	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryEventId");
-	mods_fmt(m, "%s", id);
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryEventTime", ev->time);
-	mods_attr(m, LDAP_MOD_ADD, "pamRecoveryEventType");
-	mods_fmt(m, "%s", rec_event_name(ev->type));
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryEventBatch", ev->batch);
-	mods_u64(m, LDAP_MOD_ADD, "pamRecoveryEventSlot", ev->slot);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "objectClass");
+	rec_ldap_mods_fmt(m, "%s", OC_EVENT);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryEventId");
+	rec_ldap_mods_fmt(m, "%s", id);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryEventTime", ev->time);
+	rec_ldap_mods_attr(m, LDAP_MOD_ADD, "pamRecoveryEventType");
+	rec_ldap_mods_fmt(m, "%s", rec_event_name(ev->type));
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryEventBatch", ev->batch);
+	rec_ldap_mods_u64(m, LDAP_MOD_ADD, "pamRecoveryEventSlot", ev->slot);
 	mods_text(m, "pamRecoveryHost", host);
 	mods_text(m, "pamRecoveryService", ev->service);
 	mods_text(m, "pamRecoveryRhost", ev->rhost);
@@ -1292,10 +1045,10 @@ rec_ldap_audit(struct rec_ldap *c, const struct rec_event *ev,
 	r = add(c, dn, m, &lrc);
 	if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
 		r = REC_ERR_NOSTORE;
-	else if (r != REC_OK && r != REC_ERR_TIMEOUT && r != REC_ERR_IO)
-		r = write_failed(c, r, lrc, "audit", dn);
+	else if (r != REC_OK)
+		r = rec_ldap_failed(c, r, lrc, "audit", dn);
 out:
-	mods_free(m);
+	rec_ldap_mods_free(m);
 	return r;
 }
 
@@ -1311,7 +1064,8 @@ event_type(const char *name, uint8_t *type)
 }
 
 int
-parse_event(LDAP *ld, LDAPMessage *e, const char *user, struct rec_event *ev,
+rec_ldap_parse_event(LDAP *ld, LDAPMessage *e, const char *user,
+    struct rec_event *ev,
     char *host, size_t hostlen)
 {
 	char buf[REC_LDAP_VAL_MAX];
@@ -1319,22 +1073,27 @@ parse_event(LDAP *ld, LDAPMessage *e, const char *user, struct rec_event *ev,
 
 	memset(ev, 0, sizeof(*ev));
 	snprintf(ev->user, sizeof(ev->user), "%s", user);
-	if (get_u64(ld, e, "pamRecoveryEventTime", 0, 0, UINT64_MAX,
+	if (rec_ldap_get_u64(ld, e, "pamRecoveryEventTime", 0, UINT64_MAX,
 	    &ev->time) ||
-	    get_u64(ld, e, "pamRecoveryEventBatch", 1, 0, UINT64_MAX,
-	    &ev->batch) || get_u64(ld, e, "pamRecoveryEventSlot", 1, 0,
-	    REC_COUNT_MAX, &slot) ||
-	    get_str(ld, e, "pamRecoveryEventType", buf, sizeof(buf)) ||
+	    rec_ldap_get_u64(ld, e, "pamRecoveryEventBatch", 1, UINT64_MAX,
+	    &ev->batch) ||
+	    rec_ldap_get_u64(ld, e, "pamRecoveryEventSlot", 1, REC_COUNT_MAX,
+	    &slot) ||
+	    rec_ldap_get_str(ld, e, "pamRecoveryEventType", buf,
+	    sizeof(buf)) ||
 	    event_type(buf, &ev->type) ||
-	    get_str(ld, e, "pamRecoveryHost", host, hostlen))
+	    rec_ldap_get_str(ld, e, "pamRecoveryHost", host, hostlen))
 		return REC_ERR_CORRUPT;
 	ev->slot = (uint8_t)slot;
-	(void)get_str(ld, e, "pamRecoveryService", ev->service,
+	(void)rec_ldap_get_str(ld, e, "pamRecoveryService", ev->service,
 	    sizeof(ev->service));
-	(void)get_str(ld, e, "pamRecoveryRhost", ev->rhost, sizeof(ev->rhost));
-	(void)get_str(ld, e, "pamRecoveryTty", ev->tty, sizeof(ev->tty));
-	(void)get_str(ld, e, "pamRecoveryActor", ev->actor, sizeof(ev->actor));
-	(void)get_str(ld, e, "pamRecoveryDetail", ev->detail,
+	(void)rec_ldap_get_str(ld, e, "pamRecoveryRhost", ev->rhost,
+	    sizeof(ev->rhost));
+	(void)rec_ldap_get_str(ld, e, "pamRecoveryTty", ev->tty,
+	    sizeof(ev->tty));
+	(void)rec_ldap_get_str(ld, e, "pamRecoveryActor", ev->actor,
+	    sizeof(ev->actor));
+	(void)rec_ldap_get_str(ld, e, "pamRecoveryDetail", ev->detail,
 	    sizeof(ev->detail));
 	return REC_OK;
 }
@@ -1350,15 +1109,15 @@ rec_ldap_each_event(struct rec_ldap *c, const char *user,
 
 	if ((r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
 		goto out;
-	r = search(c, dn, LDAP_SCOPE_ONELEVEL, "(objectClass=" OC_EVENT ")",
-	    NULL, &res);
+	r = rec_ldap_search(c, dn, LDAP_SCOPE_ONELEVEL,
+	    "(objectClass=" OC_EVENT ")", NULL, &res);
 	if (r == REC_ERR_NOTFOUND)
 		r = REC_ERR_NOSTORE;
 	if (r != REC_OK)
 		goto out;
 	for (e = ldap_first_entry(c->ld, res); e != NULL;
 	    e = ldap_next_entry(c->ld, e)) {
-		if ((r = parse_event(c->ld, e, user, &ev, host,
+		if ((r = rec_ldap_parse_event(c->ld, e, user, &ev, host,
 		    sizeof(host))) != REC_OK) {
 			rec_logf(c->log, LOG_ERR, "directory %s: an audit "
 			    "event of user %s does not parse", c->uri, user);

@@ -81,21 +81,144 @@ int rec_ldap_parse_num(const char *s, uint64_t max, uint64_t *v,
 /* Printable ASCII of s into out (len), '?' for anything else. */
 void rec_ldap_printable(const char *s, char *out, size_t len);
 
-/* ---- Shared with the administrator's walks (rec_ldap_walk.c) ---------- */
+/* ---- Requests (rec_ldap_req.c) ---------------------------------------- */
+
+/*
+ * A Modify or Add being built.  Every value is a copy kept in it (code
+ * values hold hashes), so it is one allocation, wiped when freed.  A
+ * builder that ran out of room, or a value too long, marks it bad: its
+ * list is then NULL, and sending it REC_ERR_INTERNAL.
+ */
+struct rec_ldap_mods;
+struct rec_ldap_mods *rec_ldap_mods_new(void);	/* NULL: no memory */
+void rec_ldap_mods_free(struct rec_ldap_mods *m);
+/* Start the values of attribute attr, for op (LDAP_MOD_ADD, _DELETE...). */
+void rec_ldap_mods_attr(struct rec_ldap_mods *m, int op, const char *attr);
+/* One more value of the attribute started last. */
+void rec_ldap_mods_val(struct rec_ldap_mods *m, const void *v, size_t len);
+void rec_ldap_mods_str(struct rec_ldap_mods *m, const char *s);
+void rec_ldap_mods_fmt(struct rec_ldap_mods *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* attr with the one value v, or s. */
+void rec_ldap_mods_u64(struct rec_ldap_mods *m, int op, const char *attr,
+    uint64_t v);
+void rec_ldap_mods_one(struct rec_ldap_mods *m, int op, const char *attr,
+    const char *s);
+/* How many attributes m changes so far. */
+unsigned rec_ldap_mods_count(const struct rec_ldap_mods *m);
+/* The NULL-terminated list to send, owned by m; NULL when m is bad. */
+LDAPMod **rec_ldap_mods_list(struct rec_ldap_mods *m);
+
+/*
+ * Changes, and the reads that decide them, go over a connection opened
+ * for writing (ldap_write_uri): a replica may be behind, or refer writes.
+ * REC_OK for such a connection, else REC_ERR_USAGE (logged).
+ */
+int rec_ldap_need_write(struct rec_ldap *c, const char *what);
+
+enum rec_ldap_op { REC_LDAP_MODIFY, REC_LDAP_ADD, REC_LDAP_DELETE };
+
+/*
+ * Send the Modify or Add list (rec_ldap_mods_list, or one built by hand;
+ * NULL is REC_ERR_INTERNAL), or the Delete of dn, over c, which must be
+ * open for writing, and wait for its result within ldap_timeout.
+ * Returns REC_OK, or the error with the LDAP result in *lrc (LDAP_OTHER
+ * when none came); only errors of the connection are logged here.
+ */
+int rec_ldap_send(struct rec_ldap *c, enum rec_ldap_op op, const char *dn,
+    LDAPMod **list, int *lrc);
+
+/*
+ * Log a change refused for a reason the caller does not expect (what, of
+ * dn), unless the connection already said so (a timeout, a lost or a
+ * read-only connection).  Returns r.
+ */
+int rec_ldap_failed(struct rec_ldap *c, int r, int lrc, const char *what,
+    const char *dn);
+
+/*
+ * The outcome of an asserted Modify (conf/ldap/README): a value deleted
+ * that was gone, or a single value added where another host had put one,
+ * is a lost race (REC_LDAP_LOST, nothing applied); no entry is
+ * REC_ERR_NOTFOUND; anything else is rec_ldap_failed.
+ */
+int rec_ldap_judge(struct rec_ldap *c, int r, int lrc, const char *what,
+    const char *dn);
+
+/* The DN of batch id of user into dn (REC_DN_MAX); as rec_ldap_user_dn. */
+int rec_ldap_batch_dn(const struct rec_ldap *c, const char *user,
+    uint64_t id, char *dn);
+
+/*
+ * Search below base, all results at once within ldap_timeout: REC_OK and
+ * *res (the caller frees it), REC_ERR_NOTFOUND (not logged) when base is
+ * not there, or a store error (logged).
+ */
+int rec_ldap_search(struct rec_ldap *c, const char *base, int scope,
+    const char *filter, char **attrs, LDAPMessage **res);
+
+/*
+ * The entry dn (attrs) into *e, within *res for the caller to free; *e
+ * NULL, with REC_OK, when there is no such entry.
+ */
+int rec_ldap_read_entry(struct rec_ldap *c, const char *dn, char **attrs,
+    LDAPMessage **res, LDAPMessage **e);
+
+/*
+ * The one value of attr in entry e: into buf (len), NUL-terminated
+ * (REC_ERR_NOTFOUND when it has none, REC_ERR_CORRUPT for several, a NUL
+ * or too long); a number as the encoders write it, at most max (absent
+ * is 0 when optional, else corrupt); a lockout value (*have 0 and the
+ * zero state when absent).  REC_OK or REC_ERR_CORRUPT but as said.
+ */
+int rec_ldap_get_str(LDAP *ld, LDAPMessage *e, const char *attr, char *buf,
+    size_t len);
+int rec_ldap_get_u64(LDAP *ld, LDAPMessage *e, const char *attr,
+    int optional, uint64_t max, uint64_t *out);
+int rec_ldap_get_lock(LDAP *ld, LDAPMessage *e, const char *attr,
+    struct rec_lock *lk, int *have);
+
+/* 1 when e is of object class oc; 1 when e has a value of attr. */
+int rec_ldap_is_class(LDAP *ld, LDAPMessage *e, const char *oc);
+int rec_ldap_has_attr(struct rec_ldap *c, LDAPMessage *e, const char *attr);
+
+/* ---- The entries' parsers (rec_ldap_entry.c) ---------------------------- */
 
 /*
  * An entry's values as a login reads them (rec_ldap_entry.c): the user's
  * record, a batch, its codes (sorted by slot, counting used and
- * invalidated into *b), an audit event of user (host: pamRecoveryHost).
- * parse_user's *have receives REC_LOCK_LOGIN and REC_LOCK_GEN for the
- * lockout values e holds.  Each returns REC_OK or REC_ERR_CORRUPT.
+ * invalidated into *b; a slot without any value, which purge removed,
+ * counts as used), an audit event of user (host: pamRecoveryHost).
+ * rec_ldap_parse_user's *have receives REC_LOCK_LOGIN and REC_LOCK_GEN
+ * for the lockout values e holds.  Each returns REC_OK or
+ * REC_ERR_CORRUPT.
  */
-int parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u, unsigned *have);
-int parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b);
-int parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
+int rec_ldap_parse_user(LDAP *ld, LDAPMessage *e, struct rec_user *u,
+    unsigned *have);
+int rec_ldap_parse_batch(LDAP *ld, LDAPMessage *e, struct rec_batch *b);
+int rec_ldap_parse_codes(LDAP *ld, LDAPMessage *e, struct rec_batch *b,
     struct rec_code_rec *codes, unsigned *n);
-int parse_event(LDAP *ld, LDAPMessage *e, const char *user,
+int rec_ldap_parse_event(LDAP *ld, LDAPMessage *e, const char *user,
     struct rec_event *ev, char *host, size_t hostlen);
+
+/*
+ * user's entry and batch entries, all their attributes, in one subtree
+ * search (rec_ldap_search): *res for the caller to free, *ue the user's
+ * entry in it (NULL when there is none).  REC_ERR_NOTFOUND when the user
+ * has no entry, or a store error.
+ */
+int rec_ldap_user_entries(struct rec_ldap *c, const char *user,
+    LDAPMessage **res, LDAPMessage **ue);
+
+/* The batch entry of id (0: none) in res, or NULL. */
+LDAPMessage *rec_ldap_batch_entry(struct rec_ldap *c, LDAPMessage *res,
+    uint64_t id);
+
+/*
+ * The attributes of batch entry b but its codes, as rec_ldap_parse_batch
+ * reads them, added to the Add m.
+ */
+void rec_ldap_mods_batch(struct rec_ldap_mods *m, const struct rec_batch *b);
 
 /* ---- Paged searches and one user's entries (rec_ldap_walk.c) ---------- */
 
@@ -122,6 +245,13 @@ int rec_ldap_paged(struct rec_ldap *c, const char *base, int scope,
 /* The state attributes of a user's entry (NULL-terminated): none, a holder. */
 extern char *const rec_ldap_user_state[];
 
+/*
+ * 1 when the user's entry e (read with rec_ldap_user_state at least) is a
+ * holder: a forgotten user's entry kept for the events below it, which is
+ * no user record (conf/ldap/README).
+ */
+int rec_ldap_is_holder(struct rec_ldap *c, LDAPMessage *e);
+
 /* The attributes a batch entry keeps its codes in, and their states. */
 #define REC_LDAP_CODE_ATTRS 3
 struct rec_ldap_code_attr {
@@ -129,13 +259,6 @@ struct rec_ldap_code_attr {
 	enum rec_code_state state;
 };
 extern const struct rec_ldap_code_attr rec_ldap_code_attrs[REC_LDAP_CODE_ATTRS];
-
-/* 1 when entry e has a value of attr. */
-int rec_ldap_has_attr(struct rec_ldap *c, LDAPMessage *e, const char *attr);
-
-/* The single number attr of e, 0 when absent; REC_ERR_CORRUPT if bad. */
-int rec_ldap_num_of(struct rec_ldap *c, LDAPMessage *e, const char *attr,
-    uint64_t *v);
 
 /* Log that batch id of user does not parse; REC_ERR_CORRUPT. */
 int rec_ldap_batch_bad(struct rec_ldap *c, const char *user, uint64_t id);

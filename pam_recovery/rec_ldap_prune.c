@@ -12,124 +12,6 @@
 #define ROUNDS_MAX 8		/* a purge Modify that lost a race, again */
 #define OC_EVENT "pamRecoveryEvent"
 
-/* ---- Changes ---------------------------------------------------------- */
-
-static int
-need_write(struct rec_ldap *c, const char *what)
-{
-	if (c->write && !c->broken)
-		return REC_OK;
-	if (!c->write)
-		rec_logf(c->log, LOG_ERR, "directory %s: %s over a connection "
-		    "opened for reading", c->uri, what);
-	return c->write ? REC_ERR_IO : REC_ERR_USAGE;
-}
-
-/* Send the Modify mods (NULL-terminated) of dn; *lrc the LDAP result. */
-static int
-modify(struct rec_ldap *c, const char *dn, LDAPMod **mods, int *lrc)
-{
-	LDAPMessage *res = NULL;
-	int msgid, r;
-
-	*lrc = LDAP_OTHER;
-	if ((r = need_write(c, "modify")) != REC_OK)
-		return r;
-	if ((*lrc = ldap_modify_ext(c->ld, dn, mods, NULL, NULL, &msgid)) !=
-	    LDAP_SUCCESS) {
-		rec_logf(c->log, LOG_ERR, "directory %s: modify %s: %s", c->uri,
-		    dn, ldap_err2string(*lrc));
-		return REC_ERR_IO;
-	}
-	if ((r = rec_ldap_wait(c, msgid, "modify", &res)) != REC_OK)
-		return r;
-	return rec_ldap_result(c, res, "modify", lrc);
-}
-
-/* Delete the entry dn (a leaf); REC_ERR_NOTFOUND when it is not there. */
-static int
-delete_entry(struct rec_ldap *c, const char *dn, int *lrc)
-{
-	LDAPMessage *res = NULL;
-	int msgid, r;
-
-	*lrc = LDAP_OTHER;
-	if ((r = need_write(c, "delete")) != REC_OK)
-		return r;
-	if ((*lrc = ldap_delete_ext(c->ld, dn, NULL, NULL, &msgid)) !=
-	    LDAP_SUCCESS) {
-		rec_logf(c->log, LOG_ERR, "directory %s: delete %s: %s", c->uri,
-		    dn, ldap_err2string(*lrc));
-		return REC_ERR_IO;
-	}
-	if ((r = rec_ldap_wait(c, msgid, "delete", &res)) != REC_OK)
-		return r;
-	return rec_ldap_result(c, res, "delete", lrc);
-}
-
-static int
-failed(struct rec_ldap *c, int r, int lrc, const char *what, const char *dn)
-{
-	if (r != REC_ERR_TIMEOUT && r != REC_ERR_IO && r != REC_ERR_USAGE)
-		rec_logf(c->log, LOG_ERR, "directory %s: %s %s: %s", c->uri,
-		    what, dn, ldap_err2string(lrc));
-	return r;
-}
-
-static int
-batch_dn(struct rec_ldap *c, const char *user, uint64_t id, char *dn)
-{
-	char udn[REC_DN_MAX];
-	int r;
-
-	if ((r = rec_ldap_user_dn(c, user, udn)) != REC_OK)
-		return r;
-	if ((size_t)snprintf(dn, REC_DN_MAX, "pamRecoveryBatchId=%" PRIu64
-	    ",%s", id, udn) >= REC_DN_MAX)
-		return REC_ERR_USAGE;
-	return REC_OK;
-}
-
-/* The batch entry dn as read over c (attrs), or NULL when it is gone. */
-static int
-read_entry(struct rec_ldap *c, const char *dn, char **attrs,
-    LDAPMessage **res, LDAPMessage **e)
-{
-	struct timeval tv = { .tv_sec = (time_t)c->cfg.ldap_timeout };
-	LDAPMessage *m;
-	int msgid, lrc, r;
-
-	*res = *e = NULL;
-	if (c->broken)
-		return REC_ERR_IO;
-	if ((lrc = ldap_search_ext(c->ld, dn, LDAP_SCOPE_BASE,
-	    "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &msgid)) !=
-	    LDAP_SUCCESS) {
-		rec_logf(c->log, LOG_ERR, "directory %s: search %s: %s", c->uri,
-		    dn, ldap_err2string(lrc));
-		return REC_ERR_IO;
-	}
-	if ((r = rec_ldap_wait(c, msgid, "search", res)) != REC_OK)
-		return r;
-	for (m = ldap_first_message(c->ld, *res); m != NULL;
-	    m = ldap_next_message(c->ld, m))
-		if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT)
-			break;
-	lrc = LDAP_OTHER;
-	if (m == NULL || ldap_parse_result(c->ld, m, &lrc, NULL, NULL, NULL,
-	    NULL, 0) != LDAP_SUCCESS)
-		return REC_ERR_IO;
-	if (lrc == LDAP_NO_SUCH_OBJECT)
-		return REC_OK;
-	if (lrc != LDAP_SUCCESS) {
-		rec_logf(c->log, LOG_ERR, "directory %s: search %s: %s", c->uri,
-		    dn, ldap_err2string(lrc));
-		return rec_ldap_err(lrc);
-	}
-	*e = ldap_first_entry(c->ld, *res);
-	return REC_OK;
-}
-
 /* The slot a code value starts with, 0 when it does not parse. */
 static unsigned
 slot_of(const struct berval *v)
@@ -163,8 +45,8 @@ rec_ldap_purge_codes(struct rec_ldap *c, const char *user, uint64_t id,
 	for (unsigned k = 0; k < REC_LDAP_CODE_ATTRS; k++)
 		attrs[k] = (char *)rec_ldap_code_attrs[k].attr;
 	attrs[REC_LDAP_CODE_ATTRS] = NULL;
-	if ((r = need_write(c, "purge")) != REC_OK ||
-	    (r = batch_dn(c, user, id, dn)) != REC_OK)
+	if ((r = rec_ldap_need_write(c, "purge")) != REC_OK ||
+	    (r = rec_ldap_batch_dn(c, user, id, dn)) != REC_OK)
 		return r;
 	/*
 	 * Each round reads the values over the writer and deletes exactly
@@ -172,7 +54,7 @@ rec_ldap_purge_codes(struct rec_ldap *c, const char *user, uint64_t id,
 	 * makes the Modify fail whole, and the next round reads it again.
 	 */
 	for (unsigned round = 0; round < ROUNDS_MAX; round++) {
-		if ((r = read_entry(c, dn, attrs, &res, &e)) != REC_OK)
+		if ((r = rec_ldap_read_entry(c, dn, attrs, &res, &e)) != REC_OK)
 			goto out;
 		if (e == NULL)
 			goto out;	/* gone: nothing of it to purge */
@@ -198,7 +80,8 @@ rec_ldap_purge_codes(struct rec_ldap *c, const char *user, uint64_t id,
 			nmod++;
 		}
 		mods[nmod] = NULL;
-		r = nmod == 0 ? REC_OK : modify(c, dn, mods, &lrc);
+		r = nmod == 0 ? REC_OK : rec_ldap_send(c, REC_LDAP_MODIFY, dn,
+		    mods, &lrc);
 		for (unsigned k = 0; k < REC_LDAP_CODE_ATTRS; k++) {
 			ldap_value_free_len(vals[k]);
 			vals[k] = NULL;
@@ -208,7 +91,8 @@ rec_ldap_purge_codes(struct rec_ldap *c, const char *user, uint64_t id,
 		if (r == REC_OK || (lrc != LDAP_NO_SUCH_ATTRIBUTE &&
 		    lrc != LDAP_NO_SUCH_OBJECT)) {
 			if (r != REC_OK)
-				r = failed(c, r, lrc, "purge codes", dn);
+				r = rec_ldap_failed(c, r, lrc, "purge codes",
+				    dn);
 			goto out;
 		}
 	}
@@ -234,11 +118,11 @@ rec_ldap_purge_mark(struct rec_ldap *c, const char *user, uint64_t id,
 	LDAPMessage *res = NULL, *e;
 	int r = REC_ERR_INTERNAL, lrc;
 
-	if ((r = need_write(c, "purge")) != REC_OK ||
-	    (r = batch_dn(c, user, id, dn)) != REC_OK ||
+	if ((r = rec_ldap_need_write(c, "purge")) != REC_OK ||
+	    (r = rec_ldap_batch_dn(c, user, id, dn)) != REC_OK ||
 	    (r = rec_ldap_user_dn(c, user, udn)) != REC_OK)
 		return r;
-	if ((r = read_entry(c, dn, attrs, &res, &e)) != REC_OK)
+	if ((r = rec_ldap_read_entry(c, dn, attrs, &res, &e)) != REC_OK)
 		goto out;
 	if (e == NULL) {
 		r = REC_OK;	/* deleted meanwhile: nothing to mark */
@@ -273,14 +157,14 @@ rec_ldap_purge_mark(struct rec_ldap *c, const char *user, uint64_t id,
 	mods[1] = &m[1];
 	mods[2] = &m[2];
 	mods[3] = NULL;
-	if ((r = modify(c, dn, mods, &lrc)) != REC_OK) {
+	if ((r = rec_ldap_send(c, REC_LDAP_MODIFY, dn, mods, &lrc)) != REC_OK) {
 		if (lrc == LDAP_NO_SUCH_ATTRIBUTE || lrc == LDAP_NO_SUCH_OBJECT) {
 			rec_logf(c->log, LOG_NOTICE, "directory %s: purge: "
 			    "batch %s changed meanwhile: left for the next run",
 			    c->uri, dn);
 			r = REC_OK;
 		} else
-			r = failed(c, r, lrc, "purge mark", dn);
+			r = rec_ldap_failed(c, r, lrc, "purge mark", dn);
 		goto out;
 	}
 	/* The user's entry stops naming it, if it did: the exact value. */
@@ -290,12 +174,12 @@ rec_ldap_purge_mark(struct rec_ldap *c, const char *user, uint64_t id,
 	    "pamRecoveryActiveBatch", { .modv_bvals = vid } };
 	mods[0] = &m[0];
 	mods[1] = NULL;
-	r = modify(c, udn, mods, &lrc);
+	r = rec_ldap_send(c, REC_LDAP_MODIFY, udn, mods, &lrc);
 	if (r != REC_OK && (lrc == LDAP_NO_SUCH_ATTRIBUTE ||
 	    lrc == LDAP_NO_SUCH_OBJECT))
 		r = REC_OK;
 	else if (r != REC_OK)
-		r = failed(c, r, lrc, "purge mark", udn);
+		r = rec_ldap_failed(c, r, lrc, "purge mark", udn);
 out:
 	ldap_value_free_len(v);
 	ldap_msgfree(res);
@@ -311,22 +195,23 @@ rec_ldap_purge_delete(struct rec_ldap *c, const char *user, uint64_t id)
 	uint64_t st;
 	int r, lrc;
 
-	if ((r = need_write(c, "purge")) != REC_OK ||
-	    (r = batch_dn(c, user, id, dn)) != REC_OK)
+	if ((r = rec_ldap_need_write(c, "purge")) != REC_OK ||
+	    (r = rec_ldap_batch_dn(c, user, id, dn)) != REC_OK)
 		return r;
 	/* Only a batch purge marked: one read back over the writer. */
-	if ((r = read_entry(c, dn, attrs, &res, &e)) != REC_OK || e == NULL)
+	if ((r = rec_ldap_read_entry(c, dn, attrs, &res, &e)) != REC_OK ||
+	    e == NULL)
 		goto out;
-	if ((r = rec_ldap_num_of(c, e, "pamRecoveryBatchStatus", &st)) != REC_OK ||
-	    st != REC_BATCH_PURGED) {
+	if ((r = rec_ldap_get_u64(c->ld, e, "pamRecoveryBatchStatus", 1,
+	    UINT64_MAX, &st)) != REC_OK || st != REC_BATCH_PURGED) {
 		r = r != REC_OK ? rec_ldap_batch_bad(c, user, id) : REC_OK;
 		goto out;
 	}
-	r = delete_entry(c, dn, &lrc);
+	r = rec_ldap_send(c, REC_LDAP_DELETE, dn, NULL, &lrc);
 	if (r != REC_OK && lrc == LDAP_NO_SUCH_OBJECT)
 		r = REC_OK;
 	else if (r != REC_OK)
-		r = failed(c, r, lrc, "purge delete", dn);
+		r = rec_ldap_failed(c, r, lrc, "purge delete", dn);
 out:
 	ldap_msgfree(res);
 	return r;
@@ -380,7 +265,7 @@ rec_ldap_events_purge(struct rec_ldap *c, uint64_t cutoff, unsigned max,
 		return REC_ERR_USAGE;
 	if (cutoff == 0)
 		return REC_OK;	/* nothing is older than the epoch */
-	if (!dry && (r = need_write(c, "audit purge")) != REC_OK)
+	if (!dry && (r = rec_ldap_need_write(c, "audit purge")) != REC_OK)
 		return r;
 	if (!dry && (o.dns = calloc(max, sizeof(*o.dns))) == NULL)
 		return REC_ERR_NOMEM;
@@ -398,11 +283,12 @@ rec_ldap_events_purge(struct rec_ldap *c, uint64_t cutoff, unsigned max,
 		goto out;
 	}
 	for (size_t i = 0; i < o.n; i++) {
-		r = delete_entry(c, o.dns[i], &lrc);
+		r = rec_ldap_send(c, REC_LDAP_DELETE, o.dns[i], NULL, &lrc);
 		if (r == REC_OK)
 			done++;
 		else if (lrc != LDAP_NO_SUCH_OBJECT) {
-			r = failed(c, r, lrc, "audit purge", o.dns[i]);
+			r = rec_ldap_failed(c, r, lrc, "audit purge",
+			    o.dns[i]);
 			goto out;
 		}
 	}
@@ -437,7 +323,7 @@ rec_ldap_forget(struct rec_ldap *c, const char *user, int dry,
 	int r = REC_ERR_INTERNAL, lrc, holder = 1;
 
 	*removed = 0;
-	if ((!dry && (r = need_write(c, "forget")) != REC_OK) ||
+	if ((!dry && (r = rec_ldap_need_write(c, "forget")) != REC_OK) ||
 	    (r = rec_ldap_user_dn(c, user, udn)) != REC_OK ||
 	    (r = rec_ldap_ents_read(c, user, attrs, &ue)) != REC_OK || ue == NULL)
 		goto out;
@@ -452,12 +338,12 @@ rec_ldap_forget(struct rec_ldap *c, const char *user, int dry,
 		(*removed)++;
 	}
 	if (ue->user != NULL) {
-		for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
-			holder &= !rec_ldap_has_attr(c, ue->user, rec_ldap_user_state[i]);
+		holder = rec_ldap_is_holder(c, ue->user);
 		if (!holder)
 			(*removed)++;
-		if ((r = rec_ldap_num_of(c, ue->user, "pamRecoveryActiveBatch",
-		    &active)) != REC_OK)
+		if ((r = rec_ldap_get_u64(c->ld, ue->user,
+		    "pamRecoveryActiveBatch", 1, UINT64_MAX, &active)) !=
+		    REC_OK)
 			goto out;
 	}
 	if (dry || *removed == 0) {
@@ -474,19 +360,20 @@ rec_ldap_forget(struct rec_ldap *c, const char *user, int dry,
 	snprintf(two, sizeof(two), "%d", REC_BATCH_INVALIDATED);
 	btwo.bv_len = strlen(two);
 	for (size_t i = 0; i < ue->nb && active != 0; i++) {
-		if (ue->b[i].id != active || rec_ldap_num_of(c, ue->b[i].e,
-		    "pamRecoveryBatchStatus", &st) != REC_OK ||
+		if (ue->b[i].id != active || rec_ldap_get_u64(c->ld,
+		    ue->b[i].e, "pamRecoveryBatchStatus", 1, UINT64_MAX,
+		    &st) != REC_OK ||
 		    st != REC_BATCH_ACTIVE)
 			continue;
-		if ((r = batch_dn(c, user, active, dn)) != REC_OK)
+		if ((r = rec_ldap_batch_dn(c, user, active, dn)) != REC_OK)
 			goto out;
 		m[0] = (LDAPMod){ LDAP_MOD_REPLACE | LDAP_MOD_BVALUES,
 		    "pamRecoveryBatchStatus", { .modv_bvals = vtwo } };
 		mods[0] = &m[0];
 		mods[1] = NULL;
-		if ((r = modify(c, dn, mods, &lrc)) != REC_OK &&
-		    lrc != LDAP_NO_SUCH_OBJECT) {
-			r = failed(c, r, lrc, "forget", dn);
+		if ((r = rec_ldap_send(c, REC_LDAP_MODIFY, dn, mods,
+		    &lrc)) != REC_OK && lrc != LDAP_NO_SUCH_OBJECT) {
+			r = rec_ldap_failed(c, r, lrc, "forget", dn);
 			goto out;
 		}
 	}
@@ -498,18 +385,18 @@ rec_ldap_forget(struct rec_ldap *c, const char *user, int dry,
 			mods[i] = &m[i];
 			mods[i + 1] = NULL;
 		}
-		if ((r = modify(c, udn, mods, &lrc)) != REC_OK &&
-		    lrc != LDAP_NO_SUCH_OBJECT) {
-			r = failed(c, r, lrc, "forget", udn);
+		if ((r = rec_ldap_send(c, REC_LDAP_MODIFY, udn, mods,
+		    &lrc)) != REC_OK && lrc != LDAP_NO_SUCH_OBJECT) {
+			r = rec_ldap_failed(c, r, lrc, "forget", udn);
 			goto out;
 		}
 	}
 	for (size_t i = 0; i < ue->nb; i++) {
-		if ((r = batch_dn(c, user, ue->b[i].id, dn)) != REC_OK)
+		if ((r = rec_ldap_batch_dn(c, user, ue->b[i].id, dn)) != REC_OK)
 			goto out;
-		if ((r = delete_entry(c, dn, &lrc)) != REC_OK &&
-		    lrc != LDAP_NO_SUCH_OBJECT) {
-			r = failed(c, r, lrc, "forget", dn);
+		if ((r = rec_ldap_send(c, REC_LDAP_DELETE, dn, NULL,
+		    &lrc)) != REC_OK && lrc != LDAP_NO_SUCH_OBJECT) {
+			r = rec_ldap_failed(c, r, lrc, "forget", dn);
 			goto out;
 		}
 	}
@@ -527,25 +414,22 @@ rec_ldap_holder_drop(struct rec_ldap *c, const char *user)
 {
 	char dn[REC_DN_MAX];
 	LDAPMessage *res = NULL, *e;
-	int r, lrc, state = 0;
+	int r, lrc;
 
-	if ((r = need_write(c, "forget")) != REC_OK ||
+	if ((r = rec_ldap_need_write(c, "forget")) != REC_OK ||
 	    (r = rec_ldap_user_dn(c, user, dn)) != REC_OK)
 		return r;
-	if ((r = read_entry(c, dn, (char **)rec_ldap_user_state, &res,
-	    &e)) != REC_OK ||
-	    e == NULL)
+	if ((r = rec_ldap_read_entry(c, dn, (char **)rec_ldap_user_state,
+	    &res, &e)) != REC_OK || e == NULL)
 		goto out;
-	for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
-		state |= rec_ldap_has_attr(c, e, rec_ldap_user_state[i]);
-	if (state)
+	if (!rec_ldap_is_holder(c, e))
 		goto out;	/* in use again (a generate meanwhile) */
-	r = delete_entry(c, dn, &lrc);
+	r = rec_ldap_send(c, REC_LDAP_DELETE, dn, NULL, &lrc);
 	if (r != REC_OK && (lrc == LDAP_NOT_ALLOWED_ON_NONLEAF ||
 	    lrc == LDAP_NO_SUCH_OBJECT))
 		r = REC_OK;	/* events are below it, or it is gone */
 	else if (r != REC_OK)
-		r = failed(c, r, lrc, "forget", dn);
+		r = rec_ldap_failed(c, r, lrc, "forget", dn);
 out:
 	ldap_msgfree(res);
 	return r;

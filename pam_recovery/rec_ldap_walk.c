@@ -25,6 +25,15 @@ char *const rec_ldap_user_state[] = {
 	"pamRecoveryLastUsed", "pamRecoveryLastGenerated", NULL,
 };
 
+int
+rec_ldap_is_holder(struct rec_ldap *c, LDAPMessage *e)
+{
+	for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
+		if (rec_ldap_has_attr(c, e, rec_ldap_user_state[i]))
+			return 0;
+	return 1;
+}
+
 const struct rec_ldap_code_attr rec_ldap_code_attrs[REC_LDAP_CODE_ATTRS] = {
 	{ "pamRecoveryCode", REC_CODE_UNUSED },
 	{ "pamRecoveryUsedCode", REC_CODE_USED },
@@ -208,56 +217,6 @@ out:
 	return r;
 }
 
-int
-rec_ldap_has_attr(struct rec_ldap *c, LDAPMessage *e, const char *attr)
-{
-	struct berval **v = ldap_get_values_len(c->ld, e, attr);
-	int yes = v != NULL && v[0] != NULL;
-
-	ldap_value_free_len(v);
-	return yes;
-}
-
-static int
-is_class(struct rec_ldap *c, LDAPMessage *e, const char *oc)
-{
-	struct berval **v = ldap_get_values_len(c->ld, e, "objectClass");
-	int yes = 0;
-
-	for (unsigned i = 0; v != NULL && v[i] != NULL; i++)
-		if (v[i]->bv_len == strlen(oc) &&
-		    strncasecmp(v[i]->bv_val, oc, v[i]->bv_len) == 0)
-			yes = 1;
-	ldap_value_free_len(v);
-	return yes;
-}
-
-/* The single number attr of e, 0 when absent; REC_ERR_CORRUPT if bad. */
-int
-rec_ldap_num_of(struct rec_ldap *c, LDAPMessage *e, const char *attr, uint64_t *v)
-{
-	struct berval **bv = ldap_get_values_len(c->ld, e, attr);
-	char buf[24];
-	const char *end;
-	int r = REC_ERR_CORRUPT;
-
-	*v = 0;
-	if (bv == NULL || bv[0] == NULL) {
-		r = REC_OK;
-		goto out;
-	}
-	if (bv[1] != NULL || bv[0]->bv_len >= sizeof(buf))
-		goto out;
-	memcpy(buf, bv[0]->bv_val, bv[0]->bv_len);
-	buf[bv[0]->bv_len] = '\0';
-	if (rec_ldap_parse_num(buf, UINT64_MAX, v, &end) == REC_OK &&
-	    *end == '\0')
-		r = REC_OK;
-out:
-	ldap_value_free_len(bv);
-	return r;
-}
-
 /* ---- Users ------------------------------------------------------------ */
 
 static int
@@ -277,7 +236,7 @@ users_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 	LDAPMessage *e;
 	void *p;
 	unsigned have;
-	int r, state;
+	int r;
 
 	for (e = ldap_first_entry(c->ld, *res); e != NULL;
 	    e = ldap_next_entry(c->ld, e)) {
@@ -295,15 +254,12 @@ users_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 		if ((u->name = strdup(name)) == NULL)
 			return REC_ERR_NOMEM;
 		us->n++;
-		if (parse_user(c->ld, e, &u->u, &have) != REC_OK) {
+		if (rec_ldap_parse_user(c->ld, e, &u->u, &have) != REC_OK) {
 			rec_logf(c->log, LOG_ERR, "directory %s: the entry of "
 			    "user %s does not parse", c->uri, name);
 			return REC_ERR_CORRUPT;
 		}
-		state = 0;
-		for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
-			state |= rec_ldap_has_attr(c, e, rec_ldap_user_state[i]);
-		u->holder = !state;
+		u->holder = rec_ldap_is_holder(c, e);
 	}
 	return REC_OK;
 }
@@ -456,7 +412,7 @@ ents_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 	*res = NULL;
 	for (e = ldap_first_entry(c->ld, ue->pages[ue->npages - 1]); e != NULL;
 	    e = ldap_next_entry(c->ld, e)) {
-		if (is_class(c, e, OC_USER)) {
+		if (rec_ldap_is_class(c->ld, e, OC_USER)) {
 			ue->user = e;
 			continue;
 		}
@@ -468,8 +424,8 @@ ents_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 			ue->b = p;
 		}
 		ue->b[ue->nb].e = e;
-		if ((r = rec_ldap_num_of(c, e, "pamRecoveryBatchId",
-		    &ue->b[ue->nb].id)) != REC_OK)
+		if ((r = rec_ldap_get_u64(c->ld, e, "pamRecoveryBatchId", 1,
+		    UINT64_MAX, &ue->b[ue->nb].id)) != REC_OK)
 			return r;
 		ue->nb++;
 	}
@@ -529,9 +485,8 @@ rec_ldap_ents_read(struct rec_ldap *c, const char *user, char **attrs,
 
 /*
  * Batch entry e with its codes into *b and codes (*n), as a login reads
- * them; then what only the administrator's walks see: a slot without any
- * value was purged, and counts as used (as a code record purge removed
- * does in the LMDB store), and a purged batch was last changed when purge
+ * them (a slot without any value counts as used); then what only the
+ * administrator's walks see: a purged batch was last changed when purge
  * marked it (pamRecoveryPurged).  *codes_rc: REC_OK or REC_ERR_CORRUPT for
  * codes that do not parse (then *n is 0).  REC_ERR_CORRUPT for a batch
  * that does not parse.
@@ -544,16 +499,15 @@ batch_read(struct rec_ldap *c, LDAPMessage *e, struct rec_batch *b,
 
 	*n = 0;
 	*codes_rc = REC_OK;
-	if (parse_batch(c->ld, e, b) != REC_OK ||
-	    rec_ldap_num_of(c, e, "pamRecoveryPurged", &purged) != REC_OK)
+	if (rec_ldap_parse_batch(c->ld, e, b) != REC_OK ||
+	    rec_ldap_get_u64(c->ld, e, "pamRecoveryPurged", 1, UINT64_MAX,
+	    &purged) != REC_OK)
 		return REC_ERR_CORRUPT;
-	if (parse_codes(c->ld, e, b, codes, n) != REC_OK) {
+	if (rec_ldap_parse_codes(c->ld, e, b, codes, n) != REC_OK) {
 		*codes_rc = REC_ERR_CORRUPT;
 		*n = 0;
 		return REC_OK;
 	}
-	if (*n < b->count)
-		b->used = (uint16_t)(b->used + b->count - *n);
 	if (b->status == REC_BATCH_PURGED && purged > b->modified)
 		b->modified = purged;
 	return REC_OK;
@@ -592,14 +546,13 @@ rec_ldap_user_records(struct rec_ldap *c, const char *user,
 	if ((r = rec_ldap_ents_read(c, user, NULL, &ue)) != REC_OK || ue == NULL)
 		goto out;
 	if (ue->user != NULL) {
-		if (parse_user(c->ld, ue->user, &s->u, &have) != REC_OK) {
+		if (rec_ldap_parse_user(c->ld, ue->user, &s->u, &have) != REC_OK) {
 			rec_logf(c->log, LOG_ERR, "directory %s: the entry of "
 			    "user %s does not parse", c->uri, user);
 			r = REC_ERR_CORRUPT;
 			goto out;
 		}
-		for (unsigned i = 0; rec_ldap_user_state[i] != NULL; i++)
-			holder &= !rec_ldap_has_attr(c, ue->user, rec_ldap_user_state[i]);
+		holder = rec_ldap_is_holder(c, ue->user);
 	}
 	if (ufn != NULL && ue->user != NULL && !holder) {
 		memset(&it, 0, sizeof(it));
@@ -745,7 +698,7 @@ user_events_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 				return REC_ERR_NOMEM;
 			ue->id = p;
 		}
-		if (parse_event(c->ld, e, ue->user, &ue->ev[ue->n],
+		if (rec_ldap_parse_event(c->ld, e, ue->user, &ue->ev[ue->n],
 		    ue->ev[ue->n].host, sizeof(ue->ev[ue->n].host)) != REC_OK)
 			return bad_event(c, ue->user);
 		event_id(c, e, ue->id[ue->n], sizeof(ue->id[ue->n]));
@@ -847,7 +800,7 @@ events_page(struct rec_ldap *c, LDAPMessage **res, void *arg)
 	    e = ldap_next_entry(c->ld, e)) {
 		if ((r = event_user(c, e, user)) != REC_OK)
 			return r;
-		if (parse_event(c->ld, e, user, &a->ev, a->ev.host,
+		if (rec_ldap_parse_event(c->ld, e, user, &a->ev, a->ev.host,
 		    sizeof(a->ev.host)) != REC_OK)
 			return bad_event(c, user);
 		if (++a->seq < a->from)

@@ -118,6 +118,7 @@ adm plant pa 100 invalidated 3 3
 check "pa: an invalidated batch of 3, 100 days old, its codes invalidated then" test "$RC" -eq 0
 adm plant pa 100 active 4 2
 check "pa: an active batch of 4, 2 used 100 days ago" test "$RC" -eq 0
+printf '%s\n' "$OUT" | grep -E '^[0-9A-Z]{20}$' >"$T/pa.codes"
 adm plant pb 1 active 3 0
 check "pb: an active batch of 3, a day old, unused" test "$RC" -eq 0
 adm plant pc 100 active 2 2
@@ -150,6 +151,16 @@ adm purge 30 2 31
 check "31 days on: the 2 purged cards go, nothing else" has "ok codes 0 purged 0 deleted 2"
 adm deep
 check "check --deep then: nothing wrong, 2 batches" has "batches 2 codes 5 findings 0"
+# The login side agrees with the walks: pa's 2 used codes, whose values
+# purge removed, still count as used (rec_store.h), as on LMDB.
+drive hosta view pa
+check "a host's view of pa: 2 codes left, both unused, and 2 counted used" \
+    has "ok batch 1 codes 2 unused 2 used 0 invalid 0"
+check "... the batch counts the purged 2 as used" has "counted used 2 invalid 0"
+drive hosta mark pa 1 used
+check "marking a purged slot: used, and 2 unused left" has "outcome used remaining 2"
+drive hosta auth pa "$(sed -n 3p "$T/pa.codes")"
+check "a login with pa's third code: 1 left, not 3" has "ok slot 3 remaining 1"
 
 # ---- the audit purge: exactly the events older than the cutoff -------------
 adm events-old u00001 700 100
@@ -196,9 +207,21 @@ check "fz's events stay: the use and the forget" has "forgotten fz adminhost"
 check "... with the host of each" has "code_used fz host-a"
 adm forget fz
 check "a second forget finds nothing" has "ok removed 0"
-drive hosta login fz "$(sed -n 2p "$T/fz.codes")"
-check "a login with one of fz's codes fails" test "$RC" -ne 0
-check "... as a user without codes" hasnt "ok"
+# A holder is no user record, as a forgotten user has none on LMDB: the
+# login side sees no user, and a failed login writes nothing that would
+# make fz a user again (LMDB's pre-count does not create a record).
+drive hosta view fz
+check "the store's view of fz: no record (missing), as LMDB's" has "error missing"
+drive hosta auth fz "$(sed -n 2p "$T/fz.codes")"
+check "a login with one of fz's codes fails, as a user not enrolled" \
+    has "notenrolled"
+drive hosta lock fz login
+check "a lockout update of fz finds no record" has "error missing"
+ld ldapsearch -LLL -o ldif-wrap=no -b "uid=fz,$SLAPD_BASE" -s base
+check "... and fz's entry is still a bare holder" \
+    test "$RC" -eq 0 -a -z "$(printf '%s\n' "$OUT" | grep -E '^pamRecovery(ActiveBatch|Lock|GenLock|LastUsed|LastGenerated):')"
+adm names
+check "... so fz is not listed again" has "ok names 1203 sorted yes"
 adm deep
 check "check --deep after all: nothing wrong" has "findings 0"
 
@@ -212,19 +235,52 @@ printf 'dn: pamRecoveryBatchId=%s,uid=hz,%s\nchangetype: modify\nreplace: pamRec
     "$hzb" "$SLAPD_BASE" "$SLAPD_BASE" >"$T/half.ldif"
 ld ldapmodify -f "$T/half.ldif"
 check "forget stopped after its second step" test "$RC" -eq 0
-drive hosta status hz
-check "a host finds no codes for hz" has "ok batch 0 count 0"
+drive hosta view hz
+check "a host finds no record for hz" has "error missing"
 adm names
 check "hz is no user record" hasnt "last hz"
 adm names batches
-# fz counts again: the failed login above counted an attempt on its entry.
-check "but its batch is found under its name, after the users'" has "ok names 1205 sorted no first fz last hz"
+check "but its batch is found under its name, after the users'" has "ok names 1204 sorted no first pa last hz"
 adm deep
 check "check --deep: a batch without its user" has "batch of a user the store has no record of"
 adm forget hz
 check "forget again: the 2 codes and the batch" has "ok removed 3"
 adm deep
 check "check --deep then: nothing wrong" has "findings 0"
+
+# A record given to a holder (REC_WRITE_CREATE, as LMDB's create): the
+# states are added to the entry that is there, and the user is back.
+drive hosta lock fz login create
+check "a lockout update with create on fz's holder writes a record" \
+    has "ok login 1 gen 0"
+adm names
+check "... and fz is a user again" has "first fz"
+
+# ---- events of no user: purge's run, through the admin tool ----------------
+# They go directly below ldap_base (conf/ldap/README), which the shipped
+# ACLs let the administrators write and the hosts not.
+adm plant pd 100 active 2 1
+check "pd: an active batch of 2, 1 used 100 days ago" test "$RC" -eq 0
+{ echo "store = ldap"; cat "$T/admin.conf"; } >"$T/tool.conf"
+chmod 0644 "$T/tool.conf"
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/tool.conf" purge 2>&1)
+RC=$?
+vgcheck pam-recovery-admin
+check "pam-recovery-admin purge on the directory store: pd's used code" \
+    test "$RC" -eq 0
+OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/tool.conf" audit 2>&1)
+RC=$?
+vgcheck pam-recovery-admin
+check "audit shows the purge's run, with no user, by this host" \
+    has "purged user=- host=adminhost service=pam-recovery-admin rhost=- tty=- batch=- actor="
+ld ldapsearch -LLL -s one -b "$SLAPD_BASE" "(objectClass=pamRecoveryEvent)" pamRecoveryEventType
+check "... recorded directly below ldap_base" \
+    test "$RC" -eq 0 -a -n "$(printf '%s\n' "$OUT" | grep '^pamRecoveryEventType: purged')"
+printf 'dn: pamRecoveryEventId=0-0,%s\nobjectClass: pamRecoveryEvent\npamRecoveryEventId: 0-0\npamRecoveryEventTime: 1\npamRecoveryEventType: purged\npamRecoveryHost: host-a\n' \
+    "$SLAPD_BASE" >"$T/topev.ldif"
+OUT=$(ldapadd -x -ZZ -H "$H" -D "$SLAPD_HOST_DN" -w hostpw -f "$T/topev.ldif" 2>&1)
+RC=$?
+check "a host cannot add an event there" test "$RC" -eq 50
 
 echo "# the suite took $(($(date +%s) - t0)) s"
 finish

@@ -15,7 +15,6 @@
 #include "rec_kdf.h"
 #include "rec_ldap.h"
 #include "rec_purge.h"
-#include "rec_store_be.h"	/* the stand-in event_append below */
 #include "rec_store_ldap.h"
 
 /*
@@ -53,27 +52,6 @@ fail(int r)
 {
 	printf("error %s (%s)\n", rec_err_reason(r), rec_strerror(r));
 	return 2;
-}
-
-/*
- * The login's operations (rec_store_ldap.c) are another change of issue
- * #13; until event_append is there, this one stands in for it, so that
- * purge can record its run: each event below its user, with the host.
- */
-static struct rec_ldap *stand_in_wr;
-static const char *stand_in_host;
-
-static int
-stand_in_append(struct rec_store *st, const struct rec_event *ev, unsigned n)
-{
-	int r;
-
-	(void)st;
-	for (unsigned i = 0; i < n; i++)
-		if ((r = rec_ldap_audit(stand_in_wr, &ev[i], stand_in_host)) !=
-		    REC_OK)
-			return r;
-	return REC_OK;
 }
 
 static int
@@ -212,12 +190,8 @@ static int
 purge(struct rec_store *st, const struct rec_config *cfg, unsigned days,
     unsigned size, unsigned ahead, int dry)
 {
-	/*
-	 * The admin tool's purge names no user; where the directory keeps
-	 * such an event is event_append's (rec_store_ldap.c): the stand-in
-	 * puts it below a user that has an entry.
-	 */
-	struct rec_who who = { .user = "pa", .actor = "ldapadmin" };
+	/* As the admin tool's: a purge names no user. */
+	struct rec_who who = { .user = "", .actor = "ldapadmin" };
 	struct rec_purge_opts o = { (uint64_t)time(NULL) + ahead * 86400ULL,
 	    days, size, -1, dry };
 	struct rec_purge_stats s;
@@ -365,7 +339,6 @@ int
 main(int argc, char **argv)
 {
 	struct rec_log log = { log_stderr, NULL, 0 };
-	struct rec_store_ops ops;
 	struct rec_config cfg;
 	struct rec_store *st = NULL;
 	struct rec_ldap *wr = NULL;
@@ -385,11 +358,6 @@ main(int argc, char **argv)
 		rc = fail(r);
 		goto out;
 	}
-	stand_in_wr = wr;
-	stand_in_host = cfg.host_name;
-	ops = *st->ops;
-	ops.event_append = stand_in_append;
-	st->ops = &ops;
 	rc = run(st, wr, &cfg, argc, argv);
 out:
 	rec_store_close(st);

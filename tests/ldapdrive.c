@@ -399,11 +399,13 @@ store_view(struct rec_store *st, const char *user)
 	for (unsigned i = 0; i < v->ncodes; i++)
 		n[v->codes[i].state < 3 ? v->codes[i].state : 0]++;
 	printf("ok batch %d codes %u unused %u used %u invalid %u "
-	    "verified %s failures %u locked_until %llu last_used %s\n",
+	    "verified %s failures %u locked_until %llu last_used %s "
+	    "counted used %u invalid %u\n",
 	    v->have_batch, v->ncodes, n[0], n[1], n[2],
 	    v->batch.verified != 0 ? "set" : "never", v->user.lock.failures,
 	    (unsigned long long)v->user.lock.locked_until,
-	    v->user.last_used != 0 ? "set" : "never");
+	    v->user.last_used != 0 ? "set" : "never", v->batch.used,
+	    v->batch.invalidated);
 	sodium_memzero(v, sizeof(*v));
 	sodium_free(v);
 	return 0;
