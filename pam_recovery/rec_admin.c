@@ -369,7 +369,9 @@ rec_admin_names_read(struct rec_store *st, unsigned flags,
 	if ((r = rec_store_batch_each(st, NULL, name_of_batch, &m)) != REC_OK)
 		return r;
 	/* The further names, sorted, each once. */
-	qsort(out->v + m.users, out->n - m.users, sizeof(*out->v), name_cmp);
+	if (out->n > m.users)
+		qsort(out->v + m.users, out->n - m.users, sizeof(*out->v),
+		    name_cmp);
 	k = m.users;
 	for (size_t i = m.users; i < out->n; i++)
 		if (k == m.users || strcmp(out->v[k - 1], out->v[i]) != 0)
