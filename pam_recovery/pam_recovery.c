@@ -874,6 +874,36 @@ remind(struct call *c, const struct rec_status *s, uint64_t now)
 	said_add(c->pamh, now_said);
 }
 
+/*
+ * The account stage runs for every login through its stack, a key login
+ * too, and only reminds: on a directory that does not answer it waits at
+ * most REMIND_LDAP_TIMEOUT seconds per URI, not ldap_timeout.  The store
+ * helper gets the shorter value as the last module argument, which it
+ * applies after the others, as call_begin did.
+ */
+#define REMIND_LDAP_TIMEOUT 1
+
+static int
+remind_timeout(struct call *c)
+{
+	char a[32];
+	size_t n;
+
+	if (!rec_config_directory(&c->cfg) ||
+	    c->cfg.ldap_timeout <= REMIND_LDAP_TIMEOUT)
+		return REC_OK;
+	n = (size_t)snprintf(a, sizeof(a), "ldap_timeout=%u",
+	    REMIND_LDAP_TIMEOUT) + 1;
+	if (n > sizeof(c->args) - c->args_len) {
+		pam_syslog(c->pamh, LOG_ERR, "module arguments too long");
+		return REC_ERR_CONFIG;
+	}
+	memcpy(c->args + c->args_len, a, n);
+	c->args_len += n;
+	c->cfg.ldap_timeout = REMIND_LDAP_TIMEOUT;
+	return REC_OK;
+}
+
 /* Remind the user (see remind); never decides anything: PAM_IGNORE. */
 PAM_EXTERN int
 pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
@@ -884,7 +914,8 @@ pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv)
 
 	memset(&c, 0, sizeof(c));
 	if (sodium_init() < 0 ||
-	    call_begin(&c, pamh, flags, argc, argv) != PAM_SUCCESS)
+	    call_begin(&c, pamh, flags, argc, argv) != PAM_SUCCESS ||
+	    remind_timeout(&c) != REC_OK)
 		goto out;
 	if ((r = call_open(&c)) != REC_OK || !c.has_store ||
 	    (r = store_status(&c, &o)) != REC_OK ||

@@ -280,6 +280,15 @@ within "... within ldap_timeout (2 s) and slack" 5000
 logged "... logged: a store error, timeout" "event=store_error"
 logged "... the reason" "reason=timeout"
 logged "... the helper says which directory" "directory ldap://127.0.0.1:$SP/"
+# The account stage (the reminder, for key logins too) waits at most 1 s per
+# URI, whatever ldap_timeout says (here 10 s), and decides nothing.
+conf silenta "$SLAPD_HOST_DN" hostpw "ldap_uri=ldap://127.0.0.1:$SP/" ldap_timeout=10 host_name=host-a
+printf 'account optional %s conf=%s\naccount required pam_permit.so\n' \
+    "$BIN/pam_recovery.so" "$T/silenta.conf" >"$T/pam.d/silenta"
+pamlog silenta alice account
+check "account stage on a silent directory, ldap_timeout = 10: the login goes on" has "account: PAM_SUCCESS"
+within "... the reminder gave up after 1 s, not ldap_timeout" 3000
+logged "... logged: the helper waited 1 s" "no answer within 1 s"
 # Two silent URIs: ldap_timeout (here 1 s) each, still the helper's own
 # answer though store_timeout alone (1 s) is shorter.
 conf silent2 "$SLAPD_HOST_DN" hostpw "ldap_uri=ldap://127.0.0.1:$SP/ ldaps://127.0.0.1:$SP/" \

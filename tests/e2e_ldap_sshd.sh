@@ -249,12 +249,14 @@ check "afterwards sshd still accepts a publickey login ($(ms k4) ms)" ok k4
 
 # --- the account stage on a silent directory ---------------------------------------
 # The shipped examples put "account optional pam_recovery.so" (the
-# reminder) in sshd's stack: it asks the store too.  A publickey login
-# still goes through; the time it took is printed.
+# reminder) in sshd's stack: it asks the store too, for a publickey login
+# as well, but waits at most 1 s per URI, not ldap_timeout ($TMO s here).
 stack "account  optional  $M"
 login k5 "$K" key
 show k5
 check "with the account line: a publickey login still succeeds ($(ms k5) ms)" ok k5
+check "... the reminder waited less than ldap_timeout ($(ms k5) ms < $((TMO * 1000)) ms)" \
+    test "$(ms k5)" -lt $((TMO * 1000))
 stack
 
 # --- no directory at all: refused at once ------------------------------------------
