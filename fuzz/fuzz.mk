@@ -5,7 +5,8 @@
 #
 #   make fuzz [FUZZ_SECONDS=60]   each target for FUZZ_SECONDS, on a copy of
 #                                 its seed corpus; fails on any crash
-#   make fuzz-short               the same, 6 s each (CI)
+#                                 (make -j fuzz: side by side)
+#   make fuzz-short               the same, 6 s each, side by side (CI)
 #   make fuzz-build               only build the targets
 #
 # The core is compiled again here with clang, ASan, UBSan and the fuzzer's
@@ -37,27 +38,29 @@ $(FUZZ_B):
 	mkdir -p $@
 
 # One line of statistics per target; the whole libFuzzer log on a failure.
-fuzz: $(FUZZ_BIN)
-	@set -e; mkdir -p $(FUZZ_B)/crashes $(FUZZ_B)/tmp $(FUZZ_B)/log; \
-	for t in $(FUZZ_TARGETS); do \
-		run=$(FUZZ_B)/run/$$t; rm -rf $$run; mkdir -p $$run; \
-		cp fuzz/corpus/$$t/* $$run/; \
-		dict=; if [ -f fuzz/$$t.dict ]; then dict=-dict=fuzz/$$t.dict; fi; \
-		log=$(FUZZ_B)/log/$$t.log; \
-		echo "fuzz_$$t: $(FUZZ_SECONDS) s on a copy of fuzz/corpus/$$t"; \
-		if ! FUZZ_TMPDIR=$(FUZZ_B)/tmp $(FUZZ_B)/fuzz_$$t $(FUZZ_FLAGS) \
-		    -max_total_time=$(FUZZ_SECONDS) $$dict \
-		    -artifact_prefix=$(FUZZ_B)/crashes/$$t- $$run >$$log 2>&1; then \
-			tail -n 60 $$log; \
-			echo "fuzz_$$t: FAILED (log $$log, reproducer in $(FUZZ_B)/crashes/)"; \
-			exit 1; \
-		fi; \
-		sed -n 's/^stat::number_of_executed_units: */  runs: /p; s/^stat::peak_rss_mb: */  peak rss MB: /p' $$log; \
-		grep '^#[0-9]*.*DONE' $$log | sed 's/^/  /' || true; \
-	done
+# Each target is a job of its own: make -j runs them side by side (libFuzzer
+# uses one CPU), -O keeps each target's lines together.
+fuzz: $(FUZZ_TARGETS:%=fuzz-run-%)
+
+fuzz-run-%: $(FUZZ_B)/fuzz_%
+	@set -e; t=$*; mkdir -p $(FUZZ_B)/crashes $(FUZZ_B)/tmp/$$t $(FUZZ_B)/log; \
+	run=$(FUZZ_B)/run/$$t; rm -rf $$run; mkdir -p $$run; \
+	cp fuzz/corpus/$$t/* $$run/; \
+	dict=; if [ -f fuzz/$$t.dict ]; then dict=-dict=fuzz/$$t.dict; fi; \
+	log=$(FUZZ_B)/log/$$t.log; \
+	echo "fuzz_$$t: $(FUZZ_SECONDS) s on a copy of fuzz/corpus/$$t"; \
+	if ! FUZZ_TMPDIR=$(FUZZ_B)/tmp/$$t $(FUZZ_B)/fuzz_$$t $(FUZZ_FLAGS) \
+	    -max_total_time=$(FUZZ_SECONDS) $$dict \
+	    -artifact_prefix=$(FUZZ_B)/crashes/$$t- $$run >$$log 2>&1; then \
+		tail -n 60 $$log; \
+		echo "fuzz_$$t: FAILED (log $$log, reproducer in $(FUZZ_B)/crashes/)"; \
+		exit 1; \
+	fi; \
+	sed -n 's/^stat::number_of_executed_units: */  runs: /p; s/^stat::peak_rss_mb: */  peak rss MB: /p' $$log; \
+	grep '^#[0-9]*.*DONE' $$log | sed 's/^/  /' || true
 
 fuzz-short:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=6
+	@$(MAKE) --no-print-directory -O -j$$(nproc) fuzz FUZZ_SECONDS=6
 
 fuzz-clean:
 	rm -rf $(FUZZ_B)
