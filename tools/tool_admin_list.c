@@ -181,7 +181,8 @@ admin_cmd_list(struct admin *a, int argc, char **argv)
 			warnx("standard output: %s", rec_strerror(r));
 			ret = EXIT_FAIL;
 		}
-	} else if (l.rows == 0 && l.unread == 0)
+	} else if (l.rows == 0 && l.unread == 0 && ret == EXIT_OK)
+		/* A store that failed (said above) is not an empty one. */
 		printf("No user has recovery codes in %s.\n", a->cfg.store);
 	return ret;
 }
