@@ -23,11 +23,7 @@ OUT=$(awk -f scripts/schema-table.awk conf/ldap/pam-recovery.schema |
 check "pam_recovery/rec_ldap_schema.h is scripts/schema-table.awk's output (see there to remake it)" \
     test -z "$OUT"
 
-why=$(slapd_missing)
-if [ -n "$why" ]; then
-	echo "e2e_ldap: skipped ($why; install slapd ldap-utils openssl python3)"
-	exit 0
-fi
+slapd_suite_skips
 T=$(mktemp -d) || exit 1
 SILENT=
 cleanup() {

@@ -13,22 +13,10 @@
 set -u
 suite=e2e_ldap_admin
 . tests/lib.sh
-# Under valgrind (make valgrind) this suite is left out, to keep CI in its
-# time: it runs in the plain and the ASan+UBSan runs, and the directory
-# code beneath it runs under valgrind in e2e_ldap, e2e_ldap_units and
-# e2e_ldap_pam.
-if [ -n "${VG:-}" ]; then
-	echo "e2e_ldap_admin: skipped under valgrind (runs plain and under ASan+UBSan)"
-	exit 0
-fi
 . tests/slapd.sh
 PATH=$PATH:/usr/sbin:/sbin
 
-why=$(slapd_missing)
-if [ -n "$why" ]; then
-	echo "e2e_ldap_admin: skipped ($why; install slapd ldap-utils openssl python3)"
-	exit 0
-fi
+slapd_suite_skips novalgrind
 T=$(mktemp -d) || exit 1
 cleanup() {
 	slapd_stop "$T/a"
@@ -44,12 +32,7 @@ t0=$(date +%s)
 RC=0
 { slapd_pki "$T/a" && slapd_conf "$T/a" && echo dbnosync >>"$T/a/slapd.conf" &&
     slapd_start "$T/a"; } || RC=$?
-OUT=$(cat "$T/a/slapadd.log" "$T/a/slapd.log" 2>/dev/null)
-check "a slapd with the shipped schema and ACLs starts" test "$RC" -eq 0
-if [ "$RC" -ne 0 ]; then
-	finish
-	exit 1
-fi
+slapd_started "$RC" "$T/a" "a slapd with the shipped schema and ACLs starts"
 H="ldap://127.0.0.1:$SLAPD_PORT/"
 
 # conf NAME BIND-DN PASSWORD HOST: a client configuration.

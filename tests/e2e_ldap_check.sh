@@ -11,22 +11,10 @@
 set -u
 suite=e2e_ldap_check
 . tests/lib.sh
-# Under valgrind (make valgrind) this suite is left out, to keep CI in its
-# time: it runs in the plain and the ASan+UBSan runs, and the directory
-# code beneath it runs under valgrind in e2e_ldap, e2e_ldap_units and
-# e2e_ldap_pam.
-if [ -n "${VG:-}" ]; then
-	echo "e2e_ldap_check: skipped under valgrind (runs plain and under ASan+UBSan)"
-	exit 0
-fi
 . tests/slapd.sh
 PATH=$PATH:/usr/sbin:/sbin
 
-why=$(slapd_missing)
-if [ -n "$why" ]; then
-	echo "$suite: skipped ($why; install slapd ldap-utils openssl python3)"
-	exit 0
-fi
+slapd_suite_skips novalgrind
 T=$(mktemp -d) || exit 1
 SILENT=
 cleanup() {
@@ -82,12 +70,7 @@ slapd_pki "$T/a" || RC=$?
 for d in o n m u; do cp "$T/a/ca.pem" "$T/a/server.pem" "$T/a/server.key" "$T/$d/"; done
 slapd_conf "$T/a" >/dev/null 2>&1 || RC=$?
 slapd_start "$T/a" || RC=$?
-OUT=$(cat "$T/a/slapd.log" "$T/a/slapadd.log" 2>/dev/null)
-check "slapd with the shipped schema and ACLs starts" test "$RC" -eq 0
-if [ "$RC" -ne 0 ]; then
-	finish
-	exit 1
-fi
+slapd_started "$RC" "$T/a" "slapd with the shipped schema and ACLs starts"
 # As many definitions as the shipped schema has: check's table is made
 # from it.
 NDEF=$(grep -ciE '^(attributetype|objectclass) ' conf/ldap/pam-recovery.schema)

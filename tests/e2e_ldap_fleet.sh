@@ -26,21 +26,9 @@ PATH=$PATH:/usr/sbin:/sbin
 # last: the kernel drops a mount whose file another suite's useradd
 # renames over, and the suites run side by side.)
 . tests/lib.sh
-# Under valgrind (make valgrind) this suite is left out, to keep CI in its
-# time: it runs in the plain and the ASan+UBSan runs, and the directory
-# code beneath it runs under valgrind in e2e_ldap, e2e_ldap_units and
-# e2e_ldap_pam.
-if [ -n "${VG:-}" ]; then
-	echo "e2e_ldap_fleet: skipped under valgrind (runs plain and under ASan+UBSan)"
-	exit 0
-fi
 . tests/slapd.sh
 
-why=$(slapd_missing)
-if [ -n "$why" ]; then
-	echo "e2e_ldap_fleet: skipped ($why; install slapd ldap-utils openssl python3)"
-	exit 0
-fi
+slapd_suite_skips novalgrind
 USERS=
 if [ "$(id -u)" -eq 0 ] && command -v useradd >/dev/null; then
 	for x in a b c d e f; do
@@ -76,12 +64,7 @@ RC=0
 { slapd_pki "$T/a" && slapd_conf "$T/a" && echo dbnosync >>"$T/a/slapd.conf" &&
     echo "limits dn.exact=\"$SLAPD_ADMIN_DN\" size.prtotal=unlimited" >>"$T/a/slapd.conf" &&
     slapd_start "$T/a"; } || RC=$?
-OUT=$(cat "$T/a/slapadd.log" "$T/a/slapd.log" 2>/dev/null)
-check "slapd with the shipped schema and ACLs starts" test "$RC" -eq 0
-if [ "$RC" -ne 0 ]; then
-	finish
-	exit 1
-fi
+slapd_started "$RC" "$T/a" "slapd with the shipped schema and ACLs starts"
 H="ldap://127.0.0.1:$SLAPD_PORT/"
 
 # conf NAME BIND-DN PASSWORD HOST: a configuration with store = ldap.

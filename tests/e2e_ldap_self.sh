@@ -15,22 +15,10 @@
 set -u
 suite=e2e_ldap_self
 . tests/lib.sh
-# Under valgrind (make valgrind) this suite is left out, to keep CI in its
-# time: it runs in the plain and the ASan+UBSan runs, and the directory
-# code beneath it runs under valgrind in e2e_ldap, e2e_ldap_units and
-# e2e_ldap_pam.
-if [ -n "${VG:-}" ]; then
-	echo "e2e_ldap_self: skipped under valgrind (runs plain and under ASan+UBSan)"
-	exit 0
-fi
 . tests/slapd.sh
 PATH=$PATH:/usr/sbin:/sbin
 
-why=$(slapd_missing)
-if [ -n "$why" ]; then
-	echo "e2e_ldap_self: skipped ($why; install slapd ldap-utils openssl python3)"
-	exit 0
-fi
+slapd_suite_skips novalgrind
 ROOT=0
 [ "$(id -u)" -eq 0 ] && ROOT=1
 if [ "$ROOT" -eq 1 ]; then
@@ -80,12 +68,7 @@ RC=0
 # SASL EXTERNAL over ldapi: alice's uid maps to her people entry.
 sed -i "/^database mdb/i authz-regexp \"^gidNumber=[0-9]+\\\\\\\\+uidNumber=$(id -u "$U"),cn=peercred,cn=external,cn=auth\$\" \"uid=$U,ou=people,$SLAPD_SUFFIX\"" "$T/a/slapd.conf"
 [ "$RC" -eq 0 ] && { slapd_start "$T/a" || RC=$?; }
-OUT=$(cat "$T/a/slapd.log" "$T/a/slapadd.log" 2>/dev/null)
-check "slapd with acl-self.conf before acl.conf starts" test "$RC" -eq 0
-if [ "$RC" -ne 0 ]; then
-	finish
-	exit 1
-fi
+slapd_started "$RC" "$T/a" "slapd with acl-self.conf before acl.conf starts"
 chmod 0644 "$T/a/ca.pem"
 H="ldap://127.0.0.1:$SLAPD_PORT/"
 people() {

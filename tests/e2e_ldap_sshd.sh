@@ -12,15 +12,8 @@
 set -u
 suite=e2e_ldap_sshd
 . tests/lib.sh
-# Under valgrind (make valgrind) this suite is left out, to keep CI in its
-# time: it runs in the plain and the ASan+UBSan runs, and the directory
-# code beneath it runs under valgrind in e2e_ldap, e2e_ldap_units and
-# e2e_ldap_pam.
-if [ -n "${VG:-}" ]; then
-	echo "e2e_ldap_sshd: skipped under valgrind (runs plain and under ASan+UBSan)"
-	exit 0
-fi
 . tests/slapd.sh
+slapd_skip_valgrind
 PATH=$PATH:/usr/sbin:/sbin
 
 skip() { echo "e2e_ldap_sshd: skipped ($1)"; finish; exit $?; }

@@ -18,11 +18,7 @@ PATH=$PATH:/usr/sbin:/sbin
 
 UNITS="test_auth test_admin test_purge test_slots test_deep test_migrate test_store"
 
-why=$(slapd_missing)
-if [ -n "$why" ]; then
-	echo "e2e_ldap_units: skipped ($why; install slapd ldap-utils openssl python3)"
-	exit 0
-fi
+slapd_suite_skips
 T=$(mktemp -d) || exit 1
 cleanup() {
 	slapd_stop "$T/a"
@@ -40,12 +36,7 @@ RC=0
 { slapd_pki "$T/a" && slapd_conf "$T/a" && echo dbnosync >>"$T/a/slapd.conf" &&
     echo "limits dn.exact=\"$SLAPD_ADMIN_DN\" size.prtotal=unlimited" >>"$T/a/slapd.conf" &&
     slapd_start "$T/a"; } || RC=$?
-OUT=$(cat "$T/a/slapadd.log" "$T/a/slapd.log" 2>/dev/null)
-check "a slapd with the shipped schema and ACLs starts" test "$RC" -eq 0
-if [ "$RC" -ne 0 ]; then
-	finish
-	exit 1
-fi
+slapd_started "$RC" "$T/a" "a slapd with the shipped schema and ACLs starts"
 
 printf 'adminpw\n' >"$T/admin.pw"
 chmod 0600 "$T/admin.pw"

@@ -9,8 +9,9 @@
 # slapd_start DIR (on a free loopback port with StartTLS, ldaps and an ldapi
 # socket in DIR; sets SLAPD_PORT, SLAPD_SPORT, SLAPD_LDAPI), slapd_synced
 # LDAPI LDAPI N (both servers hold the same contextCSN, bounded),
-# slapd_stop DIR (by its PID).  Never touches a system slapd: every file,
-# port and socket is the test's own.
+# slapd_stop DIR (by its PID); for the suites, slapd_skip_valgrind,
+# slapd_suite_skips and slapd_started.  Never touches a system slapd:
+# every file, port and socket is the test's own.
 # Entries: suffix dc=example,dc=org, root cn=root (password "secret"), the
 # recovery subtree ou=recovery, the hosts' account
 # cn=pam-recovery-host,ou=services (password "hostpw"), the administrators'
@@ -35,6 +36,41 @@ slapd_missing() {
 		[ -e "$SLAPD_MODS/$m.so" ] || [ -e "$SLAPD_MODS/$m.la" ] ||
 		    { echo "slapd's $m module not in $SLAPD_MODS"; return; }
 	done
+}
+
+# slapd_skip_valgrind: under valgrind (make valgrind), say the suite
+# ($suite) is skipped and exit 0.  The directory's tool suites are left out
+# of that run to keep CI in its time: they run in the plain and the
+# ASan+UBSan runs, and the directory code beneath them runs under valgrind
+# in e2e_ldap, e2e_ldap_units and e2e_ldap_pam.
+slapd_skip_valgrind() {
+	if [ -n "${VG:-}" ]; then
+		echo "$suite: skipped under valgrind (runs plain and under ASan+UBSan)"
+		exit 0
+	fi
+}
+
+# slapd_suite_skips [novalgrind]: say the suite is skipped and exit 0 when
+# slapd's programs are missing, or with novalgrind under valgrind
+# (slapd_skip_valgrind).
+slapd_suite_skips() {
+	[ "${1:-}" = novalgrind ] && slapd_skip_valgrind
+	why=$(slapd_missing)
+	if [ -n "$why" ]; then
+		echo "$suite: skipped ($why; install slapd ldap-utils openssl python3)"
+		exit 0
+	fi
+}
+
+# slapd_started RC DIR NAME: the check NAME that the slapd of DIR started
+# (RC 0), with its logs when not; a slapd that did not start ends the suite.
+slapd_started() {
+	OUT=$(cat "$2/slapadd.log" "$2/slapd.log" 2>/dev/null)
+	check "$3" test "$1" -eq 0
+	if [ "$1" -ne 0 ]; then
+		finish
+		exit 1
+	fi
 }
 
 # free_port: a TCP port on 127.0.0.1 that nothing listens on just now.
