@@ -34,7 +34,8 @@ echo "auth required $BIN/pam_recovery.so conf=$T/conf" >"$T/pam.d/rt"
 
 # admin ARGS...: stdout in $OUT, stderr in $ERR, exit status in $RC.
 admin() {
-	OUT=$($VG "$BIN/pam-recovery-admin" -c "$T/conf" "$@" 2>"$T/err")
+	vg_once admin "$@"
+	OUT=$($VG1 "$BIN/pam-recovery-admin" -c "$T/conf" "$@" 2>"$T/err")
 	RC=$?
 	ERR=$(cat "$T/err")
 	vgcheck pam-recovery-admin

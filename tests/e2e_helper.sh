@@ -34,7 +34,8 @@ STORE="$T/$ME.store"
 # run ARGS...: the helper with stdout and stderr kept apart, in $T/out and
 # $T/err; OUT holds both, RC the exit status.
 run() {
-	$VG "$BIN/pam-recovery" -c "$T/conf" "$@" >"$T/out" 2>"$T/err"
+	vg_once run "$@"
+	$VG1 "$BIN/pam-recovery" -c "$T/conf" "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out" "$T/err")
 	vgcheck pam-recovery
