@@ -6,6 +6,7 @@
 set -u
 suite=e2e_helper
 . tests/lib.sh
+skip_under_valgrind
 
 # Fontconfig, under cairo, keeps what it parsed until exit in a way leak
 # checkers report as lost: its allocations, and only those, are suppressed.
@@ -34,8 +35,7 @@ STORE="$T/$ME.store"
 # run ARGS...: the helper with stdout and stderr kept apart, in $T/out and
 # $T/err; OUT holds both, RC the exit status.
 run() {
-	vg_once run "$@"
-	$VG1 "$BIN/pam-recovery" -c "$T/conf" "$@" >"$T/out" 2>"$T/err"
+	$VG "$BIN/pam-recovery" -c "$T/conf" "$@" >"$T/out" 2>"$T/err"
 	RC=$?
 	OUT=$(cat "$T/out" "$T/err")
 	vgcheck pam-recovery

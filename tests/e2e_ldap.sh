@@ -14,6 +14,7 @@
 set -u
 suite=e2e_ldap
 . tests/lib.sh
+skip_under_valgrind
 . tests/slapd.sh
 PATH=$PATH:/usr/sbin:/sbin
 

@@ -13,7 +13,7 @@ set -u
 suite=e2e_ldap_sshd
 . tests/lib.sh
 . tests/slapd.sh
-slapd_skip_valgrind
+skip_under_valgrind
 PATH=$PATH:/usr/sbin:/sbin
 
 skip() { echo "e2e_ldap_sshd: skipped ($1)"; finish; exit $?; }

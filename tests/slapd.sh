@@ -9,8 +9,8 @@
 # slapd_start DIR (on a free loopback port with StartTLS, ldaps and an ldapi
 # socket in DIR; sets SLAPD_PORT, SLAPD_SPORT, SLAPD_LDAPI), slapd_synced
 # LDAPI LDAPI N (both servers hold the same contextCSN, bounded),
-# slapd_stop DIR (by its PID); for the suites, slapd_skip_valgrind,
-# slapd_suite_skips and slapd_started.  Never touches a system slapd:
+# slapd_stop DIR (by its PID); for the suites, slapd_suite_skips and
+# slapd_started.  Never touches a system slapd:
 # every file, port and socket is the test's own.
 # Entries: suffix dc=example,dc=org, root cn=root (password "secret"), the
 # recovery subtree ou=recovery, the hosts' account
@@ -38,23 +38,11 @@ slapd_missing() {
 	done
 }
 
-# slapd_skip_valgrind: under valgrind (make valgrind), say the suite
-# ($suite) is skipped and exit 0.  The directory's tool suites are left out
-# of that run to keep CI in its time: they run in the plain and the
-# ASan+UBSan runs, and the directory code beneath them runs under valgrind
-# in e2e_ldap, e2e_ldap_units and e2e_ldap_pam.
-slapd_skip_valgrind() {
-	if [ -n "${VG:-}" ]; then
-		echo "$suite: skipped under valgrind (runs plain and under ASan+UBSan)"
-		exit 0
-	fi
-}
-
 # slapd_suite_skips [novalgrind]: say the suite is skipped and exit 0 when
 # slapd's programs are missing, or with novalgrind under valgrind
-# (slapd_skip_valgrind).
+# (skip_under_valgrind in lib.sh).
 slapd_suite_skips() {
-	[ "${1:-}" = novalgrind ] && slapd_skip_valgrind
+	[ "${1:-}" = novalgrind ] && skip_under_valgrind
 	why=$(slapd_missing)
 	if [ -n "$why" ]; then
 		echo "$suite: skipped ($why; install slapd ldap-utils openssl python3)"
