@@ -213,6 +213,24 @@ item(pam_handle_t *pamh, int type)
 }
 
 /*
+ * Add the key=value argument a for the store helper, which applies them in
+ * order after the configuration file (store_helper.c configure).
+ */
+static int
+add_arg(struct call *c, const char *a)
+{
+	size_t n = strlen(a) + 1;
+
+	if (n > sizeof(c->args) - c->args_len) {
+		pam_syslog(c->pamh, LOG_ERR, "module arguments too long");
+		return REC_ERR_CONFIG;
+	}
+	memcpy(c->args + c->args_len, a, n);
+	c->args_len += n;
+	return REC_OK;
+}
+
+/*
  * Parse argv over the configuration file: conf= first, then the file (its
  * global settings, then the [service NAME] section of this PAM service),
  * then every key=value argument, which wins.  Fails closed on anything
@@ -263,13 +281,8 @@ call_config(struct call *c, int argc, const char **argv)
 			    "module arguments", 0, &c->log) != REC_OK)
 				return PAM_SERVICE_ERR;
 			/* The store helper applies them as we did. */
-			if (strlen(a) + 1 > sizeof(c->args) - c->args_len) {
-				pam_syslog(c->pamh, LOG_ERR, "module arguments "
-				    "too long");
+			if (add_arg(c, a) != REC_OK)
 				return PAM_SERVICE_ERR;
-			}
-			memcpy(c->args + c->args_len, a, strlen(a) + 1);
-			c->args_len += strlen(a) + 1;
 		} else {
 			pam_syslog(c->pamh, LOG_ERR, "unknown argument: %s", a);
 			return PAM_SERVICE_ERR;
@@ -878,8 +891,7 @@ remind(struct call *c, const struct rec_status *s, uint64_t now)
  * The account stage runs for every login through its stack, a key login
  * too, and only reminds: on a directory that does not answer it waits at
  * most REMIND_LDAP_TIMEOUT seconds per URI, not ldap_timeout.  The store
- * helper gets the shorter value as the last module argument, which it
- * applies after the others, as call_begin did.
+ * helper gets the shorter value as the last argument (add_arg).
  */
 #define REMIND_LDAP_TIMEOUT 1
 
@@ -887,21 +899,15 @@ static int
 remind_timeout(struct call *c)
 {
 	char a[32];
-	size_t n;
+	int r;
 
 	if (!rec_config_directory(&c->cfg) ||
 	    c->cfg.ldap_timeout <= REMIND_LDAP_TIMEOUT)
 		return REC_OK;
-	n = (size_t)snprintf(a, sizeof(a), "ldap_timeout=%u",
-	    REMIND_LDAP_TIMEOUT) + 1;
-	if (n > sizeof(c->args) - c->args_len) {
-		pam_syslog(c->pamh, LOG_ERR, "module arguments too long");
-		return REC_ERR_CONFIG;
-	}
-	memcpy(c->args + c->args_len, a, n);
-	c->args_len += n;
-	c->cfg.ldap_timeout = REMIND_LDAP_TIMEOUT;
-	return REC_OK;
+	snprintf(a, sizeof(a), "ldap_timeout=%u", REMIND_LDAP_TIMEOUT);
+	if ((r = add_arg(c, a)) == REC_OK)
+		c->cfg.ldap_timeout = REMIND_LDAP_TIMEOUT;
+	return r;
 }
 
 /* Remind the user (see remind); never decides anything: PAM_IGNORE. */
