@@ -376,8 +376,7 @@ history_per_page = 3
 CONF
 rm -rf "$STORE"
 i=0
-# Setup only: generate runs under valgrind above, so not here.
-while [ $i -lt 8 ]; do "$BIN/pam-recovery" -c "$T/conf" generate -y -n 4 --format csv >"$T/out" 2>"$T/err"; i=$((i + 1)); done
+while [ $i -lt 8 ]; do run generate -y -n 4 --format csv; i=$((i + 1)); done
 run generate -y -n 4 --expires 30 --qr
 run history --json
 check "history --json: exit 0" rc 0

@@ -239,7 +239,7 @@ check "... and take it away again" test "$RC" -eq 0
 C1=$(sed -n 1p "$T/alice.codes")
 drive hosta login alice "$C1"
 check "host-a: alice's code #1 logs in" has "ok slot 1"
-quick hostb login alice "$C1"
+drive hostb login alice "$C1"
 check "host-b: the same code on the very next login is refused as used" has "used"
 quick hostb status alice
 check "alice: 4 unused, 1 used" has "unused 4 used 1 invalid 0"
@@ -316,7 +316,7 @@ sed -i 's/max_attempts = 5/max_attempts = 1000/' "$T/hosta.conf" "$T/hostb.conf"
 quick hosta clear bob
 drive hosta count bob
 drive hosta refund bob
-quick hosta status bob
+drive hosta status bob
 check "an attempt refunded leaves no failure behind" has "failures 1 "
 
 # ---- generate_cooldown, fleet-wide -------------------------------------------
@@ -353,7 +353,7 @@ conf wrongca "$SLAPD_HOST_DN" hostpw "ldap_ca_file=$T/a/other-ca.pem"
 drive wrongca status alice
 check "StartTLS against another CA: refused with a store error" has "error io"
 conf wrongcas "$SLAPD_HOST_DN" hostpw "ldap_uri=$HS" "ldap_ca_file=$T/a/other-ca.pem"
-quick wrongcas status alice
+drive wrongcas status alice
 check "ldaps:// against another CA: refused with a store error" has "error io"
 conf plain "$SLAPD_HOST_DN" hostpw ldap_starttls=no
 drive plain status alice
@@ -367,7 +367,7 @@ drive badpw status alice
 check "a wrong bind password: permission denied, not a user without codes" has "error permission (permission denied)"
 conf loose "$SLAPD_HOST_DN" hostpw
 chmod 0640 "$T/loose.pw"
-quick loose status alice
+drive loose status alice
 check "a bind password file readable by its group: refused as unsafe" has "error unsafe"
 check "... naming the file" has "loose.pw: readable or usable by group or other (mode 0640)"
 conf nobind "" "" host_name=host-d
@@ -440,10 +440,6 @@ slapd_stop "$T/a"
 # Two hosts read from the consumer and write to the provider (ldap_uri and
 # ldap_write_uri): single use and lockout are decided where they are
 # written, so they hold whatever the consumer shows, even when it is behind.
-# Not under valgrind (CI's time): the client code it drives is the one the
-# sections above and below run under valgrind, with a second connection.
-repl_vg=$VG
-VG=
 for d in p r; do cp "$T/a/ca.pem" "$T/a/server.pem" "$T/a/server.key" "$T/$d/"; done
 slapd_conf "$T/p" provider
 RC=$?
@@ -635,7 +631,6 @@ drive rhosta login bob "$(sed -n 2p "$T/rbob2.codes")"
 echo "# provider stopped: $(printf '%s\n' "$OUT" | sed -n 's/^elapsed_ms=//p') ms"
 check "provider stopped, consumer up: the attempt fails closed with a store error" test "$RC" -eq 2 -a -n "$(printf '%s\n' "$OUT" | grep '^error io ')"
 slapd_stop "$T/r"
-VG=$repl_vg
 
 # ---- cn=config from the .ldif files ----------------------------------------
 cp "$T/a/ca.pem" "$T/a/server.pem" "$T/a/server.key" "$T/c/"
@@ -839,11 +834,11 @@ check "store interface: marking used code #1 of an expired batch: used comes bef
 drive shosta mark erin 7 used expired
 check "... an unused code of an expired batch: expired" has "outcome expired remaining 3"
 quick sadmin invalidate erin 8 admin:root
-quick shosta mark erin 8 used expired
+drive shosta mark erin 8 used expired
 check "... an invalidated code of an expired batch: invalidated comes first" has "outcome invalidated remaining 2"
 quick shosta view erin
 check "... none of them changed a code" has "unused 2 used 5 invalid 1"
-quick shosta mark erin 7 used
+drive shosta mark erin 7 used
 check "... code #7, in force: marked used" has "outcome ok remaining 1"
 RA=sadmin RB=sadmin
 race 20 lock gina both create
